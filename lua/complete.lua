@@ -1,0 +1,72 @@
+--[[
+  complete: acknowledge a batch of finished jobs, then lease the next batch in the same call
+  (the hot path: one round trip settles and refills a worker).
+
+  KEYS[1] stream     P:{Q}:stream
+  KEYS[2] wake       P:{Q}:wake
+  KEYS[3] groups     P:{Q}:groups
+  KEYS[4] delayed    P:{Q}:delayed
+  KEYS[5] wait       P:{Q}:g:G:wait
+  KEYS[6] active     P:{Q}:g:G:active
+  KEYS[7] retry      P:{Q}:g:G:retry
+  KEYS[8] prio       P:{Q}:g:G:prio
+  KEYS[9] failed     P:{Q}:g:G:failed
+  KEYS[10] paused    P:{Q}:g:G:paused
+  KEYS[11] completed P:{Q}:g:G:completed  zset job id -> finished time (ms)
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2] group      group name
+  ARGV[3] consumer   worker id
+  ARGV[4] nonce      random string unique to this call
+  ARGV[5] count      how many jobs to lease after the acks (0: none)
+  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
+  ARGV[7..] acks     five per job: id, token, returnvalue (JSON), keepCount, keepAgeMs
+                     (keep -1: no limit; keepCount 0: delete the job at once)
+
+  An ack counts only when the token is the job's current one (the worker still holds the
+  lease); others are refused and change nothing.
+  Returns: nRefused, refused ids..., then the lease reply (see lease.lua).
+]]
+-- @include redisTime
+-- @include leaseJobs
+local k = {
+  stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
+  active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
+  completed = KEYS[11],
+}
+local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local count = tonumber(ARGV[5])
+local cfg = cjson.decode(ARGV[6])
+local now = redisTime()
+
+local refused, finished, kept = {}, {}, {}
+local keepCount, keepAgeMs = -1, -1
+for i = 7, #ARGV, 5 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  local jobKey = base .. 'job:' .. id
+  if token ~= '' and redis.call('HGET', jobKey, 'tk') == token then
+    finished[#finished + 1] = id
+    keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+    if keepCount == 0 then
+      redis.call('DEL', jobKey, jobKey .. ':logs')
+    else
+      redis.call('HSET', jobKey, 's', 'completed', 'fo', now, 'rv', ARGV[i + 2], 'tk', '')
+      kept[#kept + 1] = now
+      kept[#kept + 1] = id
+    end
+  else
+    refused[#refused + 1] = id
+  end
+end
+if #finished > 0 then redis.call('ZREM', k.active, unpack(finished)) end
+if #kept > 0 then
+  redis.call('ZADD', k.completed, unpack(kept))
+  -- the policy of the latest job in the batch applies to the set
+  trimFinished(k.completed, base, now, keepCount, keepAgeMs, #kept + 100)
+end
+
+local reply = { #refused }
+for i = 1, #refused do reply[#reply + 1] = refused[i] end
+local leased = leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
+for i = 1, #leased do reply[#reply + 1] = leased[i] end
+return reply

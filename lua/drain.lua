@@ -1,0 +1,64 @@
+--[[
+  drain: remove a bounded batch of waiting jobs of a group (and, if asked, of delayed jobs);
+  the caller repeats until it returns less than the batch. Active jobs are left alone.
+
+  KEYS[1] stream     P:{Q}:stream
+  KEYS[2] groups     P:{Q}:groups
+  KEYS[3] wait       P:{Q}:g:G:wait
+  KEYS[4] prio       P:{Q}:g:G:prio
+  KEYS[5] delayed    P:{Q}:delayed
+  KEYS[6] retry      P:{Q}:g:G:retry
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2] group      group name
+  ARGV[3] batch      how many jobs at most (<= 1000)
+  ARGV[4] delayed    '1' to remove delayed jobs and scheduled retries too
+
+  Returns the number of jobs removed in this call.
+]]
+-- @include deleteJobs
+local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+local removed = {}
+
+local function take(ids)
+  for i = 1, #ids do
+    if #removed < batch then removed[#removed + 1] = ids[i] end
+  end
+end
+
+local redo = redis.call('LPOP', waitKey, batch)
+if redo then take(redo) end
+if #removed < batch and redis.call('EXISTS', streamKey) == 1 then
+  local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed, 'NOACK', 'STREAMS', streamKey, '>')
+  if type(reply) == 'table' and not reply.err then
+    local entries = reply[1][2]
+    for i = 1, #entries do
+      local fields = entries[i][2]
+      -- only jobs that still wait: a stale entry may point at a job that moved on
+      if fields[1] == 'j' and redis.call('HGET', base .. 'job:' .. fields[2], 's') == 'waiting' then
+        removed[#removed + 1] = fields[2]
+      end
+    end
+    if #entries > 0 and redis.call('SCARD', groupsKey) <= 1 then
+      redis.call('XTRIM', streamKey, 'MINID', entries[#entries][1])
+    end
+  end
+end
+if #removed < batch then
+  local popped = redis.call('ZPOPMIN', prioKey, batch - #removed)
+  for i = 1, #popped, 2 do removed[#removed + 1] = popped[i] end
+end
+if withDelayed then
+  for _, key in ipairs({ delayedKey, retryKey }) do
+    if #removed < batch then
+      local ids = redis.call('ZRANGE', key, 0, batch - #removed - 1)
+      if #ids > 0 then
+        redis.call('ZREM', key, unpack(ids))
+        take(ids)
+      end
+    end
+  end
+end
+deleteJobs(base, removed)
+return #removed

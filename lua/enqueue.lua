@@ -1,0 +1,80 @@
+--[[
+  enqueue: add a batch of jobs (one add() is a batch of one). A job with an explicit id that
+  already exists is left untouched and reported as existing. Immediate jobs are appended to
+  the stream (every group receives them), delayed ones wait in the delayed set, prioritised
+  ones in the group's priority set.
+
+  KEYS[1] id         P:{Q}:id           counter for generated job ids
+  KEYS[2] stream     P:{Q}:stream
+  KEYS[3] delayed    P:{Q}:delayed
+  KEYS[4] prio       P:{Q}:g:default:prio
+  KEYS[5] groups     P:{Q}:groups
+  KEYS[6] wake       P:{Q}:wake
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2..] jobs     six per job: id ('' = generate), name, data (JSON), opts (JSON),
+                     delayMs (0 = none), priority (0 = none)
+
+  Returns a flat array: now (ms, Redis time), then id, created (1 new / 0 existed), ... in the
+  order given.
+]]
+-- @include redisTime
+-- @include wake
+local idKey, streamKey, delayedKey, prioKey, groupsKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local base = ARGV[1]
+local now = redisTime()
+
+if redis.call('EXISTS', streamKey) == 0 then
+  -- first use: the stream and the default group, reading from the start
+  redis.call('XGROUP', 'CREATE', streamKey, 'default', '0', 'MKSTREAM')
+  redis.call('SADD', groupsKey, 'default')
+end
+
+local generated = 0
+for i = 2, #ARGV, 6 do
+  if ARGV[i] == '' then generated = generated + 1 end
+end
+local nextId = 0
+if generated > 0 then nextId = redis.call('INCRBY', idKey, generated) - generated end
+
+local first = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
+local earliestDue = tonumber(first[2])
+local mustWake = false
+local reply = { now }
+for i = 2, #ARGV, 6 do
+  local id = ARGV[i]
+  if id == '' then
+    nextId = nextId + 1
+    id = tostring(nextId)
+  end
+  local jobKey = base .. 'job:' .. id
+  if id == ARGV[i] and redis.call('EXISTS', jobKey) == 1 then
+    reply[#reply + 1] = id
+    reply[#reply + 1] = 0
+  else
+    local delayMs, priority = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+    local state = delayMs > 0 and 'delayed' or 'waiting'
+    redis.call('HSET', jobKey, 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3], 'ts', now, 's', state, 'a', 0, 'dl', 0)
+    if priority > 0 then redis.call('HSET', jobKey, 'p', priority) end
+    if delayMs > 0 then
+      local due = now + delayMs
+      redis.call('HSET', jobKey, 'du', due)
+      redis.call('ZADD', delayedKey, due, id)
+      if not earliestDue or due < earliestDue then
+        earliestDue = due
+        mustWake = true
+      end
+    elseif priority > 0 then
+      local seq = redis.call('INCR', base .. 'pseq') % 4294967296
+      redis.call('ZADD', prioKey, priority * 4294967296 + seq, id)
+      mustWake = true
+    else
+      redis.call('XADD', streamKey, '*', 'j', id)
+    end
+    reply[#reply + 1] = id
+    reply[#reply + 1] = 1
+  end
+end
+-- idle workers block on the stream; delayed and prioritised jobs need a nudge
+if mustWake then wake(wakeKey, 'default') end
+return reply

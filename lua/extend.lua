@@ -1,0 +1,28 @@
+--[[
+  extend: renew the leases a worker holds, proving each with its token.
+
+  KEYS[1] active     P:{Q}:g:G:active
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2] leaseMs    new lease length from now (ms of Redis time)
+  ARGV[3..] pairs    job id, token, ...
+
+  Returns the ids whose lease is lost (token changed, job gone or reclaimed).
+]]
+-- @include redisTime
+local activeKey = KEYS[1]
+local base, leaseMs = ARGV[1], tonumber(ARGV[2])
+local deadline = redisTime() + leaseMs
+local lost, renewed = {}, {}
+for i = 3, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  if token ~= '' and redis.call('HGET', base .. 'job:' .. id, 'tk') == token
+      and redis.call('ZSCORE', activeKey, id) then
+    renewed[#renewed + 1] = deadline
+    renewed[#renewed + 1] = id
+  else
+    lost[#lost + 1] = id
+  end
+end
+if #renewed > 0 then redis.call('ZADD', activeKey, 'XX', unpack(renewed)) end
+return lost

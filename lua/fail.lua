@@ -1,0 +1,46 @@
+--[[
+  fail: settle a failed attempt: schedule the retry (after a backoff delay, or at once) or, on
+  the last attempt or an unrecoverable error, move the job to the failed (dead-letter) set.
+
+  KEYS[1] active     P:{Q}:g:G:active
+  KEYS[2] wait       P:{Q}:g:G:wait
+  KEYS[3] retry      P:{Q}:g:G:retry
+  KEYS[4] failed     P:{Q}:g:G:failed
+  KEYS[5] wake       P:{Q}:wake
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2] group      group name
+  ARGV[3] id         job id
+  ARGV[4] token      the lease token of this delivery
+  ARGV[5] outcome    JSON {retry: bool, delayMs, reason, stack (JSON text), keep: [count, ageMs]}
+
+  Returns 1 when settled, 0 when refused (the token is not the current one: the lease was lost).
+]]
+-- @include redisTime
+-- @include moveToFailed
+-- @include wake
+local activeKey, waitKey, retryKey, failedKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base, group, id, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local outcome = cjson.decode(ARGV[5])
+local jobKey = base .. 'job:' .. id
+
+if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
+local now = redisTime()
+redis.call('ZREM', activeKey, id)
+redis.call('HINCRBY', jobKey, 'a', 1)
+if outcome.retry then
+  local delayMs = tonumber(outcome.delayMs) or 0
+  redis.call('HSET', jobKey, 'fr', outcome.reason, 'st', outcome.stack, 'tk', '')
+  if delayMs > 0 then
+    redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs)
+    redis.call('ZADD', retryKey, now + delayMs, id)
+  else
+    redis.call('HSET', jobKey, 's', 'waiting')
+    redis.call('RPUSH', waitKey, id)
+  end
+  -- idle workers recompute their wake-up time (or lease the job at once)
+  wake(wakeKey, group)
+else
+  moveToFailed(failedKey, base, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2])
+end
+return 1

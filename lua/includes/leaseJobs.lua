@@ -1,0 +1,182 @@
+-- @include moveToFailed
+-- leaseJobs(k, base, group, consumer, nonce, count, cfg, now): the body shared by lease.lua and
+-- complete.lua. It keeps the group moving without a leader (promotes due delayed jobs and
+-- retries, reclaims expired leases), then leases up to `count` jobs: redeliveries first, then
+-- new jobs from the stream, then prioritised jobs. Each leased job gets a fresh token and a
+-- deadline in the active set. The reply is documented in the callers' headers.
+
+local function promoteDue(k, base, now, bound)
+  local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, bound)
+  for i = 1, #due do
+    local jobKey = base .. 'job:' .. due[i]
+    local fields = redis.call('HMGET', jobKey, 's', 'p')
+    if fields[1] == 'delayed' then
+      redis.call('HSET', jobKey, 's', 'waiting')
+      local priority = tonumber(fields[2])
+      if priority then
+        local seq = redis.call('INCR', base .. 'pseq') % 4294967296
+        redis.call('ZADD', k.prio, priority * 4294967296 + seq, due[i])
+      else
+        -- into the stream, so that every group receives it
+        redis.call('XADD', k.stream, '*', 'j', due[i])
+      end
+    end
+  end
+  if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
+  local retries = redis.call('ZRANGEBYSCORE', k.retry, '-inf', now, 'LIMIT', 0, bound)
+  if #retries > 0 then
+    for i = 1, #retries do redis.call('HSET', base .. 'job:' .. retries[i], 's', 'waiting') end
+    redis.call('RPUSH', k.wait, unpack(retries))
+    redis.call('ZREM', k.retry, unpack(retries))
+  end
+  return #due >= bound or #retries >= bound
+end
+
+local function reclaimExpired(k, base, now, cfg, stalled, dead)
+  local expired = redis.call('ZRANGEBYSCORE', k.active, '-inf', now, 'LIMIT', 0, 100)
+  if #expired == 0 then return end
+  redis.call('ZREM', k.active, unpack(expired))
+  local back = {}
+  for i = 1, #expired do
+    local id = expired[i]
+    local jobKey = base .. 'job:' .. id
+    if redis.call('EXISTS', jobKey) == 1 then
+      stalled[#stalled + 1] = id
+      local stalls = redis.call('HINCRBY', jobKey, 'sc', 1)
+      if stalls > cfg.maxStalls then
+        local reason = 'job stalled ' .. stalls .. ' times: its worker stopped renewing the lease (crash or freeze)'
+        moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+        dead[#dead + 1] = id
+        dead[#dead + 1] = reason
+      else
+        redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
+        back[#back + 1] = id
+      end
+    end
+  end
+  -- reclaimed jobs go to the front of the line: they were leased before anything now waiting
+  if #back > 0 then
+    local reversed = {}
+    for i = #back, 1, -1 do reversed[#reversed + 1] = back[i] end
+    redis.call('LPUSH', k.wait, unpack(reversed))
+  end
+end
+
+local function readStream(k, group, consumer, count)
+  local reply = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'NOACK', 'STREAMS', k.stream, '>')
+  if type(reply) == 'table' and reply.err then
+    if not string.find(reply.err, 'NOGROUP', 1, true) then error(reply.err, 0) end
+    -- first use, or the stream was deleted (obliterate): the group starts at the beginning
+    redis.call('XGROUP', 'CREATE', k.stream, group, '0', 'MKSTREAM')
+    redis.call('SADD', k.groups, group)
+    reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'NOACK', 'STREAMS', k.stream, '>')
+  end
+  if not reply then return {} end
+  local entries = reply[1][2]
+  if #entries > 0 and redis.call('SCARD', k.groups) <= 1 then
+    -- a single group: nothing before its cursor is needed any more (invariant 7)
+    redis.call('XTRIM', k.stream, 'MINID', entries[#entries][1])
+  end
+  return entries
+end
+
+local function deadLetterEntry(k, base, entry, now, cfg, dead)
+  local id = 'malformed-' .. entry[1]
+  local reason = 'malformed stream entry ' .. entry[1] .. ': it has no job id field "j"'
+  redis.call('HSET', base .. 'job:' .. id, 'n', '(malformed)', 'd', cjson.encode(entry[2]), 'o', '{}', 'ts', now, 'a', 0, 'dl', 0)
+  moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+  dead[#dead + 1] = id
+  dead[#dead + 1] = reason
+end
+
+local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead)
+  local ids = {}
+  local redo = redis.call('LPOP', k.wait, count)
+  if redo then
+    for i = 1, #redo do ids[#ids + 1] = redo[i] end
+  end
+  if #ids < count then
+    local entries = readStream(k, group, consumer, count - #ids)
+    for i = 1, #entries do
+      local fields = entries[i][2]
+      if fields[1] == 'j' and fields[2] then
+        ids[#ids + 1] = fields[2]
+      else
+        deadLetterEntry(k, base, entries[i], now, cfg, dead)
+      end
+    end
+  end
+  if #ids < count then
+    local popped = redis.call('ZPOPMIN', k.prio, count - #ids)
+    for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+  end
+  local leases = {}
+  local deadline = now + cfg.leaseMs
+  for i = 1, #ids do
+    local id = ids[i]
+    local jobKey = base .. 'job:' .. id
+    local f = redis.call('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc')
+    if f[1] == 'waiting' and f[2] and f[3] then
+      local token = nonce .. '.' .. i
+      local deliveries = (tonumber(f[7]) or 0) + 1
+      redis.call('HSET', jobKey, 's', 'active', 'tk', token, 'po', now, 'dl', deliveries)
+      leases[#leases + 1] = deadline
+      leases[#leases + 1] = id
+      local n = #jobs
+      jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4], jobs[n + 5] = id, token, f[2], f[3], f[4] or '{}'
+      jobs[n + 6], jobs[n + 7], jobs[n + 8], jobs[n + 9] = f[5] or now, f[6] or 0, deliveries, f[8] or 0
+    elseif (f[1] == 'waiting' or not f[1]) and (f[1] or f[2] or f[3] or f[4]) then
+      -- a record without state, name or data was not written by sluice: dead-letter it
+      local reason = 'malformed job record: missing ' .. (not f[1] and 'state' or (not f[2] and 'name' or 'data'))
+      moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+      dead[#dead + 1] = id
+      dead[#dead + 1] = reason
+    end
+    -- otherwise: no record (the job was removed) or a stale entry for a job that moved on
+  end
+  if #leases > 0 then redis.call('ZADD', k.active, unpack(leases)) end
+end
+
+local function nextWakeIn(k, now)
+  local best = -1
+  for _, key in ipairs({ k.delayed, k.retry, k.active }) do
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if first[2] then
+      local at = tonumber(first[2])
+      if best < 0 or at < best then best = at end
+    end
+  end
+  if best < 0 then return -1 end
+  if best < now then return 0 end
+  return best - now
+end
+
+local function lastId(streamKey)
+  local last = redis.call('XREVRANGE', streamKey, '+', '-', 'COUNT', 1)
+  if last[1] then return last[1][1] end
+  return '0-0'
+end
+
+local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
+  local stalled, dead, jobs = {}, {}, {}
+  local paused = redis.call('EXISTS', k.paused)
+  local more = false
+  if count > 0 then
+    more = promoteDue(k, base, now, 500)
+    reclaimExpired(k, base, now, cfg, stalled, dead)
+    if paused == 0 then takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead) end
+  end
+  local waitMs, streamLast, wakeLast = 0, '', ''
+  if #jobs == 0 and not more then
+    waitMs = nextWakeIn(k, now)
+    streamLast = lastId(k.stream)
+    wakeLast = lastId(k.wake)
+  end
+  local reply = { now, waitMs, streamLast, wakeLast, paused, #stalled }
+  for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
+  reply[#reply + 1] = #dead / 2
+  for i = 1, #dead do reply[#reply + 1] = dead[i] end
+  reply[#reply + 1] = #jobs / 9
+  for i = 1, #jobs do reply[#reply + 1] = jobs[i] end
+  return reply
+end

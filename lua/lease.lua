@@ -1,0 +1,38 @@
+--[[
+  lease: lease up to `count` jobs of a group for one worker (and keep the group moving:
+  promote due delayed jobs and retries, reclaim expired leases).
+
+  KEYS[1] stream     P:{Q}:stream       the queue's job stream (entries carry field j = job id)
+  KEYS[2] wake       P:{Q}:wake         capped stream that wakes idle workers
+  KEYS[3] groups     P:{Q}:groups       set of group names
+  KEYS[4] delayed    P:{Q}:delayed      zset job id -> due time (ms), new delayed jobs
+  KEYS[5] wait       P:{Q}:g:G:wait     list of redeliveries (retries, reclaimed, handed back)
+  KEYS[6] active     P:{Q}:g:G:active   zset job id -> lease deadline (ms)
+  KEYS[7] retry      P:{Q}:g:G:retry    zset job id -> due time of its retry (ms)
+  KEYS[8] prio       P:{Q}:g:G:prio     zset of prioritised waiting jobs
+  KEYS[9] failed     P:{Q}:g:G:failed   zset job id -> finished time, the dead-letter set
+  KEYS[10] paused    P:{Q}:g:G:paused   exists while the group is paused
+
+  ARGV[1] base       key prefix "P:{Q}:" (carries the hash tag; job keys derive from it)
+  ARGV[2] group      group name
+  ARGV[3] consumer   worker id (the XREADGROUP consumer name)
+  ARGV[4] nonce      random string unique to this call; tokens are nonce.i
+  ARGV[5] count      how many jobs to lease (integer >= 0)
+  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
+
+  Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
+  wakeLastId (both '' unless idle), paused (0/1), nStalled, stalled ids..., nDead,
+  (id, reason)..., nJobs, then per job: id, token, name, data, opts, timestamp, attemptsMade,
+  deliveries, stalls.
+  Errors: a wrong-type key surfaces as a Redis error; nothing is changed.
+]]
+-- @include redisTime
+-- @include leaseJobs
+local k = {
+  stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
+  active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
+}
+local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local count = tonumber(ARGV[5])
+local cfg = cjson.decode(ARGV[6])
+return leaseJobs(k, base, group, consumer, nonce, count, cfg, redisTime())

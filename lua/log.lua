@@ -1,0 +1,21 @@
+--[[
+  log: append a line to a job's log, only for the current lease holder; the log is capped.
+
+  KEYS[1] job        P:{Q}:job:<id>
+  KEYS[2] logs       P:{Q}:job:<id>:logs
+
+  ARGV[1] token      the lease token of this delivery
+  ARGV[2] line       text
+  ARGV[3] maxLines   how many lines to keep (the newest)
+
+  Returns the number of lines kept, or -1 when refused (not the current holder).
+]]
+local jobKey, logsKey = KEYS[1], KEYS[2]
+local token, line, maxLines = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return -1 end
+local length = redis.call('RPUSH', logsKey, line)
+if length > maxLines then
+  redis.call('LTRIM', logsKey, -maxLines, -1)
+  return maxLines
+end
+return length

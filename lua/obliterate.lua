@@ -1,0 +1,72 @@
+--[[
+  obliterate: delete a queue, a bounded batch at a time; the caller repeats while it returns 1.
+  Refuses while jobs are active unless forced (their workers would find them gone).
+
+  KEYS[1] stream     P:{Q}:stream
+  KEYS[2] groups     P:{Q}:groups
+  KEYS[3] delayed    P:{Q}:delayed
+  KEYS[4] wake       P:{Q}:wake
+  KEYS[5] id         P:{Q}:id
+
+  ARGV[1] base       key prefix "P:{Q}:" (group keys derive from it: base .. 'g:' .. G .. ':')
+  ARGV[2] batch      how many jobs at most per call (<= 1000)
+  ARGV[3] force      '1' to delete even while jobs are active
+
+  Returns 1 (more to delete), 0 (the queue is gone), -1 (refused: active jobs, not forced).
+]]
+-- @include deleteJobs
+local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
+local groups = redis.call('SMEMBERS', groupsKey)
+if #groups == 0 then groups = { 'default' } end
+
+if not force then
+  for _, group in ipairs(groups) do
+    if redis.call('ZCARD', base .. 'g:' .. group .. ':active') > 0 then return -1 end
+  end
+end
+
+local budget = batch
+local function dropSet(key)
+  if budget <= 0 then return end
+  local ids = redis.call('ZRANGE', key, 0, budget - 1)
+  if #ids > 0 then
+    deleteJobs(base, ids)
+    redis.call('ZREM', key, unpack(ids))
+    budget = budget - #ids
+  end
+end
+
+dropSet(delayedKey)
+for _, group in ipairs(groups) do
+  local g = base .. 'g:' .. group .. ':'
+  for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do dropSet(g .. name) end
+  if budget > 0 then
+    local ids = redis.call('LPOP', g .. 'wait', budget)
+    if ids then
+      deleteJobs(base, ids)
+      budget = budget - #ids
+    end
+  end
+end
+if budget > 0 then
+  local entries = redis.call('XRANGE', streamKey, '-', '+', 'COUNT', budget)
+  if #entries > 0 then
+    local ids, entryIds = {}, {}
+    for i = 1, #entries do
+      entryIds[#entryIds + 1] = entries[i][1]
+      local fields = entries[i][2]
+      if fields[1] == 'j' then ids[#ids + 1] = fields[2] end
+    end
+    deleteJobs(base, ids)
+    redis.call('XDEL', streamKey, unpack(entryIds))
+    budget = budget - #entries
+  end
+end
+if budget > 0 then
+  -- everything is empty: remove the structure itself
+  for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused') end
+  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq')
+  return 0
+end
+return 1

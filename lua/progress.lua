@@ -1,0 +1,15 @@
+--[[
+  progress: store a job's progress, only for the current lease holder.
+
+  KEYS[1] job        P:{Q}:job:<id>
+
+  ARGV[1] token      the lease token of this delivery
+  ARGV[2] progress   JSON
+
+  Returns 1 when stored, 0 when refused (not the current holder).
+]]
+local jobKey = KEYS[1]
+local token, progress = ARGV[1], ARGV[2]
+if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
+redis.call('HSET', jobKey, 'pg', progress)
+return 1

@@ -1,0 +1,90 @@
+// Turns the user's `connection` option into ioredis clients with the right retry behaviour,
+// refuses settings sluice cannot work with, and warns when Redis may evict keys.
+import { Redis, type RedisOptions } from 'ioredis';
+import { ConnectionConfigError, EvictionPolicyError, InvalidOptionError } from './errors.js';
+import type { Logger } from './logger.js';
+import { registerScripts } from './scripts.js';
+
+/** A redis:// URL, ioredis options, or an ioredis client (recognised by its shape). */
+export type ConnectionInput = string | RedisOptions | Redis;
+
+export type EvictionPolicyMode = 'warn' | 'refuse' | 'ignore';
+
+function isClient(value: unknown): value is Redis {
+  const v = value as Partial<Redis> | null;
+  return (
+    typeof v === 'object' && v !== null &&
+    typeof v.duplicate === 'function' && typeof v.defineCommand === 'function' && typeof v.options === 'object'
+  );
+}
+
+function refuseKeyPrefix(options: { keyPrefix?: string } | undefined): void {
+  if (options?.keyPrefix) {
+    throw new ConnectionConfigError(
+      `ioredis keyPrefix ("${options.keyPrefix}") is not supported: scripts build job keys themselves and would miss it. Remove keyPrefix and pass sluice's own \`prefix\` option instead`,
+    );
+  }
+}
+
+/**
+ * A client for sluice's own use. `role` picks the retry behaviour: a producer fails fast
+ * when Redis is down; a worker keeps retrying (and a blocking client reports dropped
+ * commands instead of resending them, so the worker loop starts over cleanly).
+ */
+export function createClient(input: ConnectionInput | undefined, role: 'producer' | 'worker' | 'blocking'): { client: Redis; owned: boolean } {
+  const roleOptions: RedisOptions =
+    role === 'producer'
+      ? { maxRetriesPerRequest: 1 }
+      : role === 'worker'
+        ? { maxRetriesPerRequest: null }
+        : { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false };
+  let client: Redis;
+  let owned = true;
+  if (input === undefined) {
+    throw new InvalidOptionError('connection is required: a redis:// URL, ioredis options, or an ioredis client');
+  } else if (typeof input === 'string') {
+    client = new Redis(input, { ...roleOptions, lazyConnect: false });
+  } else if (isClient(input)) {
+    refuseKeyPrefix(input.options);
+    if (role === 'producer') {
+      client = input;
+      owned = false;
+    } else {
+      client = input.duplicate(roleOptions);
+    }
+  } else if (typeof input === 'object' && input !== null) {
+    refuseKeyPrefix(input);
+    client = new Redis({ ...input, ...roleOptions });
+  } else {
+    throw new InvalidOptionError('connection must be a redis:// URL, ioredis options, or an ioredis client');
+  }
+  refuseKeyPrefix(client.options);
+  registerScripts(client);
+  return { client, owned };
+}
+
+/** Invariant 9: evicted keys are lost jobs. CONFIG may be disabled (managed Redis): then say nothing. */
+export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMode, logger: Logger): Promise<void> {
+  if (mode === 'ignore') return;
+  let policy: string | undefined;
+  try {
+    const reply = (await client.call('CONFIG', 'GET', 'maxmemory-policy')) as unknown;
+    if (Array.isArray(reply)) policy = String(reply[1]);
+    else if (reply && typeof reply === 'object') policy = String((reply as Record<string, unknown>)['maxmemory-policy']);
+  } catch (err) {
+    logger.debug({ err }, 'could not read maxmemory-policy (CONFIG disabled?)');
+    return;
+  }
+  if (!policy || policy === 'noeviction') return;
+  if (mode === 'refuse') throw new EvictionPolicyError(policy);
+  logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": Redis may evict queue keys, which loses jobs; set it to noeviction`);
+}
+
+export async function closeClient(client: Redis, owned: boolean): Promise<void> {
+  if (!owned) return;
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}

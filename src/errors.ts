@@ -1,0 +1,142 @@
+// Every error sluice throws or reports, in one place. Each has a stable `code`; callers branch
+// on the class or the code, never on the message. Messages say what was wrong and what to do.
+
+export type SluiceErrorCode =
+  | 'INVALID_OPTION'
+  | 'INVALID_PAYLOAD'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_ID'
+  | 'CONNECTION_CONFIG'
+  | 'EVICTION_POLICY'
+  | 'JOB_NOT_FOUND'
+  | 'JOB_ACTIVE'
+  | 'LEASE_LOST'
+  | 'JOB_TIMEOUT'
+  | 'SHUTDOWN'
+  | 'CLOSED'
+  | 'MALFORMED_JOB'
+  | 'OBLITERATE_REFUSED'
+  | 'UNRECOVERABLE';
+
+export class SluiceError extends Error {
+  readonly code: SluiceErrorCode;
+  constructor(code: SluiceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option has a wrong type or value. Nothing was written. */
+export class InvalidOptionError extends SluiceError {
+  constructor(message: string) {
+    super('INVALID_OPTION', message);
+  }
+}
+
+/** Job data (or a result, or progress) cannot be stored as JSON. Nothing was written. */
+export class InvalidPayloadError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_PAYLOAD', message, options);
+  }
+}
+
+/** Job data exceeds the queue's `maxPayloadBytes`. Nothing was written. */
+export class PayloadTooLargeError extends SluiceError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      `job data is ${size} bytes as JSON, over the limit of ${limit} bytes; store large blobs elsewhere and pass a reference, or raise maxPayloadBytes`,
+    );
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** A queue name, job id, job name or group name is not acceptable. Nothing was written. */
+export class InvalidIdError extends SluiceError {
+  constructor(message: string) {
+    super('INVALID_ID', message);
+  }
+}
+
+/** The Redis connection is configured in a way sluice cannot work with (e.g. keyPrefix). */
+export class ConnectionConfigError extends SluiceError {
+  constructor(message: string) {
+    super('CONNECTION_CONFIG', message);
+  }
+}
+
+/** Redis may evict keys (maxmemory-policy is not noeviction) and the queue was told to refuse. */
+export class EvictionPolicyError extends SluiceError {
+  constructor(policy: string) {
+    super(
+      'EVICTION_POLICY',
+      `Redis maxmemory-policy is "${policy}": Redis may evict queue keys, which loses jobs. Set "maxmemory-policy noeviction" (CONFIG SET or redis.conf), or pass evictionPolicy: 'warn' to accept the risk`,
+    );
+  }
+}
+
+export class JobNotFoundError extends SluiceError {
+  constructor(id: string) {
+    super('JOB_NOT_FOUND', `job "${id}" does not exist (it may have been removed by its retention policy)`);
+  }
+}
+
+/** The operation needs a job that is not being processed; a worker holds its lease. */
+export class JobActiveError extends SluiceError {
+  constructor(id: string, operation: string) {
+    super('JOB_ACTIVE', `cannot ${operation} job "${id}" while it is active: a worker holds its lease; wait until it finishes`);
+  }
+}
+
+/** This worker no longer holds the job's lease (it expired and the job went elsewhere). */
+export class LeaseLostError extends SluiceError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('LEASE_LOST', `lease of job "${jobId}" was lost (expired or reclaimed); the job will be or was delivered again, so this worker's result is discarded`);
+    this.jobId = jobId;
+  }
+}
+
+/** The job ran longer than its `timeout` option. Counts as a failed attempt. */
+export class JobTimeoutError extends SluiceError {
+  constructor(jobId: string, timeoutMs: number) {
+    super('JOB_TIMEOUT', `job "${jobId}" timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The worker is shutting down and aborted the job; it goes back to the queue unpenalised. */
+export class ShutdownError extends SluiceError {
+  constructor() {
+    super('SHUTDOWN', 'worker closed before the job finished; the job was handed back without using an attempt');
+  }
+}
+
+export class ClosedError extends SluiceError {
+  constructor(what: string) {
+    super('CLOSED', `${what} is closed; create a new one`);
+  }
+}
+
+/** A job record in Redis was not written by sluice (planted or corrupted). */
+export class MalformedJobError extends SluiceError {
+  constructor(message: string) {
+    super('MALFORMED_JOB', message);
+  }
+}
+
+export class ObliterateRefusedError extends SluiceError {
+  constructor(queue: string) {
+    super('OBLITERATE_REFUSED', `queue "${queue}" has active jobs; stop its workers first, or pass { force: true }`);
+  }
+}
+
+/** Throw from a processor to fail the job at once, without retries. */
+export class UnrecoverableError extends SluiceError {
+  constructor(message = 'unrecoverable error') {
+    super('UNRECOVERABLE', message);
+  }
+}

@@ -1,0 +1,35 @@
+// The public API of sluice: everything a user imports comes from here.
+export { Queue, type QueueOptions, type JobCounts } from './queue.js';
+export {
+  Worker,
+  type WorkerOptions,
+  type WorkerEvents,
+  type WorkerHealth,
+  type WorkerState,
+  type Processor,
+  type ProcessorContext,
+} from './worker.js';
+export { Job, type JobState } from './job.js';
+export type { JobsOptions, KeepJobs } from './options.js';
+export type { BackoffOptions, BackoffStrategy } from './backoff.js';
+export type { ConnectionInput, EvictionPolicyMode } from './connection.js';
+export { shutdownOnSignals, type Closeable, type ShutdownOptions } from './shutdown.js';
+export {
+  SluiceError,
+  type SluiceErrorCode,
+  InvalidOptionError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  InvalidIdError,
+  ConnectionConfigError,
+  EvictionPolicyError,
+  JobNotFoundError,
+  JobActiveError,
+  LeaseLostError,
+  JobTimeoutError,
+  ShutdownError,
+  ClosedError,
+  MalformedJobError,
+  ObliterateRefusedError,
+  UnrecoverableError,
+} from './errors.js';

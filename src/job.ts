@@ -1,0 +1,178 @@
+// A job as the API shows it: its data and record, read from Redis or handed to a processor.
+// Methods that change the job go through the scripts; those that belong to the processor
+// (progress, log, lease) prove the lease with the delivery's token.
+import type { Redis } from 'ioredis';
+import { InvalidOptionError, JobActiveError, LeaseLostError, SluiceError } from './errors.js';
+import { JobField } from './keys.js';
+import type { JobsOptions } from './options.js';
+import { fromJson, toJson } from './payload.js';
+import type { LeasedJobRaw, Scripts } from './scripts.js';
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+
+/** What a job needs to reach its queue. */
+export interface JobContext {
+  client: Redis;
+  scripts: Scripts;
+  queueName: string;
+  group: string;
+  maxPayloadBytes: number;
+}
+
+/** Given by the worker to the jobs it runs: extends their lease in its lease keeper. */
+export interface LeaseHandle {
+  extend(ms: number): Promise<void>;
+}
+
+const MAX_LOG_LINES = 1000;
+
+export class Job<Data = unknown, Result = unknown> {
+  readonly queueName: string;
+  readonly id: string;
+  readonly name: string;
+  readonly data: Data;
+  readonly opts: JobsOptions;
+  /** When the job was added (ms of Redis time). */
+  readonly timestamp: number;
+  /** Failed attempts so far. */
+  attemptsMade = 0;
+  /** Times the job was leased to a worker (including deliveries after a crash). */
+  deliveries = 0;
+  /** Times its lease expired with the worker silent (crash, freeze). */
+  stalls = 0;
+  progress: unknown = 0;
+  returnvalue: Result | undefined;
+  failedReason: string | undefined;
+  stacktrace: string[] = [];
+  processedOn: number | undefined;
+  finishedOn: number | undefined;
+  /** The lease token of this delivery: only set on a job handed to a processor. */
+  readonly token: string | undefined;
+  private readonly lease: LeaseHandle | undefined;
+
+  private constructor(
+    private readonly ctx: JobContext,
+    init: { id: string; name: string; data: Data; opts: JobsOptions; timestamp: number; token?: string; lease?: LeaseHandle },
+  ) {
+    this.queueName = ctx.queueName;
+    this.id = init.id;
+    this.name = init.name;
+    this.data = init.data;
+    this.opts = init.opts;
+    this.timestamp = init.timestamp;
+    this.token = init.token;
+    this.lease = init.lease;
+  }
+
+  /** Builds a job from its hash in Redis (HGETALL). */
+  static fromHash<D, R>(ctx: JobContext, id: string, hash: Record<string, string>): Job<D, R> {
+    const opts = fromJson(hash[JobField.opts]);
+    const job = new Job<D, R>(ctx, {
+      id,
+      name: hash[JobField.name] ?? '',
+      data: fromJson(hash[JobField.data]) as D,
+      opts: typeof opts === 'object' && opts !== null ? (opts as JobsOptions) : {},
+      timestamp: Number(hash[JobField.timestamp] ?? 0),
+    });
+    job.attemptsMade = Number(hash[JobField.attemptsMade] ?? 0);
+    job.deliveries = Number(hash[JobField.deliveries] ?? 0);
+    job.stalls = Number(hash[JobField.stalls] ?? 0);
+    job.progress = fromJson(hash[JobField.progress]) ?? 0;
+    job.returnvalue = fromJson(hash[JobField.returnvalue]) as R | undefined;
+    job.failedReason = hash[JobField.failedReason] || undefined;
+    const stack = fromJson(hash[JobField.stacktrace]);
+    job.stacktrace = Array.isArray(stack) ? stack.map(String) : [];
+    job.processedOn = hash[JobField.processedOn] ? Number(hash[JobField.processedOn]) : undefined;
+    job.finishedOn = hash[JobField.finishedOn] ? Number(hash[JobField.finishedOn]) : undefined;
+    return job;
+  }
+
+  /**
+   * Builds a job from a lease reply. Throws MalformedJobError-worthy problems to the caller
+   * as a string reason (data or opts that are not what sluice writes).
+   */
+  static fromLease<D, R>(ctx: JobContext, raw: LeasedJobRaw, now: number, lease: LeaseHandle): Job<D, R> | string {
+    let data: unknown;
+    let opts: unknown;
+    try {
+      data = JSON.parse(raw.data);
+    } catch {
+      return `malformed job record: data is not valid JSON (${raw.data.slice(0, 60)})`;
+    }
+    try {
+      opts = JSON.parse(raw.opts);
+    } catch {
+      return 'malformed job record: options are not valid JSON';
+    }
+    if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) return 'malformed job record: options are not an object';
+    const job = new Job<D, R>(ctx, { id: raw.id, name: raw.name, data: data as D, opts: opts as JobsOptions, timestamp: raw.timestamp, token: raw.token, lease });
+    job.attemptsMade = raw.attemptsMade;
+    job.deliveries = raw.deliveries;
+    job.stalls = raw.stalls;
+    job.processedOn = now;
+    return job;
+  }
+
+  /** The job's state now, or 'unknown' if it no longer exists. */
+  async getState(): Promise<JobState | 'unknown'> {
+    const state = await this.ctx.client.hget(this.ctx.scripts.keys.job(this.id), JobField.state);
+    return (state as JobState | null) ?? 'unknown';
+  }
+
+  private requireToken(what: string): string {
+    if (!this.token) throw new SluiceError('LEASE_LOST', `only the worker processing job "${this.id}" can ${what}`);
+    return this.token;
+  }
+
+  /** Stores progress (a number or a JSON object); refused if this worker lost the lease. */
+  async updateProgress(progress: number | object): Promise<void> {
+    const token = this.requireToken('update its progress');
+    if (typeof progress !== 'number' && (typeof progress !== 'object' || progress === null)) {
+      throw new InvalidOptionError('progress must be a number or an object');
+    }
+    const json = toJson(progress, 'progress', this.ctx.maxPayloadBytes);
+    if (!(await this.ctx.scripts.progress(this.id, token, json))) throw new LeaseLostError(this.id);
+    this.progress = progress;
+  }
+
+  /** Appends a line to the job's log (the newest 1,000 lines are kept). */
+  async log(line: string): Promise<number> {
+    const token = this.requireToken('write to its log');
+    const kept = await this.ctx.scripts.log(this.id, token, String(line), MAX_LOG_LINES);
+    if (kept < 0) throw new LeaseLostError(this.id);
+    return kept;
+  }
+
+  /** Extends this job's lease to `ms` from now (Redis time); the worker keeps renewing it. */
+  async extendLease(ms: number): Promise<void> {
+    this.requireToken('extend its lease');
+    if (!Number.isInteger(ms) || ms < 1) throw new InvalidOptionError(`lease must be an integer number of ms >= 1; got ${ms}`);
+    await this.lease!.extend(ms);
+  }
+
+  /** Redrives a finished job (failed by default): it waits again with its attempts reset. */
+  async retry(state: 'failed' | 'completed' = 'failed'): Promise<void> {
+    if (!(await this.ctx.scripts.retryJob(this.ctx.group, this.id, state))) {
+      throw new SluiceError('JOB_NOT_FOUND', `job "${this.id}" is not ${state}; only ${state} jobs can be retried this way`);
+    }
+  }
+
+  /** Deletes the job and its logs. Refused while a worker processes it. */
+  async remove(): Promise<void> {
+    const result = await this.ctx.scripts.removeJob(this.ctx.group, this.id);
+    if (result === -1) throw new JobActiveError(this.id, 'remove');
+  }
+
+  /** The job's log lines. */
+  async getLogs(): Promise<string[]> {
+    return this.ctx.client.lrange(this.ctx.scripts.keys.logs(this.id), 0, -1);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id, name: this.name, data: this.data, opts: this.opts, timestamp: this.timestamp,
+      attemptsMade: this.attemptsMade, deliveries: this.deliveries, progress: this.progress,
+      returnvalue: this.returnvalue, failedReason: this.failedReason, processedOn: this.processedOn, finishedOn: this.finishedOn,
+    };
+  }
+}

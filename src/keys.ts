@@ -1,0 +1,73 @@
+// The one place where key names are built. Every key of a queue carries the hash tag {queue},
+// so all of a queue's keys live in one slot and every script runs on Redis Cluster unchanged.
+// Scripts derive job keys only from `base`, which carries the same tag.
+
+export interface GroupKeys {
+  wait: string;
+  active: string;
+  retry: string;
+  prio: string;
+  completed: string;
+  failed: string;
+  paused: string;
+}
+
+export interface QueueKeys {
+  /** "P:{Q}:" — the prefix every key of the queue starts with. */
+  base: string;
+  id: string;
+  stream: string;
+  wake: string;
+  groups: string;
+  delayed: string;
+  job(id: string): string;
+  logs(id: string): string;
+  group(name: string): GroupKeys;
+}
+
+export function queueKeys(prefix: string, queue: string): QueueKeys {
+  const base = `${prefix}:{${queue}}:`;
+  return {
+    base,
+    id: `${base}id`,
+    stream: `${base}stream`,
+    wake: `${base}wake`,
+    groups: `${base}groups`,
+    delayed: `${base}delayed`,
+    job: (id) => `${base}job:${id}`,
+    logs: (id) => `${base}job:${id}:logs`,
+    group: (name) => {
+      const g = `${base}g:${name}:`;
+      return {
+        wait: `${g}wait`,
+        active: `${g}active`,
+        retry: `${g}retry`,
+        prio: `${g}prio`,
+        completed: `${g}completed`,
+        failed: `${g}failed`,
+        paused: `${g}paused`,
+      };
+    },
+  };
+}
+
+/** Field names of the job hash (short, since every job pays for them in memory). */
+export const JobField = {
+  name: 'n',
+  data: 'd',
+  opts: 'o',
+  timestamp: 'ts',
+  state: 's',
+  attemptsMade: 'a',
+  deliveries: 'dl',
+  stalls: 'sc',
+  token: 'tk',
+  processedOn: 'po',
+  finishedOn: 'fo',
+  returnvalue: 'rv',
+  failedReason: 'fr',
+  stacktrace: 'st',
+  progress: 'pg',
+  priority: 'p',
+  due: 'du',
+} as const;

@@ -1,0 +1,84 @@
+// Keeps the leases of the jobs a worker is running alive: renews them all in one script call
+// every third of the lease, and reports the ones it lost (expired and reclaimed elsewhere,
+// e.g. after this process froze) so that their processors are aborted. It does not run jobs.
+import type { Logger } from './logger.js';
+import type { Scripts } from './scripts.js';
+
+interface Held {
+  token: string;
+  leaseMs: number;
+}
+
+export class LeaseKeeper {
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly scripts: Scripts,
+    private readonly group: string,
+    private readonly leaseMs: number,
+    private readonly onLost: (id: string) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.renewAll(), Math.max(20, Math.floor(this.leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  track(id: string, token: string): void {
+    this.held.set(id, { token, leaseMs: this.leaseMs });
+  }
+
+  untrack(id: string): void {
+    this.held.delete(id);
+  }
+
+  /** One job's lease, to `ms` from now; kept at that length from then on. */
+  async extend(id: string, ms: number): Promise<void> {
+    const entry = this.held.get(id);
+    if (!entry) return;
+    entry.leaseMs = ms;
+    const lost = await this.scripts.extend(this.group, ms, [[id, entry.token]]);
+    if (lost.length) this.lose(lost);
+  }
+
+  private lose(ids: string[]): void {
+    for (const id of ids) {
+      if (this.held.delete(id)) this.onLost(id);
+    }
+  }
+
+  /** Renews every held lease now: one call per distinct lease length (usually one). */
+  async renewAll(): Promise<void> {
+    if (this.running || this.held.size === 0) return;
+    this.running = true;
+    try {
+      const byLength = new Map<number, [string, string][]>();
+      for (const [id, h] of this.held) {
+        let list = byLength.get(h.leaseMs);
+        if (!list) byLength.set(h.leaseMs, (list = []));
+        list.push([id, h.token]);
+      }
+      for (const [ms, pairs] of byLength) {
+        for (let i = 0; i < pairs.length; i += 1000) {
+          const chunk = pairs.slice(i, i + 1000);
+          // a job that finished meanwhile is no longer held, so lose() skips it
+          this.lose(await this.scripts.extend(this.group, ms, chunk));
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'renewing leases failed; will retry');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.held.clear();
+  }
+}

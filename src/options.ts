@@ -1,0 +1,122 @@
+// Job options: their types, defaults and validation, all in one place. Validation happens
+// before anything is written, so a bad option never leaves a half-added job behind.
+import { validateBackoff, type BackoffOptions } from './backoff.js';
+import { InvalidIdError, InvalidOptionError } from './errors.js';
+
+/** Keep finished jobs: true = remove at once, a number = keep that many, or count/age. */
+export type KeepJobs = boolean | number | { count?: number; age?: number };
+
+export interface JobsOptions {
+  /** Your own id; adding a job whose id exists returns the existing job and writes nothing. */
+  jobId?: string;
+  /** Wait this many ms (of Redis time) before the job may run. */
+  delay?: number;
+  /** How many times the job may run before it fails for good (default 1: no retries). */
+  attempts?: number;
+  /** Delay between attempts: ms, or { type: 'fixed' | 'exponential' | custom, delay, jitter }. */
+  backoff?: number | BackoffOptions;
+  /** 1 (highest) .. 2,097,152 (lowest); jobs without a priority run before prioritised ones. */
+  priority?: number;
+  /** The processor's signal aborts and the attempt fails after this many ms. */
+  timeout?: number;
+  /** Retention of the job once completed. Age in seconds. Default { age: 3600, count: 1000 }. */
+  removeOnComplete?: KeepJobs;
+  /** Retention of the job once failed for good. Age in seconds. Default { age: 7 days, count: 10000 }. */
+  removeOnFail?: KeepJobs;
+}
+
+export const DEFAULT_REMOVE_ON_COMPLETE = { age: 3600, count: 1000 } as const;
+export const DEFAULT_REMOVE_ON_FAIL = { age: 7 * 24 * 3600, count: 10_000 } as const;
+export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
+export const MAX_PRIORITY = 2_097_152;
+
+const NAME_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
+const GROUP_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+const JOB_ID_RE = /^[^\s{}\x00-\x1f]{1,128}$/;
+
+export function validateQueueName(name: unknown): string {
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    throw new InvalidIdError(`queue name must be 1-100 characters of letters, digits, _ . : -; got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+export function validateGroupName(name: unknown): string {
+  if (typeof name !== 'string' || !GROUP_RE.test(name)) {
+    throw new InvalidIdError(`group name must be 1-64 characters of letters, digits, _ . -; got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+export function validateJobName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+    throw new InvalidIdError(`job name must be a string of 1-256 characters; got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+export function validateJobId(id: unknown): string {
+  if (typeof id !== 'string' || !JOB_ID_RE.test(id)) {
+    throw new InvalidIdError(`jobId must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(id)}`);
+  }
+  if (/^\d+$/.test(id)) {
+    throw new InvalidIdError(`jobId "${id}" is all digits, which could collide with generated ids; add a prefix such as "order-${id}"`);
+  }
+  return id;
+}
+
+function isInt(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function validateKeep(name: string, keep: unknown): void {
+  if (keep === undefined || typeof keep === 'boolean') return;
+  if (typeof keep === 'number') {
+    if (!isInt(keep, 0)) throw new InvalidOptionError(`${name} must be true/false, a count >= 0, or { count, age }; got ${keep}`);
+    return;
+  }
+  if (typeof keep !== 'object' || keep === null) throw new InvalidOptionError(`${name} must be true/false, a count, or { count, age }`);
+  const { count, age } = keep as { count?: unknown; age?: unknown };
+  if (count !== undefined && !isInt(count, 0)) throw new InvalidOptionError(`${name}.count must be an integer >= 0; got ${String(count)}`);
+  if (age !== undefined && !(typeof age === 'number' && age >= 0 && Number.isFinite(age))) {
+    throw new InvalidOptionError(`${name}.age must be a number of seconds >= 0; got ${String(age)}`);
+  }
+}
+
+const KNOWN = new Set(['jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail']);
+
+export function validateJobOptions(opts: unknown): JobsOptions {
+  if (opts === undefined) return {};
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidOptionError('job options must be an object');
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(`unknown job option "${key}"; known: ${[...KNOWN].join(', ')}`);
+  }
+  const o = opts as JobsOptions;
+  if (o.jobId !== undefined) validateJobId(o.jobId);
+  if (o.delay !== undefined && !isInt(o.delay, 0)) throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${o.delay}`);
+  if (o.attempts !== undefined && !isInt(o.attempts, 1, 1_000_000)) throw new InvalidOptionError(`attempts must be an integer >= 1; got ${o.attempts}`);
+  if (o.priority !== undefined && !isInt(o.priority, 1, MAX_PRIORITY)) {
+    throw new InvalidOptionError(`priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest); got ${o.priority}`);
+  }
+  if (o.timeout !== undefined && !isInt(o.timeout, 1)) throw new InvalidOptionError(`timeout must be an integer number of ms >= 1; got ${o.timeout}`);
+  validateBackoff(o.backoff);
+  validateKeep('removeOnComplete', o.removeOnComplete);
+  validateKeep('removeOnFail', o.removeOnFail);
+  return o;
+}
+
+/** A retention policy as the scripts take it: [count, ageMs], -1 meaning no limit. */
+export function keepPolicy(keep: KeepJobs | undefined, fallback: { age: number; count: number }): [number, number] {
+  if (keep === undefined) return [fallback.count, fallback.age * 1000];
+  if (keep === true) return [0, -1];
+  if (keep === false) return [-1, -1];
+  if (typeof keep === 'number') return [keep, -1];
+  return [keep.count ?? -1, keep.age === undefined ? -1 : Math.round(keep.age * 1000)];
+}
+
+export function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!isInt(value, min)) throw new InvalidOptionError(`${name} must be an integer >= ${min}; got ${String(value)}`);
+  return value;
+}

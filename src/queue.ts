@@ -1,0 +1,328 @@
+// The producer and admin side of a queue: add jobs, read them back, and manage the queue
+// (pause, drain, retry, clean, obliterate). Admin operations run in bounded batches so that a
+// queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
+import type { Redis } from 'ioredis';
+import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
+import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
+import { Job, type JobContext, type JobState } from './job.js';
+import { queueKeys, type QueueKeys } from './keys.js';
+import { defaultLogger, type Logger } from './logger.js';
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  positiveInt,
+  validateJobName,
+  validateJobOptions,
+  validateQueueName,
+  type JobsOptions,
+} from './options.js';
+import { toJson } from './payload.js';
+import { Scripts, type EnqueueItem } from './scripts.js';
+
+export interface QueueOptions {
+  connection: ConnectionInput;
+  /** First part of every key (default "sluice"). */
+  prefix?: string;
+  /** Options applied to every job unless the job sets its own. */
+  defaultJobOptions?: JobsOptions;
+  /** Largest job data, as JSON bytes (default 512 KiB). */
+  maxPayloadBytes?: number;
+  /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
+  evictionPolicy?: EvictionPolicyMode;
+  logger?: Logger;
+}
+
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  paused: boolean;
+}
+
+const ADMIN_BATCH = 500;
+const MAX_BULK = 1000;
+const GROUP = 'default';
+
+export class Queue<Data = unknown, Result = unknown> {
+  readonly name: string;
+  readonly keys: QueueKeys;
+  protected readonly client: Redis;
+  private readonly owned: boolean;
+  protected readonly scripts: Scripts;
+  private readonly defaults: JobsOptions;
+  private readonly maxPayloadBytes: number;
+  private readonly logger: Logger;
+  private readonly evictionMode: EvictionPolicyMode;
+  private readyPromise: Promise<void> | undefined;
+  private closed = false;
+  private readonly ctx: JobContext;
+
+  constructor(name: string, opts: QueueOptions) {
+    this.name = validateQueueName(name);
+    if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Queue options with a connection are required');
+    const prefix = opts.prefix ?? 'sluice';
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
+    this.defaults = validateJobOptions(opts.defaultJobOptions);
+    if (this.defaults.jobId !== undefined) throw new InvalidOptionError('defaultJobOptions cannot set a jobId');
+    this.maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
+    this.evictionMode = opts.evictionPolicy ?? 'warn';
+    this.logger = (opts.logger ?? defaultLogger()).child({ queue: this.name });
+    this.keys = queueKeys(prefix, this.name);
+    const { client, owned } = createClient(opts.connection, 'producer');
+    this.client = client;
+    this.owned = owned;
+    this.scripts = new Scripts(client, this.keys);
+    this.ctx = { client, scripts: this.scripts, queueName: this.name, group: GROUP, maxPayloadBytes: this.maxPayloadBytes };
+  }
+
+  /** Resolves once the connection is checked (eviction policy). Called by every operation. */
+  waitUntilReady(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`queue "${this.name}"`));
+    this.readyPromise ??= checkEvictionPolicy(this.client, this.evictionMode, this.logger).catch((err: unknown) => {
+      this.readyPromise = undefined;
+      throw err;
+    });
+    return this.readyPromise;
+  }
+
+  private encode(name: string, data: Data, opts: JobsOptions | undefined): EnqueueItem {
+    validateJobName(name);
+    const merged = { ...this.defaults, ...validateJobOptions(opts) };
+    const { jobId, delay, priority, ...stored } = merged;
+    return {
+      id: jobId ?? '',
+      name,
+      data: toJson(data, 'job data', this.maxPayloadBytes),
+      opts: JSON.stringify(merged.delay || merged.priority ? { ...stored, delay, priority } : stored),
+      delay: delay ?? 0,
+      priority: priority ?? 0,
+    };
+  }
+
+  private toJob(item: EnqueueItem, id: string, now: number): Job<Data, Result> {
+    return Job.fromHash<Data, Result>(this.ctx, id, { n: item.name, d: item.data, o: item.opts, ts: String(now) });
+  }
+
+  /** Adds a job. With a jobId that exists already, returns the existing job and writes nothing. */
+  async add(name: string, data: Data, opts?: JobsOptions): Promise<Job<Data, Result>> {
+    const item = this.encode(name, data, opts);
+    await this.waitUntilReady();
+    const { now, jobs } = await this.scripts.enqueue([item]);
+    const { id, created } = jobs[0]!;
+    if (!created) return (await this.getJob(id)) ?? this.toJob(item, id, now);
+    return this.toJob(item, id, now);
+  }
+
+  /** Adds many jobs, up to 1,000 per round trip. Validates all of them before writing any. */
+  async addBulk(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
+    if (!Array.isArray(jobs)) throw new InvalidOptionError('addBulk takes an array of { name, data, opts? }');
+    const items = jobs.map((j) => this.encode(j.name, j.data, j.opts));
+    await this.waitUntilReady();
+    const out: Job<Data, Result>[] = [];
+    for (let i = 0; i < items.length; i += MAX_BULK) {
+      const chunk = items.slice(i, i + MAX_BULK);
+      const { now, jobs: results } = await this.scripts.enqueue(chunk);
+      results.forEach((r, n) => out.push(this.toJob(chunk[n]!, r.id, now)));
+    }
+    return out;
+  }
+
+  async getJob(id: string): Promise<Job<Data, Result> | undefined> {
+    if (typeof id !== 'string' || id === '') return undefined;
+    const hash = await this.client.hgetall(this.keys.job(id));
+    if (!hash || Object.keys(hash).length === 0) return undefined;
+    return Job.fromHash<Data, Result>(this.ctx, id, hash);
+  }
+
+  private async jobsByIds(ids: string[]): Promise<Job<Data, Result>[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.job(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const jobs: Job<Data, Result>[] = [];
+    replies.forEach(([err, hash], i) => {
+      if (!err && hash && Object.keys(hash as object).length > 0) jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
+    });
+    return jobs;
+  }
+
+  private async groupCursor(): Promise<{ lastDeliveredId: string; lag: number | null }> {
+    let groups: unknown[] = [];
+    try {
+      groups = (await this.client.call('XINFO', 'GROUPS', this.keys.stream)) as unknown[];
+    } catch {
+      return { lastDeliveredId: '0-0', lag: 0 };
+    }
+    for (const g of groups) {
+      const flat = g as unknown[];
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i < flat.length; i += 2) info[String(flat[i])] = flat[i + 1];
+      if (info.name === GROUP) {
+        return { lastDeliveredId: String(info['last-delivered-id']), lag: info.lag === null || info.lag === undefined ? null : Number(info.lag) };
+      }
+    }
+    return { lastDeliveredId: '0-0', lag: 0 };
+  }
+
+  /** Ids of jobs in a state, in the order they will run (waiting) or newest first (finished). */
+  async getJobIds(state: JobState, start = 0, end = -1): Promise<string[]> {
+    const g = this.keys.group(GROUP);
+    const stop = end < 0 ? Number.MAX_SAFE_INTEGER : end;
+    const want = stop - start + 1;
+    switch (state) {
+      case 'completed':
+      case 'failed':
+        return this.client.zrevrange(g[state], String(start), String(end));
+      case 'active':
+        return this.client.zrange(g.active, String(start), String(end));
+      case 'delayed': {
+        const [a, b] = await Promise.all([
+          this.client.zrange(this.keys.delayed, '0', String(end < 0 ? -1 : end), 'WITHSCORES'),
+          this.client.zrange(g.retry, '0', String(end < 0 ? -1 : end), 'WITHSCORES'),
+        ]);
+        const all: [string, number][] = [];
+        for (const list of [a, b]) for (let i = 0; i < list.length; i += 2) all.push([list[i]!, Number(list[i + 1])]);
+        all.sort((x, y) => x[1] - y[1]);
+        return all.slice(start, stop + 1).map((x) => x[0]);
+      }
+      case 'waiting': {
+        const ids = await this.client.lrange(g.wait, '0', String(end < 0 ? -1 : end));
+        if (ids.length < stop + 1) {
+          const { lastDeliveredId } = await this.groupCursor();
+          const count = Math.min(want + start - ids.length, 100_000);
+          const entries = (await this.client.xrange(this.keys.stream, `(${lastDeliveredId}`, '+', 'COUNT', count)) as [string, string[]][];
+          for (const [, fields] of entries) if (fields[0] === 'j' && fields[1] !== undefined) ids.push(fields[1]);
+        }
+        if (ids.length < stop + 1) ids.push(...(await this.client.zrange(g.prio, '0', String(end < 0 ? -1 : end))));
+        return ids.slice(start, stop + 1);
+      }
+      default:
+        throw new InvalidOptionError(`unknown state "${String(state)}"; use waiting, active, delayed, completed or failed`);
+    }
+  }
+
+  async getJobs(state: JobState, start = 0, end = -1): Promise<Job<Data, Result>[]> {
+    return this.jobsByIds(await this.getJobIds(state, start, end));
+  }
+
+  async getJobCounts(): Promise<JobCounts> {
+    const g = this.keys.group(GROUP);
+    const [cursor, replies] = await Promise.all([
+      this.groupCursor(),
+      this.client
+        .pipeline()
+        .llen(g.wait)
+        .zcard(g.prio)
+        .zcard(g.active)
+        .zcard(this.keys.delayed)
+        .zcard(g.retry)
+        .zcard(g.completed)
+        .zcard(g.failed)
+        .exists(g.paused)
+        .xlen(this.keys.stream)
+        .exec(),
+    ]);
+    const n = (replies ?? []).map(([err, v]) => {
+      if (err) throw err;
+      return Number(v);
+    });
+    // lag is null after deletions in the stream; the stream length is the fallback
+    const inStream = cursor.lag ?? Math.max(0, n[8]! - 1);
+    return {
+      waiting: n[0]! + n[1]! + inStream,
+      active: n[2]!,
+      delayed: n[3]! + n[4]!,
+      completed: n[5]!,
+      failed: n[6]!,
+      paused: n[7]! === 1,
+    };
+  }
+
+  /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
+  async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } = {}): Promise<number> {
+    const state = opts.state ?? 'failed';
+    if (state !== 'failed' && state !== 'completed') throw new InvalidOptionError(`retryJobs state must be "failed" or "completed"`);
+    await this.waitUntilReady();
+    const [seconds, micros] = await this.client.time();
+    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    let total = 0;
+    const limit = opts.count ?? Infinity;
+    for (;;) {
+      const moved = await this.scripts.retryJobs(GROUP, state, before, Math.min(ADMIN_BATCH, limit - total));
+      total += moved;
+      if (moved === 0 || total >= limit) return total;
+    }
+  }
+
+  /** Stops all workers of all processes from starting jobs; in-flight jobs finish. */
+  async pause(): Promise<void> {
+    await this.waitUntilReady();
+    await this.scripts.setPaused(GROUP, true);
+  }
+
+  async resume(): Promise<void> {
+    await this.waitUntilReady();
+    await this.scripts.setPaused(GROUP, false);
+  }
+
+  async isPaused(): Promise<boolean> {
+    return (await this.client.exists(this.keys.group(GROUP).paused)) === 1;
+  }
+
+  /** Removes all waiting jobs (and delayed ones with `delayed: true`); active jobs finish. */
+  async drain(delayed = false): Promise<number> {
+    await this.waitUntilReady();
+    let total = 0;
+    for (;;) {
+      const removed = await this.scripts.drain(GROUP, ADMIN_BATCH, delayed);
+      total += removed;
+      if (removed < ADMIN_BATCH) return total;
+    }
+  }
+
+  /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
+  async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed'): Promise<string[]> {
+    if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
+    if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
+    await this.waitUntilReady();
+    const [seconds, micros] = await this.client.time();
+    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - graceMs;
+    const ids: string[] = [];
+    const max = limit > 0 ? limit : Infinity;
+    for (;;) {
+      const batch = Math.min(ADMIN_BATCH, max - ids.length);
+      const removed = await this.scripts.clean(GROUP, state, before, batch);
+      ids.push(...removed);
+      if (removed.length < batch || ids.length >= max) return ids;
+    }
+  }
+
+  /** Deletes one job; refused (JobActiveError) while a worker processes it. */
+  async remove(id: string): Promise<void> {
+    await this.waitUntilReady();
+    const result = await this.scripts.removeJob(GROUP, id);
+    if (result === -1) throw new JobActiveError(id, 'remove');
+    if (result === 0) throw new JobNotFoundError(id);
+  }
+
+  /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */
+  async obliterate(opts: { force?: boolean } = {}): Promise<void> {
+    await this.waitUntilReady();
+    await this.scripts.setPaused(GROUP, true);
+    for (;;) {
+      const result = await this.scripts.obliterate(ADMIN_BATCH, opts.force === true);
+      if (result === -1) {
+        await this.scripts.setPaused(GROUP, false);
+        throw new ObliterateRefusedError(this.name);
+      }
+      if (result === 0) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await closeClient(this.client, this.owned);
+  }
+}

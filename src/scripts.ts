@@ -1,0 +1,245 @@
+// One typed wrapper per Lua script: the only place where KEYS and ARGV arrays are built.
+// Keys are given by the names in each script's header, so the order cannot drift.
+import type { Redis } from 'ioredis';
+import { luaScripts } from './generated/lua.js';
+import type { QueueKeys } from './keys.js';
+
+export type ScriptName = keyof typeof luaScripts;
+type Arg = string | number;
+
+export function registerScripts(client: Redis): void {
+  for (const script of Object.values(luaScripts)) {
+    if (typeof (client as unknown as Record<string, unknown>)[script.name] !== 'function') {
+      client.defineCommand(script.name, { numberOfKeys: script.keys.length, lua: script.lua });
+    }
+  }
+}
+
+/** Orders `keys` as the script's header lists them; a missing or extra name is a bug here. */
+export function orderKeys(op: ScriptName, keys: Record<string, string>): string[] {
+  const names: readonly string[] = luaScripts[op].keys;
+  const extra = Object.keys(keys).filter((k) => !names.includes(k));
+  if (extra.length) throw new Error(`script ${op}: keys ${extra.join(', ')} are not in its header`);
+  return names.map((name) => {
+    const key = keys[name];
+    if (key === undefined) throw new Error(`script ${op}: key "${name}" missing`);
+    return key;
+  });
+}
+
+export interface LeasedJobRaw {
+  id: string;
+  token: string;
+  name: string;
+  data: string;
+  opts: string;
+  timestamp: number;
+  attemptsMade: number;
+  deliveries: number;
+  stalls: number;
+}
+
+export interface LeaseReply {
+  now: number;
+  /** -1: nothing scheduled; else ms until the next delayed job, retry or lease deadline. */
+  waitMs: number;
+  streamLastId: string;
+  wakeLastId: string;
+  paused: boolean;
+  stalled: string[];
+  dead: { id: string; reason: string }[];
+  jobs: LeasedJobRaw[];
+}
+
+export interface WorkerConfig {
+  leaseMs: number;
+  maxStalls: number;
+  keepFailed: [number, number];
+}
+
+export interface Ack {
+  id: string;
+  token: string;
+  returnvalue: string;
+  keep: [number, number];
+}
+
+export interface FailOutcome {
+  retry: boolean;
+  delayMs: number;
+  reason: string;
+  stack: string;
+  keep: [number, number];
+}
+
+export interface EnqueueItem {
+  id: string;
+  name: string;
+  data: string;
+  opts: string;
+  delay: number;
+  priority: number;
+}
+
+function parseLease(reply: unknown[], start: number): LeaseReply {
+  let i = start;
+  const next = () => reply[i++];
+  const now = Number(next());
+  const waitMs = Number(next());
+  const streamLastId = String(next());
+  const wakeLastId = String(next());
+  const paused = Number(next()) === 1;
+  const stalled: string[] = [];
+  for (let n = Number(next()); n > 0; n--) stalled.push(String(next()));
+  const dead: { id: string; reason: string }[] = [];
+  for (let n = Number(next()); n > 0; n--) dead.push({ id: String(next()), reason: String(next()) });
+  const jobs: LeasedJobRaw[] = [];
+  for (let n = Number(next()); n > 0; n--) {
+    jobs.push({
+      id: String(next()),
+      token: String(next()),
+      name: String(next()),
+      data: String(next()),
+      opts: String(next()),
+      timestamp: Number(next()),
+      attemptsMade: Number(next()),
+      deliveries: Number(next()),
+      stalls: Number(next()),
+    });
+  }
+  return { now, waitMs, streamLastId, wakeLastId, paused, stalled, dead, jobs };
+}
+
+/** The scripts of one queue, bound to a client. */
+export class Scripts {
+  constructor(
+    private readonly client: Redis,
+    readonly keys: QueueKeys,
+  ) {}
+
+  private run(op: ScriptName, keys: Record<string, string>, args: Arg[]): Promise<unknown> {
+    const command = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[luaScripts[op].name];
+    if (!command) throw new Error(`script ${op} is not registered on this client`);
+    return command.apply(this.client, [...orderKeys(op, keys), ...args]);
+  }
+
+  private leaseKeys(group: string): Record<string, string> {
+    const g = this.keys.group(group);
+    return {
+      stream: this.keys.stream, wake: this.keys.wake, groups: this.keys.groups, delayed: this.keys.delayed,
+      wait: g.wait, active: g.active, retry: g.retry, prio: g.prio, failed: g.failed, paused: g.paused,
+    };
+  }
+
+  async enqueue(items: EnqueueItem[]): Promise<{ now: number; jobs: { id: string; created: boolean }[] }> {
+    const args: Arg[] = [this.keys.base];
+    for (const it of items) args.push(it.id, it.name, it.data, it.opts, it.delay, it.priority);
+    const reply = (await this.run(
+      'enqueue',
+      { id: this.keys.id, stream: this.keys.stream, delayed: this.keys.delayed, prio: this.keys.group('default').prio, groups: this.keys.groups, wake: this.keys.wake },
+      args,
+    )) as unknown[];
+    const jobs: { id: string; created: boolean }[] = [];
+    for (let i = 1; i < reply.length; i += 2) jobs.push({ id: String(reply[i]), created: Number(reply[i + 1]) === 1 });
+    return { now: Number(reply[0]), jobs };
+  }
+
+  async lease(group: string, consumer: string, nonce: string, count: number, config: string): Promise<LeaseReply> {
+    const reply = (await this.run('lease', this.leaseKeys(group), [this.keys.base, group, consumer, nonce, count, config])) as unknown[];
+    return parseLease(reply, 0);
+  }
+
+  async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[]): Promise<{ refused: string[]; lease: LeaseReply }> {
+    const args: Arg[] = [this.keys.base, group, consumer, nonce, count, config];
+    for (const a of acks) args.push(a.id, a.token, a.returnvalue, a.keep[0], a.keep[1]);
+    const keys = { ...this.leaseKeys(group), completed: this.keys.group(group).completed };
+    const reply = (await this.run('complete', keys, args)) as unknown[];
+    const refused: string[] = [];
+    const n = Number(reply[0]);
+    for (let i = 1; i <= n; i++) refused.push(String(reply[i]));
+    return { refused, lease: parseLease(reply, n + 1) };
+  }
+
+  async fail(group: string, id: string, token: string, outcome: FailOutcome): Promise<boolean> {
+    const g = this.keys.group(group);
+    const reply = await this.run(
+      'fail',
+      { active: g.active, wait: g.wait, retry: g.retry, failed: g.failed, wake: this.keys.wake },
+      [this.keys.base, group, id, token, JSON.stringify(outcome)],
+    );
+    return Number(reply) === 1;
+  }
+
+  async extend(group: string, leaseMs: number, pairs: [string, string][]): Promise<string[]> {
+    const args: Arg[] = [this.keys.base, leaseMs];
+    for (const [id, token] of pairs) args.push(id, token);
+    return ((await this.run('extend', { active: this.keys.group(group).active }, args)) as unknown[]).map(String);
+  }
+
+  async release(group: string, started: boolean, pairs: [string, string][]): Promise<number> {
+    const g = this.keys.group(group);
+    const args: Arg[] = [this.keys.base, group, started ? 1 : 0];
+    for (const [id, token] of pairs) args.push(id, token);
+    return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, args));
+  }
+
+  async progress(id: string, token: string, progress: string): Promise<boolean> {
+    return Number(await this.run('progress', { job: this.keys.job(id) }, [token, progress])) === 1;
+  }
+
+  async log(id: string, token: string, line: string, maxLines: number): Promise<number> {
+    return Number(await this.run('log', { job: this.keys.job(id), logs: this.keys.logs(id) }, [token, line, maxLines]));
+  }
+
+  async setPaused(group: string, paused: boolean): Promise<boolean> {
+    return Number(await this.run('set-paused', { paused: this.keys.group(group).paused, wake: this.keys.wake }, [group, paused ? '1' : '0'])) === 1;
+  }
+
+  async removeJob(group: string, id: string): Promise<number> {
+    const g = this.keys.group(group);
+    return Number(
+      await this.run(
+        'remove-job',
+        { job: this.keys.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio, completed: g.completed, failed: g.failed },
+        [id],
+      ),
+    );
+  }
+
+  async retryJob(group: string, id: string, from: 'failed' | 'completed'): Promise<boolean> {
+    const g = this.keys.group(group);
+    const reply = await this.run('retry-job', { job: this.keys.job(id), from: g[from], wait: g.wait, wake: this.keys.wake }, [id, group]);
+    return Number(reply) === 1;
+  }
+
+  async retryJobs(group: string, from: 'failed' | 'completed', before: number, batch: number): Promise<number> {
+    const g = this.keys.group(group);
+    return Number(await this.run('retry-jobs', { from: g[from], wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, before, batch]));
+  }
+
+  async drain(group: string, batch: number, delayed: boolean): Promise<number> {
+    const g = this.keys.group(group);
+    return Number(
+      await this.run(
+        'drain',
+        { stream: this.keys.stream, groups: this.keys.groups, wait: g.wait, prio: g.prio, delayed: this.keys.delayed, retry: g.retry },
+        [this.keys.base, group, batch, delayed ? '1' : '0'],
+      ),
+    );
+  }
+
+  async clean(group: string, set: 'completed' | 'failed', before: number, batch: number): Promise<string[]> {
+    const reply = (await this.run('clean', { set: this.keys.group(group)[set] }, [this.keys.base, before, batch])) as unknown[];
+    return reply.map(String);
+  }
+
+  async obliterate(batch: number, force: boolean): Promise<number> {
+    return Number(
+      await this.run(
+        'obliterate',
+        { stream: this.keys.stream, groups: this.keys.groups, delayed: this.keys.delayed, wake: this.keys.wake, id: this.keys.id },
+        [this.keys.base, batch, force ? '1' : '0'],
+      ),
+    );
+  }
+}

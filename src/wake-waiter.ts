@@ -1,0 +1,55 @@
+// Idle workers block in Redis (invariant 5): XREAD BLOCK on the job stream and the wake
+// stream, from the last ids the lease script saw, so nothing added since can be missed.
+// A watchdog guards the blocking read: if Redis does not answer within the block time plus a
+// grace period, the connection is presumed dead (half-open socket, failover) and is reset —
+// the failure where a worker silently stops consuming after a reconnect.
+import type { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
+
+export type WakeResult = 'woken' | 'timeout' | 'error' | 'watchdog';
+
+export class WakeWaiter {
+  /** Last time Redis answered the blocking connection (ms, local clock; for health only). */
+  lastAnswerAt = Date.now();
+  private interrupted = false;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly graceMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async wait(streams: [key: string, fromId: string][], timeoutMs: number): Promise<WakeResult> {
+    const blockMs = Math.max(1, Math.ceil(timeoutMs));
+    this.interrupted = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const read = this.client
+      .call('XREAD', 'COUNT', '1', 'BLOCK', String(blockMs), 'STREAMS', ...streams.map((s) => s[0]), ...streams.map((s) => s[1]))
+      .then((reply) => {
+        this.lastAnswerAt = Date.now();
+        return (reply ? 'woken' : 'timeout') as WakeResult;
+      })
+      .catch((err: unknown) => {
+        if (!this.interrupted) this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
+        return 'error' as WakeResult;
+      });
+    const dog = new Promise<WakeResult>((resolve) => {
+      watchdog = setTimeout(() => resolve('watchdog'), blockMs + this.graceMs);
+    });
+    const result = await Promise.race([read, dog]);
+    clearTimeout(watchdog);
+    if (result === 'watchdog') {
+      this.logger.warn({ blockMs, graceMs: this.graceMs }, 'blocking read got no answer in time; resetting the connection');
+      this.interrupted = true;
+      this.client.disconnect(true);
+      await read;
+    }
+    return result;
+  }
+
+  /** Ends a wait in progress (on close). */
+  interrupt(): void {
+    this.interrupted = true;
+    this.client.disconnect(false);
+  }
+}
