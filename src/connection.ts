@@ -31,13 +31,19 @@ function refuseKeyPrefix(options: { keyPrefix?: string } | undefined): void {
  * when Redis is down; a worker keeps retrying (and a blocking client reports dropped
  * commands instead of resending them, so the worker loop starts over cleanly).
  */
-export function createClient(input: ConnectionInput | undefined, role: 'producer' | 'worker' | 'blocking'): { client: Redis; owned: boolean } {
+export function createClient(
+  input: ConnectionInput | undefined,
+  role: 'producer' | 'worker' | 'blocking',
+  name?: string,
+): { client: Redis; owned: boolean } {
   const roleOptions: RedisOptions =
     role === 'producer'
       ? { maxRetriesPerRequest: 1 }
       : role === 'worker'
         ? { maxRetriesPerRequest: null }
         : { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false };
+  // named connections make CLIENT LIST readable (and let fault tests find them)
+  if (name) roleOptions.connectionName = name;
   let client: Redis;
   let owned = true;
   if (input === undefined) {

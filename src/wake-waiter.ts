@@ -33,16 +33,22 @@ export class WakeWaiter {
         if (!this.interrupted) this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
         return 'error' as WakeResult;
       });
+    // a dropped connection may leave the command unanswered forever: stop waiting at once
+    let onClose: (() => void) | undefined;
+    const dropped = new Promise<WakeResult>((resolve) => {
+      onClose = () => resolve('error');
+      this.client.once('close', onClose);
+    });
     const dog = new Promise<WakeResult>((resolve) => {
       watchdog = setTimeout(() => resolve('watchdog'), blockMs + this.graceMs);
     });
-    const result = await Promise.race([read, dog]);
+    const result = await Promise.race([read, dropped, dog]);
     clearTimeout(watchdog);
+    this.client.off('close', onClose!);
     if (result === 'watchdog') {
       this.logger.warn({ blockMs, graceMs: this.graceMs }, 'blocking read got no answer in time; resetting the connection');
       this.interrupted = true;
       this.client.disconnect(true);
-      await read;
     }
     return result;
   }

@@ -126,6 +126,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private lastFetchAt = Date.now();
+  private callStartedAt = 0;
   private processed = 0;
   private failures = 0;
   private settling = 0;
@@ -155,8 +156,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.evictionMode = opts.evictionPolicy ?? 'warn';
     this.config = JSON.stringify({ leaseMs: this.leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL) });
     this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
-    this.client = createClient(opts.connection, 'worker').client;
-    this.blocking = createClient(opts.connection, 'blocking').client;
+    this.client = createClient(opts.connection, 'worker', `sluice:worker:${id}`).client;
+    this.blocking = createClient(opts.connection, 'blocking', `sluice:blocking:${id}`).client;
     this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.blocking.on('error', (err) => this.logger.debug({ err }, 'redis blocking connection error'));
     this.scripts = new Scripts(this.client, this.keys);
@@ -190,12 +191,14 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   health(): WorkerHealth {
     const lastAnswer = Math.max(this.lastFetchAt, this.waiter.lastAnswerAt);
     const age = Date.now() - lastAnswer;
-    const busy = this.phase !== 'blocking' && this.phase !== 'calling';
+    const limit = this.callTimeoutMs();
+    // healthy means Redis answers: a fetch or blocking read overdue past the watchdog is not
+    const stuck =
+      (this.phase === 'calling' && Date.now() - this.callStartedAt > limit) ||
+      (this.phase === 'blocking' && age > limit);
     return {
       state: this.state,
-      healthy:
-        this.state === 'running' && this.client.status === 'ready' && this.blocking.status === 'ready' &&
-        (busy || age <= this.blockMs + this.watchdogGraceMs),
+      healthy: this.state === 'running' && this.client.status === 'ready' && this.blocking.status === 'ready' && !stuck,
       connection: this.client.status,
       blockingConnection: this.blocking.status,
       lastFetchAgeMs: age,
@@ -226,16 +229,30 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         continue;
       }
       const acks = this.acks.splice(0, MAX_ACKS_PER_CALL);
-      let reply: LeaseReply;
+      let reply: LeaseReply | 'timeout';
       this.phase = 'calling';
+      this.callStartedAt = Date.now();
+      const call = this.fetch(acks, Math.max(0, free));
       try {
-        reply = await this.fetch(acks, Math.max(0, free));
+        reply = await this.guard(call);
         failuresInARow = 0;
       } catch (err) {
         this.phase = 'idle';
         this.acks.unshift(...acks);
         this.emit('error', err as Error);
         await this.pause(Math.min(5000, 100 * 2 ** failuresInARow++));
+        continue;
+      }
+      if (reply === 'timeout') {
+        // a silent connection (half-open socket): reset it; the abandoned call keeps its acks
+        // and hands back whatever it leases if it ever completes
+        this.phase = 'idle';
+        this.logger.warn({ timeoutMs: this.callTimeoutMs() }, 'Redis did not answer a fetch in time; resetting the connection');
+        this.client.disconnect(true);
+        call.then(
+          (late) => this.handBack(late.jobs.map((j) => [j.id, j.token]), false),
+          () => this.acks.unshift(...acks),
+        );
         continue;
       }
       this.phase = 'idle';
@@ -258,6 +275,19 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         if (result === 'error' && this.isActive()) await this.pause(100);
       }
     }
+  }
+
+  private callTimeoutMs(): number {
+    return this.blockMs + this.watchdogGraceMs;
+  }
+
+  /** Resolves 'timeout' when Redis does not answer within the watchdog period. */
+  private guard<T>(call: Promise<T>): Promise<T | 'timeout'> {
+    let timer: NodeJS.Timeout | undefined;
+    const dog = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.callTimeoutMs());
+    });
+    return Promise.race([call, dog]).finally(() => clearTimeout(timer));
   }
 
   private async fetch(acks: PendingAck<Data, Result>[], count: number): Promise<LeaseReply> {

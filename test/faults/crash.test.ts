@@ -1,0 +1,68 @@
+// At least once, nothing lost: worker processes killed with SIGKILL or frozen with SIGSTOP.
+import { describe, expect, it } from 'vitest';
+import { useRedis } from '../helpers/setup.js';
+import { startWorkerProcess } from '../helpers/processes.js';
+import { collectEvents, waitFor } from '../helpers/wait.js';
+
+describe('worker crashes', () => {
+  const t = useRedis();
+
+  it('a worker killed with SIGKILL mid-jobs loses nothing: another completes its jobs after the lease expires', async () => {
+    const queue = t.queue('crash');
+    const total = 200;
+    await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
+    const a = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'crash', CONCURRENCY: 10, LEASE_MS: 800, JOB_MS: 40 });
+    await a.until('start', 30);
+    a.kill('SIGKILL');
+    const startedByA = new Set(a.messages.filter((m) => m.t === 'start').map((m) => m.id));
+    const doneByA = new Set(a.messages.filter((m) => m.t === 'done').map((m) => m.id));
+    const inFlight = [...startedByA].filter((id) => !doneByA.has(id));
+    expect(inFlight.length).toBeGreaterThan(0);
+
+    const b = t.worker('crash', async () => 'b', { concurrency: 10, leaseMs: 800, blockMs: 500 });
+    const stalled: string[] = [];
+    b.on('stalled', (id) => stalled.push(id));
+    await waitFor(async () => (await queue.getJobCounts()).completed === total, 30_000, 'all jobs completed');
+
+    const counts = await queue.getJobCounts();
+    expect(counts).toMatchObject({ waiting: 0, active: 0, failed: 0, completed: total });
+    // the jobs A held were delivered again, keeping their id and counting the delivery
+    for (const id of inFlight) {
+      const job = await queue.getJob(id);
+      expect(await job!.getState()).toBe('completed');
+      expect(job!.deliveries).toBeGreaterThanOrEqual(2);
+      expect(job!.stalls).toBe(1);
+    }
+    expect(new Set(stalled)).toEqual(new Set(inFlight));
+    // duplicates only where A died mid-job (and maybe finished without acking)
+    const duplicates = [...startedByA].filter((id) => stalled.includes(id));
+    expect(duplicates.length).toBeLessThanOrEqual(inFlight.length);
+  });
+
+  it('a worker frozen with SIGSTOP past its lease: its jobs run elsewhere, and its late acks are refused', async () => {
+    t.newPrefix();
+    const queue = t.queue('freeze');
+    const total = 20;
+    await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
+    const a = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'freeze', CONCURRENCY: 5, LEASE_MS: 600, JOB_MS: 400, TAG: 'A' });
+    await a.until('start', 5);
+    a.kill('SIGSTOP');
+    const frozen = a.messages.filter((m) => m.t === 'start').map((m) => m.id).filter((id) => !a.messages.some((m) => m.t === 'done' && m.id === id));
+    expect(frozen.length).toBeGreaterThan(0);
+
+    const b = t.worker('freeze', async () => ({ by: 'B' }), { concurrency: 5, leaseMs: 600, blockMs: 300 });
+    await waitFor(async () => (await queue.getJobCounts()).completed === total, 20_000, 'B completes every job');
+
+    a.kill('SIGCONT');
+    await a.until('lost', frozen.length, 10_000);
+    // nothing corrupted: every frozen job is completed once, with B's result
+    for (const id of frozen) {
+      const job = await queue.getJob(id);
+      expect(await job!.getState()).toBe('completed');
+      expect(job!.returnvalue).toEqual({ by: 'B' });
+      expect(job!.deliveries).toBe(2);
+    }
+    expect(await queue.getJobCounts()).toMatchObject({ completed: total, failed: 0, active: 0, waiting: 0 });
+    await b.close();
+  });
+});
