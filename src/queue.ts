@@ -72,6 +72,8 @@ export class Queue<Data = unknown, Result = unknown> {
     const { client, owned } = createClient(opts.connection, 'producer');
     this.client = client;
     this.owned = owned;
+    // errors reach callers through rejected promises; the event would only be noise
+    if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.scripts = new Scripts(client, this.keys);
     this.ctx = { client, scripts: this.scripts, queueName: this.name, group: GROUP, maxPayloadBytes: this.maxPayloadBytes };
   }
