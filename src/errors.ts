@@ -80,8 +80,8 @@ export class EvictionPolicyError extends SluiceError {
 }
 
 export class JobNotFoundError extends SluiceError {
-  constructor(id: string) {
-    super('JOB_NOT_FOUND', `job "${id}" does not exist (it may have been removed by its retention policy)`);
+  constructor(id: string, message?: string) {
+    super('JOB_NOT_FOUND', message ?? `job "${id}" does not exist (it may have been removed by its retention policy)`);
   }
 }
 
@@ -95,8 +95,11 @@ export class JobActiveError extends SluiceError {
 /** This worker no longer holds the job's lease (it expired and the job went elsewhere). */
 export class LeaseLostError extends SluiceError {
   readonly jobId: string;
-  constructor(jobId: string) {
-    super('LEASE_LOST', `lease of job "${jobId}" was lost (expired or reclaimed); the job will be or was delivered again, so this worker's result is discarded`);
+  constructor(jobId: string, message?: string) {
+    super(
+      'LEASE_LOST',
+      message ?? `lease of job "${jobId}" was lost (expired or reclaimed); the job will be or was delivered again, so this worker's result is discarded`,
+    );
     this.jobId = jobId;
   }
 }

@@ -2,7 +2,7 @@
 // Methods that change the job go through the scripts; those that belong to the processor
 // (progress, log, lease) prove the lease with the delivery's token.
 import type { Redis } from 'ioredis';
-import { InvalidOptionError, JobActiveError, LeaseLostError, SluiceError } from './errors.js';
+import { InvalidOptionError, JobActiveError, JobNotFoundError, LeaseLostError } from './errors.js';
 import { JobField } from './keys.js';
 import type { JobsOptions } from './options.js';
 import { fromJson, toJson } from './payload.js';
@@ -120,7 +120,7 @@ export class Job<Data = unknown, Result = unknown> {
   }
 
   private requireToken(what: string): string {
-    if (!this.token) throw new SluiceError('LEASE_LOST', `only the worker processing job "${this.id}" can ${what}`);
+    if (!this.token) throw new LeaseLostError(this.id, `only the worker processing job "${this.id}" can ${what}`);
     return this.token;
   }
 
@@ -153,7 +153,7 @@ export class Job<Data = unknown, Result = unknown> {
   /** Redrives a finished job (failed by default): it waits again with its attempts reset. */
   async retry(state: 'failed' | 'completed' = 'failed'): Promise<void> {
     if (!(await this.ctx.scripts.retryJob(this.ctx.group, this.id, state))) {
-      throw new SluiceError('JOB_NOT_FOUND', `job "${this.id}" is not ${state}; only ${state} jobs can be retried this way`);
+      throw new JobNotFoundError(this.id, `job "${this.id}" is not ${state}; only ${state} jobs can be retried this way`);
     }
   }
 

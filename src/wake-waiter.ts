@@ -3,6 +3,8 @@
 // A watchdog guards the blocking read: if Redis does not answer within the block time plus a
 // grace period, the connection is presumed dead (half-open socket, failover) and is reset —
 // the failure where a worker silently stops consuming after a reconnect.
+// Redis ends blocked reads on timeout only at its `hz` tick (100 ms by default), too coarse for
+// a delayed job's due time: a local timer ends such a wait on time with CLIENT UNBLOCK.
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 
@@ -12,19 +14,48 @@ export class WakeWaiter {
   /** Last time Redis answered the blocking connection (ms, local clock; for health only). */
   lastAnswerAt = Date.now();
   private interrupted = false;
+  private clientId: string | undefined;
 
   constructor(
     private readonly client: Redis,
+    /** A non-blocking connection, used to unblock `client` when a due time comes. */
+    private readonly control: Redis,
     private readonly graceMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // the id changes with every reconnect
+    client.on('ready', () => {
+      this.clientId = undefined;
+    });
+  }
 
-  async wait(streams: [key: string, fromId: string][], timeoutMs: number): Promise<WakeResult> {
+  /**
+   * Blocks until one of the streams gets an entry after its id, or `timeoutMs` passes.
+   * With `exact`, the timeout is a due time and is kept to the millisecond.
+   */
+  async wait(streams: [key: string, fromId: string][], timeoutMs: number, exact = false): Promise<WakeResult> {
     const blockMs = Math.max(1, Math.ceil(timeoutMs));
     this.interrupted = false;
     let watchdog: NodeJS.Timeout | undefined;
+    let alarm: NodeJS.Timeout | undefined;
+    if (exact && blockMs <= 5) {
+      // too short to block and unblock reliably: the due time is a few ms away
+      await new Promise((resolve) => setTimeout(resolve, blockMs));
+      return 'timeout';
+    }
+    if (exact) {
+      try {
+        this.clientId ??= String(await this.client.client('ID'));
+      } catch {
+        return 'error';
+      }
+      const id = this.clientId;
+      alarm = setTimeout(() => {
+        this.control.client('UNBLOCK', id).catch(() => undefined);
+      }, blockMs);
+    }
     const read = this.client
-      .call('XREAD', 'COUNT', '1', 'BLOCK', String(blockMs), 'STREAMS', ...streams.map((s) => s[0]), ...streams.map((s) => s[1]))
+      .call('XREAD', 'COUNT', '1', 'BLOCK', String(exact ? blockMs + 200 : blockMs), 'STREAMS', ...streams.map((s) => s[0]), ...streams.map((s) => s[1]))
       .then((reply) => {
         this.lastAnswerAt = Date.now();
         return (reply ? 'woken' : 'timeout') as WakeResult;
@@ -44,6 +75,7 @@ export class WakeWaiter {
     });
     const result = await Promise.race([read, dropped, dog]);
     clearTimeout(watchdog);
+    clearTimeout(alarm);
     this.client.off('close', onClose!);
     if (result === 'watchdog') {
       this.logger.warn({ blockMs, graceMs: this.graceMs }, 'blocking read got no answer in time; resetting the connection');

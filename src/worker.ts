@@ -163,7 +163,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.scripts = new Scripts(this.client, this.keys);
     this.ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, this.leaseMs, (jobId) => this.onLeaseLost(jobId), this.logger);
-    this.waiter = new WakeWaiter(this.blocking, this.watchdogGraceMs, this.logger);
+    this.waiter = new WakeWaiter(this.blocking, this.client, this.watchdogGraceMs, this.logger);
     if (opts.autorun !== false) this.run();
   }
 
@@ -269,8 +269,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         const streams: [string, string][] = reply.paused
           ? [[this.keys.wake, reply.wakeLastId]]
           : [[this.keys.stream, reply.streamLastId], [this.keys.wake, reply.wakeLastId]];
-        const timeout = reply.waitMs < 0 ? this.blockMs : Math.min(reply.waitMs + 1, this.blockMs);
-        const result = await this.waiter.wait(streams, timeout);
+        const due = reply.waitMs >= 0 && reply.waitMs < this.blockMs;
+        const result = await this.waiter.wait(streams, due ? reply.waitMs : this.blockMs, due);
         this.phase = 'idle';
         if (result === 'error' && this.isActive()) await this.pause(100);
       }

@@ -45,7 +45,8 @@ local function reclaimExpired(k, base, now, cfg, stalled, dead)
       local stalls = redis.call('HINCRBY', jobKey, 'sc', 1)
       if stalls > cfg.maxStalls then
         local reason = 'job stalled ' .. stalls .. ' times: its worker stopped renewing the lease (crash or freeze)'
-        moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+        local keep = failedRetention(jobKey, cfg.keepFailed)
+        moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
         dead[#dead + 1] = id
         dead[#dead + 1] = reason
       else
@@ -128,7 +129,8 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
     elseif (f[1] == 'waiting' or not f[1]) and (f[1] or f[2] or f[3] or f[4]) then
       -- a record without state, name or data was not written by sluice: dead-letter it
       local reason = 'malformed job record: missing ' .. (not f[1] and 'state' or (not f[2] and 'name' or 'data'))
-      moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+      local keep = failedRetention(jobKey, cfg.keepFailed)
+      moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
       dead[#dead + 1] = id
       dead[#dead + 1] = reason
     end
@@ -167,7 +169,7 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
     if paused == 0 then takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead) end
   end
   local waitMs, streamLast, wakeLast = 0, '', ''
-  if #jobs == 0 and not more then
+  if count > 0 and #jobs == 0 and not more then
     waitMs = nextWakeIn(k, now)
     streamLast = lastId(k.stream)
     wakeLast = lastId(k.wake)

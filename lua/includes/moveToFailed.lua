@@ -12,3 +12,19 @@ local function moveToFailed(failedKey, base, id, now, reason, stack, keepCount, 
   redis.call('ZADD', failedKey, now, id)
   trimFinished(failedKey, base, now, keepCount, keepAgeMs, 200)
 end
+
+-- failedRetention(jobKey, fallback): the job's own removeOnFail as [count, ageMs], read from
+-- its options (only on the rare paths where the worker cannot say: stalls, malformed records).
+local function failedRetention(jobKey, fallback)
+  local ok, opts = pcall(cjson.decode, redis.call('HGET', jobKey, 'o') or '{}')
+  if not ok or type(opts) ~= 'table' then return fallback end
+  local keep = opts.removeOnFail
+  if keep == true then return { 0, -1 } end
+  if keep == false then return { -1, -1 } end
+  if type(keep) == 'number' then return { keep, -1 } end
+  if type(keep) == 'table' then
+    local age = tonumber(keep.age)
+    return { tonumber(keep.count) or -1, age and math.floor(age * 1000) or -1 }
+  end
+  return fallback
+end
