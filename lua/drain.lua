@@ -31,7 +31,13 @@ local redo = redis.call('LPOP', waitKey, batch)
 if redo then take(redo) end
 if #removed < batch and redis.call('EXISTS', streamKey) == 1 then
   local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed, 'NOACK', 'STREAMS', streamKey, '>')
-  if type(reply) == 'table' and not reply.err then
+  if type(reply) == 'table' and reply.err then
+    -- no worker has read the stream yet: create the group at the start, as the lease would
+    redis.call('XGROUP', 'CREATE', streamKey, group, '0')
+    redis.call('SADD', groupsKey, group)
+    reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed, 'NOACK', 'STREAMS', streamKey, '>')
+  end
+  if reply then
     local entries = reply[1][2]
     for i = 1, #entries do
       local fields = entries[i][2]
@@ -41,7 +47,7 @@ if #removed < batch and redis.call('EXISTS', streamKey) == 1 then
       end
     end
     if #entries > 0 and redis.call('SCARD', groupsKey) <= 1 then
-      redis.call('XTRIM', streamKey, 'MINID', entries[#entries][1])
+      redis.call('XTRIM', streamKey, 'MINID', '~', entries[#entries][1])
     end
   end
 end

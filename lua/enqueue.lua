@@ -8,7 +8,7 @@
   KEYS[2] stream     P:{Q}:stream
   KEYS[3] delayed    P:{Q}:delayed
   KEYS[4] prio       P:{Q}:g:default:prio
-  KEYS[5] groups     P:{Q}:groups
+  KEYS[5] groups     P:{Q}:groups       (declared for the cluster slot check; the lease creates the group)
   KEYS[6] wake       P:{Q}:wake
 
   ARGV[1] base       key prefix "P:{Q}:"
@@ -20,25 +20,21 @@
 ]]
 -- @include redisTime
 -- @include wake
-local idKey, streamKey, delayedKey, prioKey, groupsKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local idKey, streamKey, delayedKey, prioKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6]
 local base = ARGV[1]
 local now = redisTime()
 
-if redis.call('EXISTS', streamKey) == 0 then
-  -- first use: the stream and the default group, reading from the start
-  redis.call('XGROUP', 'CREATE', streamKey, 'default', '0', 'MKSTREAM')
-  redis.call('SADD', groupsKey, 'default')
-end
-
-local generated = 0
+-- (the default group is created by the first lease, reading from the start of the stream)
+local generated, anyDelayed = 0, false
 for i = 2, #ARGV, 6 do
   if ARGV[i] == '' then generated = generated + 1 end
+  if ARGV[i + 4] ~= '0' then anyDelayed = true end
 end
 local nextId = 0
 if generated > 0 then nextId = redis.call('INCRBY', idKey, generated) - generated end
 
-local first = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
-local earliestDue = tonumber(first[2])
+local earliestDue
+if anyDelayed then earliestDue = tonumber(redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')[2]) end
 local mustWake = false
 local reply = { now }
 for i = 2, #ARGV, 6 do

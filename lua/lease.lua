@@ -21,7 +21,7 @@
   ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
-  wakeLastId (both '' unless idle), paused (0/1), nStalled, stalled ids..., nDead,
+  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1), nStalled, stalled ids..., nDead,
   (id, reason)..., nJobs, then per job: id, token, name, data, opts, timestamp, attemptsMade,
   deliveries, stalls.
   Errors: a wrong-type key surfaces as a Redis error; nothing is changed.

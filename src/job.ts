@@ -64,6 +64,11 @@ export class Job<Data = unknown, Result = unknown> {
     this.lease = init.lease;
   }
 
+  /** The job just added by a producer (no need to read back what it wrote). */
+  static fromAdded<D, R>(ctx: JobContext, id: string, name: string, data: D, opts: JobsOptions, timestamp: number): Job<D, R> {
+    return new Job<D, R>(ctx, { id, name, data, opts, timestamp });
+  }
+
   /** Builds a job from its hash in Redis (HGETALL). */
   static fromHash<D, R>(ctx: JobContext, id: string, hash: Record<string, string>): Job<D, R> {
     const opts = fromJson(hash[JobField.opts]);

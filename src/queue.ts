@@ -88,22 +88,25 @@ export class Queue<Data = unknown, Result = unknown> {
     return this.readyPromise;
   }
 
-  private encode(name: string, data: Data, opts: JobsOptions | undefined): EnqueueItem {
+  private encode(name: string, data: Data, opts: JobsOptions | undefined): EnqueueItem & { stored: JobsOptions; value: Data } {
     validateJobName(name);
     const merged = { ...this.defaults, ...validateJobOptions(opts) };
-    const { jobId, delay, priority, ...stored } = merged;
+    const { jobId, delay, priority, ...rest } = merged;
+    const stored: JobsOptions = merged.delay || merged.priority ? { ...rest, delay, priority } : rest;
     return {
+      stored,
+      value: data,
       id: jobId ?? '',
       name,
       data: toJson(data, 'job data', this.maxPayloadBytes),
-      opts: JSON.stringify(merged.delay || merged.priority ? { ...stored, delay, priority } : stored),
+      opts: JSON.stringify(stored),
       delay: delay ?? 0,
       priority: priority ?? 0,
     };
   }
 
-  private toJob(item: EnqueueItem, id: string, now: number): Job<Data, Result> {
-    return Job.fromHash<Data, Result>(this.ctx, id, { n: item.name, d: item.data, o: item.opts, ts: String(now) });
+  private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
+    return Job.fromAdded<Data, Result>(this.ctx, id, item.name, item.value, item.stored, now);
   }
 
   /** Adds a job. With a jobId that exists already, returns the existing job and writes nothing. */
@@ -149,12 +152,13 @@ export class Queue<Data = unknown, Result = unknown> {
     return jobs;
   }
 
+  /** Where the group stands in the stream; `lag` (entries not yet read) is null when unknown. */
   private async groupCursor(): Promise<{ lastDeliveredId: string; lag: number | null }> {
     let groups: unknown[] = [];
     try {
       groups = (await this.client.call('XINFO', 'GROUPS', this.keys.stream)) as unknown[];
     } catch {
-      return { lastDeliveredId: '0-0', lag: 0 };
+      return { lastDeliveredId: '0-0', lag: 0 }; // no stream yet
     }
     for (const g of groups) {
       const flat = g as unknown[];
@@ -164,7 +168,7 @@ export class Queue<Data = unknown, Result = unknown> {
         return { lastDeliveredId: String(info['last-delivered-id']), lag: info.lag === null || info.lag === undefined ? null : Number(info.lag) };
       }
     }
-    return { lastDeliveredId: '0-0', lag: 0 };
+    return { lastDeliveredId: '0-0', lag: null }; // no worker has read yet: all of the stream waits
   }
 
   /** Ids of jobs in a state, in the order they will run (waiting) or newest first (finished). */
@@ -229,8 +233,9 @@ export class Queue<Data = unknown, Result = unknown> {
       if (err) throw err;
       return Number(v);
     });
-    // lag is null after deletions in the stream; the stream length is the fallback
-    const inStream = cursor.lag ?? Math.max(0, n[8]! - 1);
+    // lag is unknown before the group exists (then the whole stream waits) or after entries
+    // were deleted from the stream (then its length is an upper bound)
+    const inStream = cursor.lag ?? n[8]!;
     return {
       waiting: n[0]! + n[1]! + inStream,
       active: n[2]!,

@@ -264,7 +264,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         break;
       }
       for (const raw of reply.jobs) void this.start(raw, reply.now);
-      if (reply.jobs.length === 0 && this.acks.length === 0 && free > 0 && reply.waitMs !== 0) {
+      // fewer jobs than asked for: the queue is empty for now, so block until something arrives
+      if (reply.streamLastId !== '' && this.acks.length === 0 && reply.waitMs !== 0) {
         this.phase = 'blocking';
         const streams: [string, string][] = reply.paused
           ? [[this.keys.wake, reply.wakeLastId]]

@@ -36,13 +36,17 @@ describe('leases', () => {
     const queue = t.queue('long');
     const job = await queue.add('long', null);
     const stalled: string[] = [];
+    const started = gate();
     // two slots and a competitor: an expired lease would be reclaimed by either of them
     const worker = t.worker('long', async () => {
+      started.open();
       await new Promise((r) => setTimeout(r, 3000)); // the work itself: 6 lease periods
       return 'finished';
     }, { leaseMs: 500, concurrency: 2, blockMs: 1000 });
+    worker.on('stalled', (id) => stalled.push(id));
+    await started.promise;
     const competitor = t.worker('long', async () => 'competitor', { leaseMs: 500, blockMs: 1000 });
-    for (const w of [worker, competitor]) w.on('stalled', (id) => stalled.push(id));
+    competitor.on('stalled', (id) => stalled.push(id));
     const competitorDone: string[] = [];
     competitor.on('completed', (j) => competitorDone.push(j.id));
     const [done, result] = await waitForEvent<[Job, unknown]>(worker, 'completed', 10_000);
@@ -152,6 +156,45 @@ describe('leases', () => {
     expect(completedA).toEqual([]);
   });
 
+  it('fencing: a failure reported by a holder whose lease expired is refused and uses no attempt', async () => {
+    t.newPrefix();
+    const queue = t.queue('fence-fail');
+    const job = await queue.add('f', null, { attempts: 2 });
+    const redis = raw();
+    const startedA = gate<Job>();
+    const releaseA = gate();
+    const a = t.worker('fence-fail', async (j) => {
+      startedA.open(j);
+      await releaseA.promise;
+      throw new Error('A failed late');
+    }, { leaseMs: 30_000 });
+    const failedA: unknown[] = [];
+    a.on('failed', (j) => failedA.push(j));
+    await startedA.promise;
+    await redis.zadd(queue.keys.group('default').active, 0, job.id);
+    const startedB = gate<Job>();
+    const releaseB = gate();
+    const b = t.worker('fence-fail', async (j) => {
+      startedB.open(j);
+      await releaseB.promise;
+      return 'B';
+    }, { leaseMs: 30_000 });
+    const jobB = await startedB.promise;
+    const lostA = waitForEvent<[string, Error]>(a, 'lost');
+    releaseA.open();
+    expect((await lostA)[0]).toBe(job.id);
+    expect(failedA).toEqual([]);
+    expect(await redis.hget(queue.keys.job(job.id), 'a')).toBe('0');
+    expect(await redis.hget(queue.keys.job(job.id), 'tk')).toBe(jobB.token);
+    const doneB = waitForEvent<[Job, unknown]>(b, 'completed');
+    releaseB.open();
+    await doneB;
+    const stored = await queue.getJob(job.id);
+    expect(await stored?.getState()).toBe('completed');
+    expect(stored?.attemptsMade).toBe(0);
+    expect(stored?.failedReason).toBeUndefined();
+  });
+
   it("the processor's signal aborts with LeaseLostError when the keeper finds the lease lost", async () => {
     t.newPrefix();
     const queue = t.queue('keeper');
@@ -203,8 +246,7 @@ describe('leases', () => {
       startedA.open(j);
       await releaseA.promise;
       return 'A';
-    }, { leaseMs: 30_000, allowErrors: true });
-    a.on('lost', () => undefined);
+    }, { leaseMs: 30_000 });
     const jobA = await startedA.promise;
     await redis.zadd(queue.keys.group('default').active, 0, job.id);
     const b = t.worker('stale-extend', async () => 'B', { leaseMs: 30_000 });
@@ -313,30 +355,35 @@ describe('leases', () => {
   it('a timed-out attempt that ignores its signal does not break the lease of the retry', async () => {
     t.newPrefix();
     const queue = t.queue('timeout-ignore');
-    const job = await queue.add('stubborn', null, { timeout: 200, attempts: 2 });
+    // the timeout is long enough for the retry to show several renewals before it times out too
+    const job = await queue.add('stubborn', null, { timeout: 2000, attempts: 2 });
     const redis = raw();
     const active = queue.keys.group('default').active;
     const release1 = gate();
+    const finished1 = gate();
     const started2 = gate();
     const release2 = gate();
     const worker = t.worker('timeout-ignore', async (j) => {
       if (j.deliveries === 1) {
         await release1.promise; // ignores the abort, finishes late
+        finished1.open();
         return 'late';
       }
       started2.open();
       await release2.promise;
       return 'second';
-    }, { concurrency: 2, leaseMs: 300, blockMs: 1000 });
+    }, { concurrency: 2, leaseMs: 200, blockMs: 1000 });
     let stalled = false;
     worker.on('stalled', () => (stalled = true));
     await started2.promise;
     // the first attempt ends now, long after its timeout, while the retry runs
     release1.open();
+    await finished1.promise;
     const from = Number(await redis.zscore(active, job.id));
-    // the retry's lease must keep being renewed (3 lease periods), not expire and be reclaimed
-    await waitFor(async () => stalled || Number(await redis.zscore(active, job.id)) > from + 900, 5000, 'renewals or a stall');
+    // the retry's lease must keep being renewed (2.5 lease periods), not expire and be reclaimed
+    await waitFor(async () => stalled || Number(await redis.zscore(active, job.id)) > from + 500, 1500, 'renewals or a stall');
     expect(stalled).toBe(false);
+    expect(worker.health().activeJobs).toBe(1);
     const done = waitForEvent<[Job, unknown]>(worker, 'completed');
     release2.open();
     expect((await done)[1]).toBe('second');

@@ -76,7 +76,8 @@ local function readStream(k, group, consumer, count)
   local entries = reply[1][2]
   if #entries > 0 and redis.call('SCARD', k.groups) <= 1 then
     -- a single group: nothing before its cursor is needed any more (invariant 7)
-    redis.call('XTRIM', k.stream, 'MINID', entries[#entries][1])
+    -- approximate: drops whole stream nodes only, which is nearly free
+    redis.call('XTRIM', k.stream, 'MINID', '~', entries[#entries][1])
   end
   return entries
 end
@@ -169,7 +170,8 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
     if paused == 0 then takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead) end
   end
   local waitMs, streamLast, wakeLast = 0, '', ''
-  if count > 0 and #jobs == 0 and not more then
+  -- fewer jobs than asked for: the queue is empty now, so tell the worker where to block
+  if count > 0 and #jobs < count and not more then
     waitMs = nextWakeIn(k, now)
     streamLast = lastId(k.stream)
     wakeLast = lastId(k.wake)

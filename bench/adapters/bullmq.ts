@@ -1,0 +1,51 @@
+// BullMQ behind the bench's common adapter interface. BullMQ ships CommonJS; under NodeNext
+// ESM its named exports import directly. Retention is set per job through defaultJobOptions
+// (removeOnComplete), the library's usual place for it.
+import { createRequire } from 'node:module';
+import { Queue, Worker, type DefaultJobOptions } from 'bullmq';
+import type { Adapter, Payload, Retention } from './types.js';
+
+const pkg = createRequire(import.meta.url)('bullmq/package.json') as { version: string };
+
+function jobOptions(retention: Retention): DefaultJobOptions {
+  if (retention === 'remove') return { removeOnComplete: true };
+  if (retention === 'keep') return { removeOnComplete: false };
+  return {};
+}
+
+export const adapter: Adapter = {
+  name: 'bullmq',
+  version: pkg.version,
+  async producer(redis, queueName, retention) {
+    const queue = new Queue<Payload>(queueName, {
+      connection: { host: redis.host, port: redis.port },
+      defaultJobOptions: jobOptions(retention),
+    });
+    queue.on('error', () => undefined);
+    await queue.waitUntilReady();
+    return {
+      add: async (data) => {
+        await queue.add('bench', data);
+      },
+      addBulk: async (data) => {
+        await queue.addBulk(data.map((d) => ({ name: 'bench', data: d })));
+      },
+      close: () => queue.close(),
+    };
+  },
+  async worker(redis, queueName, spec) {
+    const worker = new Worker<Payload>(
+      queueName,
+      async (job) => {
+        spec.onStart(job.data);
+      },
+      // a worker connection must retry forever (BullMQ requires maxRetriesPerRequest: null)
+      { connection: { host: redis.host, port: redis.port, maxRetriesPerRequest: null }, concurrency: spec.concurrency },
+    );
+    worker.on('completed', () => spec.onCompleted());
+    worker.on('failed', (_job, err) => spec.onFailed(err));
+    worker.on('error', (err) => spec.onFailed(err));
+    await worker.waitUntilReady();
+    return { close: () => worker.close() };
+  },
+};

@@ -1,0 +1,68 @@
+// The common face the scenarios see for each library: a producer (add, bulk add) and a worker
+// (concurrency, retention, a hook when a job starts and when it completes). Each adapter maps
+// it to the library's own API and nothing more, so every scenario runs identical code.
+import type { RedisAddress } from '../lib/redis-server.js';
+
+export const LIBRARIES = ['sluice', 'bullmq', 'bee-queue'] as const;
+export type LibName = (typeof LIBRARIES)[number];
+
+/**
+ * What happens to a job once completed. 'remove': deleted at once (the throughput scenarios,
+ * where the three libraries then do the same work); 'keep': all retained (memory scenario);
+ * 'default': no option given (the library's default).
+ */
+export type Retention = 'remove' | 'keep' | 'default';
+
+/** The small JSON payload of every benchmark job; `t` is the add time (ms, timeOrigin + now). */
+export interface Payload {
+  i: number;
+  t: number;
+  user: string;
+  action: string;
+}
+
+export function payload(i: number): Payload {
+  return { i, t: performance.timeOrigin + performance.now(), user: `user-${i % 1000}`, action: 'resize-image' };
+}
+
+export interface ProducerHandle {
+  add(data: Payload): Promise<void>;
+  /** One library call for the whole array (callers pass at most 1,000). */
+  addBulk(data: Payload[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WorkerSpec {
+  concurrency: number;
+  retention: Retention;
+  /** Called as the processor starts (the processor itself is a no-op). */
+  onStart(data: Payload): void;
+  onCompleted(): void;
+  onFailed(err: Error): void;
+}
+
+export interface WorkerHandle {
+  close(): Promise<void>;
+}
+
+export interface Adapter {
+  name: LibName;
+  version: string;
+  producer(redis: RedisAddress, queue: string, retention: Retention): Promise<ProducerHandle>;
+  /** Resolves once the worker is connected and consuming. */
+  worker(redis: RedisAddress, queue: string, spec: WorkerSpec): Promise<WorkerHandle>;
+}
+
+/** Loads one adapter only, so that a worker process never loads the other libraries. */
+export async function loadAdapter(name: LibName): Promise<Adapter> {
+  switch (name) {
+    case 'sluice':
+      return (await import('./sluice.js')).adapter;
+    case 'bullmq':
+      return (await import('./bullmq.js')).adapter;
+    case 'bee-queue':
+      return (await import('./bee-queue.js')).adapter;
+    default:
+      throw new Error(`unknown library "${String(name)}"; use one of ${LIBRARIES.join(', ')}`);
+  }
+}

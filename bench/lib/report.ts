@@ -1,0 +1,101 @@
+// Turns the raw runs into results: per metric and library the median and min–max over the
+// repeats, and sluice's ratio against each other library — raw (sluice / other) and as an
+// advantage normalised so that > 1 always means sluice did better. Renders the stdout table
+// and the markdown table (bench/results/latest.md) from the same rows.
+import type { LibName } from '../adapters/types.js';
+import type { MetricDef } from '../scenarios/types.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface RunRecord {
+  scenario: string;
+  lib: LibName;
+  repeat: number;
+  seconds: number;
+  metrics: Record<string, number>;
+  extra?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface Ratio {
+  /** sluice median / other median. */
+  sluiceOverOther: number;
+  /** > 1: sluice is better (the raw ratio, inverted for lower-is-better metrics). */
+  advantage: number;
+}
+
+export interface MetricResult extends MetricDef {
+  runs: Partial<Record<LibName, number[]>>;
+  summary: Partial<Record<LibName, Summary>>;
+  ratio: Partial<Record<LibName, Ratio>>;
+}
+
+export function aggregate(defs: MetricDef[], runs: RunRecord[], libs: LibName[]): MetricResult[] {
+  return defs.map((def) => {
+    const result: MetricResult = { ...def, runs: {}, summary: {}, ratio: {} };
+    for (const lib of libs) {
+      const values = runs.filter((r) => r.lib === lib && !r.error && def.key in r.metrics).map((r) => r.metrics[def.key]!);
+      result.runs[lib] = values;
+      const s = summarize(values);
+      if (s) result.summary[lib] = s;
+    }
+    const mine = result.summary.sluice?.median;
+    for (const lib of libs) {
+      const other = result.summary[lib]?.median;
+      if (lib === 'sluice' || mine === undefined || other === undefined || mine <= 0 || other <= 0) continue;
+      const raw = mine / other;
+      result.ratio[lib] = { sluiceOverOther: raw, advantage: def.better === 'higher' ? raw : 1 / raw };
+    }
+    return result;
+  });
+}
+
+export function fmt(value: number | undefined, digits: number): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+const HEADER = ['scenario', 'metric', 'unit', 'library', 'median', 'min–max', 'sluice/other', 'sluice advantage'];
+
+function rows(results: MetricResult[], libs: LibName[]): string[][] {
+  const out: string[][] = [];
+  for (const m of results) {
+    libs.forEach((lib, i) => {
+      const s = m.summary[lib];
+      const r = m.ratio[lib];
+      out.push([
+        i === 0 ? m.family : '',
+        i === 0 ? m.label : '',
+        i === 0 ? m.unit : '',
+        lib,
+        s ? fmt(s.median, m.digits) : 'error',
+        s ? (s.n > 1 ? `${fmt(s.min, m.digits)}–${fmt(s.max, m.digits)}` : '(1 run)') : '',
+        r ? fmt(r.sluiceOverOther, 2) : '',
+        r ? `×${fmt(r.advantage, 2)} ${r.advantage >= 1 ? 'better' : 'worse'}` : '',
+      ]);
+    });
+  }
+  return out;
+}
+
+const NUMERIC = new Set([4, 5, 6]);
+
+export function textTable(results: MetricResult[], libs: LibName[]): string {
+  const all = [HEADER, ...rows(results, libs)];
+  const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (NUMERIC.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const out = [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  ')];
+  let previous = '';
+  for (const r of all.slice(1)) {
+    if (r[0] && r[0] !== previous && previous) out.push('');
+    if (r[0]) previous = r[0];
+    out.push(line(r));
+  }
+  return out.join('\n');
+}
+
+export function markdownTable(results: MetricResult[], libs: LibName[]): string {
+  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const out = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, c) => (NUMERIC.has(c) ? '---:' : '---')).join('|')}|`];
+  for (const r of rows(results, libs)) out.push(`| ${r.map(escape).join(' | ')} |`);
+  return out.join('\n');
+}

@@ -1,0 +1,80 @@
+// The producer process of the bench (forked by scenarios; never run by hand). It adds `count`
+// jobs, each carrying its add time, in one of four ways: 'batches': single add() calls awaited
+// in parallel batches of `window`; 'bulk': the library's bulk call, `window` jobs per call;
+// 'stream': single add() calls with `window` of them always in flight; 'paced': one add()
+// every `intervalMs`, on a schedule that does not drift.
+import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
+import type { RedisAddress } from './lib/redis-server.js';
+import { sleep } from './lib/cleanup.js';
+import { loadAdapter, payload, type LibName, type ProducerHandle, type Retention } from './adapters/types.js';
+
+export interface ProducerChildConfig {
+  lib: LibName;
+  redis: RedisAddress;
+  queue: string;
+  count: number;
+  retention: Retention;
+  mode: 'batches' | 'bulk' | 'stream' | 'paced';
+  window: number;
+  intervalMs: number;
+}
+
+export interface ProducerChildResult {
+  added: number;
+  elapsedMs: number;
+  rate: number;
+  /** paced mode: how far behind schedule the last add started (ms). */
+  lagMs: number;
+}
+
+const config = childConfig<ProducerChildConfig>();
+const adapter = await loadAdapter(config.lib);
+let producer: ProducerHandle | undefined;
+
+async function stream(p: ProducerHandle): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < config.count) await p.add(payload(next++));
+  };
+  await Promise.all(Array.from({ length: Math.min(config.window, config.count) }, lane));
+}
+
+async function batches(p: ProducerHandle, bulk: boolean): Promise<void> {
+  for (let i = 0; i < config.count; i += config.window) {
+    const chunk = Array.from({ length: Math.min(config.window, config.count - i) }, (_, k) => payload(i + k));
+    if (bulk) await p.addBulk(chunk);
+    else await Promise.all(chunk.map((d) => p.add(d)));
+  }
+}
+
+async function paced(p: ProducerHandle, start: number): Promise<number> {
+  const pending: Promise<void>[] = [];
+  let lag = 0;
+  for (let i = 0; i < config.count; i++) {
+    const due = start + i * config.intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    lag = performance.now() - due;
+    pending.push(p.add(payload(i)));
+  }
+  await Promise.all(pending);
+  return lag;
+}
+
+serveChild({
+  async onStart() {
+    producer = await adapter.producer(config.redis, config.queue, config.retention);
+    sendToParent({ type: 'running' });
+    const t0 = performance.now();
+    let lagMs = 0;
+    if (config.mode === 'paced') lagMs = await paced(producer, t0);
+    else if (config.mode === 'stream') await stream(producer);
+    else await batches(producer, config.mode === 'bulk');
+    const elapsedMs = performance.now() - t0;
+    const result: ProducerChildResult = { added: config.count, elapsedMs, rate: (config.count / elapsedMs) * 1000, lagMs };
+    sendToParent({ type: 'done', result });
+  },
+  async onStop() {
+    await producer?.close();
+  },
+});

@@ -1,0 +1,170 @@
+// The benchmark runner: `npm run bench [-- options]`. Runs each scenario for sluice, BullMQ and
+// Bee-Queue in turns (A B C A B C …), every turn against a fresh redis-server that it starts
+// and kills itself, then prints the table and writes bench/results/latest.{json,md} and
+// ratios.svg (with --quick: quick.{json,md,svg}; with --out NAME: NAME.{json,md,svg}).
+// Exits 1 only when a turn failed (never because of a ratio).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LIBRARIES, loadAdapter, type LibName } from './adapters/types.js';
+import { withTimeout } from './lib/cleanup.js';
+import { machineInfo, sluiceRevision } from './lib/machine.js';
+import { ChildHandle } from './lib/protocol.js';
+import { startRedisServer } from './lib/redis-server.js';
+import { aggregate, fmt, markdownTable, textTable, type RunRecord } from './lib/report.js';
+import { ratioChart } from './lib/svg.js';
+import { enqueueScenarios } from './scenarios/enqueue.js';
+import { latencyScenario } from './scenarios/latency.js';
+import { memoryScenario } from './scenarios/memory.js';
+import { processingScenarios } from './scenarios/processing.js';
+import { produceConsumeScenario } from './scenarios/produce-consume.js';
+import type { BenchConfig, Scenario } from './scenarios/types.js';
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100), under a minute
+  --repeats N       turns per library and scenario (default 3; quick 1)
+  --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
+  --libs a,b        libraries to run (default ${LIBRARIES.join(',')})
+  --only x,y        scenarios whose id starts with x or y (enqueue, processing, produce-consume,
+                    latency, memory; e.g. processing-c10)
+  --out NAME        results file name under bench/results (default latest; quick: quick)`;
+
+function config(): { config: BenchConfig; only: string[]; out: string } {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      repeats: { type: 'string' },
+      jobs: { type: 'string' },
+      libs: { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined, fallback: number) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"\n${USAGE}`);
+    return n;
+  };
+  const quick = values.quick;
+  const libs = (values.libs?.split(',') ?? [...LIBRARIES]) as LibName[];
+  for (const lib of libs) if (!LIBRARIES.includes(lib)) throw new Error(`unknown library "${lib}"; use ${LIBRARIES.join(', ')}`);
+  const jobs = int('jobs', values.jobs, quick ? 5_000 : 50_000);
+  return {
+    config: {
+      quick,
+      repeats: int('repeats', values.repeats, quick ? 1 : 3),
+      libs,
+      jobs,
+      batch: 1_000,
+      concurrencies: quick ? [1, 100] : [1, 10, 100],
+      produceConsume: { concurrency: 100, window: 100 },
+      latency: { jobs: quick ? 300 : 2_000, intervalMs: 5, concurrency: 10 },
+      memoryJobs: quick ? 10_000 : 100_000,
+    },
+    only: values.only?.split(',').filter(Boolean) ?? [],
+    out: values.out ?? (quick ? 'quick' : 'latest'),
+  };
+}
+
+function scenarios(c: BenchConfig, only: string[]): Scenario[] {
+  const all = [
+    ...enqueueScenarios(),
+    ...processingScenarios(c.concurrencies),
+    produceConsumeScenario(c.produceConsume.concurrency, c.produceConsume.window),
+    latencyScenario(c.latency.jobs, c.latency.intervalMs, c.latency.concurrency),
+    memoryScenario(c.memoryJobs),
+  ];
+  const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o))) : all;
+  if (chosen.length === 0) throw new Error(`--only ${only.join(',')} matches no scenario; ids: ${all.map((s) => s.id).join(', ')}`);
+  return chosen;
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+async function main(): Promise<number> {
+  const { config: cfg, only, out } = config();
+  const list = scenarios(cfg, only);
+  const turnBudget = cfg.quick ? 120_000 : 900_000;
+  const runs: RunRecord[] = [];
+  let redisVersion = 'unknown';
+  const started = Date.now();
+  const revision = sluiceRevision();
+  console.error(`bench: ${list.map((s) => s.id).join(', ')} × ${cfg.libs.join(', ')} × ${cfg.repeats} repeat(s)`);
+  for (const scenario of list) {
+    for (let repeat = 1; repeat <= cfg.repeats; repeat++) {
+      for (const lib of cfg.libs) {
+        const t0 = Date.now();
+        const record: RunRecord = { scenario: scenario.id, lib, repeat, seconds: 0, metrics: {} };
+        let redis;
+        try {
+          redis = await startRedisServer();
+          redisVersion = redis.version;
+          const server = redis;
+          let n = 0;
+          const ctx = { lib, adapter: await loadAdapter(lib), redis: server, config: cfg, queue: (s: string) => `bench-${s}-${++n}` };
+          const result = await withTimeout(scenario.run(ctx), turnBudget, `${scenario.id} for ${lib}`);
+          record.metrics = result.metrics;
+          record.extra = result.extra;
+        } catch (err) {
+          record.error = (err as Error).message;
+        } finally {
+          ChildHandle.killAll();
+          await redis?.close();
+        }
+        record.seconds = (Date.now() - t0) / 1000;
+        runs.push(record);
+        const first = scenario.metrics[0]!;
+        const shown = record.error ? `ERROR ${record.error.split('\n')[0]}` : `${fmt(record.metrics[first.key], first.digits)} ${first.unit}`;
+        console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} #${repeat}  ${shown}  (${record.seconds.toFixed(1)} s)`);
+      }
+    }
+  }
+  const results = aggregate(list.flatMap((s) => s.metrics), runs, cfg.libs);
+  const machine = await machineInfo(cfg.libs, redisVersion, revision);
+  const revisionAtEnd = sluiceRevision();
+  if (revisionAtEnd !== revision) console.error(`bench: warning: the sluice checkout changed during the run (${revision} → ${revisionAtEnd})`);
+  const date = new Date().toISOString();
+  const errors = runs.filter((r) => r.error);
+
+  const table = textTable(results, cfg.libs);
+  console.log(table);
+  const libs = cfg.libs.map((l) => `${l} ${machine.libraries[l]}${l === 'sluice' ? ` (${machine.sluiceRevision})` : ''}`).join(', ');
+  const about = `${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, Node ${machine.node}, Redis ${machine.redis}; ${libs}`;
+  console.log(`\n${about}\nmedian of ${cfg.repeats} run(s); ${((Date.now() - started) / 1000).toFixed(0)} s in all; ${errors.length} failed turn(s)`);
+
+  const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(`${dir}${out}.json`, JSON.stringify({ date, machine, config: cfg, durationSeconds: (Date.now() - started) / 1000, metrics: results, runs }, null, 2) + '\n');
+  const md = [
+    `Measured ${date.slice(0, 10)} on ${about}.`,
+    `Median of ${cfg.repeats} run(s), each library against its own fresh Redis, in turns; min–max over the runs.`,
+    `"sluice advantage" is the ratio normalised so that above ×1 sluice is better (faster, or cheaper).`,
+    `Processing removes completed jobs at once in all three libraries; ${cfg.jobs.toLocaleString('en-US')} jobs per turn; commands per job count the commands run inside Lua scripts.`,
+    '',
+    markdownTable(results, cfg.libs),
+    '',
+  ].join('\n');
+  writeAtomic(`${dir}${out}.md`, md);
+  const svg = out === 'latest' ? 'ratios.svg' : `${out}.svg`;
+  writeAtomic(`${dir}${svg}`, ratioChart(results, cfg.libs, `sluice vs ${cfg.libs.filter((l) => l !== 'sluice').join(' and ')} — ${date.slice(0, 10)}, ${machine.cpuCount} × ${machine.cpuModel}`));
+  console.log(`wrote bench/results/${out}.json, ${out}.md, ${svg}`);
+  for (const e of errors) console.error(`failed: ${e.scenario} ${e.lib} #${e.repeat}: ${e.error}`);
+  return errors.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,85 @@
+// The worker process of the bench (forked by scenarios; never run by hand). It runs one
+// library's worker with a no-op processor and reports, when `expected` jobs have completed:
+// the time from the parent's 'start' until then, its own CPU time (process.cpuUsage), the
+// steady-state rate between 10% and 90% of completions, and — with `latency` — the
+// percentiles of (processor start − add time) from the job data.
+import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
+import type { RedisAddress } from './lib/redis-server.js';
+import { LatencyRecorder, type LatencySummary } from './lib/stats.js';
+import { loadAdapter, type LibName, type Retention, type WorkerHandle } from './adapters/types.js';
+
+export interface WorkerChildConfig {
+  lib: LibName;
+  redis: RedisAddress;
+  queue: string;
+  concurrency: number;
+  expected: number;
+  retention: Retention;
+  latency: boolean;
+}
+
+export interface WorkerChildResult {
+  completed: number;
+  failed: number;
+  elapsedMs: number;
+  cpuUs: number;
+  /** Jobs/s between the 10% and the 90% completion marks. */
+  steadyRate: number;
+  latency?: LatencySummary;
+}
+
+const config = childConfig<WorkerChildConfig>();
+const adapter = await loadAdapter(config.lib);
+const recorder = config.latency ? new LatencyRecorder() : undefined;
+const low = Math.max(1, Math.floor(config.expected * 0.1));
+const high = Math.max(low + 1, Math.floor(config.expected * 0.9));
+let worker: WorkerHandle | undefined;
+let completed = 0;
+let failed = 0;
+let t0 = 0;
+let tLow = 0;
+let tHigh = 0;
+let cpu0: NodeJS.CpuUsage | undefined;
+let reported = false;
+
+function finish(): void {
+  if (reported) return;
+  reported = true;
+  const now = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const result: WorkerChildResult = {
+    completed,
+    failed,
+    elapsedMs: now - t0,
+    cpuUs: cpu.user + cpu.system,
+    steadyRate: ((high - low) / (tHigh - tLow)) * 1000,
+    latency: recorder?.summary(),
+  };
+  sendToParent({ type: 'done', result });
+}
+
+serveChild({
+  async onStart() {
+    cpu0 = process.cpuUsage();
+    t0 = performance.now();
+    worker = await adapter.worker(config.redis, config.queue, {
+      concurrency: config.concurrency,
+      retention: config.retention,
+      onStart: (data) => recorder?.record(performance.timeOrigin + performance.now() - data.t),
+      onCompleted: () => {
+        completed++;
+        if (completed === low) tLow = performance.now();
+        if (completed === high) tHigh = performance.now();
+        if (completed === config.expected) finish();
+      },
+      onFailed: (err) => {
+        failed++;
+        if (failed <= 3) console.error(`bench worker (${config.lib}): ${err.message}`);
+      },
+    });
+    sendToParent({ type: 'running' });
+  },
+  async onStop() {
+    await worker?.close();
+  },
+});
