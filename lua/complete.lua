@@ -36,7 +36,7 @@ local k = {
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])
-local cfg = cjson.decode(ARGV[6])
+local config = cjson.decode(ARGV[6])
 local now = redisTime()
 
 local refused, finished, kept = {}, {}, {}
@@ -48,7 +48,7 @@ for i = 7, #ARGV, 5 do
     finished[#finished + 1] = id
     keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
     if keepCount == 0 then
-      redis.call('DEL', jobKey, jobKey .. ':logs')
+      redis.call('DEL', jobKey, base .. 'logs:' .. id)
     else
       redis.call('HSET', jobKey, 's', 'completed', 'fo', now, 'rv', ARGV[i + 2], 'tk', '')
       kept[#kept + 1] = now
@@ -67,6 +67,6 @@ end
 
 local reply = { #refused }
 for i = 1, #refused do reply[#reply + 1] = refused[i] end
-local leased = leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
+local leased = leaseJobs(k, base, group, consumer, nonce, count, config, now)
 for i = 1, #leased do reply[#reply + 1] = leased[i] end
 return reply

@@ -12,7 +12,7 @@
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] group      group name
   ARGV[3] batch      how many jobs at most (<= 1000)
-  ARGV[4] delayed    '1' to remove delayed jobs and scheduled retries too
+  ARGV[4] withDelayed '1' to remove delayed jobs and scheduled retries too
 
   Returns the number of jobs removed in this call.
 ]]

@@ -24,7 +24,8 @@
   wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1), nStalled, stalled ids..., nDead,
   (id, reason)..., nJobs, then per job: id, token, name, data, opts, timestamp, attemptsMade,
   deliveries, stalls.
-  Errors: a wrong-type key surfaces as a Redis error; nothing is changed.
+  Errors: a job key of the wrong type is dead-lettered (listed in the failed set, left as is);
+  a wrong-type queue key (stream, sets) surfaces as a Redis error.
 ]]
 -- @include redisTime
 -- @include leaseJobs
@@ -34,5 +35,5 @@ local k = {
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])
-local cfg = cjson.decode(ARGV[6])
-return leaseJobs(k, base, group, consumer, nonce, count, cfg, redisTime())
+local config = cjson.decode(ARGV[6])
+return leaseJobs(k, base, group, consumer, nonce, count, config, redisTime())

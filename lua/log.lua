@@ -2,7 +2,7 @@
   log: append a line to a job's log, only for the current lease holder; the log is capped.
 
   KEYS[1] job        P:{Q}:job:<id>
-  KEYS[2] logs       P:{Q}:job:<id>:logs
+  KEYS[2] logs       P:{Q}:logs:<id>
 
   ARGV[1] token      the lease token of this delivery
   ARGV[2] line       text

@@ -10,17 +10,19 @@
   KEYS[6] prio       P:{Q}:g:G:prio
   KEYS[7] completed  P:{Q}:g:G:completed
   KEYS[8] failed     P:{Q}:g:G:failed
+  KEYS[9] logs       P:{Q}:logs:<id>
 
   ARGV[1] id         job id
 
   Returns 1 removed, 0 no such job, -1 refused because the job is active.
   A waiting job's stream entry stays; the lease script skips entries whose record is gone.
 ]]
-local jobKey, activeKey, waitKey = KEYS[1], KEYS[2], KEYS[3]
+local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local prioKey, completedKey, failedKey, logsKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local id = ARGV[1]
 if redis.call('EXISTS', jobKey) == 0 then return 0 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
-for i = 4, 8 do redis.call('ZREM', KEYS[i], id) end
+for _, key in ipairs({ delayedKey, retryKey, prioKey, completedKey, failedKey }) do redis.call('ZREM', key, id) end
 redis.call('LREM', waitKey, 0, id)
-redis.call('DEL', jobKey, jobKey .. ':logs')
+redis.call('DEL', jobKey, logsKey)
 return 1

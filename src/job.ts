@@ -21,7 +21,7 @@ export interface JobContext {
 
 /** Given by the worker to the jobs it runs: extends their lease in its lease keeper. */
 export interface LeaseHandle {
-  extend(ms: number): Promise<void>;
+  extend(ms: number): Promise<boolean>;
 }
 
 const MAX_LOG_LINES = 1000;
@@ -152,7 +152,7 @@ export class Job<Data = unknown, Result = unknown> {
   async extendLease(ms: number): Promise<void> {
     this.requireToken('extend its lease');
     if (!Number.isInteger(ms) || ms < 1) throw new InvalidOptionError(`lease must be an integer number of ms >= 1; got ${ms}`);
-    await this.lease!.extend(ms);
+    if (!(await this.lease!.extend(ms))) throw new LeaseLostError(this.id);
   }
 
   /** Redrives a finished job (failed by default): it waits again with its attempts reset. */

@@ -35,7 +35,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     groups: `${base}groups`,
     delayed: `${base}delayed`,
     job: (id) => `${base}job:${id}`,
-    logs: (id) => `${base}job:${id}:logs`,
+    logs: (id) => `${base}logs:${id}`,
     group: (name) => {
       const g = `${base}g:${name}:`;
       return {

@@ -32,17 +32,18 @@ export class LeaseKeeper {
     this.held.set(id, { token, leaseMs: this.leaseMs });
   }
 
-  untrack(id: string): void {
-    this.held.delete(id);
+  untrack(id: string, token?: string): void {
+    if (token === undefined || this.held.get(id)?.token === token) this.held.delete(id);
   }
 
   /** One job's lease, to `ms` from now; kept at that length from then on. */
-  async extend(id: string, ms: number): Promise<void> {
+  async extend(id: string, token: string, ms: number): Promise<boolean> {
     const entry = this.held.get(id);
-    if (!entry) return;
+    if (!entry || entry.token !== token) return false;
     entry.leaseMs = ms;
     const lost = await this.scripts.extend(this.group, ms, [[id, entry.token]]);
     if (lost.length) this.lose(lost);
+    return lost.length === 0;
   }
 
   private lose(ids: string[]): void {

@@ -161,9 +161,9 @@ export class Queue<Data = unknown, Result = unknown> {
       return { lastDeliveredId: '0-0', lag: 0 }; // no stream yet
     }
     for (const g of groups) {
-      const flat = g as unknown[];
-      const info: Record<string, unknown> = {};
-      for (let i = 0; i < flat.length; i += 2) info[String(flat[i])] = flat[i + 1];
+      let info: Record<string, unknown> = {};
+      if (Array.isArray(g)) for (let i = 0; i < g.length; i += 2) info[String(g[i])] = g[i + 1];
+      else info = g as Record<string, unknown>;
       if (info.name === GROUP) {
         return { lastDeliveredId: String(info['last-delivered-id']), lag: info.lag === null || info.lag === undefined ? null : Number(info.lag) };
       }
@@ -188,7 +188,7 @@ export class Queue<Data = unknown, Result = unknown> {
           this.client.zrange(g.retry, '0', String(end < 0 ? -1 : end), 'WITHSCORES'),
         ]);
         const all: [string, number][] = [];
-        for (const list of [a, b]) for (let i = 0; i < list.length; i += 2) all.push([list[i]!, Number(list[i + 1])]);
+        for (const list of [a.flat(), b.flat()] as string[][]) for (let i = 0; i < list.length; i += 2) all.push([list[i]!, Number(list[i + 1])]);
         all.sort((x, y) => x[1] - y[1]);
         return all.slice(start, stop + 1).map((x) => x[0]);
       }

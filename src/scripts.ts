@@ -200,7 +200,10 @@ export class Scripts {
     return Number(
       await this.run(
         'remove-job',
-        { job: this.keys.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio, completed: g.completed, failed: g.failed },
+        {
+          job: this.keys.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio,
+          completed: g.completed, failed: g.failed, logs: this.keys.logs(id),
+        },
         [id],
       ),
     );

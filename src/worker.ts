@@ -215,7 +215,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
     } catch (err) {
       this.emit('error', err as Error);
-      await this.close({ timeoutMs: 0 });
+      void this.close({ timeoutMs: 0 }); // not awaited: close() waits for this loop to end
       return;
     }
     if (this.state !== 'starting') return;
@@ -349,7 +349,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   // ---- running one job -------------------------------------------------------------------
 
   private async start(raw: LeasedJobRaw, now: number): Promise<void> {
-    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, { extend: (ms) => this.keeper.extend(raw.id, ms) });
+    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, { extend: (ms) => this.keeper.extend(raw.id, raw.token, ms) });
     if (typeof job === 'string') {
       // a record sluice did not write: dead-letter it with the reason, keep working
       await this.settleFailure(raw.id, raw.token, undefined, new UnrecoverableError(job), { attempts: 1, backoff: undefined, removeOnFail: undefined });
@@ -376,8 +376,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       if (!entry.settled) await this.fail(entry, err instanceof Error ? err : new Error(String(err)));
     } finally {
       clearTimeout(timer);
-      this.running.delete(job.id);
-      this.keeper.untrack(job.id);
+      // a later delivery of the same job (after a timeout or a lost lease) may own the id now
+      if (this.running.get(job.id) === entry) this.running.delete(job.id);
+      this.keeper.untrack(job.id, raw.token);
       this.wakeLoop();
     }
   }

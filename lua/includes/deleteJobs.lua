@@ -4,7 +4,7 @@ local function deleteJobs(base, ids)
   local chunk = {}
   for i = 1, #ids do
     chunk[#chunk + 1] = base .. 'job:' .. ids[i]
-    chunk[#chunk + 1] = base .. 'job:' .. ids[i] .. ':logs'
+    chunk[#chunk + 1] = base .. 'logs:' .. ids[i]
     if #chunk >= 500 then
       redis.call('DEL', unpack(chunk))
       chunk = {}

@@ -117,8 +117,15 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
   for i = 1, #ids do
     local id = ids[i]
     local jobKey = base .. 'job:' .. id
-    local f = redis.call('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc')
-    if f[1] == 'waiting' and f[2] and f[3] then
+    -- pcall: a key of another type (planted by hand) must not abort the batch, whose stream
+    -- entries this call has already consumed
+    local f = redis.pcall('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc')
+    if f.err then
+      local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
+      redis.call('ZADD', k.failed, now, id)
+      dead[#dead + 1] = id
+      dead[#dead + 1] = reason
+    elseif f[1] == 'waiting' and f[2] and f[3] then
       local token = nonce .. '.' .. i
       local deliveries = (tonumber(f[7]) or 0) + 1
       redis.call('HSET', jobKey, 's', 'active', 'tk', token, 'po', now, 'dl', deliveries)

@@ -5,7 +5,7 @@
 local function moveToFailed(failedKey, base, id, now, reason, stack, keepCount, keepAgeMs)
   local jobKey = base .. 'job:' .. id
   if keepCount == 0 then
-    redis.call('DEL', jobKey, jobKey .. ':logs')
+    redis.call('DEL', jobKey, base .. 'logs:' .. id)
     return
   end
   redis.call('HSET', jobKey, 's', 'failed', 'fo', now, 'fr', reason, 'st', stack, 'tk', '')
