@@ -37,8 +37,9 @@ export interface WorkerOptions {
   /** Jobs run at once by this worker (default 1). */
   concurrency?: number;
   /**
-   * Most jobs leased ahead of free slots (default 100). Used only while jobs are short: the
-   * worker keeps about 20 ms of work in hand, and none when jobs take long.
+   * Most jobs leased ahead of free slots (default 2 × concurrency, at least 100, at most
+   * 1,000). Used only while jobs are short: the worker keeps about 20 ms of work in hand, and
+   * none when jobs take long.
    */
   prefetch?: number;
   /** Lease length in ms (default 30,000); renewed every third of it while the job runs. */
@@ -88,8 +89,17 @@ export interface WorkerHealth {
   failed: number;
 }
 
+interface Call<Data, Result> {
+  call: Promise<LeaseReply>;
+  acks: PendingAck<Data, Result>[];
+  want: number;
+  sentAt: number;
+}
+
 const MAX_ACKS_PER_CALL = 1000;
 const MAX_LEASE_PER_CALL = 1000;
+/** Fetches in flight at once while the queue is busy. */
+const PIPELINE_DEPTH = 2;
 /** Work kept in hand by prefetching, in ms of average job time. */
 const PREFETCH_WINDOW_MS = 20;
 
@@ -114,6 +124,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** Leased and not started yet. */
   private buffer: { raw: LeasedJobRaw; now: number }[] = [];
   private acks: PendingAck<Data, Result>[] = [];
+  private inflight: Call<Data, Result>[] = [];
+  /** Jobs asked for by the calls in flight. */
+  private requested = 0;
   private phase: 'idle' | 'calling' | 'waiting-slot' | 'blocking' = 'idle';
   private loopWaiter: (() => void) | undefined;
   private wakeScheduled = false;
@@ -135,7 +148,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.id = id;
     this.group = group;
     this.concurrency = positiveInt('concurrency', opts.concurrency, 1);
-    this.maxPrefetch = positiveInt('prefetch', opts.prefetch, 100, 0);
+    this.maxPrefetch = positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * this.concurrency)), 0);
     const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
     this.blockMs = positiveInt('blockMs', opts.blockMs, 5_000);
     this.watchdogGraceMs = positiveInt('watchdogGraceMs', opts.watchdogGraceMs, 5_000);
@@ -233,39 +246,37 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.setState('running');
     this.keeper.start();
     let failuresInARow = 0;
+    let busy = false; // the last reply was full: keep two calls in flight
     while (this.isActive()) {
-      // at most half the capacity per call: the next half is then on its way while this one runs
-      const capacity = this.capacity();
-      const want = Math.min(MAX_LEASE_PER_CALL, Math.ceil(capacity / 2), capacity - this.runner.size - this.buffer.length);
-      if (want <= 0 && this.acks.length === 0) {
+      this.fill(busy ? PIPELINE_DEPTH : 1);
+      const current = this.inflight.shift();
+      if (!current) {
         await this.waitForLoop('waiting-slot');
         continue;
       }
-      const acks = this.acks.splice(0, MAX_ACKS_PER_CALL);
       this.phase = 'calling';
-      this.callStartedAt = Date.now();
-      const call = this.fetch(acks, Math.max(0, want));
+      this.callStartedAt = current.sentAt;
       let reply: LeaseReply | 'timeout';
       try {
-        reply = await this.guard(call);
+        reply = await this.guard(current.call);
         failuresInARow = 0;
       } catch (err) {
+        this.requested -= current.want;
         this.phase = 'idle';
-        this.acks.unshift(...acks);
+        this.acks.unshift(...current.acks);
         this.emit('error', err as Error);
         await this.waitForLoop('idle', Math.min(5000, 100 * 2 ** failuresInARow++));
         continue;
       }
+      this.requested -= current.want;
       this.phase = 'idle';
       if (reply === 'timeout') {
-        // a silent connection (half-open socket): reset it; the abandoned call keeps its acks
-        // and hands back whatever it leases if it ever completes
+        // a silent connection (half-open socket): reset it; abandoned calls keep their acks
+        // and hand back whatever they lease if they ever complete
         this.logger.warn({ timeoutMs: this.callTimeoutMs() }, 'Redis did not answer a fetch in time; resetting the connection');
         this.client.disconnect(true);
-        call.then(
-          (late) => this.handBack(late.jobs.map((j) => [j.id, j.token]), false),
-          () => this.acks.unshift(...acks),
-        );
+        for (const call of [current, ...this.inflight.splice(0)]) this.abandon(call);
+        this.requested = 0;
         continue;
       }
       this.lastFetchAt = Date.now();
@@ -278,12 +289,39 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         this.keeper.track(raw.id, raw.token);
         this.buffer.push({ raw, now: reply.now });
       }
+      // fewer jobs than asked for means the queue is empty for now
+      const empty = reply.streamLastId !== '';
+      busy = !empty;
+      // send the next calls before running this batch, so that Redis works while the jobs run
+      if (busy) this.fill(PIPELINE_DEPTH);
       this.startBuffered();
-      // fewer jobs than asked for: the queue is empty for now, so block until something arrives
-      if (reply.streamLastId !== '' && this.acks.length === 0 && this.buffer.length === 0 && reply.waitMs !== 0) {
+      if (empty && this.inflight.length === 0 && this.acks.length === 0 && this.buffer.length === 0 && reply.waitMs !== 0) {
         await this.block(reply);
       }
     }
+    for (const call of this.inflight.splice(0)) this.abandon(call);
+  }
+
+  /** Sends fetches (acks folded in) until `depth` are in flight or there is nothing to ask. */
+  private fill(depth: number): void {
+    while (this.inflight.length < depth) {
+      // a third of the capacity per call: the next batches are on their way while one runs
+      const capacity = this.capacity();
+      const room = capacity - this.runner.size - this.buffer.length - this.requested;
+      const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, Math.ceil(capacity / 3), room));
+      if (want === 0 && (this.acks.length === 0 || this.inflight.length > 0)) return;
+      const acks = this.acks.splice(0, MAX_ACKS_PER_CALL);
+      this.requested += want;
+      this.inflight.push({ call: this.fetch(acks, want), acks, want, sentAt: Date.now() });
+    }
+  }
+
+  /** A call whose reply the loop will not use: hand back what it leases, keep its acks if it fails. */
+  private abandon(call: Call<Data, Result>): void {
+    call.call.then(
+      (late) => this.handBack(late.jobs.map((j) => [j.id, j.token]), false),
+      () => this.acks.unshift(...call.acks),
+    );
   }
 
   private startBuffered(): void {
