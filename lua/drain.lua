@@ -14,36 +14,43 @@
   ARGV[3] batch      how many jobs at most (<= 1000)
   ARGV[4] withDelayed '1' to remove delayed jobs and scheduled retries too
 
-  Returns the number of jobs removed in this call.
+  Returns { removed, processed }: jobs removed, and items looked at (removed plus stale stream
+  entries); the caller repeats while processed reaches the batch.
 ]]
 -- @include deleteJobs
 local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local removed = {}
+local carried = 0 -- plain jobs removed with their stream entry
+local stale = 0 -- entries of jobs that moved on or were removed
 
 local function take(ids)
   for i = 1, #ids do
-    if #removed < batch then removed[#removed + 1] = ids[i] end
+    if #removed + carried < batch then removed[#removed + 1] = ids[i] end
   end
 end
 
 local redo = redis.call('LPOP', waitKey, batch)
 if redo then take(redo) end
-if #removed < batch and redis.call('EXISTS', streamKey) == 1 then
-  local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed, 'NOACK', 'STREAMS', streamKey, '>')
+if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
+  local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
   if type(reply) == 'table' and reply.err then
     -- no worker has read the stream yet: create the group at the start, as the lease would
     redis.call('XGROUP', 'CREATE', streamKey, group, '0')
     redis.call('SADD', groupsKey, group)
-    reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed, 'NOACK', 'STREAMS', streamKey, '>')
+    reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
   end
   if reply then
     local entries = reply[1][2]
     for i = 1, #entries do
       local fields = entries[i][2]
-      -- only jobs that still wait: a stale entry may point at a job that moved on
-      if fields[1] == 'j' and redis.call('HGET', base .. 'job:' .. fields[2], 's') == 'waiting' then
+      if fields[1] == 'n' then
+        carried = carried + 1 -- a plain job: consuming its entry removes it
+      elseif fields[1] == 'j' and redis.call('HGET', base .. 'job:' .. fields[2], 's') == 'waiting' then
+        -- only jobs that still wait: a stale entry may point at a job that moved on
         removed[#removed + 1] = fields[2]
+      else
+        stale = stale + 1
       end
     end
     if #entries > 0 and redis.call('SCARD', groupsKey) <= 1 then
@@ -51,14 +58,14 @@ if #removed < batch and redis.call('EXISTS', streamKey) == 1 then
     end
   end
 end
-if #removed < batch then
-  local popped = redis.call('ZPOPMIN', prioKey, batch - #removed)
+if #removed + carried < batch then
+  local popped = redis.call('ZPOPMIN', prioKey, batch - #removed - carried)
   for i = 1, #popped, 2 do removed[#removed + 1] = popped[i] end
 end
 if withDelayed then
   for _, key in ipairs({ delayedKey, retryKey }) do
-    if #removed < batch then
-      local ids = redis.call('ZRANGE', key, 0, batch - #removed - 1)
+    if #removed + carried < batch then
+      local ids = redis.call('ZRANGE', key, 0, batch - #removed - carried - 1)
       if #ids > 0 then
         redis.call('ZREM', key, unpack(ids))
         take(ids)
@@ -67,4 +74,4 @@ if withDelayed then
   end
 end
 deleteJobs(base, removed)
-return #removed
+return { #removed + carried, #removed + carried + stale }

@@ -1,10 +1,14 @@
 --[[
-  enqueue: add a batch of jobs (one add() is a batch of one). A job with an explicit id that
-  already exists is left untouched and reported as existing. Immediate jobs are appended to
-  the stream (every group receives them), delayed ones wait in the delayed set, prioritised
-  ones in the group's priority set.
+  enqueue: add a batch of jobs (one add() is a batch of one).
+  - A plain job (no id of its own, no delay, no priority) lives only in its stream entry until
+    a worker leases it: fields n (name), d (data), o (options); its id is the entry id. That
+    keeps a waiting job at the size of its payload (no hash, no index).
+  - A job with its own id, a delay or a priority gets a record hash job:<id> at once; an
+    immediate one is announced by a stream entry with field j = id, a delayed one waits in the
+    delayed set, a prioritised one in the group's priority set. A job whose own id exists
+    already is left untouched and reported as existing.
 
-  KEYS[1] id         P:{Q}:id           counter for generated job ids
+  KEYS[1] id         P:{Q}:id           counter for generated ids of hash-backed jobs
   KEYS[2] stream     P:{Q}:stream
   KEYS[3] delayed    P:{Q}:delayed
   KEYS[4] prio       P:{Q}:g:default:prio
@@ -27,7 +31,8 @@ local now = redisTime()
 -- (the default group is created by the first lease, reading from the start of the stream)
 local generated, anyDelayed = 0, false
 for i = 2, #ARGV, 6 do
-  if ARGV[i] == '' then generated = generated + 1 end
+  local scheduled = ARGV[i + 4] ~= '0' or ARGV[i + 5] ~= '0'
+  if ARGV[i] == '' and scheduled then generated = generated + 1 end
   if ARGV[i + 4] ~= '0' then anyDelayed = true end
 end
 local nextId = 0
@@ -39,12 +44,18 @@ local mustWake = false
 local reply = { now }
 for i = 2, #ARGV, 6 do
   local id = ARGV[i]
-  if id == '' then
+  local plain = id == '' and ARGV[i + 4] == '0' and ARGV[i + 5] == '0'
+  if plain then
+    id = redis.call('XADD', streamKey, '*', 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3])
+  elseif id == '' then
     nextId = nextId + 1
     id = tostring(nextId)
   end
   local jobKey = base .. 'job:' .. id
-  if id == ARGV[i] and redis.call('EXISTS', jobKey) == 1 then
+  if plain then
+    reply[#reply + 1] = id
+    reply[#reply + 1] = 1
+  elseif id == ARGV[i] and redis.call('EXISTS', jobKey) == 1 then
     reply[#reply + 1] = id
     reply[#reply + 1] = 0
   else

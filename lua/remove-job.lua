@@ -11,16 +11,46 @@
   KEYS[7] completed  P:{Q}:g:G:completed
   KEYS[8] failed     P:{Q}:g:G:failed
   KEYS[9] logs       P:{Q}:logs:<id>
+  KEYS[10] stream    P:{Q}:stream
 
   ARGV[1] id         job id
+  ARGV[2] group      group name (to tell whether a plain job's entry was read already)
 
   Returns 1 removed, 0 no such job, -1 refused because the job is active.
-  A waiting job's stream entry stays; the lease script skips entries whose record is gone.
+  A waiting job with a record keeps its stream entry; the lease skips entries whose record is
+  gone. A plain job that waits as a stream entry only (no record yet) has its entry deleted.
 ]]
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local prioKey, completedKey, failedKey, logsKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local id = ARGV[1]
-if redis.call('EXISTS', jobKey) == 0 then return 0 end
+local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local id, group = ARGV[1], ARGV[2]
+
+-- a < b in stream id order
+local function before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am < #bm end
+  if am ~= bm then return am < bm end
+  return tonumber(as) < tonumber(bs)
+end
+
+local function lastDelivered()
+  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', streamKey)
+  if not ok then return '0-0' end
+  for _, info in ipairs(groups) do
+    local fields = {}
+    for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
+    if fields['name'] == group then return fields['last-delivered-id'] end
+  end
+  return '0-0'
+end
+
+if redis.call('EXISTS', jobKey) == 0 then
+  if not string.match(id, '^%d+%-%d+$') then return 0 end
+  local entry = redis.call('XRANGE', streamKey, id, id)[1]
+  if not entry or entry[2][1] ~= 'n' or not before(lastDelivered(), id) then return 0 end
+  redis.call('XDEL', streamKey, id)
+  return 1
+end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
 for _, key in ipairs({ delayedKey, retryKey, prioKey, completedKey, failedKey }) do redis.call('ZREM', key, id) end
 redis.call('LREM', waitKey, 0, id)

@@ -7,6 +7,7 @@ import { JobField } from './keys.js';
 import type { JobsOptions } from './options.js';
 import { fromJson, toJson } from './payload.js';
 import type { LeasedJobRaw, Scripts } from './scripts.js';
+import { findWaitingEntry } from './stream-entries.js';
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -121,7 +122,10 @@ export class Job<Data = unknown, Result = unknown> {
   /** The job's state now, or 'unknown' if it no longer exists. */
   async getState(): Promise<JobState | 'unknown'> {
     const state = await this.ctx.client.hget(this.ctx.scripts.keys.job(this.id), JobField.state);
-    return (state as JobState | null) ?? 'unknown';
+    if (state) return state as JobState;
+    // a plain job that no worker has leased yet lives in its stream entry only
+    const waiting = await findWaitingEntry(this.ctx.client, this.ctx.scripts.keys, this.ctx.group, this.id);
+    return waiting ? 'waiting' : 'unknown';
   }
 
   private requireToken(what: string): string {

@@ -60,6 +60,9 @@ export function validateJobId(id: unknown): string {
   if (typeof id !== 'string' || !JOB_ID_RE.test(id)) {
     throw new InvalidIdError(`jobId must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(id)}`);
   }
+  if (/^\d+-\d+$/.test(id)) {
+    throw new InvalidIdError(`jobId "${id}" has the form of a stream entry id, which generated ids use; add a prefix such as "order-${id}"`);
+  }
   if (/^\d+$/.test(id)) {
     throw new InvalidIdError(`jobId "${id}" is all digits, which could collide with generated ids; add a prefix such as "order-${id}"`);
   }

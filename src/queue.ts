@@ -17,6 +17,7 @@ import {
 } from './options.js';
 import { toJson } from './payload.js';
 import { Scripts, type EnqueueItem } from './scripts.js';
+import { carriedJobHash, findWaitingEntry, groupCursor } from './stream-entries.js';
 
 export interface QueueOptions {
   connection: ConnectionInput;
@@ -136,8 +137,10 @@ export class Queue<Data = unknown, Result = unknown> {
   async getJob(id: string): Promise<Job<Data, Result> | undefined> {
     if (typeof id !== 'string' || id === '') return undefined;
     const hash = await this.client.hgetall(this.keys.job(id));
-    if (!hash || Object.keys(hash).length === 0) return undefined;
-    return Job.fromHash<Data, Result>(this.ctx, id, hash);
+    if (hash && Object.keys(hash).length > 0) return Job.fromHash<Data, Result>(this.ctx, id, hash);
+    // a plain job that no worker has leased yet lives in its stream entry only
+    const waiting = await findWaitingEntry(this.client, this.keys, GROUP, id);
+    return waiting && Job.fromHash<Data, Result>(this.ctx, id, waiting);
   }
 
   private async jobsByIds(ids: string[]): Promise<Job<Data, Result>[]> {
@@ -150,25 +153,6 @@ export class Queue<Data = unknown, Result = unknown> {
       if (!err && hash && Object.keys(hash as object).length > 0) jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
     });
     return jobs;
-  }
-
-  /** Where the group stands in the stream; `lag` (entries not yet read) is null when unknown. */
-  private async groupCursor(): Promise<{ lastDeliveredId: string; lag: number | null }> {
-    let groups: unknown[] = [];
-    try {
-      groups = (await this.client.call('XINFO', 'GROUPS', this.keys.stream)) as unknown[];
-    } catch {
-      return { lastDeliveredId: '0-0', lag: 0 }; // no stream yet
-    }
-    for (const g of groups) {
-      let info: Record<string, unknown> = {};
-      if (Array.isArray(g)) for (let i = 0; i < g.length; i += 2) info[String(g[i])] = g[i + 1];
-      else info = g as Record<string, unknown>;
-      if (info.name === GROUP) {
-        return { lastDeliveredId: String(info['last-delivered-id']), lag: info.lag === null || info.lag === undefined ? null : Number(info.lag) };
-      }
-    }
-    return { lastDeliveredId: '0-0', lag: null }; // no worker has read yet: all of the stream waits
   }
 
   /** Ids of jobs in a state, in the order they will run (waiting) or newest first (finished). */
@@ -192,30 +176,51 @@ export class Queue<Data = unknown, Result = unknown> {
         all.sort((x, y) => x[1] - y[1]);
         return all.slice(start, stop + 1).map((x) => x[0]);
       }
-      case 'waiting': {
-        const ids = await this.client.lrange(g.wait, '0', String(end < 0 ? -1 : end));
-        if (ids.length < stop + 1) {
-          const { lastDeliveredId } = await this.groupCursor();
-          const count = Math.min(want + start - ids.length, 100_000);
-          const entries = (await this.client.xrange(this.keys.stream, `(${lastDeliveredId}`, '+', 'COUNT', count)) as [string, string[]][];
-          for (const [, fields] of entries) if (fields[0] === 'j' && fields[1] !== undefined) ids.push(fields[1]);
-        }
-        if (ids.length < stop + 1) ids.push(...(await this.client.zrange(g.prio, '0', String(end < 0 ? -1 : end))));
-        return ids.slice(start, stop + 1);
-      }
+      case 'waiting':
+        return (await this.waitingJobs(start, end)).map((w) => w.id);
       default:
         throw new InvalidOptionError(`unknown state "${String(state)}"; use waiting, active, delayed, completed or failed`);
     }
   }
 
+  /** Waiting jobs in the order they will be leased: redeliveries, the stream, then priorities. */
+  private async waitingJobs(start: number, end: number): Promise<{ id: string; carried?: Record<string, string> }[]> {
+    const g = this.keys.group(GROUP);
+    const stop = end < 0 ? Number.MAX_SAFE_INTEGER : end;
+    const out: { id: string; carried?: Record<string, string> }[] = (await this.client.lrange(g.wait, '0', String(end < 0 ? -1 : end))).map((id) => ({ id }));
+    if (out.length < stop + 1) {
+      const { lastDeliveredId } = await groupCursor(this.client, this.keys, GROUP);
+      const count = Math.min(stop + 1 - out.length, 100_000);
+      const entries = (await this.client.xrange(this.keys.stream, `(${lastDeliveredId}`, '+', 'COUNT', count)) as [string, string[]][];
+      for (const [entryId, fields] of entries) {
+        if (fields[0] === 'j' && fields[1] !== undefined) out.push({ id: fields[1] });
+        else {
+          const carried = carriedJobHash(entryId, fields);
+          if (carried) out.push({ id: entryId, carried });
+        }
+      }
+    }
+    if (out.length < stop + 1) out.push(...(await this.client.zrange(g.prio, '0', String(end < 0 ? -1 : end))).map((id) => ({ id })));
+    return out.slice(start, stop + 1);
+  }
+
   async getJobs(state: JobState, start = 0, end = -1): Promise<Job<Data, Result>[]> {
-    return this.jobsByIds(await this.getJobIds(state, start, end));
+    if (state !== 'waiting') return this.jobsByIds(await this.getJobIds(state, start, end));
+    const waiting = await this.waitingJobs(start, end);
+    const recorded = await this.jobsByIds(waiting.filter((w) => !w.carried).map((w) => w.id));
+    const byId = new Map(recorded.map((j) => [j.id, j]));
+    const jobs: Job<Data, Result>[] = [];
+    for (const w of waiting) {
+      const job = w.carried ? Job.fromHash<Data, Result>(this.ctx, w.id, w.carried) : byId.get(w.id);
+      if (job) jobs.push(job);
+    }
+    return jobs;
   }
 
   async getJobCounts(): Promise<JobCounts> {
     const g = this.keys.group(GROUP);
     const [cursor, replies] = await Promise.all([
-      this.groupCursor(),
+      groupCursor(this.client, this.keys, GROUP),
       this.client
         .pipeline()
         .llen(g.wait)
@@ -233,9 +238,14 @@ export class Queue<Data = unknown, Result = unknown> {
       if (err) throw err;
       return Number(v);
     });
-    // lag is unknown before the group exists (then the whole stream waits) or after entries
-    // were deleted from the stream (then its length is an upper bound)
-    const inStream = cursor.lag ?? n[8]!;
+    let inStream = cursor.lag;
+    if (inStream === null) {
+      // unknown before the group exists (then the whole stream waits), or after an entry past
+      // the cursor was deleted: then the length less the entries already read (kept until
+      // the next trim, normally fewer than a stream node)
+      const read = cursor.exists ? ((await this.client.xrange(this.keys.stream, '-', cursor.lastDeliveredId, 'COUNT', 1000)) as unknown[]).length : 0;
+      inStream = Math.max(0, n[8]! - read);
+    }
     return {
       waiting: n[0]! + n[1]! + inStream,
       active: n[2]!,
@@ -282,9 +292,9 @@ export class Queue<Data = unknown, Result = unknown> {
     await this.waitUntilReady();
     let total = 0;
     for (;;) {
-      const removed = await this.scripts.drain(GROUP, ADMIN_BATCH, delayed);
+      const { removed, processed } = await this.scripts.drain(GROUP, ADMIN_BATCH, delayed);
       total += removed;
-      if (removed < ADMIN_BATCH) return total;
+      if (processed < ADMIN_BATCH) return total;
     }
   }
 

@@ -202,9 +202,9 @@ export class Scripts {
         'remove-job',
         {
           job: this.keys.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio,
-          completed: g.completed, failed: g.failed, logs: this.keys.logs(id),
+          completed: g.completed, failed: g.failed, logs: this.keys.logs(id), stream: this.keys.stream,
         },
-        [id],
+        [id, group],
       ),
     );
   }
@@ -220,15 +220,14 @@ export class Scripts {
     return Number(await this.run('retry-jobs', { from: g[from], wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, before, batch]));
   }
 
-  async drain(group: string, batch: number, delayed: boolean): Promise<number> {
+  async drain(group: string, batch: number, delayed: boolean): Promise<{ removed: number; processed: number }> {
     const g = this.keys.group(group);
-    return Number(
-      await this.run(
-        'drain',
-        { stream: this.keys.stream, groups: this.keys.groups, wait: g.wait, prio: g.prio, delayed: this.keys.delayed, retry: g.retry },
-        [this.keys.base, group, batch, delayed ? '1' : '0'],
-      ),
-    );
+    const [removed, processed] = (await this.run(
+      'drain',
+      { stream: this.keys.stream, groups: this.keys.groups, wait: g.wait, prio: g.prio, delayed: this.keys.delayed, retry: g.retry },
+      [this.keys.base, group, batch, delayed ? '1' : '0'],
+    )) as unknown[];
+    return { removed: Number(removed), processed: Number(processed) };
   }
 
   async clean(group: string, set: 'completed' | 'failed', before: number, batch: number): Promise<string[]> {

@@ -63,7 +63,7 @@ describe('worker shutdown', () => {
     expect(stored?.deliveries).toBe(1);
     // the job behind it was not started by the closing worker
     expect(await (await queue.getJob(next.id))?.getState()).toBe('waiting');
-    expect(await raw().hget(queue.keys.job(next.id), 'dl')).toBe('0');
+    expect((await queue.getJob(next.id))?.deliveries).toBe(0);
     expect(await queue.getJobCounts()).toMatchObject({ waiting: 1, active: 0, completed: 1 });
   });
 
@@ -134,7 +134,7 @@ describe('worker shutdown', () => {
     const later = await queue.add('after', null);
     const redis = raw();
     // the job was not leased by the closed worker (nor leased and handed back)
-    expect(await redis.hget(queue.keys.job(later.id), 'dl')).toBe('0');
+    expect((await queue.getJob(later.id))?.deliveries).toBe(0);
     expect((await queue.getJobCounts()).waiting).toBe(1);
     const b = t.worker('after-close', async () => 'B');
     const [done, result] = await waitForEvent<[Job, unknown]>(b, 'completed');

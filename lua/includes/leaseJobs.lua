@@ -84,15 +84,63 @@ end
 
 local function deadLetterEntry(k, base, entry, now, cfg, dead)
   local id = 'malformed-' .. entry[1]
-  local reason = 'malformed stream entry ' .. entry[1] .. ': it has no job id field "j"'
+  local reason = 'malformed stream entry ' .. entry[1] .. ': it carries neither a job id (j) nor a job (n, d, o)'
   redis.call('HSET', base .. 'job:' .. id, 'n', '(malformed)', 'd', cjson.encode(entry[2]), 'o', '{}', 'ts', now, 'a', 0, 'dl', 0)
   moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
   dead[#dead + 1] = id
   dead[#dead + 1] = reason
 end
 
+-- appendJob: one job of the reply, in the order documented in lease.lua.
+local function appendJob(jobs, id, token, name, data, opts, timestamp, attemptsMade, deliveries, stalls)
+  local n = #jobs
+  jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4], jobs[n + 5] = id, token, name, data, opts
+  jobs[n + 6], jobs[n + 7], jobs[n + 8], jobs[n + 9] = timestamp, attemptsMade, deliveries, stalls
+end
+
+-- leaseCarried: a plain job came whole in its stream entry; its record is written now.
+local function leaseCarried(base, id, carried, token, now, jobs)
+  redis.call('HSET', base .. 'job:' .. id, 'n', carried[1], 'd', carried[2], 'o', carried[3], 'ts', carried[4],
+    's', 'active', 'a', 0, 'dl', 1, 'tk', token, 'po', now)
+  appendJob(jobs, id, token, carried[1], carried[2], carried[3], carried[4], 0, 1, 0)
+  return true
+end
+
+-- leaseRecorded: a job with a record hash (own id, delayed, prioritised, redelivered). Returns
+-- false for a job that cannot be leased: removed, moved on (a stale entry), or malformed —
+-- the last is dead-lettered with its reason.
+local function leaseRecorded(k, base, id, token, now, cfg, jobs, dead)
+  local jobKey = base .. 'job:' .. id
+  -- pcall: a key of another type (planted by hand) must not abort the batch, whose stream
+  -- entries this call has already consumed
+  local f = redis.pcall('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc')
+  if f.err then
+    local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
+    redis.call('ZADD', k.failed, now, id)
+    dead[#dead + 1] = id
+    dead[#dead + 1] = reason
+    return false
+  end
+  if f[1] == 'waiting' and f[2] and f[3] then
+    local deliveries = (tonumber(f[7]) or 0) + 1
+    redis.call('HSET', jobKey, 's', 'active', 'tk', token, 'po', now, 'dl', deliveries)
+    appendJob(jobs, id, token, f[2], f[3], f[4] or '{}', f[5] or now, f[6] or 0, deliveries, f[8] or 0)
+    return true
+  end
+  if (f[1] == 'waiting' or not f[1]) and (f[1] or f[2] or f[3] or f[4]) then
+    -- a record without state, name or data was not written by sluice: dead-letter it
+    local reason = 'malformed job record: missing ' .. (not f[1] and 'state' or (not f[2] and 'name' or 'data'))
+    local keep = failedRetention(jobKey, cfg.keepFailed)
+    moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
+    dead[#dead + 1] = id
+    dead[#dead + 1] = reason
+  end
+  -- otherwise: no record (the job was removed) or a stale entry for a job that moved on
+  return false
+end
+
 local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead)
-  local ids = {}
+  local ids, inline = {}, {}
   local redo = redis.call('LPOP', k.wait, count)
   if redo then
     for i = 1, #redo do ids[#ids + 1] = redo[i] end
@@ -103,6 +151,11 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
       local fields = entries[i][2]
       if fields[1] == 'j' and fields[2] then
         ids[#ids + 1] = fields[2]
+      elseif fields[1] == 'n' and fields[3] == 'd' and fields[4] then
+        -- a plain job, carried whole by its entry: its record is written now, at its first lease
+        local id = entries[i][1]
+        ids[#ids + 1] = id
+        inline[id] = { fields[2], fields[4], fields[5] == 'o' and fields[6] or '{}', tonumber(string.match(id, '^(%d+)')) }
       else
         deadLetterEntry(k, base, entries[i], now, cfg, dead)
       end
@@ -113,36 +166,19 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
     for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
   end
   local leases = {}
-  local deadline = now + cfg.leaseMs
   for i = 1, #ids do
     local id = ids[i]
-    local jobKey = base .. 'job:' .. id
-    -- pcall: a key of another type (planted by hand) must not abort the batch, whose stream
-    -- entries this call has already consumed
-    local f = redis.pcall('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc')
-    if f.err then
-      local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
-      redis.call('ZADD', k.failed, now, id)
-      dead[#dead + 1] = id
-      dead[#dead + 1] = reason
-    elseif f[1] == 'waiting' and f[2] and f[3] then
-      local token = nonce .. '.' .. i
-      local deliveries = (tonumber(f[7]) or 0) + 1
-      redis.call('HSET', jobKey, 's', 'active', 'tk', token, 'po', now, 'dl', deliveries)
-      leases[#leases + 1] = deadline
-      leases[#leases + 1] = id
-      local n = #jobs
-      jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4], jobs[n + 5] = id, token, f[2], f[3], f[4] or '{}'
-      jobs[n + 6], jobs[n + 7], jobs[n + 8], jobs[n + 9] = f[5] or now, f[6] or 0, deliveries, f[8] or 0
-    elseif (f[1] == 'waiting' or not f[1]) and (f[1] or f[2] or f[3] or f[4]) then
-      -- a record without state, name or data was not written by sluice: dead-letter it
-      local reason = 'malformed job record: missing ' .. (not f[1] and 'state' or (not f[2] and 'name' or 'data'))
-      local keep = failedRetention(jobKey, cfg.keepFailed)
-      moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
-      dead[#dead + 1] = id
-      dead[#dead + 1] = reason
+    local token = nonce .. '.' .. i
+    local leased
+    if inline[id] then
+      leased = leaseCarried(base, id, inline[id], token, now, jobs)
+    else
+      leased = leaseRecorded(k, base, id, token, now, cfg, jobs, dead)
     end
-    -- otherwise: no record (the job was removed) or a stale entry for a job that moved on
+    if leased then
+      leases[#leases + 1] = now + cfg.leaseMs
+      leases[#leases + 1] = id
+    end
   end
   if #leases > 0 then redis.call('ZADD', k.active, unpack(leases)) end
 end

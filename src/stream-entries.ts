@@ -1,0 +1,78 @@
+// A plain job (no id of its own, no delay, no priority) waits as a stream entry only — fields
+// n, d, o; its id is the entry id — until a worker first leases it and writes its record.
+// These helpers let the read side (getJob, getJobs, getState) see such jobs, and tell
+// whether a group has read past an entry.
+import type { Redis } from 'ioredis';
+import type { QueueKeys } from './keys.js';
+
+const STREAM_ID = /^(\d+)-(\d+)$/;
+
+export function isStreamId(id: string): boolean {
+  return STREAM_ID.test(id);
+}
+
+/** Negative, zero or positive as a is before, equal to or after b (stream id order). */
+export function compareStreamIds(a: string, b: string): number {
+  const [, am = '0', as = '0'] = STREAM_ID.exec(a) ?? [];
+  const [, bm = '0', bs = '0'] = STREAM_ID.exec(b) ?? [];
+  const ms = BigInt(am) - BigInt(bm);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(as) - BigInt(bs);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
+/** Is this entry a job carried whole (fields n, d, o)? Then its fields as a job hash would hold them. */
+export function carriedJobHash(entryId: string, fields: string[]): Record<string, string> | undefined {
+  if (fields[0] !== 'n' || fields[2] !== 'd' || fields[3] === undefined) return undefined;
+  return {
+    n: fields[1] ?? '',
+    d: fields[3],
+    o: fields[4] === 'o' ? (fields[5] ?? '{}') : '{}',
+    ts: STREAM_ID.exec(entryId)?.[1] ?? '0',
+    s: 'waiting',
+    a: '0',
+    dl: '0',
+  };
+}
+
+export interface GroupCursor {
+  /** The last entry the group has read. */
+  lastDeliveredId: string;
+  /** Entries not yet read; null when Redis cannot tell (no group yet, or deleted entries). */
+  lag: number | null;
+  exists: boolean;
+}
+
+/** Where a group stands in the stream (XINFO GROUPS; RESP2 arrays or RESP3 maps). */
+export async function groupCursor(client: Redis, keys: QueueKeys, group: string): Promise<GroupCursor> {
+  let groups: unknown[];
+  try {
+    groups = (await client.call('XINFO', 'GROUPS', keys.stream)) as unknown[];
+  } catch {
+    return { lastDeliveredId: '0-0', lag: 0, exists: false }; // no stream yet
+  }
+  for (const g of groups) {
+    let info: Record<string, unknown> = {};
+    if (Array.isArray(g)) for (let i = 0; i < g.length; i += 2) info[String(g[i])] = g[i + 1];
+    else info = g as Record<string, unknown>;
+    if (info.name === group) {
+      const lag = info.lag === null || info.lag === undefined ? null : Number(info.lag);
+      return { lastDeliveredId: String(info['last-delivered-id']), lag, exists: true };
+    }
+  }
+  return { lastDeliveredId: '0-0', lag: null, exists: false }; // no worker has read yet
+}
+
+/** The hash-like record of a plain job still waiting in the stream, or undefined. */
+export async function findWaitingEntry(client: Redis, keys: QueueKeys, group: string, id: string): Promise<Record<string, string> | undefined> {
+  if (!isStreamId(id)) return undefined;
+  const entries = (await client.xrange(keys.stream, id, id)) as [string, string[]][];
+  const entry = entries[0];
+  if (!entry) return undefined;
+  const hash = carriedJobHash(entry[0], entry[1]);
+  if (!hash) return undefined;
+  // read by the group already: the job has (or had) a record of its own
+  const cursor = await groupCursor(client, keys, group);
+  if (compareStreamIds(id, cursor.lastDeliveredId) <= 0) return undefined;
+  return hash;
+}
