@@ -2,6 +2,7 @@
 // (pause, drain, retry, clean, obliterate). Admin operations run in bounded batches so that a
 // queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
 import type { Redis } from 'ioredis';
+import { AddBatcher } from './add-batcher.js';
 import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
 import { Job, type JobContext, type JobState } from './job.js';
@@ -58,6 +59,8 @@ export class Queue<Data = unknown, Result = unknown> {
   private readyPromise: Promise<void> | undefined;
   private closed = false;
   private readonly ctx: JobContext;
+  private readonly batcher: AddBatcher;
+  private readonly encodedDefaults: { stored: JobsOptions; text: string; delay: number; priority: number };
 
   constructor(name: string, opts: QueueOptions) {
     this.name = validateQueueName(name);
@@ -66,6 +69,9 @@ export class Queue<Data = unknown, Result = unknown> {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
     this.defaults = validateJobOptions(opts.defaultJobOptions);
     if (this.defaults.jobId !== undefined) throw new InvalidOptionError('defaultJobOptions cannot set a jobId');
+    const { delay, priority, ...rest } = this.defaults;
+    const stored: JobsOptions = delay || priority ? { ...rest, delay, priority } : rest;
+    this.encodedDefaults = { stored, text: JSON.stringify(stored), delay: delay ?? 0, priority: priority ?? 0 };
     this.maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
     this.evictionMode = opts.evictionPolicy ?? 'warn';
     this.logger = (opts.logger ?? defaultLogger()).child({ queue: this.name });
@@ -76,6 +82,7 @@ export class Queue<Data = unknown, Result = unknown> {
     // errors reach callers through rejected promises; the event would only be noise
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.scripts = new Scripts(client, this.keys);
+    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), MAX_BULK);
     this.ctx = { client, scripts: this.scripts, queueName: this.name, group: GROUP, maxPayloadBytes: this.maxPayloadBytes };
   }
 
@@ -91,6 +98,12 @@ export class Queue<Data = unknown, Result = unknown> {
 
   private encode(name: string, data: Data, opts: JobsOptions | undefined): EnqueueItem & { stored: JobsOptions; value: Data } {
     validateJobName(name);
+    const json = toJson(data, 'job data', this.maxPayloadBytes);
+    if (opts === undefined) {
+      // the common case: only the queue's defaults, encoded once
+      const { stored, text, delay, priority } = this.encodedDefaults;
+      return { stored, value: data, id: '', name, data: json, opts: text, delay, priority };
+    }
     const merged = { ...this.defaults, ...validateJobOptions(opts) };
     const { jobId, delay, priority, ...rest } = merged;
     const stored: JobsOptions = merged.delay || merged.priority ? { ...rest, delay, priority } : rest;
@@ -99,7 +112,7 @@ export class Queue<Data = unknown, Result = unknown> {
       value: data,
       id: jobId ?? '',
       name,
-      data: toJson(data, 'job data', this.maxPayloadBytes),
+      data: json,
       opts: JSON.stringify(stored),
       delay: delay ?? 0,
       priority: priority ?? 0,
@@ -110,12 +123,14 @@ export class Queue<Data = unknown, Result = unknown> {
     return Job.fromAdded<Data, Result>(this.ctx, id, item.name, item.value, item.stored, now);
   }
 
-  /** Adds a job. With a jobId that exists already, returns the existing job and writes nothing. */
+  /**
+   * Adds a job. With a jobId that exists already, returns the existing job and writes nothing.
+   * Adds made in the same tick travel together in one round trip.
+   */
   async add(name: string, data: Data, opts?: JobsOptions): Promise<Job<Data, Result>> {
     const item = this.encode(name, data, opts);
     await this.waitUntilReady();
-    const { now, jobs } = await this.scripts.enqueue([item]);
-    const { id, created } = jobs[0]!;
+    const { now, id, created } = await this.batcher.add(item);
     if (!created) return (await this.getJob(id)) ?? this.toJob(item, id, now);
     return this.toJob(item, id, now);
   }

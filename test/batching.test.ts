@@ -1,0 +1,67 @@
+// Batching (invariant 6): parallel adds travel together, a busy worker leases ahead, and what
+// it leased ahead goes back unstarted when it closes.
+import { describe, expect, it } from 'vitest';
+import { useRedis } from './helpers/setup.js';
+import { commandStats, gate, useRawClients } from './helpers/tools.js';
+import { collectEvents, waitFor } from './helpers/wait.js';
+
+describe('batching', () => {
+  const t = useRedis();
+  const raw = useRawClients(() => t.url);
+
+  it('add() calls made in parallel share one script call, and each gets its own job', async () => {
+    const queue = t.queue<{ i: number }>('parallel');
+    await queue.waitUntilReady();
+    const redis = raw();
+    const before = await commandStats(redis);
+    const jobs = await Promise.all([
+      ...Array.from({ length: 999 }, (_, i) => queue.add('p', { i })),
+      queue.add('own', { i: -1 }, { jobId: 'own-1' }),
+      queue.add('own-again', { i: -2 }, { jobId: 'own-1' }),
+    ]);
+    const after = await commandStats(redis);
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(1000);
+    expect(jobs.slice(0, 999).map((j) => j.data.i)).toEqual(Array.from({ length: 999 }, (_, i) => i));
+    // the second add of an existing id gets the existing job, and writes nothing
+    expect(jobs[1000]).toMatchObject({ id: 'own-1', name: 'own', data: { i: -1 } });
+    expect((after.evalsha ?? 0) - (before.evalsha ?? 0) + (after.eval ?? 0) - (before.eval ?? 0)).toBeLessThanOrEqual(2);
+    expect((await queue.getJobCounts()).waiting).toBe(1000);
+  });
+
+  it('a worker with short jobs leases ahead, and close() hands back what it had not started', async () => {
+    t.newPrefix();
+    const queue = t.queue('ahead');
+    await queue.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'short', data: i })));
+    const hold = gate();
+    let started = 0;
+    const worker = t.worker('ahead', async () => {
+      // the first 20 jobs are short, so the worker learns to prefetch; then job 21 blocks
+      if (++started > 20) await hold.promise;
+    }, { concurrency: 1, prefetch: 50 });
+    await waitFor(() => started > 20 && worker.health().prefetched > 0, 10_000, 'a prefetched job while one runs');
+    const prefetched = worker.health().prefetched;
+    const closing = worker.close({ timeoutMs: 10_000 });
+    hold.open();
+    await closing;
+    const counts = await queue.getJobCounts();
+    expect(counts).toMatchObject({ active: 0, completed: 21, waiting: 279 });
+    // the handed-back jobs kept their delivery count at zero: they never started
+    const waiting = await queue.getJobs('waiting', 0, prefetched - 1);
+    expect(waiting.length).toBe(prefetched);
+    for (const job of waiting) expect(job.deliveries).toBe(0);
+  });
+
+  it('a worker processes a large backlog with every job completed exactly once', async () => {
+    t.newPrefix();
+    const queue = t.queue<number>('backlog', { defaultJobOptions: { removeOnComplete: false } });
+    await queue.addBulk(Array.from({ length: 5000 }, (_, i) => ({ name: 'n', data: i })));
+    const seen = new Map<number, number>();
+    const worker = t.worker<number>('backlog', async (job) => {
+      seen.set(job.data, (seen.get(job.data) ?? 0) + 1);
+    }, { concurrency: 50 });
+    await collectEvents(worker, 'completed', 5000, 30_000);
+    expect(seen.size).toBe(5000);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(await queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 5000 });
+  });
+});
