@@ -7,6 +7,7 @@ import { JobTimeoutError, LeaseLostError, UnrecoverableError } from './errors.js
 import { Job, type JobContext } from './job.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type JobsOptions } from './options.js';
+import { LazyAbort } from './lazy-abort.js';
 import { toJson } from './payload.js';
 import type { Ack, LeasedJobRaw, Scripts } from './scripts.js';
 import type { ProcessorContext } from './worker.js';
@@ -18,7 +19,7 @@ export interface PendingAck<Data, Result> extends Ack {
 
 interface Running<Data, Result> {
   job: Job<Data, Result>;
-  controller: AbortController;
+  controller: LazyAbort;
   settled: boolean;
 }
 
@@ -61,7 +62,7 @@ export class JobRunner<Data, Result> {
       await this.settleFailure(raw.id, raw.token, undefined, new UnrecoverableError(job), {});
       return;
     }
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     const entry: Running<Data, Result> = { job, controller, settled: false };
     this.running.set(job.id, entry);
     let timer: NodeJS.Timeout | undefined;
@@ -76,7 +77,13 @@ export class JobRunner<Data, Result> {
     this.events.active(job);
     const started = performance.now();
     try {
-      const result = await this.processor(job, { signal: controller.signal, token: raw.token });
+      const context: ProcessorContext = {
+        get signal() {
+          return controller.signal;
+        },
+        token: raw.token,
+      };
+      const result = await this.processor(job, context);
       if (!entry.settled) this.succeed(entry, result);
     } catch (err) {
       if (!entry.settled) await this.fail(entry, err instanceof Error ? err : new Error(String(err)));

@@ -26,6 +26,8 @@ export interface LeaseHandle {
 }
 
 const MAX_LOG_LINES = 1000;
+/** Parsed (frozen) job options by their JSON text. */
+const parsedOpts = new Map<string, unknown>();
 
 export class Job<Data = unknown, Result = unknown> {
   readonly queueName: string;
@@ -105,10 +107,16 @@ export class Job<Data = unknown, Result = unknown> {
     } catch {
       return `malformed job record: data is not valid JSON (${raw.data.slice(0, 60)})`;
     }
-    try {
-      opts = JSON.parse(raw.opts);
-    } catch {
-      return 'malformed job record: options are not valid JSON';
+    opts = parsedOpts.get(raw.opts);
+    if (opts === undefined) {
+      try {
+        opts = Object.freeze(JSON.parse(raw.opts));
+      } catch {
+        return 'malformed job record: options are not valid JSON';
+      }
+      // most jobs of a queue share their options text: parse it once
+      if (parsedOpts.size >= 256) parsedOpts.clear();
+      parsedOpts.set(raw.opts, opts);
     }
     if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) return 'malformed job record: options are not an object';
     const job = new Job<D, R>(ctx, { id: raw.id, name: raw.name, data: data as D, opts: opts as JobsOptions, timestamp: raw.timestamp, token: raw.token, lease });
