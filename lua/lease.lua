@@ -16,14 +16,14 @@
   ARGV[1] base       key prefix "P:{Q}:" (carries the hash tag; job keys derive from it)
   ARGV[2] group      group name
   ARGV[3] consumer   worker id (the XREADGROUP consumer name)
-  ARGV[4] nonce      random string unique to this call; tokens are nonce.i
+  ARGV[4] nonce      random string unique to this call; tokens are nonce.k
   ARGV[5] count      how many jobs to lease (integer >= 0)
   ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
-  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1), nStalled, stalled ids..., nDead,
-  (id, reason)..., nJobs, then per job: id, token, name, data, opts, timestamp, attemptsMade,
-  deliveries, stalls.
+  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1), nStalled,
+  stalled ids..., nDead, (id, reason)..., nJobs, then per job: id, name, data, opts, meta
+  ("timestamp:attemptsMade:deliveries:stalls"). The k-th job's lease token is nonce.k.
   Errors: a job key of the wrong type is dead-lettered (listed in the failed set, left as is);
   a wrong-type queue key (stream, sets) surfaces as a Redis error.
 ]]

@@ -81,7 +81,7 @@ export interface EnqueueItem {
   priority: number;
 }
 
-function parseLease(reply: unknown[], start: number): LeaseReply {
+function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply {
   let i = start;
   const next = () => reply[i++];
   const now = Number(next());
@@ -94,17 +94,23 @@ function parseLease(reply: unknown[], start: number): LeaseReply {
   const dead: { id: string; reason: string }[] = [];
   for (let n = Number(next()); n > 0; n--) dead.push({ id: String(next()), reason: String(next()) });
   const jobs: LeasedJobRaw[] = [];
-  for (let n = Number(next()); n > 0; n--) {
+  const count = Number(next());
+  for (let k = 1; k <= count; k++) {
+    const id = String(next());
+    const name = String(next());
+    const data = String(next());
+    const opts = String(next());
+    const meta = String(next()).split(':');
     jobs.push({
-      id: String(next()),
-      token: String(next()),
-      name: String(next()),
-      data: String(next()),
-      opts: String(next()),
-      timestamp: Number(next()),
-      attemptsMade: Number(next()),
-      deliveries: Number(next()),
-      stalls: Number(next()),
+      id,
+      token: `${nonce}.${k}`,
+      name,
+      data,
+      opts,
+      timestamp: Number(meta[0]),
+      attemptsMade: Number(meta[1]),
+      deliveries: Number(meta[2]),
+      stalls: Number(meta[3]),
     });
   }
   return { now, waitMs, streamLastId, wakeLastId, paused, stalled, dead, jobs };
@@ -146,7 +152,7 @@ export class Scripts {
 
   async lease(group: string, consumer: string, nonce: string, count: number, config: string): Promise<LeaseReply> {
     const reply = (await this.run('lease', this.leaseKeys(group), [this.keys.base, group, consumer, nonce, count, config])) as unknown[];
-    return parseLease(reply, 0);
+    return parseLease(reply, 0, nonce);
   }
 
   async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[]): Promise<{ refused: string[]; lease: LeaseReply }> {
@@ -157,7 +163,7 @@ export class Scripts {
     const refused: string[] = [];
     const n = Number(reply[0]);
     for (let i = 1; i <= n; i++) refused.push(String(reply[i]));
-    return { refused, lease: parseLease(reply, n + 1) };
+    return { refused, lease: parseLease(reply, n + 1, nonce) };
   }
 
   async fail(group: string, id: string, token: string, outcome: FailOutcome): Promise<boolean> {

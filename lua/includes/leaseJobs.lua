@@ -91,25 +91,34 @@ local function deadLetterEntry(k, base, entry, now, cfg, dead)
   dead[#dead + 1] = reason
 end
 
--- appendJob: one job of the reply, in the order documented in lease.lua.
-local function appendJob(jobs, id, token, name, data, opts, timestamp, attemptsMade, deliveries, stalls)
+-- The reply carries five fields per job. The token is not sent: it is nonce.k for the k-th
+-- job of the reply, which the worker knows. The numbers travel as one "meta" string
+-- "timestamp:attemptsMade:deliveries:stalls" (fewer reply items to build and to decode).
+local JOB_FIELDS = 5
+
+local function nextToken(jobs, nonce)
+  return nonce .. '.' .. (#jobs / JOB_FIELDS + 1)
+end
+
+local function appendJob(jobs, id, name, data, opts, timestamp, attemptsMade, deliveries, stalls)
   local n = #jobs
-  jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4], jobs[n + 5] = id, token, name, data, opts
-  jobs[n + 6], jobs[n + 7], jobs[n + 8], jobs[n + 9] = timestamp, attemptsMade, deliveries, stalls
+  jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4] = id, name, data, opts
+  jobs[n + 5] = timestamp .. ':' .. attemptsMade .. ':' .. deliveries .. ':' .. stalls
 end
 
 -- leaseCarried: a plain job came whole in its stream entry; its record is written now.
-local function leaseCarried(base, id, carried, token, now, jobs)
+local function leaseCarried(base, id, carried, nonce, now, jobs)
+  local token = nextToken(jobs, nonce)
   redis.call('HSET', base .. 'job:' .. id, 'n', carried[1], 'd', carried[2], 'o', carried[3], 'ts', carried[4],
     's', 'active', 'a', 0, 'dl', 1, 'tk', token, 'po', now)
-  appendJob(jobs, id, token, carried[1], carried[2], carried[3], carried[4], 0, 1, 0)
+  appendJob(jobs, id, carried[1], carried[2], carried[3], carried[4], 0, 1, 0)
   return true
 end
 
 -- leaseRecorded: a job with a record hash (own id, delayed, prioritised, redelivered). Returns
 -- false for a job that cannot be leased: removed, moved on (a stale entry), or malformed —
 -- the last is dead-lettered with its reason.
-local function leaseRecorded(k, base, id, token, now, cfg, jobs, dead)
+local function leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
   local jobKey = base .. 'job:' .. id
   -- pcall: a key of another type (planted by hand) must not abort the batch, whose stream
   -- entries this call has already consumed
@@ -123,8 +132,8 @@ local function leaseRecorded(k, base, id, token, now, cfg, jobs, dead)
   end
   if f[1] == 'waiting' and f[2] and f[3] then
     local deliveries = (tonumber(f[7]) or 0) + 1
-    redis.call('HSET', jobKey, 's', 'active', 'tk', token, 'po', now, 'dl', deliveries)
-    appendJob(jobs, id, token, f[2], f[3], f[4] or '{}', f[5] or now, f[6] or 0, deliveries, f[8] or 0)
+    redis.call('HSET', jobKey, 's', 'active', 'tk', nextToken(jobs, nonce), 'po', now, 'dl', deliveries)
+    appendJob(jobs, id, f[2], f[3], f[4] or '{}', f[5] or now, f[6] or 0, deliveries, f[8] or 0)
     return true
   end
   if (f[1] == 'waiting' or not f[1]) and (f[1] or f[2] or f[3] or f[4]) then
@@ -168,12 +177,11 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
   local leases = {}
   for i = 1, #ids do
     local id = ids[i]
-    local token = nonce .. '.' .. i
     local leased
     if inline[id] then
-      leased = leaseCarried(base, id, inline[id], token, now, jobs)
+      leased = leaseCarried(base, id, inline[id], nonce, now, jobs)
     else
-      leased = leaseRecorded(k, base, id, token, now, cfg, jobs, dead)
+      leased = leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
     end
     if leased then
       leases[#leases + 1] = now + cfg.leaseMs
@@ -223,7 +231,7 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
   reply[#reply + 1] = #dead / 2
   for i = 1, #dead do reply[#reply + 1] = dead[i] end
-  reply[#reply + 1] = #jobs / 9
+  reply[#reply + 1] = #jobs / JOB_FIELDS
   for i = 1, #jobs do reply[#reply + 1] = jobs[i] end
   return reply
 end
