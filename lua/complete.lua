@@ -29,6 +29,7 @@
 ]]
 -- @include redisTime
 -- @include leaseJobs
+-- @include dedup
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -44,8 +45,10 @@ local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jobKey = base .. 'job:' .. id
-  if token ~= '' and redis.call('HGET', jobKey, 'tk') == token then
+  local held = redis.call('HMGET', jobKey, 'tk', 'dd')
+  if token ~= '' and held[1] == token then
     finished[#finished + 1] = id
+    if held[2] then releaseDedup(base, jobKey, id) end
     keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
     if keepCount == 0 then
       redis.call('DEL', jobKey, base .. 'logs:' .. id)

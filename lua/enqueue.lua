@@ -1,87 +1,123 @@
 --[[
   enqueue: add a batch of jobs (one add() is a batch of one).
-  - A plain job (no id of its own, no delay, no priority) lives only in its stream entry until
-    a worker leases it: fields n (name), d (data), o (options); its id is the entry id. That
+  - A plain job (no id of its own, nothing scheduled) lives only in its stream entry until a
+    worker leases it: fields n (name), d (data), o (options); its id is the entry id. That
     keeps a waiting job at the size of its payload (no hash, no index).
-  - A job with its own id, a delay or a priority gets a record hash job:<id> at once; an
-    immediate one is announced by a stream entry with field j = id, a delayed one waits in the
-    delayed set, a prioritised one in the group's priority set. A job whose own id exists
-    already is left untouched and reported as existing.
+  - Any other job gets a record hash job:<id> at once and is placed by its schedule: the
+    delayed set (delay), the group's priority set (priority), the front of the group's
+    redelivery list (lifo), or the stream as an entry j = id.
+  - A job whose own id exists already is left untouched and reported as existing. A job whose
+    deduplication id is held by a job that still exists is not added: the holder is reported,
+    and with replace (debounce) the holder, if it still waits, takes the new data, options and
+    delay.
 
-  KEYS[1] id         P:{Q}:id           counter for generated ids of hash-backed jobs
+  KEYS[1] id         P:{Q}:id           counter for generated ids of jobs with a record
   KEYS[2] stream     P:{Q}:stream
   KEYS[3] delayed    P:{Q}:delayed
   KEYS[4] prio       P:{Q}:g:default:prio
   KEYS[5] groups     P:{Q}:groups       (declared for the cluster slot check; the lease creates the group)
   KEYS[6] wake       P:{Q}:wake
+  KEYS[7] wait       P:{Q}:g:default:wait
 
   ARGV[1] base       key prefix "P:{Q}:"
-  ARGV[2..] jobs     six per job: id ('' = generate), name, data (JSON), opts (JSON),
-                     delayMs (0 = none), priority (0 = none)
+  ARGV[2..] jobs     five per job: id ('' = generate), name, data (JSON), opts (JSON),
+                     schedule ('' = none, else JSON {delay?, priority?, lifo?, ttl?, startBy?,
+                     dedup?: {id, ttl?, replace?}}; times in ms, startBy absolute)
 
-  Returns a flat array: now (ms, Redis time), then id, created (1 new / 0 existed), ... in the
-  order given.
+  Returns a flat array: now (ms, Redis time), then id, status (1 added, 0 existed or
+  deduplicated, 2 replaced a pending job) ... in the order given.
 ]]
 -- @include redisTime
--- @include wake
-local idKey, streamKey, delayedKey, prioKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6]
+-- @include placeWaiting
+local k = { stream = KEYS[2], prio = KEYS[4], wait = KEYS[7], wake = KEYS[6] }
+local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
 local now = redisTime()
 
--- (the default group is created by the first lease, reading from the start of the stream)
-local generated, anyDelayed = 0, false
-for i = 2, #ARGV, 6 do
-  local scheduled = ARGV[i + 4] ~= '0' or ARGV[i + 5] ~= '0'
-  if ARGV[i] == '' and scheduled then generated = generated + 1 end
-  if ARGV[i + 4] ~= '0' then anyDelayed = true end
+local schedules, generated = {}, 0
+for i = 2, #ARGV, 5 do
+  if ARGV[i + 4] ~= '' then
+    schedules[i] = cjson.decode(ARGV[i + 4])
+    if ARGV[i] == '' then generated = generated + 1 end
+  end
 end
 local nextId = 0
 if generated > 0 then nextId = redis.call('INCRBY', idKey, generated) - generated end
 
-local earliestDue
-if anyDelayed then earliestDue = tonumber(redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')[2]) end
+local earliestDue = false
 local mustWake = false
-local reply = { now }
-for i = 2, #ARGV, 6 do
-  local id = ARGV[i]
-  local plain = id == '' and ARGV[i + 4] == '0' and ARGV[i + 5] == '0'
-  if plain then
-    id = redis.call('XADD', streamKey, '*', 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3])
-  elseif id == '' then
-    nextId = nextId + 1
-    id = tostring(nextId)
-  end
-  local jobKey = base .. 'job:' .. id
-  if plain then
-    reply[#reply + 1] = id
-    reply[#reply + 1] = 1
-  elseif id == ARGV[i] and redis.call('EXISTS', jobKey) == 1 then
-    reply[#reply + 1] = id
-    reply[#reply + 1] = 0
-  else
-    local delayMs, priority = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
-    local state = delayMs > 0 and 'delayed' or 'waiting'
-    redis.call('HSET', jobKey, 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3], 'ts', now, 's', state, 'a', 0, 'dl', 0)
-    if priority > 0 then redis.call('HSET', jobKey, 'p', priority) end
-    if delayMs > 0 then
-      local due = now + delayMs
-      redis.call('HSET', jobKey, 'du', due)
-      redis.call('ZADD', delayedKey, due, id)
-      if not earliestDue or due < earliestDue then
-        earliestDue = due
-        mustWake = true
-      end
-    elseif priority > 0 then
-      local seq = redis.call('INCR', base .. 'pseq') % 4294967296
-      redis.call('ZADD', prioKey, priority * 4294967296 + seq, id)
-      mustWake = true
-    else
-      redis.call('XADD', streamKey, '*', 'j', id)
-    end
-    reply[#reply + 1] = id
-    reply[#reply + 1] = 1
+
+-- a delayed job: into the delayed set; an earlier first due time must wake idle workers
+local function delay(jobKey, id, due)
+  if earliestDue == false then earliestDue = tonumber(redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')[2]) or due + 1 end
+  redis.call('HSET', jobKey, 's', 'delayed', 'du', due)
+  redis.call('ZADD', delayedKey, due, id)
+  if due < earliestDue then
+    earliestDue = due
+    mustWake = true
   end
 end
--- idle workers block on the stream; delayed and prioritised jobs need a nudge
-if mustWake then wake(wakeKey, 'default') end
+
+-- a deduplicated add: report the holder; with replace, a holder that still waits is updated
+local function deduplicated(holder, i, sched)
+  local holderKey = base .. 'job:' .. holder
+  if not sched.dedup.replace then return 0 end
+  local state = redis.call('HGET', holderKey, 's')
+  if state ~= 'delayed' and state ~= 'waiting' then return 0 end
+  redis.call('HSET', holderKey, 'd', ARGV[i + 2], 'o', ARGV[i + 3])
+  local delayMs = tonumber(sched.delay) or 0
+  if state == 'delayed' and delayMs > 0 then delay(holderKey, holder, now + delayMs) end
+  return 2
+end
+
+local reply = { now }
+for i = 2, #ARGV, 5 do
+  local id, sched = ARGV[i], schedules[i]
+  if not sched and id == '' then
+    reply[#reply + 1] = redis.call('XADD', k.stream, '*', 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3])
+    reply[#reply + 1] = 1
+  else
+    sched = sched or {}
+    if id == '' then
+      nextId = nextId + 1
+      id = tostring(nextId)
+    end
+    local jobKey = base .. 'job:' .. id
+    local holder = false
+    if sched.dedup then
+      holder = redis.call('GET', base .. 'dedup:' .. sched.dedup.id)
+      if holder and redis.call('EXISTS', base .. 'job:' .. holder) == 0 then holder = false end
+    end
+    if id == ARGV[i] and redis.call('EXISTS', jobKey) == 1 then
+      reply[#reply + 1] = id
+      reply[#reply + 1] = 0
+    elseif holder then
+      reply[#reply + 1] = holder
+      reply[#reply + 1] = deduplicated(holder, i, sched)
+    else
+      redis.call('HSET', jobKey, 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3], 'ts', now, 's', 'waiting', 'a', 0, 'dl', 0)
+      local priority = tonumber(sched.priority)
+      if priority then redis.call('HSET', jobKey, 'p', priority) end
+      if sched.lifo then redis.call('HSET', jobKey, 'lf', 1) end
+      local startBy = tonumber(sched.startBy) or (tonumber(sched.ttl) and now + tonumber(sched.ttl))
+      if startBy then redis.call('HSET', jobKey, 'sb', startBy) end
+      if sched.dedup then
+        local dedupKey = base .. 'dedup:' .. sched.dedup.id
+        local ttl = tonumber(sched.dedup.ttl)
+        if ttl then redis.call('SET', dedupKey, id, 'PX', ttl) else redis.call('SET', dedupKey, id) end
+        redis.call('HSET', jobKey, 'dd', sched.dedup.id)
+        redis.call('HSET', base .. 'meta', 'dedup', 1) -- obliterate then looks for dedup keys
+      end
+      local delayMs = tonumber(sched.delay) or 0
+      if delayMs > 0 then
+        delay(jobKey, id, now + delayMs)
+      elseif placeWaiting(k, base, id, priority, sched.lifo) then
+        mustWake = true
+      end
+      reply[#reply + 1] = id
+      reply[#reply + 1] = 1
+    end
+  end
+end
+if mustWake then wake(k.wake, 'default') end
 return reply

@@ -63,10 +63,21 @@ if budget > 0 then
     budget = budget - #entries
   end
 end
+-- deduplication keys are not listed anywhere: find them by name, a bounded scan per call,
+-- and only for a queue that ever used one (enqueue marks meta.dedup)
+if budget > 0 and redis.call('HEXISTS', base .. 'meta', 'dedup') == 1 then
+  local cursor = redis.call('HGET', base .. 'meta', 'obliterate-scan') or '0'
+  local scan = redis.call('SCAN', cursor, 'MATCH', base .. 'dedup:*', 'COUNT', budget)
+  if #scan[2] > 0 then redis.call('DEL', unpack(scan[2])) end
+  if scan[1] ~= '0' then
+    redis.call('HSET', base .. 'meta', 'obliterate-scan', scan[1])
+    return 1
+  end
+end
 if budget > 0 then
   -- everything is empty: remove the structure itself
   for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused') end
-  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq')
+  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta')
   return 0
 end
 return 1

@@ -15,14 +15,16 @@
 
   ARGV[1] id         job id
   ARGV[2] group      group name (to tell whether a plain job's entry was read already)
+  ARGV[3] base       key prefix "P:{Q}:" (for the job's deduplication key)
 
   Returns 1 removed, 0 no such job, -1 refused because the job is active.
   A waiting job with a record keeps its stream entry; the lease skips entries whose record is
   gone. A plain job that waits as a stream entry only (no record yet) has its entry deleted.
 ]]
+-- @include dedup
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local id, group = ARGV[1], ARGV[2]
+local id, group, base = ARGV[1], ARGV[2], ARGV[3]
 
 -- a < b in stream id order
 local function before(a, b)
@@ -52,6 +54,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   return 1
 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
+releaseDedup(base, jobKey, id)
 for _, key in ipairs({ delayedKey, retryKey, prioKey, completedKey, failedKey }) do redis.call('ZREM', key, id) end
 redis.call('LREM', waitKey, 0, id)
 redis.call('DEL', jobKey, logsKey)

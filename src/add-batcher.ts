@@ -1,15 +1,15 @@
 // Coalesces the add() calls made in the same tick into one enqueue script call (invariant 6:
 // one round trip for many jobs), so that a producer adding in parallel costs about what
 // addBulk costs. Each caller still gets its own job, or the error of its batch.
-import type { EnqueueItem } from './scripts.js';
+import type { EnqueueItem, EnqueueStatus } from './scripts.js';
 
 export interface Enqueued {
   now: number;
   id: string;
-  created: boolean;
+  status: EnqueueStatus;
 }
 
-type Send = (items: EnqueueItem[]) => Promise<{ now: number; jobs: { id: string; created: boolean }[] }>;
+type Send = (items: EnqueueItem[]) => Promise<{ now: number; jobs: { id: string; status: EnqueueStatus }[] }>;
 
 interface Pending {
   item: EnqueueItem;

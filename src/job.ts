@@ -167,6 +167,19 @@ export class Job<Data = unknown, Result = unknown> {
     if (!(await this.lease!.extend(ms))) throw new LeaseLostError(this.id);
   }
 
+  /** Moves a delayed job (or a scheduled retry) to run `delayMs` from now; 0 runs it now. */
+  async changeDelay(delayMs: number): Promise<void> {
+    if (!Number.isInteger(delayMs) || delayMs < 0) throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${delayMs}`);
+    if (!(await this.ctx.scripts.changeDelay(this.ctx.group, this.id, delayMs))) {
+      throw new JobNotFoundError(this.id, `job "${this.id}" is not delayed; only delayed jobs can change their delay`);
+    }
+  }
+
+  /** Runs a delayed job (or a scheduled retry) now. */
+  async promote(): Promise<void> {
+    await this.changeDelay(0);
+  }
+
   /** Redrives a finished job (failed by default): it waits again with its attempts reset. */
   async retry(state: 'failed' | 'completed' = 'failed'): Promise<void> {
     if (!(await this.ctx.scripts.retryJob(this.ctx.group, this.id, state))) {

@@ -22,6 +22,7 @@ export interface QueueKeys {
   delayed: string;
   job(id: string): string;
   logs(id: string): string;
+  dedup(id: string): string;
   group(name: string): GroupKeys;
 }
 
@@ -36,6 +37,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     delayed: `${base}delayed`,
     job: (id) => `${base}job:${id}`,
     logs: (id) => `${base}logs:${id}`,
+    dedup: (id) => `${base}dedup:${id}`,
     group: (name) => {
       const g = `${base}g:${name}:`;
       return {
@@ -70,4 +72,7 @@ export const JobField = {
   progress: 'pg',
   priority: 'p',
   due: 'du',
+  lifo: 'lf',
+  startBy: 'sb',
+  dedup: 'dd',
 } as const;

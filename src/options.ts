@@ -23,6 +23,18 @@ export interface JobsOptions {
   removeOnComplete?: KeepJobs;
   /** Retention of the job once failed for good. Age in seconds. Default { age: 7 days, count: 10000 }. */
   removeOnFail?: KeepJobs;
+  /** Put the job at the front of the line (last in, first out). */
+  lifo?: boolean;
+  /** The job must start within this many ms of being added, or it fails as expired. */
+  ttl?: number;
+  /** The job must start by this time, or it fails as expired. */
+  startBy?: Date | number;
+  /**
+   * While a job with this deduplication id exists (until it completes or fails, or for `ttl`
+   * ms), further adds return it instead of adding. With `replace`, a holder that still waits
+   * takes the new data and options, and a delayed one restarts its delay (debounce).
+   */
+  deduplication?: { id: string; ttl?: number; replace?: boolean };
 }
 
 export const DEFAULT_REMOVE_ON_COMPLETE = { age: 3600, count: 1000 } as const;
@@ -87,7 +99,9 @@ function validateKeep(name: string, keep: unknown): void {
   }
 }
 
-const KNOWN = new Set(['jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail']);
+const KNOWN = new Set([
+  'jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail', 'lifo', 'ttl', 'startBy', 'deduplication',
+]);
 
 export function validateJobOptions(opts: unknown): JobsOptions {
   if (opts === undefined) return {};
@@ -104,6 +118,23 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   }
   if (o.timeout !== undefined && !isInt(o.timeout, 1)) throw new InvalidOptionError(`timeout must be an integer number of ms >= 1; got ${o.timeout}`);
   validateBackoff(o.backoff);
+  if (o.lifo !== undefined && typeof o.lifo !== 'boolean') throw new InvalidOptionError(`lifo must be true or false; got ${String(o.lifo)}`);
+  if (o.lifo && o.priority !== undefined) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
+  if (o.ttl !== undefined && !isInt(o.ttl, 1)) throw new InvalidOptionError(`ttl must be an integer number of ms >= 1; got ${String(o.ttl)}`);
+  if (o.startBy !== undefined) {
+    const at = o.startBy instanceof Date ? o.startBy.getTime() : o.startBy;
+    if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0) throw new InvalidOptionError('startBy must be a Date or a time in ms since the epoch');
+    if (o.ttl !== undefined) throw new InvalidOptionError('give ttl or startBy, not both');
+  }
+  if (o.deduplication !== undefined) {
+    const d = o.deduplication as { id?: unknown; ttl?: unknown; replace?: unknown };
+    if (typeof d !== 'object' || d === null) throw new InvalidOptionError('deduplication must be { id, ttl?, replace? }');
+    if (typeof d.id !== 'string' || !JOB_ID_RE.test(d.id)) {
+      throw new InvalidOptionError(`deduplication.id must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(d.id)}`);
+    }
+    if (d.ttl !== undefined && !isInt(d.ttl, 1)) throw new InvalidOptionError(`deduplication.ttl must be an integer number of ms >= 1; got ${String(d.ttl)}`);
+    if (d.replace !== undefined && typeof d.replace !== 'boolean') throw new InvalidOptionError('deduplication.replace must be true or false');
+  }
   validateKeep('removeOnComplete', o.removeOnComplete);
   validateKeep('removeOnFail', o.removeOnFail);
   return o;
@@ -122,4 +153,22 @@ export function positiveInt(name: string, value: unknown, fallback: number, min 
   if (value === undefined) return fallback;
   if (!isInt(value, min)) throw new InvalidOptionError(`${name} must be an integer >= ${min}; got ${String(value)}`);
   return value;
+}
+
+/**
+ * The schedule part of a job's options, as enqueue.lua takes it: '' when the job is plain
+ * (nothing scheduled), else JSON with only the fields that are set.
+ */
+export function encodeSchedule(o: JobsOptions): string {
+  const schedule: Record<string, unknown> = {};
+  if (o.delay) schedule.delay = o.delay;
+  if (o.priority) schedule.priority = o.priority;
+  if (o.lifo) schedule.lifo = true;
+  if (o.ttl) schedule.ttl = o.ttl;
+  if (o.startBy !== undefined) schedule.startBy = o.startBy instanceof Date ? o.startBy.getTime() : o.startBy;
+  if (o.deduplication) {
+    const { id, ttl, replace } = o.deduplication;
+    schedule.dedup = { id, ...(ttl ? { ttl } : {}), ...(replace ? { replace: true } : {}) };
+  }
+  return Object.keys(schedule).length ? JSON.stringify(schedule) : '';
 }

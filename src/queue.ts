@@ -14,6 +14,7 @@ import {
   validateJobName,
   validateJobOptions,
   validateQueueName,
+  encodeSchedule,
   type JobsOptions,
 } from './options.js';
 import { toJson } from './payload.js';
@@ -60,7 +61,7 @@ export class Queue<Data = unknown, Result = unknown> {
   private closed = false;
   private readonly ctx: JobContext;
   private readonly batcher: AddBatcher;
-  private readonly encodedDefaults: { stored: JobsOptions; text: string; delay: number; priority: number };
+  private readonly encodedDefaults: { stored: JobsOptions; text: string; schedule: string };
 
   constructor(name: string, opts: QueueOptions) {
     this.name = validateQueueName(name);
@@ -69,9 +70,7 @@ export class Queue<Data = unknown, Result = unknown> {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
     this.defaults = validateJobOptions(opts.defaultJobOptions);
     if (this.defaults.jobId !== undefined) throw new InvalidOptionError('defaultJobOptions cannot set a jobId');
-    const { delay, priority, ...rest } = this.defaults;
-    const stored: JobsOptions = delay || priority ? { ...rest, delay, priority } : rest;
-    this.encodedDefaults = { stored, text: JSON.stringify(stored), delay: delay ?? 0, priority: priority ?? 0 };
+    this.encodedDefaults = { stored: this.defaults, text: JSON.stringify(this.defaults), schedule: encodeSchedule(this.defaults) };
     this.maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
     this.evictionMode = opts.evictionPolicy ?? 'warn';
     this.logger = (opts.logger ?? defaultLogger()).child({ queue: this.name });
@@ -101,22 +100,13 @@ export class Queue<Data = unknown, Result = unknown> {
     const json = toJson(data, 'job data', this.maxPayloadBytes);
     if (opts === undefined) {
       // the common case: only the queue's defaults, encoded once
-      const { stored, text, delay, priority } = this.encodedDefaults;
-      return { stored, value: data, id: '', name, data: json, opts: text, delay, priority };
+      const { stored, text, schedule } = this.encodedDefaults;
+      return { stored, value: data, id: '', name, data: json, opts: text, schedule };
     }
     const merged = { ...this.defaults, ...validateJobOptions(opts) };
-    const { jobId, delay, priority, ...rest } = merged;
-    const stored: JobsOptions = merged.delay || merged.priority ? { ...rest, delay, priority } : rest;
-    return {
-      stored,
-      value: data,
-      id: jobId ?? '',
-      name,
-      data: json,
-      opts: JSON.stringify(stored),
-      delay: delay ?? 0,
-      priority: priority ?? 0,
-    };
+    if (merged.lifo && merged.priority !== undefined) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
+    const { jobId, ...stored } = merged;
+    return { stored, value: data, id: jobId ?? '', name, data: json, opts: JSON.stringify(stored), schedule: encodeSchedule(merged) };
   }
 
   private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
@@ -130,8 +120,9 @@ export class Queue<Data = unknown, Result = unknown> {
   async add(name: string, data: Data, opts?: JobsOptions): Promise<Job<Data, Result>> {
     const item = this.encode(name, data, opts);
     await this.waitUntilReady();
-    const { now, id, created } = await this.batcher.add(item);
-    if (!created) return (await this.getJob(id)) ?? this.toJob(item, id, now);
+    const { now, id, status } = await this.batcher.add(item);
+    // not added (the id exists, or a job holds the deduplication id): return that job
+    if (status !== 1) return (await this.getJob(id)) ?? this.toJob(item, id, now);
     return this.toJob(item, id, now);
   }
 
@@ -328,6 +319,11 @@ export class Queue<Data = unknown, Result = unknown> {
       ids.push(...removed);
       if (removed.length < batch || ids.length >= max) return ids;
     }
+  }
+
+  /** The id of the job that holds a deduplication id now, if any. */
+  async getDeduplicationJobId(dedupId: string): Promise<string | undefined> {
+    return (await this.client.get(this.keys.dedup(dedupId))) ?? undefined;
   }
 
   /** Deletes one job; refused (JobActiveError) while a worker processes it. */

@@ -77,9 +77,12 @@ export interface EnqueueItem {
   name: string;
   data: string;
   opts: string;
-  delay: number;
-  priority: number;
+  /** '' for a plain job, else the JSON schedule (see enqueue.lua). */
+  schedule: string;
 }
+
+/** 1 added, 0 existed (own id) or deduplicated, 2 replaced a pending job (debounce). */
+export type EnqueueStatus = 0 | 1 | 2;
 
 function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply {
   let i = start;
@@ -137,16 +140,17 @@ export class Scripts {
     };
   }
 
-  async enqueue(items: EnqueueItem[]): Promise<{ now: number; jobs: { id: string; created: boolean }[] }> {
+  async enqueue(items: EnqueueItem[]): Promise<{ now: number; jobs: { id: string; status: EnqueueStatus }[] }> {
     const args: Arg[] = [this.keys.base];
-    for (const it of items) args.push(it.id, it.name, it.data, it.opts, it.delay, it.priority);
+    for (const it of items) args.push(it.id, it.name, it.data, it.opts, it.schedule);
+    const g = this.keys.group('default');
     const reply = (await this.run(
       'enqueue',
-      { id: this.keys.id, stream: this.keys.stream, delayed: this.keys.delayed, prio: this.keys.group('default').prio, groups: this.keys.groups, wake: this.keys.wake },
+      { id: this.keys.id, stream: this.keys.stream, delayed: this.keys.delayed, prio: g.prio, groups: this.keys.groups, wake: this.keys.wake, wait: g.wait },
       args,
     )) as unknown[];
-    const jobs: { id: string; created: boolean }[] = [];
-    for (let i = 1; i < reply.length; i += 2) jobs.push({ id: String(reply[i]), created: Number(reply[i + 1]) === 1 });
+    const jobs: { id: string; status: EnqueueStatus }[] = [];
+    for (let i = 1; i < reply.length; i += 2) jobs.push({ id: String(reply[i]), status: Number(reply[i + 1]) as EnqueueStatus });
     return { now: Number(reply[0]), jobs };
   }
 
@@ -210,9 +214,19 @@ export class Scripts {
           job: this.keys.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio,
           completed: g.completed, failed: g.failed, logs: this.keys.logs(id), stream: this.keys.stream,
         },
-        [id, group],
+        [id, group, this.keys.base],
       ),
     );
+  }
+
+  async changeDelay(group: string, id: string, delayMs: number): Promise<boolean> {
+    const g = this.keys.group(group);
+    const reply = await this.run(
+      'change-delay',
+      { job: this.keys.job(id), delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, prio: g.prio, wait: g.wait, wake: this.keys.wake },
+      [this.keys.base, group, id, delayMs],
+    );
+    return Number(reply) === 1;
   }
 
   async retryJob(group: string, id: string, from: 'failed' | 'completed'): Promise<boolean> {

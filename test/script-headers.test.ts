@@ -150,7 +150,7 @@ describe('the wrappers send what the headers declare', () => {
     }) as Redis;
     const scripts = new Scripts(recording, queueKeys(t.newPrefix(), 'hdr'));
     const config = JSON.stringify({ leaseMs: 1000, maxStalls: 1, keepFailed: [10, -1] });
-    const item = (id: string) => ({ id, name: 'n', data: '{}', opts: '{}', delay: 0, priority: 0 });
+    const item = (id: string) => ({ id, name: 'n', data: '{}', opts: '{}', schedule: '' });
     await scripts.enqueue([item(''), item('')]);
     await scripts.lease('default', 'c', 'nonce', 2, config);
     await scripts.complete('default', 'c', 'nonce2', 1, config, [
@@ -166,6 +166,7 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.setPaused('default', false);
     await scripts.removeJob('default', '9');
     await scripts.retryJob('default', '9', 'failed');
+    await scripts.changeDelay('default', '9', 10);
     await scripts.retryJobs('default', 'failed', Date.now(), 10);
     await scripts.drain('default', 10, true);
     await scripts.clean('default', 'completed', Date.now(), 10);

@@ -1,4 +1,5 @@
 -- @include moveToFailed
+-- @include placeWaiting
 -- leaseJobs(k, base, group, consumer, nonce, count, cfg, now): the body shared by lease.lua and
 -- complete.lua. It keeps the group moving without a leader (promotes due delayed jobs and
 -- retries, reclaims expired leases), then leases up to `count` jobs: redeliveries first, then
@@ -9,17 +10,10 @@ local function promoteDue(k, base, now, bound)
   local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, bound)
   for i = 1, #due do
     local jobKey = base .. 'job:' .. due[i]
-    local fields = redis.call('HMGET', jobKey, 's', 'p')
+    local fields = redis.call('HMGET', jobKey, 's', 'p', 'lf')
     if fields[1] == 'delayed' then
       redis.call('HSET', jobKey, 's', 'waiting')
-      local priority = tonumber(fields[2])
-      if priority then
-        local seq = redis.call('INCR', base .. 'pseq') % 4294967296
-        redis.call('ZADD', k.prio, priority * 4294967296 + seq, due[i])
-      else
-        -- into the stream, so that every group receives it
-        redis.call('XADD', k.stream, '*', 'j', due[i])
-      end
+      placeWaiting(k, base, due[i], tonumber(fields[2]), fields[3] == '1')
     end
   end
   if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
@@ -122,10 +116,19 @@ local function leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
   local jobKey = base .. 'job:' .. id
   -- pcall: a key of another type (planted by hand) must not abort the batch, whose stream
   -- entries this call has already consumed
-  local f = redis.pcall('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc')
+  local f = redis.pcall('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb')
   if f.err then
     local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
     redis.call('ZADD', k.failed, now, id)
+    dead[#dead + 1] = id
+    dead[#dead + 1] = reason
+    return false
+  end
+  if f[1] == 'waiting' and f[2] and f[3] and f[9] and (tonumber(f[7]) or 0) == 0 and now > tonumber(f[9]) then
+    -- not started by its deadline (ttl / startBy): it is not run
+    local reason = 'expired: not started by its deadline (' .. f[9] .. ' ms)'
+    local keep = failedRetention(jobKey, cfg.keepFailed)
+    moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
     dead[#dead + 1] = id
     dead[#dead + 1] = reason
     return false

@@ -1,0 +1,46 @@
+--[[
+  change-delay: move a delayed job's (or a scheduled retry's) due time to `delayMs` from now.
+  With 0 the job becomes waiting at once, as promote-job does.
+
+  KEYS[1] job        P:{Q}:job:<id>
+  KEYS[2] delayed    P:{Q}:delayed
+  KEYS[3] retry      P:{Q}:g:G:retry
+  KEYS[4] stream     P:{Q}:stream
+  KEYS[5] prio       P:{Q}:g:G:prio
+  KEYS[6] wait       P:{Q}:g:G:wait
+  KEYS[7] wake       P:{Q}:wake
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2] group      group name
+  ARGV[3] id         job id
+  ARGV[4] delayMs    new delay from now (ms, Redis time); 0 = now
+
+  Returns 1 when changed, 0 when the job is not delayed.
+]]
+-- @include redisTime
+-- @include placeWaiting
+local jobKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3]
+local k = { stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7] }
+local base, group, id, delayMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+local inDelayed = redis.call('ZSCORE', delayedKey, id)
+local inRetry = not inDelayed and redis.call('ZSCORE', retryKey, id)
+if not inDelayed and not inRetry then return 0 end
+local now = redisTime()
+if delayMs > 0 then
+  redis.call('ZADD', inDelayed and delayedKey or retryKey, now + delayMs, id)
+  redis.call('HSET', jobKey, 'du', now + delayMs)
+else
+  redis.call('ZREM', inDelayed and delayedKey or retryKey, id)
+  redis.call('HSET', jobKey, 's', 'waiting')
+  redis.call('HDEL', jobKey, 'du')
+  if inDelayed then
+    local fields = redis.call('HMGET', jobKey, 'p', 'lf')
+    placeWaiting(k, base, id, tonumber(fields[1]), fields[2] == '1')
+  else
+    redis.call('RPUSH', k.wait, id)
+  end
+end
+-- idle workers recompute their wake-up time (or lease the job at once)
+wake(k.wake, group)
+return 1
