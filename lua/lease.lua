@@ -12,6 +12,7 @@
   KEYS[8] prio       P:{Q}:g:G:prio     zset of prioritised waiting jobs
   KEYS[9] failed     P:{Q}:g:G:failed   zset job id -> finished time, the dead-letter set
   KEYS[10] paused    P:{Q}:g:G:paused   exists while the group is paused
+  KEYS[11] schedulers P:{Q}:schedulers  zset of repeating-job schedulers by next slot (ms)
 
   ARGV[1] base       key prefix "P:{Q}:" (carries the hash tag; job keys derive from it)
   ARGV[2] group      group name
@@ -21,7 +22,8 @@
   ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
-  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1), nStalled,
+  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1),
+  schedulersDue (0/1: a scheduler's slot is due; the worker fires it), nStalled,
   stalled ids..., nDead, (id, reason)..., nJobs, then per job: id, name, data, opts, meta
   ("timestamp:attemptsMade:deliveries:stalls"). The k-th job's lease token is nonce.k.
   Errors: a job key of the wrong type is dead-lettered (listed in the failed set, left as is);
@@ -32,6 +34,7 @@
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
+  schedulers = KEYS[11],
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])

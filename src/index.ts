@@ -13,6 +13,8 @@ export { Job, type JobState } from './job.js';
 export type { JobsOptions, KeepJobs } from './options.js';
 export type { BackoffOptions, BackoffStrategy } from './backoff.js';
 export type { ConnectionInput, EvictionPolicyMode } from './connection.js';
+export type { RepeatOptions, RepeatSpec } from './schedule.js';
+export type { SchedulerInfo, SchedulerTemplate } from './schedulers.js';
 export { shutdownOnSignals, type Closeable, type ShutdownOptions } from './shutdown.js';
 export {
   SluiceError,

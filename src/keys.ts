@@ -20,6 +20,8 @@ export interface QueueKeys {
   wake: string;
   groups: string;
   delayed: string;
+  schedulers: string;
+  scheduler(key: string): string;
   job(id: string): string;
   logs(id: string): string;
   dedup(id: string): string;
@@ -35,6 +37,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     wake: `${base}wake`,
     groups: `${base}groups`,
     delayed: `${base}delayed`,
+    schedulers: `${base}schedulers`,
+    scheduler: (key) => `${base}scheduler:${key}`,
     job: (id) => `${base}job:${id}`,
     logs: (id) => `${base}logs:${id}`,
     dedup: (id) => `${base}dedup:${id}`,

@@ -3,6 +3,8 @@
 // queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
 import type { Redis } from 'ioredis';
 import { AddBatcher } from './add-batcher.js';
+import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
+import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
 import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
 import { Job, type JobContext, type JobState } from './job.js';
@@ -319,6 +321,31 @@ export class Queue<Data = unknown, Result = unknown> {
       ids.push(...removed);
       if (removed.length < batch || ids.length >= max) return ids;
     }
+  }
+
+  /**
+   * Creates or updates a repeating job: a cron pattern (with time zone) or every N ms. Upsert
+   * by key is idempotent; a changed repeat replaces the next slot. Each slot makes one job, with
+   * id repeat:<key>:<slot>, fired by whichever worker is awake.
+   */
+  async upsertScheduler(key: string, repeat: RepeatOptions, template: SchedulerTemplate<Data>): Promise<SchedulerInfo<Data>> {
+    await this.waitUntilReady();
+    return upsertScheduler(this.client, this.scripts, key, repeat, template, this.maxPayloadBytes);
+  }
+
+  /** Deletes a scheduler (jobs it made stay); true if it existed. */
+  async removeScheduler(key: string): Promise<boolean> {
+    await this.waitUntilReady();
+    return this.scripts.removeScheduler(validateSchedulerKey(key));
+  }
+
+  async getScheduler(key: string): Promise<SchedulerInfo<Data> | undefined> {
+    return getScheduler<Data>(this.client, this.keys, validateSchedulerKey(key));
+  }
+
+  /** The schedulers that still have slots ahead, soonest first. */
+  async getSchedulers(): Promise<SchedulerInfo<Data>[]> {
+    return getSchedulers<Data>(this.client, this.keys);
   }
 
   /** The id of the job that holds a deduplication id now, if any. */

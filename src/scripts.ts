@@ -46,6 +46,8 @@ export interface LeaseReply {
   streamLastId: string;
   wakeLastId: string;
   paused: boolean;
+  /** A repeating job's slot is due: the worker fires it. */
+  schedulersDue: boolean;
   stalled: string[];
   dead: { id: string; reason: string }[];
   jobs: LeasedJobRaw[];
@@ -92,6 +94,7 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
   const streamLastId = String(next());
   const wakeLastId = String(next());
   const paused = Number(next()) === 1;
+  const schedulersDue = Number(next()) === 1;
   const stalled: string[] = [];
   for (let n = Number(next()); n > 0; n--) stalled.push(String(next()));
   const dead: { id: string; reason: string }[] = [];
@@ -116,7 +119,7 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
       stalls: Number(meta[3]),
     });
   }
-  return { now, waitMs, streamLastId, wakeLastId, paused, stalled, dead, jobs };
+  return { now, waitMs, streamLastId, wakeLastId, paused, schedulersDue, stalled, dead, jobs };
 }
 
 /** The scripts of one queue, bound to a client. */
@@ -137,6 +140,7 @@ export class Scripts {
     return {
       stream: this.keys.stream, wake: this.keys.wake, groups: this.keys.groups, delayed: this.keys.delayed,
       wait: g.wait, active: g.active, retry: g.retry, prio: g.prio, failed: g.failed, paused: g.paused,
+      schedulers: this.keys.schedulers,
     };
   }
 
@@ -225,6 +229,26 @@ export class Scripts {
       'change-delay',
       { job: this.keys.job(id), delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, prio: g.prio, wait: g.wait, wake: this.keys.wake },
       [this.keys.base, group, id, delayMs],
+    );
+    return Number(reply) === 1;
+  }
+
+  async upsertScheduler(key: string, spec: string, template: string, first: number): Promise<number> {
+    return Number(
+      await this.run('upsert-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), wake: this.keys.wake }, [key, spec, template, first]),
+    );
+  }
+
+  async removeScheduler(key: string): Promise<boolean> {
+    return Number(await this.run('remove-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key) }, [key])) === 1;
+  }
+
+  async fireScheduler(key: string, slot: number, next: number, fire: boolean, jobId: string): Promise<boolean> {
+    const g = this.keys.group('default');
+    const reply = await this.run(
+      'fire-scheduler',
+      { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), stream: this.keys.stream, prio: g.prio, wait: g.wait, wake: this.keys.wake },
+      [this.keys.base, key, slot, next, fire ? '1' : '0', jobId],
     );
     return Number(reply) === 1;
   }

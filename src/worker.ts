@@ -16,6 +16,7 @@ import { queueKeys, type QueueKeys } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt, validateGroupName, validateQueueName } from './options.js';
+import { SchedulerFirer } from './scheduler-firer.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -116,6 +117,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly keeper: LeaseKeeper;
   private readonly waiter: WakeWaiter;
   private readonly runner: JobRunner<Data, Result>;
+  private readonly firer: SchedulerFirer;
   private readonly config: string;
   private readonly maxPrefetch: number;
   private readonly blockMs: number;
@@ -165,6 +167,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.onLeaseLost(jobId), this.logger);
     this.waiter = new WakeWaiter(this.blocking, this.client, this.watchdogGraceMs, this.logger);
+    this.firer = new SchedulerFirer(this.client, this.scripts, this.keys, this.logger, (err) => this.emit('error', err));
     this.runner = new JobRunner<Data, Result>(
       processor,
       ctx,
@@ -377,6 +380,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   private report(reply: LeaseReply): void {
+    if (reply.schedulersDue && this.group === 'default') this.firer.fireDue(reply.now);
     for (const id of reply.stalled) this.emit('stalled', id);
     for (const dead of reply.dead) {
       this.runner.failures++;
@@ -485,6 +489,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     await this.handBack(this.runner.abortAll(new ShutdownError()), true);
     await this.flushAcks();
     await this.runner.whenSettled();
+    await this.firer.idle();
     await this.flushAcks();
     this.keeper.stop();
     this.blocking.disconnect(false);

@@ -167,6 +167,9 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.removeJob('default', '9');
     await scripts.retryJob('default', '9', 'failed');
     await scripts.changeDelay('default', '9', 10);
+    await scripts.upsertScheduler('s1', '{"every":1000}', '{"name":"n","data":"1","opts":"{}"}', Date.now());
+    await scripts.fireScheduler('s1', 0, -1, false, 'repeat:s1:0');
+    await scripts.removeScheduler('s1');
     await scripts.retryJobs('default', 'failed', Date.now(), 10);
     await scripts.drain('default', 10, true);
     await scripts.clean('default', 'completed', Date.now(), 10);
@@ -185,7 +188,7 @@ describe('the wrappers send what the headers declare', () => {
         // the key's own name ends like the header says (…:stream, …:g:default:active, job:<id>…)
         const key = String(keys[i]);
         const last = key.slice(key.lastIndexOf(':') + 1);
-        const ok = last === name || ['job', 'set', 'from'].includes(name) || (name === 'logs' && key.includes(':logs:'));
+        const ok = last === name || ['job', 'set', 'from'].includes(name) || (name === 'logs' && key.includes(':logs:')) || (name === 'scheduler' && key.includes(':scheduler:'));
         expect(ok, `${op}: KEYS[${i + 1}] ${name} got ${key}`).toBe(true);
       }
       const fixed = header.argv.filter((a) => !a.variadic).length;

@@ -196,12 +196,13 @@ end
 
 local function nextWakeIn(k, now)
   local best = -1
-  for _, key in ipairs({ k.delayed, k.retry, k.active }) do
+  for _, key in ipairs({ k.delayed, k.retry, k.active, k.schedulers }) do
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    if first[2] then
-      local at = tonumber(first[2])
-      if best < 0 or at < best then best = at end
-    end
+    local at = tonumber(first[2])
+    -- a due scheduler is being fired by a worker (schedulersDue); fire-scheduler wakes
+    -- everyone once it has planned the next slot, so it must not keep idle workers spinning
+    if at and key == k.schedulers and at <= now then at = nil end
+    if at and (best < 0 or at < best) then best = at end
   end
   if best < 0 then return -1 end
   if best < now then return 0 end
@@ -230,7 +231,13 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
     streamLast = lastId(k.stream)
     wakeLast = lastId(k.wake)
   end
-  local reply = { now, waitMs, streamLast, wakeLast, paused, #stalled }
+  -- a repeating job's slot is due: the worker computes the next slot (cron) and fires it
+  local schedulersDue = 0
+  if count > 0 then
+    local head = redis.call('ZRANGE', k.schedulers, 0, 0, 'WITHSCORES')[2]
+    if head and tonumber(head) <= now then schedulersDue = 1 end
+  end
+  local reply = { now, waitMs, streamLast, wakeLast, paused, schedulersDue, #stalled }
   for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
   reply[#reply + 1] = #dead / 2
   for i = 1, #dead do reply[#reply + 1] = dead[i] end

@@ -1,0 +1,87 @@
+// The producer side of repeating jobs: upsert, remove and read schedulers. Queue delegates
+// here; firing them is the workers' part (SchedulerFirer).
+import type { Redis } from 'ioredis';
+import { InvalidOptionError } from './errors.js';
+import type { QueueKeys } from './keys.js';
+import { validateJobName, validateJobOptions, type JobsOptions } from './options.js';
+import { toJson } from './payload.js';
+import { firstSlot, normaliseRepeat, validateSchedulerKey, type RepeatOptions, type RepeatSpec } from './schedule.js';
+import type { Scripts } from './scripts.js';
+
+export interface SchedulerTemplate<Data> {
+  name: string;
+  data?: Data;
+  /** Options of each job made; per-slot ones (jobId, delay, deduplication, ttl, startBy) are refused. */
+  opts?: JobsOptions;
+}
+
+export interface SchedulerInfo<Data = unknown> {
+  key: string;
+  repeat: RepeatSpec;
+  name: string;
+  data: Data;
+  opts: JobsOptions;
+  /** The next slot (ms), or undefined when the schedule is over. */
+  next: number | undefined;
+  /** Jobs made so far. */
+  count: number;
+}
+
+const PER_SLOT = ['jobId', 'delay', 'deduplication', 'ttl', 'startBy'] as const;
+
+export async function upsertScheduler<Data>(
+  client: Redis,
+  scripts: Scripts,
+  key: string,
+  repeat: RepeatOptions,
+  template: SchedulerTemplate<Data>,
+  maxPayloadBytes: number,
+): Promise<SchedulerInfo<Data>> {
+  validateSchedulerKey(key);
+  const spec = normaliseRepeat(repeat);
+  if (!template || typeof template !== 'object') throw new InvalidOptionError('upsertScheduler needs a job template { name, data?, opts? }');
+  validateJobName(template.name);
+  const opts = validateJobOptions(template.opts);
+  for (const option of PER_SLOT) {
+    if (opts[option] !== undefined) throw new InvalidOptionError(`a scheduler's jobs cannot set ${option}: each slot makes its own job`);
+  }
+  const stored = {
+    name: template.name,
+    data: toJson(template.data, 'scheduler job data', maxPayloadBytes),
+    opts: JSON.stringify(opts),
+    ...(opts.priority ? { priority: opts.priority } : {}),
+    ...(opts.lifo ? { lifo: true } : {}),
+  };
+  const [seconds, micros] = await client.time();
+  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const first = firstSlot(spec, now) ?? -1;
+  const next = await scripts.upsertScheduler(key, JSON.stringify(spec), JSON.stringify(stored), first);
+  return { key, repeat: spec, name: template.name, data: template.data as Data, opts, next: next >= 0 ? next : undefined, count: 0 };
+}
+
+export async function getScheduler<Data>(client: Redis, keys: QueueKeys, key: string): Promise<SchedulerInfo<Data> | undefined> {
+  const [record, planned] = await Promise.all([client.hgetall(keys.scheduler(key)), client.zscore(keys.schedulers, key)]);
+  if (!record.spec) return undefined;
+  try {
+    const template = JSON.parse(record.template ?? '{}') as { name: string; data: string; opts: string };
+    // the schedulers set holds the planned slot; a scheduler that is over is not in it
+    const next = planned === null ? -1 : Number(planned);
+    return {
+      key,
+      repeat: JSON.parse(record.spec) as RepeatSpec,
+      name: template.name,
+      data: JSON.parse(template.data) as Data,
+      opts: JSON.parse(template.opts) as JobsOptions,
+      next: next >= 0 ? next : undefined,
+      count: Number(record.count ?? 0),
+    };
+  } catch {
+    return undefined; // not written by sluice
+  }
+}
+
+export async function getSchedulers<Data>(client: Redis, keys: QueueKeys): Promise<SchedulerInfo<Data>[]> {
+  const all = await client.zrange(keys.schedulers, '0', '-1');
+  const infos = await Promise.all(all.map((key) => getScheduler<Data>(client, keys, key)));
+  return infos.filter((i): i is SchedulerInfo<Data> => i !== undefined);
+}
