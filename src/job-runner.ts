@@ -10,7 +10,7 @@ import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type Jo
 import { LazyAbort } from './lazy-abort.js';
 import { toJson } from './payload.js';
 import type { Ack, LeasedJobRaw, Scripts } from './scripts.js';
-import type { ProcessorContext } from './worker.js';
+import type { ProcessorContext } from './worker-types.js';
 
 export interface PendingAck<Data, Result> extends Ack {
   job: Job<Data, Result>;

@@ -7,88 +7,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { BackoffStrategy } from './backoff.js';
-import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
+import { checkEvictionPolicy, closeClient, createClient, type EvictionPolicyMode } from './connection.js';
 import { InvalidOptionError, LeaseLostError, ShutdownError } from './errors.js';
-import type { Job } from './job.js';
 import { JobRunner, type PendingAck } from './job-runner.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { defaultLogger, type Logger } from './logger.js';
+import { defaultLogger } from './logger.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt, validateGroupName, validateQueueName } from './options.js';
 import { SchedulerFirer } from './scheduler-firer.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
+import type { Processor, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-types.js';
 
-export interface ProcessorContext {
-  /** Aborts when the lease is lost, the job times out, or close() passes its deadline. */
-  signal: AbortSignal;
-  /** The lease token of this delivery, to fence your own side effects. */
-  token: string;
-}
-
-export type Processor<Data, Result> = (job: Job<Data, Result>, ctx: ProcessorContext) => Promise<Result> | Result;
-
-export interface WorkerOptions {
-  connection: ConnectionInput;
-  prefix?: string;
-  /** Consumer group (default "default"). */
-  group?: string;
-  /** Jobs run at once by this worker (default 1). */
-  concurrency?: number;
-  /**
-   * Most jobs leased ahead of free slots (default 2 × concurrency, at least 100, at most
-   * 1,000). Used only while jobs are short: the worker keeps about 20 ms of work in hand, and
-   * none when jobs take long.
-   */
-  prefetch?: number;
-  /** Lease length in ms (default 30,000); renewed every third of it while the job runs. */
-  leaseMs?: number;
-  /** A job whose lease expires more than this many times is failed (default 3). */
-  maxStalls?: number;
-  /** How long an idle worker blocks in Redis before re-checking (default 5,000 ms). */
-  blockMs?: number;
-  /** Extra time Redis may take to answer before the connection is reset (default 5,000 ms). */
-  watchdogGraceMs?: number;
-  /** Custom backoff strategies, by the name used in a job's backoff.type. */
-  backoffStrategies?: Record<string, BackoffStrategy>;
-  /** Start consuming at construction (default true); else call run(). */
-  autorun?: boolean;
-  maxPayloadBytes?: number;
-  evictionPolicy?: EvictionPolicyMode;
-  logger?: Logger;
-}
-
-export type WorkerState = 'starting' | 'running' | 'closing' | 'closed';
-
-export interface WorkerEvents<Data, Result> {
-  active: (job: Job<Data, Result>) => void;
-  completed: (job: Job<Data, Result>, result: Result) => void;
-  /** Each failed attempt; `job.attemptsMade` and `willRetry` tell whether it comes back. */
-  failed: (job: Job<Data, Result> | undefined, error: Error, willRetry: boolean) => void;
-  /** A job whose lease expired (its worker crashed or froze) was put back or dead-lettered. */
-  stalled: (jobId: string) => void;
-  /** This worker lost a job's lease; its result was discarded. */
-  lost: (jobId: string, error: LeaseLostError) => void;
-  error: (error: Error) => void;
-  closed: () => void;
-}
-
-export interface WorkerHealth {
-  state: WorkerState;
-  /** True while running with both connections ready and Redis answering in time. */
-  healthy: boolean;
-  connection: string;
-  blockingConnection: string;
-  /** ms since Redis last answered the worker's fetch or blocking read. */
-  lastFetchAgeMs: number;
-  activeJobs: number;
-  /** Leased ahead, not started yet. */
-  prefetched: number;
-  processed: number;
-  failed: number;
-}
+export type { Processor, ProcessorContext, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-types.js';
 
 interface Call<Data, Result> {
   call: Promise<LeaseReply>;
