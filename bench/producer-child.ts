@@ -2,11 +2,14 @@
 // jobs, each carrying its add time, in one of four ways: 'batches': single add() calls awaited
 // in parallel batches of `window`; 'bulk': the library's bulk call, `window` jobs per call;
 // 'stream': single add() calls with `window` of them always in flight; 'paced': one add()
-// every `intervalMs`, on a schedule that does not drift.
+// every `intervalMs`, on a schedule that does not drift. With `delays`, every job is delayed
+// by a pseudo-random whole number of ms in [minMs, maxMs] (the same for job i in every turn),
+// carried in its data as `d`.
 import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
 import type { RedisAddress } from './lib/redis-server.js';
 import { sleep } from './lib/cleanup.js';
-import { loadAdapter, payload, type LibName, type ProducerHandle, type Retention } from './adapters/types.js';
+import { unitHash } from './lib/stats.js';
+import { loadAdapter, payload, type AddOptions, type LibName, type Payload, type ProducerHandle, type Retention } from './adapters/types.js';
 
 export interface ProducerChildConfig {
   lib: LibName;
@@ -17,6 +20,7 @@ export interface ProducerChildConfig {
   mode: 'batches' | 'bulk' | 'stream' | 'paced';
   window: number;
   intervalMs: number;
+  delays?: { minMs: number; maxMs: number };
 }
 
 export interface ProducerChildResult {
@@ -31,19 +35,31 @@ const config = childConfig<ProducerChildConfig>();
 const adapter = await loadAdapter(config.lib);
 let producer: ProducerHandle | undefined;
 
+/** Job i's data and options: its add time (now), and its delay when the config has delays. */
+function job(i: number): { data: Payload; opts?: AddOptions } {
+  const data = payload(i);
+  if (!config.delays) return { data };
+  const { minMs, maxMs } = config.delays;
+  data.d = minMs + Math.floor(unitHash(i, 1) * (maxMs - minMs + 1));
+  return { data, opts: { delayMs: data.d } };
+}
+
 async function stream(p: ProducerHandle): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < config.count) await p.add(payload(next++));
+    while (next < config.count) {
+      const { data, opts } = job(next++);
+      await p.add(data, opts);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(config.window, config.count) }, lane));
 }
 
 async function batches(p: ProducerHandle, bulk: boolean): Promise<void> {
   for (let i = 0; i < config.count; i += config.window) {
-    const chunk = Array.from({ length: Math.min(config.window, config.count - i) }, (_, k) => payload(i + k));
-    if (bulk) await p.addBulk(chunk);
-    else await Promise.all(chunk.map((d) => p.add(d)));
+    const chunk = Array.from({ length: Math.min(config.window, config.count - i) }, (_, k) => job(i + k));
+    if (bulk) await p.addBulk(chunk.map((j) => j.data), config.delays ? chunk.map((j) => j.opts) : undefined);
+    else await Promise.all(chunk.map((j) => p.add(j.data, j.opts)));
   }
 }
 
@@ -55,7 +71,8 @@ async function paced(p: ProducerHandle, start: number): Promise<number> {
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     lag = performance.now() - due;
-    pending.push(p.add(payload(i)));
+    const { data, opts } = job(i);
+    pending.push(p.add(data, opts));
   }
   await Promise.all(pending);
   return lag;

@@ -14,20 +14,22 @@ import { ChildHandle } from './lib/protocol.js';
 import { startRedisServer } from './lib/redis-server.js';
 import { aggregate, fmt, markdownTable, textTable, type RunRecord } from './lib/report.js';
 import { ratioChart } from './lib/svg.js';
+import { delayedScenario } from './scenarios/delayed.js';
 import { enqueueScenarios } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { priorityScenario } from './scenarios/priority.js';
 import { processingScenarios } from './scenarios/processing.js';
 import { produceConsumeScenario } from './scenarios/produce-consume.js';
-import type { BenchConfig, Scenario } from './scenarios/types.js';
+import { appliesTo, type BenchConfig, type Scenario } from './scenarios/types.js';
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100), under a minute
+  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100, 300 delayed jobs), under a minute
   --repeats N       turns per library and scenario (default 3; quick 1)
   --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
   --libs a,b        libraries to run (default ${LIBRARIES.join(',')})
   --only x,y        scenarios whose id starts with x or y (enqueue, processing, produce-consume,
-                    latency, memory; e.g. processing-c10)
+                    latency, delayed, priority, memory; e.g. processing-c10)
   --out NAME        results file name under bench/results (default latest; quick: quick)`;
 
 function config(): { config: BenchConfig; only: string[]; out: string } {
@@ -66,6 +68,8 @@ function config(): { config: BenchConfig; only: string[]; out: string } {
       concurrencies: quick ? [1, 100] : [1, 10, 100],
       produceConsume: { concurrency: 100, window: 100 },
       latency: { jobs: quick ? 300 : 2_000, intervalMs: 5, concurrency: 10 },
+      delayed: { jobs: quick ? 300 : 1_000, minMs: 200, maxMs: 1_000, concurrency: 10, window: 100 },
+      priority: { jobs: quick ? 5_000 : 20_000, concurrency: 10, levels: 10 },
       memoryJobs: quick ? 10_000 : 100_000,
     },
     only: values.only?.split(',').filter(Boolean) ?? [],
@@ -79,11 +83,23 @@ function scenarios(c: BenchConfig, only: string[]): Scenario[] {
     ...processingScenarios(c.concurrencies),
     produceConsumeScenario(c.produceConsume.concurrency, c.produceConsume.window),
     latencyScenario(c.latency.jobs, c.latency.intervalMs, c.latency.concurrency),
+    delayedScenario(c.delayed),
+    priorityScenario(c.priority),
     memoryScenario(c.memoryJobs),
   ];
   const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o))) : all;
   if (chosen.length === 0) throw new Error(`--only ${only.join(',')} matches no scenario; ids: ${all.map((s) => s.id).join(', ')}`);
   return chosen;
+}
+
+/** Lines for the markdown header about the scenarios that need them. */
+function notes(list: Scenario[]): string[] {
+  const out: string[] = [];
+  if (list.some((s) => s.id === 'delayed')) {
+    out.push('Delayed: lateness = processor start − (add time + delay); Bee-Queue (delayUntil, activateDelayedJobs) runs with its default delayedDebounce of 1000 ms.');
+  }
+  if (list.some((s) => s.id === 'priority')) out.push('Priority: Bee-Queue has no job priorities (n/a).');
+  return out;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -103,6 +119,12 @@ async function main(): Promise<number> {
   for (const scenario of list) {
     for (let repeat = 1; repeat <= cfg.repeats; repeat++) {
       for (const lib of cfg.libs) {
+        // a library without the feature that every metric of the scenario measures: no turn
+        const shownMetric = scenario.metrics.find((m) => appliesTo(m, lib));
+        if (!shownMetric) {
+          if (repeat === 1) console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} n/a`);
+          continue;
+        }
         const t0 = Date.now();
         const record: RunRecord = { scenario: scenario.id, lib, repeat, seconds: 0, metrics: {} };
         let redis;
@@ -123,7 +145,7 @@ async function main(): Promise<number> {
         }
         record.seconds = (Date.now() - t0) / 1000;
         runs.push(record);
-        const first = scenario.metrics[0]!;
+        const first = shownMetric;
         const shown = record.error ? `ERROR ${record.error.split('\n')[0]}` : `${fmt(record.metrics[first.key], first.digits)} ${first.unit}`;
         console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} #${repeat}  ${shown}  (${record.seconds.toFixed(1)} s)`);
       }
@@ -150,6 +172,7 @@ async function main(): Promise<number> {
     `Median of ${cfg.repeats} run(s), each library against its own fresh Redis, in turns; min–max over the runs.`,
     `"sluice advantage" is the ratio normalised so that above ×1 sluice is better (faster, or cheaper).`,
     `Processing removes completed jobs at once in all three libraries; ${cfg.jobs.toLocaleString('en-US')} jobs per turn; commands per job count the commands run inside Lua scripts.`,
+    ...notes(list),
     '',
     markdownTable(results, cfg.libs),
     '',

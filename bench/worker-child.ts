@@ -2,7 +2,8 @@
 // library's worker with a no-op processor and reports, when `expected` jobs have completed:
 // the time from the parent's 'start' until then, its own CPU time (process.cpuUsage), the
 // steady-state rate between 10% and 90% of completions, and — with `latency` — the
-// percentiles of (processor start − add time) from the job data.
+// percentiles of (processor start − add time) from the job data; for a delayed job (data.d)
+// of its lateness, processor start − (add time + delay).
 import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
 import type { RedisAddress } from './lib/redis-server.js';
 import { LatencyRecorder, type LatencySummary } from './lib/stats.js';
@@ -16,6 +17,8 @@ export interface WorkerChildConfig {
   expected: number;
   retention: Retention;
   latency: boolean;
+  /** The jobs are delayed: the library's worker must run delayed jobs. */
+  delayed?: boolean;
 }
 
 export interface WorkerChildResult {
@@ -65,7 +68,8 @@ serveChild({
     worker = await adapter.worker(config.redis, config.queue, {
       concurrency: config.concurrency,
       retention: config.retention,
-      onStart: (data) => recorder?.record(performance.timeOrigin + performance.now() - data.t),
+      delayed: config.delayed,
+      onStart: (data) => recorder?.record(performance.timeOrigin + performance.now() - data.t - (data.d ?? 0)),
       onCompleted: () => {
         completed++;
         if (completed === low) tLow = performance.now();

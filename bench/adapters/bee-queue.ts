@@ -1,12 +1,16 @@
 // Bee-Queue behind the bench's common adapter interface. Bee-Queue is CommonJS and its type
 // declarations need @types/redis (v3), so it is loaded with require and typed by the small
 // interface below. The producer is a non-worker queue without event subscription (as its
-// docs advise for producers); retention is the worker's removeOnSuccess setting.
+// docs advise for producers); retention is the worker's removeOnSuccess setting. Delays are
+// absolute in Bee-Queue (delayUntil), and only a queue with activateDelayedJobs runs them:
+// the worker sets it when the scenario asks for delayed jobs (other settings at their
+// defaults, delayedDebounce 1000 ms included). Bee-Queue has no priorities.
 import { createRequire } from 'node:module';
-import type { Adapter, Payload } from './types.js';
+import type { Adapter, AddOptions, Payload } from './types.js';
 
 interface BeeJob {
   data: Payload;
+  delayUntil(timestamp: number | Date): BeeJob;
   save(): Promise<BeeJob>;
 }
 
@@ -26,6 +30,13 @@ const require = createRequire(import.meta.url);
 const Bee = require('bee-queue') as BeeQueueClass;
 const pkg = require('bee-queue/package.json') as { version: string };
 
+/** The job for `data` with `opts`: due at add time (data.t) + delay, rounded up to Bee-Queue's ms. */
+function createJob(queue: BeeQueue, data: Payload, opts: AddOptions | undefined): BeeJob {
+  if (opts?.priority !== undefined) throw new Error('bee-queue has no job priorities');
+  const job = queue.createJob(data);
+  return opts?.delayMs ? job.delayUntil(Math.ceil(data.t + opts.delayMs)) : job;
+}
+
 export const adapter: Adapter = {
   name: 'bee-queue',
   version: pkg.version,
@@ -39,11 +50,11 @@ export const adapter: Adapter = {
     queue.on('error', () => undefined);
     await queue.ready();
     return {
-      add: async (data) => {
-        await queue.createJob(data).save();
+      add: async (data, opts) => {
+        await createJob(queue, data, opts).save();
       },
-      addBulk: async (data) => {
-        const errors = await queue.saveAll(data.map((d) => queue.createJob(d)));
+      addBulk: async (data, opts) => {
+        const errors = await queue.saveAll(data.map((d, k) => createJob(queue, d, opts?.[k])));
         if (errors.size > 0) throw new Error(`bee-queue saveAll: ${errors.size} jobs failed, first: ${[...errors.values()][0]?.message}`);
       },
       close: () => queue.close(5_000),
@@ -54,6 +65,7 @@ export const adapter: Adapter = {
       redis: { host: redis.host, port: redis.port },
       getEvents: false,
       removeOnSuccess: spec.retention === 'remove',
+      ...(spec.delayed ? { activateDelayedJobs: true } : {}),
     });
     queue.on('succeeded', () => spec.onCompleted());
     queue.on('failed', (_job, err) => spec.onFailed(err as Error));

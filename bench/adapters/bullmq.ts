@@ -2,8 +2,8 @@
 // ESM its named exports import directly. Retention is set per job through defaultJobOptions
 // (removeOnComplete), the library's usual place for it.
 import { createRequire } from 'node:module';
-import { Queue, Worker, type DefaultJobOptions } from 'bullmq';
-import type { Adapter, Payload, Retention } from './types.js';
+import { Queue, Worker, type DefaultJobOptions, type JobsOptions } from 'bullmq';
+import type { Adapter, AddOptions, Payload, Retention } from './types.js';
 
 const pkg = createRequire(import.meta.url)('bullmq/package.json') as { version: string };
 
@@ -11,6 +11,15 @@ function jobOptions(retention: Retention): DefaultJobOptions {
   if (retention === 'remove') return { removeOnComplete: true };
   if (retention === 'keep') return { removeOnComplete: false };
   return {};
+}
+
+/** Per-job options (merged by BullMQ over defaultJobOptions); undefined for a plain job. */
+function addOptions(o: AddOptions | undefined): JobsOptions | undefined {
+  if (!o || (o.delayMs === undefined && o.priority === undefined)) return undefined;
+  const out: JobsOptions = {};
+  if (o.delayMs !== undefined) out.delay = o.delayMs;
+  if (o.priority !== undefined) out.priority = o.priority;
+  return out;
 }
 
 export const adapter: Adapter = {
@@ -24,11 +33,11 @@ export const adapter: Adapter = {
     queue.on('error', () => undefined);
     await queue.waitUntilReady();
     return {
-      add: async (data) => {
-        await queue.add('bench', data);
+      add: async (data, opts) => {
+        await queue.add('bench', data, addOptions(opts));
       },
-      addBulk: async (data) => {
-        await queue.addBulk(data.map((d) => ({ name: 'bench', data: d })));
+      addBulk: async (data, opts) => {
+        await queue.addBulk(data.map((d, k) => ({ name: 'bench', data: d, opts: addOptions(opts?.[k]) })));
       },
       close: () => queue.close(),
     };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { Queue, Worker, type JobsOptions } from '../../src/index.js';
 import { sleep } from '../lib/cleanup.js';
-import type { Adapter, Payload, Retention } from './types.js';
+import type { Adapter, AddOptions, Payload, Retention } from './types.js';
 
 const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'warn' });
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,6 +13,15 @@ function jobOptions(retention: Retention): JobsOptions {
   if (retention === 'remove') return { removeOnComplete: true };
   if (retention === 'keep') return { removeOnComplete: false };
   return {};
+}
+
+/** Per-job options; undefined for a plain job, so that it takes the add path the other scenarios measure. */
+function addOptions(o: AddOptions | undefined): JobsOptions | undefined {
+  if (!o || (o.delayMs === undefined && o.priority === undefined)) return undefined;
+  const out: JobsOptions = {};
+  if (o.delayMs !== undefined) out.delay = o.delayMs;
+  if (o.priority !== undefined) out.priority = o.priority;
+  return out;
 }
 
 export const adapter: Adapter = {
@@ -26,11 +35,11 @@ export const adapter: Adapter = {
     });
     await queue.waitUntilReady();
     return {
-      add: async (data) => {
-        await queue.add('bench', data);
+      add: async (data, opts) => {
+        await queue.add('bench', data, addOptions(opts));
       },
-      addBulk: async (data) => {
-        await queue.addBulk(data.map((d) => ({ name: 'bench', data: d })));
+      addBulk: async (data, opts) => {
+        await queue.addBulk(data.map((d, k) => ({ name: 'bench', data: d, opts: addOptions(opts?.[k]) })));
       },
       close: () => queue.close(),
     };

@@ -13,28 +13,45 @@ export type LibName = (typeof LIBRARIES)[number];
  */
 export type Retention = 'remove' | 'keep' | 'default';
 
-/** The small JSON payload of every benchmark job; `t` is the add time (ms, timeOrigin + now). */
+/**
+ * The small JSON payload of every benchmark job; `t` is the add time (ms, timeOrigin + now);
+ * `d`, on delayed jobs only, the delay asked for (ms), so that the worker can tell lateness.
+ */
 export interface Payload {
   i: number;
   t: number;
   user: string;
   action: string;
+  d?: number;
 }
 
 export function payload(i: number): Payload {
   return { i, t: performance.timeOrigin + performance.now(), user: `user-${i % 1000}`, action: 'resize-image' };
 }
 
+/**
+ * Per-job options the scenarios use, mapped to each library's own: `delayMs` (relative to the
+ * add; Bee-Queue takes an absolute time, so its adapter passes data.t + delayMs) and
+ * `priority` (1 = highest; Bee-Queue has none and rejects it). No options: the library's
+ * plain add, exactly as in the scenarios that pass none.
+ */
+export interface AddOptions {
+  delayMs?: number;
+  priority?: number;
+}
+
 export interface ProducerHandle {
-  add(data: Payload): Promise<void>;
-  /** One library call for the whole array (callers pass at most 1,000). */
-  addBulk(data: Payload[]): Promise<void>;
+  add(data: Payload, opts?: AddOptions): Promise<void>;
+  /** One library call for the whole array (callers pass at most 1,000); `opts[k]` goes with `data[k]`. */
+  addBulk(data: Payload[], opts?: (AddOptions | undefined)[]): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface WorkerSpec {
   concurrency: number;
   retention: Retention;
+  /** The worker must also run delayed jobs (Bee-Queue activates them only when asked). */
+  delayed?: boolean;
   /** Called as the processor starts (the processor itself is a no-op). */
   onStart(data: Payload): void;
   onCompleted(): void;

@@ -1,7 +1,8 @@
 // Turns the raw runs into results: per metric and library the median and min–max over the
 // repeats, and sluice's ratio against each other library — raw (sluice / other) and as an
 // advantage normalised so that > 1 always means sluice did better. Renders the stdout table
-// and the markdown table (bench/results/latest.md) from the same rows.
+// and the markdown table (bench/results/latest.md) from the same rows; a library a metric
+// does not apply to (MetricDef.libs) shows "n/a", one whose turns all failed "error".
 import type { LibName } from '../adapters/types.js';
 import type { MetricDef } from '../scenarios/types.js';
 import { summarize, type Summary } from './stats.js';
@@ -67,7 +68,7 @@ function rows(results: MetricResult[], libs: LibName[]): string[][] {
         i === 0 ? m.label : '',
         i === 0 ? m.unit : '',
         lib,
-        s ? fmt(s.median, m.digits) : 'error',
+        s ? fmt(s.median, m.digits) : m.libs && !m.libs.includes(lib) ? 'n/a' : 'error',
         s ? (s.n > 1 ? `${fmt(s.min, m.digits)}–${fmt(s.max, m.digits)}` : '(1 run)') : '',
         r ? fmt(r.sluiceOverOther, 2) : '',
         r ? `×${fmt(r.advantage, 2)} ${r.advantage >= 1 ? 'better' : 'worse'}` : '',

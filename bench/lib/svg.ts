@@ -56,7 +56,9 @@ export function ratioChart(results: MetricResult[], libs: LibName[], title: stri
       const r = m.ratio[lib];
       const y = gy + li * ROW;
       if (!r) {
-        parts.push(`<text x="${cx + 4}" y="${y + 12}" fill="#999">n/a</text>`);
+        // not applicable (the library lacks the feature), or no result (its turns failed)
+        const why = m.libs && !m.libs.includes(lib) ? 'n/a' : 'no result';
+        parts.push(`<text x="${cx + 4}" y="${y + 12}" fill="#999">${why}</text>`);
         return;
       }
       const x = xOf(r.advantage);

@@ -1,7 +1,7 @@
 // What a scenario is to the runner: an id, the metrics it reports (with unit and direction),
 // and one turn — a measurement of one library against a fresh Redis. Also the bench config
 // and the helpers every scenario family shares (bulk prefill, Redis deltas, wait budgets).
-import type { Adapter, LibName, Retention } from '../adapters/types.js';
+import type { Adapter, AddOptions, LibName, Retention } from '../adapters/types.js';
 import { payload } from '../adapters/types.js';
 import type { RedisDelta, RedisServer } from '../lib/redis-server.js';
 import { diffSnapshots } from '../lib/redis-server.js';
@@ -17,6 +17,10 @@ export interface BenchConfig {
   concurrencies: number[];
   produceConsume: { concurrency: number; window: number };
   latency: { jobs: number; intervalMs: number; concurrency: number };
+  /** Delayed jobs added at once, each due after a pseudo-random delay in [minMs, maxMs]. */
+  delayed: { jobs: number; minMs: number; maxMs: number; concurrency: number; window: number };
+  /** Pre-filled jobs drained plain and with pseudo-random priorities 1..levels. */
+  priority: { jobs: number; concurrency: number; levels: number };
   memoryJobs: number;
 }
 
@@ -31,7 +35,12 @@ export interface MetricDef {
   better: 'higher' | 'lower';
   /** Decimals in the table. */
   digits: number;
+  /** The libraries the metric applies to (default: all); the others show "n/a". */
+  libs?: readonly LibName[];
 }
+
+/** Whether `def` applies to `lib` (a library without the feature it measures shows "n/a"). */
+export const appliesTo = (def: MetricDef, lib: LibName): boolean => !def.libs || def.libs.includes(lib);
 
 export interface TurnContext {
   lib: LibName;
@@ -67,13 +76,20 @@ export const metric = (
 /** Generous wait budget for processing `jobs` (assumes at least 500 jobs/s, plus a minute). */
 export const budgetMs = (jobs: number) => 60_000 + jobs * 2;
 
-/** Adds `n` jobs with the library's bulk call, `batch` at a time. */
-export async function prefill(ctx: TurnContext, queue: string, n: number, retention: Retention): Promise<void> {
+/** Adds `n` jobs with the library's bulk call, `batch` at a time; `opts(i)` gives job i's options. */
+export async function prefill(
+  ctx: TurnContext,
+  queue: string,
+  n: number,
+  retention: Retention,
+  opts?: (i: number) => AddOptions | undefined,
+): Promise<void> {
   const producer = await ctx.adapter.producer(ctx.redis, queue, retention);
   try {
     for (let i = 0; i < n; i += ctx.config.batch) {
       const size = Math.min(ctx.config.batch, n - i);
-      await producer.addBulk(Array.from({ length: size }, (_, k) => payload(i + k)));
+      const data = Array.from({ length: size }, (_, k) => payload(i + k));
+      await producer.addBulk(data, opts ? data.map((_, k) => opts(i + k)) : undefined);
     }
   } finally {
     await producer.close();
