@@ -103,6 +103,22 @@ describe('schedulers on Redis', () => {
     void worker;
   });
 
+  it('immediately fires once at upsert time, then on the schedule; startDate holds the first slot back', async () => {
+    t.newPrefix();
+    const queue = t.queue('now');
+    const worker = t.worker('now', async () => 'ok');
+    const info = await queue.upsertScheduler('hourly', { every: 3_600_000, immediately: true }, { name: 'h' });
+    await waitFor(async () => (await repeatJobs(queue, 'hourly')).length === 1, 10_000, 'the immediate job');
+    expect((await repeatJobs(queue, 'hourly'))[0]).toBe(info.next);
+    const after = (await queue.getScheduler('hourly'))!;
+    expect(after.next! % 3_600_000).toBe(0);
+    expect(after.next! - info.next!).toBeLessThanOrEqual(3_600_000);
+    const [seconds] = await admin.time();
+    const start = (Number(seconds) + 3600) * 1000;
+    expect((await queue.upsertScheduler('later', { every: 1000, startDate: start }, { name: 'l' })).next).toBe(start);
+    void worker;
+  });
+
   it('after downtime the missed slots fire once (or not at all with skipMissed)', async () => {
     t.newPrefix();
     const queue = t.queue('missed');
