@@ -50,10 +50,11 @@ for i = 7, #ARGV, 5 do
   if token ~= '' and held[1] == token then
     finished[#finished + 1] = id
     if held[2] then releaseDedup(base, jobKey, id) end
-    keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-    if keepCount == 0 then
+    if ARGV[i + 3] == '0' then
       redis.call('DEL', jobKey, base .. 'logs:' .. id)
     else
+      -- the policy of the latest kept job in the batch applies to the set
+      keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
       redis.call('HSET', jobKey, 's', 'completed', 'fo', now, 'rv', ARGV[i + 2], 'tk', '')
       kept[#kept + 1] = now
       kept[#kept + 1] = id
@@ -65,7 +66,6 @@ end
 if #finished > 0 then redis.call('ZREM', k.active, unpack(finished)) end
 if #kept > 0 then
   redis.call('ZADD', k.completed, unpack(kept))
-  -- the policy of the latest job in the batch applies to the set
   trimFinished(k.completed, base, now, keepCount, keepAgeMs, #kept + 100)
 end
 

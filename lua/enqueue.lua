@@ -66,7 +66,10 @@ local function deduplicated(holder, i, sched)
   if state ~= 'delayed' and state ~= 'waiting' then return 0 end
   redis.call('HSET', holderKey, 'd', ARGV[i + 2], 'o', ARGV[i + 3])
   local delayMs = tonumber(sched.delay) or 0
-  if state == 'delayed' and delayMs > 0 then delay(holderKey, holder, now + delayMs) end
+  -- restart the delay of a delayed job (not of a retry waiting out its backoff)
+  if state == 'delayed' and delayMs > 0 and redis.call('ZSCORE', delayedKey, holder) then
+    delay(holderKey, holder, now + delayMs)
+  end
   return 2
 end
 

@@ -14,7 +14,7 @@
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] key        scheduler key
   ARGV[3] slot       the slot being fired (ms), as read from the schedulers set
-  ARGV[4] next       the slot after it (ms), or -1 when the schedule is over
+  ARGV[4] next       the slot after it (ms), or -1 when the schedule is over (it is deleted)
   ARGV[5] fire       '1' to make the job, '0' to skip the slot (missed, skipMissed)
   ARGV[6] jobId      repeat:<key>:<slot>
 
@@ -43,10 +43,12 @@ if fire then
 end
 if nextSlot >= 0 then
   redis.call('ZADD', schedulersKey, nextSlot, key)
+  redis.call('HSET', schedulerKey, 'next', nextSlot, 'last', slot)
 else
+  -- the schedule is over (endDate or limit): nothing of it stays behind
   redis.call('ZREM', schedulersKey, key)
+  redis.call('DEL', schedulerKey)
 end
-redis.call('HSET', schedulerKey, 'next', nextSlot, 'last', slot)
 -- idle workers recompute their wake-up time for the next slot (and lease the job)
 wake(k.wake, 'default')
 return 1

@@ -63,6 +63,15 @@ if budget > 0 then
     budget = budget - #entries
   end
 end
+-- schedulers, so that none fires into the deleted queue
+if budget > 0 then
+  local keys = redis.call('ZRANGE', base .. 'schedulers', 0, budget - 1)
+  for i = 1, #keys do redis.call('DEL', base .. 'scheduler:' .. keys[i]) end
+  if #keys > 0 then
+    redis.call('ZREM', base .. 'schedulers', unpack(keys))
+    budget = budget - #keys
+  end
+end
 -- deduplication keys are not listed anywhere: find them by name, a bounded scan per call,
 -- and only for a queue that ever used one (enqueue marks meta.dedup)
 if budget > 0 and redis.call('HEXISTS', base .. 'meta', 'dedup') == 1 then

@@ -54,6 +54,9 @@ if redis.call('EXISTS', jobKey) == 0 then
   return 1
 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
+-- a job announced in the stream (own id, promoted) loses its entry too, if no one read it yet
+local entryId = redis.call('HGET', jobKey, 'se')
+if entryId and before(lastDelivered(), entryId) then redis.call('XDEL', streamKey, entryId) end
 releaseDedup(base, jobKey, id)
 for _, key in ipairs({ delayedKey, retryKey, prioKey, completedKey, failedKey }) do redis.call('ZREM', key, id) end
 redis.call('LREM', waitKey, 0, id)

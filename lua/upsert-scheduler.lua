@@ -22,12 +22,14 @@ if redis.call('HGET', schedulerKey, 'spec') == spec then
   redis.call('HSET', schedulerKey, 'template', template)
   return tonumber(redis.call('ZSCORE', schedulersKey, key)) or -1
 end
-redis.call('HSET', schedulerKey, 'spec', spec, 'template', template, 'count', 0, 'next', first)
-if first >= 0 then
-  redis.call('ZADD', schedulersKey, first, key)
-  -- idle workers recompute their wake-up time
-  wake(wakeKey, 'default')
-else
+if first < 0 then
+  -- no slot left (endDate in the past): nothing to keep
   redis.call('ZREM', schedulersKey, key)
+  redis.call('DEL', schedulerKey)
+  return -1
 end
+redis.call('HSET', schedulerKey, 'spec', spec, 'template', template, 'count', 0, 'next', first)
+redis.call('ZADD', schedulersKey, first, key)
+-- idle workers recompute their wake-up time
+wake(wakeKey, 'default')
 return first

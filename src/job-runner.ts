@@ -73,6 +73,7 @@ export class JobRunner<Data, Result> {
         controller.abort(err);
         void this.fail(entry, err);
       }, timeout);
+      timer.unref();
     }
     this.events.active(job);
     const started = performance.now();

@@ -13,6 +13,7 @@ export class LeaseKeeper {
   private readonly held = new Map<string, Held>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private everyMs = Infinity;
 
   constructor(
     private readonly scripts: Scripts,
@@ -23,8 +24,16 @@ export class LeaseKeeper {
   ) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.renewAll(), Math.max(20, Math.floor(this.leaseMs / 3)));
+    if (!this.timer) this.schedule(this.leaseMs);
+  }
+
+  /** Renews every third of `leaseMs`; a shorter lease (extendLease) makes renewals more frequent. */
+  private schedule(leaseMs: number): void {
+    const every = Math.max(20, Math.floor(leaseMs / 3));
+    if (this.timer && every >= this.everyMs) return;
+    if (this.timer) clearInterval(this.timer);
+    this.everyMs = every;
+    this.timer = setInterval(() => void this.renewAll(), every);
     this.timer.unref();
   }
 
@@ -41,14 +50,18 @@ export class LeaseKeeper {
     const entry = this.held.get(id);
     if (!entry || entry.token !== token) return false;
     entry.leaseMs = ms;
-    const lost = await this.scripts.extend(this.group, ms, [[id, entry.token]]);
-    if (lost.length) this.lose(lost);
+    if (this.timer) this.schedule(ms);
+    const lost = await this.scripts.extend(this.group, ms, [[id, token]]);
+    if (lost.length) this.lose([[id, token]]);
     return lost.length === 0;
   }
 
-  private lose(ids: string[]): void {
-    for (const id of ids) {
-      if (this.held.delete(id)) this.onLost(id);
+  /** Drops the given deliveries, if still held with that token (a newer delivery is kept). */
+  private lose(pairs: [string, string][]): void {
+    for (const [id, token] of pairs) {
+      if (this.held.get(id)?.token !== token) continue;
+      this.held.delete(id);
+      this.onLost(id);
     }
   }
 
@@ -66,8 +79,9 @@ export class LeaseKeeper {
       for (const [ms, pairs] of byLength) {
         for (let i = 0; i < pairs.length; i += 1000) {
           const chunk = pairs.slice(i, i + 1000);
-          // a job that finished meanwhile is no longer held, so lose() skips it
-          this.lose(await this.scripts.extend(this.group, ms, chunk));
+          // a job that finished (or was delivered again) meanwhile is skipped by lose()
+          const lost = new Set(await this.scripts.extend(this.group, ms, chunk));
+          this.lose(chunk.filter(([id]) => lost.has(id)));
         }
       }
     } catch (err) {
@@ -80,6 +94,7 @@ export class LeaseKeeper {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.everyMs = Infinity;
     this.held.clear();
   }
 }

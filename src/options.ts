@@ -116,7 +116,9 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   if (o.priority !== undefined && !isInt(o.priority, 1, MAX_PRIORITY)) {
     throw new InvalidOptionError(`priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest); got ${o.priority}`);
   }
-  if (o.timeout !== undefined && !isInt(o.timeout, 1)) throw new InvalidOptionError(`timeout must be an integer number of ms >= 1; got ${o.timeout}`);
+  if (o.timeout !== undefined && !isInt(o.timeout, 1, 2 ** 31 - 1)) {
+    throw new InvalidOptionError(`timeout must be an integer number of ms from 1 to ${2 ** 31 - 1} (about 24.8 days); got ${o.timeout}`);
+  }
   validateBackoff(o.backoff);
   if (o.lifo !== undefined && typeof o.lifo !== 'boolean') throw new InvalidOptionError(`lifo must be true or false; got ${String(o.lifo)}`);
   if (o.lifo && o.priority !== undefined) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');

@@ -30,6 +30,8 @@ interface Call<Data, Result> {
 }
 
 const MAX_ACKS_PER_CALL = 1000;
+/** Time Redis gets to settle a closing worker's jobs, beyond close()'s timeout. */
+const CLOSE_GRACE_MS = 5_000;
 const MAX_LEASE_PER_CALL = 1000;
 /** Fetches in flight at once while the queue is busy. */
 const PIPELINE_DEPTH = 2;
@@ -64,6 +66,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private phase: 'idle' | 'calling' | 'waiting-slot' | 'blocking' = 'idle';
   private loopWaiter: (() => void) | undefined;
   private wakeScheduled = false;
+  /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
+  private drained = false;
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
@@ -75,6 +79,10 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const logger = opts?.logger ?? defaultLogger();
     const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const group = validateGroupName(opts?.group ?? 'default');
+    if (group !== 'default') {
+      // one job record serves one group today; fan-out groups need a record per group
+      throw new InvalidOptionError(`consumer group "${group}": only the "default" group is supported in this version`);
+    }
     super(logger.child({ queue: name, group, worker: id }));
     this.name = validateQueueName(name);
     if (typeof processor !== 'function') throw new InvalidOptionError('Worker needs a processor function (job, { signal }) => result');
@@ -164,7 +172,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** How many jobs to hold (running + leased ahead): more while jobs are short. */
   private capacity(): number {
     const avg = this.runner.avgJobMs;
-    if (avg === undefined || this.maxPrefetch === 0) return this.concurrency;
+    // no prefetch while the queue is empty: asking again would only poll
+    if (avg === undefined || this.maxPrefetch === 0 || this.drained) return this.concurrency;
     const ahead = avg <= 0 ? this.maxPrefetch : Math.min(this.maxPrefetch, Math.floor((this.concurrency * PREFETCH_WINDOW_MS) / avg));
     return this.concurrency + ahead;
   }
@@ -227,10 +236,11 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       // fewer jobs than asked for means the queue is empty for now
       const empty = reply.streamLastId !== '';
       busy = !empty;
+      this.drained = empty;
       // send the next calls before running this batch, so that Redis works while the jobs run
       if (busy) this.fill(PIPELINE_DEPTH);
       this.startBuffered();
-      if (empty && this.inflight.length === 0 && this.acks.length === 0 && this.buffer.length === 0 && reply.waitMs !== 0) {
+      if (empty && this.inflight.length === 0 && this.acks.length === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.isActive()) {
         await this.block(reply);
       }
     }
@@ -363,6 +373,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     if (at >= 0) {
       this.buffer.splice(at, 1);
       this.emit('lost', jobId, new LeaseLostError(jobId));
+      this.wakeLoop(); // room to fetch again
     }
   }
 
@@ -388,9 +399,10 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   private async handBack(pairs: [string, string][], started: boolean): Promise<void> {
-    if (pairs.length === 0) return;
     try {
-      await this.scripts.release(this.group, started, pairs);
+      for (let i = 0; i < pairs.length; i += MAX_ACKS_PER_CALL) {
+        await this.scripts.release(this.group, started, pairs.slice(i, i + MAX_ACKS_PER_CALL));
+      }
     } catch (err) {
       this.emit('error', err as Error);
     }
@@ -414,20 +426,37 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.setState('closing');
     if (wasBlocking) this.waiter.interrupt();
     this.wakeLoop();
-    await this.loopDone?.catch(() => undefined);
-    const unstarted = this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]);
-    await this.handBack(unstarted, false);
-    await this.waitForRunning(timeoutMs);
-    await this.handBack(this.runner.abortAll(new ShutdownError()), true);
-    await this.flushAcks();
-    await this.runner.whenSettled();
-    await this.firer.idle();
-    await this.flushAcks();
+    // Redis may be down: its steps get the timeout plus a grace, then the connections are cut
+    // (leases then expire and the jobs are delivered again: nothing is lost)
+    const hardDeadline = Date.now() + timeoutMs + CLOSE_GRACE_MS;
+    const settled = await this.within(hardDeadline, async () => {
+      await this.loopDone?.catch(() => undefined);
+      await this.handBack(this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]), false);
+      await this.waitForRunning(timeoutMs);
+      await this.handBack(this.runner.abortAll(new ShutdownError()), true);
+      await this.flushAcks();
+      await this.runner.whenSettled();
+      await this.firer.idle();
+      await this.flushAcks();
+    });
+    if (!settled) this.logger.warn('Redis did not answer while closing; unsettled jobs will be delivered again after their lease');
     this.keeper.stop();
     this.blocking.disconnect(false);
-    await closeClient(this.client, true);
+    if (settled) await closeClient(this.client, true);
+    else this.client.disconnect(false);
     this.setState('closed');
     this.emit('closed');
+  }
+
+  /** Runs `steps` until done or `deadline`; false when the deadline came first. */
+  private async within(deadline: number, steps: () => Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    });
+    const done = await Promise.race([steps().then(() => true as const), late]);
+    clearTimeout(timer);
+    return done;
   }
 
   private async waitForRunning(timeoutMs: number): Promise<void> {

@@ -6,23 +6,41 @@
 -- new jobs from the stream, then prioritised jobs. Each leased job gets a fresh token and a
 -- deadline in the active set. The reply is documented in the callers' headers.
 
-local function promoteDue(k, base, now, bound)
+-- readJob: HMGET that survives a key of another type (planted by hand): such a job is listed in
+-- the failed set with the reason, its key left as it is, and nil is returned.
+local function readJob(k, base, id, now, dead, ...)
+  local jobKey = base .. 'job:' .. id
+  local fields = redis.pcall('HMGET', jobKey, ...)
+  if not fields.err then return fields end
+  local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
+  redis.call('ZADD', k.failed, now, id)
+  dead[#dead + 1] = id
+  dead[#dead + 1] = reason
+  return nil
+end
+
+local function promoteDue(k, base, now, bound, dead)
   local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, bound)
   for i = 1, #due do
-    local jobKey = base .. 'job:' .. due[i]
-    local fields = redis.call('HMGET', jobKey, 's', 'p', 'lf')
-    if fields[1] == 'delayed' then
-      redis.call('HSET', jobKey, 's', 'waiting')
+    local fields = readJob(k, base, due[i], now, dead, 's', 'p', 'lf')
+    if fields and fields[1] == 'delayed' then
+      redis.call('HSET', base .. 'job:' .. due[i], 's', 'waiting')
       placeWaiting(k, base, due[i], tonumber(fields[2]), fields[3] == '1')
     end
   end
   if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
   local retries = redis.call('ZRANGEBYSCORE', k.retry, '-inf', now, 'LIMIT', 0, bound)
-  if #retries > 0 then
-    for i = 1, #retries do redis.call('HSET', base .. 'job:' .. retries[i], 's', 'waiting') end
-    redis.call('RPUSH', k.wait, unpack(retries))
-    redis.call('ZREM', k.retry, unpack(retries))
+  local ready = {}
+  for i = 1, #retries do
+    -- only a job still waiting out its backoff: a stale entry must not run a job twice
+    local fields = readJob(k, base, retries[i], now, dead, 's')
+    if fields and fields[1] == 'delayed' then
+      redis.call('HSET', base .. 'job:' .. retries[i], 's', 'waiting')
+      ready[#ready + 1] = retries[i]
+    end
   end
+  if #ready > 0 then redis.call('RPUSH', k.wait, unpack(ready)) end
+  if #retries > 0 then redis.call('ZREM', k.retry, unpack(retries)) end
   return #due >= bound or #retries >= bound
 end
 
@@ -34,9 +52,11 @@ local function reclaimExpired(k, base, now, cfg, stalled, dead)
   for i = 1, #expired do
     local id = expired[i]
     local jobKey = base .. 'job:' .. id
-    if redis.call('EXISTS', jobKey) == 1 then
+    local fields = readJob(k, base, id, now, dead, 's', 'sc')
+    if fields and fields[1] then
       stalled[#stalled + 1] = id
-      local stalls = redis.call('HINCRBY', jobKey, 'sc', 1)
+      local stalls = (tonumber(fields[2]) or 0) + 1
+      redis.call('HSET', jobKey, 'sc', stalls)
       if stalls > cfg.maxStalls then
         local reason = 'job stalled ' .. stalls .. ' times: its worker stopped renewing the lease (crash or freeze)'
         local keep = failedRetention(jobKey, cfg.keepFailed)
@@ -49,11 +69,13 @@ local function reclaimExpired(k, base, now, cfg, stalled, dead)
       end
     end
   end
-  -- reclaimed jobs go to the front of the line: they were leased before anything now waiting
+  -- reclaimed jobs go to the front of the line: they were leased before anything now waiting;
+  -- other idle workers are woken too, in case this call cannot take them all
   if #back > 0 then
     local reversed = {}
     for i = #back, 1, -1 do reversed[#reversed + 1] = back[i] end
     redis.call('LPUSH', k.wait, unpack(reversed))
+    wake(k.wake, 'default')
   end
 end
 
@@ -114,16 +136,9 @@ end
 -- the last is dead-lettered with its reason.
 local function leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
   local jobKey = base .. 'job:' .. id
-  -- pcall: a key of another type (planted by hand) must not abort the batch, whose stream
-  -- entries this call has already consumed
-  local f = redis.pcall('HMGET', jobKey, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb')
-  if f.err then
-    local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
-    redis.call('ZADD', k.failed, now, id)
-    dead[#dead + 1] = id
-    dead[#dead + 1] = reason
-    return false
-  end
+  -- a key of another type must not abort the batch, whose stream entries are consumed already
+  local f = readJob(k, base, id, now, dead, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb')
+  if not f then return false end
   if f[1] == 'waiting' and f[2] and f[3] and f[9] and (tonumber(f[7]) or 0) == 0 and now > tonumber(f[9]) then
     -- not started by its deadline (ttl / startBy): it is not run
     local reason = 'expired: not started by its deadline (' .. f[9] .. ' ms)'
@@ -220,7 +235,7 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   local paused = redis.call('EXISTS', k.paused)
   local more = false
   if count > 0 then
-    more = promoteDue(k, base, now, 500)
+    more = promoteDue(k, base, now, 500, dead)
     reclaimExpired(k, base, now, cfg, stalled, dead)
     if paused == 0 then takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead) end
   end
@@ -232,11 +247,10 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
     wakeLast = lastId(k.wake)
   end
   -- a repeating job's slot is due: the worker computes the next slot (cron) and fires it
+  -- (also on ack-only calls: workers that are all busy must still fire slots on time)
   local schedulersDue = 0
-  if count > 0 then
-    local head = redis.call('ZRANGE', k.schedulers, 0, 0, 'WITHSCORES')[2]
-    if head and tonumber(head) <= now then schedulersDue = 1 end
-  end
+  local head = redis.call('ZRANGE', k.schedulers, 0, 0, 'WITHSCORES')[2]
+  if head and tonumber(head) <= now then schedulersDue = 1 end
   local reply = { now, waitMs, streamLast, wakeLast, paused, schedulersDue, #stalled }
   for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
   reply[#reply + 1] = #dead / 2

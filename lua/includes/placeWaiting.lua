@@ -14,6 +14,7 @@ local function placeWaiting(k, base, id, priority, lifo)
     redis.call('LPUSH', k.wait, id)
     return true
   end
-  redis.call('XADD', k.stream, '*', 'j', id)
+  -- the entry id is kept, so that removing the job can delete its entry too
+  redis.call('HSET', base .. 'job:' .. id, 'se', redis.call('XADD', k.stream, '*', 'j', id))
   return false
 end
