@@ -241,7 +241,7 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   end
   local waitMs, streamLast, wakeLast = 0, '', ''
   -- fewer jobs than asked for: the queue is empty now, so tell the worker where to block
-  if count > 0 and #jobs < count and not more then
+  if count > 0 and #jobs / JOB_FIELDS < count and not more then
     waitMs = nextWakeIn(k, now)
     streamLast = lastId(k.stream)
     wakeLast = lastId(k.wake)
