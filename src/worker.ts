@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { checkEvictionPolicy, closeClient, createClient, type EvictionPolicyMode } from './connection.js';
-import { InvalidOptionError, LeaseLostError, ShutdownError } from './errors.js';
+import { ClosedError, InvalidOptionError, LeaseLostError, ShutdownError } from './errors.js';
 import { JobRunner, type PendingAck } from './job-runner.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -68,6 +68,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private wakeScheduled = false;
   /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
   private drained = false;
+  private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
@@ -134,6 +135,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private setState(next: WorkerState): void {
     this.logger.debug({ from: this.state, to: next }, 'worker state');
     this.state = next;
+    for (const finish of [...this.readyWaiters]) finish(next === 'running' ? undefined : new ClosedError(`worker ${this.id}`));
   }
 
   /** Starts consuming (called by the constructor unless autorun is false). */
@@ -141,6 +143,22 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     if (this.state !== 'starting' || this.loopDone) return;
     this.loopDone = this.loop().catch((err: unknown) => {
       this.emit('error', err as Error);
+    });
+  }
+
+  /** Resolves once the worker consumes (connected, eviction policy checked); rejects if it closes first. */
+  waitUntilReady(timeoutMs = 30_000): Promise<void> {
+    if (this.state === 'running') return Promise.resolve();
+    if (this.state !== 'starting') return Promise.reject(new ClosedError(`worker ${this.id}`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`worker ${this.id} was not running after ${timeoutMs} ms (is Redis reachable?)`)), timeoutMs);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.readyWaiters.delete(finish);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.readyWaiters.add(finish);
     });
   }
 

@@ -21,6 +21,15 @@ describe('queue and worker basics', () => {
     expect(await queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 1, failed: 0 });
   });
 
+  it('waitUntilReady resolves once the worker consumes, and rejects after close', async () => {
+    t.newPrefix();
+    const worker = t.worker('ready', async () => 1);
+    await worker.waitUntilReady();
+    expect(worker.health().state).toBe('running');
+    await worker.close();
+    await expect(worker.waitUntilReady()).rejects.toThrow(/worker/);
+  });
+
   it('processes many jobs in order with concurrency', async () => {
     t.newPrefix();
     const queue = t.queue<{ i: number }>('many');
