@@ -47,6 +47,9 @@ export interface JobCounts {
 
 const ADMIN_BATCH = 500;
 const MAX_BULK = 1000;
+/** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
+const BULK_CHUNK = 250;
+const BULK_WINDOW = 16;
 const GROUP = 'default';
 
 export class Queue<Data = unknown, Result = unknown> {
@@ -83,7 +86,7 @@ export class Queue<Data = unknown, Result = unknown> {
     // errors reach callers through rejected promises; the event would only be noise
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.scripts = new Scripts(client, this.keys);
-    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), MAX_BULK);
+    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK);
     this.ctx = { client, scripts: this.scripts, queueName: this.name, group: GROUP, maxPayloadBytes: this.maxPayloadBytes };
   }
 
@@ -133,11 +136,15 @@ export class Queue<Data = unknown, Result = unknown> {
     if (!Array.isArray(jobs)) throw new InvalidOptionError('addBulk takes an array of { name, data, opts? }');
     const items = jobs.map((j) => this.encode(j.name, j.data, j.opts));
     await this.waitUntilReady();
+    // chunks travel pipelined on the one connection (in order): Redis runs one while the next
+    // is encoded and sent; a window bounds how much is in flight for a very large bulk
+    const chunks: (typeof items)[] = [];
+    for (let i = 0; i < items.length; i += BULK_CHUNK) chunks.push(items.slice(i, i + BULK_CHUNK));
     const out: Job<Data, Result>[] = [];
-    for (let i = 0; i < items.length; i += MAX_BULK) {
-      const chunk = items.slice(i, i + MAX_BULK);
-      const { now, jobs: results } = await this.scripts.enqueue(chunk);
-      results.forEach((r, n) => out.push(this.toJob(chunk[n]!, r.id, now)));
+    for (let w = 0; w < chunks.length; w += BULK_WINDOW) {
+      const window = chunks.slice(w, w + BULK_WINDOW);
+      const replies = await Promise.all(window.map((chunk) => this.scripts.enqueue(chunk)));
+      replies.forEach(({ now, jobs: results }, c) => results.forEach((r, n) => out.push(this.toJob(window[c]![n]!, r.id, now))));
     }
     return out;
   }
