@@ -31,6 +31,7 @@
 -- @include redisTime
 -- @include leaseJobs
 -- @include dedup
+-- @include emit
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -41,7 +42,7 @@ local count = tonumber(ARGV[5])
 local config = cjson.decode(ARGV[6])
 local now = redisTime()
 
-local refused, finished, kept = {}, {}, {}
+local refused, finished, kept, results = {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
@@ -49,6 +50,7 @@ for i = 7, #ARGV, 5 do
   local held = redis.call('HMGET', jobKey, 'tk', 'dd')
   if token ~= '' and held[1] == token then
     finished[#finished + 1] = id
+    results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
     if ARGV[i + 3] == '0' then
       redis.call('DEL', jobKey, base .. 'logs:' .. id)
@@ -63,7 +65,11 @@ for i = 7, #ARGV, 5 do
     refused[#refused + 1] = id
   end
 end
-if #finished > 0 then redis.call('ZREM', k.active, unpack(finished)) end
+if #finished > 0 then
+  redis.call('ZREM', k.active, unpack(finished))
+  -- one event for the batch; r is a JSON array of the return values, in the order of j
+  emit(base, 'completed', 'j', table.concat(finished, ' '), 'r', '[' .. table.concat(results, ',') .. ']')
+end
 if #kept > 0 then
   redis.call('ZADD', k.completed, unpack(kept))
   trimFinished(k.completed, base, now, keepCount, keepAgeMs, #kept + 100)

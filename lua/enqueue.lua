@@ -29,6 +29,7 @@
 ]]
 -- @include redisTime
 -- @include placeWaiting
+-- @include emit
 local k = { stream = KEYS[2], prio = KEYS[4], wait = KEYS[7], wake = KEYS[6] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
@@ -123,4 +124,9 @@ for i = 2, #ARGV, 5 do
   end
 end
 if mustWake then wake(k.wake, 'default') end
+local added = {}
+for i = 2, #reply, 2 do
+  if reply[i + 1] == 1 then added[#added + 1] = reply[i] end
+end
+if #added > 0 then emit(base, 'added', 'j', table.concat(added, ' ')) end
 return reply

@@ -40,6 +40,7 @@ if outcome.retry then
   end
   -- idle workers recompute their wake-up time (or lease the job at once)
   wake(wakeKey, group)
+  emit(base, 'retrying', 'j', id, 'r', outcome.reason, 'd', delayMs)
 else
   moveToFailed(failedKey, base, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2])
 end

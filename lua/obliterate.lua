@@ -86,7 +86,7 @@ end
 if budget > 0 then
   -- everything is empty: remove the structure itself
   for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused') end
-  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta')
+  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events')
   return 0
 end
 return 1

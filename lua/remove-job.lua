@@ -22,6 +22,7 @@
   gone. A plain job that waits as a stream entry only (no record yet) has its entry deleted.
 ]]
 -- @include dedup
+-- @include emit
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local id, group, base = ARGV[1], ARGV[2], ARGV[3]
@@ -51,6 +52,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   local entry = redis.call('XRANGE', streamKey, id, id)[1]
   if not entry or entry[2][1] ~= 'n' or not before(lastDelivered(), id) then return 0 end
   redis.call('XDEL', streamKey, id)
+  emit(base, 'removed', 'j', id)
   return 1
 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
@@ -61,4 +63,5 @@ releaseDedup(base, jobKey, id)
 for _, key in ipairs({ delayedKey, retryKey, prioKey, completedKey, failedKey }) do redis.call('ZREM', key, id) end
 redis.call('LREM', waitKey, 0, id)
 redis.call('DEL', jobKey, logsKey)
+emit(base, 'removed', 'j', id)
 return 1

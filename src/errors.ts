@@ -16,7 +16,9 @@ export type SluiceErrorCode =
   | 'CLOSED'
   | 'MALFORMED_JOB'
   | 'OBLITERATE_REFUSED'
-  | 'UNRECOVERABLE';
+  | 'UNRECOVERABLE'
+  | 'JOB_FAILED'
+  | 'WAIT_TIMEOUT';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -141,5 +143,25 @@ export class ObliterateRefusedError extends SluiceError {
 export class UnrecoverableError extends SluiceError {
   constructor(message = 'unrecoverable error') {
     super('UNRECOVERABLE', message);
+  }
+}
+
+/** A job awaited with waitUntilFinished (or Queue.call) failed for good. */
+export class JobFailedError extends SluiceError {
+  readonly jobId: string;
+  readonly failedReason: string;
+  constructor(jobId: string, failedReason: string) {
+    super('JOB_FAILED', `job "${jobId}" failed: ${failedReason}`);
+    this.jobId = jobId;
+    this.failedReason = failedReason;
+  }
+}
+
+/** waitUntilFinished (or Queue.call) gave up waiting; the job itself is untouched. */
+export class WaitTimeoutError extends SluiceError {
+  readonly jobId: string;
+  constructor(jobId: string, timeoutMs: number) {
+    super('WAIT_TIMEOUT', `job "${jobId}" did not finish within ${timeoutMs} ms; it stays in the queue and may still run`);
+    this.jobId = jobId;
   }
 }

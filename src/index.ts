@@ -10,6 +10,7 @@ export {
   type ProcessorContext,
 } from './worker.js';
 export { Job, type JobState } from './job.js';
+export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './queue-events.js';
 export type { JobsOptions, KeepJobs } from './options.js';
 export type { BackoffOptions, BackoffStrategy } from './backoff.js';
 export type { ConnectionInput, EvictionPolicyMode } from './connection.js';
@@ -34,4 +35,6 @@ export {
   MalformedJobError,
   ObliterateRefusedError,
   UnrecoverableError,
+  JobFailedError,
+  WaitTimeoutError,
 } from './errors.js';

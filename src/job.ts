@@ -8,6 +8,7 @@ import type { JobsOptions } from './options.js';
 import { fromJson, toJson } from './payload.js';
 import type { LeasedJobRaw, Scripts } from './scripts.js';
 import { findWaitingEntry } from './stream-entries.js';
+import type { QueueEvents } from './queue-events.js';
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -191,6 +192,20 @@ export class Job<Data = unknown, Result = unknown> {
   async remove(): Promise<void> {
     const result = await this.ctx.scripts.removeJob(this.ctx.group, this.id);
     if (result === -1) throw new JobActiveError(this.id, 'remove');
+  }
+
+  /**
+   * Resolves with the return value once the job completes; rejects with JobFailedError when it
+   * fails for good, or WaitTimeoutError after `timeoutMs` (the job is left as it is).
+   */
+  async waitUntilFinished(events: QueueEvents, timeoutMs = 30_000): Promise<Result> {
+    const keys = this.ctx.scripts.keys;
+    return events.waitForJob<Result>(this.id, timeoutMs, async () => {
+      const [state, rv, fr] = await this.ctx.client.hmget(keys.job(this.id), JobField.state, JobField.returnvalue, JobField.failedReason);
+      if (state === 'completed') return { ok: true, value: fromJson(rv) };
+      if (state === 'failed') return { ok: false, reason: fr ?? '' };
+      return undefined;
+    });
   }
 
   /** The job's log lines. */

@@ -22,6 +22,8 @@ export interface QueueKeys {
   delayed: string;
   schedulers: string;
   scheduler(key: string): string;
+  events: string;
+  meta: string;
   job(id: string): string;
   logs(id: string): string;
   dedup(id: string): string;
@@ -38,6 +40,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     groups: `${base}groups`,
     delayed: `${base}delayed`,
     schedulers: `${base}schedulers`,
+    events: `${base}events`,
+    meta: `${base}meta`,
     scheduler: (key) => `${base}scheduler:${key}`,
     job: (id) => `${base}job:${id}`,
     logs: (id) => `${base}logs:${id}`,

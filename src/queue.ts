@@ -3,6 +3,7 @@
 // queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
 import type { Redis } from 'ioredis';
 import { AddBatcher } from './add-batcher.js';
+import { QueueEvents } from './queue-events.js';
 import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
 import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
@@ -33,6 +34,8 @@ export interface QueueOptions {
   maxPayloadBytes?: number;
   /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
   evictionPolicy?: EvictionPolicyMode;
+  /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
+  events?: { maxLen?: number };
   logger?: Logger;
 }
 
@@ -66,6 +69,10 @@ export class Queue<Data = unknown, Result = unknown> {
   private closed = false;
   private readonly ctx: JobContext;
   private readonly batcher: AddBatcher;
+  private readonly eventsMaxLen: number | undefined;
+  private readonly connection: ConnectionInput;
+  private readonly prefix: string;
+  private callEvents: QueueEvents | undefined;
   private readonly encodedDefaults: { stored: JobsOptions; text: string; schedule: string };
 
   constructor(name: string, opts: QueueOptions) {
@@ -78,6 +85,9 @@ export class Queue<Data = unknown, Result = unknown> {
     this.encodedDefaults = { stored: this.defaults, text: JSON.stringify(this.defaults), schedule: encodeSchedule(this.defaults) };
     this.maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
     this.evictionMode = opts.evictionPolicy ?? 'warn';
+    if (opts.events?.maxLen !== undefined) this.eventsMaxLen = positiveInt('events.maxLen', opts.events.maxLen, 10_000, 0);
+    this.connection = opts.connection;
+    this.prefix = prefix;
     this.logger = (opts.logger ?? defaultLogger()).child({ queue: this.name });
     this.keys = queueKeys(prefix, this.name);
     const { client, owned } = createClient(opts.connection, 'producer');
@@ -93,7 +103,11 @@ export class Queue<Data = unknown, Result = unknown> {
   /** Resolves once the connection is checked (eviction policy). Called by every operation. */
   waitUntilReady(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`queue "${this.name}"`));
-    this.readyPromise ??= checkEvictionPolicy(this.client, this.evictionMode, this.logger).catch((err: unknown) => {
+    this.readyPromise ??= (async () => {
+      await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
+      // a setting of the queue, read by the scripts that write events
+      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
+    })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
     });
@@ -355,6 +369,18 @@ export class Queue<Data = unknown, Result = unknown> {
     return getSchedulers<Data>(this.client, this.keys);
   }
 
+  /**
+   * RPC over the queue (a reply-to pattern): adds a job and resolves with its return value;
+   * rejects with JobFailedError when it fails for good, WaitTimeoutError after `timeout` ms
+   * (default 30 s; the job then stays in the queue as any job would).
+   */
+  async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } = {}): Promise<Result> {
+    this.callEvents ??= new QueueEvents(this.name, { connection: this.connection, prefix: this.prefix, logger: this.logger });
+    await this.callEvents.waitUntilReady();
+    const job = await this.add(name, data, opts.opts);
+    return job.waitUntilFinished(this.callEvents, opts.timeout ?? 30_000);
+  }
+
   /** The id of the job that holds a deduplication id now, if any. */
   async getDeduplicationJobId(dedupId: string): Promise<string | undefined> {
     return (await this.client.get(this.keys.dedup(dedupId))) ?? undefined;
@@ -385,6 +411,7 @@ export class Queue<Data = unknown, Result = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.callEvents?.close();
     await closeClient(this.client, this.owned);
   }
 }

@@ -198,7 +198,7 @@ export class Scripts {
   }
 
   async progress(id: string, token: string, progress: string): Promise<boolean> {
-    return Number(await this.run('progress', { job: this.keys.job(id) }, [token, progress])) === 1;
+    return Number(await this.run('progress', { job: this.keys.job(id) }, [token, progress, this.keys.base])) === 1;
   }
 
   async log(id: string, token: string, line: string, maxLines: number): Promise<number> {

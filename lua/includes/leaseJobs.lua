@@ -1,5 +1,6 @@
 -- @include moveToFailed
 -- @include placeWaiting
+-- @include emit
 -- leaseJobs(k, base, group, consumer, nonce, count, cfg, now): the body shared by lease.lua and
 -- complete.lua. It keeps the group moving without a leader (promotes due delayed jobs and
 -- retries, reclaims expired leases), then leases up to `count` jobs: redeliveries first, then
@@ -206,7 +207,12 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
       leases[#leases + 1] = id
     end
   end
-  if #leases > 0 then redis.call('ZADD', k.active, unpack(leases)) end
+  if #leases > 0 then
+    redis.call('ZADD', k.active, unpack(leases))
+    local leased = {}
+    for i = 2, #leases, 2 do leased[#leased + 1] = leases[i] end
+    emit(base, 'active', 'j', table.concat(leased, ' '))
+  end
 end
 
 local function nextWakeIn(k, now)
@@ -237,6 +243,7 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   if count > 0 then
     more = promoteDue(k, base, now, 500, dead)
     reclaimExpired(k, base, now, cfg, stalled, dead)
+    if #stalled > 0 then emit(base, 'stalled', 'j', table.concat(stalled, ' ')) end
     if paused == 0 then takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead) end
   end
   local waitMs, streamLast, wakeLast = 0, '', ''

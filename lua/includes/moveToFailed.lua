@@ -1,11 +1,13 @@
 -- @include trimFinished
 -- @include dedup
+-- @include emit
 -- moveToFailed(failedKey, base, id, now, reason, stack, keepCount, keepAgeMs): the final
 -- failure of a job: it joins the group's failed set (the dead-letter set) with its reason,
 -- or is deleted at once when the retention keeps no failed jobs.
 local function moveToFailed(failedKey, base, id, now, reason, stack, keepCount, keepAgeMs)
   local jobKey = base .. 'job:' .. id
   releaseDedup(base, jobKey, id)
+  emit(base, 'failed', 'j', id, 'r', reason)
   if keepCount == 0 then
     redis.call('DEL', jobKey, base .. 'logs:' .. id)
     return

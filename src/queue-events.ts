@@ -1,0 +1,220 @@
+// Reads a queue's lifecycle events from its capped event stream (written by the scripts that
+// change state) and emits them one job at a time. It keeps its place by event id: after a
+// reconnect it resumes after the last event it delivered, so nothing within the cap is lost or
+// repeated. It also serves waitUntilFinished and Queue.call, keyed by job id.
+import type { Redis } from 'ioredis';
+import { closeClient, createClient, type ConnectionInput } from './connection.js';
+import { ClosedError, InvalidOptionError, JobFailedError, WaitTimeoutError } from './errors.js';
+import { queueKeys, type QueueKeys } from './keys.js';
+import { defaultLogger, type Logger } from './logger.js';
+import { validateQueueName } from './options.js';
+import { fromJson } from './payload.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface QueueEventsOptions {
+  connection: ConnectionInput;
+  prefix?: string;
+  /** 'now' (default): events from now on; or an event id to resume after. */
+  from?: 'now' | string;
+  /** How long a read blocks in Redis before checking again (default 5,000 ms). */
+  blockMs?: number;
+  logger?: Logger;
+}
+
+type JobEvent<T = object> = (args: { jobId: string } & T, eventId: string) => void;
+
+export interface QueueEventMap {
+  added: JobEvent;
+  active: JobEvent;
+  progress: JobEvent<{ data: unknown }>;
+  completed: JobEvent<{ returnvalue: unknown }>;
+  failed: JobEvent<{ failedReason: string }>;
+  retrying: JobEvent<{ failedReason: string; delay: number }>;
+  stalled: JobEvent;
+  removed: JobEvent;
+  error: (error: Error) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export class QueueEvents extends TypedEmitter<QueueEventMap> {
+  readonly name: string;
+  private readonly keys: QueueKeys;
+  private readonly client: Redis;
+  private readonly blockMs: number;
+  /** The id of the last event delivered (resume point). */
+  lastEventId: string | undefined;
+  private readonly start: 'now' | string;
+  private running: Promise<void> | undefined;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+  private generation = 0;
+  private readonly waiters = new Map<string, Set<(outcome: Outcome) => void>>();
+
+  constructor(name: string, opts: QueueEventsOptions) {
+    super((opts?.logger ?? defaultLogger()).child({ queue: name, component: 'events' }));
+    this.name = validateQueueName(name);
+    if (!opts || typeof opts !== 'object') throw new InvalidOptionError('QueueEvents options with a connection are required');
+    this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
+    this.blockMs = opts.blockMs ?? 5000;
+    this.start = opts.from ?? 'now';
+    if (this.start !== 'now' && !/^\d+-\d+$/.test(this.start)) throw new InvalidOptionError(`from must be 'now' or an event id; got ${JSON.stringify(this.start)}`);
+    this.client = createClient(opts.connection, 'blocking', `sluice:events:${this.name}`).client;
+    this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
+    void this.waitUntilReady().catch(() => undefined);
+  }
+
+  /** Resolves once the starting point is fixed: events after it will be delivered. */
+  waitUntilReady(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`QueueEvents "${this.name}"`));
+    this.ready ??= (async () => {
+      if (this.start === 'now') {
+        const last = (await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1)) as [string, string[]][];
+        this.lastEventId = last[0]?.[0] ?? '0-0';
+      } else {
+        this.lastEventId = this.start;
+      }
+      this.running = this.loop();
+    })();
+    return this.ready;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closed) {
+      const outcome = await this.readOnce();
+      if (outcome === 'error' && !this.closed) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * One blocking read. A dropped connection can leave the command unanswered for good, so the
+   * read also ends on the connection's 'close' event or a watchdog; a read given up on is
+   * ignored if it ever answers, and the next one resumes after the last delivered event.
+   */
+  private async readOnce(): Promise<'ok' | 'error'> {
+    const generation = ++this.generation;
+    let onClose: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const read = this.client
+      .call('XREAD', 'COUNT', '100', 'BLOCK', String(this.blockMs), 'STREAMS', this.keys.events, this.lastEventId!)
+      .then((reply) => {
+        if (generation === this.generation && reply) this.dispatchReply(reply);
+        return 'ok' as const;
+      })
+      .catch((err: unknown) => {
+        if (!this.closed) this.logger.warn({ err }, 'reading events failed; resuming after the last event delivered');
+        return 'error' as const;
+      });
+    const dropped = new Promise<'error'>((resolve) => {
+      onClose = () => resolve('error');
+      this.client.once('close', onClose);
+      timer = setTimeout(() => {
+        this.logger.warn('event read got no answer in time; resetting the connection');
+        this.client.disconnect(true);
+        resolve('error');
+      }, this.blockMs + 5000);
+    });
+    const outcome = await Promise.race([read, dropped]);
+    clearTimeout(timer);
+    this.client.off('close', onClose!);
+    if (outcome === 'error') this.generation++; // ignore the abandoned read
+    return outcome;
+  }
+
+  /** XREAD replies: [[key, entries]] (RESP2) or a flat [key, entries] / map (RESP3 mappings). */
+  private dispatchReply(reply: unknown): void {
+    let entries: unknown;
+    if (Array.isArray(reply)) entries = Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1];
+    else entries = (reply as Record<string, unknown>)[this.keys.events];
+    for (const [eventId, fields] of (entries ?? []) as [string, string[]][]) {
+      this.lastEventId = eventId;
+      const f: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      this.dispatch(eventId, f);
+    }
+  }
+
+  private dispatch(eventId: string, f: Record<string, string>): void {
+    const ids = (f.j ?? '').split(' ').filter(Boolean);
+    switch (f.e) {
+      case 'completed': {
+        const values = fromJson(f.r);
+        ids.forEach((jobId, i) => {
+          const returnvalue = Array.isArray(values) ? values[i] : undefined;
+          this.settle(jobId, { ok: true, value: returnvalue });
+          this.emit('completed', { jobId, returnvalue }, eventId);
+        });
+        return;
+      }
+      case 'failed':
+        for (const jobId of ids) {
+          this.settle(jobId, { ok: false, reason: f.r ?? '' });
+          this.emit('failed', { jobId, failedReason: f.r ?? '' }, eventId);
+        }
+        return;
+      case 'retrying':
+        for (const jobId of ids) this.emit('retrying', { jobId, failedReason: f.r ?? '', delay: Number(f.d ?? 0) }, eventId);
+        return;
+      case 'progress':
+        for (const jobId of ids) this.emit('progress', { jobId, data: fromJson(f.p) }, eventId);
+        return;
+      case 'added':
+      case 'active':
+      case 'stalled':
+      case 'removed':
+        for (const jobId of ids) this.emit(f.e, { jobId }, eventId);
+        return;
+      default:
+        this.logger.debug({ eventId, event: f.e }, 'unknown event ignored');
+    }
+  }
+
+  private settle(jobId: string, outcome: Outcome): void {
+    const set = this.waiters.get(jobId);
+    if (!set) return;
+    this.waiters.delete(jobId);
+    for (const resolve of set) resolve(outcome);
+  }
+
+  /**
+   * Resolves with the job's return value when it completes, rejects with JobFailedError when it
+   * fails for good, or with WaitTimeoutError after `timeoutMs`. `check` reads the job's current
+   * state after listening starts, so a job that finished before the call is not missed.
+   */
+  async waitForJob<R>(jobId: string, timeoutMs: number, check?: () => Promise<Outcome | undefined>): Promise<R> {
+    await this.waitUntilReady();
+    return new Promise<R>((resolve, reject) => {
+      let set = this.waiters.get(jobId);
+      if (!set) this.waiters.set(jobId, (set = new Set()));
+      const done = (outcome: Outcome) => {
+        clearTimeout(timer);
+        set!.delete(done);
+        if (set!.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+        if (outcome.ok) resolve(outcome.value as R);
+        else reject(new JobFailedError(jobId, outcome.reason));
+      };
+      const timer = setTimeout(() => {
+        set!.delete(done);
+        if (set!.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+        reject(new WaitTimeoutError(jobId, timeoutMs));
+      }, timeoutMs);
+      set.add(done);
+      check?.().then(
+        (outcome) => {
+          if (outcome && set!.has(done)) done(outcome);
+        },
+        () => undefined,
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [jobId, set] of this.waiters) for (const resolve of set) resolve({ ok: false, reason: `QueueEvents closed while waiting for job ${jobId}` });
+    this.waiters.clear();
+    this.client.disconnect(false);
+    await this.running?.catch(() => undefined);
+    await closeClient(this.client, false);
+  }
+}
