@@ -1,7 +1,9 @@
 // The README's examples run as tests, so what the README shows keeps working.
 import { describe, expect, it } from 'vitest';
+import { eventsTour } from '../examples/events.js';
 import { schedulingTour } from '../examples/scheduling.js';
-import { useRedis } from './helpers/setup.js';
+import { QueueEvents } from '../src/index.js';
+import { quietLogger, useRedis } from './helpers/setup.js';
 
 describe('examples', () => {
   const t = useRedis();
@@ -13,5 +15,20 @@ describe('examples', () => {
     const delayed = await queue.getJobs('delayed');
     expect(delayed.find((j) => j.name === 'reindex')?.data).toEqual({ doc: 42, rev: 3 });
     expect((await queue.getSchedulers()).map((s) => s.key).sort()).toEqual(['daily-report', 'heartbeat']);
+  });
+
+  it('examples/events.ts: waitUntilFinished and call', async () => {
+    t.newPrefix();
+    const queue = t.queue<Record<string, unknown>, unknown>('shop');
+    t.worker<Record<string, unknown>, unknown>('shop', async (job) => (job.name === 'quote' ? 9.5 : { paid: job.data.order }));
+    const events = new QueueEvents('shop', { connection: t.url, prefix: t.prefix, logger: quietLogger });
+    try {
+      const { receipt, price, seen } = await eventsTour(queue, events);
+      expect(receipt).toEqual({ paid: 7 });
+      expect(price).toBe(9.5);
+      expect(seen.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await events.close();
+    }
   });
 });

@@ -1,0 +1,15 @@
+// Events and request/reply, as the README shows them; compiled with the project and run by
+// test/examples.test.ts.
+import { Queue, QueueEvents } from '../src/index.js';
+
+export async function eventsTour(
+  queue: Queue<Record<string, unknown>, unknown>,
+  events: QueueEvents,
+): Promise<{ receipt: unknown; price: unknown; seen: string[] }> {
+  const seen: string[] = [];
+  events.on('completed', ({ jobId }) => seen.push(jobId));
+  const job = await queue.add('charge', { order: 7 });
+  const receipt = await job.waitUntilFinished(events, 10_000);
+  const price = await queue.call('quote', { sku: 'A-1' }, { timeout: 5_000 });
+  return { receipt, price, seen };
+}
