@@ -15,6 +15,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { defaultLogger } from './logger.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt, validateGroupName, validateQueueName } from './options.js';
 import { SchedulerFirer } from './scheduler-firer.js';
+import { Settlement } from './settlement.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -29,7 +30,6 @@ interface Call<Data, Result> {
   sentAt: number;
 }
 
-const MAX_ACKS_PER_CALL = 1000;
 /** Time Redis gets to settle a closing worker's jobs, beyond close()'s timeout. */
 const CLOSE_GRACE_MS = 5_000;
 const MAX_LEASE_PER_CALL = 1000;
@@ -59,7 +59,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly evictionMode: EvictionPolicyMode;
   /** Leased and not started yet. */
   private buffer: { raw: LeasedJobRaw; now: number }[] = [];
-  private acks: PendingAck<Data, Result>[] = [];
+  private readonly settlement: Settlement<Data, Result>;
   private inflight: Call<Data, Result>[] = [];
   /** Jobs asked for by the calls in flight. */
   private requested = 0;
@@ -71,10 +71,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  private flushing: Promise<void> | undefined;
   private lastFetchAt = Date.now();
   private callStartedAt = 0;
-  private processed = 0;
 
   constructor(name: string, processor: Processor<Data, Result>, opts: WorkerOptions) {
     const logger = opts?.logger ?? defaultLogger();
@@ -108,6 +106,11 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.onLeaseLost(jobId), this.logger);
     this.waiter = new WakeWaiter(this.blocking, this.client, this.watchdogGraceMs, this.logger);
+    this.settlement = new Settlement<Data, Result>(this.scripts, this.group, this.id, this.config, {
+      completed: (job, result) => this.emit('completed', job, result),
+      lost: (jobId, err) => this.emit('lost', jobId, err),
+      error: (err) => this.emit('error', err),
+    });
     this.firer = new SchedulerFirer(this.client, this.scripts, this.keys, this.logger, (err) => this.emit('error', err));
     this.runner = new JobRunner<Data, Result>(
       processor,
@@ -180,7 +183,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       lastFetchAgeMs: age,
       activeJobs: this.runner.size,
       prefetched: this.buffer.length,
-      processed: this.processed,
+      processed: this.settlement.completed,
       failed: this.runner.failures,
     };
   }
@@ -225,7 +228,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       } catch (err) {
         this.requested -= current.want;
         this.phase = 'idle';
-        this.acks.unshift(...current.acks);
+        this.settlement.putBack(current.acks);
         this.emit('error', err as Error);
         await this.waitForLoop('idle', Math.min(5000, 100 * 2 ** failuresInARow++));
         continue;
@@ -244,7 +247,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       this.lastFetchAt = Date.now();
       this.report(reply);
       if (!this.isActive()) {
-        await this.handBack(reply.jobs.map((j) => [j.id, j.token]), false); // leased while closing
+        await this.settlement.handBack(reply.jobs.map((j) => [j.id, j.token]), false); // leased while closing
         break;
       }
       for (const raw of reply.jobs) {
@@ -258,7 +261,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       // send the next calls before running this batch, so that Redis works while the jobs run
       if (busy) this.fill(PIPELINE_DEPTH);
       this.startBuffered();
-      if (empty && this.inflight.length === 0 && this.acks.length === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.isActive()) {
+      if (empty && this.inflight.length === 0 && this.settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.isActive()) {
         await this.block(reply);
       }
     }
@@ -272,8 +275,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       const capacity = this.capacity();
       const room = capacity - this.runner.size - this.buffer.length - this.requested;
       const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, Math.ceil(capacity / 3), room));
-      if (want === 0 && (this.acks.length === 0 || this.inflight.length > 0)) return;
-      const acks = this.acks.splice(0, MAX_ACKS_PER_CALL);
+      if (want === 0 && (this.settlement.size === 0 || this.inflight.length > 0)) return;
+      const acks = this.settlement.take();
       this.requested += want;
       this.inflight.push({ call: this.fetch(acks, want), acks, want, sentAt: Date.now() });
     }
@@ -282,8 +285,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** A call whose reply the loop will not use: hand back what it leases, keep its acks if it fails. */
   private abandon(call: Call<Data, Result>): void {
     call.call.then(
-      (late) => this.handBack(late.jobs.map((j) => [j.id, j.token]), false),
-      () => this.acks.unshift(...call.acks),
+      (late) => this.settlement.handBack(late.jobs.map((j) => [j.id, j.token]), false),
+      () => this.settlement.putBack(call.acks),
     );
   }
 
@@ -322,21 +325,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const nonce = randomBytes(6).toString('base64url');
     if (acks.length === 0) return this.scripts.lease(this.group, this.id, nonce, count, this.config);
     const { refused, lease } = await this.scripts.complete(this.group, this.id, nonce, count, this.config, acks);
-    this.confirmAcks(acks, refused);
+    this.settlement.confirm(acks, refused);
     return lease;
-  }
-
-  private confirmAcks(acks: PendingAck<Data, Result>[], refused: string[]): void {
-    const lost = refused.length > 0 ? new Set(refused) : undefined;
-    for (const ack of acks) {
-      if (lost?.has(ack.id)) this.emit('lost', ack.id, new LeaseLostError(ack.id));
-      else {
-        this.processed++;
-        ack.job.finishedOn = Date.now();
-        ack.job.returnvalue = ack.result;
-        this.emit('completed', ack.job, ack.result);
-      }
-    }
   }
 
   private report(reply: LeaseReply): void {
@@ -373,9 +363,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   private onAck(ack: PendingAck<Data, Result>): void {
-    this.acks.push(ack);
+    this.settlement.push(ack);
     // the loop folds acks into its next fetch; while it blocks in Redis, flush them here
-    if (this.phase === 'blocking' || !this.isActive()) void this.flushAcks();
+    if (this.phase === 'blocking' || !this.isActive()) void this.settlement.flush();
     else this.wakeLoop();
   }
 
@@ -392,37 +382,6 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       this.buffer.splice(at, 1);
       this.emit('lost', jobId, new LeaseLostError(jobId));
       this.wakeLoop(); // room to fetch again
-    }
-  }
-
-  /** Sends buffered acks now (with no lease), one flush at a time. */
-  private flushAcks(): Promise<void> {
-    this.flushing ??= (async () => {
-      while (this.acks.length > 0) {
-        const acks = this.acks.splice(0, MAX_ACKS_PER_CALL);
-        try {
-          const nonce = randomBytes(6).toString('base64url');
-          const { refused } = await this.scripts.complete(this.group, this.id, nonce, 0, this.config, acks);
-          this.confirmAcks(acks, refused);
-        } catch (err) {
-          this.acks.unshift(...acks);
-          this.emit('error', err as Error);
-          return;
-        }
-      }
-    })().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async handBack(pairs: [string, string][], started: boolean): Promise<void> {
-    try {
-      for (let i = 0; i < pairs.length; i += MAX_ACKS_PER_CALL) {
-        await this.scripts.release(this.group, started, pairs.slice(i, i + MAX_ACKS_PER_CALL));
-      }
-    } catch (err) {
-      this.emit('error', err as Error);
     }
   }
 
@@ -449,13 +408,13 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const hardDeadline = Date.now() + timeoutMs + CLOSE_GRACE_MS;
     const settled = await this.within(hardDeadline, async () => {
       await this.loopDone?.catch(() => undefined);
-      await this.handBack(this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]), false);
+      await this.settlement.handBack(this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]), false);
       await this.waitForRunning(timeoutMs);
-      await this.handBack(this.runner.abortAll(new ShutdownError()), true);
-      await this.flushAcks();
+      await this.settlement.handBack(this.runner.abortAll(new ShutdownError()), true);
+      await this.settlement.flush();
       await this.runner.whenSettled();
       await this.firer.idle();
-      await this.flushAcks();
+      await this.settlement.flush();
     });
     if (!settled) this.logger.warn('Redis did not answer while closing; unsettled jobs will be delivered again after their lease');
     this.keeper.stop();
@@ -481,7 +440,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const deadline = Date.now() + timeoutMs;
     while (this.runner.size > 0 && Date.now() < deadline) {
       await this.waitForLoop('idle', Math.max(0, deadline - Date.now()));
-      await this.flushAcks();
+      await this.settlement.flush();
     }
   }
 }

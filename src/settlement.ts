@@ -1,0 +1,96 @@
+// Settles finished work with Redis for a worker: buffers the acks of completed jobs (the loop
+// folds them into its next lease; this flushes them alone when the loop is idle), confirms them
+// (or reports the ones refused because the lease was lost), and hands leases back. It does not
+// fetch or run jobs.
+import { randomBytes } from 'node:crypto';
+import { LeaseLostError } from './errors.js';
+import type { PendingAck } from './job-runner.js';
+import type { Job } from './job.js';
+import type { Scripts } from './scripts.js';
+
+export const MAX_PER_CALL = 1000;
+
+export interface SettlementEvents<Data, Result> {
+  completed(job: Job<Data, Result>, result: Result): void;
+  lost(jobId: string, error: LeaseLostError): void;
+  error(error: Error): void;
+}
+
+export class Settlement<Data, Result> {
+  private pending: PendingAck<Data, Result>[] = [];
+  private flushing: Promise<void> | undefined;
+  /** Jobs whose completion Redis accepted. */
+  completed = 0;
+
+  constructor(
+    private readonly scripts: Scripts,
+    private readonly group: string,
+    private readonly consumer: string,
+    private readonly config: string,
+    private readonly events: SettlementEvents<Data, Result>,
+  ) {}
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  push(ack: PendingAck<Data, Result>): void {
+    this.pending.push(ack);
+  }
+
+  /** Takes up to MAX_PER_CALL acks, to send with a lease. */
+  take(): PendingAck<Data, Result>[] {
+    return this.pending.splice(0, MAX_PER_CALL);
+  }
+
+  /** Acks whose call failed go back to the front, to be sent again. */
+  putBack(acks: PendingAck<Data, Result>[]): void {
+    this.pending.unshift(...acks);
+  }
+
+  /** Redis answered a call that carried these acks: report each as completed or lost. */
+  confirm(acks: PendingAck<Data, Result>[], refused: string[]): void {
+    const lost = refused.length > 0 ? new Set(refused) : undefined;
+    for (const ack of acks) {
+      if (lost?.has(ack.id)) this.events.lost(ack.id, new LeaseLostError(ack.id));
+      else {
+        this.completed++;
+        ack.job.finishedOn = Date.now();
+        ack.job.returnvalue = ack.result;
+        this.events.completed(ack.job, ack.result);
+      }
+    }
+  }
+
+  /** Sends the buffered acks now (with no lease), one flush at a time. */
+  flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      while (this.pending.length > 0) {
+        const acks = this.take();
+        try {
+          const nonce = randomBytes(6).toString('base64url');
+          const { refused } = await this.scripts.complete(this.group, this.consumer, nonce, 0, this.config, acks);
+          this.confirm(acks, refused);
+        } catch (err) {
+          this.putBack(acks);
+          this.events.error(err as Error);
+          return;
+        }
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Hands leases back without using an attempt (`started`: the delivery stays counted). */
+  async handBack(pairs: [string, string][], started: boolean): Promise<void> {
+    try {
+      for (let i = 0; i < pairs.length; i += MAX_PER_CALL) {
+        await this.scripts.release(this.group, started, pairs.slice(i, i + MAX_PER_CALL));
+      }
+    } catch (err) {
+      this.events.error(err as Error);
+    }
+  }
+}
