@@ -94,3 +94,9 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
     client.disconnect();
   }
 }
+
+/** Redis' own clock in ms (invariant 4): what cut-offs and first slots are computed from. */
+export async function redisNow(client: Redis): Promise<number> {
+  const [seconds, micros] = await client.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}

@@ -3,7 +3,7 @@
 // a failure a retry or a dead letter (one script call). It tracks what is running, so that a
 // lost lease or a shutdown can abort it. It does not fetch jobs or renew leases.
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
-import { JobTimeoutError, LeaseLostError, UnrecoverableError } from './errors.js';
+import { JobTimeoutError, LeaseLostError, MalformedJobError, UnrecoverableError } from './errors.js';
 import { Job, type JobContext } from './job.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type JobsOptions } from './options.js';
@@ -59,7 +59,7 @@ export class JobRunner<Data, Result> {
     if (typeof job === 'string') {
       // a record sluice did not write: dead-letter it with the reason, keep working
       this.keeper.untrack(raw.id, raw.token);
-      await this.settleFailure(raw.id, raw.token, undefined, new UnrecoverableError(job), {});
+      await this.settleFailure(raw.id, raw.token, undefined, new MalformedJobError(job), {});
       return;
     }
     const controller = new LazyAbort();
@@ -129,7 +129,7 @@ export class JobRunner<Data, Result> {
     this.settling++;
     try {
       const attemptsMade = (job?.attemptsMade ?? 0) + 1;
-      const final = error instanceof UnrecoverableError || attemptsMade >= (opts.attempts ?? 1);
+      const final = error instanceof UnrecoverableError || error instanceof MalformedJobError || attemptsMade >= (opts.attempts ?? 1);
       let delayMs = 0;
       if (!final) {
         try {

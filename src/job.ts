@@ -97,8 +97,8 @@ export class Job<Data = unknown, Result = unknown> {
   }
 
   /**
-   * Builds a job from a lease reply. Throws MalformedJobError-worthy problems to the caller
-   * as a string reason (data or opts that are not what sluice writes).
+   * Builds a job from a lease reply. Data or options that sluice did not write come back as
+   * a string reason, which the worker dead-letters with a MalformedJobError.
    */
   static fromLease<D, R>(ctx: JobContext, raw: LeasedJobRaw, now: number, lease: LeaseHandle): Job<D, R> | string {
     let data: unknown;

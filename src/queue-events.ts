@@ -3,6 +3,7 @@
 // reconnect it resumes after the last event it delivered, so nothing within the cap is lost or
 // repeated. It also serves waitUntilFinished and Queue.call, keyed by job id.
 import type { Redis } from 'ioredis';
+import { guardBlockingRead } from './blocking-read.js';
 import { closeClient, createClient, type ConnectionInput } from './connection.js';
 import { ClosedError, InvalidOptionError, JobFailedError, WaitTimeoutError } from './errors.js';
 import { queueKeys, type QueueKeys } from './keys.js';
@@ -93,8 +94,6 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
    */
   private async readOnce(): Promise<'ok' | 'error'> {
     const generation = ++this.generation;
-    let onClose: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
     const read = this.client
       .call('XREAD', 'COUNT', '100', 'BLOCK', String(this.blockMs), 'STREAMS', this.keys.events, this.lastEventId!)
       .then((reply) => {
@@ -105,20 +104,11 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
         if (!this.closed) this.logger.warn({ err }, 'reading events failed; resuming after the last event delivered');
         return 'error' as const;
       });
-    const dropped = new Promise<'error'>((resolve) => {
-      onClose = () => resolve('error');
-      this.client.once('close', onClose);
-      timer = setTimeout(() => {
-        this.logger.warn('event read got no answer in time; resetting the connection');
-        this.client.disconnect(true);
-        resolve('error');
-      }, this.blockMs + 5000);
-    });
-    const outcome = await Promise.race([read, dropped]);
-    clearTimeout(timer);
-    this.client.off('close', onClose!);
-    if (outcome === 'error') this.generation++; // ignore the abandoned read
-    return outcome;
+    const outcome = await guardBlockingRead(this.client, read, this.blockMs + 5000);
+    if (outcome.kind === 'answer') return outcome.value;
+    if (outcome.kind === 'silent') this.logger.warn('event read got no answer in time; the connection was reset');
+    this.generation++; // a read given up on is ignored if it ever answers
+    return 'error';
   }
 
   /** XREAD replies: [[key, entries]] (RESP2) or a flat [key, entries] / map (RESP3 mappings). */

@@ -6,7 +6,7 @@ import { AddBatcher } from './add-batcher.js';
 import { QueueEvents } from './queue-events.js';
 import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
-import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
+import { checkEvictionPolicy, closeClient, createClient, redisNow, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
 import { Job, type JobContext, type JobState } from './job.js';
 import { queueKeys, type QueueKeys } from './keys.js';
@@ -290,8 +290,7 @@ export class Queue<Data = unknown, Result = unknown> {
     const state = opts.state ?? 'failed';
     if (state !== 'failed' && state !== 'completed') throw new InvalidOptionError(`retryJobs state must be "failed" or "completed"`);
     await this.waitUntilReady();
-    const [seconds, micros] = await this.client.time();
-    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const before = await redisNow(this.client);
     let total = 0;
     const limit = opts.count ?? Infinity;
     for (;;) {
@@ -332,8 +331,7 @@ export class Queue<Data = unknown, Result = unknown> {
     if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
     if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
     await this.waitUntilReady();
-    const [seconds, micros] = await this.client.time();
-    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - graceMs;
+    const before = (await redisNow(this.client)) - graceMs;
     const ids: string[] = [];
     const max = limit > 0 ? limit : Infinity;
     for (;;) {

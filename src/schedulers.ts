@@ -1,6 +1,7 @@
 // The producer side of repeating jobs: upsert, remove and read schedulers. Queue delegates
 // here; firing them is the workers' part (SchedulerFirer).
 import type { Redis } from 'ioredis';
+import { redisNow } from './connection.js';
 import { InvalidOptionError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 import { validateJobName, validateJobOptions, type JobsOptions } from './options.js';
@@ -52,8 +53,7 @@ export async function upsertScheduler<Data>(
     ...(opts.priority ? { priority: opts.priority } : {}),
     ...(opts.lifo ? { lifo: true } : {}),
   };
-  const [seconds, micros] = await client.time();
-  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const now = await redisNow(client);
   const first = firstSlot(spec, now) ?? -1;
   const next = await scripts.upsertScheduler(key, JSON.stringify(spec), JSON.stringify(stored), first);
   return { key, repeat: spec, name: template.name, data: template.data as Data, opts, next: next >= 0 ? next : undefined, count: 0 };

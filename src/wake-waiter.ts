@@ -6,6 +6,7 @@
 // Redis ends blocked reads on timeout only at its `hz` tick (100 ms by default), too coarse for
 // a delayed job's due time: a local timer ends such a wait on time with CLIENT UNBLOCK.
 import type { Redis } from 'ioredis';
+import { guardBlockingRead } from './blocking-read.js';
 import type { Logger } from './logger.js';
 
 export type WakeResult = 'woken' | 'timeout' | 'error' | 'watchdog';
@@ -36,7 +37,6 @@ export class WakeWaiter {
   async wait(streams: [key: string, fromId: string][], timeoutMs: number, exact = false): Promise<WakeResult> {
     const blockMs = Math.max(1, Math.ceil(timeoutMs));
     this.interrupted = false;
-    let watchdog: NodeJS.Timeout | undefined;
     let alarm: NodeJS.Timeout | undefined;
     if (exact && blockMs <= 5) {
       // too short to block and unblock reliably: the due time is a few ms away
@@ -64,25 +64,15 @@ export class WakeWaiter {
         if (!this.interrupted) this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
         return 'error' as WakeResult;
       });
-    // a dropped connection may leave the command unanswered forever: stop waiting at once
-    let onClose: (() => void) | undefined;
-    const dropped = new Promise<WakeResult>((resolve) => {
-      onClose = () => resolve('error');
-      this.client.once('close', onClose);
-    });
-    const dog = new Promise<WakeResult>((resolve) => {
-      watchdog = setTimeout(() => resolve('watchdog'), blockMs + this.graceMs);
-    });
-    const result = await Promise.race([read, dropped, dog]);
-    clearTimeout(watchdog);
+    const outcome = await guardBlockingRead(this.client, read, blockMs + (exact ? 200 : 0) + this.graceMs);
     clearTimeout(alarm);
-    this.client.off('close', onClose!);
-    if (result === 'watchdog') {
-      this.logger.warn({ blockMs, graceMs: this.graceMs }, 'blocking read got no answer in time; resetting the connection');
+    if (outcome.kind === 'answer') return outcome.value;
+    if (outcome.kind === 'silent') {
+      this.logger.warn({ blockMs, graceMs: this.graceMs }, 'blocking read got no answer in time; the connection was reset');
       this.interrupted = true;
-      this.client.disconnect(true);
+      return 'watchdog';
     }
-    return result;
+    return 'error';
   }
 
   /** Ends a wait in progress (on close). */

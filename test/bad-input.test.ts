@@ -10,6 +10,7 @@ import {
   InvalidIdError,
   InvalidOptionError,
   InvalidPayloadError,
+  MalformedJobError,
   PayloadTooLargeError,
   Queue,
   Worker,
@@ -250,6 +251,8 @@ describe('malformed records planted in Redis', () => {
       expect(dead?.failedReason).toContain(reason);
       await waitFor(() => failed.length > 0, 5000, 'a failed event');
       expect(failed[0]![2]).toBe(false);
+      // data and options are parsed by the worker, which reports them as a MalformedJobError
+      if (/JSON|object/.test(reason)) expect(failed[0]![1]).toBeInstanceOf(MalformedJobError);
       expect(await queue.getJobCounts()).toMatchObject({ active: 0, failed: 1 });
       await stillWorks();
     });

@@ -94,7 +94,7 @@ describe('schedulers on Redis', () => {
   it('every N ms with a worker: one job per slot, slots contiguous; a limit stops it', async () => {
     t.newPrefix();
     const queue = t.queue('every');
-    const worker = t.worker('every', async (job) => job.data);
+    t.worker('every', async (job) => job.data);
     await queue.upsertScheduler('tick', { every: 100 }, { name: 'tick', data: 'tock' });
     await queue.upsertScheduler('three', { every: 50, limit: 3 }, { name: 'three' });
     await waitFor(async () => (await repeatJobs(queue, 'tick')).length >= 5, 10_000, 'five ticks');
@@ -103,13 +103,12 @@ describe('schedulers on Redis', () => {
     for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBe(100);
     await waitFor(async () => (await queue.getScheduler('three')) === undefined, 10_000, 'three jobs, then done');
     expect(await repeatJobs(queue, 'three')).toHaveLength(3);
-    void worker;
   });
 
   it('immediately fires once at upsert time, then on the schedule; startDate holds the first slot back', async () => {
     t.newPrefix();
     const queue = t.queue('now');
-    const worker = t.worker('now', async () => 'ok');
+    t.worker('now', async () => 'ok');
     const info = await queue.upsertScheduler('hourly', { every: 3_600_000, immediately: true }, { name: 'h' });
     await waitFor(async () => (await repeatJobs(queue, 'hourly')).length === 1, 10_000, 'the immediate job');
     expect((await repeatJobs(queue, 'hourly'))[0]).toBe(info.next);
@@ -119,7 +118,6 @@ describe('schedulers on Redis', () => {
     const [seconds] = await admin.time();
     const start = (Number(seconds) + 3600) * 1000;
     expect((await queue.upsertScheduler('later', { every: 1000, startDate: start }, { name: 'l' })).next).toBe(start);
-    void worker;
   });
 
   it('after downtime the missed slots fire once (or not at all with skipMissed)', async () => {
@@ -131,7 +129,7 @@ describe('schedulers on Redis', () => {
     const [seconds] = await admin.time();
     const past = Number(seconds) * 1000 - 5_000;
     await admin.zadd(queue.keys.schedulers, past, 'catch-up', past, 'skip');
-    const worker = t.worker('missed', async () => 'ok');
+    t.worker('missed', async () => 'ok');
     await waitFor(async () => {
       const s = await queue.getSchedulers();
       return s.length === 2 && s.every((x) => x.next! > past + 5_000);
@@ -141,7 +139,6 @@ describe('schedulers on Redis', () => {
     const caught = (await repeatJobs(queue, 'catch-up')).filter((slot) => slot < past + 5_000);
     expect(caught).toEqual([past]);
     expect((await repeatJobs(queue, 'skip')).filter((slot) => slot < past + 5_000)).toEqual([]);
-    void worker;
   });
 
   it('exactly one job per slot with 5 worker processes, two of them killed and restarted', async () => {
