@@ -2,13 +2,14 @@
   change-delay: move a delayed job's (or a scheduled retry's) due time to `delayMs` from now.
   With 0 the job becomes waiting at once, as promote-job does.
 
-  KEYS[1] job        P:{Q}:job:<id>
+  KEYS[1] job        P:{Q}:job:<id>     the published record (a delayed job's)
   KEYS[2] delayed    P:{Q}:delayed
   KEYS[3] retry      P:{Q}:g:G:retry
   KEYS[4] stream     P:{Q}:stream
   KEYS[5] prio       P:{Q}:g:G:prio
   KEYS[6] wait       P:{Q}:g:G:wait
   KEYS[7] wake       P:{Q}:wake
+  KEYS[8] groups     P:{Q}:groups
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] group      group name
@@ -19,14 +20,17 @@
 ]]
 -- @include redisTime
 -- @include placeWaiting
+-- @include records
 local jobKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3]
-local k = { stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7] }
+local k = { stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7], groups = KEYS[8] }
 local base, group, id, delayMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 local inDelayed = redis.call('ZSCORE', delayedKey, id)
 local inRetry = not inDelayed and redis.call('ZSCORE', retryKey, id)
 if not inDelayed and not inRetry then return 0 end
 local now = redisTime()
+-- a retry waits in the group's own record
+if inRetry then jobKey = recordBase(base, group) .. 'job:' .. id end
 if delayMs > 0 then
   redis.call('ZADD', inDelayed and delayedKey or retryKey, now + delayMs, id)
   redis.call('HSET', jobKey, 'du', now + delayMs)

@@ -4,7 +4,7 @@
 
   KEYS[1] set        P:{Q}:g:G:completed or P:{Q}:g:G:failed
 
-  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[1] records    the group's record prefix: "P:{Q}:" for default, "P:{Q}:g:G:" for others
   ARGV[2] before     cut-off finish time (ms, exclusive)
   ARGV[3] batch      how many jobs at most (<= 1000)
 
@@ -12,10 +12,10 @@
 ]]
 -- @include deleteJobs
 local setKey = KEYS[1]
-local base, before, batch = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local rb, before, batch = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', '(' .. before, 'LIMIT', 0, batch)
 if #ids > 0 then
-  deleteJobs(base, ids)
+  deleteJobs(rb, ids)
   redis.call('ZREM', setKey, unpack(ids))
 end
 return ids

@@ -32,6 +32,7 @@
 -- @include leaseJobs
 -- @include dedup
 -- @include emit
+-- @include records
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -41,19 +42,21 @@ local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])
 local config = cjson.decode(ARGV[6])
 local now = redisTime()
+local rb = recordBase(base, group)
+emitFor(group)
 
 local refused, finished, kept, results = {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
-  local jobKey = base .. 'job:' .. id
+  local jobKey = rb .. 'job:' .. id
   local held = redis.call('HMGET', jobKey, 'tk', 'dd')
   if token ~= '' and held[1] == token then
     finished[#finished + 1] = id
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
     if ARGV[i + 3] == '0' then
-      redis.call('DEL', jobKey, base .. 'logs:' .. id)
+      redis.call('DEL', jobKey, rb .. 'logs:' .. id)
     else
       -- the policy of the latest kept job in the batch applies to the set
       keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
@@ -72,7 +75,7 @@ if #finished > 0 then
 end
 if #kept > 0 then
   redis.call('ZADD', k.completed, unpack(kept))
-  trimFinished(k.completed, base, now, keepCount, keepAgeMs, #kept + 100)
+  trimFinished(k.completed, rb, now, keepCount, keepAgeMs, #kept + 100)
 end
 
 local reply = { #refused }

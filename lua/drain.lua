@@ -17,10 +17,14 @@
   Returns { removed, processed }: jobs removed, and items looked at (removed plus stale stream
   entries); the caller repeats while processed reaches the batch.
 ]]
+-- @include redisTime
 -- @include deleteJobs
+-- @include records
+-- @include trimStream
 local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
-local removed = {}
+local rb = recordBase(base, group)
+local removed, delayedIds = {}, {}
 local carried = 0 -- plain jobs removed with their stream entry
 local stale = 0 -- entries of jobs that moved on or were removed
 
@@ -44,17 +48,19 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
     local entries = reply[1][2]
     for i = 1, #entries do
       local fields = entries[i][2]
-      if fields[1] == 'n' then
-        carried = carried + 1 -- a plain job: consuming its entry removes it
-      elseif fields[1] == 'j' and redis.call('HGET', base .. 'job:' .. fields[2], 's') == 'waiting' then
+      if fields[1] == 'n' or (fields[1] == 'j' and group ~= 'default' and redis.call('EXISTS', rb .. 'job:' .. fields[2]) == 0) then
+        -- a job carried by its entry, or one this group has not met yet: consuming the entry
+        -- removes it for this group
+        carried = carried + 1
+      elseif fields[1] == 'j' and redis.call('HGET', rb .. 'job:' .. fields[2], 's') == 'waiting' then
         -- only jobs that still wait: a stale entry may point at a job that moved on
         removed[#removed + 1] = fields[2]
       else
         stale = stale + 1
       end
     end
-    if #entries > 0 and redis.call('SCARD', groupsKey) <= 1 then
-      redis.call('XTRIM', streamKey, 'MINID', '~', entries[#entries][1])
+    if #entries > 0 then
+      trimStream({ stream = streamKey, groups = groupsKey }, base, entries[#entries][1], redisTime())
     end
   end
 end
@@ -63,15 +69,21 @@ if #removed + carried < batch then
   for i = 1, #popped, 2 do removed[#removed + 1] = popped[i] end
 end
 if withDelayed then
-  for _, key in ipairs({ delayedKey, retryKey }) do
-    if #removed + carried < batch then
-      local ids = redis.call('ZRANGE', key, 0, batch - #removed - carried - 1)
-      if #ids > 0 then
-        redis.call('ZREM', key, unpack(ids))
-        take(ids)
-      end
+  -- retries are the group's; delayed jobs are the queue's (no group has them yet)
+  if #removed + carried < batch then
+    local ids = redis.call('ZRANGE', retryKey, 0, batch - #removed - carried - 1)
+    if #ids > 0 then
+      redis.call('ZREM', retryKey, unpack(ids))
+      take(ids)
     end
   end
+  local room = batch - #removed - carried
+  if room > 0 then
+    delayedIds = redis.call('ZRANGE', delayedKey, 0, room - 1)
+    if #delayedIds > 0 then redis.call('ZREM', delayedKey, unpack(delayedIds)) end
+  end
 end
-deleteJobs(base, removed)
-return { #removed + carried, #removed + carried + stale }
+deleteJobs(rb, removed)
+deleteJobs(base, delayedIds)
+removed = #removed + #delayedIds
+return { removed + carried, removed + carried + stale }

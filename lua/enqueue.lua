@@ -4,8 +4,8 @@
     worker leases it: fields n (name), d (data), o (options); its id is the entry id. That
     keeps a waiting job at the size of its payload (no hash, no index).
   - Any other job gets a record hash job:<id> at once and is placed by its schedule: the
-    delayed set (delay), the group's priority set (priority), the front of the group's
-    redelivery list (lifo), or the stream as an entry j = id.
+    delayed set (delay), each group's priority set (priority), the front of each group's
+    redelivery list (lifo), or the stream as an entry j = id (see placeWaiting: fan-out).
   - A job whose own id exists already is left untouched and reported as existing. A job whose
     deduplication id is held by a job that still exists is not added: the holder is reported,
     and with replace (debounce) the holder, if it still waits, takes the new data, options and
@@ -14,10 +14,8 @@
   KEYS[1] id         P:{Q}:id           counter for generated ids of jobs with a record
   KEYS[2] stream     P:{Q}:stream
   KEYS[3] delayed    P:{Q}:delayed
-  KEYS[4] prio       P:{Q}:g:default:prio
-  KEYS[5] groups     P:{Q}:groups       (declared for the cluster slot check; the lease creates the group)
-  KEYS[6] wake       P:{Q}:wake
-  KEYS[7] wait       P:{Q}:g:default:wait
+  KEYS[4] groups     P:{Q}:groups       the groups a job with a record is placed for
+  KEYS[5] wake       P:{Q}:wake
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2..] jobs     five per job: id ('' = generate), name, data (JSON), opts (JSON),
@@ -30,7 +28,7 @@
 -- @include redisTime
 -- @include placeWaiting
 -- @include emit
-local k = { stream = KEYS[2], prio = KEYS[4], wait = KEYS[7], wake = KEYS[6] }
+local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
 local now = redisTime()
@@ -46,6 +44,7 @@ local nextId = 0
 if generated > 0 then nextId = redis.call('INCRBY', idKey, generated) - generated end
 
 local earliestDue = false
+local delayedIds = {}
 local mustWake = false
 
 -- a delayed job: into the delayed set; an earlier first due time must wake idle workers
@@ -59,10 +58,21 @@ local function delay(jobKey, id, due)
   end
 end
 
+-- a job id is taken while the job has a record: the published one (the default group's, or
+-- a delayed job's) or one of another group
+local function taken(id)
+  if redis.call('EXISTS', base .. 'job:' .. id) == 1 then return true end
+  for _, group in ipairs(subscribedGroups(k.groups)) do
+    if group ~= 'default' and redis.call('EXISTS', base .. 'g:' .. group .. ':job:' .. id) == 1 then return true end
+  end
+  return false
+end
+
 -- a deduplicated add: report the holder; with replace, a holder that still waits is updated
 local function deduplicated(holder, i, sched)
   local holderKey = base .. 'job:' .. holder
   if not sched.dedup.replace then return 0 end
+  -- (only a published record can be updated: copies made for other groups are theirs)
   local state = redis.call('HGET', holderKey, 's')
   if state ~= 'delayed' and state ~= 'waiting' then return 0 end
   redis.call('HSET', holderKey, 'd', ARGV[i + 2], 'o', ARGV[i + 3])
@@ -90,9 +100,9 @@ for i = 2, #ARGV, 5 do
     local holder = false
     if sched.dedup then
       holder = redis.call('GET', base .. 'dedup:' .. sched.dedup.id)
-      if holder and redis.call('EXISTS', base .. 'job:' .. holder) == 0 then holder = false end
+      if holder and not taken(holder) then holder = false end
     end
-    if id == ARGV[i] and redis.call('EXISTS', jobKey) == 1 then
+    if id == ARGV[i] and taken(id) then
       reply[#reply + 1] = id
       reply[#reply + 1] = 0
     elseif holder then
@@ -115,6 +125,7 @@ for i = 2, #ARGV, 5 do
       local delayMs = tonumber(sched.delay) or 0
       if delayMs > 0 then
         delay(jobKey, id, now + delayMs)
+        delayedIds[#delayedIds + 1] = id
       elseif placeWaiting(k, base, id, priority, sched.lifo) then
         mustWake = true
       end
@@ -123,10 +134,11 @@ for i = 2, #ARGV, 5 do
     end
   end
 end
-if mustWake then wake(k.wake, 'default') end
+if mustWake then wake(k.wake, '*') end
 local added = {}
 for i = 2, #reply, 2 do
   if reply[i + 1] == 1 then added[#added + 1] = reply[i] end
 end
 if #added > 0 then emit(base, 'added', 'j', table.concat(added, ' ')) end
+if #delayedIds > 0 then emit(base, 'delayed', 'j', table.concat(delayedIds, ' ')) end
 return reply

@@ -3,7 +3,7 @@
 
   KEYS[1] active     P:{Q}:g:G:active
 
-  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[1] records    the group's record prefix: "P:{Q}:" for default, "P:{Q}:g:G:" for others
   ARGV[2] leaseMs    new lease length from now (ms of Redis time)
   ARGV[3..] pairs    job id, token, ...
 
@@ -11,12 +11,12 @@
 ]]
 -- @include redisTime
 local activeKey = KEYS[1]
-local base, leaseMs = ARGV[1], tonumber(ARGV[2])
+local rb, leaseMs = ARGV[1], tonumber(ARGV[2])
 local deadline = redisTime() + leaseMs
 local lost, renewed = {}, {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  if token ~= '' and redis.call('HGET', base .. 'job:' .. id, 'tk') == token
+  if token ~= '' and redis.call('HGET', rb .. 'job:' .. id, 'tk') == token
       and redis.call('ZSCORE', activeKey, id) then
     renewed[#renewed + 1] = deadline
     renewed[#renewed + 1] = id

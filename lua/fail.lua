@@ -19,10 +19,13 @@
 -- @include redisTime
 -- @include moveToFailed
 -- @include wake
+-- @include records
 local activeKey, waitKey, retryKey, failedKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, group, id, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local outcome = cjson.decode(ARGV[5])
-local jobKey = base .. 'job:' .. id
+local rb = recordBase(base, group)
+local jobKey = rb .. 'job:' .. id
+emitFor(group)
 
 if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
 local now = redisTime()
@@ -42,6 +45,6 @@ if outcome.retry then
   wake(wakeKey, group)
   emit(base, 'retrying', 'j', id, 'r', outcome.reason, 'd', delayMs)
 else
-  moveToFailed(failedKey, base, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2])
+  moveToFailed(failedKey, base, rb, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2])
 end
 return 1

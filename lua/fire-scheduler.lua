@@ -7,9 +7,8 @@
   KEYS[1] schedulers P:{Q}:schedulers
   KEYS[2] scheduler  P:{Q}:scheduler:<key>
   KEYS[3] stream     P:{Q}:stream
-  KEYS[4] prio       P:{Q}:g:default:prio
-  KEYS[5] wait       P:{Q}:g:default:wait
-  KEYS[6] wake       P:{Q}:wake
+  KEYS[4] groups     P:{Q}:groups       (the job reaches every group)
+  KEYS[5] wake       P:{Q}:wake
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] key        scheduler key
@@ -24,13 +23,14 @@
 -- @include redisTime
 -- @include placeWaiting
 local schedulersKey, schedulerKey = KEYS[1], KEYS[2]
-local k = { stream = KEYS[3], prio = KEYS[4], wait = KEYS[5], wake = KEYS[6] }
+local k = { stream = KEYS[3], groups = KEYS[4], wake = KEYS[5] }
 local base, key, slot, nextSlot, fire, jobId = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
 
 local planned = redis.call('ZSCORE', schedulersKey, key)
 if not planned or tonumber(planned) ~= tonumber(slot) then return 0 end
 if fire then
   local jobKey = base .. 'job:' .. jobId
+  -- (the compare and set above makes the job once; this guards a record someone kept)
   if redis.call('EXISTS', jobKey) == 0 then
     local template = cjson.decode(redis.call('HGET', schedulerKey, 'template'))
     redis.call('HSET', jobKey, 'n', template.name, 'd', template.data, 'o', template.opts, 'ts', redisTime(), 's', 'waiting', 'a', 0, 'dl', 0)
@@ -50,5 +50,5 @@ else
   redis.call('DEL', schedulerKey)
 end
 -- idle workers recompute their wake-up time for the next slot (and lease the job)
-wake(k.wake, 'default')
+wake(k.wake, '*')
 return 1

@@ -1,8 +1,8 @@
 --[[
   log: append a line to a job's log, only for the current lease holder; the log is capped.
 
-  KEYS[1] job        P:{Q}:job:<id>
-  KEYS[2] logs       P:{Q}:logs:<id>
+  KEYS[1] job        the group's record: P:{Q}:job:<id> (default) or P:{Q}:g:G:job:<id>
+  KEYS[2] logs       P:{Q}:logs:<id> (default) or P:{Q}:g:G:logs:<id>
 
   ARGV[1] token      the lease token of this delivery
   ARGV[2] line       text

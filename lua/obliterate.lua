@@ -15,10 +15,14 @@
   Returns 1 (more to delete), 0 (the queue is gone), -1 (refused: active jobs, not forced).
 ]]
 -- @include deleteJobs
+-- @include records
 local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
+-- the default group may hold jobs before its first worker made it a member
 local groups = redis.call('SMEMBERS', groupsKey)
-if #groups == 0 then groups = { 'default' } end
+local listed = false
+for _, group in ipairs(groups) do listed = listed or group == 'default' end
+if not listed then groups[#groups + 1] = 'default' end
 
 if not force then
   for _, group in ipairs(groups) do
@@ -27,24 +31,25 @@ if not force then
 end
 
 local budget = batch
-local function dropSet(key)
+local function dropSet(key, rb)
   if budget <= 0 then return end
   local ids = redis.call('ZRANGE', key, 0, budget - 1)
   if #ids > 0 then
-    deleteJobs(base, ids)
+    deleteJobs(rb, ids)
     redis.call('ZREM', key, unpack(ids))
     budget = budget - #ids
   end
 end
 
-dropSet(delayedKey)
+dropSet(delayedKey, base)
 for _, group in ipairs(groups) do
   local g = base .. 'g:' .. group .. ':'
-  for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do dropSet(g .. name) end
+  local rb = recordBase(base, group)
+  for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do dropSet(g .. name, rb) end
   if budget > 0 then
     local ids = redis.call('LPOP', g .. 'wait', budget)
     if ids then
-      deleteJobs(base, ids)
+      deleteJobs(rb, ids)
       budget = budget - #ids
     end
   end

@@ -1,18 +1,21 @@
 --[[
   progress: store a job's progress, only for the current lease holder.
 
-  KEYS[1] job        P:{Q}:job:<id>
+  KEYS[1] job        the group's record: P:{Q}:job:<id> (default) or P:{Q}:g:G:job:<id>
 
   ARGV[1] token      the lease token of this delivery
   ARGV[2] progress   JSON
   ARGV[3] base       key prefix "P:{Q}:" (for the event)
+  ARGV[4] id         job id
+  ARGV[5] group      group name
 
   Returns 1 when stored, 0 when refused (not the current holder).
 ]]
 -- @include emit
 local jobKey = KEYS[1]
-local token, progress, base = ARGV[1], ARGV[2], ARGV[3]
+local token, progress, base, id, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
 redis.call('HSET', jobKey, 'pg', progress)
-emit(base, 'progress', 'j', string.sub(jobKey, #base + 5), 'p', progress)
+emitFor(group)
+emit(base, 'progress', 'j', id, 'p', progress)
 return 1

@@ -15,12 +15,14 @@
   Returns the number of jobs handed back (a job whose token is no longer current is skipped).
 ]]
 -- @include wake
+-- @include records
 local activeKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3]
 local base, group, started = ARGV[1], ARGV[2], ARGV[3]
+local rb = recordBase(base, group)
 local back = {}
 for i = #ARGV - 1, 4, -2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  local jobKey = base .. 'job:' .. id
+  local jobKey = rb .. 'job:' .. id
   if token ~= '' and redis.call('HGET', jobKey, 'tk') == token then
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     if started == '0' then redis.call('HINCRBY', jobKey, 'dl', -1) end

@@ -2,7 +2,7 @@
   retry-job: redrive one finished job (failed, or completed) of a group: it waits again at
   the back of the group's line with its attempts reset.
 
-  KEYS[1] job        P:{Q}:job:<id>
+  KEYS[1] job        the group's record: P:{Q}:job:<id> (default) or P:{Q}:g:G:job:<id>
   KEYS[2] from       P:{Q}:g:G:failed or P:{Q}:g:G:completed
   KEYS[3] wait       P:{Q}:g:G:wait
   KEYS[4] wake       P:{Q}:wake

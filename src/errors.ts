@@ -16,6 +16,7 @@ export type SluiceErrorCode =
   | 'CLOSED'
   | 'MALFORMED_JOB'
   | 'OBLITERATE_REFUSED'
+  | 'GROUP_ACTIVE'
   | 'UNRECOVERABLE'
   | 'JOB_FAILED'
   | 'WAIT_TIMEOUT';
@@ -136,6 +137,12 @@ export class MalformedJobError extends SluiceError {
 export class ObliterateRefusedError extends SluiceError {
   constructor(queue: string) {
     super('OBLITERATE_REFUSED', `queue "${queue}" has active jobs; stop its workers first, or pass { force: true }`);
+  }
+}
+
+export class GroupActiveError extends SluiceError {
+  constructor(group: string) {
+    super('GROUP_ACTIVE', `consumer group "${group}" has active jobs; stop its workers first, or pass { force: true }`);
   }
 }
 

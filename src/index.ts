@@ -1,5 +1,7 @@
 // The public API of sluice: everything a user imports comes from here.
-export { Queue, type QueueOptions, type JobCounts } from './queue.js';
+export { Queue, type QueueOptions, type GroupOption } from './queue.js';
+export type { JobCounts } from './queue-reader.js';
+export type { CreateGroupOptions, GroupInfo } from './groups.js';
 export {
   Worker,
   type WorkerOptions,
@@ -34,6 +36,7 @@ export {
   ClosedError,
   MalformedJobError,
   ObliterateRefusedError,
+  GroupActiveError,
   UnrecoverableError,
   JobFailedError,
   WaitTimeoutError,

@@ -32,6 +32,8 @@ const parsedOpts = new Map<string, unknown>();
 
 export class Job<Data = unknown, Result = unknown> {
   readonly queueName: string;
+  /** The consumer group whose record of the job this is (each group keeps its own state). */
+  readonly group: string;
   readonly id: string;
   readonly name: string;
   readonly data: Data;
@@ -59,6 +61,7 @@ export class Job<Data = unknown, Result = unknown> {
     init: { id: string; name: string; data: Data; opts: JobsOptions; timestamp: number; token?: string; lease?: LeaseHandle },
   ) {
     this.queueName = ctx.queueName;
+    this.group = ctx.group;
     this.id = init.id;
     this.name = init.name;
     this.data = init.data;
@@ -128,10 +131,16 @@ export class Job<Data = unknown, Result = unknown> {
     return job;
   }
 
-  /** The job's state now, or 'unknown' if it no longer exists. */
+  /** The job's state in its group now, or 'unknown' if it no longer exists there. */
   async getState(): Promise<JobState | 'unknown'> {
-    const state = await this.ctx.client.hget(this.ctx.scripts.keys.job(this.id), JobField.state);
+    const keys = this.ctx.scripts.keys;
+    const state = await this.ctx.client.hget(keys.group(this.ctx.group).job(this.id), JobField.state);
     if (state) return state as JobState;
+    // not yet met by this group: a delayed job, or one still published only
+    if (this.ctx.group !== 'default') {
+      const published = await this.ctx.client.hget(keys.job(this.id), JobField.state);
+      if (published === 'delayed' || published === 'waiting') return published;
+    }
     // a plain job that no worker has leased yet lives in its stream entry only
     const waiting = await findWaitingEntry(this.ctx.client, this.ctx.scripts.keys, this.ctx.group, this.id);
     return waiting ? 'waiting' : 'unknown';
@@ -149,14 +158,14 @@ export class Job<Data = unknown, Result = unknown> {
       throw new InvalidOptionError('progress must be a number or an object');
     }
     const json = toJson(progress, 'progress', this.ctx.maxPayloadBytes);
-    if (!(await this.ctx.scripts.progress(this.id, token, json))) throw new LeaseLostError(this.id);
+    if (!(await this.ctx.scripts.progress(this.ctx.group, this.id, token, json))) throw new LeaseLostError(this.id);
     this.progress = progress;
   }
 
   /** Appends a line to the job's log (the newest 1,000 lines are kept). */
   async log(line: string): Promise<number> {
     const token = this.requireToken('write to its log');
-    const kept = await this.ctx.scripts.log(this.id, token, String(line), MAX_LOG_LINES);
+    const kept = await this.ctx.scripts.log(this.ctx.group, this.id, token, String(line), MAX_LOG_LINES);
     if (kept < 0) throw new LeaseLostError(this.id);
     return kept;
   }
@@ -188,7 +197,7 @@ export class Job<Data = unknown, Result = unknown> {
     }
   }
 
-  /** Deletes the job and its logs. Refused while a worker processes it. */
+  /** Deletes the job (its record in this group) and its logs. Refused while a worker processes it. */
   async remove(): Promise<void> {
     const result = await this.ctx.scripts.removeJob(this.ctx.group, this.id);
     if (result === -1) throw new JobActiveError(this.id, 'remove');
@@ -196,12 +205,13 @@ export class Job<Data = unknown, Result = unknown> {
 
   /**
    * Resolves with the return value once the job completes; rejects with JobFailedError when it
-   * fails for good, or WaitTimeoutError after `timeoutMs` (the job is left as it is).
+   * fails for good, or WaitTimeoutError after `timeoutMs` (the job is left as it is). The
+   * outcome is the one in the group `events` listens to.
    */
   async waitUntilFinished(events: QueueEvents, timeoutMs = 30_000): Promise<Result> {
-    const keys = this.ctx.scripts.keys;
+    const record = this.ctx.scripts.keys.group(events.group).job(this.id);
     return events.waitForJob<Result>(this.id, timeoutMs, async () => {
-      const [state, rv, fr] = await this.ctx.client.hmget(keys.job(this.id), JobField.state, JobField.returnvalue, JobField.failedReason);
+      const [state, rv, fr] = await this.ctx.client.hmget(record, JobField.state, JobField.returnvalue, JobField.failedReason);
       if (state === 'completed') return { ok: true, value: fromJson(rv) };
       if (state === 'failed') return { ok: false, reason: fr ?? '' };
       return undefined;
@@ -210,7 +220,7 @@ export class Job<Data = unknown, Result = unknown> {
 
   /** The job's log lines. */
   async getLogs(): Promise<string[]> {
-    return this.ctx.client.lrange(this.ctx.scripts.keys.logs(this.id), 0, -1);
+    return this.ctx.client.lrange(this.ctx.scripts.keys.group(this.ctx.group).logs(this.id), 0, -1);
   }
 
   toJSON(): Record<string, unknown> {

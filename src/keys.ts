@@ -3,6 +3,13 @@
 // Scripts derive job keys only from `base`, which carries the same tag.
 
 export interface GroupKeys {
+  /**
+   * Prefix of the group's job records and logs. The default group's record is the job's
+   * published record ("P:{Q}:job:<id>"); another group keeps its own ("P:{Q}:g:G:job:<id>").
+   */
+  records: string;
+  job(id: string): string;
+  logs(id: string): string;
   wait: string;
   active: string;
   retry: string;
@@ -48,7 +55,11 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     dedup: (id) => `${base}dedup:${id}`,
     group: (name) => {
       const g = `${base}g:${name}:`;
+      const records = name === 'default' ? base : g;
       return {
+        records,
+        job: (id) => `${records}job:${id}`,
+        logs: (id) => `${records}logs:${id}`,
         wait: `${g}wait`,
         active: `${g}active`,
         retry: `${g}retry`,

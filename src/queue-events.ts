@@ -8,7 +8,7 @@ import { closeClient, createClient, type ConnectionInput } from './connection.js
 import { ClosedError, InvalidOptionError, JobFailedError, WaitTimeoutError } from './errors.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
-import { validateQueueName } from './options.js';
+import { validateGroupName, validateQueueName } from './options.js';
 import { fromJson } from './payload.js';
 import { TypedEmitter } from './typed-emitter.js';
 
@@ -17,6 +17,11 @@ export interface QueueEventsOptions {
   prefix?: string;
   /** 'now' (default): events from now on; or an event id to resume after. */
   from?: 'now' | string;
+  /**
+   * The consumer group whose job events to deliver (default 'default'). Queue-wide events
+   * (added, delayed) reach every group's listeners.
+   */
+  group?: string;
   /** How long a read blocks in Redis before checking again (default 5,000 ms). */
   blockMs?: number;
   logger?: Logger;
@@ -33,13 +38,18 @@ export interface QueueEventMap {
   retrying: JobEvent<{ failedReason: string; delay: number }>;
   stalled: JobEvent;
   removed: JobEvent;
+  delayed: JobEvent;
   error: (error: Error) => void;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; reason: string };
 
+/** Events about the queue as a whole, not about one group's handling of a job. */
+const QUEUE_WIDE = new Set(['added', 'delayed']);
+
 export class QueueEvents extends TypedEmitter<QueueEventMap> {
   readonly name: string;
+  readonly group: string;
   private readonly keys: QueueKeys;
   private readonly client: Redis;
   private readonly blockMs: number;
@@ -56,6 +66,7 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     super((opts?.logger ?? defaultLogger()).child({ queue: name, component: 'events' }));
     this.name = validateQueueName(name);
     if (!opts || typeof opts !== 'object') throw new InvalidOptionError('QueueEvents options with a connection are required');
+    this.group = validateGroupName(opts.group ?? 'default');
     this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
     this.blockMs = opts.blockMs ?? 5000;
     this.start = opts.from ?? 'now';
@@ -125,6 +136,8 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
   }
 
   private dispatch(eventId: string, f: Record<string, string>): void {
+    // events of a group other than default carry g; the default group's carry none
+    if ((f.g ?? 'default') !== this.group && !QUEUE_WIDE.has(f.e ?? '')) return;
     const ids = (f.j ?? '').split(' ').filter(Boolean);
     switch (f.e) {
       case 'completed': {
@@ -149,6 +162,7 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
         for (const jobId of ids) this.emit('progress', { jobId, data: fromJson(f.p) }, eventId);
         return;
       case 'added':
+      case 'delayed':
       case 'active':
       case 'stalled':
       case 'removed':

@@ -9,6 +9,8 @@ import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type 
 import { checkEvictionPolicy, closeClient, createClient, redisNow, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
 import { Job, type JobContext, type JobState } from './job.js';
+import { QueueReader, type JobCounts } from './queue-reader.js';
+import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from './groups.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
 import {
@@ -16,13 +18,13 @@ import {
   positiveInt,
   validateJobName,
   validateJobOptions,
+  validateGroupName,
   validateQueueName,
   encodeSchedule,
   type JobsOptions,
 } from './options.js';
 import { toJson } from './payload.js';
 import { Scripts, type EnqueueItem } from './scripts.js';
-import { carriedJobHash, findWaitingEntry, groupCursor } from './stream-entries.js';
 
 export interface QueueOptions {
   connection: ConnectionInput;
@@ -36,16 +38,18 @@ export interface QueueOptions {
   evictionPolicy?: EvictionPolicyMode;
   /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
   events?: { maxLen?: number };
+  /**
+   * How much history the job stream keeps for replay (groups created with from: 'start' or a
+   * time): at most maxLen entries and none older than maxAgeMs. Entries some group has not
+   * read yet are always kept. Without it, an entry goes once every group has read it.
+   */
+  retention?: { maxLen?: number; maxAgeMs?: number };
   logger?: Logger;
 }
 
-export interface JobCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  completed: number;
-  failed: number;
-  paused: boolean;
+/** Which consumer group an operation is about (default: 'default'). */
+export interface GroupOption {
+  group?: string;
 }
 
 const ADMIN_BATCH = 500;
@@ -53,7 +57,6 @@ const MAX_BULK = 1000;
 /** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
 const BULK_CHUNK = 250;
 const BULK_WINDOW = 16;
-const GROUP = 'default';
 
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;
@@ -67,12 +70,13 @@ export class Queue<Data = unknown, Result = unknown> {
   private readonly evictionMode: EvictionPolicyMode;
   private readyPromise: Promise<void> | undefined;
   private closed = false;
-  private readonly ctx: JobContext;
+  private readonly contexts = new Map<string, { ctx: JobContext; reader: QueueReader<Data, Result> }>();
+  private readonly retention: { keepLen: number; keepAgeMs: number } | undefined;
   private readonly batcher: AddBatcher;
   private readonly eventsMaxLen: number | undefined;
   private readonly connection: ConnectionInput;
   private readonly prefix: string;
-  private callEvents: QueueEvents | undefined;
+  private readonly callEvents = new Map<string, QueueEvents>();
   private readonly encodedDefaults: { stored: JobsOptions; text: string; schedule: string };
 
   constructor(name: string, opts: QueueOptions) {
@@ -97,7 +101,33 @@ export class Queue<Data = unknown, Result = unknown> {
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.scripts = new Scripts(client, this.keys);
     this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK);
-    this.ctx = { client, scripts: this.scripts, queueName: this.name, group: GROUP, maxPayloadBytes: this.maxPayloadBytes };
+    if (opts.retention !== undefined) {
+      if (typeof opts.retention !== 'object' || opts.retention === null) throw new InvalidOptionError('retention must be { maxLen?, maxAgeMs? }');
+      this.retention = {
+        keepLen: opts.retention.maxLen === undefined ? -1 : positiveInt('retention.maxLen', opts.retention.maxLen, 0, 0),
+        keepAgeMs: opts.retention.maxAgeMs === undefined ? -1 : positiveInt('retention.maxAgeMs', opts.retention.maxAgeMs, 0, 0),
+      };
+    }
+  }
+
+  /** The job context (and reader) of a group, made once per group. */
+  private group(opts: GroupOption | undefined): { ctx: JobContext; reader: QueueReader<Data, Result> } {
+    const group = opts?.group === undefined ? 'default' : validateGroupName(opts.group);
+    let entry = this.contexts.get(group);
+    if (!entry) {
+      const ctx: JobContext = { client: this.client, scripts: this.scripts, queueName: this.name, group, maxPayloadBytes: this.maxPayloadBytes };
+      entry = { ctx, reader: new QueueReader<Data, Result>(ctx) };
+      this.contexts.set(group, entry);
+    }
+    return entry;
+  }
+
+  private reader(opts: GroupOption | undefined): QueueReader<Data, Result> {
+    return this.group(opts).reader;
+  }
+
+  private groupName(opts: GroupOption | undefined): string {
+    return this.group(opts).ctx.group;
   }
 
   /** Resolves once the connection is checked (eviction policy). Called by every operation. */
@@ -107,6 +137,7 @@ export class Queue<Data = unknown, Result = unknown> {
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
       // a setting of the queue, read by the scripts that write events
       if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
+      if (this.retention) await this.client.hset(this.keys.meta, 'keepLen', this.retention.keepLen, 'keepAgeMs', this.retention.keepAgeMs);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
@@ -129,7 +160,7 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
-    return Job.fromAdded<Data, Result>(this.ctx, id, item.name, item.value, item.stored, now);
+    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, now);
   }
 
   /**
@@ -163,171 +194,73 @@ export class Queue<Data = unknown, Result = unknown> {
     return out;
   }
 
-  async getJob(id: string): Promise<Job<Data, Result> | undefined> {
-    if (typeof id !== 'string' || id === '') return undefined;
-    const hash = await this.client.hgetall(this.keys.job(id));
-    if (hash && Object.keys(hash).length > 0) return Job.fromHash<Data, Result>(this.ctx, id, hash);
-    // a plain job that no worker has leased yet lives in its stream entry only
-    const waiting = await findWaitingEntry(this.client, this.keys, GROUP, id);
-    return waiting && Job.fromHash<Data, Result>(this.ctx, id, waiting);
-  }
-
-  private async jobsByIds(ids: string[]): Promise<Job<Data, Result>[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.job(id));
-    const replies = (await pipeline.exec()) ?? [];
-    const jobs: Job<Data, Result>[] = [];
-    replies.forEach(([err, hash], i) => {
-      if (!err && hash && Object.keys(hash as object).length > 0) jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
-    });
-    return jobs;
+  /** A job as its group sees it (default group unless given); undefined if it has no record there. */
+  async getJob(id: string, opts: GroupOption = {}): Promise<Job<Data, Result> | undefined> {
+    return this.reader(opts).getJob(id);
   }
 
   /** Ids of jobs in a state, in the order they will run (waiting) or newest first (finished). */
-  async getJobIds(state: JobState, start = 0, end = -1): Promise<string[]> {
-    const g = this.keys.group(GROUP);
-    const stop = end < 0 ? Number.MAX_SAFE_INTEGER : end;
-    const want = stop - start + 1;
-    switch (state) {
-      case 'completed':
-      case 'failed':
-        return this.client.zrevrange(g[state], String(start), String(end));
-      case 'active':
-        return this.client.zrange(g.active, String(start), String(end));
-      case 'delayed': {
-        const [a, b] = await Promise.all([
-          this.client.zrange(this.keys.delayed, '0', String(end < 0 ? -1 : end), 'WITHSCORES'),
-          this.client.zrange(g.retry, '0', String(end < 0 ? -1 : end), 'WITHSCORES'),
-        ]);
-        const all: [string, number][] = [];
-        for (const list of [a.flat(), b.flat()] as string[][]) for (let i = 0; i < list.length; i += 2) all.push([list[i]!, Number(list[i + 1])]);
-        all.sort((x, y) => x[1] - y[1]);
-        return all.slice(start, stop + 1).map((x) => x[0]);
-      }
-      case 'waiting':
-        return (await this.waitingJobs(start, end)).map((w) => w.id);
-      default:
-        throw new InvalidOptionError(`unknown state "${String(state)}"; use waiting, active, delayed, completed or failed`);
-    }
+  async getJobIds(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<string[]> {
+    return this.reader(opts).getJobIds(state, start, end);
   }
 
-  /** Waiting jobs in the order they will be leased: redeliveries, the stream, then priorities. */
-  private async waitingJobs(start: number, end: number): Promise<{ id: string; carried?: Record<string, string> }[]> {
-    const g = this.keys.group(GROUP);
-    const stop = end < 0 ? Number.MAX_SAFE_INTEGER : end;
-    const out: { id: string; carried?: Record<string, string> }[] = (await this.client.lrange(g.wait, '0', String(end < 0 ? -1 : end))).map((id) => ({ id }));
-    if (out.length < stop + 1) {
-      const { lastDeliveredId } = await groupCursor(this.client, this.keys, GROUP);
-      const count = Math.min(stop + 1 - out.length, 100_000);
-      const entries = (await this.client.xrange(this.keys.stream, `(${lastDeliveredId}`, '+', 'COUNT', count)) as [string, string[]][];
-      for (const [entryId, fields] of entries) {
-        if (fields[0] === 'j' && fields[1] !== undefined) out.push({ id: fields[1] });
-        else {
-          const carried = carriedJobHash(entryId, fields);
-          if (carried) out.push({ id: entryId, carried });
-        }
-      }
-    }
-    if (out.length < stop + 1) out.push(...(await this.client.zrange(g.prio, '0', String(end < 0 ? -1 : end))).map((id) => ({ id })));
-    return out.slice(start, stop + 1);
+  async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
+    return this.reader(opts).getJobs(state, start, end);
   }
 
-  async getJobs(state: JobState, start = 0, end = -1): Promise<Job<Data, Result>[]> {
-    if (state !== 'waiting') return this.jobsByIds(await this.getJobIds(state, start, end));
-    const waiting = await this.waitingJobs(start, end);
-    const recorded = await this.jobsByIds(waiting.filter((w) => !w.carried).map((w) => w.id));
-    const byId = new Map(recorded.map((j) => [j.id, j]));
-    const jobs: Job<Data, Result>[] = [];
-    for (const w of waiting) {
-      const job = w.carried ? Job.fromHash<Data, Result>(this.ctx, w.id, w.carried) : byId.get(w.id);
-      if (job) jobs.push(job);
-    }
-    return jobs;
-  }
-
-  async getJobCounts(): Promise<JobCounts> {
-    const g = this.keys.group(GROUP);
-    const [cursor, replies] = await Promise.all([
-      groupCursor(this.client, this.keys, GROUP),
-      this.client
-        .pipeline()
-        .llen(g.wait)
-        .zcard(g.prio)
-        .zcard(g.active)
-        .zcard(this.keys.delayed)
-        .zcard(g.retry)
-        .zcard(g.completed)
-        .zcard(g.failed)
-        .exists(g.paused)
-        .xlen(this.keys.stream)
-        .exec(),
-    ]);
-    const n = (replies ?? []).map(([err, v]) => {
-      if (err) throw err;
-      return Number(v);
-    });
-    let inStream = cursor.lag;
-    if (inStream === null) {
-      // unknown before the group exists (then the whole stream waits), or after an entry past
-      // the cursor was deleted: then the length less the entries already read (kept until
-      // the next trim, normally fewer than a stream node)
-      const read = cursor.exists ? ((await this.client.xrange(this.keys.stream, '-', cursor.lastDeliveredId, 'COUNT', 1000)) as unknown[]).length : 0;
-      inStream = Math.max(0, n[8]! - read);
-    }
-    return {
-      waiting: n[0]! + n[1]! + inStream,
-      active: n[2]!,
-      delayed: n[3]! + n[4]!,
-      completed: n[5]!,
-      failed: n[6]!,
-      paused: n[7]! === 1,
-    };
+  /** Counts of one group's jobs by state (the default group unless given). */
+  async getJobCounts(opts: GroupOption = {}): Promise<JobCounts> {
+    return this.reader(opts).getJobCounts();
   }
 
   /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
-  async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } = {}): Promise<number> {
+  async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } & GroupOption = {}): Promise<number> {
     const state = opts.state ?? 'failed';
+    const group = this.groupName(opts);
     if (state !== 'failed' && state !== 'completed') throw new InvalidOptionError(`retryJobs state must be "failed" or "completed"`);
     await this.waitUntilReady();
     const before = await redisNow(this.client);
     let total = 0;
     const limit = opts.count ?? Infinity;
     for (;;) {
-      const moved = await this.scripts.retryJobs(GROUP, state, before, Math.min(ADMIN_BATCH, limit - total));
+      const moved = await this.scripts.retryJobs(group, state, before, Math.min(ADMIN_BATCH, limit - total));
       total += moved;
       if (moved === 0 || total >= limit) return total;
     }
   }
 
-  /** Stops all workers of all processes from starting jobs; in-flight jobs finish. */
-  async pause(): Promise<void> {
+  /** Stops the group's workers in all processes from starting jobs; in-flight jobs finish. */
+  async pause(opts: GroupOption = {}): Promise<void> {
+    const group = this.groupName(opts);
     await this.waitUntilReady();
-    await this.scripts.setPaused(GROUP, true);
+    await this.scripts.setPaused(group, true);
   }
 
-  async resume(): Promise<void> {
+  async resume(opts: GroupOption = {}): Promise<void> {
+    const group = this.groupName(opts);
     await this.waitUntilReady();
-    await this.scripts.setPaused(GROUP, false);
+    await this.scripts.setPaused(group, false);
   }
 
-  async isPaused(): Promise<boolean> {
-    return (await this.client.exists(this.keys.group(GROUP).paused)) === 1;
+  async isPaused(opts: GroupOption = {}): Promise<boolean> {
+    return (await this.client.exists(this.keys.group(this.groupName(opts)).paused)) === 1;
   }
 
   /** Removes all waiting jobs (and delayed ones with `delayed: true`); active jobs finish. */
-  async drain(delayed = false): Promise<number> {
+  async drain(delayed = false, opts: GroupOption = {}): Promise<number> {
+    const group = this.groupName(opts);
     await this.waitUntilReady();
     let total = 0;
     for (;;) {
-      const { removed, processed } = await this.scripts.drain(GROUP, ADMIN_BATCH, delayed);
+      const { removed, processed } = await this.scripts.drain(group, ADMIN_BATCH, delayed);
       total += removed;
       if (processed < ADMIN_BATCH) return total;
     }
   }
 
   /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
-  async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed'): Promise<string[]> {
+  async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
+    const group = this.groupName(opts);
     if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
     if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
     await this.waitUntilReady();
@@ -336,7 +269,7 @@ export class Queue<Data = unknown, Result = unknown> {
     const max = limit > 0 ? limit : Infinity;
     for (;;) {
       const batch = Math.min(ADMIN_BATCH, max - ids.length);
-      const removed = await this.scripts.clean(GROUP, state, before, batch);
+      const removed = await this.scripts.clean(group, state, before, batch);
       ids.push(...removed);
       if (removed.length < batch || ids.length >= max) return ids;
     }
@@ -372,11 +305,40 @@ export class Queue<Data = unknown, Result = unknown> {
    * rejects with JobFailedError when it fails for good, WaitTimeoutError after `timeout` ms
    * (default 30 s; the job then stays in the queue as any job would).
    */
-  async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } = {}): Promise<Result> {
-    this.callEvents ??= new QueueEvents(this.name, { connection: this.connection, prefix: this.prefix, logger: this.logger });
-    await this.callEvents.waitUntilReady();
+  async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } & GroupOption = {}): Promise<Result> {
+    const group = this.groupName(opts);
+    let events = this.callEvents.get(group);
+    if (!events) {
+      events = new QueueEvents(this.name, { connection: this.connection, prefix: this.prefix, logger: this.logger, group });
+      this.callEvents.set(group, events);
+    }
+    await events.waitUntilReady();
     const job = await this.add(name, data, opts.opts);
-    return job.waitUntilFinished(this.callEvents, opts.timeout ?? 30_000);
+    return job.waitUntilFinished(events, opts.timeout ?? 30_000);
+  }
+
+  /**
+   * Subscribes a consumer group: every job added from then on reaches it (fan-out), and its
+   * workers compete for them. from: 'now' (default), 'start' (replay the retained history
+   * first) or a time in ms (replay from then). Resolves true when created, false when it existed.
+   */
+  async createGroup(name: string, opts: CreateGroupOptions = {}): Promise<boolean> {
+    await this.waitUntilReady();
+    return createGroup(this.scripts, validateGroupName(name), opts);
+  }
+
+  /** The queue's consumer groups, with where each stands in the stream. */
+  async getGroups(): Promise<GroupInfo[]> {
+    return getGroups(this.client, this.keys);
+  }
+
+  /**
+   * Unsubscribes a group and deletes its job records, in bounded batches; other groups are not
+   * touched. Refused (GroupActiveError) while its workers process jobs, unless forced.
+   */
+  async removeGroup(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.waitUntilReady();
+    await removeGroup(this.scripts, validateGroupName(name), opts.force === true);
   }
 
   /** The id of the job that holds a deduplication id now, if any. */
@@ -385,9 +347,10 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   /** Deletes one job; refused (JobActiveError) while a worker processes it. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, opts: GroupOption = {}): Promise<void> {
+    const group = this.groupName(opts);
     await this.waitUntilReady();
-    const result = await this.scripts.removeJob(GROUP, id);
+    const result = await this.scripts.removeJob(group, id);
     if (result === -1) throw new JobActiveError(id, 'remove');
     if (result === 0) throw new JobNotFoundError(id);
   }
@@ -395,11 +358,11 @@ export class Queue<Data = unknown, Result = unknown> {
   /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */
   async obliterate(opts: { force?: boolean } = {}): Promise<void> {
     await this.waitUntilReady();
-    await this.scripts.setPaused(GROUP, true);
+    await this.scripts.setPaused('default', true);
     for (;;) {
       const result = await this.scripts.obliterate(ADMIN_BATCH, opts.force === true);
       if (result === -1) {
-        await this.scripts.setPaused(GROUP, false);
+        await this.scripts.setPaused('default', false);
         throw new ObliterateRefusedError(this.name);
       }
       if (result === 0) return;
@@ -409,7 +372,7 @@ export class Queue<Data = unknown, Result = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.callEvents?.close();
+    await Promise.all([...this.callEvents.values()].map((e) => e.close()));
     await closeClient(this.client, this.owned);
   }
 }

@@ -147,10 +147,9 @@ export class Scripts {
   async enqueue(items: EnqueueItem[]): Promise<{ now: number; jobs: { id: string; status: EnqueueStatus }[] }> {
     const args: Arg[] = [this.keys.base];
     for (const it of items) args.push(it.id, it.name, it.data, it.opts, it.schedule);
-    const g = this.keys.group('default');
     const reply = (await this.run(
       'enqueue',
-      { id: this.keys.id, stream: this.keys.stream, delayed: this.keys.delayed, prio: g.prio, groups: this.keys.groups, wake: this.keys.wake, wait: g.wait },
+      { id: this.keys.id, stream: this.keys.stream, delayed: this.keys.delayed, groups: this.keys.groups, wake: this.keys.wake },
       args,
     )) as unknown[];
     const jobs: { id: string; status: EnqueueStatus }[] = [];
@@ -185,9 +184,10 @@ export class Scripts {
   }
 
   async extend(group: string, leaseMs: number, pairs: [string, string][]): Promise<string[]> {
-    const args: Arg[] = [this.keys.base, leaseMs];
+    const g = this.keys.group(group);
+    const args: Arg[] = [g.records, leaseMs];
     for (const [id, token] of pairs) args.push(id, token);
-    return ((await this.run('extend', { active: this.keys.group(group).active }, args)) as unknown[]).map(String);
+    return ((await this.run('extend', { active: g.active }, args)) as unknown[]).map(String);
   }
 
   async release(group: string, started: boolean, pairs: [string, string][]): Promise<number> {
@@ -197,12 +197,13 @@ export class Scripts {
     return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, args));
   }
 
-  async progress(id: string, token: string, progress: string): Promise<boolean> {
-    return Number(await this.run('progress', { job: this.keys.job(id) }, [token, progress, this.keys.base])) === 1;
+  async progress(group: string, id: string, token: string, progress: string): Promise<boolean> {
+    return Number(await this.run('progress', { job: this.keys.group(group).job(id) }, [token, progress, this.keys.base, id, group])) === 1;
   }
 
-  async log(id: string, token: string, line: string, maxLines: number): Promise<number> {
-    return Number(await this.run('log', { job: this.keys.job(id), logs: this.keys.logs(id) }, [token, line, maxLines]));
+  async log(group: string, id: string, token: string, line: string, maxLines: number): Promise<number> {
+    const g = this.keys.group(group);
+    return Number(await this.run('log', { job: g.job(id), logs: g.logs(id) }, [token, line, maxLines]));
   }
 
   async setPaused(group: string, paused: boolean): Promise<boolean> {
@@ -215,8 +216,8 @@ export class Scripts {
       await this.run(
         'remove-job',
         {
-          job: this.keys.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio,
-          completed: g.completed, failed: g.failed, logs: this.keys.logs(id), stream: this.keys.stream,
+          job: g.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio,
+          completed: g.completed, failed: g.failed, logs: g.logs(id), stream: this.keys.stream,
         },
         [id, group, this.keys.base],
       ),
@@ -227,7 +228,10 @@ export class Scripts {
     const g = this.keys.group(group);
     const reply = await this.run(
       'change-delay',
-      { job: this.keys.job(id), delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, prio: g.prio, wait: g.wait, wake: this.keys.wake },
+      {
+        job: this.keys.job(id), delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, prio: g.prio, wait: g.wait,
+        wake: this.keys.wake, groups: this.keys.groups,
+      },
       [this.keys.base, group, id, delayMs],
     );
     return Number(reply) === 1;
@@ -244,10 +248,9 @@ export class Scripts {
   }
 
   async fireScheduler(key: string, slot: number, next: number, fire: boolean, jobId: string): Promise<boolean> {
-    const g = this.keys.group('default');
     const reply = await this.run(
       'fire-scheduler',
-      { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), stream: this.keys.stream, prio: g.prio, wait: g.wait, wake: this.keys.wake },
+      { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), stream: this.keys.stream, groups: this.keys.groups, wake: this.keys.wake },
       [this.keys.base, key, slot, next, fire ? '1' : '0', jobId],
     );
     return Number(reply) === 1;
@@ -255,7 +258,7 @@ export class Scripts {
 
   async retryJob(group: string, id: string, from: 'failed' | 'completed'): Promise<boolean> {
     const g = this.keys.group(group);
-    const reply = await this.run('retry-job', { job: this.keys.job(id), from: g[from], wait: g.wait, wake: this.keys.wake }, [id, group]);
+    const reply = await this.run('retry-job', { job: g.job(id), from: g[from], wait: g.wait, wake: this.keys.wake }, [id, group]);
     return Number(reply) === 1;
   }
 
@@ -275,8 +278,19 @@ export class Scripts {
   }
 
   async clean(group: string, set: 'completed' | 'failed', before: number, batch: number): Promise<string[]> {
-    const reply = (await this.run('clean', { set: this.keys.group(group)[set] }, [this.keys.base, before, batch])) as unknown[];
+    const g = this.keys.group(group);
+    const reply = (await this.run('clean', { set: g[set] }, [g.records, before, batch])) as unknown[];
     return reply.map(String);
+  }
+
+  /** 1 created, 0 existed. `from`: '$' (now), '0' (all retained history) or a stream id. */
+  async createGroup(group: string, from: string): Promise<boolean> {
+    return Number(await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups }, [group, from])) === 1;
+  }
+
+  /** 1 more to delete, 0 done, -1 refused (active jobs). */
+  async removeGroup(group: string, batch: number, force: boolean): Promise<number> {
+    return Number(await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups }, [this.keys.base, group, batch, force ? '1' : '0']));
   }
 
   async obliterate(batch: number, force: boolean): Promise<number> {

@@ -43,24 +43,41 @@ export interface GroupCursor {
   exists: boolean;
 }
 
-/** Where a group stands in the stream (XINFO GROUPS; RESP2 arrays or RESP3 maps). */
-export async function groupCursor(client: Redis, keys: QueueKeys, group: string): Promise<GroupCursor> {
+export interface StreamGroupInfo {
+  name: string;
+  lastDeliveredId: string;
+  /** Entries not yet read; null when Redis cannot tell. */
+  lag: number | null;
+  consumers: number;
+}
+
+/** The stream's consumer groups (XINFO GROUPS; RESP2 arrays or RESP3 maps); [] before the stream exists. */
+export async function streamGroups(client: Redis, keys: QueueKeys): Promise<StreamGroupInfo[]> {
   let groups: unknown[];
   try {
     groups = (await client.call('XINFO', 'GROUPS', keys.stream)) as unknown[];
   } catch {
-    return { lastDeliveredId: '0-0', lag: 0, exists: false }; // no stream yet
+    return []; // no stream yet
   }
-  for (const g of groups) {
+  return groups.map((g) => {
     let info: Record<string, unknown> = {};
     if (Array.isArray(g)) for (let i = 0; i < g.length; i += 2) info[String(g[i])] = g[i + 1];
     else info = g as Record<string, unknown>;
-    if (info.name === group) {
-      const lag = info.lag === null || info.lag === undefined ? null : Number(info.lag);
-      return { lastDeliveredId: String(info['last-delivered-id']), lag, exists: true };
-    }
-  }
-  return { lastDeliveredId: '0-0', lag: null, exists: false }; // no worker has read yet
+    return {
+      name: String(info.name),
+      lastDeliveredId: String(info['last-delivered-id']),
+      lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
+      consumers: Number(info.consumers ?? 0),
+    };
+  });
+}
+
+/** Where a group stands in the stream. */
+export async function groupCursor(client: Redis, keys: QueueKeys, group: string): Promise<GroupCursor> {
+  const info = (await streamGroups(client, keys)).find((g) => g.name === group);
+  // no worker has read yet (or no stream): the whole stream waits
+  if (!info) return { lastDeliveredId: '0-0', lag: null, exists: false };
+  return { lastDeliveredId: info.lastDeliveredId, lag: info.lag, exists: true };
 }
 
 /** The hash-like record of a plain job still waiting in the stream, or undefined. */

@@ -78,10 +78,6 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const logger = opts?.logger ?? defaultLogger();
     const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const group = validateGroupName(opts?.group ?? 'default');
-    if (group !== 'default') {
-      // one job record serves one group today; fan-out groups need a record per group
-      throw new InvalidOptionError(`consumer group "${group}": only the "default" group is supported in this version`);
-    }
     super(logger.child({ queue: name, group, worker: id }));
     this.name = validateQueueName(name);
     if (typeof processor !== 'function') throw new InvalidOptionError('Worker needs a processor function (job, { signal }) => result');
@@ -202,6 +198,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private async loop(): Promise<void> {
     try {
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
+      await this.ensureGroup();
     } catch (err) {
       this.emit('error', err as Error);
       void this.close({ timeoutMs: 0 }); // not awaited: close() waits for this loop to end
@@ -229,7 +226,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         this.requested -= current.want;
         this.phase = 'idle';
         this.settlement.putBack(current.acks);
-        this.emit('error', err as Error);
+        if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+        else this.emit('error', err as Error);
         await this.waitForLoop('idle', Math.min(5000, 100 * 2 ** failuresInARow++));
         continue;
       }
@@ -321,6 +319,18 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     return Promise.race([call, dog]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * A group other than default must exist before its workers lease: one missing (never
+   * created, or removed) is created here, from now on, and the log says so.
+   */
+  private async ensureGroup(): Promise<void> {
+    if (this.group === 'default') return;
+    if ((await this.client.sismember(this.keys.groups, this.group)) === 1) return;
+    if (await this.scripts.createGroup(this.group, '$')) {
+      this.logger.info({ group: this.group }, `consumer group "${this.group}" did not exist: created it, receiving jobs added from now on`);
+    }
+  }
+
   private async fetch(acks: PendingAck<Data, Result>[], count: number): Promise<LeaseReply> {
     const nonce = randomBytes(6).toString('base64url');
     if (acks.length === 0) return this.scripts.lease(this.group, this.id, nonce, count, this.config);
@@ -330,7 +340,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   private report(reply: LeaseReply): void {
-    if (reply.schedulersDue && this.group === 'default') this.firer.fireDue(reply.now);
+    // any group's worker fires a due slot: the job it makes reaches every group
+    if (reply.schedulersDue) this.firer.fireDue(reply.now);
     for (const id of reply.stalled) this.emit('stalled', id);
     for (const dead of reply.dead) {
       this.runner.failures++;

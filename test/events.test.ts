@@ -99,7 +99,8 @@ describe('queue events', () => {
     expect(results).toEqual(Array.from({ length: 1000 }, (_, n) => n * n));
     const slowQueue = t.queue<number, number>('rpc-none');
     await expect(slowQueue.call('nobody-listens', 1, { timeout: 200 })).rejects.toBeInstanceOf(WaitTimeoutError);
-    expect((slowQueue as unknown as { callEvents: { waiters: Map<string, unknown> } }).callEvents.waiters.size).toBe(0);
+    const callEvents = (slowQueue as unknown as { callEvents: Map<string, { waiters: Map<string, unknown> }> }).callEvents.get('default')!;
+    expect(callEvents.waiters.size).toBe(0);
   });
 
   it('events: { maxLen: 0 } turns the event stream off', async () => {

@@ -1,7 +1,7 @@
 // Defects found in code review, each reproduced against real Redis so that it stays fixed.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidOptionError, Worker, type Job } from '../src/index.js';
+import { InvalidIdError, Worker, type Job } from '../src/index.js';
 import { quietLogger, useRedis } from './helpers/setup.js';
 import { commandStats, gate } from './helpers/tools.js';
 import { collectEvents, waitFor, waitForEvent } from './helpers/wait.js';
@@ -90,8 +90,8 @@ describe('review regressions', () => {
     expect((await queue.getJobCounts()).completed).toBe(60);
   });
 
-  it('groups other than "default" are refused until fan-out groups exist', () => {
-    expect(() => new Worker('q', async () => null, { connection: t.url, group: 'audit', logger: quietLogger })).toThrow(InvalidOptionError);
+  it('a bad group name is refused with a typed error', () => {
+    expect(() => new Worker('q', async () => null, { connection: t.url, group: 'a:b', logger: quietLogger })).toThrow(InvalidIdError);
   });
 
   it('extendLease shorter than the renewal interval is renewed in time (one delivery)', async () => {

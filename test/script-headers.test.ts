@@ -160,8 +160,10 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.fail('default', '3', 'tok', { retry: false, delayMs: 0, reason: 'r', stack: '[]', keep: [1, -1] });
     await scripts.extend('default', 1000, [['1', 'a'], ['2', 'b']]);
     await scripts.release('default', true, [['1', 'a'], ['2', 'b']]);
-    await scripts.progress('1', 'tok', '5');
-    await scripts.log('1', 'tok', 'line', 10);
+    await scripts.progress('default', '1', 'tok', '5');
+    await scripts.log('billing', '1', 'tok', 'line', 10);
+    await scripts.createGroup('billing', '$');
+    await scripts.removeGroup('billing', 10, true);
     await scripts.setPaused('default', true);
     await scripts.setPaused('default', false);
     await scripts.removeJob('default', '9');

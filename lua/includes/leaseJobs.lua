@@ -1,16 +1,20 @@
 -- @include moveToFailed
 -- @include placeWaiting
 -- @include emit
+-- @include records
+-- @include trimStream
 -- leaseJobs(k, base, group, consumer, nonce, count, cfg, now): the body shared by lease.lua and
 -- complete.lua. It keeps the group moving without a leader (promotes due delayed jobs and
 -- retries, reclaims expired leases), then leases up to `count` jobs: redeliveries first, then
 -- new jobs from the stream, then prioritised jobs. Each leased job gets a fresh token and a
 -- deadline in the active set. The reply is documented in the callers' headers.
+-- Job records are the group's (k.rb = recordBase(base, group)); the delayed set and the
+-- stream are the queue's, shared by all groups.
 
 -- readJob: HMGET that survives a key of another type (planted by hand): such a job is listed in
 -- the failed set with the reason, its key left as it is, and nil is returned.
-local function readJob(k, base, id, now, dead, ...)
-  local jobKey = base .. 'job:' .. id
+local function readJob(k, rb, id, now, dead, ...)
+  local jobKey = rb .. 'job:' .. id
   local fields = redis.pcall('HMGET', jobKey, ...)
   if not fields.err then return fields end
   local reason = 'malformed job record: the key holds a ' .. redis.call('TYPE', jobKey).ok .. ', not a hash'
@@ -34,9 +38,9 @@ local function promoteDue(k, base, now, bound, dead)
   local ready = {}
   for i = 1, #retries do
     -- only a job still waiting out its backoff: a stale entry must not run a job twice
-    local fields = readJob(k, base, retries[i], now, dead, 's')
+    local fields = readJob(k, k.rb, retries[i], now, dead, 's')
     if fields and fields[1] == 'delayed' then
-      redis.call('HSET', base .. 'job:' .. retries[i], 's', 'waiting')
+      redis.call('HSET', k.rb .. 'job:' .. retries[i], 's', 'waiting')
       ready[#ready + 1] = retries[i]
     end
   end
@@ -45,15 +49,16 @@ local function promoteDue(k, base, now, bound, dead)
   return #due >= bound or #retries >= bound
 end
 
-local function reclaimExpired(k, base, now, cfg, stalled, dead)
+local function reclaimExpired(k, now, cfg, stalled, dead)
+  local rb = k.rb
   local expired = redis.call('ZRANGEBYSCORE', k.active, '-inf', now, 'LIMIT', 0, 100)
   if #expired == 0 then return end
   redis.call('ZREM', k.active, unpack(expired))
   local back = {}
   for i = 1, #expired do
     local id = expired[i]
-    local jobKey = base .. 'job:' .. id
-    local fields = readJob(k, base, id, now, dead, 's', 'sc')
+    local jobKey = rb .. 'job:' .. id
+    local fields = readJob(k, rb, id, now, dead, 's', 'sc')
     if fields and fields[1] then
       stalled[#stalled + 1] = id
       local stalls = (tonumber(fields[2]) or 0) + 1
@@ -61,7 +66,7 @@ local function reclaimExpired(k, base, now, cfg, stalled, dead)
       if stalls > cfg.maxStalls then
         local reason = 'job stalled ' .. stalls .. ' times: its worker stopped renewing the lease (crash or freeze)'
         local keep = failedRetention(jobKey, cfg.keepFailed)
-        moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
+        moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2])
         dead[#dead + 1] = id
         dead[#dead + 1] = reason
       else
@@ -76,34 +81,34 @@ local function reclaimExpired(k, base, now, cfg, stalled, dead)
     local reversed = {}
     for i = #back, 1, -1 do reversed[#reversed + 1] = back[i] end
     redis.call('LPUSH', k.wait, unpack(reversed))
-    wake(k.wake, 'default')
+    wake(k.wake, k.group)
   end
 end
 
-local function readStream(k, group, consumer, count)
+local function readStream(k, group, consumer, count, now)
   local reply = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'NOACK', 'STREAMS', k.stream, '>')
   if type(reply) == 'table' and reply.err then
     if not string.find(reply.err, 'NOGROUP', 1, true) then error(reply.err, 0) end
-    -- first use, or the stream was deleted (obliterate): the group starts at the beginning
+    -- another group is created by its workers (from now) before they lease; missing now, it
+    -- was removed or the queue obliterated: the worker decides (it logs and recreates it)
+    if group ~= 'default' then error('NOGROUP consumer group ' .. group .. ' does not exist', 0) end
+    -- the default group's first use, or the stream was deleted (obliterate): it starts at the
+    -- beginning, so jobs added before the first worker are not missed
     redis.call('XGROUP', 'CREATE', k.stream, group, '0', 'MKSTREAM')
     redis.call('SADD', k.groups, group)
     reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'NOACK', 'STREAMS', k.stream, '>')
   end
   if not reply then return {} end
   local entries = reply[1][2]
-  if #entries > 0 and redis.call('SCARD', k.groups) <= 1 then
-    -- a single group: nothing before its cursor is needed any more (invariant 7)
-    -- approximate: drops whole stream nodes only, which is nearly free
-    redis.call('XTRIM', k.stream, 'MINID', '~', entries[#entries][1])
-  end
+  if #entries > 0 then trimStream(k, k.base, entries[#entries][1], now) end
   return entries
 end
 
-local function deadLetterEntry(k, base, entry, now, cfg, dead)
+local function deadLetterEntry(k, entry, now, cfg, dead)
   local id = 'malformed-' .. entry[1]
   local reason = 'malformed stream entry ' .. entry[1] .. ': it carries neither a job id (j) nor a job (n, d, o)'
-  redis.call('HSET', base .. 'job:' .. id, 'n', '(malformed)', 'd', cjson.encode(entry[2]), 'o', '{}', 'ts', now, 'a', 0, 'dl', 0)
-  moveToFailed(k.failed, base, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+  redis.call('HSET', k.rb .. 'job:' .. id, 'n', '(malformed)', 'd', cjson.encode(entry[2]), 'o', '{}', 'ts', now, 'a', 0, 'dl', 0)
+  moveToFailed(k.failed, k.base, k.rb, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
   dead[#dead + 1] = id
   dead[#dead + 1] = reason
 end
@@ -124,27 +129,47 @@ local function appendJob(jobs, id, name, data, opts, timestamp, attemptsMade, de
 end
 
 -- leaseCarried: a plain job came whole in its stream entry; its record is written now.
-local function leaseCarried(base, id, carried, nonce, now, jobs)
+local function leaseCarried(rb, id, carried, nonce, now, jobs)
   local token = nextToken(jobs, nonce)
-  redis.call('HSET', base .. 'job:' .. id, 'n', carried[1], 'd', carried[2], 'o', carried[3], 'ts', carried[4],
+  redis.call('HSET', rb .. 'job:' .. id, 'n', carried[1], 'd', carried[2], 'o', carried[3], 'ts', carried[4],
     's', 'active', 'a', 0, 'dl', 1, 'tk', token, 'po', now)
   appendJob(jobs, id, carried[1], carried[2], carried[3], carried[4], 0, 1, 0)
+  return true
+end
+
+-- adoptJob: a group other than default meets a job with a published record (entry j = id)
+-- for the first time: its own record is made from the copy the entry carries, or else from
+-- the published record (an entry written before the group existed). Returns false when
+-- neither is there (the job was removed).
+local function adoptJob(k, id, entry)
+  local jobKey = k.rb .. 'job:' .. id
+  if redis.call('EXISTS', jobKey) == 1 then return true end
+  local f = entry
+  if not f then
+    f = redis.pcall('HMGET', k.base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb', 'dd')
+    if f.err or not f[1] then return false end
+  end
+  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', f[1], 'd', f[2] or '', 'o', f[3] or '{}', 'ts', f[4] or '0' }
+  if f[5] and f[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = f[5] end
+  if f[6] and f[6] ~= '' then record[#record + 1] = 'dd'; record[#record + 1] = f[6] end
+  redis.call('HSET', jobKey, unpack(record))
   return true
 end
 
 -- leaseRecorded: a job with a record hash (own id, delayed, prioritised, redelivered). Returns
 -- false for a job that cannot be leased: removed, moved on (a stale entry), or malformed —
 -- the last is dead-lettered with its reason.
-local function leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
-  local jobKey = base .. 'job:' .. id
+local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
+  local rb = k.rb
+  local jobKey = rb .. 'job:' .. id
   -- a key of another type must not abort the batch, whose stream entries are consumed already
-  local f = readJob(k, base, id, now, dead, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb')
+  local f = readJob(k, rb, id, now, dead, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb')
   if not f then return false end
   if f[1] == 'waiting' and f[2] and f[3] and f[9] and (tonumber(f[7]) or 0) == 0 and now > tonumber(f[9]) then
     -- not started by its deadline (ttl / startBy): it is not run
     local reason = 'expired: not started by its deadline (' .. f[9] .. ' ms)'
     local keep = failedRetention(jobKey, cfg.keepFailed)
-    moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
+    moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2])
     dead[#dead + 1] = id
     dead[#dead + 1] = reason
     return false
@@ -159,7 +184,7 @@ local function leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
     -- a record without state, name or data was not written by sluice: dead-letter it
     local reason = 'malformed job record: missing ' .. (not f[1] and 'state' or (not f[2] and 'name' or 'data'))
     local keep = failedRetention(jobKey, cfg.keepFailed)
-    moveToFailed(k.failed, base, id, now, reason, '[]', keep[1], keep[2])
+    moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2])
     dead[#dead + 1] = id
     dead[#dead + 1] = reason
   end
@@ -167,25 +192,34 @@ local function leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
   return false
 end
 
-local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead)
+local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
   local ids, inline = {}, {}
   local redo = redis.call('LPOP', k.wait, count)
   if redo then
     for i = 1, #redo do ids[#ids + 1] = redo[i] end
   end
   if #ids < count then
-    local entries = readStream(k, group, consumer, count - #ids)
+    local entries = readStream(k, group, consumer, count - #ids, now)
     for i = 1, #entries do
       local fields = entries[i][2]
       if fields[1] == 'j' and fields[2] then
-        ids[#ids + 1] = fields[2]
+        -- a job with a published record; the default group's record is that record itself
+        if group == 'default' then
+          ids[#ids + 1] = fields[2]
+        else
+          local carried = false
+          if fields[3] == 'n' and fields[6] then
+            carried = { fields[4], fields[6], fields[8] or '{}', fields[10] or '0', fields[12] or '', fields[14] or '' }
+          end
+          if adoptJob(k, fields[2], carried) then ids[#ids + 1] = fields[2] end
+        end
       elseif fields[1] == 'n' and fields[3] == 'd' and fields[4] then
         -- a plain job, carried whole by its entry: its record is written now, at its first lease
         local id = entries[i][1]
         ids[#ids + 1] = id
         inline[id] = { fields[2], fields[4], fields[5] == 'o' and fields[6] or '{}', tonumber(string.match(id, '^(%d+)')) }
       else
-        deadLetterEntry(k, base, entries[i], now, cfg, dead)
+        deadLetterEntry(k, entries[i], now, cfg, dead)
       end
     end
   end
@@ -198,9 +232,9 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
     local id = ids[i]
     local leased
     if inline[id] then
-      leased = leaseCarried(base, id, inline[id], nonce, now, jobs)
+      leased = leaseCarried(k.rb, id, inline[id], nonce, now, jobs)
     else
-      leased = leaseRecorded(k, base, id, nonce, now, cfg, jobs, dead)
+      leased = leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
     end
     if leased then
       leases[#leases + 1] = now + cfg.leaseMs
@@ -211,7 +245,7 @@ local function takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, 
     redis.call('ZADD', k.active, unpack(leases))
     local leased = {}
     for i = 2, #leases, 2 do leased[#leased + 1] = leases[i] end
-    emit(base, 'active', 'j', table.concat(leased, ' '))
+    emit(k.base, 'active', 'j', table.concat(leased, ' '))
   end
 end
 
@@ -237,14 +271,16 @@ local function lastId(streamKey)
 end
 
 local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
+  k.base, k.rb, k.group = base, recordBase(base, group), group
+  emitFor(group)
   local stalled, dead, jobs = {}, {}, {}
   local paused = redis.call('EXISTS', k.paused)
   local more = false
   if count > 0 then
     more = promoteDue(k, base, now, 500, dead)
-    reclaimExpired(k, base, now, cfg, stalled, dead)
+    reclaimExpired(k, now, cfg, stalled, dead)
     if #stalled > 0 then emit(base, 'stalled', 'j', table.concat(stalled, ' ')) end
-    if paused == 0 then takeJobs(k, base, group, consumer, nonce, count, cfg, now, jobs, dead) end
+    if paused == 0 then takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead) end
   end
   local waitMs, streamLast, wakeLast = 0, '', ''
   -- fewer jobs than asked for: the queue is empty now, so tell the worker where to block

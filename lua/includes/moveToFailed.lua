@@ -1,20 +1,21 @@
 -- @include trimFinished
 -- @include dedup
 -- @include emit
--- moveToFailed(failedKey, base, id, now, reason, stack, keepCount, keepAgeMs): the final
--- failure of a job: it joins the group's failed set (the dead-letter set) with its reason,
--- or is deleted at once when the retention keeps no failed jobs.
-local function moveToFailed(failedKey, base, id, now, reason, stack, keepCount, keepAgeMs)
-  local jobKey = base .. 'job:' .. id
+-- moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs): the final
+-- failure of a job in a group (rb: the group's record base): it joins the group's failed set
+-- (the dead-letter set) with its reason, or is deleted at once when the retention keeps no
+-- failed jobs.
+local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs)
+  local jobKey = rb .. 'job:' .. id
   releaseDedup(base, jobKey, id)
   emit(base, 'failed', 'j', id, 'r', reason)
   if keepCount == 0 then
-    redis.call('DEL', jobKey, base .. 'logs:' .. id)
+    redis.call('DEL', jobKey, rb .. 'logs:' .. id)
     return
   end
   redis.call('HSET', jobKey, 's', 'failed', 'fo', now, 'fr', reason, 'st', stack, 'tk', '')
   redis.call('ZADD', failedKey, now, id)
-  trimFinished(failedKey, base, now, keepCount, keepAgeMs, 200)
+  trimFinished(failedKey, rb, now, keepCount, keepAgeMs, 200)
 end
 
 -- failedRetention(jobKey, fallback): the job's own removeOnFail as [count, ageMs], read from

@@ -1,20 +1,71 @@
 -- @include wake
--- placeWaiting(k, base, id, priority, lifo): put a job that has a record and is ready to run
--- where the group's workers will find it: the priority set (by priority, FIFO within one), the
--- front of the redelivery list (lifo), or the stream (every group receives it).
--- k needs: stream, prio, wait, wake. Returns true when idle workers must be woken (they block
--- on the stream only).
-local function placeWaiting(k, base, id, priority, lifo)
-  if priority then
-    local seq = redis.call('INCR', base .. 'pseq') % 4294967296
-    redis.call('ZADD', k.prio, priority * 4294967296 + seq, id)
-    return true
+-- placeWaiting(k, base, id, priority, lifo): put a job that has a published record and is
+-- ready to run where the workers of every group will find it: the stream (every group reads
+-- it), or, for a prioritised or lifo job, each group's priority set or the front of its
+-- redelivery list. k needs: stream, groups, wake. Returns true when idle workers must be woken
+-- (they block on the stream only).
+-- Fan-out: a group other than default gets its own copy of the job — carried in the stream
+-- entry, or written as its record when placed in its set — so it never depends on the
+-- published record, which belongs to the default group. A queue without a default group
+-- keeps the published record only while the job is delayed.
+
+local subscribedCache = false
+-- subscribedGroups(groupsKey): the queue's groups; a queue no worker has used yet has the
+-- default group implicitly (it is created, from the start of the stream, by its first lease).
+local function subscribedGroups(groupsKey)
+  if subscribedCache == false then
+    subscribedCache = redis.call('SMEMBERS', groupsKey)
+    if #subscribedCache == 0 then subscribedCache = { 'default' } end
   end
-  if lifo then
-    redis.call('LPUSH', k.wait, id)
-    return true
+  return subscribedCache
+end
+
+local function hasGroup(groups, name)
+  for _, g in ipairs(groups) do
+    if g == name then return true end
   end
-  -- the entry id is kept, so that removing the job can delete its entry too
-  redis.call('HSET', base .. 'job:' .. id, 'se', redis.call('XADD', k.stream, '*', 'j', id))
   return false
+end
+
+-- the fields a group's own record copies from the published one
+local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'dd' }
+
+local function placeWaiting(k, base, id, priority, lifo)
+  local groups = subscribedGroups(k.groups)
+  local withDefault = hasGroup(groups, 'default')
+  local jobKey = base .. 'job:' .. id
+  if not priority and not lifo then
+    if withDefault and #groups == 1 then
+      -- the entry id is kept, so that removing the job can delete its entry too
+      redis.call('HSET', jobKey, 'se', redis.call('XADD', k.stream, '*', 'j', id))
+      return false
+    end
+    local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'ts', 'sb', 'dd')
+    local entry = redis.call('XADD', k.stream, '*', 'j', id, 'n', f[1] or '', 'd', f[2] or '', 'o', f[3] or '{}',
+      'ts', f[4] or '0', 'sb', f[5] or '', 'dd', f[6] or '')
+    if withDefault then redis.call('HSET', jobKey, 'se', entry) else redis.call('DEL', jobKey) end
+    return false
+  end
+  local score
+  if priority then score = priority * 4294967296 + redis.call('INCR', base .. 'pseq') % 4294967296 end
+  local copy = false
+  for _, group in ipairs(groups) do
+    local g = base .. 'g:' .. group .. ':'
+    if group ~= 'default' then
+      if not copy then
+        local f = redis.call('HMGET', jobKey, unpack(COPIED))
+        copy = { 's', 'waiting', 'a', 0, 'dl', 0 }
+        for i = 1, #COPIED do
+          if f[i] then
+            copy[#copy + 1] = COPIED[i]
+            copy[#copy + 1] = f[i]
+          end
+        end
+      end
+      redis.call('HSET', g .. 'job:' .. id, unpack(copy))
+    end
+    if priority then redis.call('ZADD', g .. 'prio', score, id) else redis.call('LPUSH', g .. 'wait', id) end
+  end
+  if not withDefault then redis.call('DEL', jobKey) end
+  return true
 end

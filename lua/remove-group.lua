@@ -1,0 +1,51 @@
+--[[
+  remove-group: unsubscribe a consumer group and delete what it holds (its job records, sets,
+  pause flag), a bounded batch per call; the caller repeats while it returns 1. The first call
+  unsubscribes it, so no job reaches it any more and the stream is no longer kept for it.
+  Refuses while the group has active jobs unless forced (their workers would find them gone).
+  Other groups, and the queue's delayed jobs, are not touched.
+
+  KEYS[1] stream     P:{Q}:stream
+  KEYS[2] groups     P:{Q}:groups
+
+  ARGV[1] base       key prefix "P:{Q}:"
+  ARGV[2] group      group name
+  ARGV[3] batch      how many jobs at most per call (<= 1000)
+  ARGV[4] force      '1' to remove even while jobs are active
+
+  Returns 1 (more to delete), 0 (done), -1 (refused: active jobs, not forced).
+]]
+-- @include deleteJobs
+-- @include records
+local streamKey, groupsKey = KEYS[1], KEYS[2]
+local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+local g = base .. 'g:' .. group .. ':'
+local rb = recordBase(base, group)
+if not force and redis.call('ZCARD', g .. 'active') > 0 then return -1 end
+
+redis.call('SREM', groupsKey, group)
+pcall(redis.call, 'XGROUP', 'DESTROY', streamKey, group)
+
+local budget = batch
+for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do
+  if budget > 0 then
+    local ids = redis.call('ZRANGE', g .. name, 0, budget - 1)
+    if #ids > 0 then
+      deleteJobs(rb, ids)
+      redis.call('ZREM', g .. name, unpack(ids))
+      budget = budget - #ids
+    end
+  end
+end
+if budget > 0 then
+  local ids = redis.call('LPOP', g .. 'wait', budget)
+  if ids then
+    deleteJobs(rb, ids)
+    budget = budget - #ids
+  end
+end
+if budget > 0 then
+  redis.call('DEL', g .. 'paused')
+  return 0
+end
+return 1
