@@ -94,4 +94,8 @@ export const JobField = {
   lifo: 'lf',
   startBy: 'sb',
   dedup: 'dd',
+  /** The stream entry that announced a job with a published record. */
+  streamEntry: 'se',
+  /** Groups still to take their copy (a queue without a default group). */
+  pendingGroups: 'pend',
 } as const;

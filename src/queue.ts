@@ -172,7 +172,7 @@ export class Queue<Data = unknown, Result = unknown> {
     await this.waitUntilReady();
     const { now, id, status } = await this.batcher.add(item);
     // not added (the id exists, or a job holds the deduplication id): return that job
-    if (status !== 1) return (await this.getJob(id)) ?? this.toJob(item, id, now);
+    if (status !== 1) return (await this.existingJob(id)) ?? this.toJob(item, id, now);
     return this.toJob(item, id, now);
   }
 
@@ -192,6 +192,17 @@ export class Queue<Data = unknown, Result = unknown> {
       replies.forEach(({ now, jobs: results }, c) => results.forEach((r, n) => out.push(this.toJob(window[c]![n]!, r.id, now))));
     }
     return out;
+  }
+
+  /** The job that holds an id: the default group's record, or else the first group's that has one. */
+  private async existingJob(id: string): Promise<Job<Data, Result> | undefined> {
+    const own = await this.getJob(id);
+    if (own) return own;
+    for (const group of await this.client.smembers(this.keys.groups)) {
+      const job = group === 'default' ? undefined : await this.getJob(id, { group });
+      if (job) return job;
+    }
+    return undefined;
   }
 
   /** A job as its group sees it (default group unless given); undefined if it has no record there. */

@@ -153,6 +153,11 @@ local function adoptJob(k, id, entry)
   if f[5] and f[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = f[5] end
   if f[6] and f[6] ~= '' then record[#record + 1] = 'dd'; record[#record + 1] = f[6] end
   redis.call('HSET', jobKey, unpack(record))
+  -- in a queue without a default group, the last group to take its copy ends the published record
+  local published = k.base .. 'job:' .. id
+  if redis.pcall('HEXISTS', published, 'pend') == 1 and redis.call('HINCRBY', published, 'pend', -1) <= 0 then
+    redis.call('DEL', published)
+  end
   return true
 end
 

@@ -7,7 +7,7 @@
 -- Fan-out: a group other than default gets its own copy of the job — carried in the stream
 -- entry, or written as its record when placed in its set — so it never depends on the
 -- published record, which belongs to the default group. A queue without a default group
--- keeps the published record only while the job is delayed.
+-- keeps the published record only until every group has its own (field pend counts down).
 
 local subscribedCache = false
 -- subscribedGroups(groupsKey): the queue's groups; a queue no worker has used yet has the
@@ -43,7 +43,12 @@ local function placeWaiting(k, base, id, priority, lifo)
     local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'ts', 'sb', 'dd')
     local entry = redis.call('XADD', k.stream, '*', 'j', id, 'n', f[1] or '', 'd', f[2] or '', 'o', f[3] or '{}',
       'ts', f[4] or '0', 'sb', f[5] or '', 'dd', f[6] or '')
-    if withDefault then redis.call('HSET', jobKey, 'se', entry) else redis.call('DEL', jobKey) end
+    if withDefault then
+      redis.call('HSET', jobKey, 'se', entry)
+    else
+      -- kept (its id stays taken) until each group has made its own record (see adoptJob)
+      redis.call('HSET', jobKey, 'se', entry, 'pend', #groups)
+    end
     return false
   end
   local score
