@@ -1,6 +1,7 @@
 // The README's examples run as tests, so what the README shows keeps working.
 import { describe, expect, it } from 'vitest';
 import { eventsTour } from '../examples/events.js';
+import { runFanout } from '../dist/examples/fanout.js';
 import { schedulingTour } from '../examples/scheduling.js';
 import { QueueEvents } from '../src/index.js';
 import { quietLogger, useRedis } from './helpers/setup.js';
@@ -31,4 +32,13 @@ describe('examples', () => {
       await events.close();
     }
   });
+
+  it('examples/fanout.ts: one order published, handled by billing, email and analytics processes', async () => {
+    t.newPrefix();
+    const report = await runFanout(t.url, t.prefix, 30);
+    expect(report.handled).toEqual({ billing: 30, email: 30, analytics: 30 });
+    expect(report.completed).toEqual({ billing: 30, email: 30, analytics: 30 });
+    // orders 7, 14, 21, 28 failed once in email only
+    expect(report.emailRetries).toBe(4);
+  }, 40_000);
 });
