@@ -279,4 +279,23 @@ describe('consumer groups', () => {
     expect(bGot).toEqual(['first']);
     await expect(queue.getJobCounts({ group: 'bad:name' })).rejects.toThrow(/group name/);
   });
+
+  it("drain is per group, and obliterate deletes every group's records", async () => {
+    t.newPrefix();
+    const queue = t.queue('wipe');
+    await queue.createGroup('a');
+    await queue.createGroup('b');
+    await queue.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'e', data: i })));
+    await queue.add('e', 'own', { jobId: 'own-1' });
+    await queue.add('e', 'prio', { priority: 2 });
+    t.worker('wipe', async () => 'ok', { group: 'a', blockMs: 300 });
+    await waitFor(async () => (await queue.getJobCounts({ group: 'a' })).completed === 22, 5000, 'a done');
+    expect((await queue.getJobCounts({ group: 'b' })).waiting).toBe(22);
+    expect((await queue.getJobs('waiting', 0, -1, { group: 'b' })).map((j) => j.data)).toContain('own');
+    expect(await queue.drain(false, { group: 'b' })).toBe(22);
+    expect((await queue.getJobCounts({ group: 'b' })).waiting).toBe(0);
+    expect((await queue.getJobCounts({ group: 'a' })).completed).toBe(22);
+    await queue.obliterate({ force: true });
+    expect(await admin.keys(`${queue.keys.base}*`)).toEqual([]);
+  });
 });
