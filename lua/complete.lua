@@ -14,6 +14,7 @@
   KEYS[10] paused    P:{Q}:g:G:paused
   KEYS[11] completed P:{Q}:g:G:completed  zset job id -> finished time (ms)
   KEYS[12] schedulers P:{Q}:schedulers
+  KEYS[13] limiter   P:{Q}:g:G:limiter
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] group      group name
@@ -36,7 +37,7 @@
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
-  completed = KEYS[11], schedulers = KEYS[12],
+  completed = KEYS[11], schedulers = KEYS[12], limiter = KEYS[13],
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])

@@ -60,7 +60,7 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
       end
     end
     if #entries > 0 then
-      trimStream({ stream = streamKey, groups = groupsKey }, base, entries[#entries][1], redisTime())
+      trimStream({ stream = streamKey, groups = groupsKey }, base, group, entries[#entries][1], redisTime())
     end
   end
 end

@@ -13,6 +13,7 @@
   KEYS[9] failed     P:{Q}:g:G:failed   zset job id -> finished time, the dead-letter set
   KEYS[10] paused    P:{Q}:g:G:paused   exists while the group is paused
   KEYS[11] schedulers P:{Q}:schedulers  zset of repeating-job schedulers by next slot (ms)
+  KEYS[12] limiter   P:{Q}:g:G:limiter  zset of recent starts (token -> ms), the rate limiter's log
 
   ARGV[1] base       key prefix "P:{Q}:" (carries the hash tag; job keys derive from it)
   ARGV[2] group      group name
@@ -22,7 +23,8 @@
   ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
-  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0/1),
+  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0 no, 1 paused,
+  2 rate limited: waitMs is then at most the time until the next start is allowed),
   schedulersDue (0/1: a scheduler's slot is due; the worker fires it), nStalled,
   stalled ids..., nDead, (id, reason)..., nJobs, then per job: id, name, data, opts, meta
   ("timestamp:attemptsMade:deliveries:stalls"). The k-th job's lease token is nonce.k.
@@ -34,7 +36,7 @@
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
-  schedulers = KEYS[11],
+  schedulers = KEYS[11], limiter = KEYS[12],
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])

@@ -90,7 +90,7 @@ if budget > 0 and redis.call('HEXISTS', base .. 'meta', 'dedup') == 1 then
 end
 if budget > 0 then
   -- everything is empty: remove the structure itself
-  for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused') end
+  for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused', base .. 'g:' .. group .. ':limiter') end
   redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events')
   return 0
 end

@@ -1,6 +1,6 @@
 --[[
   remove-group: unsubscribe a consumer group and delete what it holds (its job records, sets,
-  pause flag), a bounded batch per call; the caller repeats while it returns 1. The first call
+  pause flag, rate limit), a bounded batch per call; the caller repeats while it returns 1. The first call
   unsubscribes it, so no job reaches it any more and the stream is no longer kept for it.
   Refuses while the group has active jobs unless forced (their workers would find them gone).
   Other groups, and the queue's delayed jobs, are not touched.
@@ -45,7 +45,8 @@ if budget > 0 then
   end
 end
 if budget > 0 then
-  redis.call('DEL', g .. 'paused')
+  redis.call('DEL', g .. 'paused', g .. 'limiter')
+  redis.call('HDEL', base .. 'meta', 'limit:' .. group, 'limitUntil:' .. group)
   return 0
 end
 return 1

@@ -17,6 +17,8 @@ export type SluiceErrorCode =
   | 'MALFORMED_JOB'
   | 'OBLITERATE_REFUSED'
   | 'GROUP_ACTIVE'
+  | 'RATE_LIMITED'
+  | 'QUEUE_FULL'
   | 'UNRECOVERABLE'
   | 'JOB_FAILED'
   | 'WAIT_TIMEOUT';
@@ -150,6 +152,33 @@ export class GroupActiveError extends SluiceError {
 export class UnrecoverableError extends SluiceError {
   constructor(message = 'unrecoverable error') {
     super('UNRECOVERABLE', message);
+  }
+}
+
+/**
+ * Throw from a processor when a downstream refuses for now (an HTTP 429): the whole group
+ * starts no job for `ms`, in every process, and this job goes back to the front of the line
+ * without using an attempt.
+ */
+export class RateLimitError extends SluiceError {
+  readonly ms: number;
+  constructor(ms: number, message = `rate limited for ${ms} ms`) {
+    super('RATE_LIMITED', message);
+    if (!Number.isInteger(ms) || ms < 0) throw new InvalidOptionError(`RateLimitError needs an integer number of ms >= 0; got ${ms}`);
+    this.ms = ms;
+  }
+}
+
+/** The queue holds maxLength jobs: add() was refused (or waited its `wait` out) for room. */
+export class QueueFullError extends SluiceError {
+  readonly maxLength: number;
+  constructor(queue: string, maxLength: number, waitedMs?: number) {
+    super(
+      'QUEUE_FULL',
+      `queue "${queue}" is full (maxLength ${maxLength})${waitedMs ? ` and had no room within ${waitedMs} ms` : ''}; ` +
+        'add later, pass { wait: ms } to wait for room, or raise maxLength',
+    );
+    this.maxLength = maxLength;
   }
 }
 

@@ -2,6 +2,7 @@
 export { Queue, type QueueOptions, type GroupOption } from './queue.js';
 export type { JobCounts } from './queue-reader.js';
 export type { CreateGroupOptions, GroupInfo } from './groups.js';
+export type { RateLimit } from './rate-limit.js';
 export {
   Worker,
   type WorkerOptions,
@@ -37,6 +38,8 @@ export {
   MalformedJobError,
   ObliterateRefusedError,
   GroupActiveError,
+  RateLimitError,
+  QueueFullError,
   UnrecoverableError,
   JobFailedError,
   WaitTimeoutError,

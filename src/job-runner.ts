@@ -3,7 +3,7 @@
 // a failure a retry or a dead letter (one script call). It tracks what is running, so that a
 // lost lease or a shutdown can abort it. It does not fetch jobs or renew leases.
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
-import { JobTimeoutError, LeaseLostError, MalformedJobError, UnrecoverableError } from './errors.js';
+import { JobTimeoutError, LeaseLostError, MalformedJobError, RateLimitError, UnrecoverableError } from './errors.js';
 import { Job, type JobContext } from './job.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type JobsOptions } from './options.js';
@@ -122,12 +122,12 @@ export class JobRunner<Data, Result> {
   private async fail(entry: Running<Data, Result>, error: Error): Promise<void> {
     if (entry.settled) return;
     entry.settled = true;
+    if (error instanceof RateLimitError) return this.rateLimited(entry.job, error);
     await this.settleFailure(entry.job.id, entry.job.token!, entry.job, error, entry.job.opts);
   }
 
-  private async settleFailure(id: string, token: string, job: Job<Data, Result> | undefined, error: Error, opts: JobsOptions): Promise<void> {
-    this.settling++;
-    try {
+  private settleFailure(id: string, token: string, job: Job<Data, Result> | undefined, error: Error, opts: JobsOptions): Promise<void> {
+    return this.settleWithRedis(async () => {
       const attemptsMade = (job?.attemptsMade ?? 0) + 1;
       const final = error instanceof UnrecoverableError || error instanceof MalformedJobError || attemptsMade >= (opts.attempts ?? 1);
       let delayMs = 0;
@@ -157,6 +157,21 @@ export class JobRunner<Data, Result> {
       }
       if (final) this.failures++;
       this.events.failed(job, error, !final);
+    });
+  }
+
+  /** The processor threw RateLimitError: the group pauses its starts, the job goes back unpenalised. */
+  private rateLimited(job: Job<Data, Result>, error: RateLimitError): Promise<void> {
+    return this.settleWithRedis(async () => {
+      if (!(await this.scripts.rateLimit(this.group, error.ms, [job.id, job.token!]))) this.events.lost(job.id, new LeaseLostError(job.id));
+    });
+  }
+
+  /** Runs a settlement with Redis, counted so that close() can wait for it; errors are reported. */
+  private async settleWithRedis(settle: () => Promise<void>): Promise<void> {
+    this.settling++;
+    try {
+      await settle();
     } catch (err) {
       this.events.error(err as Error);
     } finally {

@@ -17,6 +17,8 @@ export interface GroupKeys {
   completed: string;
   failed: string;
   paused: string;
+  /** The rate limiter's log of recent starts. */
+  limiter: string;
 }
 
 export interface QueueKeys {
@@ -67,6 +69,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
         completed: `${g}completed`,
         failed: `${g}failed`,
         paused: `${g}paused`,
+        limiter: `${g}limiter`,
       };
     },
   };

@@ -10,6 +10,7 @@ import { checkEvictionPolicy, closeClient, createClient, redisNow, type Connecti
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
 import { Job, type JobContext, type JobState } from './job.js';
 import { QueueReader, type JobCounts } from './queue-reader.js';
+import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from './groups.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -326,6 +327,21 @@ export class Queue<Data = unknown, Result = unknown> {
     await events.waitUntilReady();
     const job = await this.add(name, data, opts.opts);
     return job.waitUntilFinished(events, opts.timeout ?? 30_000);
+  }
+
+  /**
+   * Sets a group's rate limit: at most `max` job starts per `duration` ms across all its
+   * workers and processes; null removes it. Blocked workers pick it up at once.
+   */
+  async setRateLimit(limit: RateLimit | null, opts: GroupOption = {}): Promise<void> {
+    const group = this.groupName(opts);
+    const checked = limit === null ? null : validateRateLimit(limit, 'rate limit');
+    await this.waitUntilReady();
+    await writeRateLimit(this.client, this.keys, group, checked);
+  }
+
+  async getRateLimit(opts: GroupOption = {}): Promise<RateLimit | undefined> {
+    return readRateLimit(this.client, this.keys, this.groupName(opts));
   }
 
   /**

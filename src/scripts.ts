@@ -46,6 +46,8 @@ export interface LeaseReply {
   streamLastId: string;
   wakeLastId: string;
   paused: boolean;
+  /** The group's rate limit allows no more starts for now (waitMs says until when, at most). */
+  limited: boolean;
   /** A repeating job's slot is due: the worker fires it. */
   schedulersDue: boolean;
   stalled: string[];
@@ -93,7 +95,9 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
   const waitMs = Number(next());
   const streamLastId = String(next());
   const wakeLastId = String(next());
-  const paused = Number(next()) === 1;
+  const pausedFlag = Number(next());
+  const paused = pausedFlag === 1;
+  const limited = pausedFlag === 2;
   const schedulersDue = Number(next()) === 1;
   const stalled: string[] = [];
   for (let n = Number(next()); n > 0; n--) stalled.push(String(next()));
@@ -119,7 +123,7 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
       stalls: Number(meta[3]),
     });
   }
-  return { now, waitMs, streamLastId, wakeLastId, paused, schedulersDue, stalled, dead, jobs };
+  return { now, waitMs, streamLastId, wakeLastId, paused, limited, schedulersDue, stalled, dead, jobs };
 }
 
 /** The scripts of one queue, bound to a client. */
@@ -140,7 +144,7 @@ export class Scripts {
     return {
       stream: this.keys.stream, wake: this.keys.wake, groups: this.keys.groups, delayed: this.keys.delayed,
       wait: g.wait, active: g.active, retry: g.retry, prio: g.prio, failed: g.failed, paused: g.paused,
-      schedulers: this.keys.schedulers,
+      schedulers: this.keys.schedulers, limiter: g.limiter,
     };
   }
 
@@ -281,6 +285,15 @@ export class Scripts {
     const g = this.keys.group(group);
     const reply = (await this.run('clean', { set: g[set] }, [g.records, before, batch])) as unknown[];
     return reply.map(String);
+  }
+
+  /** The dynamic limit: the group starts nothing for `ms`; with a job, it goes back unpenalised. Returns false if that job's lease was lost. */
+  async rateLimit(group: string, ms: number, job?: [id: string, token: string]): Promise<boolean> {
+    const g = this.keys.group(group);
+    const reply = await this.run('rate-limit', { meta: this.keys.meta, active: g.active, wait: g.wait, wake: this.keys.wake }, [
+      this.keys.base, group, ms, job?.[0] ?? '', job?.[1] ?? '',
+    ]);
+    return Number(reply) >= 0;
   }
 
   /** 1 created, 0 existed. `from`: '$' (now), '0' (all retained history) or a stream id. */

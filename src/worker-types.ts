@@ -5,6 +5,7 @@ import type { ConnectionInput, EvictionPolicyMode } from './connection.js';
 import type { LeaseLostError } from './errors.js';
 import type { Job } from './job.js';
 import type { Logger } from './logger.js';
+import type { RateLimit } from './rate-limit.js';
 
 export interface ProcessorContext {
   /** Aborts when the lease is lost, the job times out, or close() passes its deadline. */
@@ -20,6 +21,12 @@ export interface WorkerOptions {
   prefix?: string;
   /** Consumer group (default "default"). */
   group?: string;
+  /**
+   * The group's rate limit: at most `max` job starts per `duration` ms across all its workers
+   * and processes (jobs over it wait, unpenalised). Written for the whole group when the worker
+   * starts; Queue.setRateLimit changes it at run time.
+   */
+  limiter?: RateLimit;
   /** Jobs run at once by this worker (default 1). */
   concurrency?: number;
   /**

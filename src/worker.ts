@@ -16,6 +16,7 @@ import { defaultLogger } from './logger.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt, validateGroupName, validateQueueName } from './options.js';
 import { SchedulerFirer } from './scheduler-firer.js';
 import { Settlement } from './settlement.js';
+import { validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -68,6 +69,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private wakeScheduled = false;
   /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
   private drained = false;
+  private readonly limiter: RateLimit | undefined;
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -85,6 +87,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.id = id;
     this.group = group;
     this.concurrency = positiveInt('concurrency', opts.concurrency, 1);
+    if (opts.limiter !== undefined) this.limiter = validateRateLimit(opts.limiter);
     this.maxPrefetch = positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * this.concurrency)), 0);
     const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
     this.blockMs = positiveInt('blockMs', opts.blockMs, 5_000);
@@ -297,7 +300,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   private async block(reply: LeaseReply): Promise<void> {
     this.phase = 'blocking';
-    const streams: [string, string][] = reply.paused
+    // paused or rate limited: new jobs cannot start, only a nudge (resume, limit change) or the due time ends the wait
+    const streams: [string, string][] = reply.paused || reply.limited
       ? [[this.keys.wake, reply.wakeLastId]]
       : [[this.keys.stream, reply.streamLastId], [this.keys.wake, reply.wakeLastId]];
     const due = reply.waitMs >= 0 && reply.waitMs < this.blockMs;
@@ -320,15 +324,27 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   /**
-   * A group other than default must exist before its workers lease: one missing (never
-   * created, or removed) is created here, from now on, and the log says so.
+   * Before leasing: the worker's limiter option becomes the group's limit, and a group other
+   * than default must exist: one missing (never created, or removed) is created here, from
+   * now on, and the log says so.
    */
   private async ensureGroup(): Promise<void> {
+    if (this.limiter) await writeRateLimit(this.client, this.keys, this.group, this.limiter);
     if (this.group === 'default') return;
     if ((await this.client.sismember(this.keys.groups, this.group)) === 1) return;
     if (await this.scripts.createGroup(this.group, '$')) {
       this.logger.info({ group: this.group }, `consumer group "${this.group}" did not exist: created it, receiving jobs added from now on`);
     }
+  }
+
+  /**
+   * The dynamic limit: the whole group (every worker, every process) starts no job for `ms`,
+   * e.g. after a downstream answered HTTP 429. Jobs already running finish. Throwing
+   * RateLimitError from a processor does the same and puts that job back unpenalised.
+   */
+  async rateLimit(ms: number): Promise<void> {
+    if (!Number.isInteger(ms) || ms < 0) throw new InvalidOptionError(`rateLimit needs an integer number of ms >= 0; got ${ms}`);
+    await this.scripts.rateLimit(this.group, ms);
   }
 
   private async fetch(acks: PendingAck<Data, Result>[], count: number): Promise<LeaseReply> {

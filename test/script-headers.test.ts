@@ -163,6 +163,7 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.progress('default', '1', 'tok', '5');
     await scripts.log('billing', '1', 'tok', 'line', 10);
     await scripts.createGroup('billing', '$');
+    await scripts.rateLimit('billing', 10, ['1', 'tok']);
     await scripts.removeGroup('billing', 10, true);
     await scripts.setPaused('default', true);
     await scripts.setPaused('default', false);

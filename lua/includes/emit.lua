@@ -11,7 +11,7 @@ local function emitFor(group)
   if group ~= 'default' then eventGroup = group else eventGroup = false end
 end
 local function emit(base, event, ...)
-  local cap = queueSettings(base).eventsMaxLen
+  local cap = queueSettings(base, eventGroup or 'default').eventsMaxLen
   if cap <= 0 then return end
   if eventGroup then
     redis.call('XADD', base .. 'events', 'MAXLEN', '~', cap, '*', 'e', event, 'g', eventGroup, ...)

@@ -100,7 +100,7 @@ local function readStream(k, group, consumer, count, now)
   end
   if not reply then return {} end
   local entries = reply[1][2]
-  if #entries > 0 then trimStream(k, k.base, entries[#entries][1], now) end
+  if #entries > 0 then trimStream(k, k.base, group, entries[#entries][1], now) end
   return entries
 end
 
@@ -275,22 +275,70 @@ local function lastId(streamKey)
   return '0-0'
 end
 
+-- limiterRoom(k, settings, now, count): how many jobs the group may start now (the rate
+-- limiter: at most limitMax starts in any window of limitMs, a sliding log of start times in
+-- Redis time; and the dynamic limit limitUntil). Returns room, and when room is 0 the ms until
+-- the next start is allowed.
+local function limiterRoom(k, settings, now, count)
+  if settings.limitUntil > now then return 0, settings.limitUntil - now end
+  if settings.limitMax <= 0 then return count, -1 end
+  redis.call('ZREMRANGEBYSCORE', k.limiter, '-inf', now - settings.limitMs)
+  local room = settings.limitMax - redis.call('ZCARD', k.limiter)
+  if room <= 0 then
+    local oldest = tonumber(redis.call('ZRANGE', k.limiter, 0, 0, 'WITHSCORES')[2]) or now
+    return 0, math.max(1, oldest + settings.limitMs - now)
+  end
+  if room < count then return room, -1 end
+  return count, -1
+end
+
+-- limiterRecord(k, settings, nonce, n, now): the n jobs just leased were started now; returns
+-- the ms until the next start is allowed when the window is full now, else -1.
+local function limiterRecord(k, settings, nonce, n, now)
+  if settings.limitMax <= 0 then return -1 end
+  if n > 0 then
+    local starts = {}
+    for i = 1, n do
+      starts[#starts + 1] = now
+      starts[#starts + 1] = nonce .. '.' .. i
+    end
+    redis.call('ZADD', k.limiter, unpack(starts))
+    redis.call('PEXPIRE', k.limiter, settings.limitMs + 1000)
+  end
+  if redis.call('ZCARD', k.limiter) < settings.limitMax then return -1 end
+  local oldest = tonumber(redis.call('ZRANGE', k.limiter, 0, 0, 'WITHSCORES')[2]) or now
+  return math.max(1, oldest + settings.limitMs - now)
+end
+
 local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   k.base, k.rb, k.group = base, recordBase(base, group), group
   emitFor(group)
   local stalled, dead, jobs = {}, {}, {}
+  -- paused: 1 paused, 2 rate limited (the worker then waits on the wake stream only)
   local paused = redis.call('EXISTS', k.paused)
   local more = false
+  local limitedFor = -1
   if count > 0 then
     more = promoteDue(k, base, now, 500, dead)
     reclaimExpired(k, now, cfg, stalled, dead)
     if #stalled > 0 then emit(base, 'stalled', 'j', table.concat(stalled, ' ')) end
-    if paused == 0 then takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead) end
+    if paused == 0 then
+      local settings = queueSettings(base, group)
+      local room
+      room, limitedFor = limiterRoom(k, settings, now, count)
+      if room > 0 then
+        takeJobs(k, group, consumer, nonce, room, cfg, now, jobs, dead)
+        limitedFor = limiterRecord(k, settings, nonce, #jobs / JOB_FIELDS, now)
+      end
+      if limitedFor >= 0 then paused = 2 end
+    end
   end
   local waitMs, streamLast, wakeLast = 0, '', ''
-  -- fewer jobs than asked for: the queue is empty now, so tell the worker where to block
-  if count > 0 and #jobs / JOB_FIELDS < count and not more then
+  -- fewer jobs than asked for: the queue is empty (or the group limited) now, so tell the
+  -- worker where to block and until when
+  if count > 0 and #jobs / JOB_FIELDS < count and (not more or paused == 2) then
     waitMs = nextWakeIn(k, now)
+    if limitedFor >= 0 and (waitMs < 0 or limitedFor < waitMs) then waitMs = limitedFor end
     streamLast = lastId(k.stream)
     wakeLast = lastId(k.wake)
   end

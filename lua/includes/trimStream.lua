@@ -1,12 +1,12 @@
 -- @include settings
 -- @include streamIds
--- trimStream(k, base, lastRead, now): drop the stream entries every group has read, except the
+-- trimStream(k, base, group, lastRead, now): drop the stream entries every group has read, except the
 -- history the queue's retention keeps for replay (settings keepLen / keepAgeMs). An entry some
 -- group has not read yet is never dropped (invariant 7); retention only caps what is kept.
 -- Called after a group read entries; lastRead is the last of them. Approximate trimming (~)
 -- drops whole stream nodes only, which is nearly free.
-local function trimStream(k, base, lastRead, now)
-  local settings = queueSettings(base)
+local function trimStream(k, base, group, lastRead, now)
+  local settings = queueSettings(base, group)
   local keepLen, keepAgeMs = settings.keepLen, settings.keepAgeMs
   if keepLen < 0 and keepAgeMs < 0 and redis.call('SCARD', k.groups) <= 1 then
     -- the common case, a plain queue: nothing before the one group's cursor is needed any more
