@@ -10,6 +10,8 @@ export interface WorkerMessage {
   t: 'ready' | 'start' | 'done' | 'lost' | 'stalled';
   id: string;
   deliveries?: number;
+  /** A start: the lease time (ms, Redis time). */
+  at?: number;
 }
 
 export interface WorkerProcess {
