@@ -22,12 +22,18 @@
                      schedule ('' = none, else JSON {delay?, priority?, lifo?, ttl?, startBy?,
                      dedup?: {id, ttl?, replace?}}; times in ms, startBy absolute)
 
+  Backpressure: with the queue's maxLength set (meta), a new job that finds the queue full
+  (jobs waiting in the slowest group, plus delayed jobs) is not added: status 3, and in place
+  of its id the last id of the room stream (P:{Q}:room, written by leases), for the producer
+  to block on until workers make room.
+
   Returns a flat array: now (ms, Redis time), then id, status (1 added, 0 existed or
-  deduplicated, 2 replaced a pending job) ... in the order given.
+  deduplicated, 2 replaced a pending job, 3 refused: the queue is full) ... in the order given.
 ]]
 -- @include redisTime
 -- @include placeWaiting
 -- @include emit
+-- @include streamIds
 local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
@@ -84,10 +90,40 @@ local function deduplicated(holder, i, sched)
   return 2
 end
 
+-- backpressure: how many more jobs the queue takes now
+local room = -1
+local maxLength = queueSettings(base, 'default').maxLength
+if maxLength > 0 then
+  local cursors = groupCursors(k.stream)
+  local waiting = 0
+  for _, c in ipairs(cursors) do
+    if c.lag == false then waiting = redis.call('XLEN', k.stream) break end
+    if c.lag > waiting then waiting = c.lag end
+  end
+  if #cursors == 0 then waiting = redis.call('XLEN', k.stream) end
+  room = math.max(0, maxLength - waiting - redis.call('ZCARD', delayedKey))
+end
+local roomLastId = false
+local function full()
+  if room < 0 then return false end
+  if room > 0 then
+    room = room - 1
+    return false
+  end
+  if not roomLastId then
+    local last = redis.call('XREVRANGE', base .. 'room', '+', '-', 'COUNT', 1)[1]
+    roomLastId = last and last[1] or '0-0'
+  end
+  return true
+end
+
 local reply = { now }
 for i = 2, #ARGV, 5 do
   local id, sched = ARGV[i], schedules[i]
-  if not sched and id == '' then
+  if not sched and id == '' and full() then
+    reply[#reply + 1] = roomLastId
+    reply[#reply + 1] = 3
+  elseif not sched and id == '' then
     reply[#reply + 1] = redis.call('XADD', k.stream, '*', 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3])
     reply[#reply + 1] = 1
   else
@@ -108,6 +144,9 @@ for i = 2, #ARGV, 5 do
     elseif holder then
       reply[#reply + 1] = holder
       reply[#reply + 1] = deduplicated(holder, i, sched)
+    elseif full() then
+      reply[#reply + 1] = roomLastId
+      reply[#reply + 1] = 3
     else
       redis.call('HSET', jobKey, 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3], 'ts', now, 's', 'waiting', 'a', 0, 'dl', 0)
       local priority = tonumber(sched.priority)

@@ -91,7 +91,7 @@ end
 if budget > 0 then
   -- everything is empty: remove the structure itself
   for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused', base .. 'g:' .. group .. ':limiter') end
-  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events')
+  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events', base .. 'room')
   return 0
 end
 return 1

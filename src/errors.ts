@@ -172,13 +172,16 @@ export class RateLimitError extends SluiceError {
 /** The queue holds maxLength jobs: add() was refused (or waited its `wait` out) for room. */
 export class QueueFullError extends SluiceError {
   readonly maxLength: number;
-  constructor(queue: string, maxLength: number, waitedMs?: number) {
+  /** addBulk: the jobs that fitted and were added before the queue was full. */
+  readonly added: unknown[];
+  constructor(queue: string, maxLength: number, waitedMs?: number, added: unknown[] = []) {
     super(
       'QUEUE_FULL',
       `queue "${queue}" is full (maxLength ${maxLength})${waitedMs ? ` and had no room within ${waitedMs} ms` : ''}; ` +
         'add later, pass { wait: ms } to wait for room, or raise maxLength',
     );
     this.maxLength = maxLength;
+    this.added = added;
   }
 }
 

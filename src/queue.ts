@@ -7,7 +7,8 @@ import { QueueEvents } from './queue-events.js';
 import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
 import { checkEvictionPolicy, closeClient, createClient, redisNow, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
-import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError } from './errors.js';
+import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError, QueueFullError } from './errors.js';
+import { RoomWaiter } from './backpressure.js';
 import { Job, type JobContext, type JobState } from './job.js';
 import { QueueReader, type JobCounts } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
@@ -37,6 +38,11 @@ export interface QueueOptions {
   maxPayloadBytes?: number;
   /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
   evictionPolicy?: EvictionPolicyMode;
+  /**
+   * Backpressure: most jobs waiting (in the slowest group, plus delayed ones). An add beyond it
+   * rejects with QueueFullError, or with { wait: ms } waits up to that long for room.
+   */
+  maxLength?: number;
   /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
   events?: { maxLen?: number };
   /**
@@ -47,6 +53,9 @@ export interface QueueOptions {
   retention?: { maxLen?: number; maxAgeMs?: number };
   logger?: Logger;
 }
+
+/** Options of add(): the job's options, and how long to wait for room in a full queue (ms, default 0). */
+export type AddOptions = JobsOptions & { wait?: number };
 
 /** Which consumer group an operation is about (default: 'default'). */
 export interface GroupOption {
@@ -73,6 +82,8 @@ export class Queue<Data = unknown, Result = unknown> {
   private closed = false;
   private readonly contexts = new Map<string, { ctx: JobContext; reader: QueueReader<Data, Result> }>();
   private readonly retention: { keepLen: number; keepAgeMs: number } | undefined;
+  private readonly maxLength: number | undefined;
+  private roomWaiter: RoomWaiter | undefined;
   private readonly batcher: AddBatcher;
   private readonly eventsMaxLen: number | undefined;
   private readonly connection: ConnectionInput;
@@ -102,6 +113,7 @@ export class Queue<Data = unknown, Result = unknown> {
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.scripts = new Scripts(client, this.keys);
     this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK);
+    if (opts.maxLength !== undefined) this.maxLength = positiveInt('maxLength', opts.maxLength, 0, 1);
     if (opts.retention !== undefined) {
       if (typeof opts.retention !== 'object' || opts.retention === null) throw new InvalidOptionError('retention must be { maxLen?, maxAgeMs? }');
       this.retention = {
@@ -139,6 +151,7 @@ export class Queue<Data = unknown, Result = unknown> {
       // a setting of the queue, read by the scripts that write events
       if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
       if (this.retention) await this.client.hset(this.keys.meta, 'keepLen', this.retention.keepLen, 'keepAgeMs', this.retention.keepAgeMs);
+      if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, 'maxLength', this.maxLength);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
@@ -168,13 +181,27 @@ export class Queue<Data = unknown, Result = unknown> {
    * Adds a job. With a jobId that exists already, returns the existing job and writes nothing.
    * Adds made in the same tick travel together in one round trip.
    */
-  async add(name: string, data: Data, opts?: JobsOptions): Promise<Job<Data, Result>> {
-    const item = this.encode(name, data, opts);
+  async add(name: string, data: Data, opts?: AddOptions): Promise<Job<Data, Result>> {
+    const { wait, ...jobOpts } = opts ?? {};
+    const waitMs = wait === undefined ? 0 : positiveInt('wait', wait, 0, 0);
+    const item = this.encode(name, data, opts === undefined ? undefined : jobOpts);
     await this.waitUntilReady();
-    const { now, id, status } = await this.batcher.add(item);
-    // not added (the id exists, or a job holds the deduplication id): return that job
-    if (status !== 1) return (await this.existingJob(id)) ?? this.toJob(item, id, now);
-    return this.toJob(item, id, now);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { now, id, status } = await this.batcher.add(item);
+      if (status === 3) {
+        // the queue is full (maxLength): wait for workers to make room, or give up
+        const left = deadline - Date.now();
+        if (left <= 0) throw new QueueFullError(this.name, this.maxLength ?? 0, waitMs || undefined);
+        this.roomWaiter ??= new RoomWaiter(this.connection, this.keys);
+        await this.roomWaiter.wait(id, left);
+        if (this.closed) throw new ClosedError(`queue "${this.name}"`);
+        continue;
+      }
+      // not added (the id exists, or a job holds the deduplication id): return that job
+      if (status !== 1) return (await this.existingJob(id)) ?? this.toJob(item, id, now);
+      return this.toJob(item, id, now);
+    }
   }
 
   /** Adds many jobs, up to 1,000 per round trip. Validates all of them before writing any. */
@@ -190,7 +217,12 @@ export class Queue<Data = unknown, Result = unknown> {
     for (let w = 0; w < chunks.length; w += BULK_WINDOW) {
       const window = chunks.slice(w, w + BULK_WINDOW);
       const replies = await Promise.all(window.map((chunk) => this.scripts.enqueue(chunk)));
-      replies.forEach(({ now, jobs: results }, c) => results.forEach((r, n) => out.push(this.toJob(window[c]![n]!, r.id, now))));
+      let refused = 0;
+      replies.forEach(({ now, jobs: results }, c) =>
+        results.forEach((r, n) => (r.status === 3 ? refused++ : out.push(this.toJob(window[c]![n]!, r.id, now)))),
+      );
+      // backpressure: the jobs that fitted are added; the rest is refused
+      if (refused > 0) throw new QueueFullError(this.name, this.maxLength ?? 0, undefined, out);
     }
     return out;
   }
@@ -399,6 +431,7 @@ export class Queue<Data = unknown, Result = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.roomWaiter?.close();
     await Promise.all([...this.callEvents.values()].map((e) => e.close()));
     await closeClient(this.client, this.owned);
   }

@@ -85,8 +85,11 @@ export interface EnqueueItem {
   schedule: string;
 }
 
-/** 1 added, 0 existed (own id) or deduplicated, 2 replaced a pending job (debounce). */
-export type EnqueueStatus = 0 | 1 | 2;
+/**
+ * 1 added, 0 existed (own id) or deduplicated, 2 replaced a pending job (debounce), 3 refused:
+ * the queue is full (its id is then the room stream's last id, to wait on).
+ */
+export type EnqueueStatus = 0 | 1 | 2 | 3;
 
 function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply {
   let i = start;

@@ -329,6 +329,8 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
       if room > 0 then
         takeJobs(k, group, consumer, nonce, room, cfg, now, jobs, dead)
         limitedFor = limiterRecord(k, settings, nonce, #jobs / JOB_FIELDS, now)
+        -- backpressure: producers waiting for room block on this stream
+        if settings.maxLength > 0 and #jobs > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', #jobs / JOB_FIELDS) end
       end
       if limitedFor >= 0 then paused = 2 end
     end
