@@ -182,9 +182,14 @@ export class Queue<Data = unknown, Result = unknown> {
    * Adds made in the same tick travel together in one round trip.
    */
   async add(name: string, data: Data, opts?: AddOptions): Promise<Job<Data, Result>> {
-    const { wait, ...jobOpts } = opts ?? {};
-    const waitMs = wait === undefined ? 0 : positiveInt('wait', wait, 0, 0);
-    const item = this.encode(name, data, opts === undefined ? undefined : jobOpts);
+    let jobOpts: JobsOptions | undefined = opts;
+    let waitMs = 0;
+    if (typeof opts === 'object' && opts !== null && 'wait' in opts) {
+      const { wait, ...rest } = opts;
+      waitMs = positiveInt('wait', wait, 0, 0);
+      jobOpts = rest;
+    }
+    const item = this.encode(name, data, jobOpts);
     await this.waitUntilReady();
     const deadline = Date.now() + waitMs;
     for (;;) {
