@@ -39,8 +39,8 @@ else
   redis.call('HSET', jobKey, 's', 'waiting')
   redis.call('HDEL', jobKey, 'du')
   if inDelayed then
-    local fields = redis.call('HMGET', jobKey, 'p', 'lf')
-    placeWaiting(k, base, id, tonumber(fields[1]), fields[2] == '1')
+    local fields = redis.call('HMGET', jobKey, 'p', 'lf', 'ok')
+    placeWaiting(k, base, id, tonumber(fields[1]), fields[2] == '1', fields[3])
   else
     redis.call('RPUSH', k.wait, id)
   end

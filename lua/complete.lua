@@ -34,6 +34,7 @@
 -- @include dedup
 -- @include emit
 -- @include records
+-- @include orderedKeys
 local k = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -51,11 +52,13 @@ local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jobKey = rb .. 'job:' .. id
-  local held = redis.call('HMGET', jobKey, 'tk', 'dd')
+  local held = redis.call('HMGET', jobKey, 'tk', 'dd', 'ok')
   if token ~= '' and held[1] == token then
     finished[#finished + 1] = id
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
+    -- an ordered job: its key's next job may go
+    if held[3] then keyRelease(base .. 'g:' .. group .. ':', held[3], queueSettings(base, group).keyConcurrency) end
     if ARGV[i + 3] == '0' then
       redis.call('DEL', jobKey, rb .. 'logs:' .. id)
     else
@@ -82,5 +85,6 @@ end
 local reply = { #refused }
 for i = 1, #refused do reply[#reply + 1] = refused[i] end
 local leased = leaseJobs(k, base, group, consumer, nonce, count, config, now)
+wakeForKeys(k.g, k.wake, group)
 for i = 1, #leased do reply[#reply + 1] = leased[i] end
 return reply

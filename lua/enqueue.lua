@@ -20,7 +20,7 @@
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2..] jobs     five per job: id ('' = generate), name, data (JSON), opts (JSON),
                      schedule ('' = none, else JSON {delay?, priority?, lifo?, ttl?, startBy?,
-                     dedup?: {id, ttl?, replace?}}; times in ms, startBy absolute)
+                     dedup?: {id, ttl?, replace?}, orderingKey?}; times in ms, startBy absolute)
 
   Backpressure: with the queue's maxLength set (meta), a new job that finds the queue full
   (jobs waiting in the slowest group, plus delayed jobs) is not added: status 3, and in place
@@ -152,6 +152,7 @@ for i = 2, #ARGV, 5 do
       local priority = tonumber(sched.priority)
       if priority then redis.call('HSET', jobKey, 'p', priority) end
       if sched.lifo then redis.call('HSET', jobKey, 'lf', 1) end
+      if sched.orderingKey then redis.call('HSET', jobKey, 'ok', sched.orderingKey) end
       local startBy = tonumber(sched.startBy) or (tonumber(sched.ttl) and now + tonumber(sched.ttl))
       if startBy then redis.call('HSET', jobKey, 'sb', startBy) end
       if sched.dedup then
@@ -165,7 +166,7 @@ for i = 2, #ARGV, 5 do
       if delayMs > 0 then
         delay(jobKey, id, now + delayMs)
         delayedIds[#delayedIds + 1] = id
-      elseif placeWaiting(k, base, id, priority, sched.lifo) then
+      elseif placeWaiting(k, base, id, priority, sched.lifo, sched.orderingKey) then
         mustWake = true
       end
       reply[#reply + 1] = id

@@ -45,6 +45,7 @@ if outcome.retry then
   wake(wakeKey, group)
   emit(base, 'retrying', 'j', id, 'r', outcome.reason, 'd', delayMs)
 else
-  moveToFailed(failedKey, base, rb, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2])
+  moveToFailed(failedKey, base, rb, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2], group)
+  wakeForKeys(base .. 'g:' .. group .. ':', wakeKey, group)
 end
 return 1

@@ -19,6 +19,8 @@ export interface GroupKeys {
   paused: string;
   /** The rate limiter's log of recent starts. */
   limiter: string;
+  /** Ordered keys: slots held and ring membership per key, and '#waiting'. */
+  keyState: string;
 }
 
 export interface QueueKeys {
@@ -70,6 +72,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
         failed: `${g}failed`,
         paused: `${g}paused`,
         limiter: `${g}limiter`,
+        keyState: `${g}keyst`,
       };
     },
   };

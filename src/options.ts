@@ -35,6 +35,11 @@ export interface JobsOptions {
    * takes the new data and options, and a delayed one restarts its delay (debounce).
    */
   deduplication?: { id: string; ttl?: number; replace?: boolean };
+  /**
+   * Jobs sharing an ordering key run one at a time (the group's keyConcurrency) in the order
+   * they were added, through retries; different keys run in parallel (message groups).
+   */
+  orderingKey?: string;
 }
 
 export const DEFAULT_REMOVE_ON_COMPLETE = { age: 3600, count: 1000 } as const;
@@ -101,6 +106,7 @@ function validateKeep(name: string, keep: unknown): void {
 
 const KNOWN = new Set([
   'jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail', 'lifo', 'ttl', 'startBy', 'deduplication',
+  'orderingKey',
 ]);
 
 export function validateJobOptions(opts: unknown): JobsOptions {
@@ -137,6 +143,12 @@ export function validateJobOptions(opts: unknown): JobsOptions {
     if (d.ttl !== undefined && !isInt(d.ttl, 1)) throw new InvalidOptionError(`deduplication.ttl must be an integer number of ms >= 1; got ${String(d.ttl)}`);
     if (d.replace !== undefined && typeof d.replace !== 'boolean') throw new InvalidOptionError('deduplication.replace must be true or false');
   }
+  if (o.orderingKey !== undefined) {
+    if (typeof o.orderingKey !== 'string' || !JOB_ID_RE.test(o.orderingKey)) {
+      throw new InvalidOptionError(`orderingKey must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(o.orderingKey)}`);
+    }
+    if (o.priority !== undefined || o.lifo) throw new InvalidOptionError('orderingKey cannot be combined with priority or lifo: a key runs its jobs in the order added');
+  }
   validateKeep('removeOnComplete', o.removeOnComplete);
   validateKeep('removeOnFail', o.removeOnFail);
   return o;
@@ -168,6 +180,7 @@ export function encodeSchedule(o: JobsOptions): string {
   if (o.lifo) schedule.lifo = true;
   if (o.ttl) schedule.ttl = o.ttl;
   if (o.startBy !== undefined) schedule.startBy = o.startBy instanceof Date ? o.startBy.getTime() : o.startBy;
+  if (o.orderingKey) schedule.orderingKey = o.orderingKey;
   if (o.deduplication) {
     const { id, ttl, replace } = o.deduplication;
     schedule.dedup = { id, ...(ttl ? { ttl } : {}), ...(replace ? { replace: true } : {}) };

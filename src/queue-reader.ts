@@ -148,6 +148,7 @@ export class QueueReader<Data, Result> {
         .zcard(g.failed)
         .exists(g.paused)
         .xlen(this.keys.stream)
+        .hget(g.keyState, '#waiting')
         .exec(),
     ]);
     const n = (replies ?? []).map(([err, v]) => {
@@ -163,7 +164,7 @@ export class QueueReader<Data, Result> {
       inStream = Math.max(0, n[8]! - read);
     }
     return {
-      waiting: n[0]! + n[1]! + inStream,
+      waiting: n[0]! + n[1]! + inStream + (n[9] || 0),
       active: n[2]!,
       delayed: n[3]! + n[4]!,
       completed: n[5]!,

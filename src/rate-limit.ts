@@ -21,14 +21,31 @@ export function validateRateLimit(limit: unknown, what = 'limiter'): RateLimit {
   return { max: l.max!, duration: l.duration! };
 }
 
-/** Sets (or with null, removes) a group's rate limit, and nudges its blocked workers to re-check. */
-export async function writeRateLimit(client: Redis, keys: QueueKeys, group: string, limit: RateLimit | null): Promise<void> {
-  const field = `limit:${group}`;
+/** A group's flow-control settings; null removes one, undefined leaves it as it is. */
+export interface GroupLimits {
+  limiter?: RateLimit | null;
+  keyConcurrency?: number | null;
+  keyLimiter?: RateLimit | null;
+}
+
+/** Writes a group's limits (read by its lease script), and nudges its blocked workers to re-check. */
+export async function writeGroupLimits(client: Redis, keys: QueueKeys, group: string, limits: GroupLimits): Promise<void> {
   const tx = client.multi();
-  if (limit) tx.hset(keys.meta, field, `${limit.max}:${limit.duration}`);
-  else tx.hdel(keys.meta, field);
+  const put = (field: string, value: string | null | undefined) => {
+    if (value === null) tx.hdel(keys.meta, `${field}:${group}`);
+    else if (value !== undefined) tx.hset(keys.meta, `${field}:${group}`, value);
+  };
+  const text = (l: RateLimit | null | undefined) => (l ? `${l.max}:${l.duration}` : l);
+  put('limit', text(limits.limiter));
+  put('keyLimit', text(limits.keyLimiter));
+  put('keyConc', limits.keyConcurrency === null ? null : limits.keyConcurrency?.toString());
   tx.xadd(keys.wake, 'MAXLEN', '16', '*', 'g', group);
   await tx.exec();
+}
+
+/** Sets (or with null, removes) a group's rate limit. */
+export function writeRateLimit(client: Redis, keys: QueueKeys, group: string, limit: RateLimit | null): Promise<void> {
+  return writeGroupLimits(client, keys, group, { limiter: limit });
 }
 
 export async function readRateLimit(client: Redis, keys: QueueKeys, group: string): Promise<RateLimit | undefined> {

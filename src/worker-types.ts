@@ -27,6 +27,10 @@ export interface WorkerOptions {
    * starts; Queue.setRateLimit changes it at run time.
    */
   limiter?: RateLimit;
+  /** Jobs of one ordering key that may run at once in the group (default 1). Written for the whole group. */
+  keyConcurrency?: number;
+  /** Per ordering key: at most `max` starts per `duration` ms. Written for the whole group. */
+  keyLimiter?: RateLimit;
   /** Jobs run at once by this worker (default 1). */
   concurrency?: number;
   /**

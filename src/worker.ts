@@ -16,7 +16,7 @@ import { defaultLogger } from './logger.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt, validateGroupName, validateQueueName } from './options.js';
 import { SchedulerFirer } from './scheduler-firer.js';
 import { Settlement } from './settlement.js';
-import { validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
+import { validateRateLimit, writeGroupLimits, type GroupLimits } from './rate-limit.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -69,7 +69,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private wakeScheduled = false;
   /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
   private drained = false;
-  private readonly limiter: RateLimit | undefined;
+  private readonly limits: GroupLimits | undefined;
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -87,7 +87,13 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.id = id;
     this.group = group;
     this.concurrency = positiveInt('concurrency', opts.concurrency, 1);
-    if (opts.limiter !== undefined) this.limiter = validateRateLimit(opts.limiter);
+    if (opts.limiter !== undefined || opts.keyConcurrency !== undefined || opts.keyLimiter !== undefined) {
+      this.limits = {
+        limiter: opts.limiter === undefined ? undefined : validateRateLimit(opts.limiter),
+        keyConcurrency: opts.keyConcurrency === undefined ? undefined : positiveInt('keyConcurrency', opts.keyConcurrency, 1),
+        keyLimiter: opts.keyLimiter === undefined ? undefined : validateRateLimit(opts.keyLimiter, 'keyLimiter'),
+      };
+    }
     this.maxPrefetch = positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * this.concurrency)), 0);
     const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
     this.blockMs = positiveInt('blockMs', opts.blockMs, 5_000);
@@ -324,12 +330,12 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   /**
-   * Before leasing: the worker's limiter option becomes the group's limit, and a group other
+   * Before leasing: the worker's limiter options become the group's limits, and a group other
    * than default must exist: one missing (never created, or removed) is created here, from
    * now on, and the log says so.
    */
   private async ensureGroup(): Promise<void> {
-    if (this.limiter) await writeRateLimit(this.client, this.keys, this.group, this.limiter);
+    if (this.limits) await writeGroupLimits(this.client, this.keys, this.group, this.limits);
     if (this.group === 'default') return;
     if ((await this.client.sismember(this.keys.groups, this.group)) === 1) return;
     if (await this.scripts.createGroup(this.group, '$')) {

@@ -27,10 +27,10 @@ end
 local function promoteDue(k, base, now, bound, dead)
   local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, bound)
   for i = 1, #due do
-    local fields = readJob(k, base, due[i], now, dead, 's', 'p', 'lf')
+    local fields = readJob(k, base, due[i], now, dead, 's', 'p', 'lf', 'ok')
     if fields and fields[1] == 'delayed' then
       redis.call('HSET', base .. 'job:' .. due[i], 's', 'waiting')
-      placeWaiting(k, base, due[i], tonumber(fields[2]), fields[3] == '1')
+      placeWaiting(k, base, due[i], tonumber(fields[2]), fields[3] == '1', fields[4])
     end
   end
   if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
@@ -46,6 +46,7 @@ local function promoteDue(k, base, now, bound, dead)
   end
   if #ready > 0 then redis.call('RPUSH', k.wait, unpack(ready)) end
   if #retries > 0 then redis.call('ZREM', k.retry, unpack(retries)) end
+  keyUnpark(k.g, now)
   return #due >= bound or #retries >= bound
 end
 
@@ -66,7 +67,7 @@ local function reclaimExpired(k, now, cfg, stalled, dead)
       if stalls > cfg.maxStalls then
         local reason = 'job stalled ' .. stalls .. ' times: its worker stopped renewing the lease (crash or freeze)'
         local keep = failedRetention(jobKey, cfg.keepFailed)
-        moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2])
+        moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2], k.group)
         dead[#dead + 1] = id
         dead[#dead + 1] = reason
       else
@@ -108,7 +109,7 @@ local function deadLetterEntry(k, entry, now, cfg, dead)
   local id = 'malformed-' .. entry[1]
   local reason = 'malformed stream entry ' .. entry[1] .. ': it carries neither a job id (j) nor a job (n, d, o)'
   redis.call('HSET', k.rb .. 'job:' .. id, 'n', '(malformed)', 'd', cjson.encode(entry[2]), 'o', '{}', 'ts', now, 'a', 0, 'dl', 0)
-  moveToFailed(k.failed, k.base, k.rb, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2])
+  moveToFailed(k.failed, k.base, k.rb, id, now, reason, '[]', cfg.keepFailed[1], cfg.keepFailed[2], k.group)
   dead[#dead + 1] = id
   dead[#dead + 1] = reason
 end
@@ -174,7 +175,7 @@ local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
     -- not started by its deadline (ttl / startBy): it is not run
     local reason = 'expired: not started by its deadline (' .. f[9] .. ' ms)'
     local keep = failedRetention(jobKey, cfg.keepFailed)
-    moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2])
+    moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2], k.group)
     dead[#dead + 1] = id
     dead[#dead + 1] = reason
     return false
@@ -189,7 +190,7 @@ local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
     -- a record without state, name or data was not written by sluice: dead-letter it
     local reason = 'malformed job record: missing ' .. (not f[1] and 'state' or (not f[2] and 'name' or 'data'))
     local keep = failedRetention(jobKey, cfg.keepFailed)
-    moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2])
+    moveToFailed(k.failed, k.base, rb, id, now, reason, '[]', keep[1], keep[2], k.group)
     dead[#dead + 1] = id
     dead[#dead + 1] = reason
   end
@@ -198,11 +199,25 @@ local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
 end
 
 local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
-  local ids, inline = {}, {}
+  local ids, inline, keyOf = {}, {}, {}
   local redo = redis.call('LPOP', k.wait, count)
   if redo then
     for i = 1, #redo do ids[#ids + 1] = redo[i] end
   end
+  -- ordered keys get up to half of what is left, then the stream; the rest of the room is
+  -- theirs again after it, so neither can starve the other
+  local keyed = {}
+  local settings = queueSettings(k.base, group)
+  local function takeKeyed(n)
+    if n <= 0 then return end
+    local from = #keyed
+    keyTake(k.g, from + n, settings, now, nonce, keyed)
+    for i = from + 1, #keyed do
+      ids[#ids + 1] = keyed[i][1]
+      keyOf[keyed[i][1]] = keyed[i][2]
+    end
+  end
+  takeKeyed(math.ceil((count - #ids) / 2))
   if #ids < count then
     local entries = readStream(k, group, consumer, count - #ids, now)
     for i = 1, #entries do
@@ -228,6 +243,7 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
       end
     end
   end
+  takeKeyed(count - #ids)
   if #ids < count then
     local popped = redis.call('ZPOPMIN', k.prio, count - #ids)
     for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
@@ -239,7 +255,11 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
     if inline[id] then
       leased = leaseCarried(k.rb, id, inline[id], nonce, now, jobs)
     else
+      local deadBefore = #dead
       leased = leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
+      -- an ordered job that cannot run gives its key's slot back (one dead-lettered here did so
+      -- in moveToFailed)
+      if not leased and keyOf[id] and #dead == deadBefore then keyRelease(k.g, keyOf[id], settings.keyConcurrency) end
     end
     if leased then
       leases[#leases + 1] = now + cfg.leaseMs
@@ -256,7 +276,7 @@ end
 
 local function nextWakeIn(k, now)
   local best = -1
-  for _, key in ipairs({ k.delayed, k.retry, k.active, k.schedulers }) do
+  for _, key in ipairs({ k.delayed, k.retry, k.active, k.schedulers, k.g .. 'keywait' }) do
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local at = tonumber(first[2])
     -- a due scheduler is being fired by a worker (schedulersDue); fire-scheduler wakes
@@ -311,7 +331,7 @@ local function limiterRecord(k, settings, nonce, n, now)
 end
 
 local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
-  k.base, k.rb, k.group = base, recordBase(base, group), group
+  k.base, k.rb, k.group, k.g = base, recordBase(base, group), group, base .. 'g:' .. group .. ':'
   emitFor(group)
   local stalled, dead, jobs = {}, {}, {}
   -- paused: 1 paused, 2 rate limited (the worker then waits on the wake stream only)

@@ -1,12 +1,15 @@
 -- @include trimFinished
 -- @include dedup
 -- @include emit
--- moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs): the final
--- failure of a job in a group (rb: the group's record base): it joins the group's failed set
--- (the dead-letter set) with its reason, or is deleted at once when the retention keeps no
--- failed jobs.
-local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs)
+-- @include orderedKeys
+-- moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group): the
+-- final failure of a job in a group (rb: the group's record base): it joins the group's failed
+-- set (the dead-letter set) with its reason, or is deleted at once when the retention keeps no
+-- failed jobs. An ordered job frees its key: the key moves on (as after a dead letter in SQS FIFO).
+local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group)
   local jobKey = rb .. 'job:' .. id
+  local orderingKey = redis.call('HGET', jobKey, 'ok')
+  if orderingKey then keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency) end
   releaseDedup(base, jobKey, id)
   emit(base, 'failed', 'j', id, 'r', reason)
   if keepCount == 0 then

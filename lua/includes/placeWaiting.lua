@@ -1,8 +1,9 @@
 -- @include wake
--- placeWaiting(k, base, id, priority, lifo): put a job that has a published record and is
--- ready to run where the workers of every group will find it: the stream (every group reads
--- it), or, for a prioritised or lifo job, each group's priority set or the front of its
--- redelivery list. k needs: stream, groups, wake. Returns true when idle workers must be woken
+-- @include orderedKeys
+-- placeWaiting(k, base, id, priority, lifo, orderingKey): put a job that has a published
+-- record and is ready to run where the workers of every group will find it: the stream (every
+-- group reads it), or, for a prioritised, lifo or ordered job, each group's priority set, the
+-- front of its redelivery list, or the end of its key's line. k needs: stream, groups, wake. Returns true when idle workers must be woken
 -- (they block on the stream only).
 -- Fan-out: a group other than default gets its own copy of the job — carried in the stream
 -- entry, or written as its record when placed in its set — so it never depends on the
@@ -28,13 +29,13 @@ local function hasGroup(groups, name)
 end
 
 -- the fields a group's own record copies from the published one
-local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'dd' }
+local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'dd', 'ok' }
 
-local function placeWaiting(k, base, id, priority, lifo)
+local function placeWaiting(k, base, id, priority, lifo, orderingKey)
   local groups = subscribedGroups(k.groups)
   local withDefault = hasGroup(groups, 'default')
   local jobKey = base .. 'job:' .. id
-  if not priority and not lifo then
+  if not priority and not lifo and not orderingKey then
     if withDefault and #groups == 1 then
       -- the entry id is kept, so that removing the job can delete its entry too
       redis.call('HSET', jobKey, 'se', redis.call('XADD', k.stream, '*', 'j', id))
@@ -54,6 +55,8 @@ local function placeWaiting(k, base, id, priority, lifo)
   local score
   if priority then score = priority * 4294967296 + redis.call('INCR', base .. 'pseq') % 4294967296 end
   local copy = false
+  local ready = true
+  if orderingKey then ready = false end
   for _, group in ipairs(groups) do
     local g = base .. 'g:' .. group .. ':'
     if group ~= 'default' then
@@ -69,8 +72,14 @@ local function placeWaiting(k, base, id, priority, lifo)
       end
       redis.call('HSET', g .. 'job:' .. id, unpack(copy))
     end
-    if priority then redis.call('ZADD', g .. 'prio', score, id) else redis.call('LPUSH', g .. 'wait', id) end
+    if orderingKey then
+      if keyPush(g, orderingKey, id, queueSettings(base, group).keyConcurrency) then ready = true end
+    elseif priority then
+      redis.call('ZADD', g .. 'prio', score, id)
+    else
+      redis.call('LPUSH', g .. 'wait', id)
+    end
   end
   if not withDefault then redis.call('DEL', jobKey) end
-  return true
+  return ready
 end

@@ -1,0 +1,98 @@
+-- @include settings
+-- Ordered keys (message groups): jobs sharing an ordering key run one at a time (or
+-- keyConcurrency at a time) in the order they were placed, through retries, while different
+-- keys run in parallel. Per group G, with g = base .. 'g:' .. G .. ':':
+--   g .. 'key:' .. K   list of K's waiting job ids, oldest first
+--   g .. 'keys'        the ring of ready keys (waiting jobs, a free slot): served round robin
+--   g .. 'keyst'       hash: 'a:' .. K slots held (leased, retrying, reclaimed jobs of K),
+--                      'r:' .. K '1' while K is in the ring or parked, '#waiting' jobs in key lists
+--   g .. 'keywait'     zset of keys parked by their per-key limiter: K -> when it may start again
+--   g .. 'klim:' .. K  the per-key limiter's log of starts
+-- Memory follows the keys that have waiting or running jobs: a key's fields go when it has none.
+
+-- set when this script call put a key back in the ring (see wakeForKeys)
+local keysRelisted = false
+
+-- keyListIfReady(g, key, conc): put a key in the ring if it has waiting jobs and a free slot
+local function keyListIfReady(g, key, conc)
+  local st = redis.call('HMGET', g .. 'keyst', 'a:' .. key, 'r:' .. key)
+  if st[2] == '1' or (tonumber(st[1]) or 0) >= conc then return false end
+  if redis.call('LLEN', g .. 'key:' .. key) == 0 then return false end
+  redis.call('RPUSH', g .. 'keys', key)
+  redis.call('HSET', g .. 'keyst', 'r:' .. key, '1')
+  keysRelisted = true
+  return true
+end
+
+-- wakeForKeys(g, wakeKey, group): a finished job freed its key's next job, and this call did
+-- not take it: idle workers (blocked on the streams) must hear of it
+local function wakeForKeys(g, wakeKey, group)
+  if keysRelisted and redis.call('LLEN', g .. 'keys') > 0 then
+    redis.call('XADD', wakeKey, 'MAXLEN', '16', '*', 'g', group)
+  end
+end
+
+-- keyPush(g, key, id, conc): a job waits behind its key's earlier jobs. True when the key
+-- became ready (idle workers must be woken).
+local function keyPush(g, key, id, conc)
+  redis.call('RPUSH', g .. 'key:' .. key, id)
+  redis.call('HINCRBY', g .. 'keyst', '#waiting', 1)
+  return keyListIfReady(g, key, conc)
+end
+
+-- keyRelease(g, key, conc): a job of the key is done for good (completed, failed, removed):
+-- its slot frees, and the key's next job may go
+local function keyRelease(g, key, conc)
+  if redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, -1) <= 0 then redis.call('HDEL', g .. 'keyst', 'a:' .. key) end
+  keyListIfReady(g, key, conc)
+end
+
+-- keyUnpark(g, now): keys whose per-key limit allows them again go back into the ring
+local function keyUnpark(g, now)
+  local due = redis.call('ZRANGEBYSCORE', g .. 'keywait', '-inf', now, 'LIMIT', 0, 200)
+  if #due == 0 then return end
+  redis.call('ZREM', g .. 'keywait', unpack(due))
+  redis.call('RPUSH', g .. 'keys', unpack(due))
+end
+
+-- keyTake(g, n, settings, now, nonce, out): jobs from the ready keys until out holds n, one
+-- key after the other (round robin: a key that still has jobs and a free slot goes to the back
+-- of the ring), so one hot key cannot starve the others. Appends { id, key } to out.
+local function keyTake(g, n, settings, now, nonce, out)
+  local conc, limitMax, limitMs = settings.keyConcurrency, settings.keyLimitMax, settings.keyLimitMs
+  local budget = n - #out + redis.call('LLEN', g .. 'keys')
+  while #out < n and budget > 0 do
+    budget = budget - 1
+    local key = redis.call('LPOP', g .. 'keys')
+    if not key then break end
+    local log = g .. 'klim:' .. key
+    local parked = false
+    if limitMax > 0 then
+      redis.call('ZREMRANGEBYSCORE', log, '-inf', now - limitMs)
+      if redis.call('ZCARD', log) >= limitMax then
+        local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2]) or now
+        redis.call('ZADD', g .. 'keywait', oldest + limitMs, key)
+        parked = true
+      end
+    end
+    if not parked then
+      local id = redis.call('LPOP', g .. 'key:' .. key)
+      if id then
+        redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
+        local held = redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, 1)
+        if limitMax > 0 then
+          redis.call('ZADD', log, now, nonce .. ':' .. id)
+          redis.call('PEXPIRE', log, limitMs + 1000)
+        end
+        out[#out + 1] = { id, key }
+        if held < conc and redis.call('LLEN', g .. 'key:' .. key) > 0 then
+          redis.call('RPUSH', g .. 'keys', key)
+        else
+          redis.call('HDEL', g .. 'keyst', 'r:' .. key)
+        end
+      else
+        redis.call('HDEL', g .. 'keyst', 'r:' .. key)
+      end
+    end
+  end
+end
