@@ -21,6 +21,7 @@
 -- @include deleteJobs
 -- @include records
 -- @include trimStream
+-- @include orderedKeys
 local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local rb = recordBase(base, group)
@@ -63,6 +64,12 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
       trimStream({ stream = streamKey, groups = groupsKey }, base, group, entries[#entries][1], redisTime())
     end
   end
+end
+-- ordered jobs waiting in their keys' lines
+local keyedRemoved = 0
+if #removed + carried < batch then
+  keyedRemoved = keyDrain(base .. 'g:' .. group .. ':', rb, batch - #removed - carried, false)
+  carried = carried + keyedRemoved
 end
 if #removed + carried < batch then
   local popped = redis.call('ZPOPMIN', prioKey, batch - #removed - carried)

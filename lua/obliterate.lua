@@ -16,6 +16,7 @@
 ]]
 -- @include deleteJobs
 -- @include records
+-- @include orderedKeys
 local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 -- the default group may hold jobs before its first worker made it a member
@@ -46,6 +47,7 @@ for _, group in ipairs(groups) do
   local g = base .. 'g:' .. group .. ':'
   local rb = recordBase(base, group)
   for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do dropSet(g .. name, rb) end
+  if budget > 0 then budget = budget - keyDrain(g, rb, budget, true) end
   if budget > 0 then
     local ids = redis.call('LPOP', g .. 'wait', budget)
     if ids then

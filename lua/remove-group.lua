@@ -17,6 +17,7 @@
 ]]
 -- @include deleteJobs
 -- @include records
+-- @include orderedKeys
 local streamKey, groupsKey = KEYS[1], KEYS[2]
 local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local g = base .. 'g:' .. group .. ':'
@@ -37,6 +38,7 @@ for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do
     end
   end
 end
+if budget > 0 then budget = budget - keyDrain(g, rb, budget, true) end
 if budget > 0 then
   local ids = redis.call('LPOP', g .. 'wait', budget)
   if ids then

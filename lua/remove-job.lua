@@ -25,6 +25,7 @@
 -- @include dedup
 -- @include emit
 -- @include streamIds
+-- @include orderedKeys
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local id, group, base = ARGV[1], ARGV[2], ARGV[3]
@@ -50,6 +51,19 @@ if redis.call('ZSCORE', activeKey, id) then return -1 end
 -- a job announced in the stream (own id, promoted) loses its entry too, if no one read it yet
 local entryId = redis.call('HGET', jobKey, 'se')
 if entryId and unread(entryId) then redis.call('XDEL', streamKey, entryId) end
+-- an ordered job leaves its key's line, or gives back the slot it holds (waiting to be
+-- redelivered or retried); a finished one holds nothing
+local orderingKey = redis.call('HGET', jobKey, 'ok')
+if orderingKey then
+  local g = base .. 'g:' .. group .. ':'
+  local state = redis.call('HGET', jobKey, 's')
+  if redis.call('LREM', g .. 'key:' .. orderingKey, 0, id) > 0 then
+    redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
+  elseif state ~= 'completed' and state ~= 'failed' and not redis.call('ZSCORE', delayedKey, id) then
+    keyRelease(g, orderingKey, queueSettings(base, group).keyConcurrency)
+    wakeForKeys(g, base .. 'wake', group)
+  end
+end
 releaseDedup(base, jobKey, id)
 local sets = { retryKey, prioKey, completedKey, failedKey }
 if group == 'default' then sets[#sets + 1] = delayedKey end

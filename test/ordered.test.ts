@@ -190,4 +190,37 @@ describe('ordered keys', () => {
     await expect(queue.add('n', 1, { orderingKey: 'k', priority: 2 })).rejects.toBeInstanceOf(InvalidOptionError);
     expect(() => t.worker('bad', async () => null, { keyConcurrency: 0 })).toThrow(InvalidOptionError);
   });
+
+  it('remove, drain and obliterate handle ordered jobs: keys keep moving, nothing is left behind', async () => {
+    t.newPrefix();
+    const queue = t.queue<Item>('admin');
+    const jobs = await queue.addBulk(Array.from({ length: 12 }, (_, i) => ({ name: 'n', data: { key: `k${i % 3}`, seq: Math.floor(i / 3) }, opts: { orderingKey: `k${i % 3}` } })));
+    // removing a waiting ordered job takes it out of its key's line
+    await queue.remove(jobs[0]!.id);
+    expect((await queue.getJobCounts()).waiting).toBe(11);
+    const seen: Item[] = [];
+    const hold = { open: () => {}, promise: Promise.resolve() };
+    hold.promise = new Promise<void>((r) => (hold.open = r));
+    const worker = t.worker<Item>('admin', async (job) => {
+      seen.push(job.data);
+      await hold.promise;
+    }, { concurrency: 3, blockMs: 300 });
+    await waitFor(() => seen.length === 3, 5000, 'three started');
+    // the three keys each have a job running: drain removes what waits in their lines
+    expect(await queue.drain()).toBe(8);
+    hold.open();
+    await waitFor(async () => (await queue.getJobCounts()).active === 0, 5000, 'running jobs done');
+    expect(seen).toHaveLength(3);
+    expect((await queue.getJobCounts()).waiting).toBe(0);
+    await worker.close();
+    // more jobs after the drain still run in order
+    await queue.addBulk(Array.from({ length: 4 }, (_, seq) => ({ name: 'n', data: { key: 'k0', seq: 10 + seq }, opts: { orderingKey: 'k0' } })));
+    const again = t.worker<Item>('admin', async (job) => void seen.push(job.data), { blockMs: 300 });
+    await waitFor(() => seen.length === 7, 5000, 'new jobs of a drained key');
+    expect(seen.slice(3).map((d) => d.seq)).toEqual([10, 11, 12, 13]);
+    await again.close();
+    await queue.addBulk(Array.from({ length: 5 }, (_, seq) => ({ name: 'n', data: { key: 'z', seq }, opts: { orderingKey: 'z' } })));
+    await queue.obliterate({ force: true });
+    expect(await admin.keys(`${queue.keys.base}*`)).toEqual([]);
+  });
 });

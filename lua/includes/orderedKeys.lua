@@ -61,6 +61,7 @@ end
 local function keyTake(g, n, settings, now, nonce, out)
   local conc, limitMax, limitMs = settings.keyConcurrency, settings.keyLimitMax, settings.keyLimitMs
   local budget = n - #out + redis.call('LLEN', g .. 'keys')
+  if budget <= n - #out then return end
   while #out < n and budget > 0 do
     budget = budget - 1
     local key = redis.call('LPOP', g .. 'keys')
@@ -95,4 +96,37 @@ local function keyTake(g, n, settings, now, nonce, out)
       end
     end
   end
+end
+
+-- keyDrain(g, rb, budget, forget): delete up to `budget` waiting ordered jobs of the group
+-- (their records: rb, see records.lua) from their keys' lines; with forget, also each key's
+-- state once its line is empty (obliterate, removeGroup). Returns how many jobs it deleted;
+-- the caller repeats while that reaches the budget.
+local function keyDrain(g, rb, budget, forget)
+  local deleted = 0
+  local cursor = '0'
+  repeat
+    local scan = redis.call('HSCAN', g .. 'keyst', cursor, 'COUNT', 100)
+    cursor = scan[1]
+    for i = 1, #scan[2], 2 do
+      local field = scan[2][i]
+      local key = string.match(field, '^[ar]:(.*)$')
+      if key and deleted < budget then
+        local line = g .. 'key:' .. key
+        local ids = redis.call('LRANGE', line, 0, budget - deleted - 1)
+        if #ids > 0 then
+          for j = 1, #ids do redis.call('DEL', rb .. 'job:' .. ids[j], rb .. 'logs:' .. ids[j]) end
+          redis.call('LTRIM', line, #ids, -1)
+          redis.call('HINCRBY', g .. 'keyst', '#waiting', -#ids)
+          deleted = deleted + #ids
+        end
+        if forget and redis.call('LLEN', line) == 0 then
+          redis.call('HDEL', g .. 'keyst', 'a:' .. key, 'r:' .. key)
+          redis.call('DEL', g .. 'klim:' .. key)
+        end
+      end
+    end
+  until cursor == '0' or deleted >= budget
+  if forget and deleted < budget then redis.call('DEL', g .. 'keyst', g .. 'keys', g .. 'keywait') end
+  return deleted
 end

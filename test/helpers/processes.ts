@@ -7,11 +7,15 @@ import { waitFor } from './wait.js';
 const fixture = fileURLToPath(new URL('../fixtures/worker-process.mjs', import.meta.url));
 
 export interface WorkerMessage {
-  t: 'ready' | 'start' | 'done' | 'lost' | 'stalled';
+  t: 'ready' | 'start' | 'end' | 'done' | 'lost' | 'stalled';
   id: string;
   deliveries?: number;
   /** A start: the lease time (ms, Redis time). */
   at?: number;
+  /** start / end of an attempt: a high-resolution wall clock (ms), comparable across processes. */
+  hr?: number;
+  /** A start: the job's data. */
+  data?: unknown;
 }
 
 export interface WorkerProcess {
