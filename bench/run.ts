@@ -15,6 +15,7 @@ import { startRedisServer } from './lib/redis-server.js';
 import { aggregate, fmt, markdownTable, textTable, type RunRecord } from './lib/report.js';
 import { ratioChart } from './lib/svg.js';
 import { delayedScenario } from './scenarios/delayed.js';
+import { flowControlScenarios } from './scenarios/flow-control.js';
 import { enqueueScenarios } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { memoryScenario } from './scenarios/memory.js';
@@ -29,7 +30,7 @@ const USAGE = `usage: npm run bench -- [options]
   --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
   --libs a,b        libraries to run (default ${LIBRARIES.join(',')})
   --only x,y        scenarios whose id starts with x or y (enqueue, processing, produce-consume,
-                    latency, delayed, priority, memory; e.g. processing-c10)
+                    latency, delayed, priority, memory, limiter, ordered; e.g. processing-c10)
   --out NAME        results file name under bench/results (default latest; quick: quick)`;
 
 function config(): { config: BenchConfig; only: string[]; out: string } {
@@ -71,6 +72,10 @@ function config(): { config: BenchConfig; only: string[]; out: string } {
       delayed: { jobs: quick ? 300 : 1_000, minMs: 200, maxMs: 1_000, concurrency: 10, window: 100 },
       priority: { jobs: quick ? 5_000 : 20_000, concurrency: 10, levels: 10 },
       memoryJobs: quick ? 10_000 : 100_000,
+      flowControl: {
+        limiter: quick ? { jobs: 5_000, rate: 1_000 } : { jobs: 10_000, rate: 500 },
+        ordered: { jobs: quick ? 5_000 : 50_000, keys: 1_000, concurrency: 100 },
+      },
     },
     only: values.only?.split(',').filter(Boolean) ?? [],
     out: values.out ?? (quick ? 'quick' : 'latest'),
@@ -86,6 +91,7 @@ function scenarios(c: BenchConfig, only: string[]): Scenario[] {
     delayedScenario(c.delayed),
     priorityScenario(c.priority),
     memoryScenario(c.memoryJobs),
+    ...flowControlScenarios(c.flowControl),
   ];
   const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o))) : all;
   if (chosen.length === 0) throw new Error(`--only ${only.join(',')} matches no scenario; ids: ${all.map((s) => s.id).join(', ')}`);
@@ -99,6 +105,8 @@ function notes(list: Scenario[]): string[] {
     out.push('Delayed: lateness = processor start − (add time + delay); Bee-Queue (delayUntil, activateDelayedJobs) runs with its default delayedDebounce of 1000 ms.');
   }
   if (list.some((s) => s.id === 'priority')) out.push('Priority: Bee-Queue has no job priorities (n/a).');
+  if (list.some((s) => s.id === 'limiter')) out.push("Limiter: Bee-Queue has no rate limiter (n/a). Start times are each library's recorded start (processedOn).");
+  if (list.some((s) => s.id === 'ordered')) out.push('Ordered keys: only sluice has them among the three (BullMQ groups are a paid Pro feature).');
   return out;
 }
 

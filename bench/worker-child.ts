@@ -19,6 +19,9 @@ export interface WorkerChildConfig {
   latency: boolean;
   /** The jobs are delayed: the library's worker must run delayed jobs. */
   delayed?: boolean;
+  limiter?: { max: number; duration: number };
+  /** Report every job's start time as the library recorded it (processedOn, ms). */
+  starts?: boolean;
 }
 
 export interface WorkerChildResult {
@@ -29,6 +32,7 @@ export interface WorkerChildResult {
   /** Jobs/s between the 10% and the 90% completion marks. */
   steadyRate: number;
   latency?: LatencySummary;
+  starts?: number[];
 }
 
 const config = childConfig<WorkerChildConfig>();
@@ -44,6 +48,7 @@ let tLow = 0;
 let tHigh = 0;
 let cpu0: NodeJS.CpuUsage | undefined;
 let reported = false;
+const startTimes: number[] | undefined = config.starts ? [] : undefined;
 
 function finish(): void {
   if (reported) return;
@@ -57,6 +62,7 @@ function finish(): void {
     cpuUs: cpu.user + cpu.system,
     steadyRate: ((high - low) / (tHigh - tLow)) * 1000,
     latency: recorder?.summary(),
+    starts: startTimes,
   };
   sendToParent({ type: 'done', result });
 }
@@ -69,7 +75,11 @@ serveChild({
       concurrency: config.concurrency,
       retention: config.retention,
       delayed: config.delayed,
-      onStart: (data) => recorder?.record(performance.timeOrigin + performance.now() - data.t - (data.d ?? 0)),
+      limiter: config.limiter,
+      onStart: (data, recordedStart) => {
+        recorder?.record(performance.timeOrigin + performance.now() - data.t - (data.d ?? 0));
+        startTimes?.push(recordedStart ?? performance.timeOrigin + performance.now());
+      },
       onCompleted: () => {
         completed++;
         if (completed === low) tLow = performance.now();

@@ -46,10 +46,14 @@ export const adapter: Adapter = {
     const worker = new Worker<Payload>(
       queueName,
       async (job) => {
-        spec.onStart(job.data);
+        spec.onStart(job.data, job.processedOn);
       },
       // a worker connection must retry forever (BullMQ requires maxRetriesPerRequest: null)
-      { connection: { host: redis.host, port: redis.port, maxRetriesPerRequest: null }, concurrency: spec.concurrency },
+      {
+        connection: { host: redis.host, port: redis.port, maxRetriesPerRequest: null },
+        concurrency: spec.concurrency,
+        ...(spec.limiter ? { limiter: spec.limiter } : {}),
+      },
     );
     worker.on('completed', () => spec.onCompleted());
     worker.on('failed', (_job, err) => spec.onFailed(err));

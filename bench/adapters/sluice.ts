@@ -17,8 +17,9 @@ function jobOptions(retention: Retention): JobsOptions {
 
 /** Per-job options; undefined for a plain job, so that it takes the add path the other scenarios measure. */
 function addOptions(o: AddOptions | undefined): JobsOptions | undefined {
-  if (!o || (o.delayMs === undefined && o.priority === undefined)) return undefined;
+  if (!o || (o.delayMs === undefined && o.priority === undefined && o.orderingKey === undefined)) return undefined;
   const out: JobsOptions = {};
+  if (o.orderingKey !== undefined) out.orderingKey = o.orderingKey;
   if (o.delayMs !== undefined) out.delay = o.delayMs;
   if (o.priority !== undefined) out.priority = o.priority;
   return out;
@@ -48,9 +49,9 @@ export const adapter: Adapter = {
     const worker = new Worker<Payload>(
       queueName,
       (job) => {
-        spec.onStart(job.data);
+        spec.onStart(job.data, job.processedOn);
       },
-      { connection: { host: redis.host, port: redis.port }, concurrency: spec.concurrency, logger },
+      { connection: { host: redis.host, port: redis.port }, concurrency: spec.concurrency, limiter: spec.limiter, logger },
     );
     worker.on('completed', () => spec.onCompleted());
     worker.on('failed', (_job, err) => spec.onFailed(err));

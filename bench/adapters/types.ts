@@ -38,6 +38,8 @@ export function payload(i: number): Payload {
 export interface AddOptions {
   delayMs?: number;
   priority?: number;
+  /** sluice only: the job's ordering key (jobs of a key run one at a time, in order). */
+  orderingKey?: string;
 }
 
 export interface ProducerHandle {
@@ -52,8 +54,13 @@ export interface WorkerSpec {
   retention: Retention;
   /** The worker must also run delayed jobs (Bee-Queue activates them only when asked). */
   delayed?: boolean;
-  /** Called as the processor starts (the processor itself is a no-op). */
-  onStart(data: Payload): void;
+  /** A rate limit for the queue's workers: at most max starts per duration ms (sluice, BullMQ). */
+  limiter?: { max: number; duration: number };
+  /**
+   * Called as the processor starts (the processor itself is a no-op), with the start time the
+   * library recorded for the job (its processedOn, ms), where it has one.
+   */
+  onStart(data: Payload, recordedStart?: number): void;
   onCompleted(): void;
   onFailed(err: Error): void;
 }

@@ -22,6 +22,7 @@ export interface BenchConfig {
   /** Pre-filled jobs drained plain and with pseudo-random priorities 1..levels. */
   priority: { jobs: number; concurrency: number; levels: number };
   memoryJobs: number;
+  flowControl: import('./flow-control.js').FlowControlConfig;
 }
 
 export interface MetricDef {
