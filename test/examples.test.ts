@@ -1,6 +1,7 @@
 // The README's examples run as tests, so what the README shows keeps working.
 import { describe, expect, it } from 'vitest';
 import { eventsTour } from '../examples/events.js';
+import { runEmailSender } from '../examples/email-sender.js';
 import { runFanout } from '../dist/examples/fanout.js';
 import { schedulingTour } from '../examples/scheduling.js';
 import { QueueEvents } from '../src/index.js';
@@ -41,4 +42,18 @@ describe('examples', () => {
     // orders 7, 14, 21, 28 failed once in email only
     expect(report.emailRetries).toBe(4);
   }, 40_000);
+
+  it("examples/email-sender.ts: the relay's rate across workers, per-customer order, a 429 honoured", async () => {
+    t.newPrefix();
+    const { relay } = await runEmailSender(t.url, t.prefix, 40);
+    expect(relay.delivered).toHaveLength(120);
+    expect(relay.refusals).toBe(1);
+    // per customer: welcome, receipt, shipped
+    const byCustomer = new Map<string, string[]>();
+    for (const e of relay.delivered) byCustomer.set(e.customer, [...(byCustomer.get(e.customer) ?? []), e.kind]);
+    for (const kinds of byCustomer.values()) expect(kinds).toEqual(['welcome', 'receipt', 'shipped']);
+    // never more than 50 deliveries in a 200 ms window (local times, so a little slack)
+    const at = relay.delivered.map((e) => e.at).sort((a, b) => a - b);
+    for (let i = 50; i < at.length; i++) expect(at[i]! - at[i - 50]!).toBeGreaterThanOrEqual(150);
+  }, 30_000);
 });
