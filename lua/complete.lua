@@ -52,13 +52,13 @@ local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jobKey = rb .. 'job:' .. id
-  local held = redis.call('HMGET', jobKey, 'tk', 'dd', 'ok')
+  local held = redis.call('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr')
   if token ~= '' and held[1] == token then
     finished[#finished + 1] = id
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
     -- an ordered job: its key's next job may go
-    if held[3] then keyRelease(base .. 'g:' .. group .. ':', held[3], queueSettings(base, group).keyConcurrency) end
+    if held[3] and not held[4] then keyRelease(base .. 'g:' .. group .. ':', held[3], queueSettings(base, group).keyConcurrency) end
     if ARGV[i + 3] == '0' then
       redis.call('DEL', jobKey, rb .. 'logs:' .. id)
     else

@@ -12,7 +12,8 @@
   ARGV[2] group      group name
   ARGV[3] id         job id
   ARGV[4] token      the lease token of this delivery
-  ARGV[5] outcome    JSON {retry: bool, delayMs, reason, stack (JSON text), keep: [count, ageMs]}
+  ARGV[5] outcome    JSON {retry: bool, delayMs, reason, stack (JSON text), keep: [count, ageMs],
+                     releaseKey?: an ordered job lets its key go on while it waits for the retry}
 
   Returns 1 when settled, 0 when refused (the token is not the current one: the lease was lost).
 ]]
@@ -40,6 +41,12 @@ if outcome.retry then
   else
     redis.call('HSET', jobKey, 's', 'waiting')
     redis.call('RPUSH', waitKey, id)
+  end
+  -- an ordered job normally holds its key through its retries; with releaseKey it lets the
+  -- key's later jobs go (field kr: it holds no slot any more)
+  local orderingKey = redis.call('HGET', jobKey, 'ok')
+  if outcome.releaseKey and orderingKey and redis.call('HSETNX', jobKey, 'kr', 1) == 1 then
+    keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency)
   end
   -- idle workers recompute their wake-up time (or lease the job at once)
   wake(wakeKey, group)

@@ -53,13 +53,14 @@ local entryId = redis.call('HGET', jobKey, 'se')
 if entryId and unread(entryId) then redis.call('XDEL', streamKey, entryId) end
 -- an ordered job leaves its key's line, or gives back the slot it holds (waiting to be
 -- redelivered or retried); a finished one holds nothing
-local orderingKey = redis.call('HGET', jobKey, 'ok')
+local keyFields = redis.call('HMGET', jobKey, 'ok', 'kr')
+local orderingKey = keyFields[1]
 if orderingKey then
   local g = base .. 'g:' .. group .. ':'
   local state = redis.call('HGET', jobKey, 's')
   if redis.call('LREM', g .. 'key:' .. orderingKey, 0, id) > 0 then
     redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
-  elseif state ~= 'completed' and state ~= 'failed' and not redis.call('ZSCORE', delayedKey, id) then
+  elseif state ~= 'completed' and state ~= 'failed' and not keyFields[2] and not redis.call('ZSCORE', delayedKey, id) then
     keyRelease(g, orderingKey, queueSettings(base, group).keyConcurrency)
     wakeForKeys(g, base .. 'wake', group)
   end

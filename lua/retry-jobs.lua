@@ -24,6 +24,8 @@ for i = 1, #ids do
   local jobKey = recordBase(base, group) .. 'job:' .. ids[i]
   redis.call('HSET', jobKey, 's', 'waiting', 'a', 0, 'sc', 0, 'tk', '')
   redis.call('HDEL', jobKey, 'fr', 'st', 'fo', 'rv', 'po')
+  -- a redriven ordered job runs outside its key's order: it holds no key slot (kr)
+  if redis.call('HEXISTS', jobKey, 'ok') == 1 then redis.call('HSET', jobKey, 'kr', 1) end
 end
 redis.call('ZREM', fromKey, unpack(ids))
 redis.call('RPUSH', waitKey, unpack(ids))

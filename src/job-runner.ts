@@ -145,6 +145,7 @@ export class JobRunner<Data, Result> {
         reason: error.message || String(error),
         stack: JSON.stringify(stack),
         keep: keepPolicy(opts.removeOnFail, DEFAULT_REMOVE_ON_FAIL),
+        ...(opts.releaseKeyOnRetry && !final ? { releaseKey: true } : {}),
       });
       if (!accepted) {
         this.events.lost(id, new LeaseLostError(id));

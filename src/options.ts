@@ -40,6 +40,11 @@ export interface JobsOptions {
    * they were added, through retries; different keys run in parallel (message groups).
    */
   orderingKey?: string;
+  /**
+   * With an orderingKey: while this job waits for a retry, its key's later jobs may go ahead
+   * (default false: a failing job holds its key until it succeeds or fails for good).
+   */
+  releaseKeyOnRetry?: boolean;
 }
 
 export const DEFAULT_REMOVE_ON_COMPLETE = { age: 3600, count: 1000 } as const;
@@ -106,7 +111,7 @@ function validateKeep(name: string, keep: unknown): void {
 
 const KNOWN = new Set([
   'jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail', 'lifo', 'ttl', 'startBy', 'deduplication',
-  'orderingKey',
+  'orderingKey', 'releaseKeyOnRetry',
 ]);
 
 export function validateJobOptions(opts: unknown): JobsOptions {
@@ -148,6 +153,9 @@ export function validateJobOptions(opts: unknown): JobsOptions {
       throw new InvalidOptionError(`orderingKey must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(o.orderingKey)}`);
     }
     if (o.priority !== undefined || o.lifo) throw new InvalidOptionError('orderingKey cannot be combined with priority or lifo: a key runs its jobs in the order added');
+  }
+  if (o.releaseKeyOnRetry !== undefined && typeof o.releaseKeyOnRetry !== 'boolean') {
+    throw new InvalidOptionError(`releaseKeyOnRetry must be true or false; got ${String(o.releaseKeyOnRetry)}`);
   }
   validateKeep('removeOnComplete', o.removeOnComplete);
   validateKeep('removeOnFail', o.removeOnFail);

@@ -74,6 +74,8 @@ export interface FailOutcome {
   reason: string;
   stack: string;
   keep: [number, number];
+  /** An ordered job waiting for its retry lets its key's later jobs go (releaseKeyOnRetry). */
+  releaseKey?: boolean;
 }
 
 export interface EnqueueItem {

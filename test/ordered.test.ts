@@ -223,4 +223,27 @@ describe('ordered keys', () => {
     await queue.obliterate({ force: true });
     expect(await admin.keys(`${queue.keys.base}*`)).toEqual([]);
   });
+
+  it('releaseKeyOnRetry: a job waiting for its retry lets its key go on; a redriven job holds no slot', async () => {
+    t.newPrefix();
+    const queue = t.queue<Item>('moveon');
+    const order: string[] = [];
+    t.worker<Item>('moveon', async (job) => {
+      order.push(`${job.data.seq}${job.attemptsMade ? 'r' : ''}`);
+      if (job.data.seq === 0 && job.attemptsMade === 0) throw new Error('later');
+      if (job.data.seq === 3) throw new Error('poison');
+    }, { concurrency: 5, blockMs: 300 });
+    const opts = { orderingKey: 'k', attempts: 2, backoff: { type: 'fixed' as const, delay: 150 }, releaseKeyOnRetry: true };
+    await queue.addBulk(Array.from({ length: 3 }, (_, seq) => ({ name: 'n', data: { key: 'k', seq }, opts })));
+    await waitFor(async () => (await queue.getJobCounts()).completed === 3, 5000, 'all three');
+    // job 0 failed, let 1 and 2 go, and ran again after its backoff
+    expect(order).toEqual(['0', '1', '2', '0r']);
+    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+    // a redriven job (dead-lettered, then retried by hand) holds no slot: the key's count stays right
+    await queue.add('n', { key: 'k', seq: 3 }, { orderingKey: 'k' });
+    await waitFor(async () => (await queue.getJobCounts()).failed === 1, 5000, 'the poison job failed');
+    await queue.retryJobs();
+    await waitFor(async () => (await queue.getJobCounts()).failed === 1 && order.length === 6, 5000, 'redriven and failed again');
+    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+  });
 });

@@ -8,7 +8,8 @@
 -- failed jobs. An ordered job frees its key: the key moves on (as after a dead letter in SQS FIFO).
 local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group)
   local jobKey = rb .. 'job:' .. id
-  local orderingKey = redis.call('HGET', jobKey, 'ok')
+  local key = redis.call('HMGET', jobKey, 'ok', 'kr')
+  local orderingKey = not key[2] and key[1]
   if orderingKey then keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency) end
   releaseDedup(base, jobKey, id)
   emit(base, 'failed', 'j', id, 'r', reason)
