@@ -6,6 +6,8 @@ import { GroupActiveError, InvalidOptionError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 import type { Scripts } from './scripts.js';
 import { streamGroups } from './stream-entries.js';
+import type { Logger } from './logger.js';
+import { writeGroupLimits, type GroupLimits } from './rate-limit.js';
 
 export interface CreateGroupOptions {
   /** 'now' (default): jobs added from now on; 'start': the retained history first; or a time (ms since the epoch). */
@@ -45,6 +47,20 @@ export async function removeGroup(scripts: Scripts, name: string, force: boolean
     const result = await scripts.removeGroup(name, REMOVE_BATCH, force);
     if (result === -1) throw new GroupActiveError(name);
     if (result === 0) return;
+  }
+}
+
+/**
+ * Before a worker leases: its limiter options become the group's limits, and a group other
+ * than default must exist: one missing (never created, or removed) is created, from now on,
+ * and the log says so.
+ */
+export async function prepareGroup(client: Redis, scripts: Scripts, group: string, limits: GroupLimits | undefined, logger: Logger): Promise<void> {
+  if (limits) await writeGroupLimits(client, scripts.keys, group, limits);
+  if (group === 'default') return;
+  if ((await client.sismember(scripts.keys.groups, group)) === 1) return;
+  if (await scripts.createGroup(group, '$')) {
+    logger.info({ group }, `consumer group "${group}" did not exist: created it, receiving jobs added from now on`);
   }
 }
 

@@ -59,7 +59,6 @@ export class QueueReader<Data, Result> {
 
   async getJobIds(state: JobState, start = 0, end = -1): Promise<string[]> {
     const g = this.keys.group(this.group);
-    const stop = end < 0 ? Number.MAX_SAFE_INTEGER : end;
     switch (state) {
       case 'completed':
       case 'failed':

@@ -6,9 +6,10 @@ import { AddBatcher } from './add-batcher.js';
 import { QueueEvents } from './queue-events.js';
 import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
-import { checkEvictionPolicy, closeClient, createClient, redisNow, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
-import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, ObliterateRefusedError, QueueFullError } from './errors.js';
+import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
+import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError } from './errors.js';
 import { RoomWaiter } from './backpressure.js';
+import { cleanFinished, drainGroup, obliterateQueue, retryFinished } from './queue-admin.js';
 import { Job, type JobContext, type JobState } from './job.js';
 import { QueueReader, type JobCounts } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
@@ -62,8 +63,6 @@ export interface GroupOption {
   group?: string;
 }
 
-const ADMIN_BATCH = 500;
-const MAX_BULK = 1000;
 /** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
 const BULK_CHUNK = 250;
 const BULK_WINDOW = 16;
@@ -264,19 +263,11 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
   async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } & GroupOption = {}): Promise<number> {
-    const state = opts.state ?? 'failed';
     const group = this.groupName(opts);
-    if (state !== 'failed' && state !== 'completed') throw new InvalidOptionError(`retryJobs state must be "failed" or "completed"`);
     await this.waitUntilReady();
-    const before = await redisNow(this.client);
-    let total = 0;
-    const limit = opts.count ?? Infinity;
-    for (;;) {
-      const moved = await this.scripts.retryJobs(group, state, before, Math.min(ADMIN_BATCH, limit - total));
-      total += moved;
-      if (moved === 0 || total >= limit) return total;
-    }
+    return retryFinished(this.client, this.scripts, group, opts.state ?? 'failed', opts.count);
   }
+
 
   /** Stops the group's workers in all processes from starting jobs; in-flight jobs finish. */
   async pause(opts: GroupOption = {}): Promise<void> {
@@ -295,34 +286,21 @@ export class Queue<Data = unknown, Result = unknown> {
     return (await this.client.exists(this.keys.group(this.groupName(opts)).paused)) === 1;
   }
 
-  /** Removes all waiting jobs (and delayed ones with `delayed: true`); active jobs finish. */
+  /** Removes all waiting jobs of a group (and delayed ones with `delayed: true`); active jobs finish. */
   async drain(delayed = false, opts: GroupOption = {}): Promise<number> {
     const group = this.groupName(opts);
     await this.waitUntilReady();
-    let total = 0;
-    for (;;) {
-      const { removed, processed } = await this.scripts.drain(group, ADMIN_BATCH, delayed);
-      total += removed;
-      if (processed < ADMIN_BATCH) return total;
-    }
+    return drainGroup(this.scripts, group, delayed);
   }
+
 
   /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
   async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
     const group = this.groupName(opts);
-    if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
-    if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
     await this.waitUntilReady();
-    const before = (await redisNow(this.client)) - graceMs;
-    const ids: string[] = [];
-    const max = limit > 0 ? limit : Infinity;
-    for (;;) {
-      const batch = Math.min(ADMIN_BATCH, max - ids.length);
-      const removed = await this.scripts.clean(group, state, before, batch);
-      ids.push(...removed);
-      if (removed.length < batch || ids.length >= max) return ids;
-    }
+    return cleanFinished(this.client, this.scripts, group, graceMs, limit, state);
   }
+
 
   /**
    * Creates or updates a repeating job: a cron pattern (with time zone) or every N ms. Upsert
@@ -422,16 +400,9 @@ export class Queue<Data = unknown, Result = unknown> {
   /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */
   async obliterate(opts: { force?: boolean } = {}): Promise<void> {
     await this.waitUntilReady();
-    await this.scripts.setPaused('default', true);
-    for (;;) {
-      const result = await this.scripts.obliterate(ADMIN_BATCH, opts.force === true);
-      if (result === -1) {
-        await this.scripts.setPaused('default', false);
-        throw new ObliterateRefusedError(this.name);
-      }
-      if (result === 0) return;
-    }
+    await obliterateQueue(this.scripts, this.name, opts.force === true);
   }
+
 
   async close(): Promise<void> {
     if (this.closed) return;

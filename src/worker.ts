@@ -13,10 +13,12 @@ import { JobRunner, type PendingAck } from './job-runner.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { defaultLogger } from './logger.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt, validateGroupName, validateQueueName } from './options.js';
+import { validateGroupName, validateQueueName } from './options.js';
 import { SchedulerFirer } from './scheduler-firer.js';
 import { Settlement } from './settlement.js';
-import { validateRateLimit, writeGroupLimits, type GroupLimits } from './rate-limit.js';
+import { prepareGroup } from './groups.js';
+import type { GroupLimits } from './rate-limit.js';
+import { resolveWorkerOptions } from './worker-options.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -83,25 +85,17 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     super(logger.child({ queue: name, group, worker: id }));
     this.name = validateQueueName(name);
     if (typeof processor !== 'function') throw new InvalidOptionError('Worker needs a processor function (job, { signal }) => result');
-    if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Worker options with a connection are required');
+    const resolved = resolveWorkerOptions(opts);
+    const { leaseMs, maxPayloadBytes } = resolved;
     this.id = id;
     this.group = group;
-    this.concurrency = positiveInt('concurrency', opts.concurrency, 1);
-    if (opts.limiter !== undefined || opts.keyConcurrency !== undefined || opts.keyLimiter !== undefined) {
-      this.limits = {
-        limiter: opts.limiter === undefined ? undefined : validateRateLimit(opts.limiter),
-        keyConcurrency: opts.keyConcurrency === undefined ? undefined : positiveInt('keyConcurrency', opts.keyConcurrency, 1),
-        keyLimiter: opts.keyLimiter === undefined ? undefined : validateRateLimit(opts.keyLimiter, 'keyLimiter'),
-      };
-    }
-    this.maxPrefetch = positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * this.concurrency)), 0);
-    const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
-    this.blockMs = positiveInt('blockMs', opts.blockMs, 5_000);
-    this.watchdogGraceMs = positiveInt('watchdogGraceMs', opts.watchdogGraceMs, 5_000);
-    const maxStalls = positiveInt('maxStalls', opts.maxStalls, 3, 0);
-    const maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
-    this.evictionMode = opts.evictionPolicy ?? 'warn';
-    this.config = JSON.stringify({ leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL) });
+    this.concurrency = resolved.concurrency;
+    this.limits = resolved.limits;
+    this.maxPrefetch = resolved.maxPrefetch;
+    this.blockMs = resolved.blockMs;
+    this.watchdogGraceMs = resolved.watchdogGraceMs;
+    this.evictionMode = resolved.evictionMode;
+    this.config = resolved.leaseConfig;
     this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
     this.client = createClient(opts.connection, 'worker', `sluice:worker:${id}`).client;
     this.blocking = createClient(opts.connection, 'blocking', `sluice:blocking:${id}`).client;
@@ -329,18 +323,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     return Promise.race([call, dog]).finally(() => clearTimeout(timer));
   }
 
-  /**
-   * Before leasing: the worker's limiter options become the group's limits, and a group other
-   * than default must exist: one missing (never created, or removed) is created here, from
-   * now on, and the log says so.
-   */
-  private async ensureGroup(): Promise<void> {
-    if (this.limits) await writeGroupLimits(this.client, this.keys, this.group, this.limits);
-    if (this.group === 'default') return;
-    if ((await this.client.sismember(this.keys.groups, this.group)) === 1) return;
-    if (await this.scripts.createGroup(this.group, '$')) {
-      this.logger.info({ group: this.group }, `consumer group "${this.group}" did not exist: created it, receiving jobs added from now on`);
-    }
+  /** Before leasing (and when the group went missing): see prepareGroup. */
+  private ensureGroup(): Promise<void> {
+    return prepareGroup(this.client, this.scripts, this.group, this.limits, this.logger);
   }
 
   /**

@@ -1,0 +1,59 @@
+// The queue's admin operations that touch many jobs. Each runs in bounded batches (one script
+// call per batch), so that a queue of millions never stalls Redis for other clients.
+import type { Redis } from 'ioredis';
+import { redisNow } from './connection.js';
+import { InvalidOptionError, ObliterateRefusedError } from './errors.js';
+import type { Scripts } from './scripts.js';
+
+const ADMIN_BATCH = 500;
+
+/** Redrives a group's finished jobs (failed by default), up to `count`; returns how many. */
+export async function retryFinished(client: Redis, scripts: Scripts, group: string, state: 'failed' | 'completed', count = Infinity): Promise<number> {
+  if (state !== 'failed' && state !== 'completed') throw new InvalidOptionError(`retryJobs state must be "failed" or "completed"`);
+  // jobs that finish from now on are not picked up again: a bounded, ending loop
+  const before = await redisNow(client);
+  let total = 0;
+  for (;;) {
+    const moved = await scripts.retryJobs(group, state, before, Math.min(ADMIN_BATCH, count - total));
+    total += moved;
+    if (moved === 0 || total >= count) return total;
+  }
+}
+
+/** Removes a group's waiting jobs (and the queue's delayed ones with `delayed`); returns how many. */
+export async function drainGroup(scripts: Scripts, group: string, delayed: boolean): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { removed, processed } = await scripts.drain(group, ADMIN_BATCH, delayed);
+    total += removed;
+    if (processed < ADMIN_BATCH) return total;
+  }
+}
+
+/** Deletes a group's finished jobs older than `graceMs` (Redis time), up to `limit` (<= 0: all). */
+export async function cleanFinished(client: Redis, scripts: Scripts, group: string, graceMs: number, limit: number, state: 'completed' | 'failed'): Promise<string[]> {
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
+  if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
+  const before = (await redisNow(client)) - graceMs;
+  const ids: string[] = [];
+  const max = limit > 0 ? limit : Infinity;
+  for (;;) {
+    const batch = Math.min(ADMIN_BATCH, max - ids.length);
+    const removed = await scripts.clean(group, state, before, batch);
+    ids.push(...removed);
+    if (removed.length < batch || ids.length >= max) return ids;
+  }
+}
+
+/** Deletes the whole queue (every group's records too). Refused while jobs are active unless forced. */
+export async function obliterateQueue(scripts: Scripts, queue: string, force: boolean): Promise<void> {
+  await scripts.setPaused('default', true);
+  for (;;) {
+    const result = await scripts.obliterate(ADMIN_BATCH, force);
+    if (result === -1) {
+      await scripts.setPaused('default', false);
+      throw new ObliterateRefusedError(queue);
+    }
+    if (result === 0) return;
+  }
+}

@@ -1,0 +1,47 @@
+// A worker's options, validated and resolved to their defaults in one place (the constructor
+// only wires the parts together).
+import type { EvictionPolicyMode } from './connection.js';
+import { InvalidOptionError } from './errors.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt } from './options.js';
+import { validateRateLimit, type GroupLimits } from './rate-limit.js';
+import type { WorkerOptions } from './worker-types.js';
+
+export interface ResolvedWorkerOptions {
+  concurrency: number;
+  maxPrefetch: number;
+  leaseMs: number;
+  blockMs: number;
+  watchdogGraceMs: number;
+  maxPayloadBytes: number;
+  evictionMode: EvictionPolicyMode;
+  /** The group's flow-control settings this worker writes when it starts, if it has any. */
+  limits: GroupLimits | undefined;
+  /** The lease script's config (JSON): lease length, stall limit, fallback failed retention. */
+  leaseConfig: string;
+}
+
+export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions {
+  if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Worker options with a connection are required');
+  const concurrency = positiveInt('concurrency', opts.concurrency, 1);
+  const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
+  const maxStalls = positiveInt('maxStalls', opts.maxStalls, 3, 0);
+  let limits: GroupLimits | undefined;
+  if (opts.limiter !== undefined || opts.keyConcurrency !== undefined || opts.keyLimiter !== undefined) {
+    limits = {
+      limiter: opts.limiter === undefined ? undefined : validateRateLimit(opts.limiter),
+      keyConcurrency: opts.keyConcurrency === undefined ? undefined : positiveInt('keyConcurrency', opts.keyConcurrency, 1),
+      keyLimiter: opts.keyLimiter === undefined ? undefined : validateRateLimit(opts.keyLimiter, 'keyLimiter'),
+    };
+  }
+  return {
+    concurrency,
+    maxPrefetch: positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * concurrency)), 0),
+    leaseMs,
+    blockMs: positiveInt('blockMs', opts.blockMs, 5_000),
+    watchdogGraceMs: positiveInt('watchdogGraceMs', opts.watchdogGraceMs, 5_000),
+    maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
+    evictionMode: opts.evictionPolicy ?? 'warn',
+    limits,
+    leaseConfig: JSON.stringify({ leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL) }),
+  };
+}
