@@ -9,11 +9,23 @@
   ARGV[1] group      group name
   ARGV[2] from       '$' (only jobs added from now on), '0' (all retained history), or a stream
                      id: entries after it are delivered
+  ARGV[3] base       key prefix "P:{Q}:"
+
+  The first group of a queue that already holds jobs: those were added for the default group,
+  implicit until its first worker; it is made a member now (from the start), so that trimming
+  for the new group cannot take them from it.
 
   Returns 1 when created, 0 when the group existed already (left as it is).
 ]]
 local streamKey, groupsKey = KEYS[1], KEYS[2]
-local group, from = ARGV[1], ARGV[2]
+local group, from, base = ARGV[1], ARGV[2], ARGV[3]
+if group ~= 'default' and redis.call('SCARD', groupsKey) == 0 then
+  local d = base .. 'g:default:'
+  if redis.call('XLEN', streamKey) > 0 or redis.call('EXISTS', d .. 'prio', d .. 'wait', d .. 'keyst') > 0 then
+    redis.call('XGROUP', 'CREATE', streamKey, 'default', '0', 'MKSTREAM')
+    redis.call('SADD', groupsKey, 'default')
+  end
+end
 local created = redis.pcall('XGROUP', 'CREATE', streamKey, group, from, 'MKSTREAM')
 if type(created) == 'table' and created.err then
   if not string.find(created.err, 'BUSYGROUP', 1, true) then error(created.err, 0) end

@@ -40,19 +40,28 @@ if redo then take(redo) end
 if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
   local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
   if type(reply) == 'table' and reply.err then
-    -- no worker has read the stream yet: create the group at the start, as the lease would
-    redis.call('XGROUP', 'CREATE', streamKey, group, '0')
-    redis.call('SADD', groupsKey, group)
-    reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
+    if not string.find(reply.err, 'NOGROUP', 1, true) then error(reply.err, 0) end
+    if group ~= 'default' then
+      -- no such group: nothing of it to drain (and draining must not subscribe one)
+      reply = false
+    else
+      -- the default group before its first worker: created at the start, as its lease would
+      redis.call('XGROUP', 'CREATE', streamKey, group, '0')
+      redis.call('SADD', groupsKey, group)
+      reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
+    end
   end
   if reply then
     local entries = reply[1][2]
     for i = 1, #entries do
       local fields = entries[i][2]
-      if fields[1] == 'n' or (fields[1] == 'j' and group ~= 'default' and redis.call('EXISTS', rb .. 'job:' .. fields[2]) == 0) then
-        -- a job carried by its entry, or one this group has not met yet: consuming the entry
-        -- removes it for this group
+      if fields[1] == 'n' then
+        carried = carried + 1 -- a plain job: consuming its entry removes it
+      elseif fields[1] == 'j' and group ~= 'default' and redis.call('EXISTS', rb .. 'job:' .. fields[2]) == 0 then
+        -- a job this group has not met yet: consuming the entry removes it for this group,
+        -- which so no longer needs the published record
         carried = carried + 1
+        releasePublished(base, fields[2])
       elseif fields[1] == 'j' and redis.call('HGET', rb .. 'job:' .. fields[2], 's') == 'waiting' then
         -- only jobs that still wait: a stale entry may point at a job that moved on
         removed[#removed + 1] = fields[2]
@@ -76,7 +85,8 @@ if #removed + carried < batch then
   for i = 1, #popped, 2 do removed[#removed + 1] = popped[i] end
 end
 if withDelayed then
-  -- retries are the group's; delayed jobs are the queue's (no group has them yet)
+  -- retries are the group's; delayed jobs are the queue's (no group has them yet), drained
+  -- from the default group only
   if #removed + carried < batch then
     local ids = redis.call('ZRANGE', retryKey, 0, batch - #removed - carried - 1)
     if #ids > 0 then
@@ -85,11 +95,19 @@ if withDelayed then
     end
   end
   local room = batch - #removed - carried
-  if room > 0 then
+  if room > 0 and group == 'default' then
     delayedIds = redis.call('ZRANGE', delayedKey, 0, room - 1)
     if #delayedIds > 0 then redis.call('ZREM', delayedKey, unpack(delayedIds)) end
   end
 end
+-- ordered jobs taken from the redelivery list or the retries hold their key's slot: give it back
+local conc = queueSettings(base, group).keyConcurrency
+local g = base .. 'g:' .. group .. ':'
+for i = 1, #removed do
+  local held = redis.call('HMGET', rb .. 'job:' .. removed[i], 'ok', 'kr', 's')
+  if held[1] and not held[2] and (held[3] == 'waiting' or held[3] == 'delayed') then keyRelease(g, held[1], conc, removed[i]) end
+end
+wakeForKeys(g, base .. 'wake', group)
 deleteJobs(rb, removed)
 deleteJobs(base, delayedIds)
 removed = #removed + #delayedIds

@@ -94,13 +94,17 @@ end
 local room = -1
 local maxLength = queueSettings(base, 'default').maxLength
 if maxLength > 0 then
-  local cursors = groupCursors(k.stream)
+  -- the jobs waiting in the busiest group: its unread stream entries (all of them for a group
+  -- without a cursor yet, or when Redis cannot tell), redeliveries, prioritised and ordered jobs
+  local lag = {}
+  for _, c in ipairs(groupCursors(k.stream)) do lag[c.name] = c.lag end
   local waiting = 0
-  for _, c in ipairs(cursors) do
-    if c.lag == false then waiting = redis.call('XLEN', k.stream) break end
-    if c.lag > waiting then waiting = c.lag end
+  for _, group in ipairs(subscribedGroups(k.groups)) do
+    local g = base .. 'g:' .. group .. ':'
+    local n = lag[group] or redis.call('XLEN', k.stream)
+    n = n + redis.call('LLEN', g .. 'wait') + redis.call('ZCARD', g .. 'prio') + (tonumber(redis.call('HGET', g .. 'keyst', '#waiting')) or 0)
+    if n > waiting then waiting = n end
   end
-  if #cursors == 0 then waiting = redis.call('XLEN', k.stream) end
   room = math.max(0, maxLength - waiting - redis.call('ZCARD', delayedKey))
 end
 local roomLastId = false

@@ -37,7 +37,8 @@ if fire then
     local priority = tonumber(template.priority)
     if priority then redis.call('HSET', jobKey, 'p', priority) end
     if template.lifo then redis.call('HSET', jobKey, 'lf', 1) end
-    placeWaiting(k, base, jobId, priority, template.lifo)
+    if template.orderingKey then redis.call('HSET', jobKey, 'ok', template.orderingKey) end
+    placeWaiting(k, base, jobId, priority, template.lifo, template.orderingKey)
   end
   redis.call('HINCRBY', schedulerKey, 'count', 1)
 end

@@ -23,8 +23,9 @@
   ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
-  wakeLastId (both '' unless fewer jobs than asked for were leased), paused (0 no, 1 paused,
-  2 rate limited: waitMs is then at most the time until the next start is allowed),
+  wakeLastId (both '' unless fewer jobs than asked for were leased), flags (1 paused, 2 rate
+  limited now: waitMs is then at most the time until the next start is allowed, 4 the group
+  has a rate limit),
   schedulersDue (0/1: a scheduler's slot is due; the worker fires it), nStalled,
   stalled ids..., nDead, (id, reason)..., nJobs, then per job: id, name, data, opts, meta
   ("timestamp:attemptsMade:deliveries:stalls"). The k-th job's lease token is nonce.k.

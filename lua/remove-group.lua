@@ -18,16 +18,35 @@
 -- @include deleteJobs
 -- @include records
 -- @include orderedKeys
+-- @include streamIds
 local streamKey, groupsKey = KEYS[1], KEYS[2]
 local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local g = base .. 'g:' .. group .. ':'
 local rb = recordBase(base, group)
 if not force and redis.call('ZCARD', g .. 'active') > 0 then return -1 end
 
-redis.call('SREM', groupsKey, group)
+local metaKey = base .. 'meta'
+local scanField = 'removing:' .. group
+if redis.call('SREM', groupsKey, group) == 1 then
+  -- remember where the group stood: the jobs it had not read yet are given up (releasePublished)
+  for _, c in ipairs(groupCursors(streamKey)) do
+    if c.name == group then redis.call('HSET', metaKey, scanField, c.last) end
+  end
+end
 pcall(redis.call, 'XGROUP', 'DESTROY', streamKey, group)
 
 local budget = batch
+-- entries the group never read: published records that waited for its copy no longer do
+local scanFrom = redis.call('HGET', metaKey, scanField)
+if scanFrom then
+  local entries = redis.call('XRANGE', streamKey, '(' .. scanFrom, '+', 'COUNT', budget)
+  for _, entry in ipairs(entries) do
+    if entry[2][1] == 'j' then releasePublished(base, entry[2][2]) end
+  end
+  budget = budget - #entries
+  if #entries == 0 then redis.call('HDEL', metaKey, scanField)
+  else redis.call('HSET', metaKey, scanField, entries[#entries][1]) end
+end
 for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do
   if budget > 0 then
     local ids = redis.call('ZRANGE', g .. name, 0, budget - 1)
@@ -46,9 +65,9 @@ if budget > 0 then
     budget = budget - #ids
   end
 end
-if budget > 0 then
+if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
   redis.call('DEL', g .. 'paused', g .. 'limiter')
-  redis.call('HDEL', base .. 'meta', 'limit:' .. group, 'limitUntil:' .. group)
+  redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)
   return 0
 end
 return 1

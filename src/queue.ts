@@ -119,6 +119,7 @@ export class Queue<Data = unknown, Result = unknown> {
         keepLen: opts.retention.maxLen === undefined ? -1 : positiveInt('retention.maxLen', opts.retention.maxLen, 0, 0),
         keepAgeMs: opts.retention.maxAgeMs === undefined ? -1 : positiveInt('retention.maxAgeMs', opts.retention.maxAgeMs, 0, 0),
       };
+      if (this.retention.keepAgeMs > 10 * 365 * 86_400_000) throw new InvalidOptionError('retention.maxAgeMs must be at most 10 years; leave it out to keep history by maxLen only');
     }
   }
 

@@ -52,6 +52,7 @@ export async function upsertScheduler<Data>(
     opts: JSON.stringify(opts),
     ...(opts.priority ? { priority: opts.priority } : {}),
     ...(opts.lifo ? { lifo: true } : {}),
+    ...(opts.orderingKey ? { orderingKey: opts.orderingKey } : {}),
   };
   const now = await redisNow(client);
   const first = firstSlot(spec, now) ?? -1;

@@ -48,6 +48,8 @@ export interface LeaseReply {
   paused: boolean;
   /** The group's rate limit allows no more starts for now (waitMs says until when, at most). */
   limited: boolean;
+  /** The group has a rate limit: lease only for free slots (no prefetch). */
+  rateLimited: boolean;
   /** A repeating job's slot is due: the worker fires it. */
   schedulersDue: boolean;
   stalled: string[];
@@ -100,9 +102,10 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
   const waitMs = Number(next());
   const streamLastId = String(next());
   const wakeLastId = String(next());
-  const pausedFlag = Number(next());
-  const paused = pausedFlag === 1;
-  const limited = pausedFlag === 2;
+  const flags = Number(next());
+  const paused = (flags & 1) !== 0;
+  const limited = (flags & 2) !== 0;
+  const rateLimited = (flags & 4) !== 0;
   const schedulersDue = Number(next()) === 1;
   const stalled: string[] = [];
   for (let n = Number(next()); n > 0; n--) stalled.push(String(next()));
@@ -128,7 +131,7 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
       stalls: Number(meta[3]),
     });
   }
-  return { now, waitMs, streamLastId, wakeLastId, paused, limited, schedulersDue, stalled, dead, jobs };
+  return { now, waitMs, streamLastId, wakeLastId, paused, limited, rateLimited, schedulersDue, stalled, dead, jobs };
 }
 
 /** The scripts of one queue, bound to a client. */
@@ -303,7 +306,7 @@ export class Scripts {
 
   /** 1 created, 0 existed. `from`: '$' (now), '0' (all retained history) or a stream id. */
   async createGroup(group: string, from: string): Promise<boolean> {
-    return Number(await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups }, [group, from])) === 1;
+    return Number(await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups }, [group, from, this.keys.base])) === 1;
   }
 
   /** 1 more to delete, 0 done, -1 refused (active jobs). */

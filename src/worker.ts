@@ -71,6 +71,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private wakeScheduled = false;
   /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
   private drained = false;
+  /** The group has a rate limit (the last reply said so). */
+  private rateLimited = false;
   private readonly limits: GroupLimits | undefined;
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
@@ -192,8 +194,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** How many jobs to hold (running + leased ahead): more while jobs are short. */
   private capacity(): number {
     const avg = this.runner.avgJobMs;
-    // no prefetch while the queue is empty: asking again would only poll
-    if (avg === undefined || this.maxPrefetch === 0 || this.drained) return this.concurrency;
+    // no prefetch while the queue is empty (asking again would only poll), nor under a rate
+    // limit (a job leased ahead would start later than the limiter counted it)
+    if (avg === undefined || this.maxPrefetch === 0 || this.drained || this.rateLimited) return this.concurrency;
     const ahead = avg <= 0 ? this.maxPrefetch : Math.min(this.maxPrefetch, Math.floor((this.concurrency * PREFETCH_WINDOW_MS) / avg));
     return this.concurrency + ahead;
   }
@@ -251,6 +254,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         await this.settlement.handBack(reply.jobs.map((j) => [j.id, j.token]), false); // leased while closing
         break;
       }
+      this.rateLimited = reply.rateLimited;
       for (const raw of reply.jobs) {
         this.keeper.track(raw.id, raw.token);
         this.buffer.push({ raw, now: reply.now });

@@ -246,4 +246,27 @@ describe('ordered keys', () => {
     await waitFor(async () => (await queue.getJobCounts()).failed === 1 && order.length === 6, 5000, 'redriven and failed again');
     expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
   });
+
+  it("keyLimiter counts retries too; a scheduler's jobs keep their ordering key", async () => {
+    t.newPrefix();
+    const queue = t.queue<Item>('klretry');
+    const starts: number[] = [];
+    t.worker<Item>('klretry', async (job) => {
+      if (job.data.key !== 'k') return;
+      starts.push(job.processedOn!);
+      if (job.attemptsMade < 2) throw new Error('again');
+    }, { keyLimiter: { max: 1, duration: 250 }, blockMs: 300 });
+    await queue.add('n', { key: 'k', seq: 0 }, { orderingKey: 'k', attempts: 3 });
+    await waitFor(async () => (await queue.getJobCounts()).completed === 1, 5000, 'done after two retries');
+    expect(starts).toHaveLength(3);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(250);
+
+    await queue.upsertScheduler('tick', { every: 1000 }, { name: 'tick', data: { key: 's', seq: 0 }, opts: { orderingKey: 's' } });
+    await waitFor(async () => (await queue.getJobCounts()).completed >= 2, 5000, 'the scheduler fired');
+    const ids = await queue.getJobIds('completed');
+    const tick = await queue.getJob(ids.find((id) => id.startsWith('repeat:'))!);
+    expect(tick!.opts.orderingKey).toBe('s');
+    expect(await admin.hget(queue.keys.job(tick!.id), 'ok')).toBe('s');
+    await queue.removeScheduler('tick');
+  });
 });

@@ -103,7 +103,8 @@ local function readStream(k, group, consumer, count, now)
   end
   if not reply then return {} end
   local entries = reply[1][2]
-  if #entries > 0 then trimStream(k, k.base, group, entries[#entries][1], now) end
+  -- the entries are read (the cursor moved): nothing after this may fail the call, or they are lost
+  if #entries > 0 then pcall(trimStream, k, k.base, group, entries[#entries][1], now) end
   return entries
 end
 
@@ -149,30 +150,35 @@ local function adoptJob(k, id, entry)
   if redis.call('EXISTS', jobKey) == 1 then return true end
   local f = entry
   if not f then
-    f = redis.pcall('HMGET', k.base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb', 'dd')
+    f = redis.pcall('HMGET', k.base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb')
     if f.err or not f[1] then return false end
   end
   local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', f[1], 'd', f[2] or '', 'o', f[3] or '{}', 'ts', f[4] or '0' }
   if f[5] and f[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = f[5] end
-  if f[6] and f[6] ~= '' then record[#record + 1] = 'dd'; record[#record + 1] = f[6] end
   redis.call('HSET', jobKey, unpack(record))
-  -- in a queue without a default group, the last group to take its copy ends the published record
-  local published = k.base .. 'job:' .. id
-  if redis.pcall('HEXISTS', published, 'pend') == 1 and redis.call('HINCRBY', published, 'pend', -1) <= 0 then
-    redis.call('DEL', published)
-  end
+  releasePublished(k.base, id)
   return true
 end
 
 -- leaseRecorded: a job with a record hash (own id, delayed, prioritised, redelivered). Returns
 -- false for a job that cannot be leased: removed, moved on (a stale entry), or malformed —
 -- the last is dead-lettered with its reason.
-local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
+local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead, fromRing)
   local rb = k.rb
   local jobKey = rb .. 'job:' .. id
   -- a key of another type must not abort the batch, whose stream entries are consumed already
-  local f = readJob(k, rb, id, now, dead, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb')
+  local f = readJob(k, rb, id, now, dead, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb', 'ok', 'kr')
   if not f then return false end
+  -- an ordered job coming back (retry, reclaimed, handed back) counts against its key's limit
+  -- too; over it, the job waits (still holding its key) until the key's window has room
+  if f[10] and not f[11] and not fromRing and f[1] == 'waiting' then
+    local wait = keyLimitWait(k.g, f[10], queueSettings(k.base, k.group), now, nonce .. ':' .. id)
+    if wait > 0 then
+      redis.call('HSET', jobKey, 's', 'delayed', 'du', now + wait)
+      redis.call('ZADD', k.retry, now + wait, id)
+      return false
+    end
+  end
   if f[1] == 'waiting' and f[2] and f[3] and f[9] and (tonumber(f[7]) or 0) == 0 and now > tonumber(f[9]) then
     -- not started by its deadline (ttl / startBy): it is not run
     local reason = 'expired: not started by its deadline (' .. f[9] .. ' ms)'
@@ -233,7 +239,7 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
         else
           local carried = false
           if fields[3] == 'n' and fields[6] then
-            carried = { fields[4], fields[6], fields[8] or '{}', fields[10] or '0', fields[12] or '', fields[14] or '' }
+            carried = { fields[4], fields[6], fields[8] or '{}', fields[10] or '0', fields[12] or '' }
           end
           if adoptJob(k, fields[2], carried) then ids[#ids + 1] = fields[2] end
         end
@@ -259,11 +265,9 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
     if inline[id] then
       leased = leaseCarried(k.rb, id, inline[id], nonce, now, jobs)
     else
-      local deadBefore = #dead
-      leased = leaseRecorded(k, id, nonce, now, cfg, jobs, dead)
-      -- an ordered job that cannot run gives its key's slot back (one dead-lettered here did so
-      -- in moveToFailed)
-      if not leased and keyOf[id] and #dead == deadBefore then keyRelease(k.g, keyOf[id], settings.keyConcurrency) end
+      leased = leaseRecorded(k, id, nonce, now, cfg, jobs, dead, keyOf[id] ~= nil)
+      -- an ordered job that cannot run (removed, malformed, expired) gives its key's slot back
+      if not leased and keyOf[id] then keyRelease(k.g, keyOf[id], settings.keyConcurrency, id) end
     end
     if leased then
       leases[#leases + 1] = now + cfg.leaseMs
@@ -305,8 +309,11 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   k.base, k.rb, k.group, k.g = base, recordBase(base, group), group, base .. 'g:' .. group .. ':'
   emitFor(group)
   local stalled, dead, jobs = {}, {}, {}
-  -- paused: 1 paused, 2 rate limited (the worker then waits on the wake stream only)
+  -- flags for the worker: 1 paused, 2 rate limited now (both: it waits on the wake stream
+  -- only), 4 the group has a rate limit (it leases only for free slots: a job leased ahead
+  -- would start later than the limiter counted it)
   local paused = redis.call('EXISTS', k.paused)
+  local flags = paused
   local more = false
   local limitedFor = -1
   if count > 0 then
@@ -323,13 +330,14 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
         -- backpressure: producers waiting for room block on this stream
         if settings.maxLength > 0 and #jobs > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', #jobs / JOB_FIELDS) end
       end
-      if limitedFor >= 0 then paused = 2 end
+      if limitedFor >= 0 then flags = flags + 2 end
+      if settings.limitMax > 0 or settings.limitUntil > now then flags = flags + 4 end
     end
   end
   local waitMs, streamLast, wakeLast = 0, '', ''
   -- fewer jobs than asked for: the queue is empty (or the group limited) now, so tell the
   -- worker where to block and until when
-  if count > 0 and #jobs / JOB_FIELDS < count and (not more or paused == 2) then
+  if count > 0 and #jobs / JOB_FIELDS < count and (not more or limitedFor >= 0) then
     waitMs = nextWakeIn(k, now)
     if limitedFor >= 0 and (waitMs < 0 or limitedFor < waitMs) then waitMs = limitedFor end
     streamLast = lastId(k.stream)
@@ -340,7 +348,7 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   local schedulersDue = 0
   local head = redis.call('ZRANGE', k.schedulers, 0, 0, 'WITHSCORES')[2]
   if head and tonumber(head) <= now then schedulersDue = 1 end
-  local reply = { now, waitMs, streamLast, wakeLast, paused, schedulersDue, #stalled }
+  local reply = { now, waitMs, streamLast, wakeLast, flags, schedulersDue, #stalled }
   for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
   reply[#reply + 1] = #dead / 2
   for i = 1, #dead do reply[#reply + 1] = dead[i] end

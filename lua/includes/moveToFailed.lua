@@ -10,7 +10,7 @@ local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCou
   local jobKey = rb .. 'job:' .. id
   local key = redis.call('HMGET', jobKey, 'ok', 'kr')
   local orderingKey = not key[2] and key[1]
-  if orderingKey then keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency) end
+  if orderingKey then keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency, id) end
   releaseDedup(base, jobKey, id)
   emit(base, 'failed', 'j', id, 'r', reason)
   if keepCount == 0 then

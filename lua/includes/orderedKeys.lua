@@ -40,9 +40,15 @@ local function keyPush(g, key, id, conc)
   return keyListIfReady(g, key, conc)
 end
 
--- keyRelease(g, key, conc): a job of the key is done for good (completed, failed, removed):
--- its slot frees, and the key's next job may go
-local function keyRelease(g, key, conc)
+-- keyRelease(g, key, conc, id): a job of the key is done for good (completed, failed, removed):
+-- its slot frees, and the key's next job may go. Once per job and script call, whichever of
+-- its paths (a dead letter inside a lease, say) gets there first.
+local releasedIds = {}
+local function keyRelease(g, key, conc, id)
+  if id then
+    if releasedIds[id] then return end
+    releasedIds[id] = true
+  end
   if redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, -1) <= 0 then redis.call('HDEL', g .. 'keyst', 'a:' .. key) end
   keyListIfReady(g, key, conc)
 end
@@ -55,42 +61,47 @@ local function keyUnpark(g, now)
   redis.call('RPUSH', g .. 'keys', unpack(due))
 end
 
+-- keyLimitWait(g, key, settings, now, member): with a per-key limit, records a start of the key
+-- now and returns 0, or returns the ms until the key's window has room (nothing recorded).
+local function keyLimitWait(g, key, settings, now, member)
+  if settings.keyLimitMax <= 0 then return 0 end
+  local log = g .. 'klim:' .. key
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - settings.keyLimitMs)
+  if redis.call('ZCARD', log) >= settings.keyLimitMax then
+    local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2]) or now
+    return math.max(1, oldest + settings.keyLimitMs - now)
+  end
+  redis.call('ZADD', log, now, member)
+  redis.call('PEXPIRE', log, settings.keyLimitMs + 1000)
+  return 0
+end
+
 -- keyTake(g, n, settings, now, nonce, out): jobs from the ready keys until out holds n, one
 -- key after the other (round robin: a key that still has jobs and a free slot goes to the back
 -- of the ring), so one hot key cannot starve the others. Appends { id, key } to out.
 local function keyTake(g, n, settings, now, nonce, out)
-  local conc, limitMax, limitMs = settings.keyConcurrency, settings.keyLimitMax, settings.keyLimitMs
+  local conc = settings.keyConcurrency
   local budget = n - #out + redis.call('LLEN', g .. 'keys')
   if budget <= n - #out then return end
   while #out < n and budget > 0 do
     budget = budget - 1
     local key = redis.call('LPOP', g .. 'keys')
     if not key then break end
-    local log = g .. 'klim:' .. key
-    local parked = false
-    if limitMax > 0 then
-      redis.call('ZREMRANGEBYSCORE', log, '-inf', now - limitMs)
-      if redis.call('ZCARD', log) >= limitMax then
-        local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2]) or now
-        redis.call('ZADD', g .. 'keywait', oldest + limitMs, key)
-        parked = true
-      end
-    end
-    if not parked then
-      local id = redis.call('LPOP', g .. 'key:' .. key)
-      if id then
-        redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
-        local held = redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, 1)
-        if limitMax > 0 then
-          redis.call('ZADD', log, now, nonce .. ':' .. id)
-          redis.call('PEXPIRE', log, limitMs + 1000)
-        end
-        out[#out + 1] = { id, key }
-        if held < conc and redis.call('LLEN', g .. 'key:' .. key) > 0 then
-          redis.call('RPUSH', g .. 'keys', key)
-        else
-          redis.call('HDEL', g .. 'keyst', 'r:' .. key)
-        end
+    local id = redis.call('LPOP', g .. 'key:' .. key)
+    local wait = id and keyLimitWait(g, key, settings, now, nonce .. ':' .. id) or 0
+    if not id then
+      redis.call('HDEL', g .. 'keyst', 'r:' .. key)
+    elseif wait > 0 then
+      -- over the key's limit: the job stays first in line, the key is parked until its window
+      -- has room (it stays marked as listed)
+      redis.call('LPUSH', g .. 'key:' .. key, id)
+      redis.call('ZADD', g .. 'keywait', now + wait, key)
+    else
+      redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
+      local held = redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, 1)
+      out[#out + 1] = { id, key }
+      if held < conc and redis.call('LLEN', g .. 'key:' .. key) > 0 then
+        redis.call('RPUSH', g .. 'keys', key)
       else
         redis.call('HDEL', g .. 'keyst', 'r:' .. key)
       end

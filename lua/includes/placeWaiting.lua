@@ -1,5 +1,6 @@
 -- @include wake
 -- @include orderedKeys
+-- @include records
 -- placeWaiting(k, base, id, priority, lifo, orderingKey): put a job that has a published
 -- record and is ready to run where the workers of every group will find it: the stream (every
 -- group reads it), or, for a prioritised, lifo or ordered job, each group's priority set, the
@@ -28,8 +29,9 @@ local function hasGroup(groups, name)
   return false
 end
 
--- the fields a group's own record copies from the published one
-local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'dd', 'ok' }
+-- the fields a group's own record copies from the published one (not the deduplication id:
+-- that is the published job's, released once)
+local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'ok' }
 
 local function placeWaiting(k, base, id, priority, lifo, orderingKey)
   local groups = subscribedGroups(k.groups)
@@ -41,9 +43,9 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
       redis.call('HSET', jobKey, 'se', redis.call('XADD', k.stream, '*', 'j', id))
       return false
     end
-    local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'ts', 'sb', 'dd')
+    local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'ts', 'sb')
     local entry = redis.call('XADD', k.stream, '*', 'j', id, 'n', f[1] or '', 'd', f[2] or '', 'o', f[3] or '{}',
-      'ts', f[4] or '0', 'sb', f[5] or '', 'dd', f[6] or '')
+      'ts', f[4] or '0', 'sb', f[5] or '')
     if withDefault then
       redis.call('HSET', jobKey, 'se', entry)
     else
@@ -80,6 +82,10 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
       redis.call('LPUSH', g .. 'wait', id)
     end
   end
-  if not withDefault then redis.call('DEL', jobKey) end
+  if not withDefault then
+    -- every group has its copy now: the published record (and its deduplication id) goes
+    releaseDedup(base, jobKey, id)
+    redis.call('DEL', jobKey)
+  end
   return ready
 end

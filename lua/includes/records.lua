@@ -1,3 +1,4 @@
+-- @include dedup
 -- recordBase(base, group): the prefix under which a group keeps its job records and logs.
 -- The default group's record is the job's published record itself (base .. 'job:' .. id);
 -- every other group keeps its own (base .. 'g:' .. group .. ':job:' .. id), so state,
@@ -5,4 +6,16 @@
 local function recordBase(base, group)
   if group == 'default' then return base end
   return base .. 'g:' .. group .. ':'
+end
+
+-- releasePublished(base, id): a group other than default took its own copy of a job (or gave
+-- up on it, drained). In a queue without a default group the published record lives until
+-- every group has done so (field pend counts down); then it goes, with its deduplication id
+-- (a copy does not hold one: it is the published job's, released once).
+local function releasePublished(base, id)
+  local published = base .. 'job:' .. id
+  if redis.pcall('HEXISTS', published, 'pend') == 1 and redis.call('HINCRBY', published, 'pend', -1) <= 0 then
+    releaseDedup(base, published, id)
+    redis.call('DEL', published)
+  end
 end

@@ -23,7 +23,7 @@ local function trimStream(k, base, group, lastRead, now)
     redis.call('XTRIM', k.stream, 'MINID', '~', slowest)
     return
   end
-  if keepAgeMs >= 0 then
+  if keepAgeMs >= 0 and now - keepAgeMs > 0 then
     local oldest = (now - keepAgeMs) .. '-0'
     if idBefore(slowest, oldest) then oldest = slowest end
     redis.call('XTRIM', k.stream, 'MINID', '~', oldest)
