@@ -50,4 +50,21 @@ describe('ordered keys in separate processes', () => {
     expect(retried).toBeGreaterThan(total * 0.05);
     for (const p of procs) expect(p.count('start')).toBeGreaterThan(0);
   }, 120_000);
+
+  it('fairness across processes: a hot key with 10,000 jobs does not starve 1,000 cold keys', async () => {
+    t.newPrefix();
+    const queue = t.queue<{ key: string; seq: number }>('fair', { events: { maxLen: 0 } });
+    await queue.addBulk(Array.from({ length: 10_000 }, (_, seq) => ({ name: 'n', data: { key: 'hot', seq }, opts: { orderingKey: 'hot', removeOnComplete: true } })));
+    for (let i = 0; i < 1000; i += 500) {
+      await queue.addBulk(Array.from({ length: 500 }, (_, n) => ({ name: 'n', data: { key: `cold${i + n}`, seq: 0 }, opts: { orderingKey: `cold${i + n}`, removeOnComplete: true } })));
+    }
+    const env = { REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'fair', CONCURRENCY: 10, JOB_MS: 0, KEY_CONCURRENCY: 10, BLOCK_MS: 500 };
+    const procs = [startWorkerProcess(env), startWorkerProcess(env)];
+    await waitFor(() => procs.reduce((n, p) => n + p.count('start'), 0) === 11_000, 60_000, 'every job started');
+    const starts = procs.flatMap((p) => p.messages.filter((m) => m.t === 'start')).sort((a, b) => a.hr! - b.hr!);
+    const lastCold = starts.findLastIndex((m) => (m.data as { key: string }).key !== 'hot');
+    // round robin between the keys: the cold keys are all served within the first ~2,000 starts,
+    // though the hot key's 10,000 jobs were queued first
+    expect(lastCold).toBeLessThan(2500);
+  }, 90_000);
 });
