@@ -81,6 +81,7 @@ end
 -- of the ring), so one hot key cannot starve the others. Appends { id, key } to out.
 local function keyTake(g, n, settings, now, nonce, out)
   local conc = settings.keyConcurrency
+  local taken = 0
   local budget = n - #out + redis.call('LLEN', g .. 'keys')
   if budget <= n - #out then return end
   while #out < n and budget > 0 do
@@ -97,16 +98,19 @@ local function keyTake(g, n, settings, now, nonce, out)
       redis.call('LPUSH', g .. 'key:' .. key, id)
       redis.call('ZADD', g .. 'keywait', now + wait, key)
     else
-      redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
+      taken = taken + 1
       local held = redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, 1)
       out[#out + 1] = { id, key }
-      if held < conc and redis.call('LLEN', g .. 'key:' .. key) > 0 then
+      -- a key with a free slot goes to the back of the ring, whether or not more of its jobs
+      -- wait (a key found empty there leaves it): one command less per job than looking
+      if held < conc then
         redis.call('RPUSH', g .. 'keys', key)
       else
         redis.call('HDEL', g .. 'keyst', 'r:' .. key)
       end
     end
   end
+  if taken > 0 then redis.call('HINCRBY', g .. 'keyst', '#waiting', -taken) end
 end
 
 -- keyDrain(g, rb, budget, forget): delete up to `budget` waiting ordered jobs of the group
