@@ -108,6 +108,8 @@ for i = 1, #removed do
   if held[1] and not held[2] and (held[3] == 'waiting' or held[3] == 'delayed') then keyRelease(g, held[1], conc, removed[i]) end
 end
 wakeForKeys(g, base .. 'wake', group)
+-- backpressure: producers waiting for room try again
+if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', #removed + carried) end
 deleteJobs(rb, removed)
 deleteJobs(base, delayedIds)
 removed = #removed + #delayedIds

@@ -31,6 +31,11 @@ local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], K
 local id, group, base = ARGV[1], ARGV[2], ARGV[3]
 emitFor(group)
 
+-- backpressure: producers waiting for room try again
+local function roomFreed()
+  if queueSettings(base, group).maxLength > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', 1) end
+end
+
 -- no group has read the entry yet
 local function unread(entryId)
   for _, c in ipairs(groupCursors(streamKey)) do
@@ -45,6 +50,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   if not entry or entry[2][1] ~= 'n' or not unread(id) then return 0 end
   redis.call('XDEL', streamKey, id)
   emit(base, 'removed', 'j', id)
+  roomFreed()
   return 1
 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
@@ -72,4 +78,5 @@ for _, key in ipairs(sets) do redis.call('ZREM', key, id) end
 redis.call('LREM', waitKey, 0, id)
 redis.call('DEL', jobKey, logsKey)
 emit(base, 'removed', 'j', id)
+roomFreed()
 return 1

@@ -1,5 +1,6 @@
 // Every error sluice throws or reports, in one place. Each has a stable `code`; callers branch
 // on the class or the code, never on the message. Messages say what was wrong and what to do.
+import type { Job } from './job.js';
 
 export type SluiceErrorCode =
   | 'INVALID_OPTION'
@@ -172,9 +173,9 @@ export class RateLimitError extends SluiceError {
 /** The queue holds maxLength jobs: add() was refused (or waited its `wait` out) for room. */
 export class QueueFullError extends SluiceError {
   readonly maxLength: number;
-  /** addBulk: the jobs that fitted and were added before the queue was full. */
-  readonly added: unknown[];
-  constructor(queue: string, maxLength: number, waitedMs?: number, added: unknown[] = []) {
+  /** addBulk: the jobs (Job objects) that fitted and were added before the queue was full. */
+  readonly added: Job[];
+  constructor(queue: string, maxLength: number, waitedMs?: number, added: Job[] = []) {
     super(
       'QUEUE_FULL',
       `queue "${queue}" is full (maxLength ${maxLength})${waitedMs ? ` and had no room within ${waitedMs} ms` : ''}; ` +

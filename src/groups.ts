@@ -37,9 +37,20 @@ export function groupStartId(from: CreateGroupOptions['from']): string {
   throw new InvalidOptionError(`from must be 'now', 'start' or a time in ms since the epoch; got ${JSON.stringify(from)}`);
 }
 
-export async function createGroup(scripts: Scripts, name: string, opts: CreateGroupOptions): Promise<boolean> {
+export async function createGroup(scripts: Scripts, name: string, opts: CreateGroupOptions, logger: Logger): Promise<boolean> {
   if (typeof opts !== 'object' || opts === null) throw new InvalidOptionError('createGroup options must be an object');
-  return scripts.createGroup(name, groupStartId(opts.from));
+  const result = await scripts.createGroup(name, groupStartId(opts.from));
+  if (result === 'created-with-default') warnDefaultKept(logger, name);
+  return result !== 'existed';
+}
+
+/** The queue held jobs for the implicit default group: it became a member, and keeps them. */
+function warnDefaultKept(logger: Logger, group: string): void {
+  logger.warn(
+    { group },
+    `jobs were waiting for the default group (added before any group existed): it is now a member and keeps them; ` +
+      `if nothing consumes the default group, removeGroup('default') so that the stream is not kept for it`,
+  );
 }
 
 export async function removeGroup(scripts: Scripts, name: string, force: boolean): Promise<void> {
@@ -59,9 +70,10 @@ export async function prepareGroup(client: Redis, scripts: Scripts, group: strin
   if (limits) await writeGroupLimits(client, scripts.keys, group, limits);
   if (group === 'default') return;
   if ((await client.sismember(scripts.keys.groups, group)) === 1) return;
-  if (await scripts.createGroup(group, '$')) {
-    logger.info({ group }, `consumer group "${group}" did not exist: created it, receiving jobs added from now on`);
-  }
+  const result = await scripts.createGroup(group, '$');
+  if (result === 'existed') return;
+  logger.info({ group }, `consumer group "${group}" did not exist: created it, receiving jobs added from now on`);
+  if (result === 'created-with-default') warnDefaultKept(logger, group);
 }
 
 export async function getGroups(client: Redis, keys: QueueKeys): Promise<GroupInfo[]> {

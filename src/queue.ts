@@ -40,10 +40,11 @@ export interface QueueOptions {
   /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
   evictionPolicy?: EvictionPolicyMode;
   /**
-   * Backpressure: most jobs waiting (in the slowest group, plus delayed ones). An add beyond it
-   * rejects with QueueFullError, or with { wait: ms } waits up to that long for room.
+   * Backpressure: most jobs waiting (in the busiest group, plus delayed ones). An add beyond it
+   * rejects with QueueFullError, or with { wait: ms } waits up to that long for room. A setting
+   * of the queue in Redis, for every producer of it; null removes it.
    */
-  maxLength?: number;
+  maxLength?: number | null;
   /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
   events?: { maxLen?: number };
   /**
@@ -81,7 +82,7 @@ export class Queue<Data = unknown, Result = unknown> {
   private closed = false;
   private readonly contexts = new Map<string, { ctx: JobContext; reader: QueueReader<Data, Result> }>();
   private readonly retention: { keepLen: number; keepAgeMs: number } | undefined;
-  private readonly maxLength: number | undefined;
+  private readonly maxLength: number | null | undefined;
   private roomWaiter: RoomWaiter | undefined;
   private readonly batcher: AddBatcher;
   private readonly eventsMaxLen: number | undefined;
@@ -112,7 +113,8 @@ export class Queue<Data = unknown, Result = unknown> {
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.scripts = new Scripts(client, this.keys);
     this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK);
-    if (opts.maxLength !== undefined) this.maxLength = positiveInt('maxLength', opts.maxLength, 0, 1);
+    if (opts.maxLength === null) this.maxLength = null;
+    else if (opts.maxLength !== undefined) this.maxLength = positiveInt('maxLength', opts.maxLength, 0, 1);
     if (opts.retention !== undefined) {
       if (typeof opts.retention !== 'object' || opts.retention === null) throw new InvalidOptionError('retention must be { maxLen?, maxAgeMs? }');
       this.retention = {
@@ -151,7 +153,8 @@ export class Queue<Data = unknown, Result = unknown> {
       // a setting of the queue, read by the scripts that write events
       if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
       if (this.retention) await this.client.hset(this.keys.meta, 'keepLen', this.retention.keepLen, 'keepAgeMs', this.retention.keepAgeMs);
-      if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, 'maxLength', this.maxLength);
+      if (this.maxLength === null) await this.client.hdel(this.keys.meta, 'maxLength');
+      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, 'maxLength', this.maxLength);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
@@ -197,10 +200,10 @@ export class Queue<Data = unknown, Result = unknown> {
       if (status === 3) {
         // the queue is full (maxLength): wait for workers to make room, or give up
         const left = deadline - Date.now();
-        if (left <= 0) throw new QueueFullError(this.name, this.maxLength ?? 0, waitMs || undefined);
-        this.roomWaiter ??= new RoomWaiter(this.connection, this.keys);
-        await this.roomWaiter.wait(id, left);
+        if (left <= 0) throw new QueueFullError(this.name, await this.storedMaxLength(), waitMs || undefined);
         if (this.closed) throw new ClosedError(`queue "${this.name}"`);
+        this.roomWaiter ??= new RoomWaiter(this.connection, this.keys, this.logger);
+        await this.roomWaiter.wait(id, left);
         continue;
       }
       // not added (the id exists, or a job holds the deduplication id): return that job
@@ -227,9 +230,14 @@ export class Queue<Data = unknown, Result = unknown> {
         results.forEach((r, n) => (r.status === 3 ? refused++ : out.push(this.toJob(window[c]![n]!, r.id, now)))),
       );
       // backpressure: the jobs that fitted are added; the rest is refused
-      if (refused > 0) throw new QueueFullError(this.name, this.maxLength ?? 0, undefined, out);
+      if (refused > 0) throw new QueueFullError(this.name, await this.storedMaxLength(), undefined, out);
     }
     return out;
+  }
+
+  /** The queue's maxLength as Redis holds it (set by any Queue of it), for QueueFullError. */
+  private async storedMaxLength(): Promise<number> {
+    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, 'maxLength').catch(() => null)) ?? 0);
   }
 
   /** The job that holds an id: the default group's record, or else the first group's that has one. */
@@ -367,7 +375,7 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   async createGroup(name: string, opts: CreateGroupOptions = {}): Promise<boolean> {
     await this.waitUntilReady();
-    return createGroup(this.scripts, validateGroupName(name), opts);
+    return createGroup(this.scripts, validateGroupName(name), opts, this.logger);
   }
 
   /** The queue's consumer groups, with where each stands in the stream. */

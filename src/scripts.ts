@@ -304,9 +304,13 @@ export class Scripts {
     return Number(reply) >= 0;
   }
 
-  /** 1 created, 0 existed. `from`: '$' (now), '0' (all retained history) or a stream id. */
-  async createGroup(group: string, from: string): Promise<boolean> {
-    return Number(await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups }, [group, from, this.keys.base])) === 1;
+  /**
+   * 'created', 'created-with-default' (the queue held jobs for the implicit default group, which
+   * became a member), or 'existed'. `from`: '$' (now), '0' (all retained history) or a stream id.
+   */
+  async createGroup(group: string, from: string): Promise<'created' | 'created-with-default' | 'existed'> {
+    const reply = Number(await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups }, [group, from, this.keys.base]));
+    return reply === 2 ? 'created-with-default' : reply === 1 ? 'created' : 'existed';
   }
 
   /** 1 more to delete, 0 done, -1 refused (active jobs). */

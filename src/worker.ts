@@ -232,7 +232,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         this.requested -= current.want;
         this.phase = 'idle';
         this.settlement.putBack(current.acks);
-        if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+        // the group was removed (or the queue obliterated) while this worker ran: it recreates
+        // its group, from now, and logs it (stop a group's workers before removing it)
+        if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch((e: unknown) => this.emit('error', e as Error));
         else this.emit('error', err as Error);
         await this.waitForLoop('idle', Math.min(5000, 100 * 2 ** failuresInARow++));
         continue;
