@@ -75,10 +75,8 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
   end
 end
 -- ordered jobs waiting in their keys' lines
-local keyedRemoved = 0
 if #removed + carried < batch then
-  keyedRemoved = keyDrain(base .. 'g:' .. group .. ':', rb, batch - #removed - carried, false)
-  carried = carried + keyedRemoved
+  carried = carried + keyDrain(base .. 'g:' .. group .. ':', rb, batch - #removed - carried, false)
 end
 if #removed + carried < batch then
   local popped = redis.call('ZPOPMIN', prioKey, batch - #removed - carried)

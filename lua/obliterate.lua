@@ -16,7 +16,7 @@
 ]]
 -- @include deleteJobs
 -- @include records
--- @include orderedKeys
+-- @include dropGroupJobs
 local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 -- the default group may hold jobs before its first worker made it a member
@@ -32,29 +32,17 @@ if not force then
 end
 
 local budget = batch
-local function dropSet(key, rb)
-  if budget <= 0 then return end
-  local ids = redis.call('ZRANGE', key, 0, budget - 1)
-  if #ids > 0 then
-    deleteJobs(rb, ids)
-    redis.call('ZREM', key, unpack(ids))
-    budget = budget - #ids
-  end
+-- delayed jobs are the queue's (their records are the published ones)
+local delayed = redis.call('ZRANGE', delayedKey, 0, budget - 1)
+if #delayed > 0 then
+  deleteJobs(base, delayed)
+  redis.call('ZREM', delayedKey, unpack(delayed))
+  budget = budget - #delayed
 end
-
-dropSet(delayedKey, base)
 for _, group in ipairs(groups) do
   local g = base .. 'g:' .. group .. ':'
   local rb = recordBase(base, group)
-  for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do dropSet(g .. name, rb) end
-  if budget > 0 then budget = budget - keyDrain(g, rb, budget, true) end
-  if budget > 0 then
-    local ids = redis.call('LPOP', g .. 'wait', budget)
-    if ids then
-      deleteJobs(rb, ids)
-      budget = budget - #ids
-    end
-  end
+  budget = dropGroupJobs(g, rb, budget)
 end
 if budget > 0 then
   local entries = redis.call('XRANGE', streamKey, '-', '+', 'COUNT', budget)

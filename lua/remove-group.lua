@@ -15,9 +15,8 @@
 
   Returns 1 (more to delete), 0 (done), -1 (refused: active jobs, not forced).
 ]]
--- @include deleteJobs
 -- @include records
--- @include orderedKeys
+-- @include dropGroupJobs
 -- @include streamIds
 local streamKey, groupsKey = KEYS[1], KEYS[2]
 local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
@@ -47,24 +46,7 @@ if scanFrom then
   if #entries == 0 then redis.call('HDEL', metaKey, scanField)
   else redis.call('HSET', metaKey, scanField, entries[#entries][1]) end
 end
-for _, name in ipairs({ 'active', 'retry', 'prio', 'completed', 'failed' }) do
-  if budget > 0 then
-    local ids = redis.call('ZRANGE', g .. name, 0, budget - 1)
-    if #ids > 0 then
-      deleteJobs(rb, ids)
-      redis.call('ZREM', g .. name, unpack(ids))
-      budget = budget - #ids
-    end
-  end
-end
-if budget > 0 then budget = budget - keyDrain(g, rb, budget, true) end
-if budget > 0 then
-  local ids = redis.call('LPOP', g .. 'wait', budget)
-  if ids then
-    deleteJobs(rb, ids)
-    budget = budget - #ids
-  end
-end
+budget = dropGroupJobs(g, rb, budget)
 if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
   redis.call('DEL', g .. 'paused', g .. 'limiter')
   redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)

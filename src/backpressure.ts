@@ -9,7 +9,7 @@ import { createClient, type ConnectionInput } from './connection.js';
 import { ClosedError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 import type { Logger } from './logger.js';
-import { compareStreamIds } from './stream-entries.js';
+import { compareStreamIds, xreadEntries } from './stream-entries.js';
 
 const BLOCK_MS = 1000;
 /** A refused add waits at least this long before it tries again (a wake may be for another group's room). */
@@ -61,14 +61,14 @@ export class RoomWaiter {
     this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error (room waiter)'));
     try {
       while (this.waiters.size > 0 && !this.closed) {
-        const read = this.client.call('XREAD', 'COUNT', '1', 'BLOCK', String(BLOCK_MS), 'STREAMS', `${this.keys.base}room`, this.cursor!);
+        const read = this.client.call('XREAD', 'COUNT', '1', 'BLOCK', String(BLOCK_MS), 'STREAMS', this.keys.room, this.cursor!);
         let failed = false;
         const outcome = await guardBlockingRead(this.client, read.catch(() => ((failed = true), null)), BLOCK_MS + 5000);
         if (failed) await sleep(100); // Redis refused or is away: no hot loop; the deadlines still hold
         if (outcome.kind !== 'answer') continue;
-        const entries = roomEntries(outcome.value);
+        const entries = xreadEntries(outcome.value, this.keys.room);
         if (entries.length === 0) continue;
-        this.cursor = entries[entries.length - 1]!;
+        this.cursor = entries[entries.length - 1]![0];
         for (const w of this.waiters) {
           clearTimeout(w.timer);
           w.resolve();
@@ -94,13 +94,4 @@ export class RoomWaiter {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Entry ids of an XREAD reply on one stream (RESP2 arrays or RESP3 maps); [] on timeout. */
-function roomEntries(reply: unknown): string[] {
-  if (!reply) return [];
-  let entries: unknown;
-  if (Array.isArray(reply)) entries = Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1];
-  else entries = Object.values(reply as Record<string, unknown>)[0];
-  return ((entries ?? []) as [string, unknown][]).map((e) => e[0]);
 }

@@ -7,7 +7,7 @@ import { JobField } from './keys.js';
 import type { JobsOptions } from './options.js';
 import { fromJson, toJson } from './payload.js';
 import type { LeasedJobRaw, Scripts } from './scripts.js';
-import { compareStreamIds, findWaitingEntry, groupCursor } from './stream-entries.js';
+import { findWaitingEntry, publishedNotYetMet } from './stream-entries.js';
 import type { QueueEvents } from './queue-events.js';
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
@@ -138,11 +138,8 @@ export class Job<Data = unknown, Result = unknown> {
     if (state) return state as JobState;
     // not yet met by this group: a delayed job, or one still published only
     if (this.ctx.group !== 'default') {
-      const [published, entryId] = await this.ctx.client.hmget(keys.job(this.id), JobField.state, JobField.streamEntry);
-      if (published === 'delayed') return published;
-      if (published === 'waiting' && entryId && compareStreamIds((await groupCursor(this.ctx.client, keys, this.ctx.group)).lastDeliveredId, entryId) < 0) {
-        return published;
-      }
+      const published = await publishedNotYetMet(this.ctx.client, keys, this.ctx.group, this.id);
+      if (published) return published.s as JobState;
     }
     // a plain job that no worker has leased yet lives in its stream entry only
     const waiting = await findWaitingEntry(this.ctx.client, this.ctx.scripts.keys, this.ctx.group, this.id);

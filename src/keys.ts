@@ -35,6 +35,8 @@ export interface QueueKeys {
   scheduler(key: string): string;
   events: string;
   meta: string;
+  /** Capped stream written when jobs leave the waiting line of a queue with maxLength. */
+  room: string;
   job(id: string): string;
   logs(id: string): string;
   dedup(id: string): string;
@@ -53,6 +55,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     schedulers: `${base}schedulers`,
     events: `${base}events`,
     meta: `${base}meta`,
+    room: `${base}room`,
     scheduler: (key) => `${base}scheduler:${key}`,
     job: (id) => `${base}job:${id}`,
     logs: (id) => `${base}logs:${id}`,
@@ -102,6 +105,4 @@ export const JobField = {
   dedup: 'dd',
   /** The stream entry that announced a job with a published record. */
   streamEntry: 'se',
-  /** Groups still to take their copy (a queue without a default group). */
-  pendingGroups: 'pend',
 } as const;

@@ -10,6 +10,7 @@ import { queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { validateGroupName, validateQueueName } from './options.js';
 import { fromJson } from './payload.js';
+import { xreadEntries } from './stream-entries.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface QueueEventsOptions {
@@ -122,12 +123,8 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     return 'error';
   }
 
-  /** XREAD replies: [[key, entries]] (RESP2) or a flat [key, entries] / map (RESP3 mappings). */
   private dispatchReply(reply: unknown): void {
-    let entries: unknown;
-    if (Array.isArray(reply)) entries = Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1];
-    else entries = (reply as Record<string, unknown>)[this.keys.events];
-    for (const [eventId, fields] of (entries ?? []) as [string, string[]][]) {
+    for (const [eventId, fields] of xreadEntries(reply, this.keys.events)) {
       this.lastEventId = eventId;
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;

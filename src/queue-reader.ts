@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { InvalidOptionError } from './errors.js';
 import { Job, type JobContext, type JobState } from './job.js';
 import type { QueueKeys } from './keys.js';
-import { carriedJobHash, compareStreamIds, findWaitingEntry, groupCursor } from './stream-entries.js';
+import { carriedJobHash, findWaitingEntry, groupCursor, publishedNotYetMet } from './stream-entries.js';
 
 export interface JobCounts {
   waiting: number;
@@ -33,12 +33,8 @@ export class QueueReader<Data, Result> {
     if (own) return own;
     // a delayed job (or, in another group, one it has not met yet) is read from its published record
     if (this.group !== 'default') {
-      const hash = await this.client.hgetall(this.keys.job(id));
-      if (hash?.s === 'delayed') return Job.fromHash<Data, Result>(this.ctx, id, hash);
-      if (hash?.s === 'waiting' && hash.se) {
-        const { lastDeliveredId } = await groupCursor(this.client, this.keys, this.group);
-        if (compareStreamIds(lastDeliveredId, hash.se) < 0) return Job.fromHash<Data, Result>(this.ctx, id, hash);
-      }
+      const hash = await publishedNotYetMet(this.client, this.keys, this.group, id);
+      if (hash) return Job.fromHash<Data, Result>(this.ctx, id, hash);
     }
     // a plain job that no worker of the group has leased yet lives in its stream entry only
     const waiting = await findWaitingEntry(this.client, this.keys, this.group, id);

@@ -3,7 +3,7 @@
 // These helpers let the read side (getJob, getJobs, getState) see such jobs, and tell
 // whether a group has read past an entry.
 import type { Redis } from 'ioredis';
-import type { QueueKeys } from './keys.js';
+import { JobField, type QueueKeys } from './keys.js';
 
 const STREAM_ID = /^(\d+)-(\d+)$/;
 
@@ -43,6 +43,15 @@ export interface GroupCursor {
   exists: boolean;
 }
 
+/** The entries of an XREAD reply on one stream (RESP2 arrays, or RESP3 maps); [] on a timeout. */
+export function xreadEntries(reply: unknown, key: string): [id: string, fields: string[]][] {
+  if (!reply) return [];
+  let entries: unknown;
+  if (Array.isArray(reply)) entries = Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1];
+  else entries = (reply as Record<string, unknown>)[key];
+  return (entries ?? []) as [string, string[]][];
+}
+
 export interface StreamGroupInfo {
   name: string;
   lastDeliveredId: string;
@@ -78,6 +87,20 @@ export async function groupCursor(client: Redis, keys: QueueKeys, group: string)
   // no worker has read yet (or no stream): the whole stream waits
   if (!info) return { lastDeliveredId: '0-0', lag: null, exists: false };
   return { lastDeliveredId: info.lastDeliveredId, lag: info.lag, exists: true };
+}
+
+/**
+ * For a group other than default: the published record of a job the group has not met yet —
+ * a delayed job, or one announced in the stream past the group's cursor — or undefined.
+ */
+export async function publishedNotYetMet(client: Redis, keys: QueueKeys, group: string, id: string): Promise<Record<string, string> | undefined> {
+  const hash = await client.hgetall(keys.job(id));
+  const state = hash?.[JobField.state];
+  const entryId = hash?.[JobField.streamEntry];
+  if (state === 'delayed') return hash;
+  if (state !== 'waiting' || !entryId) return undefined;
+  const { lastDeliveredId } = await groupCursor(client, keys, group);
+  return compareStreamIds(lastDeliveredId, entryId) < 0 ? hash : undefined;
 }
 
 /** The hash-like record of a plain job still waiting in the stream, or undefined. */

@@ -1,7 +1,6 @@
 // Admin operations on large queues run in bounded batches: with 200k jobs and a producer
 // adding meanwhile, no single command (script call) runs long enough to stall Redis.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedis } from './helpers/setup.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -9,14 +8,9 @@ const SLOW_US = 25_000; // a script call over 25 ms would be a stall for other c
 
 describe('admin operations on 200k jobs', () => {
   const t = useRedis();
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(() => admin.disconnect());
 
   async function fill(name: string, count: number) {
-    // keep every finished job, so that the admin operations have 200k to work on
+    // keep every finished job, so that the t.admin operations have 200k to work on
     const queue = t.queue(name, { defaultJobOptions: { removeOnComplete: false, removeOnFail: false } });
     const batch = Array.from({ length: 1000 }, (_, i) => ({ name: 'bulk', data: { i, pad: 'x'.repeat(20) } }));
     for (let n = 0; n < count; n += 1000) await queue.addBulk(batch);
@@ -25,8 +19,8 @@ describe('admin operations on 200k jobs', () => {
 
   /** Runs `op` while a producer keeps adding; returns the slow log entries meanwhile. */
   async function watch(name: string, op: () => Promise<unknown>) {
-    await admin.config('SET', 'slowlog-log-slower-than', String(SLOW_US));
-    await admin.slowlog('RESET');
+    await t.admin.config('SET', 'slowlog-log-slower-than', String(SLOW_US));
+    await t.admin.slowlog('RESET');
     const producer = t.queue(name);
     let producing = true;
     let added = 0;
@@ -39,7 +33,7 @@ describe('admin operations on 200k jobs', () => {
     await op();
     producing = false;
     await loop;
-    const slow = (await admin.slowlog('GET', 128)) as unknown[][];
+    const slow = (await t.admin.slowlog('GET', 128)) as unknown[][];
     return { added, slow: slow.map((e) => ({ us: Number(e[2]), cmd: (e[3] as string[]).slice(0, 2).join(' ') })) };
   }
 
@@ -58,7 +52,7 @@ describe('admin operations on 200k jobs', () => {
     const queue = await fill('obl', 200_000);
     const { slow } = await watch('other', () => queue.obliterate());
     expect(slow).toEqual([]);
-    const left = await admin.keys(`${t.prefix}:{obl}:*`);
+    const left = await t.admin.keys(`${t.prefix}:{obl}:*`);
     expect(left).toEqual([]);
   });
 

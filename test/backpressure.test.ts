@@ -69,8 +69,10 @@ describe('backpressure', () => {
     for (let i = 0; i < 5; i++) await closing.add('n', 1).catch(() => undefined);
     await expect(closing.add('n', 1)).rejects.toBeInstanceOf(QueueFullError);
     const pending = closing.add('n', 1, { wait: 10_000 }).catch((e: unknown) => e);
+    // the add is waiting for room (its waiter is registered), then the queue closes
+    const room = () => (closing as unknown as { roomWaiter?: { waiters: Set<unknown> } }).roomWaiter;
+    await waitFor(() => room()?.waiters.size === 1, 5000, 'the add waits for room');
     const closeStarted = Date.now();
-    await new Promise((r) => setTimeout(r, 50));
     await closing.close();
     expect(await pending).toBeInstanceOf(Error);
     expect(Date.now() - closeStarted).toBeLessThan(2000);

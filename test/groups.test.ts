@@ -1,9 +1,8 @@
 // Fan-out consumer groups: every group gets every job, keeps its own state, and can replay the
 // history the queue retains.
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroupActiveError, InvalidOptionError, QueueEvents, type Job } from '../src/index.js';
 import { quietLogger, useRedis } from './helpers/setup.js';
 import { gate } from './helpers/tools.js';
@@ -11,13 +10,6 @@ import { collectEvents, waitFor } from './helpers/wait.js';
 
 describe('consumer groups', () => {
   const t = useRedis();
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(async () => {
-    await admin.quit();
-  });
 
   it('every group processes every job once: plain, own-id, delayed and prioritised jobs', async () => {
     t.newPrefix();
@@ -52,7 +44,7 @@ describe('consumer groups', () => {
     // the default group was never used: it is not a subscriber and holds nothing
     expect((await queue.getGroups()).map((g) => g.name)).toEqual(['analytics', 'billing', 'email']);
     // nothing left in the stream once every group has read it
-    expect(await admin.xlen(queue.keys.stream)).toBeLessThan(150);
+    expect(await t.admin.xlen(queue.keys.stream)).toBeLessThan(150);
   });
 
   it('attempts, backoff and failures are per group: a job failing in one group is retried there only', async () => {
@@ -99,7 +91,7 @@ describe('consumer groups', () => {
     const first = await queue.addBulk(Array.from({ length: 1000 }, (_, i) => ({ name: 'e', data: i })));
     await waitFor(async () => (await queue.getJobCounts()).completed === 1000, 15_000, 'the default group consumed the history');
     // everything was read by the only group, and retention kept it
-    expect(await admin.xlen(queue.keys.stream)).toBe(1000);
+    expect(await t.admin.xlen(queue.keys.stream)).toBe(1000);
 
     expect(await queue.createGroup('audit', { from: 'start' })).toBe(true);
     const order: number[] = [];
@@ -120,9 +112,9 @@ describe('consumer groups', () => {
     const queue = t.queue<number>('from-time', { retention: { maxAgeMs: 60_000 } });
     await queue.createGroup('early', { from: 'start' });
     await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'e', data: i })));
-    const [secs, micros] = await admin.time();
+    const [secs, micros] = await t.admin.time();
     const at = Number(secs) * 1000 + Math.floor(Number(micros) / 1000) + 1;
-    await waitFor(async () => Number((await admin.time())[0]) * 1000 + Math.floor(Number((await admin.time())[1]) / 1000) > at, 2000, 'the clock passes the cut');
+    await waitFor(async () => Number((await t.admin.time())[0]) * 1000 + Math.floor(Number((await t.admin.time())[1]) / 1000) > at, 2000, 'the clock passes the cut');
     await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'e', data: 10 + i })));
     await queue.createGroup('late', { from: at });
     const got: number[] = [];
@@ -160,7 +152,7 @@ describe('consumer groups', () => {
     for (let round = 0; round < 20; round++) {
       await batch();
       await waitFor(() => done.fast === sent && done.slow === sent, 20_000, `both groups read round ${round}`);
-      lengths.push(await admin.xlen(queue.keys.stream));
+      lengths.push(await t.admin.xlen(queue.keys.stream));
     }
     // trimming drops whole stream nodes (100 entries): the retention plus at most a node or two
     expect(Math.max(...lengths)).toBeLessThanOrEqual(maxLen + 200);
@@ -171,12 +163,12 @@ describe('consumer groups', () => {
     for (let round = 0; round < 5; round++) await batch();
     await waitFor(() => done.fast === sent, 20_000, 'fast keeps up');
     const unreadBySlow = sent - done.slow - 200; // minus what its workers hold
-    expect(await admin.xlen(queue.keys.stream)).toBeGreaterThanOrEqual(unreadBySlow);
+    expect(await t.admin.xlen(queue.keys.stream)).toBeGreaterThanOrEqual(unreadBySlow);
     slowGate.open();
     await waitFor(() => done.slow === sent, 30_000, 'slow catches up');
     await batch();
     await waitFor(() => done.fast === sent && done.slow === sent, 20_000, 'both read the last round');
-    expect(await admin.xlen(queue.keys.stream)).toBeLessThanOrEqual(maxLen + 200);
+    expect(await t.admin.xlen(queue.keys.stream)).toBeLessThanOrEqual(maxLen + 200);
   });
 
   it('a worker of a group that does not exist creates it (from now) and says so in the log', async () => {
@@ -214,12 +206,12 @@ describe('consumer groups', () => {
     await dropWorker.close();
     await queue.removeGroup('drop');
     expect((await queue.getGroups()).map((g) => g.name)).toEqual(['keep']);
-    expect(await admin.keys(`${queue.keys.base}g:drop:*`)).toEqual([]);
+    expect(await t.admin.keys(`${queue.keys.base}g:drop:*`)).toEqual([]);
     await waitFor(async () => (await queue.getJobCounts({ group: 'keep' })).completed === 5, 5000, 'keep done');
     // jobs added afterwards reach the remaining group only, and the stream is not kept for the removed one
     await queue.add('e', 99);
     await waitFor(async () => (await queue.getJobCounts({ group: 'keep' })).completed === 6, 5000, 'keep gets the next');
-    expect(await admin.keys(`${queue.keys.base}g:drop:*`)).toEqual([]);
+    expect(await t.admin.keys(`${queue.keys.base}g:drop:*`)).toEqual([]);
   });
 
   it('per-group QueueEvents, waitUntilFinished and call; pause is per group', async () => {
@@ -296,6 +288,6 @@ describe('consumer groups', () => {
     expect((await queue.getJobCounts({ group: 'b' })).waiting).toBe(0);
     expect((await queue.getJobCounts({ group: 'a' })).completed).toBe(22);
     await queue.obliterate({ force: true });
-    expect(await admin.keys(`${queue.keys.base}*`)).toEqual([]);
+    expect(await t.admin.keys(`${queue.keys.base}*`)).toEqual([]);
   });
 });

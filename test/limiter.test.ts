@@ -33,17 +33,15 @@ describe('rate limiter', () => {
     const redis = raw();
     const before = await commandStats(redis);
     const procs = [startWorkerProcess(env), startWorkerProcess(env), startWorkerProcess(env)];
-    const started = Date.now();
     await waitFor(async () => (await queue.getJobCounts()).completed === total, 30_000, 'every job completed');
-    const elapsed = Date.now() - started;
+
     const starts = procs.flatMap((p) => p.messages.filter((m) => m.t === 'start').map((m) => m.at!));
     expect(starts).toHaveLength(total);
     expect(busiestWindow(starts, duration)).toBeLessThanOrEqual(max);
     // load levelled, not starved: all three processes took part, at about the limit's rate
     for (const p of procs) expect(p.count('start')).toBeGreaterThan(0);
-    expect(elapsed).toBeGreaterThanOrEqual(((total / max) - 1) * duration - 50);
-    const span = Math.max(...starts) - Math.min(...starts);
-    expect(span).toBeLessThan((total / max) * duration * 1.5);
+    // levelled: the starts (Redis time) span at least the windows the limit needs
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual((total / max - 1) * duration);
     expect(await queue.getRateLimit()).toEqual({ max, duration });
     // limited workers sleep until the next start is allowed: script calls stay well below one per job
     const after = await commandStats(redis);

@@ -1,7 +1,6 @@
 // Ordered keys (message groups): per key one at a time (or keyConcurrency) in add order,
 // through retries; keys in parallel; round robin between keys; memory only for live keys.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, type Job } from '../src/index.js';
 import { useRedis } from './helpers/setup.js';
 import { waitFor } from './helpers/wait.js';
@@ -49,17 +48,10 @@ class Timeline {
   }
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('ordered keys', () => {
   const t = useRedis();
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(async () => {
-    await admin.quit();
-  });
 
   it('jobs of a key run one at a time in add order; keys run in parallel', async () => {
     const queue = t.queue<Item>('orders');
@@ -76,8 +68,8 @@ describe('ordered keys', () => {
     expect(line.maxRunning).toBeGreaterThan(5);
     for (const list of line.runs.values()) expect(list.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     // nothing left behind for keys with no jobs
-    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
-    expect(await admin.keys(`${queue.keys.base}g:default:key:*`)).toEqual([]);
+    expect(await t.admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+    expect(await t.admin.keys(`${queue.keys.base}g:default:key:*`)).toEqual([]);
   });
 
   it('a failing job blocks its key through its retries; a dead-lettered one lets the key move on; other keys are not held up', async () => {
@@ -156,14 +148,14 @@ describe('ordered keys', () => {
     const queue = t.queue<Item>('many', { events: { maxLen: 0 } });
     const total = 20_000;
     await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'n', data: { key: `k${i}`, seq: 0 }, opts: { orderingKey: `k${i}`, removeOnComplete: true } })));
-    expect(await admin.hlen(queue.keys.group('default').keyState)).toBe(total + 1);
+    expect(await t.admin.hlen(queue.keys.group('default').keyState)).toBe(total + 1);
     let done = 0;
     t.worker<Item>('many', async () => void done++, { concurrency: 50, blockMs: 300 });
     await waitFor(() => done === total, 30_000, 'all keys served');
     await waitFor(async () => (await queue.getJobCounts()).active === 0, 5000, 'acks settled');
-    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
-    expect(await admin.llen(`${queue.keys.base}g:default:keys`)).toBe(0);
-    expect(await admin.keys(`${queue.keys.base}g:default:key:*`)).toEqual([]);
+    expect(await t.admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+    expect(await t.admin.llen(`${queue.keys.base}g:default:keys`)).toBe(0);
+    expect(await t.admin.keys(`${queue.keys.base}g:default:key:*`)).toEqual([]);
   });
 
   it('with fan-out, each group keeps each key in order on its own', async () => {
@@ -221,7 +213,7 @@ describe('ordered keys', () => {
     await again.close();
     await queue.addBulk(Array.from({ length: 5 }, (_, seq) => ({ name: 'n', data: { key: 'z', seq }, opts: { orderingKey: 'z' } })));
     await queue.obliterate({ force: true });
-    expect(await admin.keys(`${queue.keys.base}*`)).toEqual([]);
+    expect(await t.admin.keys(`${queue.keys.base}*`)).toEqual([]);
   });
 
   it('releaseKeyOnRetry: a job waiting for its retry lets its key go on; a redriven job holds no slot', async () => {
@@ -238,13 +230,13 @@ describe('ordered keys', () => {
     await waitFor(async () => (await queue.getJobCounts()).completed === 3, 5000, 'all three');
     // job 0 failed, let 1 and 2 go, and ran again after its backoff
     expect(order).toEqual(['0', '1', '2', '0r']);
-    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+    expect(await t.admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
     // a redriven job (dead-lettered, then retried by hand) holds no slot: the key's count stays right
     await queue.add('n', { key: 'k', seq: 3 }, { orderingKey: 'k' });
     await waitFor(async () => (await queue.getJobCounts()).failed === 1, 5000, 'the poison job failed');
     await queue.retryJobs();
     await waitFor(async () => (await queue.getJobCounts()).failed === 1 && order.length === 6, 5000, 'redriven and failed again');
-    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+    expect(await t.admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
   });
 
   it("keyLimiter counts retries too; a scheduler's jobs keep their ordering key", async () => {
@@ -266,7 +258,7 @@ describe('ordered keys', () => {
     const ids = await queue.getJobIds('completed');
     const tick = await queue.getJob(ids.find((id) => id.startsWith('repeat:'))!);
     expect(tick!.opts.orderingKey).toBe('s');
-    expect(await admin.hget(queue.keys.job(tick!.id), 'ok')).toBe('s');
+    expect(await t.admin.hget(queue.keys.job(tick!.id), 'ok')).toBe('s');
     await queue.removeScheduler('tick');
   });
 });

@@ -1,6 +1,6 @@
 // Defects found in code review, each reproduced against real Redis so that it stays fixed.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { InvalidIdError, Worker, type Job } from '../src/index.js';
 import { quietLogger, useRedis } from './helpers/setup.js';
 import { commandStats, gate } from './helpers/tools.js';
@@ -13,11 +13,6 @@ const scriptCalls = async (r: Redis) => {
 
 describe('review regressions', () => {
   const t = useRedis({ persistent: true });
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(() => admin.disconnect());
 
   it('a busy worker holding a prefetched job does not poll an empty queue', async () => {
     const queue = t.queue<{ slow?: boolean }>('spin');
@@ -35,10 +30,10 @@ describe('review regressions', () => {
     await queue.add('after', {});
     await started.promise;
     await waitFor(() => worker.health().prefetched === 1 || worker.health().activeJobs === 1, 5000, 'one running');
-    const before = await scriptCalls(admin);
+    const before = await scriptCalls(t.admin);
     // a measurement window while the slow job runs (not a wait for work)
     await new Promise((r) => setTimeout(r, 500));
-    const during = (await scriptCalls(admin)) - before;
+    const during = (await scriptCalls(t.admin)) - before;
     slow.open();
     await collectEvents(worker, 'completed', 2);
     expect(during).toBeLessThan(20);
@@ -50,13 +45,13 @@ describe('review regressions', () => {
     const worker = t.worker('lone', async () => 1, { concurrency: 10 });
     await queue.add('warm-up', 0);
     await waitForEvent(worker, 'completed');
-    const before = await scriptCalls(admin);
+    const before = await scriptCalls(t.admin);
     for (let i = 0; i < 20; i++) {
       const done = waitForEvent(worker, 'completed');
       await queue.add('one', i);
       await done;
     }
-    expect((await scriptCalls(admin)) - before).toBeLessThanOrEqual(3 * 20 + 2);
+    expect((await scriptCalls(t.admin)) - before).toBeLessThanOrEqual(3 * 20 + 2);
   });
 
   it('a debounce (dedup replace) of a job waiting out its retry does not run it twice', async () => {
@@ -115,13 +110,13 @@ describe('review regressions', () => {
   it('a wrong-type key planted for a delayed job is dead-lettered; the group keeps working', async () => {
     t.newPrefix();
     const queue = t.queue('poison');
-    await admin.set(queue.keys.job('x'), 'not a hash');
-    await admin.zadd(queue.keys.delayed, 0, 'x');
+    await t.admin.set(queue.keys.job('x'), 'not a hash');
+    await t.admin.zadd(queue.keys.delayed, 0, 'x');
     const worker = t.worker('poison', async (job) => job.data);
     await queue.addBulk([1, 2, 3].map((n) => ({ name: 'ok', data: n })));
     await collectEvents(worker, 'completed', 3);
     expect(await queue.getJobIds('failed')).toContain('x');
-    expect(await admin.get(queue.keys.job('x'))).toBe('not a hash');
+    expect(await t.admin.get(queue.keys.job('x'))).toBe('not a hash');
   });
 
   it('obliterate also deletes schedulers', async () => {
@@ -130,7 +125,7 @@ describe('review regressions', () => {
     await queue.upsertScheduler('tick', { every: 60_000 }, { name: 'tick' });
     await queue.obliterate();
     expect(await queue.getSchedulers()).toEqual([]);
-    expect(await admin.keys(`${t.prefix}:*`)).toEqual([]);
+    expect(await t.admin.keys(`${t.prefix}:*`)).toEqual([]);
   });
 
   it('removing a waiting job with its own id leaves counts and lists right, also after re-adding it', async () => {

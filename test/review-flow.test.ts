@@ -1,20 +1,12 @@
 // Regressions found reviewing fan-out groups and flow control: each was reproduced against
 // Redis before its fix.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, QueueFullError } from '../src/index.js';
 import { useRedis } from './helpers/setup.js';
 import { waitFor } from './helpers/wait.js';
 
 describe('review regressions: groups and flow control', () => {
   const t = useRedis();
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(async () => {
-    await admin.quit();
-  });
 
   it('drain gives back the key slot of an ordered job waiting for its retry: the key does not stick', async () => {
     t.newPrefix();
@@ -31,7 +23,7 @@ describe('review regressions: groups and flow control', () => {
     await queue.add('n', 'c', { orderingKey: 'k' });
     await waitFor(() => ran.includes('c'), 5000, 'the key runs again');
     await worker.close();
-    expect(await admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+    expect(await t.admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
   });
 
   it('jobs added before any group stay the default group\'s when another group is created first', async () => {
@@ -67,7 +59,7 @@ describe('review regressions: groups and flow control', () => {
     t.worker<string>('pend', async (job) => job.data, { group: 'billing', blockMs: 300 });
     await waitFor(async () => (await queue.getJobCounts({ group: 'billing' })).completed === 1, 5000, 'billing done');
     await queue.removeGroup('email');
-    expect(await admin.exists(queue.keys.job('order-1'))).toBe(0);
+    expect(await t.admin.exists(queue.keys.job('order-1'))).toBe(0);
     // the id is still billing's while billing keeps the job; once gone there, it is free again
     await queue.remove('order-1', { group: 'billing' });
     const again = await queue.add('n', 'second', { jobId: 'order-1' });

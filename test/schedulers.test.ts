@@ -1,8 +1,7 @@
 // Repeating jobs: slot arithmetic (pure, fixed dates), idempotent upserts, exactly one job per
 // slot with no leader (also across worker processes killed and restarted), catch-up after
 // downtime, limits, and bad specifications refused.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidIdError, InvalidOptionError } from '../src/index.js';
 import { nextSlot, normaliseRepeat } from '../src/schedule.js';
 import { startWorkerProcess } from './helpers/processes.js';
@@ -56,17 +55,12 @@ describe('slot arithmetic', () => {
 
 describe('schedulers on Redis', () => {
   const t = useRedis();
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(() => admin.disconnect());
 
   // the slots that made a job: every job record of the scheduler, whatever its state (one
   // read, so a job moving between states meanwhile cannot be missed)
   const repeatJobs = async (queue: { keys: { job(id: string): string } }, key: string) => {
     const pattern = queue.keys.job(`repeat:${key}:*`);
-    const found = await admin.keys(pattern);
+    const found = await t.admin.keys(pattern);
     return found.map((k) => Number(k.slice(pattern.length - 1))).sort((a, b) => a - b);
   };
 
@@ -81,12 +75,12 @@ describe('schedulers on Redis', () => {
     const changed = await queue.upsertScheduler('report', { every: 3_600_000 }, { name: 'report' });
     expect(changed.next).not.toBe(results[0]!.next);
     expect((await queue.getScheduler('report'))?.next).toBe(changed.next);
-    const before = await admin.keys(`${t.prefix}:*`);
+    const before = await t.admin.keys(`${t.prefix}:*`);
     await expect(queue.upsertScheduler('bad', { pattern: 'nope' }, { name: 'x' })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(queue.upsertScheduler('bad', { every: 1000, tz: 'Nowhere/Land' }, { name: 'x' })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(queue.upsertScheduler('bad key', { every: 1000 }, { name: 'x' })).rejects.toBeInstanceOf(InvalidIdError);
     await expect(queue.upsertScheduler('bad', { every: 1000 }, { name: 'x', opts: { delay: 5 } })).rejects.toBeInstanceOf(InvalidOptionError);
-    expect((await admin.keys(`${t.prefix}:*`)).sort()).toEqual(before.sort());
+    expect((await t.admin.keys(`${t.prefix}:*`)).sort()).toEqual(before.sort());
     expect(await queue.removeScheduler('report')).toBe(true);
     expect(await queue.getSchedulers()).toEqual([]);
   });
@@ -115,7 +109,7 @@ describe('schedulers on Redis', () => {
     const after = (await queue.getScheduler('hourly'))!;
     expect(after.next! % 3_600_000).toBe(0);
     expect(after.next! - info.next!).toBeLessThanOrEqual(3_600_000);
-    const [seconds] = await admin.time();
+    const [seconds] = await t.admin.time();
     const start = (Number(seconds) + 3600) * 1000;
     expect((await queue.upsertScheduler('later', { every: 1000, startDate: start }, { name: 'l' })).next).toBe(start);
   });
@@ -126,9 +120,9 @@ describe('schedulers on Redis', () => {
     await queue.upsertScheduler('catch-up', { every: 100 }, { name: 'c' });
     await queue.upsertScheduler('skip', { every: 100, skipMissed: true }, { name: 's' });
     // downtime: both planned slots lie 5 s (50 slots) in the past
-    const [seconds] = await admin.time();
+    const [seconds] = await t.admin.time();
     const past = Number(seconds) * 1000 - 5_000;
-    await admin.zadd(queue.keys.schedulers, past, 'catch-up', past, 'skip');
+    await t.admin.zadd(queue.keys.schedulers, past, 'catch-up', past, 'skip');
     t.worker('missed', async () => 'ok');
     await waitFor(async () => {
       const s = await queue.getSchedulers();

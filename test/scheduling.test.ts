@@ -1,18 +1,12 @@
 // Scheduling (issue 4, first part): delays and their changes, deadlines to start, priorities,
 // LIFO, deduplication, and 100k jobs due at once promoted in bounded batches.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, JobNotFoundError, type Job } from '../src/index.js';
 import { useRedis } from './helpers/setup.js';
 import { collectEvents, waitFor, waitForEvent } from './helpers/wait.js';
 
 describe('scheduling', () => {
   const t = useRedis();
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(t.url);
-  });
-  afterAll(() => admin.disconnect());
 
   it('a delayed job runs after its delay (Redis time); changeDelay and promote move it', async () => {
     const queue = t.queue('delay');
@@ -114,13 +108,13 @@ describe('scheduling', () => {
     const queue = t.queue('burst', { defaultJobOptions: { removeOnComplete: true } });
     const batch = Array.from({ length: 1000 }, (_, i) => ({ name: 'due', data: i, opts: { delay: 1 } }));
     for (let n = 0; n < 100_000; n += 1000) await queue.addBulk(batch);
-    await admin.config('SET', 'slowlog-log-slower-than', '25000');
-    await admin.slowlog('RESET');
+    await t.admin.config('SET', 'slowlog-log-slower-than', '25000');
+    await t.admin.slowlog('RESET');
     let done = 0;
     const worker = t.worker('burst', async () => undefined, { concurrency: 100 });
     worker.on('completed', () => done++);
     await waitFor(() => done === 100_000, 120_000, '100k delayed jobs processed');
-    const slow = (await admin.slowlog('GET', 20)) as unknown[][];
+    const slow = (await t.admin.slowlog('GET', 20)) as unknown[][];
     expect(slow.map((e) => [Number(e[2]), (e[3] as string[])[0]])).toEqual([]);
     expect(await queue.getJobCounts()).toMatchObject({ delayed: 0, waiting: 0, active: 0 });
   }, 180_000);

@@ -8,10 +8,10 @@
 // has none ("n/a"). (2) ordered-key throughput (sluice only: the others have no free ordered
 // keys) — `jobs` jobs spread over `keys` ordering keys drained at concurrency 100, against the
 // same jobs without keys.
-import { ChildHandle } from '../lib/protocol.js';
 import type { AddOptions } from '../adapters/types.js';
 import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
-import { appliesTo, aroundRedis, budgetMs, metric, prefill, type Scenario, type TurnContext, type TurnResult } from './types.js';
+import { drainInWorker } from './drain.js';
+import { appliesTo, metric, prefill, type Scenario, type TurnContext, type TurnResult } from './types.js';
 
 export interface FlowControlConfig {
   limiter: { jobs: number; rate: number };
@@ -22,19 +22,8 @@ async function drain(ctx: TurnContext, name: string, jobs: number, config: Parti
   await ctx.redis.flushAll();
   const queue = ctx.queue(name);
   await prefill(ctx, queue, jobs, 'remove', opts);
-  const worker = await ChildHandle.fork('worker-child', `${ctx.lib} worker`, {
-    lib: ctx.lib, redis: { host: ctx.redis.host, port: ctx.redis.port }, queue, concurrency: 50, expected: jobs, retention: 'remove', latency: false, ...config,
-  } satisfies WorkerChildConfig);
-  try {
-    const { value: result, delta } = await aroundRedis(ctx.redis, async () => {
-      worker.send({ type: 'start' });
-      return (await worker.waitFor('done', budgetMs(jobs) + jobs * 5)).result as WorkerChildResult;
-    });
-    if (result.failed > 0) throw new Error(`${result.failed} jobs failed in the worker`);
-    return { result, commands: delta.calls / jobs };
-  } finally {
-    await worker.stop();
-  }
+  const { result, delta } = await drainInWorker(ctx, queue, jobs, { concurrency: 50, ...config }, jobs * 5);
+  return { result, commands: delta.calls / jobs };
 }
 
 /** The most starts in any window [t, t + windowMs). */

@@ -4,11 +4,10 @@
 // pre-filled with the bulk call and then drained by one worker process (no-op processor,
 // completed jobs removed) as in the processing scenarios. Reports jobs/s for both, and (b) as
 // a share of (a). Bee-Queue has no priorities: (b) does not apply to it ("n/a").
-import { ChildHandle } from '../lib/protocol.js';
 import { unitHash } from '../lib/stats.js';
 import type { AddOptions } from '../adapters/types.js';
-import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
-import { appliesTo, aroundRedis, budgetMs, commandsPerJob, metric, prefill, type BenchConfig, type Scenario, type TurnContext } from './types.js';
+import { drainInWorker } from './drain.js';
+import { appliesTo, commandsPerJob, metric, prefill, type BenchConfig, type Scenario, type TurnContext } from './types.js';
 
 const WITH_PRIORITIES = ['sluice', 'bullmq'] as const;
 
@@ -24,26 +23,14 @@ async function drain(ctx: TurnContext, jobs: number, concurrency: number, opts?:
   await ctx.redis.flushAll();
   const queue = ctx.queue(opts ? 'prio' : 'plain');
   await prefill(ctx, queue, jobs, 'remove', opts);
-  const config: WorkerChildConfig = {
-    lib: ctx.lib, redis: { host: ctx.redis.host, port: ctx.redis.port }, queue, concurrency, expected: jobs, retention: 'remove', latency: false,
+  const { result, delta } = await drainInWorker(ctx, queue, jobs, { concurrency });
+  return {
+    rate: (jobs / result.elapsedMs) * 1000,
+    elapsedMs: result.elapsedMs,
+    redisCpuUsPerJob: delta.cpuUs / jobs,
+    callsPerJob: delta.calls / jobs,
+    commandsPerJob: commandsPerJob(delta, jobs),
   };
-  const worker = await ChildHandle.fork('worker-child', `${ctx.lib} worker`, config);
-  try {
-    const { value: result, delta } = await aroundRedis(ctx.redis, async () => {
-      worker.send({ type: 'start' });
-      return (await worker.waitFor('done', budgetMs(jobs))).result as WorkerChildResult;
-    });
-    if (result.failed > 0) throw new Error(`${result.failed} jobs failed in the worker`);
-    return {
-      rate: (jobs / result.elapsedMs) * 1000,
-      elapsedMs: result.elapsedMs,
-      redisCpuUsPerJob: delta.cpuUs / jobs,
-      callsPerJob: delta.calls / jobs,
-      commandsPerJob: commandsPerJob(delta, jobs),
-    };
-  } finally {
-    await worker.stop();
-  }
 }
 
 export function priorityScenario(c: BenchConfig['priority']): Scenario {

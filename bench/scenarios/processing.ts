@@ -3,9 +3,8 @@
 // `jobs` completed events. Around that run: Redis commands per job and Redis CPU per job (INFO
 // commandstats / cpu deltas) and the worker's own CPU per job (process.cpuUsage in the child).
 // Completed jobs are removed at once for all three libraries, so they do the same work.
-import { ChildHandle } from '../lib/protocol.js';
-import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
-import { aroundRedis, budgetMs, commandsPerJob, metric, prefill, usecPerJob, type Scenario, type TurnContext } from './types.js';
+import { drainInWorker } from './drain.js';
+import { commandsPerJob, metric, prefill, usecPerJob, type Scenario, type TurnContext } from './types.js';
 
 function processingScenario(concurrency: number): Scenario {
   const family = `processing-c${concurrency}`;
@@ -22,28 +21,16 @@ function processingScenario(concurrency: number): Scenario {
       const jobs = ctx.config.jobs;
       const queue = ctx.queue('processing');
       await prefill(ctx, queue, jobs, 'remove');
-      const config: WorkerChildConfig = {
-        lib: ctx.lib, redis: { host: ctx.redis.host, port: ctx.redis.port }, queue, concurrency, expected: jobs, retention: 'remove', latency: false,
+      const { result, delta } = await drainInWorker(ctx, queue, jobs, { concurrency });
+      return {
+        metrics: {
+          [`${family}.rate`]: (jobs / result.elapsedMs) * 1000,
+          [`${family}.cmds`]: delta.calls / jobs,
+          [`${family}.rediscpu`]: delta.cpuUs / jobs,
+          [`${family}.workercpu`]: result.cpuUs / jobs,
+        },
+        extra: { elapsedMs: result.elapsedMs, commandsPerJob: commandsPerJob(delta, jobs), redisUsecPerJob: usecPerJob(delta, jobs) },
       };
-      const worker = await ChildHandle.fork('worker-child', `${ctx.lib} worker`, config);
-      try {
-        const { value: result, delta } = await aroundRedis(ctx.redis, async () => {
-          worker.send({ type: 'start' });
-          return (await worker.waitFor('done', budgetMs(jobs))).result as WorkerChildResult;
-        });
-        if (result.failed > 0) throw new Error(`${result.failed} jobs failed in the worker`);
-        return {
-          metrics: {
-            [`${family}.rate`]: (jobs / result.elapsedMs) * 1000,
-            [`${family}.cmds`]: delta.calls / jobs,
-            [`${family}.rediscpu`]: delta.cpuUs / jobs,
-            [`${family}.workercpu`]: result.cpuUs / jobs,
-          },
-          extra: { elapsedMs: result.elapsedMs, commandsPerJob: commandsPerJob(delta, jobs), redisUsecPerJob: usecPerJob(delta, jobs) },
-        };
-      } finally {
-        await worker.stop();
-      }
     },
   };
 }

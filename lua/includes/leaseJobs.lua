@@ -323,10 +323,10 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
     if paused == 0 then
       local settings = queueSettings(base, group)
       local room
-      room, limitedFor = limiterRoom(k, settings, now, count)
+      room, limitedFor = limiterRoom(k, settings, now)
       if room > 0 then
-        takeJobs(k, group, consumer, nonce, room, cfg, now, jobs, dead)
-        limitedFor = limiterRecord(k, settings, nonce, #jobs / JOB_FIELDS, now)
+        takeJobs(k, group, consumer, nonce, math.min(room, count), cfg, now, jobs, dead)
+        limitedFor = limiterRecord(k, settings, nonce, #jobs / JOB_FIELDS, room, now)
         -- backpressure: producers waiting for room block on this stream
         if settings.maxLength > 0 and #jobs > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', #jobs / JOB_FIELDS) end
       end

@@ -1,4 +1,5 @@
 -- @include settings
+-- @include slidingWindow
 -- Ordered keys (message groups): jobs sharing an ordering key run one at a time (or
 -- keyConcurrency at a time) in the order they were placed, through retries, while different
 -- keys run in parallel. Per group G, with g = base .. 'g:' .. G .. ':':
@@ -66,13 +67,9 @@ end
 local function keyLimitWait(g, key, settings, now, member)
   if settings.keyLimitMax <= 0 then return 0 end
   local log = g .. 'klim:' .. key
-  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - settings.keyLimitMs)
-  if redis.call('ZCARD', log) >= settings.keyLimitMax then
-    local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2]) or now
-    return math.max(1, oldest + settings.keyLimitMs - now)
-  end
-  redis.call('ZADD', log, now, member)
-  redis.call('PEXPIRE', log, settings.keyLimitMs + 1000)
+  local room, wait = windowRoom(log, settings.keyLimitMax, settings.keyLimitMs, now)
+  if room <= 0 then return wait end
+  windowRecord(log, settings.keyLimitMs, now, { member })
   return 0
 end
 

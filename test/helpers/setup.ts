@@ -1,6 +1,7 @@
 // Per-file fixture: one Redis for the file, a unique prefix per test, and bookkeeping that
 // closes every queue and worker a test made, and fails a test on an unexpected 'error' event.
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Queue, Worker, type Processor, type QueueOptions, type WorkerOptions } from '../../src/index.js';
 import { startRedis, uniquePrefix, type TestRedis } from './redis.js';
@@ -9,6 +10,7 @@ export const quietLogger = pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent'
 
 export function useRedis(opts: { persistent?: boolean } = {}) {
   let redis: TestRedis | undefined;
+  let admin: Redis | undefined;
   const open: { close(): Promise<void> }[] = [];
   const errors: Error[] = [];
 
@@ -21,6 +23,7 @@ export function useRedis(opts: { persistent?: boolean } = {}) {
     if (unexpected.length) throw new Error(`unexpected worker error: ${unexpected[0]!.message}`);
   });
   afterAll(async () => {
+    admin?.disconnect();
     await redis?.close();
   });
 
@@ -31,6 +34,11 @@ export function useRedis(opts: { persistent?: boolean } = {}) {
     },
     get url(): string {
       return ctx.redis.url;
+    },
+    /** A plain client of the file's Redis, for looking at keys (made on first use). */
+    get admin(): Redis {
+      admin ??= new Redis(ctx.url);
+      return admin;
     },
     prefix: uniquePrefix(),
     newPrefix(): string {
