@@ -1,6 +1,11 @@
 // Compiles lua/*.lua into src/generated/lua.ts: resolves `-- @include name` lines from
 // lua/includes/, reads the KEYS contract from each header, and names each command after a
 // hash of its final text so that two SDK versions on one Redis never call each other's scripts.
+// Every script starts with a `#!lua` shebang (Redis >= 7): Redis then checks the script's flags
+// before it runs. Without flags, a script is refused whole while Redis is out of memory (never
+// half-applied); a header line `FLAGS allow-oom` marks the scripts that free memory or keep it
+// level (acks, fails, hand-backs, renewals, removals), which must run then, or a full Redis
+// could never be drained.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,7 +40,9 @@ export function compile() {
       return m[2];
     });
     const argv = [...header[1].matchAll(/^\s*ARGV\[(\d+)\]\s+(\w+)/gm)].map((m) => m[2]);
-    const lua = resolveIncludes(source, file, new Set(), []);
+    const flags = header[1].match(/^\s*FLAGS\s+([a-z-]+(?:,[a-z-]+)*)/m)?.[1];
+    const shebang = flags ? `#!lua flags=${flags}\n` : '#!lua\n';
+    const lua = shebang + resolveIncludes(source, file, new Set(), []);
     const op = file.replace(/\.lua$/, '');
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     scripts[op] = { name: `sluice_${op.replace(/-/g, '_')}_${hash}`, keys, argv, lua };

@@ -2,6 +2,8 @@
   complete: acknowledge a batch of finished jobs, then lease the next batch in the same call
   (the hot path: one round trip settles and refills a worker).
 
+  FLAGS allow-oom   (acks free memory (a full Redis must drain))
+
   KEYS[1] stream     P:{Q}:stream
   KEYS[2] wake       P:{Q}:wake
   KEYS[3] groups     P:{Q}:groups
@@ -23,10 +25,14 @@
   ARGV[5] count      how many jobs to lease after the acks (0: none)
   ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
   ARGV[7..] acks     five per job: id, token, returnvalue (JSON), keepCount, keepAgeMs
-                     (keep -1: no limit; keepCount 0: delete the job at once)
+                     (keep -1: no limit; keepCount 0: delete the job at once). A token
+                     written "=token" marks an ack sent again after a call that got no answer.
 
   An ack counts only when the token is the job's current one (the worker still holds the
-  lease); others are refused and change nothing.
+  lease); others are refused and change nothing. Acks are idempotent: a completed job keeps
+  "=token" of the delivery that completed it in tk (never equal to a live token), and an ack
+  of that same delivery is accepted again without changing anything; a resent ack whose job
+  record is gone is accepted too (its first run deleted it: keepCount 0).
   Returns: nRefused, refused ids..., then the lease reply (see lease.lua).
 ]]
 -- @include redisTime
@@ -51,9 +57,15 @@ local refused, finished, kept, results = {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
+  local resent = string.sub(token, 1, 1) == '='
+  if resent then token = string.sub(token, 2) end
   local jobKey = rb .. 'job:' .. id
   local held = redis.call('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr')
-  if token ~= '' and held[1] == token then
+  if token ~= '' and held[1] == '=' .. token then
+    -- already completed by this very delivery (an ack applied before its reply was lost)
+  elseif resent and not held[1] and redis.call('EXISTS', jobKey) == 0 then
+    -- resent, and the record is gone: the first run of this ack deleted it (keepCount 0)
+  elseif token ~= '' and held[1] == token then
     finished[#finished + 1] = id
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
@@ -64,7 +76,7 @@ for i = 7, #ARGV, 5 do
     else
       -- the policy of the latest kept job in the batch applies to the set
       keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-      redis.call('HSET', jobKey, 's', 'completed', 'fo', now, 'rv', ARGV[i + 2], 'tk', '')
+      redis.call('HSET', jobKey, 's', 'completed', 'fo', now, 'rv', ARGV[i + 2], 'tk', '=' .. token)
       kept[#kept + 1] = now
       kept[#kept + 1] = id
     end

@@ -1,6 +1,8 @@
 --[[
   extend: renew the leases a worker holds, proving each with its token.
 
+  FLAGS allow-oom   (a renewal writes nothing new)
+
   KEYS[1] active     P:{Q}:g:G:active
 
   ARGV[1] records    the group's record prefix: "P:{Q}:" for default, "P:{Q}:g:G:" for others

@@ -2,6 +2,8 @@
   fail: settle a failed attempt: schedule the retry (after a backoff delay, or at once) or, on
   the last attempt or an unrecoverable error, move the job to the failed (dead-letter) set.
 
+  FLAGS allow-oom   (a failure must be recorded on a full Redis (it keeps memory level))
+
   KEYS[1] active     P:{Q}:g:G:active
   KEYS[2] wait       P:{Q}:g:G:wait
   KEYS[3] retry      P:{Q}:g:G:retry

@@ -2,6 +2,8 @@
   lease: lease up to `count` jobs of a group for one worker (and keep the group moving:
   promote due delayed jobs and retries, reclaim expired leases).
 
+  FLAGS allow-oom   (a full Redis must drain: a lease moves a job out of the stream (memory stays level))
+
   KEYS[1] stream     P:{Q}:stream       the queue's job stream (entries carry field j = job id)
   KEYS[2] wake       P:{Q}:wake         capped stream that wakes idle workers
   KEYS[3] groups     P:{Q}:groups       set of group names

@@ -4,6 +4,8 @@
   processor threw RateLimitError), the job goes back to the front of the group's line without
   using an attempt.
 
+  FLAGS allow-oom   (hands a job back)
+
   KEYS[1] meta       P:{Q}:meta         holds limitUntil:<G>
   KEYS[2] active     P:{Q}:g:G:active
   KEYS[3] wait       P:{Q}:g:G:wait

@@ -1,6 +1,8 @@
 --[[
   set-paused: pause or resume a group. Paused groups lease nothing; jobs in flight finish.
 
+  FLAGS allow-oom   (pausing must work on a full Redis)
+
   KEYS[1] paused     P:{Q}:g:G:paused
   KEYS[2] wake       P:{Q}:wake
 

@@ -22,7 +22,8 @@ export type SluiceErrorCode =
   | 'QUEUE_FULL'
   | 'UNRECOVERABLE'
   | 'JOB_FAILED'
-  | 'WAIT_TIMEOUT';
+  | 'WAIT_TIMEOUT'
+  | 'CALL_INTERRUPTED';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -203,5 +204,16 @@ export class WaitTimeoutError extends SluiceError {
   constructor(jobId: string, timeoutMs: number) {
     super('WAIT_TIMEOUT', `job "${jobId}" did not finish within ${timeoutMs} ms; it stays in the queue and may still run`);
     this.jobId = jobId;
+  }
+}
+
+/**
+ * The connection to Redis dropped while a call waited for its reply: Redis may or may not
+ * have run it. sluice's own retries are safe (acks are idempotent, unanswered leases are
+ * handed back); the worker reports it and carries on.
+ */
+export class CallInterruptedError extends SluiceError {
+  constructor() {
+    super('CALL_INTERRUPTED', 'the connection to Redis dropped before the reply came; the call may or may not have run (it is retried safely)');
   }
 }

@@ -43,4 +43,5 @@ export {
   UnrecoverableError,
   JobFailedError,
   WaitTimeoutError,
+  CallInterruptedError,
 } from './errors.js';

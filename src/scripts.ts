@@ -2,6 +2,7 @@
 // Keys are given by the names in each script's header, so the order cannot drift.
 import type { Redis } from 'ioredis';
 import { luaScripts } from './generated/lua.js';
+import { CallInterruptedError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 
 export type ScriptName = keyof typeof luaScripts;
@@ -68,6 +69,8 @@ export interface Ack {
   token: string;
   returnvalue: string;
   keep: [number, number];
+  /** Sent before in a call that got no answer: Redis may have applied it (see complete.lua). */
+  resent?: boolean;
 }
 
 export interface FailOutcome {
@@ -136,15 +139,44 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
 
 /** The scripts of one queue, bound to a client. */
 export class Scripts {
+  /** Calls waiting for a reply, on a client that does not resend them (see below). */
+  private readonly pending = new Set<(err: Error) => void>();
+
   constructor(
     private readonly client: Redis,
     readonly keys: QueueKeys,
-  ) {}
+  ) {
+    // A client made with autoResendUnfulfilledCommands: false (the worker's, see connection.ts)
+    // drops the commands a lost connection left unanswered, and their promises never settle:
+    // such calls reject here instead, with CallInterruptedError (they may or may not have run).
+    if (client.options.autoResendUnfulfilledCommands === false) {
+      client.on('close', () => {
+        const waiting = [...this.pending];
+        this.pending.clear();
+        for (const reject of waiting) reject(new CallInterruptedError());
+      });
+    }
+  }
 
   private run(op: ScriptName, keys: Record<string, string>, args: Arg[]): Promise<unknown> {
     const command = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[luaScripts[op].name];
     if (!command) throw new Error(`script ${op} is not registered on this client`);
-    return command.apply(this.client, [...orderKeys(op, keys), ...args]);
+    const call = command.apply(this.client, [...orderKeys(op, keys), ...args]);
+    if (this.client.options.autoResendUnfulfilledCommands !== false) return call;
+    return new Promise((resolve, reject) => {
+      const interrupt = (err: Error) => reject(err);
+      this.pending.add(interrupt);
+      call.then(
+        (value) => {
+          this.pending.delete(interrupt);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.pending.delete(interrupt);
+          reject(err);
+        },
+      );
+    });
   }
 
   private leaseKeys(group: string): Record<string, string> {
@@ -176,7 +208,7 @@ export class Scripts {
 
   async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[]): Promise<{ refused: string[]; lease: LeaseReply }> {
     const args: Arg[] = [this.keys.base, group, consumer, nonce, count, config];
-    for (const a of acks) args.push(a.id, a.token, a.returnvalue, a.keep[0], a.keep[1]);
+    for (const a of acks) args.push(a.id, a.resent ? `=${a.token}` : a.token, a.returnvalue, a.keep[0], a.keep[1]);
     const keys = { ...this.leaseKeys(group), completed: this.keys.group(group).completed };
     const reply = (await this.run('complete', keys, args)) as unknown[];
     const refused: string[] = [];
@@ -207,6 +239,12 @@ export class Scripts {
     const args: Arg[] = [this.keys.base, group, started ? 1 : 0];
     for (const [id, token] of pairs) args.push(id, token);
     return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, args));
+  }
+
+  /** Hands back the jobs a call with this nonce leased, if it ran (see release.lua). */
+  async releaseCall(group: string, nonce: string): Promise<number> {
+    const g = this.keys.group(group);
+    return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, 0, '*', nonce]));
   }
 
   async progress(group: string, id: string, token: string, progress: string): Promise<boolean> {

@@ -43,9 +43,27 @@ export class Settlement<Data, Result> {
     return this.pending.splice(0, MAX_PER_CALL);
   }
 
-  /** Acks whose call failed go back to the front, to be sent again. */
-  putBack(acks: PendingAck<Data, Result>[]): void {
+  /**
+   * Acks whose call failed go back to the front, to be sent again. After a call that got no
+   * answer (`unanswered`), Redis may have applied them already: they are marked, and Redis then
+   * counts an ack it finds already done by the same delivery as accepted (complete.lua).
+   */
+  putBack(acks: PendingAck<Data, Result>[], unanswered = false): void {
+    if (unanswered) for (const ack of acks) ack.resent = true;
     this.pending.unshift(...acks);
+  }
+
+  /**
+   * Hands back what a call that got no answer may have leased (tokens nonce.k), so that those
+   * jobs go to the next worker now rather than after their lease, and count no stall.
+   * Bounded: see release.lua. Retried while Redis is unreachable (the client queues it).
+   */
+  async releaseCall(nonce: string): Promise<void> {
+    try {
+      await this.scripts.releaseCall(this.group, nonce);
+    } catch (err) {
+      this.events.error(err as Error);
+    }
   }
 
   /** Redis answered a call that carried these acks: report each as completed or lost. */
@@ -72,7 +90,7 @@ export class Settlement<Data, Result> {
           const { refused } = await this.scripts.complete(this.group, this.consumer, nonce, 0, this.config, acks);
           this.confirm(acks, refused);
         } catch (err) {
-          this.putBack(acks);
+          this.putBack(acks, true);
           this.events.error(err as Error);
           return;
         }

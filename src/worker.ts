@@ -30,8 +30,27 @@ interface Call<Data, Result> {
   call: Promise<LeaseReply>;
   acks: PendingAck<Data, Result>[];
   want: number;
+  /** Local time the call was sent: its leases end no earlier than sentAt + leaseMs. */
   sentAt: number;
+  /** The call's nonce: the tokens of what it leases are nonce.k (see releaseCall). */
+  nonce: string;
 }
+
+/**
+ * Whether a script call that failed may have run: an error reply Redis gives before running a
+ * script (out of memory, a read-only replica, loading, busy, no permission) says it did not;
+ * a dropped connection or a timeout leaves it unknown.
+ */
+function mayHaveRun(err: unknown): boolean {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') return true;
+  return !/^(OOM|READONLY|LOADING|BUSY|MASTERDOWN|NOPERM|NOSCRIPT|CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b/.test(err.message);
+}
+
+/**
+ * The XREADGROUP consumer name every worker reads under. Reads are NOACK (no pending-entries
+ * list), so a per-worker name would buy nothing and leave a consumer behind per restart.
+ */
+const CONSUMER = 'sluice';
 
 /** Time Redis gets to settle a closing worker's jobs, beyond close()'s timeout. */
 const CLOSE_GRACE_MS = 5_000;
@@ -60,8 +79,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly blockMs: number;
   private readonly watchdogGraceMs: number;
   private readonly evictionMode: EvictionPolicyMode;
-  /** Leased and not started yet. */
-  private buffer: { raw: LeasedJobRaw; now: number }[] = [];
+  /** Leased and not started yet, with the local time the leasing call was sent. */
+  private buffer: { raw: LeasedJobRaw; now: number; sentAt: number }[] = [];
+  private readonly leaseMs: number;
   private readonly settlement: Settlement<Data, Result>;
   private inflight: Call<Data, Result>[] = [];
   /** Jobs asked for by the calls in flight. */
@@ -92,6 +112,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.id = id;
     this.group = group;
     this.concurrency = resolved.concurrency;
+    this.leaseMs = leaseMs;
     this.limits = resolved.limits;
     this.maxPrefetch = resolved.maxPrefetch;
     this.blockMs = resolved.blockMs;
@@ -107,7 +128,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.onLeaseLost(jobId), this.logger);
     this.waiter = new WakeWaiter(this.blocking, this.client, this.watchdogGraceMs, this.logger);
-    this.settlement = new Settlement<Data, Result>(this.scripts, this.group, this.id, this.config, {
+    this.settlement = new Settlement<Data, Result>(this.scripts, this.group, CONSUMER, this.config, {
       completed: (job, result) => this.emit('completed', job, result),
       lost: (jobId, err) => this.emit('lost', jobId, err),
       error: (err) => this.emit('error', err),
@@ -231,7 +252,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       } catch (err) {
         this.requested -= current.want;
         this.phase = 'idle';
-        this.settlement.putBack(current.acks);
+        this.callFailed(current, err);
         // the group was removed (or the queue obliterated) while this worker ran: it recreates
         // its group, from now, and logs it (stop a group's workers before removing it)
         if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch((e: unknown) => this.emit('error', e as Error));
@@ -259,7 +280,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       this.rateLimited = reply.rateLimited;
       for (const raw of reply.jobs) {
         this.keeper.track(raw.id, raw.token);
-        this.buffer.push({ raw, now: reply.now });
+        this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
       }
       // fewer jobs than asked for means the queue is empty for now
       const empty = reply.streamLastId !== '';
@@ -285,23 +306,61 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       if (want === 0 && (this.settlement.size === 0 || this.inflight.length > 0)) return;
       const acks = this.settlement.take();
       this.requested += want;
-      this.inflight.push({ call: this.fetch(acks, want), acks, want, sentAt: Date.now() });
+      const nonce = randomBytes(6).toString('base64url');
+      const call = this.fetch(acks, want, nonce);
+      // handled here as well as where the loop awaits it: a pipelined call that fails while
+      // the loop waits on another must not become an unhandled rejection (it kills the process)
+      call.catch(() => undefined);
+      this.inflight.push({ call, acks, want, sentAt: Date.now(), nonce });
     }
+  }
+
+  /**
+   * A call failed without an answer: Redis may or may not have run it (the connection dropped
+   * after sending; calls are not resent by ioredis, see connection.ts). Its acks are sent again,
+   * marked so that an ack Redis applied the first time counts as done; what it may have leased
+   * is handed back by its nonce, so those jobs neither wait out a lease nor count a stall.
+   */
+  private callFailed(call: Call<Data, Result>, err?: unknown): void {
+    const ran = mayHaveRun(err);
+    this.settlement.putBack(call.acks, ran);
+    if (ran && call.want > 0) void this.settlement.releaseCall(call.nonce);
   }
 
   /** A call whose reply the loop will not use: hand back what it leases, keep its acks if it fails. */
   private abandon(call: Call<Data, Result>): void {
     call.call.then(
       (late) => this.settlement.handBack(late.jobs.map((j) => [j.id, j.token]), false),
-      () => this.settlement.putBack(call.acks),
+      (err: unknown) => this.callFailed(call, err),
     );
   }
 
   private startBuffered(): void {
     while (this.buffer.length > 0 && this.runner.size < this.concurrency) {
-      const { raw, now } = this.buffer.shift()!;
-      void this.runner.run(raw, now);
+      const { raw, now, sentAt } = this.buffer.shift()!;
+      // a lease that may have run out (this process froze, or the event loop was blocked, since
+      // the call was sent) is renewed before the job starts: another worker may have it by now
+      if (Date.now() - sentAt >= this.leaseMs / 2) void this.startAfterRenewal(raw, now);
+      else void this.runner.run(raw, now);
     }
+  }
+
+  private async startAfterRenewal(raw: LeasedJobRaw, now: number): Promise<void> {
+    let held = false;
+    try {
+      held = await this.keeper.extend(raw.id, raw.token, this.leaseMs);
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+    if (held && this.isActive()) {
+      void this.runner.run(raw, now);
+      return;
+    }
+    // lost meanwhile (the keeper reported it), or closing, or Redis failed: not started here
+    this.keeper.untrack(raw.id, raw.token);
+    if (held) await this.settlement.handBack([[raw.id, raw.token]], false);
+    else this.emit('lost', raw.id, new LeaseLostError(raw.id));
+    this.wakeLoop();
   }
 
   private async block(reply: LeaseReply): Promise<void> {
@@ -344,10 +403,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     await this.scripts.rateLimit(this.group, ms);
   }
 
-  private async fetch(acks: PendingAck<Data, Result>[], count: number): Promise<LeaseReply> {
-    const nonce = randomBytes(6).toString('base64url');
-    if (acks.length === 0) return this.scripts.lease(this.group, this.id, nonce, count, this.config);
-    const { refused, lease } = await this.scripts.complete(this.group, this.id, nonce, count, this.config, acks);
+  private async fetch(acks: PendingAck<Data, Result>[], count: number, nonce: string): Promise<LeaseReply> {
+    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, this.config);
+    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, this.config, acks);
     this.settlement.confirm(acks, refused);
     return lease;
   }

@@ -85,8 +85,9 @@ describe('leases', () => {
       expect(s.ctxToken).toBe(token);
       expect(s.stored).toBe(token);
     }
-    // the token is cleared once the job is finished, so no stale holder can match it
-    expect(await redis.hget(queue.keys.job(job.id), 'tk')).toBe('');
+    // once the job is finished the token is kept as "=token", which no live token equals (no
+    // stale holder can match it) and which makes a resent ack of that delivery idempotent
+    expect(await redis.hget(queue.keys.job(job.id), 'tk')).toBe(`=${token}`);
   });
 
   it('fencing: a holder whose lease expired cannot ack, update progress or log; the new holder wins', async () => {

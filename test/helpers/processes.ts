@@ -7,7 +7,9 @@ import { waitFor } from './wait.js';
 const fixture = fileURLToPath(new URL('../fixtures/worker-process.mjs', import.meta.url));
 
 export interface WorkerMessage {
-  t: 'ready' | 'start' | 'end' | 'done' | 'lost' | 'stalled';
+  t: 'ready' | 'start' | 'end' | 'done' | 'lost' | 'stalled' | 'error';
+  /** An error: its message. */
+  message?: string;
   id: string;
   deliveries?: number;
   /** A start: the lease time (ms, Redis time). */
