@@ -178,11 +178,13 @@ for i = 2, #ARGV, 5 do
     end
   end
 end
-if mustWake then wake(k.wake, '*') end
 local added = {}
 for i = 2, #reply, 2 do
   if reply[i + 1] == 1 then added[#added + 1] = reply[i] end
 end
+-- one idle worker per group is woken for the whole call (a new earliest due time: that
+-- worker's lease then sets its group's marker to it)
+if mustWake or #added > #delayedIds then wake(k.wake, '*') end
 if #added > 0 then emit(base, 'added', 'j', table.concat(added, ' ')) end
 if #delayedIds > 0 then emit(base, 'delayed', 'j', table.concat(delayedIds, ' ')) end
 return reply

@@ -5,7 +5,7 @@
   FLAGS allow-oom   (a full Redis must drain: a lease moves a job out of the stream (memory stays level))
 
   KEYS[1] stream     P:{Q}:stream       the queue's job stream (entries carry field j = job id)
-  KEYS[2] wake       P:{Q}:wake         capped stream that wakes idle workers
+  KEYS[2] wake       P:{Q}:wake         the wake anchor: group G's marker is P:{Q}:g:G:wake (wake.lua)
   KEYS[3] groups     P:{Q}:groups       set of group names
   KEYS[4] delayed    P:{Q}:delayed      zset job id -> due time (ms), new delayed jobs
   KEYS[5] wait       P:{Q}:g:G:wait     list of redeliveries (retries, reclaimed, handed back)
@@ -22,10 +22,12 @@
   ARGV[3] consumer   worker id (the XREADGROUP consumer name)
   ARGV[4] nonce      random string unique to this call; tokens are nonce.k
   ARGV[5] count      how many jobs to lease (integer >= 0)
-  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs]}
+  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], woke: true on the first
+                     call after the worker was woken (a full batch then wakes the next worker)}
 
-  Returns a flat array: now, waitMs (-1 none, else ms until the next due time), streamLastId,
-  wakeLastId (both '' unless fewer jobs than asked for were leased), flags (1 paused, 2 rate
+  Returns a flat array: now, waitMs (-1 none, else ms until the next due time), idle (1 when
+  fewer jobs than asked for were leased: the worker blocks on its group's wake marker, which
+  this call set to the next due time), flags (1 paused, 2 rate
   limited now: waitMs is then at most the time until the next start is allowed, 4 the group
   has a rate limit),
   schedulersDue (0/1: a scheduler's slot is due; the worker fires it), nStalled,

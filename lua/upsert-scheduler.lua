@@ -30,6 +30,6 @@ if first < 0 then
 end
 redis.call('HSET', schedulerKey, 'spec', spec, 'template', template, 'count', 0, 'next', first)
 redis.call('ZADD', schedulersKey, first, key)
--- idle workers recompute their wake-up time
-wake(wakeKey, 'default')
+-- an idle worker (of any group: any group's worker fires slots) wakes at the first slot
+wake(wakeKey, '*', first)
 return first

@@ -19,6 +19,8 @@ export interface GroupKeys {
   paused: string;
   /** The rate limiter's log of recent starts. */
   limiter: string;
+  /** The group's wake marker: a zset of one member, scored by when work is ready (lua/includes/wake.lua). */
+  wake: string;
   /** Ordered keys: slots held and ring membership per key, and '#waiting'. */
   keyState: string;
 }
@@ -76,6 +78,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
         paused: `${g}paused`,
         limiter: `${g}limiter`,
         keyState: `${g}keyst`,
+        wake: `${g}wake`,
       };
     },
   };

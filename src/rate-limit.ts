@@ -39,7 +39,7 @@ export async function writeGroupLimits(client: Redis, keys: QueueKeys, group: st
   put('limit', text(limits.limiter));
   put('keyLimit', text(limits.keyLimiter));
   put('keyConc', limits.keyConcurrency === null ? null : limits.keyConcurrency?.toString());
-  tx.xadd(keys.wake, 'MAXLEN', '16', '*', 'g', group);
+  tx.zadd(keys.group(group).wake, 'LT', 0, 'm'); // one blocked worker re-checks (see wake.lua)
   await tx.exec();
 }
 

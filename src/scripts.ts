@@ -44,8 +44,8 @@ export interface LeaseReply {
   now: number;
   /** -1: nothing scheduled; else ms until the next delayed job, retry or lease deadline. */
   waitMs: number;
-  streamLastId: string;
-  wakeLastId: string;
+  /** Fewer jobs than asked for: the queue is empty (or limited) for now; block on the group's wake marker. */
+  idle: boolean;
   paused: boolean;
   /** The group's rate limit allows no more starts for now (waitMs says until when, at most). */
   limited: boolean;
@@ -103,8 +103,7 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
   const next = () => reply[i++];
   const now = Number(next());
   const waitMs = Number(next());
-  const streamLastId = String(next());
-  const wakeLastId = String(next());
+  const idle = Number(next()) === 1;
   const flags = Number(next());
   const paused = (flags & 1) !== 0;
   const limited = (flags & 2) !== 0;
@@ -134,7 +133,7 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
       stalls: Number(meta[3]),
     });
   }
-  return { now, waitMs, streamLastId, wakeLastId, paused, limited, rateLimited, schedulersDue, stalled, dead, jobs };
+  return { now, waitMs, idle, paused, limited, rateLimited, schedulersDue, stalled, dead, jobs };
 }
 
 /** The scripts of one queue, bound to a client. */

@@ -1,5 +1,8 @@
-// Idle workers block in Redis (invariant 5): XREAD BLOCK on the job stream and the wake
-// stream, from the last ids the lease script saw, so nothing added since can be missed.
+// Idle workers block in Redis (invariant 5): BZPOPMIN on their group's wake marker, a sorted
+// set of one member scored by when work is ready (lua/includes/wake.lua). Whatever makes work
+// ready (an add, a retry, a resume, a reclaim) writes the marker, and the lease script sets it
+// to the next due time, so nothing can be missed between a lease and the block; and a marker
+// wakes one worker, not every idle one.
 // A watchdog guards the blocking read: if Redis does not answer within the block time plus a
 // grace period, the connection is presumed dead (half-open socket, failover) and is reset —
 // the failure where a worker silently stops consuming after a reconnect.
@@ -9,7 +12,8 @@ import type { Redis } from 'ioredis';
 import { guardBlockingRead } from './blocking-read.js';
 import type { Logger } from './logger.js';
 
-export type WakeResult = 'woken' | 'timeout' | 'error' | 'watchdog';
+/** woken: the marker was taken; `at` is when its work is ready (ms of Redis time, 0: now). */
+export type WakeResult = { kind: 'woken'; at: number } | { kind: 'timeout' | 'error' | 'watchdog' };
 
 export class WakeWaiter {
   /** Last time Redis answered the blocking connection (ms, local clock; for health only). */
@@ -31,23 +35,23 @@ export class WakeWaiter {
   }
 
   /**
-   * Blocks until one of the streams gets an entry after its id, or `timeoutMs` passes.
-   * With `exact`, the timeout is a due time and is kept to the millisecond.
+   * Blocks until the marker can be taken, or `timeoutMs` passes. With `exact`, the timeout is a
+   * due time and is kept to the millisecond.
    */
-  async wait(streams: [key: string, fromId: string][], timeoutMs: number, exact = false): Promise<WakeResult> {
+  async wait(marker: string, timeoutMs: number, exact = false): Promise<WakeResult> {
     const blockMs = Math.max(1, Math.ceil(timeoutMs));
     this.interrupted = false;
     let alarm: NodeJS.Timeout | undefined;
     if (exact && blockMs <= 5) {
       // too short to block and unblock reliably: the due time is a few ms away
       await new Promise((resolve) => setTimeout(resolve, blockMs));
-      return 'timeout';
+      return { kind: 'timeout' };
     }
     if (exact) {
       try {
         this.clientId ??= String(await this.client.client('ID'));
       } catch {
-        return 'error';
+        return { kind: 'error' };
       }
       const id = this.clientId;
       alarm = setTimeout(() => {
@@ -55,14 +59,15 @@ export class WakeWaiter {
       }, blockMs);
     }
     const read = this.client
-      .call('XREAD', 'COUNT', '1', 'BLOCK', String(exact ? blockMs + 200 : blockMs), 'STREAMS', ...streams.map((s) => s[0]), ...streams.map((s) => s[1]))
-      .then((reply) => {
+      .call('BZPOPMIN', marker, String((exact ? blockMs + 200 : blockMs) / 1000))
+      .then((reply): WakeResult => {
         this.lastAnswerAt = Date.now();
-        return (reply ? 'woken' : 'timeout') as WakeResult;
+        // [key, member, score], or null on timeout
+        return Array.isArray(reply) ? { kind: 'woken', at: Number(reply[2]) } : { kind: 'timeout' };
       })
-      .catch((err: unknown) => {
+      .catch((err: unknown): WakeResult => {
         if (!this.interrupted) this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
-        return 'error' as WakeResult;
+        return { kind: 'error' };
       });
     const outcome = await guardBlockingRead(this.client, read, blockMs + (exact ? 200 : 0) + this.graceMs);
     clearTimeout(alarm);
@@ -70,9 +75,9 @@ export class WakeWaiter {
     if (outcome.kind === 'silent') {
       this.logger.warn({ blockMs, graceMs: this.graceMs }, 'blocking read got no answer in time; the connection was reset');
       this.interrupted = true;
-      return 'watchdog';
+      return { kind: 'watchdog' };
     }
-    return 'error';
+    return { kind: 'error' };
   }
 
   /** Ends a wait in progress (on close). */

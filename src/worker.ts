@@ -75,6 +75,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly runner: JobRunner<Data, Result>;
   private readonly firer: SchedulerFirer;
   private readonly config: string;
+  private readonly configWoke: string;
+  /** Woken from the marker: the next lease says so (see fetch). */
+  private woke = false;
   private readonly maxPrefetch: number;
   private readonly blockMs: number;
   private readonly watchdogGraceMs: number;
@@ -119,6 +122,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.watchdogGraceMs = resolved.watchdogGraceMs;
     this.evictionMode = resolved.evictionMode;
     this.config = resolved.leaseConfig;
+    this.configWoke = JSON.stringify({ ...(JSON.parse(resolved.leaseConfig) as object), woke: true });
     this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
     this.client = createClient(opts.connection, 'worker', `sluice:worker:${id}`).client;
     this.blocking = createClient(opts.connection, 'blocking', `sluice:blocking:${id}`).client;
@@ -283,7 +287,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
       }
       // fewer jobs than asked for means the queue is empty for now
-      const empty = reply.streamLastId !== '';
+      const empty = reply.idle;
       busy = !empty;
       this.drained = empty;
       // send the next calls before running this batch, so that Redis works while the jobs run
@@ -363,16 +367,31 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.wakeLoop();
   }
 
+  /**
+   * Idle: blocks on the group's wake marker until work is ready. A marker scored in the future
+   * makes this worker the one that waits for that due time (a delayed job, a retry, a lease
+   * deadline, the limiter): it blocks again until then, still woken early by new work.
+   */
   private async block(reply: LeaseReply): Promise<void> {
     this.phase = 'blocking';
-    // paused or rate limited: new jobs cannot start, only a nudge (resume, limit change) or the due time ends the wait
-    const streams: [string, string][] = reply.paused || reply.limited
-      ? [[this.keys.wake, reply.wakeLastId]]
-      : [[this.keys.stream, reply.streamLastId], [this.keys.wake, reply.wakeLastId]];
-    const due = reply.waitMs >= 0 && reply.waitMs < this.blockMs;
-    const result = await this.waiter.wait(streams, due ? reply.waitMs : this.blockMs, due);
-    this.phase = 'idle';
-    if (result === 'error' && this.isActive()) await this.waitForLoop('idle', 100);
+    const offset = reply.now - Date.now(); // Redis clock minus ours, to place due times
+    let dueAt: number | undefined; // local ms
+    for (;;) {
+      const left = dueAt === undefined ? this.blockMs : dueAt - Date.now();
+      const exact = dueAt !== undefined && left < this.blockMs;
+      const result = await this.waiter.wait(this.keys.group(this.group).wake, exact ? Math.max(0, left) : this.blockMs, exact);
+      if (result.kind === 'woken' && this.isActive()) {
+        const at = result.at - offset;
+        if (at > Date.now() + 1) {
+          dueAt = dueAt === undefined ? at : Math.min(dueAt, at);
+          continue;
+        }
+        this.woke = true;
+      }
+      this.phase = 'idle';
+      if (result.kind === 'error' && this.isActive()) await this.waitForLoop('idle', 100);
+      return;
+    }
   }
 
   private callTimeoutMs(): number {
@@ -404,8 +423,11 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   private async fetch(acks: PendingAck<Data, Result>[], count: number, nonce: string): Promise<LeaseReply> {
-    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, this.config);
-    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, this.config, acks);
+    // the first lease after a wake tells the script so: a full batch then wakes the next worker
+    const config = this.woke && count > 0 ? this.configWoke : this.config;
+    if (count > 0) this.woke = false;
+    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, config);
+    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, config, acks);
     this.settlement.confirm(acks, refused);
     return lease;
   }

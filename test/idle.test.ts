@@ -23,7 +23,7 @@ describe('idle workers', () => {
     await waitForEvent(worker, 'completed');
     const redis = raw();
     // let the worker settle into its blocking read after the warm-up job
-    await waitFor(async () => String(await redis.client('LIST')).includes('cmd=xread'), 5000, 'a blocking XREAD');
+    await waitFor(async () => String(await redis.client('LIST')).includes('cmd=bzpopmin'), 5000, 'a blocking BZPOPMIN');
     const windowMs = 3000;
     const before = await commandStats(redis);
     const started = Date.now();
@@ -38,7 +38,7 @@ describe('idle workers', () => {
     }
     const total = sum(delta);
     // a blocking read is counted when it returns: the window holds 2-3 whole cycles
-    const cycles = delta.xread ?? 0;
+    const cycles = delta.bzpopmin ?? 0;
     const perCycle = cycles > 0 ? total / cycles : total;
     const measuredPerMinute = Math.round((total * 60_000) / elapsed);
     const steadyPerMinute = Math.round(perCycle * (60_000 / blockMs));
@@ -64,7 +64,7 @@ describe('idle workers', () => {
     const queue = t.queue('wake');
     const worker = t.worker('wake', async (j) => j.name, { blockMs: 30_000 });
     const redis = raw();
-    await waitFor(async () => String(await redis.client('LIST')).includes('cmd=xread'), 5000, 'a blocking XREAD');
+    await waitFor(async () => String(await redis.client('LIST')).includes('cmd=bzpopmin'), 5000, 'a blocking BZPOPMIN');
     for (const [name, opts] of [['plain', {}], ['prioritised', { priority: 5 }], ['delayed', { delay: 200 }]] as const) {
       const done = waitForEvent<[Job, unknown]>(worker, 'completed', 10_000);
       const job = await queue.add(name, null, opts);
@@ -72,5 +72,32 @@ describe('idle workers', () => {
       expect(finished.id).toBe(job.id);
       expect(result).toBe(name);
     }
+  });
+
+  it('a new job wakes one idle worker, not all of them: script calls per job do not grow with idle workers', async () => {
+    const redis = raw();
+    const scriptsPerJob = async (idle: number): Promise<number> => {
+      t.newPrefix();
+      const queue = t.queue('herd');
+      const workers = Array.from({ length: idle }, () => t.worker('herd', async () => null, { blockMs: 30_000 }));
+      const blocked = async () => (String(await redis.client('LIST')).match(/cmd=bzpopmin/g) ?? []).length;
+      await waitFor(async () => (await blocked()) >= idle, 10_000, 'every worker blocking');
+      let done = 0;
+      for (const w of workers) w.on('completed', () => done++);
+      const before = await commandStats(redis);
+      const jobs = 30;
+      for (let i = 0; i < jobs; i++) {
+        await queue.add('j', i);
+        await waitFor(() => done === i + 1, 5000, `job ${i} done`);
+      }
+      const after = await commandStats(redis);
+      await Promise.all(workers.map((w) => w.close()));
+      return ((after.evalsha ?? 0) - (before.evalsha ?? 0) + (after.eval ?? 0) - (before.eval ?? 0)) / jobs;
+    };
+    const one = await scriptsPerJob(1);
+    const twenty = await scriptsPerJob(20);
+    console.log(`jobs added one at a time: ${one.toFixed(1)} script calls per job with 1 idle worker, ${twenty.toFixed(1)} with 20`);
+    // before one wake per group, every idle worker leased on every job (~24 calls per job with 20)
+    expect(twenty).toBeLessThanOrEqual(one + 1);
   });
 });

@@ -34,7 +34,10 @@ local function promoteDue(k, base, now, bound, dead)
       placeWaiting(k, base, due[i], tonumber(fields[2]), fields[3] == '1', fields[4])
     end
   end
-  if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
+  if #due > 0 then
+    redis.call('ZREM', k.delayed, unpack(due))
+    wake(k.wake, '*') -- the promoted jobs reach every group
+  end
   local retries = redis.call('ZRANGEBYSCORE', k.retry, '-inf', now, 'LIMIT', 0, bound)
   local ready = {}
   for i = 1, #retries do
@@ -228,8 +231,12 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
     end
   end
   takeKeyed(math.ceil((count - #ids) / 2))
+  -- whether the stream may hold more for this group (see moreWaiting): unknown unless read
+  k.streamMore = true
   if #ids < count then
-    local entries = readStream(k, group, consumer, count - #ids, now)
+    local asked = count - #ids
+    local entries = readStream(k, group, consumer, asked, now)
+    k.streamMore = #entries >= asked and entries[#entries][1] ~= redis.call('XREVRANGE', k.stream, '+', '-', 'COUNT', 1)[1][1]
     for i = 1, #entries do
       local fields = entries[i][2]
       if fields[1] == 'j' and fields[2] then
@@ -299,19 +306,20 @@ local function nextWakeIn(k, now)
   return best - now
 end
 
-local function lastId(streamKey)
-  local last = redis.call('XREVRANGE', streamKey, '+', '-', 'COUNT', 1)
-  if last[1] then return last[1][1] end
-  return '0-0'
+-- moreWaiting(k): after a full batch, whether this group has more ready work (then the
+-- next idle worker is woken). Only asked on the first lease after a wake.
+local function moreWaiting(k)
+  return k.streamMore or redis.call('LLEN', k.wait) > 0 or redis.call('LLEN', k.g .. 'keys') > 0
+    or redis.call('ZCARD', k.prio) > 0
 end
 
 local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   k.base, k.rb, k.group, k.g = base, recordBase(base, group), group, base .. 'g:' .. group .. ':'
   emitFor(group)
   local stalled, dead, jobs = {}, {}, {}
-  -- flags for the worker: 1 paused, 2 rate limited now (both: it waits on the wake stream
-  -- only), 4 the group has a rate limit (it leases only for free slots: a job leased ahead
-  -- would start later than the limiter counted it)
+  -- flags for the worker: 1 paused, 2 rate limited now, 4 the group has a rate limit (it
+  -- leases only for free slots: a job leased ahead would start later than the limiter
+  -- counted it)
   local paused = redis.call('EXISTS', k.paused)
   local flags = paused
   local more = false
@@ -334,21 +342,26 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
       if settings.limitMax > 0 or settings.limitUntil > now then flags = flags + 4 end
     end
   end
-  local waitMs, streamLast, wakeLast = 0, '', ''
-  -- fewer jobs than asked for: the queue is empty (or the group limited) now, so tell the
-  -- worker where to block and until when
+  local waitMs, idle = 0, 0
+  -- fewer jobs than asked for: the queue is empty (or the group limited) now. The worker will
+  -- block on the group's wake marker, which then holds the next due time (a delayed job, a
+  -- retry, a lease deadline, a slot, the limiter): whichever idle worker takes the marker waits
+  -- for that time, so one worker, not all, wakes for it (see wake.lua)
   if count > 0 and #jobs / JOB_FIELDS < count and (not more or limitedFor >= 0) then
+    idle = 1
     waitMs = nextWakeIn(k, now)
     if limitedFor >= 0 and (waitMs < 0 or limitedFor < waitMs) then waitMs = limitedFor end
-    streamLast = lastId(k.stream)
-    wakeLast = lastId(k.wake)
+    if waitMs >= 0 then wake(k.wake, group, now + waitMs) end
+  elseif count > 0 and cfg.woke and (more or moreWaiting(k)) then
+    -- a worker just woken took a full batch: more may wait, so the next idle worker wakes too
+    wake(k.wake, group)
   end
   -- a repeating job's slot is due: the worker computes the next slot (cron) and fires it
   -- (also on ack-only calls: workers that are all busy must still fire slots on time)
   local schedulersDue = 0
   local head = redis.call('ZRANGE', k.schedulers, 0, 0, 'WITHSCORES')[2]
   if head and tonumber(head) <= now then schedulersDue = 1 end
-  local reply = { now, waitMs, streamLast, wakeLast, flags, schedulersDue, #stalled }
+  local reply = { now, waitMs, idle, flags, schedulersDue, #stalled }
   for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
   reply[#reply + 1] = #dead / 2
   for i = 1, #dead do reply[#reply + 1] = dead[i] end

@@ -1,3 +1,4 @@
+-- @include wake
 -- @include settings
 -- @include slidingWindow
 -- Ordered keys (message groups): jobs sharing an ordering key run one at a time (or
@@ -26,11 +27,9 @@ local function keyListIfReady(g, key, conc)
 end
 
 -- wakeForKeys(g, wakeKey, group): a finished job freed its key's next job, and this call did
--- not take it: idle workers (blocked on the streams) must hear of it
+-- not take it: an idle worker must hear of it (see wake.lua)
 local function wakeForKeys(g, wakeKey, group)
-  if keysRelisted and redis.call('LLEN', g .. 'keys') > 0 then
-    redis.call('XADD', wakeKey, 'MAXLEN', '16', '*', 'g', group)
-  end
+  if keysRelisted and redis.call('LLEN', g .. 'keys') > 0 then wake(wakeKey, group) end
 end
 
 -- keyPush(g, key, id, conc): a job waits behind its key's earlier jobs. True when the key

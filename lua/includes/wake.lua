@@ -1,6 +1,22 @@
--- wake(wakeKey, group): tell idle workers, blocked on XREAD, that work became available
--- outside the job stream (a retry, a reclaimed lease, a resume). Capped: only the newest
--- entry matters.
-local function wake(wakeKey, group)
-  redis.call('XADD', wakeKey, 'MAXLEN', '16', '*', 'g', group)
+-- wake(wakeKey, group, at): tell one idle worker of `group` ('*': of every group) that work is
+-- ready (at: a time in ms of Redis time when it will be; default now). Each group has one wake
+-- marker, the sorted set P:{Q}:g:G:wake holding the single member 'm' scored by when work is
+-- ready. Idle workers block on it with BZPOPMIN, so a marker wakes exactly one of them, however
+-- many wait (no thundering herd); that worker's lease re-arms the marker when it leaves work
+-- behind (a full batch, or a later due time), which wakes the next one. ZADD LT keeps the
+-- earliest time, so waking is idempotent and the marker never grows.
+-- wakeKey is the queue's wake anchor P:{Q}:wake (declared in KEYS, so the scripts keep one
+-- contract); the markers are derived from it and share its hash tag.
+local function wakeMarker(wakeKey, group)
+  return string.sub(wakeKey, 1, -5) .. 'g:' .. group .. ':wake'
+end
+local function wake(wakeKey, group, at)
+  at = at or 0
+  if group ~= '*' then
+    redis.call('ZADD', wakeMarker(wakeKey, group), 'LT', at, 'm')
+    return
+  end
+  local groups = redis.call('SMEMBERS', string.sub(wakeKey, 1, -5) .. 'groups')
+  if #groups == 0 then groups = { 'default' } end
+  for i = 1, #groups do redis.call('ZADD', wakeMarker(wakeKey, groups[i]), 'LT', at, 'm') end
 end
