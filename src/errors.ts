@@ -22,7 +22,8 @@ export type SluiceErrorCode =
   | 'QUEUE_FULL'
   | 'UNRECOVERABLE'
   | 'JOB_FAILED'
-  | 'WAIT_TIMEOUT';
+  | 'WAIT_TIMEOUT'
+  | 'RESULT_NOT_KEPT';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -202,6 +203,22 @@ export class WaitTimeoutError extends SluiceError {
   readonly jobId: string;
   constructor(jobId: string, timeoutMs: number) {
     super('WAIT_TIMEOUT', `job "${jobId}" did not finish within ${timeoutMs} ms; it stays in the queue and may still run`);
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * waitUntilFinished (or Queue.call): the job completed, but its return value was too large to
+ * travel in the event (over 1 KiB) and its record no longer held it when read.
+ */
+export class ResultNotKeptError extends SluiceError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super(
+      'RESULT_NOT_KEPT',
+      `job "${jobId}" completed, but its return value is over 1 KiB, too large to travel in the event, and its record ` +
+        'no longer holds it (removed on completion or by retention); keep completed jobs a while (e.g. removeOnComplete: { age: 60 }) or return a smaller value',
+    );
     this.jobId = jobId;
   }
 }

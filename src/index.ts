@@ -42,5 +42,6 @@ export {
   QueueFullError,
   UnrecoverableError,
   JobFailedError,
+  ResultNotKeptError,
   WaitTimeoutError,
 } from './errors.js';
