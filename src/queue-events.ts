@@ -156,29 +156,31 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
   /**
    * The values an event left out (o: positions in j), read from the jobs' records: only those
    * someone listens for (a listener of the event, or a waiter for the job). Raw JSON by
-   * position; null where the record no longer holds the value.
+   * position; null where the record no longer holds the value. A listener or waiter that
+   * arrives while records are read is served by one more round (at most 3).
    */
   private async readLeftOut(event: string, ids: string[], positionsText: string): Promise<Map<number, string | null>> {
     const values = new Map<number, string | null>();
     const field = event === 'completed' ? JobField.returnvalue : event === 'progress' ? JobField.progress : undefined;
     if (!field) return values;
-    const listened = this.listenerCount(event as keyof QueueEventMap) > 0;
-    const positions = positionsText
-      .split(' ')
-      .map(Number)
-      .filter((p) => Number.isInteger(p) && p >= 0 && p < ids.length && (listened || (event === 'completed' && this.waiters.has(ids[p]!))));
-    for (let start = 0; start < positions.length; start += LOOKUP_CHUNK) {
-      const chunk = positions.slice(start, start + LOOKUP_CHUNK);
-      const pipeline = this.client.pipeline();
-      for (const p of chunk) pipeline.hmget(this.keys.group(this.group).job(ids[p]!), JobField.state, field);
-      const replies = (await pipeline.exec()) ?? [];
-      chunk.forEach((p, n) => {
-        const [err, reply] = replies[n] ?? [new Error('no reply')];
-        if (err) throw err;
-        const [state, value] = reply as (string | null)[];
-        // a return value counts only while the record still shows that completion
-        values.set(p, value != null && (event !== 'completed' || state === 'completed') ? value : null);
-      });
+    const omitted = positionsText.split(' ').map(Number).filter((p) => Number.isInteger(p) && p >= 0 && p < ids.length);
+    for (let round = 0; round < 3; round++) {
+      const listened = this.listenerCount(event as keyof QueueEventMap) > 0;
+      const wanted = omitted.filter((p) => !values.has(p) && (listened || (event === 'completed' && this.waiters.has(ids[p]!))));
+      if (wanted.length === 0) break;
+      for (let start = 0; start < wanted.length; start += LOOKUP_CHUNK) {
+        const chunk = wanted.slice(start, start + LOOKUP_CHUNK);
+        const pipeline = this.client.pipeline();
+        for (const p of chunk) pipeline.hmget(this.keys.group(this.group).job(ids[p]!), JobField.state, field);
+        const replies = (await pipeline.exec()) ?? [];
+        chunk.forEach((p, n) => {
+          const [err, reply] = replies[n] ?? [new Error('no reply')];
+          if (err) throw err;
+          const [state, value] = reply as (string | null)[];
+          // a return value counts only while the record still shows that completion
+          values.set(p, value != null && (event !== 'completed' || state === 'completed') ? value : null);
+        });
+      }
     }
     return values;
   }
