@@ -87,8 +87,8 @@ for i = 7, #ARGV, 5 do
 end
 if #finished > 0 then
   redis.call('ZREM', k.active, unpack(finished))
-  -- one event for the batch; r is a JSON array of the return values, in the order of j
-  emit(base, 'completed', 'j', table.concat(finished, ' '), 'r', '[' .. table.concat(results, ',') .. ']')
+  -- one event for the batch; values over 1 KiB are read from the record (emitCompleted)
+  emitCompleted(base, finished, results)
 end
 if #kept > 0 then
   redis.call('ZADD', k.completed, unpack(kept))

@@ -5,15 +5,16 @@
   KEYS[2] logs       P:{Q}:logs:<id> (default) or P:{Q}:g:G:logs:<id>
 
   ARGV[1] token      the lease token of this delivery
-  ARGV[2] line       text
+  ARGV[2] line       text (cut to LOG_LINE_MAX, 4 KiB, with a visible marker)
   ARGV[3] maxLines   how many lines to keep (the newest)
 
   Returns the number of lines kept, or -1 when refused (not the current holder).
 ]]
+-- @include textCaps
 local jobKey, logsKey = KEYS[1], KEYS[2]
 local token, line, maxLines = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return -1 end
-local length = redis.call('RPUSH', logsKey, line)
+local length = redis.call('RPUSH', logsKey, capText(line, LOG_LINE_MAX))
 if length > maxLines then
   redis.call('LTRIM', logsKey, -maxLines, -1)
   return maxLines

@@ -9,13 +9,20 @@
   ARGV[4] id         job id
   ARGV[5] group      group name
 
+  The progress event carries the value when it is at most 1 KiB (EVENT_VALUE_MAX); a larger
+  one is left out (o = '0') and QueueEvents reads it from the record (pg).
   Returns 1 when stored, 0 when refused (not the current holder).
 ]]
 -- @include emit
 local jobKey = KEYS[1]
 local token, progress, base, id, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
-redis.call('HSET', jobKey, 'pg', progress)
 emitFor(group)
-emit(base, 'progress', 'j', id, 'p', progress)
+if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
+eventSettings(base) -- every read before the first write
+redis.call('HSET', jobKey, 'pg', progress)
+if #progress <= EVENT_VALUE_MAX then
+  emit(base, 'progress', 'j', id, 'p', progress)
+else
+  emit(base, 'progress', 'j', id, 'o', '0')
+end
 return 1

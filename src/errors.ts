@@ -23,7 +23,8 @@ export type SluiceErrorCode =
   | 'UNRECOVERABLE'
   | 'JOB_FAILED'
   | 'WAIT_TIMEOUT'
-  | 'CALL_INTERRUPTED';
+  | 'CALL_INTERRUPTED'
+  | 'RESULT_NOT_KEPT';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -215,5 +216,21 @@ export class WaitTimeoutError extends SluiceError {
 export class CallInterruptedError extends SluiceError {
   constructor() {
     super('CALL_INTERRUPTED', 'the connection to Redis dropped before the reply came; the call may or may not have run (it is retried safely)');
+  }
+}
+
+/**
+ * waitUntilFinished (or Queue.call): the job completed, but its return value was too large to
+ * travel in the event (over 1 KiB) and its record no longer held it when read.
+ */
+export class ResultNotKeptError extends SluiceError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super(
+      'RESULT_NOT_KEPT',
+      `job "${jobId}" completed, but its return value is over 1 KiB, too large to travel in the event, and its record ` +
+        'no longer holds it (removed on completion or by retention); keep completed jobs a while (e.g. removeOnComplete: { age: 60 }) or return a smaller value',
+    );
+    this.jobId = jobId;
   }
 }

@@ -42,6 +42,7 @@ export {
   QueueFullError,
   UnrecoverableError,
   JobFailedError,
+  ResultNotKeptError,
   WaitTimeoutError,
   CallInterruptedError,
 } from './errors.js';

@@ -162,7 +162,7 @@ export class Job<Data = unknown, Result = unknown> {
     this.progress = progress;
   }
 
-  /** Appends a line to the job's log (the newest 1,000 lines are kept). */
+  /** Appends a line to the job's log (the newest 1,000 lines are kept, each cut to 4 KiB with a marker). */
   async log(line: string): Promise<number> {
     const token = this.requireToken('write to its log');
     const kept = await this.ctx.scripts.log(this.ctx.group, this.id, token, String(line), MAX_LOG_LINES);
@@ -206,7 +206,9 @@ export class Job<Data = unknown, Result = unknown> {
   /**
    * Resolves with the return value once the job completes; rejects with JobFailedError when it
    * fails for good, or WaitTimeoutError after `timeoutMs` (the job is left as it is). The
-   * outcome is the one in the group `events` listens to.
+   * outcome is the one in the group `events` listens to. A return value over 1 KiB does not
+   * travel in the event: it is read from the job's record, so when the job was removed on
+   * completion (or by retention) before that, this rejects with ResultNotKeptError.
    */
   async waitUntilFinished(events: QueueEvents, timeoutMs = 30_000): Promise<Result> {
     const record = this.ctx.scripts.keys.group(events.group).job(this.id);

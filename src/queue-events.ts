@@ -2,11 +2,13 @@
 // change state) and emits them one job at a time. It keeps its place by event id: after a
 // reconnect it resumes after the last event it delivered, so nothing within the cap is lost or
 // repeated. It also serves waitUntilFinished and Queue.call, keyed by job id.
+// Events carry values up to 1 KiB (return values, progress); a larger one is left out of the
+// event (field o) and read here from the job's record, only when someone listens for it.
 import type { Redis } from 'ioredis';
 import { guardBlockingRead } from './blocking-read.js';
 import { closeClient, createClient, type ConnectionInput } from './connection.js';
-import { ClosedError, InvalidOptionError, JobFailedError, WaitTimeoutError } from './errors.js';
-import { queueKeys, type QueueKeys } from './keys.js';
+import { ClosedError, InvalidOptionError, JobFailedError, ResultNotKeptError, WaitTimeoutError } from './errors.js';
+import { JobField, queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { validateGroupName, validateQueueName } from './options.js';
 import { fromJson } from './payload.js';
@@ -33,8 +35,14 @@ type JobEvent<T = object> = (args: { jobId: string } & T, eventId: string) => vo
 export interface QueueEventMap {
   added: JobEvent;
   active: JobEvent;
-  progress: JobEvent<{ data: unknown }>;
-  completed: JobEvent<{ returnvalue: unknown }>;
+  /** dataNotKept: the progress was over 1 KiB and the job's record no longer holds it. */
+  progress: JobEvent<{ data: unknown; dataNotKept?: true }>;
+  /**
+   * returnvalueNotKept: the return value was over 1 KiB (too large to travel in the event) and
+   * the job's record no longer holds it (removed on completion or by retention); returnvalue
+   * is then undefined.
+   */
+  completed: JobEvent<{ returnvalue: unknown; returnvalueNotKept?: true }>;
   failed: JobEvent<{ failedReason: string }>;
   retrying: JobEvent<{ failedReason: string; delay: number }>;
   stalled: JobEvent;
@@ -43,7 +51,10 @@ export interface QueueEventMap {
   error: (error: Error) => void;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; reason: string };
+type Outcome = { ok: true; value: unknown } | { ok: false; reason: string } | { ok: 'notKept' };
+
+/** Job records read per round trip for values left out of events (each up to the payload limit). */
+const LOOKUP_CHUNK = 50;
 
 /** Events about the queue as a whole, not about one group's handling of a job. */
 const QUEUE_WIDE = new Set(['added', 'delayed']);
@@ -108,8 +119,8 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     const generation = ++this.generation;
     const read = this.client
       .call('XREAD', 'COUNT', '100', 'BLOCK', String(this.blockMs), 'STREAMS', this.keys.events, this.lastEventId!)
-      .then((reply) => {
-        if (generation === this.generation && reply) this.dispatchReply(reply);
+      .then(async (reply) => {
+        if (generation === this.generation && reply) await this.dispatchReply(reply, generation);
         return 'ok' as const;
       })
       .catch((err: unknown) => {
@@ -123,26 +134,70 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     return 'error';
   }
 
-  private dispatchReply(reply: unknown): void {
+  /**
+   * Delivers the entries of one read in order. An entry whose left-out values must be read
+   * first is delivered (and becomes the resume point) only once they are read; a read given up
+   * on (generation moved on) stops here, and the next one resumes after the last delivered.
+   */
+  private async dispatchReply(reply: unknown, generation: number): Promise<void> {
     for (const [eventId, fields] of xreadEntries(reply, this.keys.events)) {
-      this.lastEventId = eventId;
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      this.dispatch(eventId, f);
+      // events of a group other than default carry g; the default group's carry none
+      const ours = (f.g ?? 'default') === this.group || QUEUE_WIDE.has(f.e ?? '');
+      const ids = (f.j ?? '').split(' ').filter(Boolean);
+      const leftOut = ours && f.o ? await this.readLeftOut(f.e ?? '', ids, f.o) : new Map<number, string | null>();
+      if (generation !== this.generation) return;
+      this.lastEventId = eventId;
+      if (ours) this.dispatch(eventId, f, ids, leftOut);
     }
   }
 
-  private dispatch(eventId: string, f: Record<string, string>): void {
-    // events of a group other than default carry g; the default group's carry none
-    if ((f.g ?? 'default') !== this.group && !QUEUE_WIDE.has(f.e ?? '')) return;
-    const ids = (f.j ?? '').split(' ').filter(Boolean);
+  /**
+   * The values an event left out (o: positions in j), read from the jobs' records: only those
+   * someone listens for (a listener of the event, or a waiter for the job). Raw JSON by
+   * position; null where the record no longer holds the value. A listener or waiter that
+   * arrives while records are read is served by one more round (at most 3).
+   */
+  private async readLeftOut(event: string, ids: string[], positionsText: string): Promise<Map<number, string | null>> {
+    const values = new Map<number, string | null>();
+    const field = event === 'completed' ? JobField.returnvalue : event === 'progress' ? JobField.progress : undefined;
+    if (!field) return values;
+    const omitted = positionsText.split(' ').map(Number).filter((p) => Number.isInteger(p) && p >= 0 && p < ids.length);
+    for (let round = 0; round < 3; round++) {
+      const listened = this.listenerCount(event as keyof QueueEventMap) > 0;
+      const wanted = omitted.filter((p) => !values.has(p) && (listened || (event === 'completed' && this.waiters.has(ids[p]!))));
+      if (wanted.length === 0) break;
+      for (let start = 0; start < wanted.length; start += LOOKUP_CHUNK) {
+        const chunk = wanted.slice(start, start + LOOKUP_CHUNK);
+        const pipeline = this.client.pipeline();
+        for (const p of chunk) pipeline.hmget(this.keys.group(this.group).job(ids[p]!), JobField.state, field);
+        const replies = (await pipeline.exec()) ?? [];
+        chunk.forEach((p, n) => {
+          const [err, reply] = replies[n] ?? [new Error('no reply')];
+          if (err) throw err;
+          const [state, value] = reply as (string | null)[];
+          // a return value counts only while the record still shows that completion
+          values.set(p, value != null && (event !== 'completed' || state === 'completed') ? value : null);
+        });
+      }
+    }
+    return values;
+  }
+
+  private dispatch(eventId: string, f: Record<string, string>, ids: string[], leftOut: Map<number, string | null>): void {
+    const omitted = new Set((f.o ?? '').split(' ').filter(Boolean).map(Number));
     switch (f.e) {
       case 'completed': {
         const values = fromJson(f.r);
         ids.forEach((jobId, i) => {
-          const returnvalue = Array.isArray(values) ? values[i] : undefined;
-          this.settle(jobId, { ok: true, value: returnvalue });
-          this.emit('completed', { jobId, returnvalue }, eventId);
+          const raw = leftOut.get(i);
+          const outcome: Outcome = !omitted.has(i)
+            ? { ok: true, value: Array.isArray(values) ? values[i] : undefined }
+            : raw == null ? { ok: 'notKept' } : { ok: true, value: fromJson(raw) };
+          this.settle(jobId, outcome);
+          if (outcome.ok === true) this.emit('completed', { jobId, returnvalue: outcome.value }, eventId);
+          else this.emit('completed', { jobId, returnvalue: undefined, returnvalueNotKept: true }, eventId);
         });
         return;
       }
@@ -156,7 +211,12 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
         for (const jobId of ids) this.emit('retrying', { jobId, failedReason: f.r ?? '', delay: Number(f.d ?? 0) }, eventId);
         return;
       case 'progress':
-        for (const jobId of ids) this.emit('progress', { jobId, data: fromJson(f.p) }, eventId);
+        ids.forEach((jobId, i) => {
+          if (!omitted.has(i)) return this.emit('progress', { jobId, data: fromJson(f.p) }, eventId);
+          const raw = leftOut.get(i);
+          if (raw == null) this.emit('progress', { jobId, data: undefined, dataNotKept: true }, eventId);
+          else this.emit('progress', { jobId, data: fromJson(raw) }, eventId);
+        });
         return;
       case 'added':
       case 'delayed':
@@ -179,7 +239,8 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
 
   /**
    * Resolves with the job's return value when it completes, rejects with JobFailedError when it
-   * fails for good, or with WaitTimeoutError after `timeoutMs`. `check` reads the job's current
+   * fails for good, with ResultNotKeptError when it completed with a value over 1 KiB that its
+   * record no longer holds, or with WaitTimeoutError after `timeoutMs`. `check` reads the job's current
    * state after listening starts, so a job that finished before the call is not missed.
    */
   async waitForJob<R>(jobId: string, timeoutMs: number, check?: () => Promise<Outcome | undefined>): Promise<R> {
@@ -191,7 +252,8 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
         clearTimeout(timer);
         set!.delete(done);
         if (set!.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
-        if (outcome.ok) resolve(outcome.value as R);
+        if (outcome.ok === true) resolve(outcome.value as R);
+        else if (outcome.ok === 'notKept') reject(new ResultNotKeptError(jobId));
         else reject(new JobFailedError(jobId, outcome.reason));
       };
       const timer = setTimeout(() => {

@@ -2,24 +2,44 @@
 -- @include dedup
 -- @include emit
 -- @include orderedKeys
--- moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group): the
--- final failure of a job in a group (rb: the group's record base): it joins the group's failed
--- set (the dead-letter set) with its reason, or is deleted at once when the retention keeps no
--- failed jobs. An ordered job frees its key: the key moves on (as after a dead letter in SQS FIFO).
-local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group)
+-- @include textCaps
+-- moveToFailedReads(base, rb, id, group): everything moveToFailed reads (the record's ordering
+-- key and dedup id, the dedup key, the settings), read before any write (invariant 11: an
+-- abort, e.g. on a key that migrated away in a Cluster, then changes nothing). A script that
+-- writes before calling moveToFailed calls this first and passes the result in.
+local function moveToFailedReads(base, rb, id, group)
+  local held = redis.call('HMGET', rb .. 'job:' .. id, 'ok', 'kr', 'dd')
+  local dedupKey = held[3] and base .. 'dedup:' .. held[3]
+  -- as releaseDedup: the id is freed unless it has a ttl or already belongs to another job
+  if dedupKey and not (redis.call('GET', dedupKey) == id and redis.call('PTTL', dedupKey) == -1) then dedupKey = false end
+  return {
+    orderingKey = not held[2] and held[1],
+    dedupKey = dedupKey,
+    keyConcurrency = queueSettings(base, group).keyConcurrency,
+    events = eventSettings(base),
+  }
+end
+
+-- moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group, reads):
+-- the final failure of a job in a group (rb: the group's record base): it joins the group's
+-- failed set (the dead-letter set) with its reason (cut to REASON_MAX, its stack to STACK_MAX),
+-- or is deleted at once when the retention keeps no failed jobs. An ordered job frees its key:
+-- the key moves on (as after a dead letter in SQS FIFO). reads: from moveToFailedReads (read
+-- here when not given). The move itself is the first write, bookkeeping and the event follow.
+local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group, reads)
+  reads = reads or moveToFailedReads(base, rb, id, group)
   local jobKey = rb .. 'job:' .. id
-  local key = redis.call('HMGET', jobKey, 'ok', 'kr')
-  local orderingKey = not key[2] and key[1]
-  if orderingKey then keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency, id) end
-  releaseDedup(base, jobKey, id)
-  emit(base, 'failed', 'j', id, 'r', reason)
+  reason = capText(tostring(reason), REASON_MAX)
   if keepCount == 0 then
     redis.call('DEL', jobKey, rb .. 'logs:' .. id)
-    return
+  else
+    redis.call('ZADD', failedKey, now, id)
+    redis.call('HSET', jobKey, 's', 'failed', 'fo', now, 'fr', reason, 'st', capStack(type(stack) == 'string' and stack or '[]'), 'tk', '')
   end
-  redis.call('HSET', jobKey, 's', 'failed', 'fo', now, 'fr', reason, 'st', stack, 'tk', '')
-  redis.call('ZADD', failedKey, now, id)
-  trimFinished(failedKey, rb, now, keepCount, keepAgeMs, 200)
+  if reads.orderingKey then keyRelease(base .. 'g:' .. group .. ':', reads.orderingKey, reads.keyConcurrency, id) end
+  if reads.dedupKey then redis.call('DEL', reads.dedupKey) end
+  emit(base, 'failed', 'j', id, 'r', reason)
+  if keepCount ~= 0 then trimFinished(failedKey, rb, now, keepCount, keepAgeMs, 200) end
 end
 
 -- failedRetention(jobKey, fallback): the job's own removeOnFail as [count, ageMs], read from

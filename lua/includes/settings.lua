@@ -1,5 +1,6 @@
 -- queueSettings(base, group): the queue's settings from its meta hash, read once per script
--- call (one HMGET): eventsMaxLen (event stream cap, default 10,000, 0 = off); keepLen and
+-- call (one HMGET): eventsMaxLen (event stream cap, default 10,000, 0 = off) and eventsMaxAgeMs
+-- (events older than this are trimmed; default 24 h, 0 = no age limit); keepLen and
 -- keepAgeMs (stream history kept for replay; -1 = none beyond what some group has not read);
 -- and the group's rate limit: limitMax per limitMs (0 = none) and limitUntil (ms of Redis
 -- time before which the group starts nothing: a dynamic limit, e.g. after an HTTP 429);
@@ -11,7 +12,7 @@ local function queueSettings(base, group)
   local cached = settingsCache[group]
   if cached then return cached end
   local f = redis.call('HMGET', base .. 'meta', 'eventsMaxLen', 'keepLen', 'keepAgeMs', 'limit:' .. group, 'limitUntil:' .. group, 'maxLength',
-    'keyConc:' .. group, 'keyLimit:' .. group)
+    'keyConc:' .. group, 'keyLimit:' .. group, 'eventsMaxAgeMs')
   local limitMax, limitMs = string.match(f[4] or '', '^(%d+):(%d+)$')
   local keyLimitMax, keyLimitMs = string.match(f[8] or '', '^(%d+):(%d+)$')
   cached = {
@@ -19,6 +20,7 @@ local function queueSettings(base, group)
     limitMax = tonumber(limitMax) or 0, limitMs = tonumber(limitMs) or 0, limitUntil = tonumber(f[5]) or 0,
     maxLength = tonumber(f[6]) or 0,
     keyConcurrency = tonumber(f[7]) or 1, keyLimitMax = tonumber(keyLimitMax) or 0, keyLimitMs = tonumber(keyLimitMs) or 0,
+    eventsMaxAgeMs = tonumber(f[9]) or 86400000,
   }
   settingsCache[group] = cached
   return cached
