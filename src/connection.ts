@@ -99,10 +99,24 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
 
 export async function closeClient(client: Redis, owned: boolean): Promise<void> {
   if (!owned) return;
+  // QUIT waits for Redis: while it is unreachable (the command would queue for good), or if it
+  // does not answer within a second, the connection is cut instead
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.quit();
+    await Promise.race([
+      client.quit(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('QUIT got no answer')), 1000);
+      }),
+    ]);
   } catch {
     client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

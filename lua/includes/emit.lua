@@ -7,8 +7,8 @@
 -- separated by spaces, which ids cannot contain), to keep a batch at one command.
 -- The stream is bounded in entries and in age, and each entry in bytes (M1):
 -- - meta.eventsMaxLen entries (default 10,000; 0 turns events off), trimmed on every append;
--- - entries older than meta.eventsMaxAgeMs (default 24 h; 0: no age limit), trimmed once per
---   script call (XTRIM MINID ~: whole stream nodes, bounded work);
+-- - entries older than meta.eventsMaxAgeMs (default 24 h; 0: no age limit), trimmed on about
+--   one append in 32 (XTRIM MINID ~: whole stream nodes, bounded work);
 -- - a value travels inline only up to EVENT_VALUE_MAX bytes, and a completed event carries at
 --   most EVENT_VALUES_MAX bytes of values: the others are left out and named in field o
 --   (positions in j), and readers take them from the job's record (rv, pg) while it exists;
@@ -40,8 +40,10 @@ local function appendEvent(base, event, fields)
     args[#args + 1] = eventGroup
   end
   for i = 1, #fields do args[#args + 1] = fields[i] end
-  redis.call(unpack(args))
-  if settings.eventsMaxAgeMs > 0 and not eventsAgeTrimmed then
+  local id = redis.call(unpack(args))
+  -- the age trim runs on about one append in 32 (chosen by the entry id's ms), not on each:
+  -- it costs a command, and under load the entry cap trims first anyway
+  if settings.eventsMaxAgeMs > 0 and not eventsAgeTrimmed and tonumber(string.match(id, '^(%d+)')) % 32 == 0 then
     eventsAgeTrimmed = true
     redis.call('XTRIM', key, 'MINID', '~', redisTime() - settings.eventsMaxAgeMs)
   end

@@ -182,7 +182,7 @@ local function leaseRecorded(k, id, nonce, now, cfg, jobs, dead, fromRing)
       return false
     end
   end
-  if f[1] == 'waiting' and f[2] and f[3] and f[9] and (tonumber(f[7]) or 0) == 0 and now > tonumber(f[9]) then
+  if f[1] == 'waiting' and f[2] and f[3] and tonumber(f[9]) and (tonumber(f[7]) or 0) == 0 and now > tonumber(f[9]) then
     -- not started by its deadline (ttl / startBy): it is not run
     local reason = 'expired: not started by its deadline (' .. f[9] .. ' ms)'
     local keep = failedRetention(jobKey, cfg.keepFailed)
@@ -211,6 +211,11 @@ end
 
 local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
   local ids, inline, keyOf = {}, {}, {}
+  -- a named group that is gone fails the call before anything is popped (L1): readStream's
+  -- NOGROUP would come after the pops below (the default group recreates itself there)
+  if group ~= 'default' and redis.call('SISMEMBER', k.groups, group) == 0 then
+    error('NOGROUP consumer group ' .. group .. ' does not exist', 0)
+  end
   local redo = redis.call('LPOP', k.wait, count)
   if redo then
     for i = 1, #redo do ids[#ids + 1] = redo[i] end
@@ -272,7 +277,15 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
     if inline[id] then
       leased = leaseCarried(k.rb, id, inline[id], nonce, now, jobs)
     else
-      leased = leaseRecorded(k, id, nonce, now, cfg, jobs, dead, keyOf[id] ~= nil)
+      -- one bad record must not abort the call: the stream entries it read are consumed (L1)
+      local ok, result = pcall(leaseRecorded, k, id, nonce, now, cfg, jobs, dead, keyOf[id] ~= nil)
+      leased = ok and result
+      if not ok then
+        local why = type(result) == 'table' and result.err or tostring(result)
+        redis.pcall('ZADD', k.failed, now, id)
+        dead[#dead + 1] = id
+        dead[#dead + 1] = 'malformed job record: ' .. string.sub(why, 1, 200)
+      end
       -- an ordered job that cannot run (removed, malformed, expired) gives its key's slot back
       if not leased and keyOf[id] then keyRelease(k.g, keyOf[id], settings.keyConcurrency, id) end
     end
