@@ -53,6 +53,9 @@ local config = cjson.decode(ARGV[6])
 local now = redisTime()
 local rb = recordBase(base, group)
 emitFor(group)
+-- every read of the queue's settings before the first write (docs: invariant 11)
+local settings = queueSettings(base, group)
+eventSettings(base)
 
 local refused, finished, kept, results = {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1
@@ -71,7 +74,7 @@ for i = 7, #ARGV, 5 do
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
     -- an ordered job: its key's next job may go
-    if held[3] and not held[4] then keyRelease(base .. 'g:' .. group .. ':', held[3], queueSettings(base, group).keyConcurrency) end
+    if held[3] and not held[4] then keyRelease(base .. 'g:' .. group .. ':', held[3], settings.keyConcurrency) end
     if ARGV[i + 3] == '0' then
       redis.call('DEL', jobKey, rb .. 'logs:' .. id)
     else

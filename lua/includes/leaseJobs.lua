@@ -329,6 +329,9 @@ end
 local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   k.base, k.rb, k.group, k.g = base, recordBase(base, group), group, base .. 'g:' .. group .. ':'
   emitFor(group)
+  -- the settings (meta) are read before the first write (docs: invariant 11), and cached
+  queueSettings(base, group)
+  eventSettings(base)
   local stalled, dead, jobs = {}, {}, {}
   -- flags for the worker: 1 paused, 2 rate limited now, 4 the group has a rate limit (it
   -- leases only for free slots: a job leased ahead would start later than the limiter
