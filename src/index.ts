@@ -43,4 +43,10 @@ export {
   UnrecoverableError,
   JobFailedError,
   WaitTimeoutError,
+  UnknownOptionError,
+  RedisUnavailableError,
+  RedisOutOfMemoryError,
+  RedisReadOnlyError,
+  RedisCommandError,
+  AddBulkError,
 } from './errors.js';
