@@ -44,6 +44,14 @@ export interface QueueOptions {
   logger?: Logger;
 }
 
+/** Options of add(): the job's options, and how long to wait for room in a full queue (ms, default 0). */
+export type AddOptions = JobsOptions & { wait?: number };
+
+/** Which consumer group an operation is about (default: 'default'). */
+export interface GroupOption {
+  group?: string;
+}
+
 const QUEUE_OPTION_NAMES = [
   'connection', 'prefix', 'defaultJobOptions', 'maxPayloadBytes', 'evictionPolicy', 'maxLength', 'events', 'retention', 'logger',
 ] as const;

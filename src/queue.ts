@@ -7,8 +7,6 @@ import { QueueEvents } from './queue-events.js';
 import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
 import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
-
-export type { QueueOptions } from './queue-options.js';
 import { AddBulkError, ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError, SluiceError } from './errors.js';
 import { guardRedisErrors, sendProbe, trackConnection, wrapRedisError } from './redis-errors.js';
 import { RoomWaiter } from './backpressure.js';
@@ -29,17 +27,11 @@ import {
   encodeSchedule,
   type JobsOptions,
 } from './options.js';
-import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type QueueOptions } from './queue-options.js';
+import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type AddOptions, type GroupOption, type QueueOptions } from './queue-options.js';
 import { toJson } from './payload.js';
 import { Scripts, type EnqueueItem } from './scripts.js';
 
-/** Options of add(): the job's options, and how long to wait for room in a full queue (ms, default 0). */
-export type AddOptions = JobsOptions & { wait?: number };
-
-/** Which consumer group an operation is about (default: 'default'). */
-export interface GroupOption {
-  group?: string;
-}
+export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
 /** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
 const BULK_CHUNK = 250;

@@ -99,6 +99,8 @@ function isUnreachable(err: Error): boolean {
  * original is the `cause`. A SluiceError, and anything that is not a Redis failure (a bug,
  * a user callback's throw), is returned unchanged. Idempotent.
  */
+export function wrapRedisError(err: Error, client: Redis | undefined): Error;
+export function wrapRedisError(err: unknown, client: Redis | undefined): unknown;
 export function wrapRedisError(err: unknown, client: Redis | undefined): unknown {
   if (err instanceof SluiceError || !(err instanceof Error)) return err;
   const address = redisAddress(client);
