@@ -30,6 +30,7 @@ import {
 import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type AddOptions, type GroupOption, type QueueOptions } from './queue-options.js';
 import { toJson } from './payload.js';
 import { Scripts, type EnqueueItem } from './scripts.js';
+import { isStreamId } from './stream-entries.js';
 
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
@@ -142,7 +143,10 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
-    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, now);
+    // a plain job's time is its stream entry's, which can be a ms past the script's clock read
+    const plain = item.id === '' && item.schedule === '' && isStreamId(id);
+    const timestamp = plain ? Number(id.slice(0, id.indexOf('-'))) : now;
+    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, timestamp);
   }
 
   /**
