@@ -24,7 +24,12 @@ export type SluiceErrorCode =
   | 'JOB_FAILED'
   | 'WAIT_TIMEOUT'
   | 'CALL_INTERRUPTED'
-  | 'RESULT_NOT_KEPT';
+  | 'RESULT_NOT_KEPT'
+  | 'REDIS_UNAVAILABLE'
+  | 'REDIS_OOM'
+  | 'REDIS_READONLY'
+  | 'REDIS_COMMAND'
+  | 'ADD_BULK_INCOMPLETE';
 
 export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
@@ -39,6 +44,25 @@ export class SluiceError extends Error {
 export class InvalidOptionError extends SluiceError {
   constructor(message: string) {
     super('INVALID_OPTION', message);
+  }
+}
+
+/** An options object has a key sluice does not know (a misspelling, or an option of something else). */
+export class UnknownOptionError extends InvalidOptionError {
+  /** The unknown key, with its path for a nested one ("limiter.maxx"). */
+  readonly option: string;
+  /** The nearest known option (same path), when one is close enough to be a misspelling. */
+  readonly suggestion: string | undefined;
+  readonly known: string[];
+  constructor(where: string, option: string, suggestion: string | undefined, known: string[]) {
+    super(
+      `unknown option "${option}" in ${where}` +
+        (suggestion ? `: did you mean "${suggestion}"?` : '.') +
+        ` Known: ${known.join(', ')}`,
+    );
+    this.option = option;
+    this.suggestion = suggestion;
+    this.known = known;
   }
 }
 
@@ -175,9 +199,11 @@ export class RateLimitError extends SluiceError {
 /** The queue holds maxLength jobs: add() was refused (or waited its `wait` out) for room. */
 export class QueueFullError extends SluiceError {
   readonly maxLength: number;
-  /** addBulk: the jobs (Job objects) that fitted and were added before the queue was full. */
+  /** addBulk: the jobs (Job objects) that fitted and were added before the queue was full, in input order. */
   readonly added: Job[];
-  constructor(queue: string, maxLength: number, waitedMs?: number, added: Job[] = []) {
+  /** addBulk: indexes (into its input) of the jobs that were not added; add those again later. */
+  readonly notAdded: number[];
+  constructor(queue: string, maxLength: number, waitedMs?: number, added: Job[] = [], notAdded: number[] = []) {
     super(
       'QUEUE_FULL',
       `queue "${queue}" is full (maxLength ${maxLength})${waitedMs ? ` and had no room within ${waitedMs} ms` : ''}; ` +
@@ -185,6 +211,7 @@ export class QueueFullError extends SluiceError {
     );
     this.maxLength = maxLength;
     this.added = added;
+    this.notAdded = notAdded;
   }
 }
 
@@ -232,5 +259,93 @@ export class ResultNotKeptError extends SluiceError {
         'no longer holds it (removed on completion or by retention); keep completed jobs a while (e.g. removeOnComplete: { age: 60 }) or return a smaller value',
     );
     this.jobId = jobId;
+  }
+}
+
+// Redis failures. Each keeps the ioredis error as `cause`; src/redis-errors.ts maps to them.
+
+/**
+ * Redis cannot be reached or did not answer (down, unreachable, connection dropped, command
+ * timeout, still loading). The command was not run, or it ran and its reply was lost.
+ */
+export class RedisUnavailableError extends SluiceError {
+  /** host:port (or socket path) of the Redis. */
+  readonly address: string;
+  constructor(address: string, problem: string, options: { cause: unknown }) {
+    super(
+      'REDIS_UNAVAILABLE',
+      `Redis at ${address} ${problem}. The command was not run, or its reply was lost (then a write may have been applied). ` +
+        'Check that Redis is running and reachable at that address; sluice reconnects by itself, so retry once it is back ' +
+        '(a jobId makes a retried add safe)',
+      options,
+    );
+    this.address = address;
+  }
+}
+
+/** Redis is over its maxmemory and refuses writes (maxmemory-policy noeviction). Nothing was written. */
+export class RedisOutOfMemoryError extends SluiceError {
+  readonly address: string;
+  constructor(address: string, options: { cause: unknown }) {
+    super(
+      'REDIS_OOM',
+      `Redis at ${address} is out of memory: its used memory is over maxmemory, so it refused the write and nothing was written. ` +
+        'Let workers drain the queue (finished jobs are removed by their retention), clean finished jobs, or raise maxmemory; then add again',
+      options,
+    );
+    this.address = address;
+  }
+}
+
+/** Redis is a read-only replica (typically after a failover demoted it). Nothing was written. */
+export class RedisReadOnlyError extends SluiceError {
+  readonly address: string;
+  constructor(address: string, options: { cause: unknown }) {
+    super(
+      'REDIS_READONLY',
+      `Redis at ${address} is a read-only replica and refused the write, so nothing was written. After a failover, ` +
+        'connect to the new master (through Sentinel, or a client that follows failovers) and retry',
+      options,
+    );
+    this.address = address;
+  }
+}
+
+/** Redis refused a command with an error reply not covered by the classes above. */
+export class RedisCommandError extends SluiceError {
+  readonly address: string;
+  /** The reply's error code, its first word (ERR, WRONGTYPE, NOSCRIPT, NOPERM, ...). */
+  readonly redisCode: string;
+  constructor(address: string, redisCode: string, reply: string, options: { cause: unknown }) {
+    super('REDIS_COMMAND', `Redis at ${address} refused a command: ${reply}`, options);
+    this.address = address;
+    this.redisCode = redisCode;
+  }
+}
+
+/**
+ * addBulk failed part-way (its cause says why): it says exactly which jobs were added, which
+ * were not, and which are unknown (sent, but the reply was lost: they may have been added).
+ * Every input index is in exactly one of the three.
+ */
+export class AddBulkError extends SluiceError {
+  /** The Job objects of the inputs that were added (or existed), in input order. */
+  readonly added: Job[];
+  /** Indexes (into addBulk's input) of the jobs that were not added: safe to add again. */
+  readonly notAdded: number[];
+  /** Indexes of the jobs whose outcome is unknown: check (by jobId) before adding them again. */
+  readonly unknown: number[];
+  constructor(total: number, added: Job[], notAdded: number[], unknown: number[], cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'ADD_BULK_INCOMPLETE',
+      `addBulk did not finish: ${added.length} of ${total} jobs were added (added), ${notAdded.length} were not (notAdded)` +
+        (unknown.length ? `, and ${unknown.length} may or may not have been (unknown: their reply was lost)` : '') +
+        `; add only the notAdded ones again. Cause: ${reason}`,
+      { cause },
+    );
+    this.added = added;
+    this.notAdded = notAdded;
+    this.unknown = unknown;
   }
 }

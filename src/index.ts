@@ -45,4 +45,10 @@ export {
   ResultNotKeptError,
   WaitTimeoutError,
   CallInterruptedError,
+  UnknownOptionError,
+  RedisUnavailableError,
+  RedisOutOfMemoryError,
+  RedisReadOnlyError,
+  RedisCommandError,
+  AddBulkError,
 } from './errors.js';

@@ -1,7 +1,8 @@
 // Job options: their types, defaults and validation, all in one place. Validation happens
 // before anything is written, so a bad option never leaves a half-added job behind.
 import { validateBackoff, type BackoffOptions } from './backoff.js';
-import { InvalidIdError, InvalidOptionError } from './errors.js';
+import type { EvictionPolicyMode } from './connection.js';
+import { InvalidIdError, InvalidOptionError, UnknownOptionError } from './errors.js';
 
 /** Keep finished jobs: true = remove at once, a number = keep that many, or count/age. */
 export type KeepJobs = boolean | number | { count?: number; age?: number };
@@ -109,18 +110,93 @@ function validateKeep(name: string, keep: unknown): void {
   }
 }
 
-const KNOWN = new Set([
+/** The keys of a job's options (add() also takes `wait`). */
+export const JOB_OPTION_NAMES = [
   'jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail', 'lifo', 'ttl', 'startBy', 'deduplication',
   'orderingKey', 'releaseKeyOnRetry',
-]);
+] as const;
+
+/**
+ * Edit distance (insertions, deletions, substitutions and swaps of neighbours), ignoring
+ * case: how far a misspelt option name is from a known one.
+ */
+function editDistance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known name nearest to `name`, if it is close enough to be a misspelling of it. */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Refuses an options object with a key not in `known` (UnknownOptionError, naming the key and
+ * the nearest known one): a misspelt option would otherwise be ignored without a word.
+ * `where` names the object in the message ("Worker options"), `path` prefixes nested keys
+ * ("limiter."). Undefined passes (the options are optional); anything but a plain object fails.
+ */
+export function checkOptionNames(where: string, opts: unknown, known: readonly string[], path = ''): void {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new InvalidOptionError(`${path ? path.slice(0, -1) : where} must be an object; got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (known.includes(key)) continue;
+    const near = nearestName(key, known);
+    throw new UnknownOptionError(where, path + key, near === undefined ? undefined : path + near, known.map((k) => path + k));
+  }
+}
+
+/** A string option that takes one of a few values (the nearest is suggested). */
+export function validateChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  const near = typeof value === 'string' ? nearestName(value, choices) : undefined;
+  throw new InvalidOptionError(
+    `${name} must be ${choices.map((c) => `'${c}'`).join(', ')}; got ${JSON.stringify(value)}${near ? ` (did you mean '${near}'?)` : ''}`,
+  );
+}
+
+/** What Queue and Worker do when Redis may evict keys (the evictionPolicy option). */
+export const EVICTION_MODES: readonly EvictionPolicyMode[] = ['warn', 'refuse', 'ignore'];
+
+/** The first part of every key; Queue, Worker and QueueEvents of one queue must share it. */
+export function validatePrefix(prefix: unknown): string {
+  if (prefix === undefined) return 'sluice';
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}
 
 export function validateJobOptions(opts: unknown): JobsOptions {
   if (opts === undefined) return {};
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InvalidOptionError('job options must be an object');
-  for (const key of Object.keys(opts)) {
-    if (!KNOWN.has(key)) throw new InvalidOptionError(`unknown job option "${key}"; known: ${[...KNOWN].join(', ')}`);
-  }
+  checkOptionNames('job options', opts, JOB_OPTION_NAMES);
   const o = opts as JobsOptions;
+  checkNestedJobOptions(o);
   if (o.jobId !== undefined) validateJobId(o.jobId);
   if (o.delay !== undefined && !isInt(o.delay, 0)) throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${o.delay}`);
   if (o.attempts !== undefined && !isInt(o.attempts, 1, 1_000_000)) throw new InvalidOptionError(`attempts must be an integer >= 1; got ${o.attempts}`);
@@ -160,6 +236,17 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   validateKeep('removeOnComplete', o.removeOnComplete);
   validateKeep('removeOnFail', o.removeOnFail);
   return o;
+}
+
+/** The keys of the job options that are objects; their values' types are checked after. */
+function checkNestedJobOptions(o: JobsOptions): void {
+  const nested = (name: string, value: unknown, known: readonly string[]) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)) checkOptionNames('job options', value, known, `${name}.`);
+  };
+  nested('backoff', o.backoff, ['type', 'delay', 'jitter']);
+  nested('deduplication', o.deduplication, ['id', 'ttl', 'replace']);
+  nested('removeOnComplete', o.removeOnComplete, ['count', 'age']);
+  nested('removeOnFail', o.removeOnFail, ['count', 'age']);
 }
 
 /** A retention policy as the scripts take it: [count, ageMs], -1 meaning no limit. */

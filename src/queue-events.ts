@@ -10,7 +10,7 @@ import { closeClient, createClient, type ConnectionInput } from './connection.js
 import { ClosedError, InvalidOptionError, JobFailedError, ResultNotKeptError, WaitTimeoutError } from './errors.js';
 import { JobField, queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
-import { validateGroupName, validateQueueName } from './options.js';
+import { checkOptionNames, positiveInt, validateGroupName, validatePrefix, validateQueueName } from './options.js';
 import { fromJson } from './payload.js';
 import { xreadEntries } from './stream-entries.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -78,9 +78,10 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     super((opts?.logger ?? defaultLogger()).child({ queue: name, component: 'events' }));
     this.name = validateQueueName(name);
     if (!opts || typeof opts !== 'object') throw new InvalidOptionError('QueueEvents options with a connection are required');
+    checkOptionNames('QueueEvents options', opts, ['connection', 'prefix', 'from', 'group', 'blockMs', 'logger']);
     this.group = validateGroupName(opts.group ?? 'default');
-    this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
-    this.blockMs = opts.blockMs ?? 5000;
+    this.keys = queueKeys(validatePrefix(opts.prefix), this.name);
+    this.blockMs = positiveInt('blockMs', opts.blockMs, 5000);
     this.start = opts.from ?? 'now';
     if (this.start !== 'now' && !/^\d+-\d+$/.test(this.start)) throw new InvalidOptionError(`from must be 'now' or an event id; got ${JSON.stringify(this.start)}`);
     this.client = createClient(opts.connection, 'blocking', `sluice:events:${this.name}`).client;

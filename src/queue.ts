@@ -2,12 +2,13 @@
 // (pause, drain, retry, clean, obliterate). Admin operations run in bounded batches so that a
 // queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
 import type { Redis } from 'ioredis';
-import { AddBatcher } from './add-batcher.js';
+import { AddBatcher, sendInChunks } from './add-batcher.js';
 import { QueueEvents } from './queue-events.js';
 import { validateSchedulerKey, type RepeatOptions } from './schedule.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from './schedulers.js';
 import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from './connection.js';
-import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError } from './errors.js';
+import { AddBulkError, ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError, SluiceError } from './errors.js';
+import { guardRedisErrors, sendProbe, trackConnection, wrapRedisError } from './redis-errors.js';
 import { RoomWaiter } from './backpressure.js';
 import { cleanFinished, drainGroup, obliterateQueue, retryFinished } from './queue-admin.js';
 import { Job, type JobContext, type JobState } from './job.js';
@@ -17,7 +18,7 @@ import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type Grou
 import { queueKeys, type QueueKeys } from './keys.js';
 import { defaultLogger, type Logger } from './logger.js';
 import {
-  DEFAULT_MAX_PAYLOAD_BYTES,
+  checkOptionNames,
   positiveInt,
   validateJobName,
   validateJobOptions,
@@ -26,49 +27,23 @@ import {
   encodeSchedule,
   type JobsOptions,
 } from './options.js';
+import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type AddOptions, type GroupOption, type QueueOptions } from './queue-options.js';
 import { toJson } from './payload.js';
 import { Scripts, type EnqueueItem } from './scripts.js';
+import { isStreamId } from './stream-entries.js';
 
-export interface QueueOptions {
-  connection: ConnectionInput;
-  /** First part of every key (default "sluice"). */
-  prefix?: string;
-  /** Options applied to every job unless the job sets its own. */
-  defaultJobOptions?: JobsOptions;
-  /** Largest job data, as JSON bytes (default 512 KiB). */
-  maxPayloadBytes?: number;
-  /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
-  evictionPolicy?: EvictionPolicyMode;
-  /**
-   * Backpressure: most jobs waiting (in the busiest group, plus delayed ones). An add beyond it
-   * rejects with QueueFullError, or with { wait: ms } waits up to that long for room. A setting
-   * of the queue in Redis, for every producer of it; null removes it.
-   */
-  maxLength?: number | null;
-  /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
-  events?: { maxLen?: number };
-  /**
-   * How much history the job stream keeps for replay (groups created with from: 'start' or a
-   * time): at most maxLen entries and none older than maxAgeMs. Entries some group has not
-   * read yet are always kept. Without it, an entry goes once every group has read it.
-   */
-  retention?: { maxLen?: number; maxAgeMs?: number };
-  logger?: Logger;
-}
-
-/** Options of add(): the job's options, and how long to wait for room in a full queue (ms, default 0). */
-export type AddOptions = JobsOptions & { wait?: number };
-
-/** Which consumer group an operation is about (default: 'default'). */
-export interface GroupOption {
-  group?: string;
-}
+export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
 /** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
 const BULK_CHUNK = 250;
 const BULK_WINDOW = 16;
 
 export class Queue<Data = unknown, Result = unknown> {
+  // every method reports Redis failures as typed errors (RedisUnavailableError, ...)
+  static {
+    guardRedisErrors(Queue, (queue) => queue.client);
+  }
+
   readonly name: string;
   readonly keys: QueueKeys;
   protected readonly client: Redis;
@@ -93,36 +68,27 @@ export class Queue<Data = unknown, Result = unknown> {
 
   constructor(name: string, opts: QueueOptions) {
     this.name = validateQueueName(name);
-    if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Queue options with a connection are required');
-    const prefix = opts.prefix ?? 'sluice';
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
-    this.defaults = validateJobOptions(opts.defaultJobOptions);
-    if (this.defaults.jobId !== undefined) throw new InvalidOptionError('defaultJobOptions cannot set a jobId');
-    this.encodedDefaults = { stored: this.defaults, text: JSON.stringify(this.defaults), schedule: encodeSchedule(this.defaults) };
-    this.maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
-    this.evictionMode = opts.evictionPolicy ?? 'warn';
-    if (opts.events?.maxLen !== undefined) this.eventsMaxLen = positiveInt('events.maxLen', opts.events.maxLen, 10_000, 0);
+    const resolved = resolveQueueOptions(opts);
+    this.prefix = resolved.prefix;
+    this.defaults = resolved.defaults;
+    this.encodedDefaults = resolved.encodedDefaults;
+    this.maxPayloadBytes = resolved.maxPayloadBytes;
+    this.evictionMode = resolved.evictionMode;
+    this.eventsMaxLen = resolved.eventsMaxLen;
+    this.maxLength = resolved.maxLength;
+    this.retention = resolved.retention;
     this.connection = opts.connection;
-    this.prefix = prefix;
     this.logger = (opts.logger ?? defaultLogger()).child({ queue: this.name });
-    this.keys = queueKeys(prefix, this.name);
+    this.keys = queueKeys(this.prefix, this.name);
     const { client, owned } = createClient(opts.connection, 'producer');
     this.client = client;
     this.owned = owned;
-    // errors reach callers through rejected promises; the event would only be noise
+    // errors reach callers through rejected promises (naming the last connection error); the
+    // event would only be noise
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
+    trackConnection(client, { errors: owned });
     this.scripts = new Scripts(client, this.keys);
-    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK);
-    if (opts.maxLength === null) this.maxLength = null;
-    else if (opts.maxLength !== undefined) this.maxLength = positiveInt('maxLength', opts.maxLength, 0, 1);
-    if (opts.retention !== undefined) {
-      if (typeof opts.retention !== 'object' || opts.retention === null) throw new InvalidOptionError('retention must be { maxLen?, maxAgeMs? }');
-      this.retention = {
-        keepLen: opts.retention.maxLen === undefined ? -1 : positiveInt('retention.maxLen', opts.retention.maxLen, 0, 0),
-        keepAgeMs: opts.retention.maxAgeMs === undefined ? -1 : positiveInt('retention.maxAgeMs', opts.retention.maxAgeMs, 0, 0),
-      };
-      if (this.retention.keepAgeMs > 10 * 365 * 86_400_000) throw new InvalidOptionError('retention.maxAgeMs must be at most 10 years; leave it out to keep history by maxLen only');
-    }
+    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK, (err) => wrapRedisError(err, this.client));
   }
 
   /** The job context (and reader) of a group, made once per group. */
@@ -177,7 +143,10 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
-    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, now);
+    // a plain job's time is its stream entry's, which can be a ms past the script's clock read
+    const plain = item.id === '' && item.schedule === '' && isStreamId(id);
+    const timestamp = plain ? Number(id.slice(0, id.indexOf('-'))) : now;
+    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, timestamp);
   }
 
   /**
@@ -187,6 +156,7 @@ export class Queue<Data = unknown, Result = unknown> {
   async add(name: string, data: Data, opts?: AddOptions): Promise<Job<Data, Result>> {
     let jobOpts: JobsOptions | undefined = opts;
     let waitMs = 0;
+    methodOptions('add', opts, NAMES.add);
     if (typeof opts === 'object' && opts !== null && 'wait' in opts) {
       const { wait, ...rest } = opts;
       waitMs = positiveInt('wait', wait, 0, 0);
@@ -212,27 +182,38 @@ export class Queue<Data = unknown, Result = unknown> {
     }
   }
 
-  /** Adds many jobs, up to 1,000 per round trip. Validates all of them before writing any. */
+  /**
+   * Adds many jobs, in script calls of 250 pipelined on the connection. Validates all of them
+   * before writing any. When Redis fails part-way, rejects with AddBulkError, which says which
+   * jobs were added, which were not, and which are unknown (their reply was lost).
+   */
   async addBulk(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
     if (!Array.isArray(jobs)) throw new InvalidOptionError('addBulk takes an array of { name, data, opts? }');
-    const items = jobs.map((j) => this.encode(j.name, j.data, j.opts));
-    await this.waitUntilReady();
-    // chunks travel pipelined on the one connection (in order): Redis runs one while the next
-    // is encoded and sent; a window bounds how much is in flight for a very large bulk
-    const chunks: (typeof items)[] = [];
-    for (let i = 0; i < items.length; i += BULK_CHUNK) chunks.push(items.slice(i, i + BULK_CHUNK));
-    const out: Job<Data, Result>[] = [];
-    for (let w = 0; w < chunks.length; w += BULK_WINDOW) {
-      const window = chunks.slice(w, w + BULK_WINDOW);
-      const replies = await Promise.all(window.map((chunk) => this.scripts.enqueue(chunk)));
-      let refused = 0;
-      replies.forEach(({ now, jobs: results }, c) =>
-        results.forEach((r, n) => (r.status === 3 ? refused++ : out.push(this.toJob(window[c]![n]!, r.id, now)))),
-      );
-      // backpressure: the jobs that fitted are added; the rest is refused
-      if (refused > 0) throw new QueueFullError(this.name, await this.storedMaxLength(), undefined, out);
+    const items = jobs.map((j, i) => {
+      checkOptionNames(`addBulk's job ${i}`, j ?? null, NAMES.bulkJob);
+      return this.encode(j.name, j.data, j.opts);
+    });
+    const all = items.map((_, i) => i);
+    try {
+      await this.waitUntilReady();
+    } catch (err) {
+      if (err instanceof SluiceError) throw err;
+      throw new AddBulkError(items.length, [], all, [], wrapRedisError(err, this.client));
     }
-    return out;
+    const outcome = await sendInChunks(
+      items,
+      (chunk) => this.scripts.enqueue(chunk),
+      BULK_CHUNK,
+      BULK_WINDOW,
+      (i, id, now) => this.toJob(items[i]!, id, now),
+      () => sendProbe(this.client),
+    );
+    if (outcome.failed) {
+      throw new AddBulkError(items.length, outcome.added, outcome.notAdded, outcome.unknown, wrapRedisError(outcome.failure, this.client));
+    }
+    // backpressure: the jobs that fitted are added; the rest is refused
+    if (outcome.notAdded.length > 0) throw new QueueFullError(this.name, await this.storedMaxLength(), undefined, outcome.added, outcome.notAdded);
+    return outcome.added;
   }
 
   /** The queue's maxLength as Redis holds it (set by any Queue of it), for QueueFullError. */
@@ -253,50 +234,61 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** A job as its group sees it (default group unless given); undefined if it has no record there. */
   async getJob(id: string, opts: GroupOption = {}): Promise<Job<Data, Result> | undefined> {
+    methodOptions('getJob', opts, NAMES.group);
     return this.reader(opts).getJob(id);
   }
 
   /** Ids of jobs in a state, in the order they will run (waiting) or newest first (finished). */
   async getJobIds(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<string[]> {
+    methodOptions('getJobIds', opts, NAMES.group);
     return this.reader(opts).getJobIds(state, start, end);
   }
 
   async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
+    methodOptions('getJobs', opts, NAMES.group);
     return this.reader(opts).getJobs(state, start, end);
   }
 
   /** Counts of one group's jobs by state (the default group unless given). */
   async getJobCounts(opts: GroupOption = {}): Promise<JobCounts> {
+    methodOptions('getJobCounts', opts, NAMES.group);
     return this.reader(opts).getJobCounts();
   }
 
   /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
   async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } & GroupOption = {}): Promise<number> {
+    methodOptions('retryJobs', opts, NAMES.retryJobs);
     const group = this.groupName(opts);
+    const count = positiveInt('count', opts.count, Infinity);
     await this.waitUntilReady();
-    return retryFinished(this.client, this.scripts, group, opts.state ?? 'failed', opts.count);
+    return retryFinished(this.client, this.scripts, group, opts.state ?? 'failed', count);
   }
 
 
   /** Stops the group's workers in all processes from starting jobs; in-flight jobs finish. */
   async pause(opts: GroupOption = {}): Promise<void> {
+    methodOptions('pause', opts, NAMES.group);
     const group = this.groupName(opts);
     await this.waitUntilReady();
     await this.scripts.setPaused(group, true);
   }
 
   async resume(opts: GroupOption = {}): Promise<void> {
+    methodOptions('resume', opts, NAMES.group);
     const group = this.groupName(opts);
     await this.waitUntilReady();
     await this.scripts.setPaused(group, false);
   }
 
   async isPaused(opts: GroupOption = {}): Promise<boolean> {
+    methodOptions('isPaused', opts, NAMES.group);
     return (await this.client.exists(this.keys.group(this.groupName(opts)).paused)) === 1;
   }
 
   /** Removes all waiting jobs of a group (and delayed ones with `delayed: true`); active jobs finish. */
   async drain(delayed = false, opts: GroupOption = {}): Promise<number> {
+    methodOptions('drain', opts, NAMES.group);
+    if (typeof delayed !== 'boolean') throw new InvalidOptionError(`drain(delayed) takes true or false; got ${JSON.stringify(delayed)}`);
     const group = this.groupName(opts);
     await this.waitUntilReady();
     return drainGroup(this.scripts, group, delayed);
@@ -305,6 +297,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
   async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
+    methodOptions('clean', opts, NAMES.group);
     const group = this.groupName(opts);
     await this.waitUntilReady();
     return cleanFinished(this.client, this.scripts, group, graceMs, limit, state);
@@ -317,6 +310,8 @@ export class Queue<Data = unknown, Result = unknown> {
    * id repeat:<key>:<slot>, fired by whichever worker is awake.
    */
   async upsertScheduler(key: string, repeat: RepeatOptions, template: SchedulerTemplate<Data>): Promise<SchedulerInfo<Data>> {
+    checkOptionNames('the repeat of upsertScheduler()', repeat, NAMES.repeat);
+    checkOptionNames('the job template of upsertScheduler()', template, NAMES.template);
     await this.waitUntilReady();
     return upsertScheduler(this.client, this.scripts, key, repeat, template, this.maxPayloadBytes);
   }
@@ -342,6 +337,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * (default 30 s; the job then stays in the queue as any job would).
    */
   async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } & GroupOption = {}): Promise<Result> {
+    methodOptions('call', opts, NAMES.call);
     const group = this.groupName(opts);
     let events = this.callEvents.get(group);
     if (!events) {
@@ -358,6 +354,8 @@ export class Queue<Data = unknown, Result = unknown> {
    * workers and processes; null removes it. Blocked workers pick it up at once.
    */
   async setRateLimit(limit: RateLimit | null, opts: GroupOption = {}): Promise<void> {
+    methodOptions('setRateLimit', opts, NAMES.group);
+    if (limit !== null) checkOptionNames('the rate limit of setRateLimit()', limit, NAMES.rateLimit);
     const group = this.groupName(opts);
     const checked = limit === null ? null : validateRateLimit(limit, 'rate limit');
     await this.waitUntilReady();
@@ -365,6 +363,7 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   async getRateLimit(opts: GroupOption = {}): Promise<RateLimit | undefined> {
+    methodOptions('getRateLimit', opts, NAMES.group);
     return readRateLimit(this.client, this.keys, this.groupName(opts));
   }
 
@@ -374,6 +373,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * first) or a time in ms (replay from then). Resolves true when created, false when it existed.
    */
   async createGroup(name: string, opts: CreateGroupOptions = {}): Promise<boolean> {
+    methodOptions('createGroup', opts, NAMES.createGroup);
     await this.waitUntilReady();
     return createGroup(this.scripts, validateGroupName(name), opts, this.logger);
   }
@@ -388,6 +388,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * touched. Refused (GroupActiveError) while its workers process jobs, unless forced.
    */
   async removeGroup(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    methodOptions('removeGroup', opts, NAMES.force);
     await this.waitUntilReady();
     await removeGroup(this.scripts, validateGroupName(name), opts.force === true);
   }
@@ -399,6 +400,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Deletes one job; refused (JobActiveError) while a worker processes it. */
   async remove(id: string, opts: GroupOption = {}): Promise<void> {
+    methodOptions('remove', opts, NAMES.group);
     const group = this.groupName(opts);
     await this.waitUntilReady();
     const result = await this.scripts.removeJob(group, id);
@@ -408,6 +410,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */
   async obliterate(opts: { force?: boolean } = {}): Promise<void> {
+    methodOptions('obliterate', opts, NAMES.force);
     await this.waitUntilReady();
     await obliterateQueue(this.scripts, this.name, opts.force === true);
   }

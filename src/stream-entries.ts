@@ -65,8 +65,10 @@ export async function streamGroups(client: Redis, keys: QueueKeys): Promise<Stre
   let groups: unknown[];
   try {
     groups = (await client.call('XINFO', 'GROUPS', keys.stream)) as unknown[];
-  } catch {
-    return []; // no stream yet
+  } catch (err) {
+    // no stream yet is an error reply; a failed connection is not an empty queue
+    if ((err as Error).name === 'ReplyError') return [];
+    throw err;
   }
   return groups.map((g) => {
     let info: Record<string, unknown> = {};

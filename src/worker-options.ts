@@ -2,7 +2,16 @@
 // only wires the parts together).
 import type { EvictionPolicyMode } from './connection.js';
 import { InvalidOptionError } from './errors.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, keepPolicy, positiveInt } from './options.js';
+import {
+  checkOptionNames,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_REMOVE_ON_FAIL,
+  EVICTION_MODES,
+  keepPolicy,
+  positiveInt,
+  validateChoice,
+  validatePrefix,
+} from './options.js';
 import { validateRateLimit, type GroupLimits } from './rate-limit.js';
 import type { WorkerOptions } from './worker-types.js';
 
@@ -20,8 +29,19 @@ export interface ResolvedWorkerOptions {
   leaseConfig: string;
 }
 
+const WORKER_OPTION_NAMES = [
+  'connection', 'prefix', 'group', 'limiter', 'keyConcurrency', 'keyLimiter', 'concurrency', 'prefetch', 'leaseMs', 'maxStalls', 'blockMs',
+  'watchdogGraceMs', 'backoffStrategies', 'autorun', 'maxPayloadBytes', 'evictionPolicy', 'logger',
+] as const;
+const RATE_LIMIT_NAMES = ['max', 'duration'] as const;
+
 export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions {
   if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Worker options with a connection are required');
+  checkOptionNames('Worker options', opts, WORKER_OPTION_NAMES);
+  checkOptionNames('Worker options', opts.limiter, RATE_LIMIT_NAMES, 'limiter.');
+  checkOptionNames('Worker options', opts.keyLimiter, RATE_LIMIT_NAMES, 'keyLimiter.');
+  validatePrefix(opts.prefix);
+  if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean') throw new InvalidOptionError(`autorun must be true or false; got ${String(opts.autorun)}`);
   const concurrency = positiveInt('concurrency', opts.concurrency, 1);
   const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
   const maxStalls = positiveInt('maxStalls', opts.maxStalls, 3, 0);
@@ -40,7 +60,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     blockMs: positiveInt('blockMs', opts.blockMs, 5_000),
     watchdogGraceMs: positiveInt('watchdogGraceMs', opts.watchdogGraceMs, 5_000),
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
-    evictionMode: opts.evictionPolicy ?? 'warn',
+    evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
     leaseConfig: JSON.stringify({ leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL) }),
   };

@@ -19,6 +19,7 @@ import { Settlement } from './settlement.js';
 import { prepareGroup } from './groups.js';
 import type { GroupLimits } from './rate-limit.js';
 import { resolveWorkerOptions } from './worker-options.js';
+import { certainlyNotApplied, wrapRedisError } from './redis-errors.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -39,11 +40,10 @@ interface Call<Data, Result> {
 /**
  * Whether a script call that failed may have run: an error reply Redis gives before running a
  * script (out of memory, a read-only replica, loading, busy, no permission) says it did not;
- * a dropped connection or a timeout leaves it unknown.
+ * a dropped connection or a timeout leaves it unknown (see redis-errors.ts).
  */
 function mayHaveRun(err: unknown): boolean {
-  if (!(err instanceof Error) || err.name !== 'ReplyError') return true;
-  return !/^(OOM|READONLY|LOADING|BUSY|MASTERDOWN|NOPERM|NOSCRIPT|CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b/.test(err.message);
+  return !certainlyNotApplied(err);
 }
 
 /**
@@ -135,9 +135,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.settlement = new Settlement<Data, Result>(this.scripts, this.group, CONSUMER, this.config, {
       completed: (job, result) => this.emit('completed', job, result),
       lost: (jobId, err) => this.emit('lost', jobId, err),
-      error: (err) => this.emit('error', err),
+      error: (err) => this.reportError(err),
     });
-    this.firer = new SchedulerFirer(this.client, this.scripts, this.keys, this.logger, (err) => this.emit('error', err));
+    this.firer = new SchedulerFirer(this.client, this.scripts, this.keys, this.logger, (err) => this.reportError(err));
     this.runner = new JobRunner<Data, Result>(
       processor,
       ctx,
@@ -149,7 +149,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         active: (job) => this.emit('active', job),
         failed: (job, err, willRetry) => this.emit('failed', job, err, willRetry),
         lost: (jobId, err) => this.emit('lost', jobId, err),
-        error: (err) => this.emit('error', err),
+        error: (err) => this.reportError(err),
       },
       (ack) => this.onAck(ack),
       () => this.onSlotFree(),
@@ -171,7 +171,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   run(): void {
     if (this.state !== 'starting' || this.loopDone) return;
     this.loopDone = this.loop().catch((err: unknown) => {
-      this.emit('error', err as Error);
+      this.reportError(err);
     });
   }
 
@@ -231,7 +231,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
       await this.ensureGroup();
     } catch (err) {
-      this.emit('error', err as Error);
+      this.reportError(err);
       void this.close({ timeoutMs: 0 }); // not awaited: close() waits for this loop to end
       return;
     }
@@ -259,8 +259,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         this.callFailed(current, err);
         // the group was removed (or the queue obliterated) while this worker ran: it recreates
         // its group, from now, and logs it (stop a group's workers before removing it)
-        if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch((e: unknown) => this.emit('error', e as Error));
-        else this.emit('error', err as Error);
+        if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch((e: unknown) => this.reportError(e));
+        else this.reportError(err);
         await this.waitForLoop('idle', Math.min(5000, 100 * 2 ** failuresInARow++));
         continue;
       }
@@ -354,7 +354,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     try {
       held = await this.keeper.extend(raw.id, raw.token, this.leaseMs);
     } catch (err) {
-      this.emit('error', err as Error);
+      this.reportError(err);
     }
     if (held && this.isActive()) {
       void this.runner.run(raw, now);
@@ -405,6 +405,11 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       timer = setTimeout(() => resolve('timeout'), this.callTimeoutMs());
     });
     return Promise.race([call, dog]).finally(() => clearTimeout(timer));
+  }
+
+  /** An 'error' event; Redis failures become typed SluiceErrors (the ioredis error as cause). */
+  private reportError(err: unknown): void {
+    this.emit('error', wrapRedisError(err instanceof Error ? err : new Error(String(err)), this.client));
   }
 
   /** Before leasing (and when the group went missing): see prepareGroup. */

@@ -1,0 +1,115 @@
+// A queue's options, validated and resolved to their defaults in one place (the constructor
+// only wires the parts together), and the option names each Queue method takes: an unknown
+// key is refused everywhere, so that a misspelt option is never ignored.
+import type { ConnectionInput, EvictionPolicyMode } from './connection.js';
+import { InvalidOptionError } from './errors.js';
+import type { Logger } from './logger.js';
+import {
+  checkOptionNames,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  encodeSchedule,
+  EVICTION_MODES,
+  JOB_OPTION_NAMES,
+  positiveInt,
+  validateChoice,
+  validateJobOptions,
+  validatePrefix,
+  type JobsOptions,
+} from './options.js';
+
+export interface QueueOptions {
+  connection: ConnectionInput;
+  /** First part of every key (default "sluice"). */
+  prefix?: string;
+  /** Options applied to every job unless the job sets its own. */
+  defaultJobOptions?: JobsOptions;
+  /** Largest job data, as JSON bytes (default 512 KiB). */
+  maxPayloadBytes?: number;
+  /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
+  evictionPolicy?: EvictionPolicyMode;
+  /**
+   * Backpressure: most jobs waiting (in the busiest group, plus delayed ones). An add beyond it
+   * rejects with QueueFullError, or with { wait: ms } waits up to that long for room. A setting
+   * of the queue in Redis, for every producer of it; null removes it.
+   */
+  maxLength?: number | null;
+  /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
+  events?: { maxLen?: number };
+  /**
+   * How much history the job stream keeps for replay (groups created with from: 'start' or a
+   * time): at most maxLen entries and none older than maxAgeMs. Entries some group has not
+   * read yet are always kept. Without it, an entry goes once every group has read it.
+   */
+  retention?: { maxLen?: number; maxAgeMs?: number };
+  logger?: Logger;
+}
+
+/** Options of add(): the job's options, and how long to wait for room in a full queue (ms, default 0). */
+export type AddOptions = JobsOptions & { wait?: number };
+
+/** Which consumer group an operation is about (default: 'default'). */
+export interface GroupOption {
+  group?: string;
+}
+
+const QUEUE_OPTION_NAMES = [
+  'connection', 'prefix', 'defaultJobOptions', 'maxPayloadBytes', 'evictionPolicy', 'maxLength', 'events', 'retention', 'logger',
+] as const;
+
+/** The option names of Queue methods that take an options object. */
+export const METHOD_OPTION_NAMES = {
+  add: [...JOB_OPTION_NAMES, 'wait'],
+  group: ['group'],
+  retryJobs: ['state', 'count', 'group'],
+  call: ['timeout', 'opts', 'group'],
+  createGroup: ['from'],
+  force: ['force'],
+  bulkJob: ['name', 'data', 'opts'],
+  rateLimit: ['max', 'duration'],
+  repeat: ['pattern', 'tz', 'every', 'startDate', 'endDate', 'limit', 'immediately', 'skipMissed'],
+  template: ['name', 'data', 'opts'],
+} as const;
+
+/** Refuses unknown keys in the options object of a method (UnknownOptionError, with the nearest name). */
+export function methodOptions(method: string, opts: unknown, known: readonly string[]): void {
+  checkOptionNames(`the options of ${method}()`, opts, known);
+}
+
+export interface ResolvedQueueOptions {
+  prefix: string;
+  defaults: JobsOptions;
+  /** The defaults as add() sends them for a job without options of its own (encoded once). */
+  encodedDefaults: { stored: JobsOptions; text: string; schedule: string };
+  maxPayloadBytes: number;
+  evictionMode: EvictionPolicyMode;
+  eventsMaxLen: number | undefined;
+  maxLength: number | null | undefined;
+  retention: { keepLen: number; keepAgeMs: number } | undefined;
+}
+
+export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
+  if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Queue options with a connection are required');
+  checkOptionNames('Queue options', opts, QUEUE_OPTION_NAMES);
+  checkOptionNames('Queue options', opts.events, ['maxLen'], 'events.');
+  checkOptionNames('Queue options', opts.retention, ['maxLen', 'maxAgeMs'], 'retention.');
+  const defaults = validateJobOptions(opts.defaultJobOptions);
+  if (defaults.jobId !== undefined) throw new InvalidOptionError('defaultJobOptions cannot set a jobId');
+  let retention: ResolvedQueueOptions['retention'];
+  if (opts.retention !== undefined) {
+    retention = {
+      keepLen: opts.retention.maxLen === undefined ? -1 : positiveInt('retention.maxLen', opts.retention.maxLen, 0, 0),
+      keepAgeMs: opts.retention.maxAgeMs === undefined ? -1 : positiveInt('retention.maxAgeMs', opts.retention.maxAgeMs, 0, 0),
+    };
+    if (retention.keepAgeMs > 10 * 365 * 86_400_000) throw new InvalidOptionError('retention.maxAgeMs must be at most 10 years; leave it out to keep history by maxLen only');
+  }
+  return {
+    prefix: validatePrefix(opts.prefix),
+    defaults,
+    encodedDefaults: { stored: defaults, text: JSON.stringify(defaults), schedule: encodeSchedule(defaults) },
+    maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
+    evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
+    eventsMaxLen: opts.events?.maxLen === undefined ? undefined : positiveInt('events.maxLen', opts.events.maxLen, 10_000, 0),
+    maxLength: opts.maxLength === null ? null : opts.maxLength === undefined ? undefined : positiveInt('maxLength', opts.maxLength, 0, 1),
+    retention,
+  };
+}
