@@ -89,6 +89,9 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
     if (Array.isArray(reply)) policy = String(reply[1]);
     else if (reply && typeof reply === 'object') policy = String((reply as Record<string, unknown>)['maxmemory-policy']);
   } catch (err) {
+    // an error reply (CONFIG disabled on managed Redis) is no answer; a connection failure is
+    // one, and must not pass for a checked policy
+    if ((err as Error)?.name !== 'ReplyError') throw err;
     logger.debug({ err }, 'could not read maxmemory-policy (CONFIG disabled?)');
     return;
   }

@@ -1,6 +1,7 @@
 // A job as the API shows it: its data and record, read from Redis or handed to a processor.
 // Methods that change the job go through the scripts; those that belong to the processor
 // (progress, log, lease) prove the lease with the delivery's token.
+import { guardRedisErrors } from './redis-errors.js';
 import type { Redis } from 'ioredis';
 import { InvalidOptionError, JobActiveError, JobNotFoundError, LeaseLostError } from './errors.js';
 import { JobField } from './keys.js';
@@ -31,6 +32,11 @@ const MAX_LOG_LINES = 1000;
 const parsedOpts = new Map<string, unknown>();
 
 export class Job<Data = unknown, Result = unknown> {
+  static {
+    // Redis failures of every Job method become typed SluiceErrors (see redis-errors.ts)
+    guardRedisErrors(Job, (job) => job.ctx.client);
+  }
+
   readonly queueName: string;
   /** The consumer group whose record of the job this is (each group keeps its own state). */
   readonly group: string;

@@ -197,8 +197,10 @@ export class Queue<Data = unknown, Result = unknown> {
     try {
       await this.waitUntilReady();
     } catch (err) {
-      if (err instanceof SluiceError) throw err;
-      throw new AddBulkError(items.length, [], all, [], wrapRedisError(err, this.client));
+      // not ready: nothing was sent (a Redis failure says so per job; others are thrown as they are)
+      const typed = wrapRedisError(err, this.client);
+      if (!(typed instanceof SluiceError) || !typed.code.startsWith('REDIS_')) throw err;
+      throw new AddBulkError(items.length, [], all, [], typed);
     }
     const outcome = await sendInChunks(
       items,
