@@ -92,10 +92,14 @@ describe('jobs due at the same time keep their order', () => {
     const queue = t.queue<number>('due-prio');
     const n = 30;
     await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'n', data: i, opts: { delay: 200, priority: 5 } })));
+    // the lowest priority too (2^21: its scores lie past 2^53, where doubles step by 2)
+    // (own ids that sort backwards: equal scores would run them reversed)
+    const lowest = (i: number) => ({ jobId: `low-${String(n - i).padStart(2, '0')}`, delay: 200, priority: 2_097_152 });
+    await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'n', data: n + i, opts: lowest(i) })));
     const ran: number[] = [];
     t.worker<number>('due-prio', async (job) => void ran.push(job.data), { blockMs: 300 });
-    await waitFor(() => ran.length === n, 10_000, 'all ran');
-    expect(ran).toEqual(Array.from({ length: n }, (_, i) => i));
+    await waitFor(() => ran.length === 2 * n, 10_000, 'all ran');
+    expect(ran).toEqual(Array.from({ length: 2 * n }, (_, i) => i));
   });
 
   it('changeDelay to one due time keeps the order of the changes', async () => {
