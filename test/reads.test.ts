@@ -47,6 +47,16 @@ describe('bounded reads, counts and groups', () => {
     await waitFor(() => ran.length === 8, 5000, 'the default group ran its jobs');
     const [after] = await queue.getGroups();
     expect(after).toMatchObject({ name: 'default', implicit: false, unread: 0, waiting: 0, consumers: 1 });
+
+    // the admin calls see the same jobs: drain removes as many as getGroups showed waiting
+    t.newPrefix();
+    const other = t.queue<number>('implicit-drain');
+    await other.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'n', data: i, ...(i % 2 ? { opts: { lifo: true } } : {}) })));
+    const [listed] = await other.getGroups();
+    expect(listed).toMatchObject({ name: 'default', implicit: true, waiting: 6 });
+    expect(await other.drain()).toBe(listed!.waiting);
+    expect((await other.getGroups())[0]).toMatchObject({ name: 'default', waiting: 0 });
+    expect((await other.getJobCounts()).waiting).toBe(0);
   });
 
   it('createGroup keeps the default group by default (delayed jobs too) and shows its backlog', async () => {
