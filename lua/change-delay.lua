@@ -21,6 +21,7 @@
 -- @include redisTime
 -- @include placeWaiting
 -- @include records
+-- @include dueScore
 local jobKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3]
 local k = { stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7], groups = KEYS[8] }
 local base, group, id, delayMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -32,7 +33,9 @@ local now = redisTime()
 -- a retry waits in the group's own record
 if inRetry then jobKey = recordBase(base, group) .. 'job:' .. id end
 if delayMs > 0 then
-  redis.call('ZADD', inDelayed and delayedKey or retryKey, now + delayMs, id)
+  -- after the jobs already due at that ms (dueScore)
+  local setKey = inDelayed and delayedKey or retryKey
+  redis.call('ZADD', setKey, dueScore(setKey, now + delayMs), id)
   redis.call('HSET', jobKey, 'du', now + delayMs)
 else
   redis.call('ZREM', inDelayed and delayedKey or retryKey, id)

@@ -5,29 +5,33 @@
 
   KEYS[1] stream     P:{Q}:stream
   KEYS[2] groups     P:{Q}:groups
+  KEYS[3] delayed    P:{Q}:delayed
 
   ARGV[1] group      group name
   ARGV[2] from       '$' (only jobs added from now on), '0' (all retained history), or a stream
                      id: entries after it are delivered
   ARGV[3] base       key prefix "P:{Q}:"
+  ARGV[4] keepDefault '1' or '0': see below
 
-  The first group of a queue that already holds jobs: those were added for the default group,
-  implicit until its first worker; it is made a member now (from the start), so that trimming
-  for the new group cannot take them from it.
+  The first group of a queue: until then the default group was implicit (created by its first
+  worker, from the start of the stream), and jobs added meanwhile are its: stream entries, its
+  redelivery list, priority set and ordered keys, and delayed jobs (which reach whichever groups
+  exist when they are due). With keepDefault '1' the default group is made a member now, from
+  the start, so that the new group's trimming cannot take those jobs from it, and it keeps
+  receiving jobs. With '0' it is not: jobs still in the stream or delayed reach the new group
+  (from `from`), and the caller removes what was placed for the default group alone.
 
-  Returns 1 when created, 2 when created and the default group made a member too, 0 when the
-  group existed already (left as it is).
+  Returns 0 when the group existed already (left as it is), else 1 created, 2 created and the
+  default group made a member, 3 created and the default group left out while jobs waited for it.
 ]]
-local streamKey, groupsKey = KEYS[1], KEYS[2]
-local group, from, base = ARGV[1], ARGV[2], ARGV[3]
-local withDefault = false
+local streamKey, groupsKey, delayedKey = KEYS[1], KEYS[2], KEYS[3]
+local group, from, base, keepDefault = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1'
+-- do jobs wait for an implicit default group? (read before anything is written)
+local pending = false
 if group ~= 'default' and redis.call('SCARD', groupsKey) == 0 then
   local d = base .. 'g:default:'
-  if redis.call('XLEN', streamKey) > 0 or redis.call('EXISTS', d .. 'prio', d .. 'wait', d .. 'keyst') > 0 then
-    redis.call('XGROUP', 'CREATE', streamKey, 'default', '0', 'MKSTREAM')
-    redis.call('SADD', groupsKey, 'default')
-    withDefault = true
-  end
+  pending = redis.call('XLEN', streamKey) > 0 or redis.call('ZCARD', delayedKey) > 0
+    or redis.call('EXISTS', d .. 'prio', d .. 'wait', d .. 'keyst') > 0
 end
 local created = redis.pcall('XGROUP', 'CREATE', streamKey, group, from, 'MKSTREAM')
 if type(created) == 'table' and created.err then
@@ -36,5 +40,9 @@ if type(created) == 'table' and created.err then
   return 0
 end
 redis.call('SADD', groupsKey, group)
-if withDefault then return 2 end
-return 1
+if not pending then return 1 end
+if not keepDefault then return 3 end
+local made = redis.pcall('XGROUP', 'CREATE', streamKey, 'default', '0')
+if type(made) == 'table' and made.err and not string.find(made.err, 'BUSYGROUP', 1, true) then error(made.err, 0) end
+redis.call('SADD', groupsKey, 'default')
+return 2

@@ -34,6 +34,7 @@
 -- @include placeWaiting
 -- @include emit
 -- @include streamIds
+-- @include dueScore
 local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
@@ -53,13 +54,15 @@ local earliestDue = false
 local delayedIds = {}
 local mustWake = false
 
--- a delayed job: into the delayed set; an earlier first due time must wake idle workers
+-- a delayed job: into the delayed set, after the jobs already due at the same ms (dueScore);
+-- an earlier first due time must wake idle workers
 local function delay(jobKey, id, due)
-  if earliestDue == false then earliestDue = tonumber(redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')[2]) or due + 1 end
+  local score = dueScore(delayedKey, due)
+  if earliestDue == false then earliestDue = tonumber(redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')[2]) or score + 1 end
   redis.call('HSET', jobKey, 's', 'delayed', 'du', due)
-  redis.call('ZADD', delayedKey, due, id)
-  if due < earliestDue then
-    earliestDue = due
+  redis.call('ZADD', delayedKey, score, id)
+  if score < earliestDue then
+    earliestDue = score
     mustWake = true
   end
 end

@@ -23,6 +23,7 @@
 -- @include moveToFailed
 -- @include wake
 -- @include records
+-- @include dueScore
 local activeKey, waitKey, retryKey, failedKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, group, id, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local outcome = cjson.decode(ARGV[5])
@@ -39,7 +40,8 @@ if outcome.retry then
   redis.call('HSET', jobKey, 'fr', outcome.reason, 'st', outcome.stack, 'tk', '')
   if delayMs > 0 then
     redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs)
-    redis.call('ZADD', retryKey, now + delayMs, id)
+    -- after the retries already due at that ms: they run in the order they were scheduled
+    redis.call('ZADD', retryKey, dueScore(retryKey, now + delayMs), id)
   else
     redis.call('HSET', jobKey, 's', 'waiting')
     redis.call('RPUSH', waitKey, id)

@@ -6,20 +6,43 @@ import { GroupActiveError, InvalidOptionError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 import type { Scripts } from './scripts.js';
 import { streamGroups } from './stream-entries.js';
+import { waitingCount } from './queue-reader.js';
 import type { Logger } from './logger.js';
 import { writeGroupLimits, type GroupLimits } from './rate-limit.js';
 
 export interface CreateGroupOptions {
   /** 'now' (default): jobs added from now on; 'start': the retained history first; or a time (ms since the epoch). */
   from?: 'now' | 'start' | number;
+  /**
+   * Only for the first group of a queue that already holds jobs: those were added for the
+   * default group, implicit until its first worker. true (default): the default group becomes
+   * a member and keeps them (and every later job): nothing is lost, but until something consumes
+   * it (or removeGroup('default')) the stream is kept for it; getGroups() shows its backlog.
+   * false: it does not; the jobs in the stream and the delayed ones reach the new group (from
+   * `from`), and the prioritised, lifo and ordered jobs placed for the default group are removed.
+   */
+  keepDefault?: boolean;
 }
 
 export interface GroupInfo {
   name: string;
+  /**
+   * The default group of a queue no group was created in yet: it has no consumer group in
+   * Redis until its first worker (which starts at the beginning of the stream), but every job
+   * added is kept for it.
+   */
+  implicit: boolean;
   /** The last stream entry the group has read ('0-0' before its first). */
   lastDeliveredId: string;
-  /** Stream entries the group has not read yet; null when Redis cannot tell (after deleted entries). */
-  unread: number | null;
+  /**
+   * Stream entries the group has not read yet (its lag): they are kept for it. Exact unless
+   * `unreadExact` is false: after a waiting job was removed ahead of the group's cursor, Redis
+   * cannot tell, and this is an upper bound until the group's workers read past it.
+   */
+  unread: number;
+  unreadExact: boolean;
+  /** Every job waiting for the group, as getJobCounts({ group }).waiting counts it. */
+  waiting: number;
   /** Workers (consumers) that have read from the stream under this group. */
   consumers: number;
 }
@@ -39,8 +62,13 @@ export function groupStartId(from: CreateGroupOptions['from']): string {
 
 export async function createGroup(scripts: Scripts, name: string, opts: CreateGroupOptions, logger: Logger): Promise<boolean> {
   if (typeof opts !== 'object' || opts === null) throw new InvalidOptionError('createGroup options must be an object');
-  const result = await scripts.createGroup(name, groupStartId(opts.from));
+  if (opts.keepDefault !== undefined && typeof opts.keepDefault !== 'boolean') {
+    throw new InvalidOptionError(`keepDefault must be true or false; got ${JSON.stringify(opts.keepDefault)}`);
+  }
+  const result = await scripts.createGroup(name, groupStartId(opts.from), opts.keepDefault ?? true);
   if (result === 'created-with-default') warnDefaultKept(logger, name);
+  // the default group is not a member: what was placed for it alone goes, in bounded batches
+  if (result === 'created-without-default') await removeGroup(scripts, 'default', false);
   return result !== 'existed';
 }
 
@@ -49,7 +77,8 @@ function warnDefaultKept(logger: Logger, group: string): void {
   logger.warn(
     { group },
     `jobs were waiting for the default group (added before any group existed): it is now a member and keeps them; ` +
-      `if nothing consumes the default group, removeGroup('default') so that the stream is not kept for it`,
+      `if nothing consumes the default group, removeGroup('default') so that the stream is not kept for it ` +
+      `(or create the first group with keepDefault: false)`,
   );
 }
 
@@ -70,15 +99,34 @@ export async function prepareGroup(client: Redis, scripts: Scripts, group: strin
   if (limits) await writeGroupLimits(client, scripts.keys, group, limits);
   if (group === 'default') return;
   if ((await client.sismember(scripts.keys.groups, group)) === 1) return;
-  const result = await scripts.createGroup(group, '$');
+  // (a worker keeps the default group's early jobs: nothing is lost by starting a worker)
+  const result = await scripts.createGroup(group, '$', true);
   if (result === 'existed') return;
   logger.info({ group }, `consumer group "${group}" did not exist: created it, receiving jobs added from now on`);
   if (result === 'created-with-default') warnDefaultKept(logger, group);
 }
 
+/**
+ * The queue's groups with their backlog, sorted by name. A queue no group was created in has
+ * the default group implicitly (jobs added are kept for it): it is listed, as implicit.
+ */
 export async function getGroups(client: Redis, keys: QueueKeys): Promise<GroupInfo[]> {
-  const groups = await streamGroups(client, keys);
-  return groups
-    .map((g) => ({ name: g.name, lastDeliveredId: g.lastDeliveredId, unread: g.lag, consumers: g.consumers }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const [members, stream] = await Promise.all([client.smembers(keys.groups), streamGroups(client, keys)]);
+  const names = members.length === 0 ? ['default'] : members;
+  const infos = await Promise.all(
+    names.map(async (name): Promise<GroupInfo> => {
+      const info = stream.find((g) => g.name === name);
+      const count = await waitingCount(client, keys, name, stream);
+      return {
+        name,
+        implicit: members.length === 0,
+        lastDeliveredId: info?.lastDeliveredId ?? '0-0',
+        unread: count.unread,
+        unreadExact: count.exact,
+        waiting: count.waiting,
+        consumers: info?.consumers ?? 0,
+      };
+    }),
+  );
+  return infos.sort((a, b) => a.name.localeCompare(b.name));
 }

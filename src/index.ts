@@ -1,6 +1,6 @@
 // The public API of sluice: everything a user imports comes from here.
 export { Queue, type QueueOptions, type GroupOption, type AddOptions } from './queue.js';
-export type { JobCounts } from './queue-reader.js';
+export type { JobCounts, JobsPage, PageOptions } from './queue-reader.js';
 export type { CreateGroupOptions, GroupInfo } from './groups.js';
 export type { RateLimit } from './rate-limit.js';
 export {

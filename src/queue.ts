@@ -12,7 +12,7 @@ import { guardRedisErrors, sendProbe, trackConnection, wrapRedisError } from './
 import { RoomWaiter } from './backpressure.js';
 import { cleanFinished, drainGroup, obliterateQueue, retryFinished } from './queue-admin.js';
 import { Job, type JobContext, type JobState } from './job.js';
-import { QueueReader, type JobCounts } from './queue-reader.js';
+import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from './groups.js';
 import { queueKeys, type QueueKeys } from './keys.js';
@@ -249,6 +249,14 @@ export class Queue<Data = unknown, Result = unknown> {
   async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
     methodOptions('getJobs', opts, NAMES.group);
     return this.reader(opts).getJobs(state, start, end);
+  }
+
+  /**
+   * One page of a state's jobs (count: default 100, at most 1,000) and the cursor of the next
+   * (null at the end): pass it back as `cursor`. Every page costs the same, however deep.
+   */
+  async getJobsPage(state: JobState, opts: PageOptions & GroupOption = {}): Promise<JobsPage<Data, Result>> {
+    return this.reader(opts).getJobsPage(state, opts);
   }
 
   /** Counts of one group's jobs by state (the default group unless given). */

@@ -343,11 +343,16 @@ export class Scripts {
 
   /**
    * 'created', 'created-with-default' (the queue held jobs for the implicit default group, which
-   * became a member), or 'existed'. `from`: '$' (now), '0' (all retained history) or a stream id.
+   * became a member), 'created-without-default' (it held jobs, and keepDefault was false: it
+   * did not become one), or 'existed'. `from`: '$' (now), '0' (all retained history) or a stream id.
    */
-  async createGroup(group: string, from: string): Promise<'created' | 'created-with-default' | 'existed'> {
-    const reply = Number(await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups }, [group, from, this.keys.base]));
-    return reply === 2 ? 'created-with-default' : reply === 1 ? 'created' : 'existed';
+  async createGroup(group: string, from: string, keepDefault = true): Promise<'created' | 'created-with-default' | 'created-without-default' | 'existed'> {
+    const reply = Number(
+      await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups, delayed: this.keys.delayed }, [
+        group, from, this.keys.base, keepDefault ? '1' : '0',
+      ]),
+    );
+    return (['existed', 'created', 'created-with-default', 'created-without-default'] as const)[reply] ?? 'existed';
   }
 
   /** 1 more to delete, 0 done, -1 refused (active jobs). */

@@ -57,7 +57,21 @@ export interface StreamGroupInfo {
   lastDeliveredId: string;
   /** Entries not yet read; null when Redis cannot tell. */
   lag: number | null;
+  /** Entries the group has read since the stream began; null when Redis cannot tell. */
+  entriesRead: number | null;
   consumers: number;
+}
+
+/** A reply of XINFO as a plain object (RESP2: a flat list of name, value; RESP3: a map). */
+function infoFields(reply: unknown): Record<string, unknown> {
+  if (!Array.isArray(reply)) return (reply ?? {}) as Record<string, unknown>;
+  const info: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) info[String(reply[i])] = reply[i + 1];
+  return info;
+}
+
+function numberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }
 
 /** The stream's consumer groups (XINFO GROUPS; RESP2 arrays or RESP3 maps); [] before the stream exists. */
@@ -71,16 +85,53 @@ export async function streamGroups(client: Redis, keys: QueueKeys): Promise<Stre
     throw err;
   }
   return groups.map((g) => {
-    let info: Record<string, unknown> = {};
-    if (Array.isArray(g)) for (let i = 0; i < g.length; i += 2) info[String(g[i])] = g[i + 1];
-    else info = g as Record<string, unknown>;
+    const info = infoFields(g);
     return {
       name: String(info.name),
       lastDeliveredId: String(info['last-delivered-id']),
-      lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
+      lag: numberOrNull(info.lag),
+      entriesRead: numberOrNull(info['entries-read']),
       consumers: Number(info.consumers ?? 0),
     };
   });
+}
+
+export interface Backlog {
+  /** Stream entries the group has not read yet. */
+  unread: number;
+  /** False when Redis cannot tell (see streamBacklog): then unread is an upper bound. */
+  exact: boolean;
+}
+
+/**
+ * How many stream entries a group has not read yet, in bounded work: XLEN and XINFO only, no
+ * range of entries is read. Redis knows a group's lag unless entries past its cursor were
+ * deleted (remove() of a waiting plain job): then, while the group has not read past them,
+ * the figure is entries-added − entries-read − 1 (too high by the other deleted ones), or else the
+ * stream's length (too high by the entries the group read that are still kept). Both are exact
+ * again once the group's workers catch up. (XINFO STREAM also returns the first and the last
+ * entry: two entries at most.) Without a cursor yet, the default group has every entry unread
+ * (its first worker starts at the beginning); another group none (its workers start from now).
+ */
+export async function streamBacklog(client: Redis, keys: QueueKeys, group: string, info: StreamGroupInfo | undefined): Promise<Backlog> {
+  if (info && info.lag !== null) return { unread: info.lag, exact: true };
+  // no consumer group yet: the default group's first worker reads from the start, another
+  // group's worker creates it from now on
+  if (!info && group !== 'default') return { unread: 0, exact: true };
+  const length = await client.xlen(keys.stream);
+  if (!info || length === 0) return { unread: length, exact: true };
+  const stream = infoFields(await client.call('XINFO', 'STREAM', keys.stream).catch(() => []));
+  const firstId = Array.isArray(stream['first-entry']) ? String(stream['first-entry'][0]) : undefined;
+  const lastId = Array.isArray(stream['last-entry']) ? String(stream['last-entry'][0]) : undefined;
+  // read up to the end, or nothing read of what the stream holds: exact either way
+  if (lastId && compareStreamIds(info.lastDeliveredId, lastId) >= 0) return { unread: 0, exact: true };
+  if (firstId && compareStreamIds(info.lastDeliveredId, firstId) < 0) return { unread: length, exact: true };
+  const added = numberOrNull(stream['entries-added']);
+  // Redis keeps the count of entries the group read, but will not subtract from it while an
+  // entry past the cursor is deleted: one at least is (sluice deletes only entries no group
+  // has read), the others are counted
+  if (info.entriesRead !== null && added !== null) return { unread: Math.max(0, Math.min(length, added - info.entriesRead - 1)), exact: false };
+  return { unread: length, exact: false };
 }
 
 /** Where a group stands in the stream. */

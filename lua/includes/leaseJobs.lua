@@ -25,8 +25,11 @@ local function readJob(k, rb, id, now, dead, ...)
   return nil
 end
 
+-- promoteDue: due delayed jobs and retries, in score order (which keeps the order jobs due at
+-- the same ms were scheduled in: see dueScore), the whole current ms (scores below now + 1)
 local function promoteDue(k, base, now, bound, dead)
-  local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, bound)
+  local upTo = string.format('(%d', now + 1)
+  local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', upTo, 'LIMIT', 0, bound)
   for i = 1, #due do
     local fields = readJob(k, base, due[i], now, dead, 's', 'p', 'lf', 'ok')
     if fields and fields[1] == 'delayed' then
@@ -38,7 +41,7 @@ local function promoteDue(k, base, now, bound, dead)
     redis.call('ZREM', k.delayed, unpack(due))
     wake(k.wake, '*') -- the promoted jobs reach every group
   end
-  local retries = redis.call('ZRANGEBYSCORE', k.retry, '-inf', now, 'LIMIT', 0, bound)
+  local retries = redis.call('ZRANGEBYSCORE', k.retry, '-inf', upTo, 'LIMIT', 0, bound)
   local ready = {}
   for i = 1, #retries do
     -- only a job still waiting out its backoff: a stale entry must not run a job twice

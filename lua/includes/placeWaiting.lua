@@ -54,8 +54,16 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
     end
     return false
   end
+  -- the priority set's score: the priority, then the order of placing (pseq) in the low 32
+  -- bits, so one priority's jobs run in the order they were placed (a delayed one: promoted).
+  -- Exact in a double up to priority 2^21 - 1 ((2^21 - 1) * 2^32 + 2^32 - 1 = 2^53 - 1); the
+  -- lowest, 2^21, lies past 2^53 where doubles step by 2, so its order goes in steps of 2.
   local score
-  if priority then score = priority * 4294967296 + redis.call('INCR', base .. 'pseq') % 4294967296 end
+  if priority then
+    local seq = redis.call('INCR', base .. 'pseq') % 4294967296
+    if priority * 4294967296 >= 9007199254740992 then score = 9007199254740992 + 2 * seq
+    else score = priority * 4294967296 + seq end
+  end
   local copy = false
   local ready = true
   if orderingKey then ready = false end
