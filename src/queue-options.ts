@@ -62,7 +62,7 @@ export const METHOD_OPTION_NAMES = {
   group: ['group'],
   retryJobs: ['state', 'count', 'group'],
   call: ['timeout', 'opts', 'group'],
-  createGroup: ['from'],
+  createGroup: ['from', 'keepDefault'],
   force: ['force'],
   bulkJob: ['name', 'data', 'opts'],
   rateLimit: ['max', 'duration'],
