@@ -31,32 +31,41 @@ local rb = recordBase(base, group)
 local jobKey = rb .. 'job:' .. id
 emitFor(group)
 
-if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return 0 end
+-- every read before the first write (docs: invariant 11)
+local held = redis.call('HMGET', jobKey, 'tk', 'ok')
+if token == '' or held[1] ~= token then return 0 end
 local now = redisTime()
-redis.call('ZREM', activeKey, id)
-redis.call('HINCRBY', jobKey, 'a', 1)
+local settings = queueSettings(base, group)
+eventSettings(base)
+local reason, stack = capText(tostring(outcome.reason), REASON_MAX), capStack(outcome.stack)
 if outcome.retry then
   local delayMs = tonumber(outcome.delayMs) or 0
-  redis.call('HSET', jobKey, 'fr', outcome.reason, 'st', outcome.stack, 'tk', '')
-  if delayMs > 0 then
-    redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs)
-    -- after the retries already due at that ms: they run in the order they were scheduled
-    redis.call('ZADD', retryKey, dueScore(retryKey, now + delayMs), id)
+  -- after the retries already due at that ms: they run in the order they were scheduled
+  local score = delayMs > 0 and dueScore(retryKey, now + delayMs)
+  -- the move first: out of active, into the retry schedule or the wait list
+  redis.call('ZREM', activeKey, id)
+  if score then
+    redis.call('ZADD', retryKey, score, id)
+    redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs, 'fr', reason, 'st', stack, 'tk', '')
   else
-    redis.call('HSET', jobKey, 's', 'waiting')
     redis.call('RPUSH', waitKey, id)
+    redis.call('HSET', jobKey, 's', 'waiting', 'fr', reason, 'st', stack, 'tk', '')
   end
+  redis.call('HINCRBY', jobKey, 'a', 1)
   -- an ordered job normally holds its key through its retries; with releaseKey it lets the
   -- key's later jobs go (field kr: it holds no slot any more)
-  local orderingKey = redis.call('HGET', jobKey, 'ok')
+  local orderingKey = held[2]
   if outcome.releaseKey and orderingKey and redis.call('HSETNX', jobKey, 'kr', 1) == 1 then
-    keyRelease(base .. 'g:' .. group .. ':', orderingKey, queueSettings(base, group).keyConcurrency)
+    keyRelease(base .. 'g:' .. group .. ':', orderingKey, settings.keyConcurrency)
   end
-  -- idle workers recompute their wake-up time (or lease the job at once)
-  wake(wakeKey, group)
-  emit(base, 'retrying', 'j', id, 'r', outcome.reason, 'd', delayMs)
+  -- one idle worker leases it now, or waits for its due time (wake.lua)
+  wake(wakeKey, group, delayMs > 0 and now + delayMs or 0)
+  emit(base, 'retrying', 'j', id, 'r', reason, 'd', delayMs)
 else
-  moveToFailed(failedKey, base, rb, id, now, outcome.reason, outcome.stack, outcome.keep[1], outcome.keep[2], group)
+  local reads = moveToFailedReads(base, rb, id, group)
+  redis.call('ZREM', activeKey, id)
+  redis.call('HINCRBY', jobKey, 'a', 1)
+  moveToFailed(failedKey, base, rb, id, now, reason, stack, outcome.keep[1], outcome.keep[2], group, reads)
   wakeForKeys(base .. 'g:' .. group .. ':', wakeKey, group)
 end
 return 1
