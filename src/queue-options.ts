@@ -33,8 +33,11 @@ export interface QueueOptions {
    * of the queue in Redis, for every producer of it; null removes it.
    */
   maxLength?: number | null;
-  /** The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events). */
-  events?: { maxLen?: number };
+  /**
+   * The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events),
+   * none older than maxAgeMs (default 24 h; 0 = no age limit).
+   */
+  events?: { maxLen?: number; maxAgeMs?: number };
   /**
    * How much history the job stream keeps for replay (groups created with from: 'start' or a
    * time): at most maxLen entries and none older than maxAgeMs. Entries some group has not
@@ -83,6 +86,7 @@ export interface ResolvedQueueOptions {
   maxPayloadBytes: number;
   evictionMode: EvictionPolicyMode;
   eventsMaxLen: number | undefined;
+  eventsMaxAgeMs: number | undefined;
   maxLength: number | null | undefined;
   retention: { keepLen: number; keepAgeMs: number } | undefined;
 }
@@ -90,7 +94,7 @@ export interface ResolvedQueueOptions {
 export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
   if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Queue options with a connection are required');
   checkOptionNames('Queue options', opts, QUEUE_OPTION_NAMES);
-  checkOptionNames('Queue options', opts.events, ['maxLen'], 'events.');
+  checkOptionNames('Queue options', opts.events, ['maxLen', 'maxAgeMs'], 'events.');
   checkOptionNames('Queue options', opts.retention, ['maxLen', 'maxAgeMs'], 'retention.');
   const defaults = validateJobOptions(opts.defaultJobOptions);
   if (defaults.jobId !== undefined) throw new InvalidOptionError('defaultJobOptions cannot set a jobId');
@@ -109,6 +113,7 @@ export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     eventsMaxLen: opts.events?.maxLen === undefined ? undefined : positiveInt('events.maxLen', opts.events.maxLen, 10_000, 0),
+    eventsMaxAgeMs: opts.events?.maxAgeMs === undefined ? undefined : positiveInt('events.maxAgeMs', opts.events.maxAgeMs, 86_400_000, 0),
     maxLength: opts.maxLength === null ? null : opts.maxLength === undefined ? undefined : positiveInt('maxLength', opts.maxLength, 0, 1),
     retention,
   };

@@ -61,6 +61,7 @@ export class Queue<Data = unknown, Result = unknown> {
   private roomWaiter: RoomWaiter | undefined;
   private readonly batcher: AddBatcher;
   private readonly eventsMaxLen: number | undefined;
+  private readonly eventsMaxAgeMs: number | undefined;
   private readonly connection: ConnectionInput;
   private readonly prefix: string;
   private readonly callEvents = new Map<string, QueueEvents>();
@@ -75,6 +76,7 @@ export class Queue<Data = unknown, Result = unknown> {
     this.maxPayloadBytes = resolved.maxPayloadBytes;
     this.evictionMode = resolved.evictionMode;
     this.eventsMaxLen = resolved.eventsMaxLen;
+    this.eventsMaxAgeMs = resolved.eventsMaxAgeMs;
     this.maxLength = resolved.maxLength;
     this.retention = resolved.retention;
     this.connection = opts.connection;
@@ -118,6 +120,7 @@ export class Queue<Data = unknown, Result = unknown> {
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
       // a setting of the queue, read by the scripts that write events
       if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
+      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxAgeMs', this.eventsMaxAgeMs);
       if (this.retention) await this.client.hset(this.keys.meta, 'keepLen', this.retention.keepLen, 'keepAgeMs', this.retention.keepAgeMs);
       if (this.maxLength === null) await this.client.hdel(this.keys.meta, 'maxLength');
       else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, 'maxLength', this.maxLength);

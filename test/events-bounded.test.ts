@@ -198,6 +198,13 @@ describe('bounded events', () => {
     expect(left.some((e) => e.fields.e === 'added')).toBe(true);
   });
 
+  it('the Queue option events.maxAgeMs sets the age limit in Redis', async () => {
+    t.newPrefix();
+    const queue = t.queue('agedopt', { events: { maxLen: 500, maxAgeMs: 60_000 } });
+    await queue.add('first', 1);
+    expect(await t.admin.hmget(queue.keys.meta, 'eventsMaxLen', 'eventsMaxAgeMs')).toEqual(['500', '60000']);
+  });
+
   it('meta eventsMaxAgeMs sets the age limit (0: none); newer events stay', async () => {
     t.newPrefix();
     const queue = t.queue('aged2');
