@@ -40,9 +40,18 @@ export function compile() {
       return m[2];
     });
     const argv = [...header[1].matchAll(/^\s*ARGV\[(\d+)\]\s+(\w+)/gm)].map((m) => m[2]);
+    // (argv: the names of the fixed ARGV, in order; a variadic tail is ARGV[n..])
     const flags = header[1].match(/^\s*FLAGS\s+([a-z-]+(?:,[a-z-]+)*)/m)?.[1];
     const shebang = flags ? `#!lua flags=${flags}\n` : '#!lua\n';
-    const lua = shebang + resolveIncludes(source, file, new Set(), []);
+    // Key names built inside a script come from the prefix in ARGV (base, or a group's records
+    // prefix): it must be the prefix of the declared KEYS[1], or the script would reach keys of
+    // another queue (another slot on a cluster). Checked before anything runs.
+    const prefixArg = argv.findIndex((name) => name === 'base' || name === 'records') + 1;
+    const guard = prefixArg > 0 && keys.length > 0
+      ? `if string.sub(KEYS[1], 1, #ARGV[${prefixArg}]) ~= ARGV[${prefixArg}] then ` +
+        `return redis.error_reply('ERR sluice: key prefix ' .. ARGV[${prefixArg}] .. ' is not the prefix of ' .. KEYS[1]) end\n`
+      : '';
+    const lua = shebang + guard + resolveIncludes(source, file, new Set(), []);
     const op = file.replace(/\.lua$/, '');
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     scripts[op] = { name: `sluice_${op.replace(/-/g, '_')}_${hash}`, keys, argv, lua };

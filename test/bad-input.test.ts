@@ -345,3 +345,29 @@ describe('maxmemory-policy', () => {
     });
   });
 });
+
+describe('a script called with a key prefix that is not its keys\' (L12)', () => {
+  const t = useRedis();
+
+  it('is refused before it runs: keys derived in Lua cannot reach another queue', async () => {
+    const queue = t.queue('mine');
+    await queue.add('j', 1);
+    const other = t.queue('theirs');
+    const redis = new Redis(t.url);
+    try {
+      const { registerScripts } = await import('../src/scripts.js');
+      const { luaScripts } = await import('../src/generated/lua.js');
+      registerScripts(redis);
+      const keys = queue.keys;
+      const g = keys.group('default');
+      const lease = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[luaScripts.lease.name]!;
+      const args = [keys.stream, keys.wake, keys.groups, keys.delayed, g.wait, g.active, g.retry, g.prio, g.failed, g.paused, keys.schedulers, g.limiter];
+      const config = JSON.stringify({ leaseMs: 1000, maxStalls: 1, keepFailed: [-1, -1] });
+      await expect(lease.call(redis, ...args, other.keys.base, 'default', 'sluice', 'n', 1, config)).rejects.toThrow(/is not the prefix of/);
+      // nothing moved: the job still waits
+      expect(await queue.getJobCounts()).toMatchObject({ waiting: 1, active: 0 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
