@@ -9,6 +9,8 @@ import type { Job } from './job.js';
 import type { Scripts } from './scripts.js';
 
 export const MAX_PER_CALL = 1000;
+/** Return values carried by one ack call, in bytes (JSON text length). */
+export const MAX_ACK_BYTES = 4 * 1024 * 1024;
 
 export interface SettlementEvents<Data, Result> {
   completed(job: Job<Data, Result>, result: Result): void;
@@ -38,9 +40,19 @@ export class Settlement<Data, Result> {
     this.pending.push(ack);
   }
 
-  /** Takes up to MAX_PER_CALL acks, to send with a lease. */
+  /**
+   * Takes up to MAX_PER_CALL acks, to send with a lease, and at most about MAX_ACK_BYTES of
+   * return values (at least one ack): one script call's arguments stay bounded in bytes too.
+   */
   take(): PendingAck<Data, Result>[] {
-    return this.pending.splice(0, MAX_PER_CALL);
+    let n = 0;
+    let bytes = 0;
+    while (n < this.pending.length && n < MAX_PER_CALL) {
+      bytes += this.pending[n]!.returnvalue.length;
+      if (n > 0 && bytes > MAX_ACK_BYTES) break;
+      n++;
+    }
+    return this.pending.splice(0, n);
   }
 
   /**

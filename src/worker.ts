@@ -55,6 +55,8 @@ const CONSUMER = 'sluice';
 /** Time Redis gets to settle a closing worker's jobs, beyond close()'s timeout. */
 const CLOSE_GRACE_MS = 5_000;
 const MAX_LEASE_PER_CALL = 1000;
+/** About how many bytes of job data one lease reply may carry (by the average job's size). */
+const MAX_LEASE_REPLY_BYTES = 4 * 1024 * 1024;
 /** Fetches in flight at once while the queue is busy. */
 const PIPELINE_DEPTH = 2;
 /** Work kept in hand by prefetching, in ms of average job time. */
@@ -85,6 +87,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** Leased and not started yet, with the local time the leasing call was sent. */
   private buffer: { raw: LeasedJobRaw; now: number; sentAt: number }[] = [];
   private readonly leaseMs: number;
+  /** Moving average of the size of leased jobs (data and options, in characters). */
+  private avgJobBytes = 0;
   private readonly settlement: Settlement<Data, Result>;
   private inflight: Call<Data, Result>[] = [];
   /** Jobs asked for by the calls in flight. */
@@ -283,6 +287,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       }
       this.rateLimited = reply.rateLimited;
       for (const raw of reply.jobs) {
+        // a moving average of the jobs' size bounds the next replies in bytes
+        this.avgJobBytes += (raw.data.length + raw.opts.length - this.avgJobBytes) / 16;
         this.keeper.track(raw.id, raw.token);
         this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
       }
@@ -306,7 +312,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       // a third of the capacity per call: the next batches are on their way while one runs
       const capacity = this.capacity();
       const room = capacity - this.runner.size - this.buffer.length - this.requested;
-      const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, Math.ceil(capacity / 3), room));
+      const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room));
       if (want === 0 && (this.settlement.size === 0 || this.inflight.length > 0)) return;
       const acks = this.settlement.take();
       this.requested += want;
@@ -329,6 +335,11 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const ran = mayHaveRun(err);
     this.settlement.putBack(call.acks, ran);
     if (ran && call.want > 0) void this.settlement.releaseCall(call.nonce);
+  }
+
+  /** How many jobs one lease reply may carry, from the size of the jobs seen so far (L7). */
+  private maxByBytes(): number {
+    return Math.max(1, Math.floor(MAX_LEASE_REPLY_BYTES / Math.max(1, this.avgJobBytes)));
   }
 
   /** A call whose reply the loop will not use: hand back what it leases, keep its acks if it fails. */

@@ -1,6 +1,7 @@
 // Batching (invariant 6): parallel adds travel together, a busy worker leases ahead, and what
 // it leased ahead goes back unstarted when it closes.
 import { describe, expect, it } from 'vitest';
+import { MAX_ACK_BYTES, Settlement } from '../src/settlement.js';
 import { useRedis } from './helpers/setup.js';
 import { commandStats, gate, useRawClients } from './helpers/tools.js';
 import { collectEvents, waitFor } from './helpers/wait.js';
@@ -64,5 +65,33 @@ describe('batching', () => {
     expect(seen.size).toBe(5000);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(await queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 5000 });
+  });
+
+  it('acks of large results are sent in calls bounded in bytes, and every one is accepted', async () => {
+    t.newPrefix();
+    const queue = t.queue('bigresults', { defaultJobOptions: { removeOnComplete: true } });
+    await queue.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'big', data: i })));
+    const open = gate();
+    const worker = t.worker('bigresults', async () => {
+      await open.promise; // all 30 finish together, so their acks are pending at once
+      return 'x'.repeat(400 * 1024);
+    }, { concurrency: 30 });
+    let done = 0;
+    worker.on('completed', () => done++);
+    await waitFor(async () => (await queue.getJobCounts()).active === 30, 10_000, 'all running');
+    open.open();
+    await waitFor(() => done === 30, 20_000, 'all completed');
+    // and one call takes at most about MAX_ACK_BYTES of them (at least one ack)
+    const settlement = new Settlement<unknown, unknown>(undefined as never, 'default', 'sluice', '{}', { completed: () => undefined, lost: () => undefined, error: () => undefined });
+    for (let i = 0; i < 30; i++) settlement.push({ id: String(i), token: 't', returnvalue: 'x'.repeat(400 * 1024), keep: [-1, -1], job: undefined as never, result: undefined });
+    const first = settlement.take();
+    expect(first.length).toBe(Math.floor(MAX_ACK_BYTES / (400 * 1024)));
+    settlement.push({ id: 'huge', token: 't', returnvalue: 'x'.repeat(MAX_ACK_BYTES * 2), keep: [-1, -1], job: undefined as never, result: undefined });
+    let calls = 1;
+    while (settlement.size > 0) {
+      expect(settlement.take().length).toBeGreaterThanOrEqual(1);
+      calls++;
+    }
+    expect(calls).toBeGreaterThanOrEqual(4);
   });
 });
