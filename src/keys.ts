@@ -21,6 +21,8 @@ export interface GroupKeys {
   limiter: string;
   /** The group's wake marker: a zset of one member, scored by when work is ready (lua/includes/wake.lua). */
   wake: string;
+  /** Ordered keys parked by their per-key limit: key -> when it may start again. */
+  keyWait: string;
   /** Ordered keys: slots held and ring membership per key, and '#waiting'. */
   keyState: string;
 }
@@ -79,6 +81,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
         limiter: `${g}limiter`,
         keyState: `${g}keyst`,
         wake: `${g}wake`,
+        keyWait: `${g}keywait`,
       };
     },
   };

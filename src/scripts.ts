@@ -240,6 +240,15 @@ export class Scripts {
     return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, args));
   }
 
+  /** The group's next due time (see next-due.lua): Redis' now, and the earliest due time or -1. */
+  async nextDue(group: string): Promise<{ now: number; at: number }> {
+    const g = this.keys.group(group);
+    const reply = (await this.run('next-due', {
+      delayed: this.keys.delayed, retry: g.retry, active: g.active, schedulers: this.keys.schedulers, keywait: g.keyWait,
+    }, [this.keys.base])) as unknown[];
+    return { now: Number(reply[0]), at: Number(reply[1]) };
+  }
+
   /** Hands back the jobs a call with this nonce leased, if it ran (see release.lua). */
   async releaseCall(group: string, nonce: string): Promise<number> {
     const g = this.keys.group(group);

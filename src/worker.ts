@@ -59,6 +59,11 @@ const MAX_LEASE_PER_CALL = 1000;
 const MAX_LEASE_REPLY_BYTES = 4 * 1024 * 1024;
 /** Fetches in flight at once while the queue is busy. */
 const PIPELINE_DEPTH = 2;
+/**
+ * An idle worker that does not hold its group's next due time checks this long after it (and
+ * up to twice as long, spread) that the due work was done (see block()).
+ */
+const DUE_BACKUP_MS = 15;
 /** Work kept in hand by prefetching, in ms of average job time. */
 const PREFETCH_WINDOW_MS = 20;
 
@@ -379,29 +384,65 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   /**
-   * Idle: blocks on the group's wake marker until work is ready. A marker scored in the future
-   * makes this worker the one that waits for that due time (a delayed job, a retry, a lease
-   * deadline, the limiter): it blocks again until then, still woken early by new work.
+   * Idle: blocks on the group's wake marker until work is ready (see lua/includes/wake.lua).
+   * A marker scored in the future makes this worker the one that holds that due time (a
+   * delayed job, a retry, a lease deadline, a slot, the limiter): it blocks on until then,
+   * still woken early by new work, and leases on time. The other idle workers check a little
+   * after the due time (next-due.lua, a cheap read) that it was done, and lease themselves if
+   * it was not: the holder crashed.
    */
   private async block(reply: LeaseReply): Promise<void> {
     this.phase = 'blocking';
-    const offset = reply.now - Date.now(); // Redis clock minus ours, to place due times
-    let dueAt: number | undefined; // local ms
-    for (;;) {
-      const left = dueAt === undefined ? this.blockMs : dueAt - Date.now();
-      const exact = dueAt !== undefined && left < this.blockMs;
-      const result = await this.waiter.wait(this.keys.group(this.group).wake, exact ? Math.max(0, left) : this.blockMs, exact);
-      if (result.kind === 'woken' && this.isActive()) {
-        const at = result.at - offset;
-        if (at > Date.now() + 1) {
-          dueAt = dueAt === undefined ? at : Math.min(dueAt, at);
+    const marker = this.keys.group(this.group).wake;
+    let offset = reply.now - Date.now(); // Redis clock minus ours
+    let dueAt = reply.waitMs >= 0 ? Date.now() + reply.waitMs : undefined; // local ms
+    let held: number | undefined; // the due time this worker holds (ms, Redis time)
+    const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
+    try {
+      for (;;) {
+        const now = Date.now();
+        let timeout = this.blockMs;
+        let exact = false;
+        if (held !== undefined && held - offset - now < this.blockMs) {
+          timeout = Math.max(0, held - offset - now);
+          exact = true;
+        } else if (held === undefined && dueAt !== undefined) {
+          timeout = Math.max(1, Math.min(this.blockMs, dueAt + backupMs - now));
+        }
+        const result = await this.waiter.wait(marker, timeout, exact);
+        if (!this.isActive()) return;
+        if (result.kind === 'woken') {
+          if (result.at - offset > Date.now() + 1) {
+            held = held === undefined ? result.at : Math.min(held, result.at);
+            continue;
+          }
+          this.woke = true;
+          return;
+        }
+        if (result.kind !== 'timeout') {
+          if (result.kind === 'error') await this.waitForLoop('idle', 100);
+          return;
+        }
+        if (held !== undefined && exact) {
+          held = undefined; // its time: the lease does the due work and sets the next one
+          return;
+        }
+        if (held === undefined && dueAt !== undefined && Date.now() >= dueAt + backupMs - 1) {
+          const next = await this.scripts.nextDue(this.group);
+          offset = next.now - Date.now();
+          if (next.at >= 0 && next.at <= next.now - backupMs / 2) return; // still undone: lease
+          dueAt = next.at >= 0 ? next.at - offset : undefined;
           continue;
         }
-        this.woke = true;
+        return; // the block timeout: one lease per blockMs keeps an idle worker honest
       }
+    } catch (err) {
+      this.reportError(err);
+    } finally {
       this.phase = 'idle';
-      if (result.kind === 'error' && this.isActive()) await this.waitForLoop('idle', 100);
-      return;
+      // a due time held and not reached (woken for other work, or closing) goes back to the
+      // marker, for another idle worker to hold
+      if (held !== undefined) this.client.zadd(marker, 'LT', held, 'm').catch(() => undefined);
     }
   }
 

@@ -160,6 +160,7 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.fail('default', '3', 'tok', { retry: false, delayMs: 0, reason: 'r', stack: '[]', keep: [1, -1] });
     await scripts.extend('default', 1000, [['1', 'a'], ['2', 'b']]);
     await scripts.release('default', true, [['1', 'a'], ['2', 'b']]);
+    await scripts.nextDue('default');
     await scripts.progress('default', '1', 'tok', '5');
     await scripts.log('billing', '1', 'tok', 'line', 10);
     await scripts.createGroup('billing', '$');
