@@ -47,8 +47,8 @@ local function promoteDue(k, base, now, bound, dead)
   end
   if #ready > 0 then redis.call('RPUSH', k.wait, unpack(ready)) end
   if #retries > 0 then redis.call('ZREM', k.retry, unpack(retries)) end
-  -- keys parked by a per-key limit go back into the ring when due
-  if queueSettings(base, k.group).keyLimitMax > 0 then keyUnpark(k.g, now) end
+  -- keys parked by a per-key limit go back into the ring when due (all of them once the limit is gone)
+  keyUnpark(k.g, now, queueSettings(base, k.group).keyLimitMax > 0)
   return #due >= bound or #retries >= bound
 end
 
@@ -284,8 +284,7 @@ end
 
 local function nextWakeIn(k, now)
   local best = -1
-  local keys = { k.delayed, k.retry, k.active, k.schedulers }
-  if queueSettings(k.base, k.group).keyLimitMax > 0 then keys[#keys + 1] = k.g .. 'keywait' end
+  local keys = { k.delayed, k.retry, k.active, k.schedulers, k.g .. 'keywait' }
   for _, key in ipairs(keys) do
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local at = tonumber(first[2])
