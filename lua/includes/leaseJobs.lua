@@ -47,8 +47,8 @@ local function promoteDue(k, base, now, bound, dead)
   end
   if #ready > 0 then redis.call('RPUSH', k.wait, unpack(ready)) end
   if #retries > 0 then redis.call('ZREM', k.retry, unpack(retries)) end
-  -- keys parked by a per-key limit go back into the ring when due (all of them once the limit is gone)
-  keyUnpark(k.g, now, queueSettings(base, k.group).keyLimitMax > 0)
+  -- keys parked by a per-key limit go back into the ring when due
+  if queueSettings(base, k.group).keyLimitMax > 0 then keyUnpark(k.g, now, true) end
   return #due >= bound or #retries >= bound
 end
 
@@ -216,8 +216,8 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
   -- theirs again after it, so neither can starve the other
   local keyed = {}
   local settings = queueSettings(k.base, group)
-  -- (one LLEN when no key is ready: the common case of a queue without ordering keys)
-  local ringEmpty = redis.call('LLEN', k.g .. 'keys') == 0
+  -- (one command when no key is ready or parked: the common case of a queue without ordering keys)
+  local ringEmpty = not keysListed(k.g, settings, now)
   local function takeKeyed(n)
     if n <= 0 or ringEmpty then return end
     local from = #keyed
@@ -284,7 +284,8 @@ end
 
 local function nextWakeIn(k, now)
   local best = -1
-  local keys = { k.delayed, k.retry, k.active, k.schedulers, k.g .. 'keywait' }
+  local keys = { k.delayed, k.retry, k.active, k.schedulers }
+  if queueSettings(k.base, k.group).keyLimitMax > 0 then keys[#keys + 1] = k.g .. 'keywait' end
   for _, key in ipairs(keys) do
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local at = tonumber(first[2])

@@ -78,6 +78,15 @@ local function keyUnpark(g, now, limited)
   keysRelisted = true
 end
 
+-- keysListed(g, settings, now): whether keys may be ready (the ring or the parked keys exist);
+-- one command when neither does. Without a per-key limit (it was removed while keys were
+-- parked), parked keys are relisted first: nothing else would.
+local function keysListed(g, settings, now)
+  if redis.call('EXISTS', g .. 'keys', g .. 'keywait') == 0 then return false end
+  if settings.keyLimitMax <= 0 then keyUnpark(g, now, false) end
+  return true
+end
+
 -- keyLimitWait(g, key, settings, now, member): with a per-key limit, records a start of the key
 -- now and returns 0, or returns the ms until the key's window has room (nothing recorded).
 local function keyLimitWait(g, key, settings, now, member)
