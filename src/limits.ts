@@ -11,7 +11,8 @@ export const ADMIN_BATCH = 500;
  *
  * lease / complete (lua/includes/leaseJobs.lua, orderedKeys.lua):
  *   promoteDue          500 due delayed jobs + 500 due retries per call
- *   keyUnpark           200 parked keys relisted per call (KEY_UNPARK_MAX)
+ *   keyUnpark           200 parked keys relisted per call (KEY_UNPARK_MAX): the due ones, or all
+ *                       once the group has no per-key limit (keysListed)
  *   reclaimExpired      100 expired leases per call
  *   takeJobs            count jobs, count <= 1000 (the worker's batch)
  *   keyTake             ring entries popped per call: one per job taken (<= count) + at most 256
@@ -19,7 +20,7 @@ export const ADMIN_BATCH = 500;
  *                       the workers to go on; keys with an empty line are not put back
  *   complete acks       the acks sent (<= 1000 per call, settlement.ts)
  *   trimFinished        #acks + 100 per complete, 200 per final failure
- *   nextWakeIn          5 sorted sets, one ZRANGE each
+ *   nextWakeIn          4 sorted sets (5 with a per-key limit), one ZRANGE each
  * deleteJobs            DEL in chunks of 500 keys (DELETE_CHUNK)
  * drain                 batch (ADMIN_BATCH) items per call: jobs removed, stale entries, and
  *                       ordering keys met; keyDrain below
