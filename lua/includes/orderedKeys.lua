@@ -141,16 +141,15 @@ local function keyTake(g, n, settings, now, nonce, out)
   if #out < n and ringMisses >= KEY_RING_EXTRA and redis.call('LLEN', g .. 'keys') > 0 then keysRelisted = true end
 end
 
--- drainLine(g, base, rb, key, room): delete up to `room` (>= 1) of the jobs waiting in a
--- key's line, with their records (rb, see records.lua). Returns how many, and whether the
--- line is empty now.
-local function drainLine(g, base, rb, key, room)
+-- drainLine(g, key, room, doomed): take up to `room` (>= 1) of the jobs waiting in a key's
+-- line out of it, their ids appended to `doomed` (their records are deleted by the caller).
+-- Returns how many, and whether the line is empty now.
+local function drainLine(g, key, room, doomed)
   local line = g .. 'key:' .. key
   local ids = redis.call('LRANGE', line, 0, room - 1)
   if #ids == 0 then return 0, true end
-  deleteRecords(base, rb, ids)
+  for i = 1, #ids do doomed[#doomed + 1] = ids[i] end
   redis.call('LTRIM', line, #ids, -1)
-  redis.call('HINCRBY', g .. 'keyst', '#waiting', -#ids)
   if #ids < room then return #ids, true end
   return #ids, redis.call('LLEN', line) == 0
 end
@@ -171,14 +170,14 @@ end
 -- Returns deleted, used, and the cursor to resume from (false: the pass is complete). Until
 -- the pass is complete, used is the whole budget (the caller comes back).
 local function keyDrain(g, base, rb, budget, forget, cursor)
-  local used, deleted = 0, 0
+  local used, deleted, doomed = 0, 0, {}
   local function line(key)
     used = used + 1
     local room = budget - used
     -- at least one job per call, so that a call always gets somewhere
     if room < 1 and deleted == 0 then room = 1 end
     if room < 1 then return false end
-    local n, empty = drainLine(g, base, rb, key, room)
+    local n, empty = drainLine(g, key, room, doomed)
     used, deleted = used + n, deleted + n
     return empty
   end
@@ -220,6 +219,10 @@ local function keyDrain(g, base, rb, budget, forget, cursor)
     if not finished then break end
     cursor = scan[1]
     if cursor == '0' then cursor = false end
+  end
+  if #doomed > 0 then
+    deleteRecords(base, rb, doomed)
+    redis.call('HINCRBY', g .. 'keyst', '#waiting', -#doomed)
   end
   -- a pass is complete: the group's key structures go (with what was added behind the scan,
   -- as jobs added to a group while it is removed may be)
