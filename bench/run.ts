@@ -14,6 +14,7 @@ import { ChildHandle } from './lib/protocol.js';
 import { startRedisServer } from './lib/redis-server.js';
 import { aggregate, fmt, markdownTable, textTable, type RunRecord } from './lib/report.js';
 import { ratioChart } from './lib/svg.js';
+import { boundedScenario } from './scenarios/bounded.js';
 import { delayedScenario } from './scenarios/delayed.js';
 import { flowControlScenarios } from './scenarios/flow-control.js';
 import { enqueueScenarios } from './scenarios/enqueue.js';
@@ -30,7 +31,7 @@ const USAGE = `usage: npm run bench -- [options]
   --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
   --libs a,b        libraries to run (default ${LIBRARIES.join(',')})
   --only x,y        scenarios whose id starts with x or y (enqueue, processing, produce-consume,
-                    latency, delayed, priority, memory, limiter, ordered; e.g. processing-c10)
+                    latency, delayed, priority, memory, limiter, ordered, bounded; e.g. processing-c10)
   --out NAME        results file name under bench/results (default latest; quick: quick)`;
 
 function config(): { config: BenchConfig; only: string[]; out: string } {
@@ -92,6 +93,7 @@ function scenarios(c: BenchConfig, only: string[]): Scenario[] {
     priorityScenario(c.priority),
     memoryScenario(c.memoryJobs),
     ...flowControlScenarios(c.flowControl),
+    boundedScenario(c.quick ? { keys: 20_000, waiting: 20_000, dedup: 10_000 } : { keys: 200_000, waiting: 200_000, dedup: 100_000 }),
   ];
   const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o))) : all;
   if (chosen.length === 0) throw new Error(`--only ${only.join(',')} matches no scenario; ids: ${all.map((s) => s.id).join(', ')}`);

@@ -13,9 +13,12 @@
   ARGV[2] group      group name
   ARGV[3] batch      how many jobs at most (<= 1000)
   ARGV[4] withDelayed '1' to remove delayed jobs and scheduled retries too
+  ARGV[5] keyCursor  where the scan of the group's ordering keys resumes: '0' in the first call
+                     of a drain, then what the previous call returned ('' once it is complete)
 
-  Returns { removed, processed }: jobs removed, and items looked at (removed plus stale stream
-  entries); the caller repeats while processed reaches the batch.
+  Returns { removed, processed, keyCursor }: jobs removed, items looked at (removed plus stale
+  stream entries and ordering keys met), and the key cursor for the next call; the caller
+  repeats while processed reaches the batch. Deleted jobs free their deduplication ids.
 ]]
 -- @include redisTime
 -- @include deleteJobs
@@ -24,6 +27,7 @@
 -- @include orderedKeys
 local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+local keyCursor = ARGV[5] ~= '' and ARGV[5]
 local rb = recordBase(base, group)
 local removed, delayedIds = {}, {}
 local carried = 0 -- plain jobs removed with their stream entry
@@ -74,25 +78,29 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
     end
   end
 end
--- ordered jobs waiting in their keys' lines
+-- ordered jobs waiting in their keys' lines (keys met count as looked at)
+local keysMet = 0
 if #removed + carried < batch then
-  carried = carried + keyDrain(base .. 'g:' .. group .. ':', rb, batch - #removed - carried, false)
+  local deleted, used
+  deleted, used, keyCursor = keyDrain(base .. 'g:' .. group .. ':', base, rb, batch - #removed - carried, false, keyCursor)
+  carried = carried + deleted
+  keysMet = used - deleted
 end
-if #removed + carried < batch then
-  local popped = redis.call('ZPOPMIN', prioKey, batch - #removed - carried)
+if #removed + carried + keysMet < batch then
+  local popped = redis.call('ZPOPMIN', prioKey, batch - #removed - carried - keysMet)
   for i = 1, #popped, 2 do removed[#removed + 1] = popped[i] end
 end
 if withDelayed then
   -- retries are the group's; delayed jobs are the queue's (no group has them yet), drained
   -- from the default group only
-  if #removed + carried < batch then
-    local ids = redis.call('ZRANGE', retryKey, 0, batch - #removed - carried - 1)
+  if #removed + carried + keysMet < batch then
+    local ids = redis.call('ZRANGE', retryKey, 0, batch - #removed - carried - keysMet - 1)
     if #ids > 0 then
       redis.call('ZREM', retryKey, unpack(ids))
       take(ids)
     end
   end
-  local room = batch - #removed - carried
+  local room = batch - #removed - carried - keysMet
   if room > 0 and group == 'default' then
     delayedIds = redis.call('ZRANGE', delayedKey, 0, room - 1)
     if #delayedIds > 0 then redis.call('ZREM', delayedKey, unpack(delayedIds)) end
@@ -108,7 +116,7 @@ end
 wakeForKeys(g, base .. 'wake', group)
 -- backpressure: producers waiting for room try again
 if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', #removed + carried) end
-deleteJobs(rb, removed)
-deleteJobs(base, delayedIds)
+deleteRecords(base, rb, removed)
+deleteRecords(base, base, delayedIds)
 removed = #removed + #delayedIds
-return { removed + carried, removed + carried + stale }
+return { removed + carried, removed + carried + stale + keysMet, keyCursor or '' }

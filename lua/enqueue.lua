@@ -7,9 +7,9 @@
     delayed set (delay), each group's priority set (priority), the front of each group's
     redelivery list (lifo), or the stream as an entry j = id (see placeWaiting: fan-out).
   - A job whose own id exists already is left untouched and reported as existing. A job whose
-    deduplication id is held by a job that still exists is not added: the holder is reported,
-    and with replace (debounce) the holder, if it still waits, takes the new data, options and
-    delay.
+    deduplication id is held (by a job that still exists, or, for an id given a ttl, until the
+    ttl runs out) is not added: the holder is reported, and with replace (debounce) the holder,
+    if it still waits, takes the new data, options and delay.
 
   KEYS[1] id         P:{Q}:id           counter for generated ids of jobs with a record
   KEYS[2] stream     P:{Q}:stream
@@ -141,10 +141,7 @@ for i = 2, #ARGV, 5 do
     end
     local jobKey = base .. 'job:' .. id
     local holder = false
-    if sched.dedup then
-      holder = redis.call('GET', base .. 'dedup:' .. sched.dedup.id)
-      if holder and not taken(holder) then holder = false end
-    end
+    if sched.dedup then holder = dedupHeld(base, sched.dedup.id, taken) end
     if id == ARGV[i] and taken(id) then
       reply[#reply + 1] = id
       reply[#reply + 1] = 0
@@ -163,11 +160,8 @@ for i = 2, #ARGV, 5 do
       local startBy = tonumber(sched.startBy) or (tonumber(sched.ttl) and now + tonumber(sched.ttl))
       if startBy then redis.call('HSET', jobKey, 'sb', startBy) end
       if sched.dedup then
-        local dedupKey = base .. 'dedup:' .. sched.dedup.id
-        local ttl = tonumber(sched.dedup.ttl)
-        if ttl then redis.call('SET', dedupKey, id, 'PX', ttl) else redis.call('SET', dedupKey, id) end
+        dedupHold(base, sched.dedup.id, id, tonumber(sched.dedup.ttl), now)
         redis.call('HSET', jobKey, 'dd', sched.dedup.id)
-        redis.call('HSET', base .. 'meta', 'dedup', 1) -- obliterate then looks for dedup keys
       end
       local delayMs = tonumber(sched.delay) or 0
       if delayMs > 0 then

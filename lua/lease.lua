@@ -46,4 +46,6 @@ local k = {
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local count = tonumber(ARGV[5])
 local config = cjson.decode(ARGV[6])
-return leaseJobs(k, base, group, consumer, nonce, count, config, redisTime())
+local reply = leaseJobs(k, base, group, consumer, nonce, count, config, redisTime())
+wakeForKeys(k.g, k.wake, group)
+return reply

@@ -13,9 +13,10 @@
   ARGV[3] force      '1' to delete even while jobs are active
 
   Returns 1 (more to delete), 0 (the queue is gone), -1 (refused: active jobs, not forced).
+  Every group is paused by the first call that goes ahead (in the same atomic step as the
+  check), so that no worker leases a job of a queue being deleted and no later call refuses.
+  Deduplication ids are found through their index (P:{Q}:dedups), never by scanning keys.
 ]]
--- @include deleteJobs
--- @include records
 -- @include dropGroupJobs
 local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
@@ -31,6 +32,8 @@ if not force then
   end
 end
 
+for _, group in ipairs(groups) do redis.call('SET', base .. 'g:' .. group .. ':paused', '1') end
+
 local budget = batch
 -- delayed jobs are the queue's (their records are the published ones)
 local delayed = redis.call('ZRANGE', delayedKey, 0, budget - 1)
@@ -40,9 +43,7 @@ if #delayed > 0 then
   budget = budget - #delayed
 end
 for _, group in ipairs(groups) do
-  local g = base .. 'g:' .. group .. ':'
-  local rb = recordBase(base, group)
-  budget = dropGroupJobs(g, rb, budget)
+  if budget > 0 then budget = dropGroupJobs(base, group, budget) end
 end
 if budget > 0 then
   local entries = redis.call('XRANGE', streamKey, '-', '+', 'COUNT', budget)
@@ -67,21 +68,22 @@ if budget > 0 then
     budget = budget - #keys
   end
 end
--- deduplication keys are not listed anywhere: find them by name, a bounded scan per call,
--- and only for a queue that ever used one (enqueue marks meta.dedup)
-if budget > 0 and redis.call('HEXISTS', base .. 'meta', 'dedup') == 1 then
-  local cursor = redis.call('HGET', base .. 'meta', 'obliterate-scan') or '0'
-  local scan = redis.call('SCAN', cursor, 'MATCH', base .. 'dedup:*', 'COUNT', budget)
-  if #scan[2] > 0 then redis.call('DEL', unpack(scan[2])) end
-  if scan[1] ~= '0' then
-    redis.call('HSET', base .. 'meta', 'obliterate-scan', scan[1])
-    return 1
+-- deduplication ids, through their index
+if budget > 0 then
+  local ids = redis.call('ZRANGE', base .. 'dedups', 0, budget - 1)
+  if #ids > 0 then
+    local keys = {}
+    for i = 1, #ids do keys[i] = base .. 'dedup:' .. ids[i] end
+    redis.call('DEL', unpack(keys))
+    redis.call('ZREM', base .. 'dedups', unpack(ids))
+    budget = budget - #ids
   end
 end
 if budget > 0 then
   -- everything is empty: remove the structure itself
   for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused', base .. 'g:' .. group .. ':limiter') end
-  redis.call('DEL', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events', base .. 'room')
+  redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events', base .. 'room',
+    base .. 'dedups')
   return 0
 end
 return 1

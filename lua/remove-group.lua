@@ -3,7 +3,8 @@
   pause flag, rate limit), a bounded batch per call; the caller repeats while it returns 1. The first call
   unsubscribes it, so no job reaches it any more and the stream is no longer kept for it.
   Refuses while the group has active jobs unless forced (their workers would find them gone).
-  Other groups, and the queue's delayed jobs, are not touched.
+  Other groups, and the queue's delayed jobs, are not touched. Deleted jobs that still held a
+  deduplication id (the default group's) free it.
 
   KEYS[1] stream     P:{Q}:stream
   KEYS[2] groups     P:{Q}:groups
@@ -15,13 +16,11 @@
 
   Returns 1 (more to delete), 0 (done), -1 (refused: active jobs, not forced).
 ]]
--- @include records
 -- @include dropGroupJobs
 -- @include streamIds
 local streamKey, groupsKey = KEYS[1], KEYS[2]
 local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local g = base .. 'g:' .. group .. ':'
-local rb = recordBase(base, group)
 if not force and redis.call('ZCARD', g .. 'active') > 0 then return -1 end
 
 local metaKey = base .. 'meta'
@@ -46,7 +45,7 @@ if scanFrom then
   if #entries == 0 then redis.call('HDEL', metaKey, scanField)
   else redis.call('HSET', metaKey, scanField, entries[#entries][1]) end
 end
-budget = dropGroupJobs(g, rb, budget)
+budget = dropGroupJobs(base, group, budget)
 if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
   redis.call('DEL', g .. 'paused', g .. 'limiter')
   redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)

@@ -1,6 +1,6 @@
 --[[
-  remove-job: delete one job and its logs, wherever it waits. An active job is refused: its
-  worker holds the lease (wait for it, or let it fail).
+  remove-job: delete one job of a group and its logs, wherever it waits. An active job is
+  refused: its worker holds the lease (wait for it, or let it fail).
 
   KEYS[1] job        the group's record: P:{Q}:job:<id> (default) or P:{Q}:g:G:job:<id>
   KEYS[2] active     P:{Q}:g:G:active
@@ -18,14 +18,23 @@
   ARGV[3] base       key prefix "P:{Q}:" (for the job's deduplication key)
 
   Returns 1 removed, 0 no such job, -1 refused because the job is active.
-  The job is removed from this group. Its stream entry is deleted too while no group has read
-  it yet (then no group has the job); otherwise groups that have not read it still get it.
-  Delayed jobs are the queue's (no group has them yet): only the default group removes them.
+  - A job the group holds (has a record of) is removed from this group only.
+  - A job no group has received yet — a delayed job, or a stream entry no group has read — is
+    the queue's: removing it through any group removes it from the queue.
+  - A job some groups have received but this one has not (its entry is unread by this group)
+    is removed for this group: the entry goes, and the other groups that have not read it get
+    their copy now, in their redelivery lists.
+  Bounded: a job is looked for in the redelivery list and in its key's line within
+  REMOVE_SEARCH entries from either end; one further in is left there, and the lease that
+  meets it drops it (its record is gone).
 ]]
 -- @include dedup
 -- @include emit
 -- @include streamIds
 -- @include orderedKeys
+-- @include records
+-- @include wake
+local REMOVE_SEARCH = 1000
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local id, group, base = ARGV[1], ARGV[2], ARGV[3]
@@ -36,47 +45,137 @@ local function roomFreed()
   if queueSettings(base, group).maxLength > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', 1) end
 end
 
--- no group has read the entry yet
-local function unread(entryId)
-  for _, c in ipairs(groupCursors(streamKey)) do
-    if not idBefore(c.last, entryId) then return false end
+-- listRemove(key, value): removes value from a list if it is within REMOVE_SEARCH entries of
+-- either end (LREM then stops at it). Returns whether it did.
+local function listRemove(key, value)
+  if redis.call('LPOS', key, value, 'MAXLEN', REMOVE_SEARCH) then
+    redis.call('LREM', key, 1, value)
+    return true
   end
-  return true
+  if redis.call('LPOS', key, value, 'RANK', -1, 'MAXLEN', REMOVE_SEARCH) then
+    redis.call('LREM', key, -1, value)
+    return true
+  end
+  return false
 end
 
-if redis.call('EXISTS', jobKey) == 0 then
-  if not string.match(id, '^%d+%-%d+$') then return 0 end
-  local entry = redis.call('XRANGE', streamKey, id, id)[1]
-  if not entry or entry[2][1] ~= 'n' or not unread(id) then return 0 end
-  redis.call('XDEL', streamKey, id)
+local function removed()
   emit(base, 'removed', 'j', id)
   roomFreed()
   return 1
 end
+
+-- the job's published record goes (a job no group holds yet), freeing its deduplication id
+local function deletePublished()
+  releaseDedup(base, base .. 'job:' .. id, id)
+  redis.call('DEL', base .. 'job:' .. id, base .. 'logs:' .. id)
+end
+
+-- unreadBy(entryId): the groups that have not read the entry yet, and how many groups there
+-- are (none yet: the default group, created from the start of the stream by its first lease)
+local function unreadBy(entryId)
+  local cursors = groupCursors(streamKey)
+  if #cursors == 0 then return { 'default' }, 1 end
+  local unread = {}
+  for _, c in ipairs(cursors) do
+    if idBefore(c.last, entryId) then unread[#unread + 1] = c.name end
+  end
+  return unread, #cursors
+end
+
+-- copyOf(entry): the record a group that has not read the entry would make from it at its
+-- lease (see leaseJobs): a plain job's from the entry, else the copy the entry carries or the
+-- published record's fields. Read before anything is written.
+local function copyOf(entry)
+  local f = entry[2]
+  if f[1] == 'n' then
+    return { 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}', 'ts', tonumber(string.match(id, '^(%d+)')), 's', 'waiting', 'a', 0, 'dl', 0 }
+  end
+  local c
+  if f[3] == 'n' and f[6] then
+    c = { f[4], f[6], f[8] or '{}', f[10] or '0', f[12] or '' }
+  else
+    c = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb')
+  end
+  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'd', c[2] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
+  if c[5] and c[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = c[5] end
+  return record
+end
+
+-- giveCopy(other, entry, record): a group that has not read the entry gets the job now, in its
+-- redelivery list (the default group's record of a job with a published record is that record)
+local function giveCopy(other, entry, record)
+  if entry[2][1] == 'n' or other ~= 'default' then
+    redis.call('HSET', recordBase(base, other) .. 'job:' .. id, unpack(record))
+    if entry[2][1] == 'j' then releasePublished(base, id) end
+  end
+  redis.call('RPUSH', base .. 'g:' .. other .. ':wait', id)
+end
+
+if redis.call('EXISTS', jobKey) == 0 then
+  -- a delayed job is the queue's (only a default group's record is the published one)
+  if redis.call('ZSCORE', delayedKey, id) then
+    redis.call('ZREM', delayedKey, id)
+    deletePublished()
+    return removed()
+  end
+  -- a job in the stream that this group has not read yet
+  local entryId = id
+  if not string.match(id, '^%d+%-%d+$') then entryId = redis.pcall('HGET', base .. 'job:' .. id, 'se') end
+  if type(entryId) ~= 'string' then return 0 end
+  local entry = redis.call('XRANGE', streamKey, entryId, entryId)[1]
+  if not entry or not ((entry[2][1] == 'n' and entryId == id) or (entry[2][1] == 'j' and entry[2][2] == id)) then return 0 end
+  local unread, all = unreadBy(entryId)
+  local mine = false
+  for _, name in ipairs(unread) do mine = mine or name == group end
+  if not mine then return 0 end
+  if #unread == all then
+    -- no group has it: it leaves the queue
+    redis.call('XDEL', streamKey, entryId)
+    if entry[2][1] == 'j' then deletePublished() end
+    return removed()
+  end
+  local record = copyOf(entry)
+  redis.call('XDEL', streamKey, entryId)
+  for _, other in ipairs(unread) do
+    if other ~= group then giveCopy(other, entry, record) end
+  end
+  -- this group gives up its share of the published record (see releasePublished)
+  if entry[2][1] == 'j' then releasePublished(base, id) end
+  wake(base .. 'wake', '*')
+  return removed()
+end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
+local f = redis.call('HMGET', jobKey, 'ok', 'kr', 's', 'po', 'se')
+local orderingKey, keyReleased, state, leased, entryId = f[1], f[2], f[3], f[4], f[5]
 -- a job announced in the stream (own id, promoted) loses its entry too, if no one read it yet
-local entryId = redis.call('HGET', jobKey, 'se')
-if entryId and unread(entryId) then redis.call('XDEL', streamKey, entryId) end
--- an ordered job leaves its key's line, or gives back the slot it holds (waiting to be
--- redelivered or retried); a finished one holds nothing
-local keyFields = redis.call('HMGET', jobKey, 'ok', 'kr')
-local orderingKey = keyFields[1]
-if orderingKey then
+if entryId then
+  local unread, all = unreadBy(entryId)
+  if #unread == all then redis.call('XDEL', streamKey, entryId) end
+end
+local inPrio = redis.call('ZREM', prioKey, id) == 1
+local inLine = false
+-- an ordered job leaves its key's line (never leased, it holds no slot), or gives back the slot
+-- it holds (waiting to be redelivered or retried); a finished one holds nothing
+if orderingKey and not keyReleased then
   local g = base .. 'g:' .. group .. ':'
-  local state = redis.call('HGET', jobKey, 's')
-  if redis.call('LREM', g .. 'key:' .. orderingKey, 0, id) > 0 then
+  if listRemove(g .. 'key:' .. orderingKey, id) then
+    inLine = true
     redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
-  elseif state ~= 'completed' and state ~= 'failed' and not keyFields[2] and not redis.call('ZSCORE', delayedKey, id) then
+  elseif (state == 'waiting' and leased) or (state == 'delayed' and redis.call('ZSCORE', retryKey, id)) then
     keyRelease(g, orderingKey, queueSettings(base, group).keyConcurrency)
     wakeForKeys(g, base .. 'wake', group)
+  elseif state == 'waiting' then
+    -- never leased: it is further down its key's line than the search goes; left there, it is
+    -- dropped by the lease that meets it
+    inLine = true
   end
 end
 releaseDedup(base, jobKey, id)
-local sets = { retryKey, prioKey, completedKey, failedKey }
+local sets = { retryKey, completedKey, failedKey }
 if group == 'default' then sets[#sets + 1] = delayedKey end
 for _, key in ipairs(sets) do redis.call('ZREM', key, id) end
-redis.call('LREM', waitKey, 0, id)
+-- only a waiting job can be in the redelivery list
+if state == 'waiting' and not inPrio and not inLine then listRemove(waitKey, id) end
 redis.call('DEL', jobKey, logsKey)
-emit(base, 'removed', 'j', id)
-roomFreed()
-return 1
+return removed()

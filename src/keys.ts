@@ -44,6 +44,8 @@ export interface QueueKeys {
   job(id: string): string;
   logs(id: string): string;
   dedup(id: string): string;
+  /** Index of the queue's deduplication ids: id -> expiry (ms, +inf without a ttl), for obliterate. */
+  dedupIndex: string;
   group(name: string): GroupKeys;
 }
 
@@ -64,6 +66,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     job: (id) => `${base}job:${id}`,
     logs: (id) => `${base}logs:${id}`,
     dedup: (id) => `${base}dedup:${id}`,
+    dedupIndex: `${base}dedups`,
     group: (name) => {
       const g = `${base}g:${name}:`;
       const records = name === 'default' ? base : g;

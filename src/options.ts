@@ -31,9 +31,16 @@ export interface JobsOptions {
   /** The job must start by this time, or it fails as expired. */
   startBy?: Date | number;
   /**
-   * While a job with this deduplication id exists (until it completes or fails, or for `ttl`
-   * ms), further adds return it instead of adding. With `replace`, a holder that still waits
-   * takes the new data and options, and a delayed one restarts its delay (debounce).
+   * While the id is held, further adds with it return the holder instead of adding. Without
+   * `ttl`, the job holds the id until it completes or fails for good, or is removed or drained.
+   * With `ttl`, the id is held for `ttl` ms from the add, whatever becomes of the job (even if it
+   * finishes and is removed sooner), and a later add does not extend that (throttling).
+   * In a queue without a `default` group the id belongs to the published job, which lives only
+   * until every group has its own copy: without `ttl` it is released then (as it is added, for
+   * prioritised, lifo and ordered jobs; when the last group first leases it, for others), so an
+   * add can be accepted while the first job still waits or runs; give a `ttl` to hold it longer.
+   * With `replace`, a holder that still waits takes the new data and options, and a delayed one
+   * restarts its delay (debounce).
    */
   deduplication?: { id: string; ttl?: number; replace?: boolean };
   /**

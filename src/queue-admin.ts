@@ -3,9 +3,8 @@
 import type { Redis } from 'ioredis';
 import { redisNow } from './connection.js';
 import { InvalidOptionError, ObliterateRefusedError } from './errors.js';
+import { ADMIN_BATCH } from './limits.js';
 import type { Scripts } from './scripts.js';
-
-const ADMIN_BATCH = 500;
 
 /** Redrives a group's finished jobs (failed by default), up to `count`; returns how many. */
 export async function retryFinished(client: Redis, scripts: Scripts, group: string, state: 'failed' | 'completed', count = Infinity): Promise<number> {
@@ -23,10 +22,13 @@ export async function retryFinished(client: Redis, scripts: Scripts, group: stri
 /** Removes a group's waiting jobs (and the queue's delayed ones with `delayed`); returns how many. */
 export async function drainGroup(scripts: Scripts, group: string, delayed: boolean): Promise<number> {
   let total = 0;
+  // the scan of the group's ordering keys resumes where the previous call left it
+  let keyCursor = '0';
   for (;;) {
-    const { removed, processed } = await scripts.drain(group, ADMIN_BATCH, delayed);
-    total += removed;
-    if (processed < ADMIN_BATCH) return total;
+    const batch = await scripts.drain(group, ADMIN_BATCH, delayed, keyCursor);
+    total += batch.removed;
+    keyCursor = batch.keyCursor;
+    if (batch.processed < ADMIN_BATCH) return total;
   }
 }
 
@@ -45,15 +47,15 @@ export async function cleanFinished(client: Redis, scripts: Scripts, group: stri
   }
 }
 
-/** Deletes the whole queue (every group's records too). Refused while jobs are active unless forced. */
+/**
+ * Deletes the whole queue (every group's records too). Refused while jobs are active unless
+ * forced. The first call that goes ahead pauses every group in the same atomic step as its
+ * check (see obliterate.lua): no worker leases again, so no later call is refused half-way.
+ */
 export async function obliterateQueue(scripts: Scripts, queue: string, force: boolean): Promise<void> {
-  await scripts.setPaused('default', true);
   for (;;) {
     const result = await scripts.obliterate(ADMIN_BATCH, force);
-    if (result === -1) {
-      await scripts.setPaused('default', false);
-      throw new ObliterateRefusedError(queue);
-    }
+    if (result === -1) throw new ObliterateRefusedError(queue);
     if (result === 0) return;
   }
 }

@@ -325,14 +325,15 @@ export class Scripts {
     return Number(await this.run('retry-jobs', { from: g[from], wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, before, batch]));
   }
 
-  async drain(group: string, batch: number, delayed: boolean): Promise<{ removed: number; processed: number }> {
+  /** One batch of a drain; `keyCursor` is '0' in the first call, then the one the previous call returned. */
+  async drain(group: string, batch: number, delayed: boolean, keyCursor = '0'): Promise<{ removed: number; processed: number; keyCursor: string }> {
     const g = this.keys.group(group);
-    const [removed, processed] = (await this.run(
+    const [removed, processed, cursor] = (await this.run(
       'drain',
       { stream: this.keys.stream, groups: this.keys.groups, wait: g.wait, prio: g.prio, delayed: this.keys.delayed, retry: g.retry },
-      [this.keys.base, group, batch, delayed ? '1' : '0'],
+      [this.keys.base, group, batch, delayed ? '1' : '0', keyCursor],
     )) as unknown[];
-    return { removed: Number(removed), processed: Number(processed) };
+    return { removed: Number(removed), processed: Number(processed), keyCursor: String(cursor) };
   }
 
   async clean(group: string, set: 'completed' | 'failed', before: number, batch: number): Promise<string[]> {

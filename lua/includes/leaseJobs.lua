@@ -54,7 +54,7 @@ local function promoteDue(k, base, now, bound, dead)
   if #ready > 0 then redis.call('RPUSH', k.wait, unpack(ready)) end
   if #retries > 0 then redis.call('ZREM', k.retry, unpack(retries)) end
   -- keys parked by a per-key limit go back into the ring when due
-  if queueSettings(base, k.group).keyLimitMax > 0 then keyUnpark(k.g, now) end
+  if queueSettings(base, k.group).keyLimitMax > 0 then keyUnpark(k.g, now, true) end
   return #due >= bound or #retries >= bound
 end
 
@@ -227,8 +227,8 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
   -- theirs again after it, so neither can starve the other
   local keyed = {}
   local settings = queueSettings(k.base, group)
-  -- (one LLEN when no key is ready: the common case of a queue without ordering keys)
-  local ringEmpty = redis.call('LLEN', k.g .. 'keys') == 0
+  -- (one command when no key is ready or parked: the common case of a queue without ordering keys)
+  local ringEmpty = not keysListed(k.g, settings, now)
   local function takeKeyed(n)
     if n <= 0 or ringEmpty then return end
     local from = #keyed

@@ -1,16 +1,24 @@
 -- @include wake
 -- @include settings
 -- @include slidingWindow
+-- @include deleteJobs
 -- Ordered keys (message groups): jobs sharing an ordering key run one at a time (or
 -- keyConcurrency at a time) in the order they were placed, through retries, while different
 -- keys run in parallel. Per group G, with g = base .. 'g:' .. G .. ':':
 --   g .. 'key:' .. K   list of K's waiting job ids, oldest first
---   g .. 'keys'        the ring of ready keys (waiting jobs, a free slot): served round robin
+--   g .. 'keys'        the ring of ready keys (waiting jobs, a free slot): served round robin;
+--                      a key whose line a removal emptied leaves it when a lease meets it
 --   g .. 'keyst'       hash: 'a:' .. K slots held (leased, retrying, reclaimed jobs of K),
 --                      'r:' .. K '1' while K is in the ring or parked, '#waiting' jobs in key lists
 --   g .. 'keywait'     zset of keys parked by their per-key limiter: K -> when it may start again
 --   g .. 'klim:' .. K  the per-key limiter's log of starts
 -- Memory follows the keys that have waiting or running jobs: a key's fields go when it has none.
+
+-- Caps (the list of every loop's cap is in src/limits.ts)
+local KEY_RING_EXTRA = 256 -- ring entries per script call that yield no job (see keyTake)
+local KEY_UNPARK_MAX = 200 -- parked keys relisted per call
+local KEY_SCAN_COUNT = 50 -- HSCAN COUNT of keyDrain (a hint: a batch is about that many fields)
+local KEY_SCAN_STEPS = 100 -- HSCAN steps per keyDrain call (each costs 1 of its budget too)
 
 -- set when this script call put a key back in the ring (see wakeForKeys)
 local keysRelisted = false
@@ -53,12 +61,29 @@ local function keyRelease(g, key, conc, id)
   keyListIfReady(g, key, conc)
 end
 
--- keyUnpark(g, now): keys whose per-key limit allows them again go back into the ring
-local function keyUnpark(g, now)
-  local due = redis.call('ZRANGEBYSCORE', g .. 'keywait', '-inf', now, 'LIMIT', 0, 200)
+-- keyUnpark(g, now, limited): parked keys go back into the ring: those whose per-key limit
+-- allows them again, or, once the group has no per-key limit any more, every one (a parked key
+-- stays marked as listed, so nothing else would ever relist it)
+local function keyUnpark(g, now, limited)
+  local due
+  if limited then
+    due = redis.call('ZRANGEBYSCORE', g .. 'keywait', '-inf', now, 'LIMIT', 0, KEY_UNPARK_MAX)
+  else
+    due = redis.call('ZRANGE', g .. 'keywait', 0, KEY_UNPARK_MAX - 1)
+  end
   if #due == 0 then return end
   redis.call('ZREM', g .. 'keywait', unpack(due))
   redis.call('RPUSH', g .. 'keys', unpack(due))
+  keysRelisted = true
+end
+
+-- keysListed(g, settings, now): whether keys may be ready (the ring or the parked keys exist);
+-- one command when neither does. Without a per-key limit (it was removed while keys were
+-- parked), parked keys are relisted first: nothing else would.
+local function keysListed(g, settings, now)
+  if redis.call('EXISTS', g .. 'keys', g .. 'keywait') == 0 then return false end
+  if settings.keyLimitMax <= 0 then keyUnpark(g, now, false) end
+  return true
 end
 
 -- keyLimitWait(g, key, settings, now, member): with a per-key limit, records a start of the key
@@ -75,31 +100,36 @@ end
 -- keyTake(g, n, settings, now, nonce, out): jobs from the ready keys until out holds n, one
 -- key after the other (round robin: a key that still has jobs and a free slot goes to the back
 -- of the ring), so one hot key cannot starve the others. Appends { id, key } to out.
+-- Bounded: besides the entries that yield a job, a script call pops at most KEY_RING_EXTRA
+-- entries that do not (keys whose line a drain or removal emptied leave the ring as they are
+-- met, parked keys). Stopped by that cap with keys still listed, it marks the call as having
+-- relisted keys, so that wakeForKeys wakes the workers to go on in their next call.
+local ringMisses = 0
 local function keyTake(g, n, settings, now, nonce, out)
   local conc = settings.keyConcurrency
   local taken = 0
-  local budget = n - #out + redis.call('LLEN', g .. 'keys')
-  if budget <= n - #out then return end
-  while #out < n and budget > 0 do
-    budget = budget - 1
+  while #out < n and ringMisses < KEY_RING_EXTRA do
     local key = redis.call('LPOP', g .. 'keys')
     if not key then break end
-    local id = redis.call('LPOP', g .. 'key:' .. key)
+    local line = g .. 'key:' .. key
+    local id = redis.call('LPOP', line)
     local wait = id and keyLimitWait(g, key, settings, now, nonce .. ':' .. id) or 0
     if not id then
+      ringMisses = ringMisses + 1
       redis.call('HDEL', g .. 'keyst', 'r:' .. key)
     elseif wait > 0 then
       -- over the key's limit: the job stays first in line, the key is parked until its window
       -- has room (it stays marked as listed)
-      redis.call('LPUSH', g .. 'key:' .. key, id)
+      ringMisses = ringMisses + 1
+      redis.call('LPUSH', line, id)
       redis.call('ZADD', g .. 'keywait', now + wait, key)
     else
       taken = taken + 1
       local held = redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, 1)
       out[#out + 1] = { id, key }
-      -- a key with a free slot goes to the back of the ring, whether or not more of its jobs
-      -- wait (a key found empty there leaves it): one command less per job than looking
-      if held < conc then
+      -- back of the ring only with a free slot and another job waiting (with one slot, the
+      -- common case, no look at the line): the ring holds only keys that have work
+      if held < conc and redis.call('LLEN', line) > 0 then
         redis.call('RPUSH', g .. 'keys', key)
       else
         redis.call('HDEL', g .. 'keyst', 'r:' .. key)
@@ -107,37 +137,95 @@ local function keyTake(g, n, settings, now, nonce, out)
     end
   end
   if taken > 0 then redis.call('HINCRBY', g .. 'keyst', '#waiting', -taken) end
+  if #out < n and ringMisses >= KEY_RING_EXTRA and redis.call('LLEN', g .. 'keys') > 0 then keysRelisted = true end
 end
 
--- keyDrain(g, rb, budget, forget): delete up to `budget` waiting ordered jobs of the group
--- (their records: rb, see records.lua) from their keys' lines; with forget, also each key's
--- state once its line is empty (obliterate, removeGroup). Returns how many jobs it deleted;
--- the caller repeats while that reaches the budget.
-local function keyDrain(g, rb, budget, forget)
-  local deleted = 0
-  local cursor = '0'
-  repeat
-    local scan = redis.call('HSCAN', g .. 'keyst', cursor, 'COUNT', 100)
-    cursor = scan[1]
+-- drainLine(g, key, room, doomed): take up to `room` (>= 1) of the jobs waiting in a key's
+-- line out of it, their ids appended to `doomed` (their records are deleted by the caller).
+-- Returns how many, and whether the line is empty now.
+local function drainLine(g, key, room, doomed)
+  local line = g .. 'key:' .. key
+  local ids = redis.call('LRANGE', line, 0, room - 1)
+  if #ids == 0 then return 0, true end
+  for i = 1, #ids do doomed[#doomed + 1] = ids[i] end
+  redis.call('LTRIM', line, #ids, -1)
+  if #ids < room then return #ids, true end
+  return #ids, redis.call('LLEN', line) == 0
+end
+
+-- forgetKey(g, key): with its line empty, the key's state goes (obliterate, removeGroup)
+local function forgetKey(g, key)
+  redis.call('HDEL', g .. 'keyst', 'a:' .. key, 'r:' .. key)
+  redis.call('DEL', g .. 'klim:' .. key)
+end
+
+-- keyDrain(g, base, rb, budget, forget, cursor): delete the group's waiting ordered jobs, with
+-- their records (rb), within `budget`: every key met and every job deleted costs 1. First the
+-- ring (each key popped leaves it, its line emptied) and, with forget, the parked keys; then
+-- the keys listed nowhere (all their slots held, or parked) by an HSCAN of keyst that resumes
+-- from `cursor` ('0' starts a pass; a batch with a line left unfinished is scanned again).
+-- With forget (obliterate, removeGroup) each emptied key's state goes too, and once the pass
+-- is complete the group's key structures are deleted.
+-- Returns deleted, used, and the cursor to resume from (false: the pass is complete). Until
+-- the pass is complete, used is the whole budget (the caller comes back).
+local function keyDrain(g, base, rb, budget, forget, cursor)
+  local used, deleted, doomed = 0, 0, {}
+  local function line(key)
+    used = used + 1
+    local room = budget - used
+    -- at least one job per call, so that a call always gets somewhere
+    if room < 1 and deleted == 0 then room = 1 end
+    if room < 1 then return false end
+    local n, empty = drainLine(g, key, room, doomed)
+    used, deleted = used + n, deleted + n
+    return empty
+  end
+  while used < budget do
+    local key = redis.call('LPOP', g .. 'keys')
+    if not key then break end
+    if not line(key) then
+      redis.call('LPUSH', g .. 'keys', key)
+      break
+    end
+    if forget then forgetKey(g, key) else redis.call('HDEL', g .. 'keyst', 'r:' .. key) end
+  end
+  while forget and used < budget do
+    local parked = redis.call('ZPOPMIN', g .. 'keywait')
+    if #parked == 0 then break end
+    if not line(parked[1]) then
+      redis.call('ZADD', g .. 'keywait', parked[2], parked[1])
+      break
+    end
+    forgetKey(g, parked[1])
+  end
+  local steps = 0
+  while cursor and used < budget and steps < KEY_SCAN_STEPS do
+    steps = steps + 1
+    used = used + 1
+    local scan = redis.call('HSCAN', g .. 'keyst', cursor, 'COUNT', KEY_SCAN_COUNT)
+    local finished, seen = true, {}
     for i = 1, #scan[2], 2 do
-      local field = scan[2][i]
-      local key = string.match(field, '^[ar]:(.*)$')
-      if key and deleted < budget then
-        local line = g .. 'key:' .. key
-        local ids = redis.call('LRANGE', line, 0, budget - deleted - 1)
-        if #ids > 0 then
-          for j = 1, #ids do redis.call('DEL', rb .. 'job:' .. ids[j], rb .. 'logs:' .. ids[j]) end
-          redis.call('LTRIM', line, #ids, -1)
-          redis.call('HINCRBY', g .. 'keyst', '#waiting', -#ids)
-          deleted = deleted + #ids
-        end
-        if forget and redis.call('LLEN', line) == 0 then
-          redis.call('HDEL', g .. 'keyst', 'a:' .. key, 'r:' .. key)
-          redis.call('DEL', g .. 'klim:' .. key)
+      local key = string.match(scan[2][i], '^[ar]:(.*)$')
+      if key and not seen[key] then
+        seen[key] = true
+        if line(key) then
+          if forget then forgetKey(g, key) end
+        else
+          finished = false
         end
       end
     end
-  until cursor == '0' or deleted >= budget
-  if forget and deleted < budget then redis.call('DEL', g .. 'keyst', g .. 'keys', g .. 'keywait') end
-  return deleted
+    if not finished then break end
+    cursor = scan[1]
+    if cursor == '0' then cursor = false end
+  end
+  if #doomed > 0 then
+    deleteRecords(base, rb, doomed)
+    redis.call('HINCRBY', g .. 'keyst', '#waiting', -#doomed)
+  end
+  -- a pass is complete: the group's key structures go (with what was added behind the scan,
+  -- as jobs added to a group while it is removed may be)
+  if forget and not cursor then redis.call('DEL', g .. 'keyst', g .. 'keys', g .. 'keywait') end
+  if cursor then used = math.max(used, budget) end
+  return deleted, used, cursor
 end

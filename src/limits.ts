@@ -1,0 +1,40 @@
+// Bounded work per call (DESIGN invariant 10): the batch sizes of the client loops, and the cap
+// of every loop in the Lua scripts, so that no single script call grows with the data (a queue
+// with a million jobs, keys or deduplication ids answers as fast as an empty one). A client
+// loop over many calls is fine: other clients run between its calls.
+
+/** Jobs per script call of the admin operations (drain, clean, retryJobs, obliterate). */
+export const ADMIN_BATCH = 500;
+
+/*
+ * Caps of the loops inside the Lua scripts (constants live in the Lua files named):
+ *
+ * lease / complete (lua/includes/leaseJobs.lua, orderedKeys.lua):
+ *   promoteDue          500 due delayed jobs + 500 due retries per call
+ *   keyUnpark           200 parked keys relisted per call (KEY_UNPARK_MAX): the due ones, or all
+ *                       once the group has no per-key limit (keysListed)
+ *   reclaimExpired      100 expired leases per call
+ *   takeJobs            count jobs, count <= 1000 (the worker's batch)
+ *   keyTake             ring entries popped per call: one per job taken (<= count) + at most 256
+ *                       that yield none (KEY_RING_EXTRA: emptied or parked keys), then it wakes
+ *                       the workers to go on; keys with an empty line are not put back
+ *   complete acks       the acks sent (<= 1000 per call, settlement.ts)
+ *   trimFinished        #acks + 100 per complete, 200 per final failure
+ *   nextWakeIn          4 sorted sets (5 with a per-key limit), one ZRANGE each
+ * deleteJobs            DEL in chunks of 500 keys (DELETE_CHUNK)
+ * drain                 batch (ADMIN_BATCH) items per call: jobs removed, stale entries, and
+ *                       ordering keys met; keyDrain below
+ * keyDrain              budget = what the batch leaves; each key met and each job deleted costs 1,
+ *                       each HSCAN step (COUNT 50, KEY_SCAN_COUNT) costs 1, <= 100 steps
+ *                       (KEY_SCAN_STEPS); at least one job per call; the HSCAN cursor is kept
+ *                       between calls (drain: by the client, obliterate/removeGroup: meta
+ *                       keyscan:<G>), so a whole drain is linear in keys + jobs
+ * clean / retry-jobs    batch (ADMIN_BATCH) per call
+ * obliterate            batch per call over delayed, each group's sets, key lines and wait
+ *                       list (dropGroupJobs), stream entries, schedulers, dedup ids (index
+ *                       P:{Q}:dedups, never a keyspace SCAN)
+ * remove-group          batch per call: unread entries, then dropGroupJobs
+ * remove-job            LPOS ... MAXLEN 1000 from each end of the wait list and of the key's
+ *                       line (REMOVE_SEARCH); LREM then stops at the job; groups: one XINFO
+ * enqueue               the jobs sent; dedup index pruning: 10 expired ids per hold (DEDUP_PRUNE)
+ */
