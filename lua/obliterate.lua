@@ -81,7 +81,7 @@ if budget > 0 then
 end
 if budget > 0 then
   -- everything is empty: remove the structure itself
-  for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused', base .. 'g:' .. group .. ':limiter') end
+  for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused', base .. 'g:' .. group .. ':limiter', base .. 'g:' .. group .. ':wake') end
   redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events', base .. 'room',
     base .. 'dedups')
   return 0

@@ -47,7 +47,7 @@ if scanFrom then
 end
 budget = dropGroupJobs(base, group, budget)
 if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
-  redis.call('DEL', g .. 'paused', g .. 'limiter')
+  redis.call('DEL', g .. 'paused', g .. 'limiter', g .. 'wake')
   redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)
   return 0
 end
