@@ -1,6 +1,7 @@
 // Consumer groups (fan-out): every group of a queue receives every job added while it exists,
 // and keeps its own records, attempts, failures and counts. A group can start from now, or
 // replay the history the queue retains (from the start, or from a time).
+import { ADMIN_BATCH } from './limits.js';
 import type { Redis } from 'ioredis';
 import { GroupActiveError, InvalidOptionError } from './errors.js';
 import type { QueueKeys } from './keys.js';
@@ -47,7 +48,6 @@ export interface GroupInfo {
   consumers: number;
 }
 
-const REMOVE_BATCH = 500;
 
 /** The stream id a group starts after: '$' (now), '0' (everything retained), or just before a time. */
 export function groupStartId(from: CreateGroupOptions['from']): string {
@@ -84,7 +84,7 @@ function warnDefaultKept(logger: Logger, group: string): void {
 
 export async function removeGroup(scripts: Scripts, name: string, force: boolean): Promise<void> {
   for (;;) {
-    const result = await scripts.removeGroup(name, REMOVE_BATCH, force);
+    const result = await scripts.removeGroup(name, ADMIN_BATCH, force);
     if (result === -1) throw new GroupActiveError(name);
     if (result === 0) return;
   }

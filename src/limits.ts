@@ -1,4 +1,4 @@
-// Bounded work per call (DESIGN invariant 10): the batch sizes of the client loops, and the cap
+// Bounded work per call (docs/invariants.md, invariant 10): the batch sizes of the client loops, and the cap
 // of every loop in the Lua scripts, so that no single script call grows with the data (a queue
 // with a million jobs, keys or deduplication ids answers as fast as an empty one). A client
 // loop over many calls is fine: other clients run between its calls.
@@ -36,5 +36,21 @@ export const ADMIN_BATCH = 500;
  * remove-group          batch per call: unread entries, then dropGroupJobs
  * remove-job            LPOS ... MAXLEN 1000 from each end of the wait list and of the key's
  *                       line (REMOVE_SEARCH); LREM then stops at the job; groups: one XINFO
- * enqueue               the jobs sent; dedup index pruning: 10 expired ids per hold (DEDUP_PRUNE)
+ * enqueue               the jobs sent (<= 250 per call, the add batcher); dedup index pruning:
+ *                       10 expired ids per hold (DEDUP_PRUNE); dueScore below per delayed job
+ * dueScore              (delayed and retry scores, lua/includes/dueScore.lua) at most 1,024
+ *                       milliseconds looked at for a free place
+ * wake (wake.lua)       one ZADD per group of the queue (the groups set: a handful)
+ * release (by nonce)    the 1,000 newest leases of the group, one HGET each
+ * next-due              5 sorted sets, one ZRANGE each
+ * emit (emit.lua)       the fields a call site passes (< 10); emitCompleted: one step per ack
+ *                       (<= 1000); capText: 3 back-off steps; capStack: 20 lines
+ *
+ * Client side (each call bounded, loops over many calls are fine):
+ *   add batcher          250 jobs per enqueue call (addBulk: windows of such calls)
+ *   ack calls            1,000 acks and about 4 MiB of return values (settlement.ts)
+ *   lease calls          1,000 jobs and about 4 MiB of job data by their average size (worker.ts)
+ *   getJobs / pages      1,000 jobs per call, a page of 100 by default; an offset into the
+ *                        waiting stream skips at most 10,000 entries (job-pages.ts)
+ *   QueueEvents          values left out of events read in chunks of 50, at most 3 rounds
  */
