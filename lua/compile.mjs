@@ -51,7 +51,19 @@ export function compile() {
       ? `if string.sub(KEYS[1], 1, #ARGV[${prefixArg}]) ~= ARGV[${prefixArg}] then ` +
         `return redis.error_reply('ERR sluice: key prefix ' .. ARGV[${prefixArg}] .. ' is not the prefix of ' .. KEYS[1]) end\n`
       : '';
-    const lua = shebang + guard + resolveIncludes(source, file, new Set(), []);
+    // Invariant 11 (docs/invariants.md): a script that reads the queue's settings (meta) reads
+    // them before its first write, whatever path it takes: the cached read is made right
+    // after its includes, for its group (its events are its group's; without one, default's).
+    const baseArg = argv.indexOf('base') + 1;
+    const groupArg = argv.indexOf('group') + 1;
+    let body = source;
+    const lastInclude = [...source.matchAll(/^--\s*@include\s+\S+\s*$/gm)].pop();
+    if (baseArg > 0 && lastInclude && resolveIncludes(source, file, new Set(), []).includes('local function queueSettings(')) {
+      const at = lastInclude.index + lastInclude[0].length;
+      const read = `queueSettings(ARGV[${baseArg}], ${groupArg > 0 ? `ARGV[${groupArg}]` : "'default'"})`;
+      body = `${source.slice(0, at)}\n${read} -- settings before the first write (invariant 11)${source.slice(at)}`;
+    }
+    const lua = shebang + guard + resolveIncludes(body, file, new Set(), []);
     const op = file.replace(/\.lua$/, '');
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     scripts[op] = { name: `sluice_${op.replace(/-/g, '_')}_${hash}`, keys, argv, lua };

@@ -23,8 +23,9 @@
   ARGV[3] consumer   worker id
   ARGV[4] nonce      random string unique to this call
   ARGV[5] count      how many jobs to lease after the acks (0: none)
-  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], woke: true on the first
-                     call after the worker was woken (a full batch then wakes the next worker)}
+  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
+                     block timeout), woke: true on the first call after the worker was woken
+                     (a full batch then wakes the next worker)}
   ARGV[7..] acks     five per job: id, token, returnvalue (JSON), keepCount, keepAgeMs
                      (keep -1: no limit; keepCount 0: delete the job at once). A token
                      written "=token" marks an ack sent again after a call that got no answer.

@@ -22,8 +22,9 @@
   ARGV[3] consumer   worker id (the XREADGROUP consumer name)
   ARGV[4] nonce      random string unique to this call; tokens are nonce.k
   ARGV[5] count      how many jobs to lease (integer >= 0)
-  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], woke: true on the first
-                     call after the worker was woken (a full batch then wakes the next worker)}
+  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
+                     block timeout), woke: true on the first call after the worker was woken
+                     (a full batch then wakes the next worker)}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), idle (1 when
   fewer jobs than asked for were leased: the worker blocks on its group's wake marker, which

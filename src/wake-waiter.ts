@@ -12,8 +12,11 @@ import type { Redis } from 'ioredis';
 import { guardBlockingRead } from './blocking-read.js';
 import type { Logger } from './logger.js';
 
-/** woken: the marker was taken; `at` is when its work is ready (ms of Redis time, 0: now). */
-export type WakeResult = { kind: 'woken'; at: number } | { kind: 'timeout' | 'error' | 'watchdog' };
+/**
+ * woken: a member of the marker was taken: 'm' (work, ready at `at`, ms of Redis time; 0: now)
+ * or 'b' (a backup: check at `at` that the work due then was done, see Worker.block).
+ */
+export type WakeResult = { kind: 'woken'; member: string; at: number } | { kind: 'timeout' | 'error' | 'watchdog' };
 
 export class WakeWaiter {
   /** Last time Redis answered the blocking connection (ms, local clock; for health only). */
@@ -63,7 +66,7 @@ export class WakeWaiter {
       .then((reply): WakeResult => {
         this.lastAnswerAt = Date.now();
         // [key, member, score], or null on timeout
-        return Array.isArray(reply) ? { kind: 'woken', at: Number(reply[2]) } : { kind: 'timeout' };
+        return Array.isArray(reply) ? { kind: 'woken', member: String(reply[1]), at: Number(reply[2]) } : { kind: 'timeout' };
       })
       .catch((err: unknown): WakeResult => {
         if (!this.interrupted) this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');

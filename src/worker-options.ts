@@ -62,6 +62,6 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
-    leaseConfig: JSON.stringify({ leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL) }),
+    leaseConfig: JSON.stringify({ leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL), blockMs: positiveInt('blockMs', opts.blockMs, 5_000) }),
   };
 }

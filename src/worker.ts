@@ -385,19 +385,22 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   /**
    * Idle: blocks on the group's wake marker until work is ready (see lua/includes/wake.lua).
-   * A marker scored in the future makes this worker the one that holds that due time (a
-   * delayed job, a retry, a lease deadline, a slot, the limiter): it blocks on until then,
-   * still woken early by new work, and leases on time. The other idle workers check a little
-   * after the due time (next-due.lua, a cheap read) that it was done, and lease themselves if
-   * it was not: the holder crashed.
+   * Taking the marker's member 'm' scored in the future makes this worker the one that holds
+   * that due time (a delayed job, a retry, a lease deadline, a slot, the limiter): it blocks on
+   * until then, still woken early by new work, and leases on time. It also leaves a backup
+   * member 'b' a little later, which another idle worker takes: that one checks (next-due.lua,
+   * a cheap read) that the due work was done, and leases if not (the holder crashed). So a due
+   * time costs one lease and one check however many workers are idle. A worker also checks
+   * the due time its own last lease reported.
    */
   private async block(reply: LeaseReply): Promise<void> {
     this.phase = 'blocking';
     const marker = this.keys.group(this.group).wake;
     let offset = reply.now - Date.now(); // Redis clock minus ours
-    let dueAt = reply.waitMs >= 0 ? Date.now() + reply.waitMs : undefined; // local ms
-    let held: number | undefined; // the due time this worker holds (ms, Redis time)
     const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
+    let checkAt = reply.waitMs >= 0 ? Date.now() + reply.waitMs + backupMs : undefined; // local ms
+    let held: number | undefined; // the due time this worker holds (ms, Redis time)
+    let backup: number | undefined; // a backup check this worker took (ms, Redis time)
     try {
       for (;;) {
         const now = Date.now();
@@ -406,14 +409,23 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         if (held !== undefined && held - offset - now < this.blockMs) {
           timeout = Math.max(0, held - offset - now);
           exact = true;
-        } else if (held === undefined && dueAt !== undefined) {
-          timeout = Math.max(1, Math.min(this.blockMs, dueAt + backupMs - now));
+        } else if (checkAt !== undefined) {
+          timeout = Math.max(1, Math.min(this.blockMs, checkAt - now));
         }
         const result = await this.waiter.wait(marker, timeout, exact);
         if (!this.isActive()) return;
         if (result.kind === 'woken') {
+          if (result.member === 'b') {
+            backup = result.at;
+            const at = result.at - offset;
+            checkAt = checkAt === undefined ? at : Math.min(checkAt, at);
+            continue;
+          }
           if (result.at - offset > Date.now() + 1) {
-            held = held === undefined ? result.at : Math.min(held, result.at);
+            if (held === undefined || result.at < held) {
+              held = result.at;
+              this.client.zadd(marker, 'LT', result.at + Math.ceil(backupMs), 'b').catch(() => undefined);
+            }
             continue;
           }
           this.woke = true;
@@ -427,11 +439,12 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
           held = undefined; // its time: the lease does the due work and sets the next one
           return;
         }
-        if (held === undefined && dueAt !== undefined && Date.now() >= dueAt + backupMs - 1) {
+        if (checkAt !== undefined && Date.now() >= checkAt - 1) {
+          backup = undefined;
           const next = await this.scripts.nextDue(this.group);
           offset = next.now - Date.now();
           if (next.at >= 0 && next.at <= next.now - backupMs / 2) return; // still undone: lease
-          dueAt = next.at >= 0 ? next.at - offset : undefined;
+          checkAt = next.at >= 0 ? next.at - offset + backupMs : undefined;
           continue;
         }
         return; // the block timeout: one lease per blockMs keeps an idle worker honest
@@ -440,9 +453,10 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       this.reportError(err);
     } finally {
       this.phase = 'idle';
-      // a due time held and not reached (woken for other work, or closing) goes back to the
-      // marker, for another idle worker to hold
+      // a due time or a check taken and not done (woken for other work, or closing) goes back
+      // to the marker, for another idle worker
       if (held !== undefined) this.client.zadd(marker, 'LT', held, 'm').catch(() => undefined);
+      if (backup !== undefined) this.client.zadd(marker, 'LT', backup, 'b').catch(() => undefined);
     }
   }
 

@@ -239,12 +239,13 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
     end
   end
   takeKeyed(math.ceil((count - #ids) / 2))
-  -- whether the stream may hold more for this group (see moreWaiting): unknown unless read
-  k.streamMore = true
+  -- what the stream read says of more entries for this group (see moreWaiting): unknown
+  -- (nil) unless read; a full read leaves its last id to compare with the stream's
+  k.streamLastRead = nil
   if #ids < count then
     local asked = count - #ids
     local entries = readStream(k, group, consumer, asked, now)
-    k.streamMore = #entries >= asked and entries[#entries][1] ~= redis.call('XREVRANGE', k.stream, '+', '-', 'COUNT', 1)[1][1]
+    k.streamLastRead = #entries >= asked and entries[#entries][1] or false
     for i = 1, #entries do
       local fields = entries[i][2]
       if fields[1] == 'j' and fields[2] then
@@ -325,7 +326,9 @@ end
 -- moreWaiting(k): after a full batch, whether this group has more ready work (then the
 -- next idle worker is woken). Only asked on the first lease after a wake.
 local function moreWaiting(k)
-  return k.streamMore or redis.call('LLEN', k.wait) > 0 or redis.call('LLEN', k.g .. 'keys') > 0
+  local streamMore = k.streamLastRead == nil
+    or (k.streamLastRead and k.streamLastRead ~= redis.call('XREVRANGE', k.stream, '+', '-', 'COUNT', 1)[1][1])
+  return streamMore or redis.call('LLEN', k.wait) > 0 or redis.call('LLEN', k.g .. 'keys') > 0
     or redis.call('ZCARD', k.prio) > 0
 end
 
@@ -370,7 +373,9 @@ local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
     idle = 1
     waitMs = nextWakeIn(k, now)
     if limitedFor >= 0 and (waitMs < 0 or limitedFor < waitMs) then waitMs = limitedFor end
-    if waitMs >= 0 then wake(k.wake, group, now + waitMs) end
+    -- (a due time past the block timeout needs no holder: every idle worker leases once per
+    -- block timeout anyway, and a lease deadline of a running job is usually that far)
+    if waitMs >= 0 and waitMs < (cfg.blockMs or math.huge) then wake(k.wake, group, now + waitMs) end
   elseif count > 0 and cfg.woke and (more or moreWaiting(k)) then
     -- a worker just woken took a full batch: more may wait, so the next idle worker wakes too
     wake(k.wake, group)

@@ -73,16 +73,16 @@ describe('worker crashes', () => {
     const queue = t.queue('duty');
     // a long block timeout: only the due-time hand-over can start the job on time
     const env = { REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'duty', CONCURRENCY: 1, LEASE_MS: 1000, JOB_MS: 1, BLOCK_MS: 30_000 };
-    const procs = Array.from({ length: 4 }, () => startWorkerProcess(env));
+    const procs = Array.from({ length: 2 }, () => startWorkerProcess(env));
     await Promise.all(procs.map((p) => p.until('ready', 1)));
     await queue.add('warm-up', null); // groups exist and every worker has blocked once
     await waitFor(() => procs.some((p) => p.count('done') === 1), 10_000, 'warm-up done');
     const delay = 1500;
     const job = await queue.add('due', null, { delay });
-    // one idle worker holds the due time now; three of four are killed (the holder, likely)
+    // one idle worker holds the due time now, the other its backup check: either may die
     await waitFor(async () => (await t.admin.exists(queue.keys.group('default').wake)) === 0, 5000, 'the due time taken');
-    for (const p of procs.slice(0, 3)) p.kill('SIGKILL');
-    const survivor = procs[3]!;
+    procs[0]!.kill('SIGKILL');
+    const survivor = procs[1]!;
     await waitFor(() => survivor.messages.some((m) => m.t === 'start' && m.id === job.id), 10_000, 'the survivor starts the delayed job');
     const start = survivor.messages.filter((m) => m.t === 'start').find((m) => m.id === job.id)!;
     const late = start.at! - (job.timestamp + delay);
