@@ -23,7 +23,10 @@
   ARGV[3] consumer   worker id
   ARGV[4] nonce      random string unique to this call
   ARGV[5] count      how many jobs to lease after the acks (0: none)
-  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
+                     ("count:slots": the jobs past the first `slots` are leased ahead of their
+                     start, with the short first lease config.aheadMs: a worker killed holding
+                     them loses them after aheadMs, not leaseMs)
+  ARGV[6] config     JSON {leaseMs, aheadMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
                      block timeout), woke: true on the first call after the worker was woken
                      (a full batch then wakes the next worker)}
   ARGV[7..] acks     five per job: id, token, returnvalue (JSON), keepCount, keepAgeMs
@@ -49,8 +52,12 @@ local k = {
   completed = KEYS[11], schedulers = KEYS[12], limiter = KEYS[13],
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local count = tonumber(ARGV[5])
 local config = cjson.decode(ARGV[6])
+-- "count" or "count:slots": only the first `slots` jobs start at once, the others are leased
+-- ahead and get the short first lease (config.aheadMs)
+local count, slots = string.match(ARGV[5], '^(%d+):?(%d*)$')
+count = tonumber(count)
+config.slots = tonumber(slots) or count
 local now = redisTime()
 local rb = recordBase(base, group)
 emitFor(group)

@@ -22,7 +22,10 @@
   ARGV[3] consumer   worker id (the XREADGROUP consumer name)
   ARGV[4] nonce      random string unique to this call; tokens are nonce.k
   ARGV[5] count      how many jobs to lease (integer >= 0)
-  ARGV[6] config     JSON {leaseMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
+                     ("count:slots": the jobs past the first `slots` are leased ahead of their
+                     start, with the short first lease config.aheadMs: a worker killed holding
+                     them loses them after aheadMs, not leaseMs)
+  ARGV[6] config     JSON {leaseMs, aheadMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
                      block timeout), woke: true on the first call after the worker was woken
                      (a full batch then wakes the next worker)}
 
@@ -45,8 +48,12 @@ local k = {
   schedulers = KEYS[11], limiter = KEYS[12],
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local count = tonumber(ARGV[5])
 local config = cjson.decode(ARGV[6])
+-- "count" or "count:slots": only the first `slots` jobs start at once, the others are leased
+-- ahead and get the short first lease (config.aheadMs)
+local count, slots = string.match(ARGV[5], '^(%d+):?(%d*)$')
+count = tonumber(count)
+config.slots = tonumber(slots) or count
 local reply = leaseJobs(k, base, group, consumer, nonce, count, config, redisTime())
 wakeForKeys(k.g, k.wake, group)
 return reply

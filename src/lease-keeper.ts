@@ -37,8 +37,10 @@ export class LeaseKeeper {
     this.timer.unref();
   }
 
-  track(id: string, token: string): void {
-    this.held.set(id, { token, leaseMs: this.leaseMs });
+  /** Holds a job's lease, renewed to `leaseMs` (default: the worker's) from then on. */
+  track(id: string, token: string, leaseMs = this.leaseMs): void {
+    this.held.set(id, { token, leaseMs });
+    if (this.timer && leaseMs < this.leaseMs) this.schedule(leaseMs);
   }
 
   untrack(id: string, token?: string): void {

@@ -136,6 +136,11 @@ function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply 
   return { now, waitMs, idle, paused, limited, rateLimited, schedulersDue, stalled, dead, jobs };
 }
 
+/** ARGV count of lease/complete: "count", or "count:slots" when some jobs are leased ahead. */
+function countArg(count: number, slots: number): Arg {
+  return slots < count ? `${count}:${Math.max(0, slots)}` : count;
+}
+
 /** The scripts of one queue, bound to a client. */
 export class Scripts {
   /** Calls waiting for a reply, on a client that does not resend them (see below). */
@@ -200,13 +205,14 @@ export class Scripts {
     return { now: Number(reply[0]), jobs };
   }
 
-  async lease(group: string, consumer: string, nonce: string, count: number, config: string): Promise<LeaseReply> {
-    const reply = (await this.run('lease', this.leaseKeys(group), [this.keys.base, group, consumer, nonce, count, config])) as unknown[];
+  /** `slots`: how many of the `count` jobs start at once (the others get the short first lease). */
+  async lease(group: string, consumer: string, nonce: string, count: number, config: string, slots = count): Promise<LeaseReply> {
+    const reply = (await this.run('lease', this.leaseKeys(group), [this.keys.base, group, consumer, nonce, countArg(count, slots), config])) as unknown[];
     return parseLease(reply, 0, nonce);
   }
 
-  async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[]): Promise<{ refused: string[]; lease: LeaseReply }> {
-    const args: Arg[] = [this.keys.base, group, consumer, nonce, count, config];
+  async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[], slots = count): Promise<{ refused: string[]; lease: LeaseReply }> {
+    const args: Arg[] = [this.keys.base, group, consumer, nonce, countArg(count, slots), config];
     for (const a of acks) args.push(a.id, a.resent ? `=${a.token}` : a.token, a.returnvalue, a.keep[0], a.keep[1]);
     const keys = { ...this.leaseKeys(group), completed: this.keys.group(group).completed };
     const reply = (await this.run('complete', keys, args)) as unknown[];

@@ -27,6 +27,8 @@ export interface ResolvedWorkerOptions {
   limits: GroupLimits | undefined;
   /** The lease script's config (JSON): lease length, stall limit, fallback failed retention. */
   leaseConfig: string;
+  /** The first lease of jobs leased ahead of their start (see aheadLeaseMs). */
+  aheadMs: number;
 }
 
 const WORKER_OPTION_NAMES = [
@@ -62,6 +64,16 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
-    leaseConfig: JSON.stringify({ leaseMs, maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL), blockMs: positiveInt('blockMs', opts.blockMs, 5_000) }),
+    aheadMs: aheadLeaseMs(leaseMs),
+    leaseConfig: JSON.stringify({ leaseMs, aheadMs: aheadLeaseMs(leaseMs), maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL), blockMs: positiveInt('blockMs', opts.blockMs, 5_000) }),
   };
+}
+
+/**
+ * The first lease of a job leased ahead (prefetched, waiting in the worker's buffer): a sixth of
+ * the lease, at least 1 s, so that a killed worker's leased-ahead jobs are delivered again that
+ * much sooner; the worker renews them at that pace while it holds them.
+ */
+export function aheadLeaseMs(leaseMs: number): number {
+  return Math.min(leaseMs, Math.max(1000, Math.floor(leaseMs / 6)));
 }

@@ -31,6 +31,8 @@ interface Call<Data, Result> {
   call: Promise<LeaseReply>;
   acks: PendingAck<Data, Result>[];
   want: number;
+  /** How many of `want` start at once; the rest are leased ahead (short first lease). */
+  slots: number;
   /** Local time the call was sent: its leases end no earlier than sentAt + leaseMs. */
   sentAt: number;
   /** The call's nonce: the tokens of what it leases are nonce.k (see releaseCall). */
@@ -92,6 +94,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** Leased and not started yet, with the local time the leasing call was sent. */
   private buffer: { raw: LeasedJobRaw; now: number; sentAt: number }[] = [];
   private readonly leaseMs: number;
+  /** The short first lease of jobs leased ahead (worker-options.ts aheadLeaseMs). */
+  private readonly aheadMs: number;
   /** Moving average of the size of leased jobs (data and options, in characters). */
   private avgJobBytes = 0;
   private readonly settlement: Settlement<Data, Result>;
@@ -125,6 +129,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.group = group;
     this.concurrency = resolved.concurrency;
     this.leaseMs = leaseMs;
+    this.aheadMs = resolved.aheadMs;
     this.limits = resolved.limits;
     this.maxPrefetch = resolved.maxPrefetch;
     this.blockMs = resolved.blockMs;
@@ -291,10 +296,12 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         break;
       }
       this.rateLimited = reply.rateLimited;
-      for (const raw of reply.jobs) {
+      for (let i = 0; i < reply.jobs.length; i++) {
+        const raw = reply.jobs[i]!;
         // a moving average of the jobs' size bounds the next replies in bytes
         this.avgJobBytes += (raw.data.length + raw.opts.length - this.avgJobBytes) / 16;
-        this.keeper.track(raw.id, raw.token);
+        // those past the call's free slots were leased ahead, with the short first lease
+        this.keeper.track(raw.id, raw.token, i < current.slots ? this.leaseMs : this.aheadMs);
         this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
       }
       // fewer jobs than asked for means the queue is empty for now
@@ -320,13 +327,15 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room));
       if (want === 0 && (this.settlement.size === 0 || this.inflight.length > 0)) return;
       const acks = this.settlement.take();
+      // the jobs that will start at once; the rest wait in the buffer (leased ahead)
+      const slots = Math.min(want, Math.max(0, this.concurrency - this.runner.size - this.buffer.length - this.requested));
       this.requested += want;
       const nonce = randomBytes(6).toString('base64url');
-      const call = this.fetch(acks, want, nonce);
+      const call = this.fetch(acks, want, nonce, slots);
       // handled here as well as where the loop awaits it: a pipelined call that fails while
       // the loop waits on another must not become an unhandled rejection (it kills the process)
       call.catch(() => undefined);
-      this.inflight.push({ call, acks, want, sentAt: Date.now(), nonce });
+      this.inflight.push({ call, acks, want, slots, sentAt: Date.now(), nonce });
     }
   }
 
@@ -360,8 +369,11 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       const { raw, now, sentAt } = this.buffer.shift()!;
       // a lease that may have run out (this process froze, or the event loop was blocked, since
       // the call was sent) is renewed before the job starts: another worker may have it by now
-      if (Date.now() - sentAt >= this.leaseMs / 2) void this.startAfterRenewal(raw, now);
-      else void this.runner.run(raw, now);
+      if (Date.now() - sentAt >= this.aheadMs / 2) void this.startAfterRenewal(raw, now);
+      else {
+        this.keeper.track(raw.id, raw.token); // running: renewed to the full lease from now on
+        void this.runner.run(raw, now);
+      }
     }
   }
 
@@ -493,12 +505,12 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     await this.scripts.rateLimit(this.group, ms);
   }
 
-  private async fetch(acks: PendingAck<Data, Result>[], count: number, nonce: string): Promise<LeaseReply> {
+  private async fetch(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
     // the first lease after a wake tells the script so: a full batch then wakes the next worker
     const config = this.woke && count > 0 ? this.configWoke : this.config;
     if (count > 0) this.woke = false;
-    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, config);
-    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, config, acks);
+    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, config, slots);
+    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, config, acks, slots);
     this.settlement.confirm(acks, refused);
     return lease;
   }

@@ -294,7 +294,9 @@ local function takeJobs(k, group, consumer, nonce, count, cfg, now, jobs, dead)
       if not leased and keyOf[id] then keyRelease(k.g, keyOf[id], settings.keyConcurrency, id) end
     end
     if leased then
-      leases[#leases + 1] = now + cfg.leaseMs
+      -- jobs past the worker's free slots wait in its buffer: a short first lease, renewed by the
+      -- worker while it holds them, so that a killed worker's leased-ahead jobs come back soon
+      leases[#leases + 1] = now + ((#leases / 2 < (cfg.slots or count)) and cfg.leaseMs or (cfg.aheadMs or cfg.leaseMs))
       leases[#leases + 1] = id
     end
   end

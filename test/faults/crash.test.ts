@@ -89,4 +89,27 @@ describe('worker crashes', () => {
     expect(late).toBeGreaterThanOrEqual(0);
     expect(late).toBeLessThan(500);
   });
+
+  it('jobs a killed worker leased ahead come back after the short first lease, not the whole lease', async () => {
+    t.newPrefix();
+    const queue = t.queue('ahead', { defaultJobOptions: { removeOnComplete: true } });
+    const total = 400;
+    await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
+    // leaseMs 12 s: leased-ahead jobs get 2 s (aheadLeaseMs), running ones the 12 s
+    const a = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'ahead', CONCURRENCY: 2, LEASE_MS: 12_000, JOB_MS: 3 });
+    await a.until('start', 60);
+    const active = async () => (await queue.getJobCounts()).active;
+    await waitFor(async () => (await active()) > 2, 5000, 'jobs leased ahead');
+    a.kill('SIGKILL');
+    const killedAt = Date.now();
+    const heldAtKill = await active();
+    expect(heldAtKill).toBeGreaterThan(2); // running (2 at most) and leased ahead
+    const b = t.worker('ahead', async () => 'b', { concurrency: 10, leaseMs: 12_000, blockMs: 500 });
+    let done = 0;
+    b.on('completed', () => done++);
+    // everything but what A was running comes back within a few seconds, well before 12 s
+    await waitFor(async () => (await active()) <= 2 && (await queue.getJobCounts()).waiting === 0, 8_000, 'leased-ahead jobs delivered again');
+    expect(Date.now() - killedAt).toBeLessThan(8_000);
+    expect(done).toBeGreaterThan(0);
+  });
 });
