@@ -14,7 +14,7 @@ import type { Logger } from './logger.js';
 
 /**
  * woken: a member of the marker was taken: 'm' (work, ready at `at`, ms of Redis time; 0: now)
- * or 'b' (a backup: check at `at` that the work due then was done, see Worker.block).
+ * or 'b' (a backup: check at `at` that the work due then was done, see src/idle-wait.ts).
  */
 export type WakeResult = { kind: 'woken'; member: string; at: number } | { kind: 'timeout' | 'error' | 'watchdog' };
 

@@ -23,6 +23,7 @@ import { certainlyNotApplied, wrapRedisError } from './redis-errors.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from './scripts.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
+import { waitWhileIdle } from './idle-wait.js';
 import type { Processor, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-types.js';
 
 export type { Processor, ProcessorContext, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-types.js';
@@ -61,11 +62,6 @@ const MAX_LEASE_PER_CALL = 1000;
 const MAX_LEASE_REPLY_BYTES = 4 * 1024 * 1024;
 /** Fetches in flight at once while the queue is busy. */
 const PIPELINE_DEPTH = 2;
-/**
- * An idle worker that does not hold its group's next due time checks this long after it (and
- * up to twice as long, spread) that the due work was done (see block()).
- */
-const DUE_BACKUP_MS = 15;
 /** Work kept in hand by prefetching, in ms of average job time. */
 const PREFETCH_WINDOW_MS = 20;
 
@@ -395,80 +391,20 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.wakeLoop();
   }
 
-  /**
-   * Idle: blocks on the group's wake marker until work is ready (see lua/includes/wake.lua).
-   * Taking the marker's member 'm' scored in the future makes this worker the one that holds
-   * that due time (a delayed job, a retry, a lease deadline, a slot, the limiter): it blocks on
-   * until then, still woken early by new work, and leases on time. It also leaves a backup
-   * member 'b' a little later, which another idle worker takes: that one checks (next-due.lua,
-   * a cheap read) that the due work was done, and leases if not (the holder crashed). So a due
-   * time costs one lease and one check however many workers are idle. A worker also checks
-   * the due time its own last lease reported.
-   */
+  /** Idle: waits for work on the group's wake marker (see idle-wait.ts). */
   private async block(reply: LeaseReply): Promise<void> {
     this.phase = 'blocking';
-    const marker = this.keys.group(this.group).wake;
-    let offset = reply.now - Date.now(); // Redis clock minus ours
-    const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
-    let checkAt = reply.waitMs >= 0 ? Date.now() + reply.waitMs + backupMs : undefined; // local ms
-    let held: number | undefined; // the due time this worker holds (ms, Redis time)
-    let backup: number | undefined; // a backup check this worker took (ms, Redis time)
     try {
-      for (;;) {
-        const now = Date.now();
-        let timeout = this.blockMs;
-        let exact = false;
-        if (held !== undefined && held - offset - now < this.blockMs) {
-          timeout = Math.max(0, held - offset - now);
-          exact = true;
-        } else if (checkAt !== undefined) {
-          timeout = Math.max(1, Math.min(this.blockMs, checkAt - now));
-        }
-        const result = await this.waiter.wait(marker, timeout, exact);
-        if (!this.isActive()) return;
-        if (result.kind === 'woken') {
-          if (result.member === 'b') {
-            backup = result.at;
-            const at = result.at - offset;
-            checkAt = checkAt === undefined ? at : Math.min(checkAt, at);
-            continue;
-          }
-          if (result.at - offset > Date.now() + 1) {
-            if (held === undefined || result.at < held) {
-              held = result.at;
-              this.client.zadd(marker, 'LT', result.at + Math.ceil(backupMs), 'b').catch(() => undefined);
-            }
-            continue;
-          }
-          this.woke = true;
-          return;
-        }
-        if (result.kind !== 'timeout') {
-          if (result.kind === 'error') await this.waitForLoop('idle', 100);
-          return;
-        }
-        if (held !== undefined && exact) {
-          held = undefined; // its time: the lease does the due work and sets the next one
-          return;
-        }
-        if (checkAt !== undefined && Date.now() >= checkAt - 1) {
-          backup = undefined;
-          const next = await this.scripts.nextDue(this.group);
-          offset = next.now - Date.now();
-          if (next.at >= 0 && next.at <= next.now - backupMs / 2) return; // still undone: lease
-          checkAt = next.at >= 0 ? next.at - offset + backupMs : undefined;
-          continue;
-        }
-        return; // the block timeout: one lease per blockMs keeps an idle worker honest
-      }
+      const outcome = await waitWhileIdle({
+        waiter: this.waiter, control: this.client, scripts: this.scripts, group: this.group,
+        marker: this.keys.group(this.group).wake, blockMs: this.blockMs, isActive: () => this.isActive(),
+      }, reply);
+      if (outcome === 'woken') this.woke = true;
+      else if (outcome === 'error' && this.isActive()) await this.waitForLoop('idle', 100);
     } catch (err) {
       this.reportError(err);
     } finally {
       this.phase = 'idle';
-      // a due time or a check taken and not done (woken for other work, or closing) goes back
-      // to the marker, for another idle worker
-      if (held !== undefined) this.client.zadd(marker, 'LT', held, 'm').catch(() => undefined);
-      if (backup !== undefined) this.client.zadd(marker, 'LT', backup, 'b').catch(() => undefined);
     }
   }
 
