@@ -82,7 +82,7 @@ describe('ordered keys', () => {
         if (job.data.key === 'a' && job.data.seq === 2) throw new Error('poison');
         await pause(2);
       }), { concurrency: 10, blockMs: 300 });
-    const opts = (key: string) => ({ orderingKey: key, attempts: 3, backoff: { type: 'fixed' as const, delay: 60 } });
+    const opts = (key: string) => ({ orderingKey: key, attempts: 3, backoff: { type: 'fixed' as const, delay: 500 } });
     for (let seq = 0; seq < 5; seq++) {
       await queue.add('n', { key: 'a', seq }, opts('a'));
       await queue.add('n', { key: 'b', seq }, opts('b'));
@@ -225,7 +225,7 @@ describe('ordered keys', () => {
       if (job.data.seq === 0 && job.attemptsMade === 0) throw new Error('later');
       if (job.data.seq === 3) throw new Error('poison');
     }, { concurrency: 5, blockMs: 300 });
-    const opts = { orderingKey: 'k', attempts: 2, backoff: { type: 'fixed' as const, delay: 150 }, releaseKeyOnRetry: true };
+    const opts = { orderingKey: 'k', attempts: 2, backoff: { type: 'fixed' as const, delay: 1000 }, releaseKeyOnRetry: true };
     await queue.addBulk(Array.from({ length: 3 }, (_, seq) => ({ name: 'n', data: { key: 'k', seq }, opts })));
     await waitFor(async () => (await queue.getJobCounts()).completed === 3, 5000, 'all three');
     // job 0 failed, let 1 and 2 go, and ran again after its backoff
