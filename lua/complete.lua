@@ -22,13 +22,8 @@
   ARGV[2] group      group name
   ARGV[3] consumer   worker id
   ARGV[4] nonce      random string unique to this call
-  ARGV[5] count      how many jobs to lease after the acks (0: none)
-                     ("count:slots": the jobs past the first `slots` are leased ahead of their
-                     start, with the short first lease config.aheadMs: a worker killed holding
-                     them loses them after aheadMs, not leaseMs)
-  ARGV[6] config     JSON {leaseMs, aheadMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
-                     block timeout), woke: true on the first call after the worker was woken
-                     (a full batch then wakes the next worker)}
+  ARGV[5] count      how many jobs to lease after the acks (0: none; "count:slots" as in lease.lua)
+  ARGV[6] config     JSON, as in lease.lua
   ARGV[7..] acks     five per job: id, token, returnvalue (JSON), keepCount, keepAgeMs
                      (keep -1: no limit; keepCount 0: delete the job at once). A token
                      written "=token" marks an ack sent again after a call that got no answer.
@@ -53,17 +48,12 @@ local k = {
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local config = cjson.decode(ARGV[6])
--- "count" or "count:slots": only the first `slots` jobs start at once, the others are leased
--- ahead and get the short first lease (config.aheadMs)
-local count, slots = string.match(ARGV[5], '^(%d+):?(%d*)$')
-count = tonumber(count)
-config.slots = tonumber(slots) or count
+local count = leaseCount(ARGV[5], config)
 local now = redisTime()
 local rb = recordBase(base, group)
 emitFor(group)
--- every read of the queue's settings before the first write (docs: invariant 11)
+-- (read before the first write, with the events' settings: see lua/compile.mjs, invariant 11)
 local settings = queueSettings(base, group)
-eventSettings(base)
 
 local refused, finished, kept, results = {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1

@@ -31,12 +31,11 @@ local rb = recordBase(base, group)
 local jobKey = rb .. 'job:' .. id
 emitFor(group)
 
--- every read before the first write (docs: invariant 11)
+-- every read before the first write (docs: invariant 11; the settings: see lua/compile.mjs)
 local held = redis.call('HMGET', jobKey, 'tk', 'ok')
 if token == '' or held[1] ~= token then return 0 end
 local now = redisTime()
 local settings = queueSettings(base, group)
-eventSettings(base)
 local reason, stack = capText(tostring(outcome.reason), REASON_MAX), capStack(outcome.stack)
 if outcome.retry then
   local delayMs = tonumber(outcome.delayMs) or 0

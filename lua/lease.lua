@@ -49,11 +49,7 @@ local k = {
 }
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local config = cjson.decode(ARGV[6])
--- "count" or "count:slots": only the first `slots` jobs start at once, the others are leased
--- ahead and get the short first lease (config.aheadMs)
-local count, slots = string.match(ARGV[5], '^(%d+):?(%d*)$')
-count = tonumber(count)
-config.slots = tonumber(slots) or count
+local count = leaseCount(ARGV[5], config)
 local reply = leaseJobs(k, base, group, consumer, nonce, count, config, redisTime())
 wakeForKeys(k.g, k.wake, group)
 return reply

@@ -145,6 +145,7 @@ function countArg(count: number, slots: number): Arg {
 export class Scripts {
   /** Calls waiting for a reply, on a client that does not resend them (see below). */
   private readonly pending = new Set<(err: Error) => void>();
+  private readonly interruptible: boolean;
 
   constructor(
     private readonly client: Redis,
@@ -153,7 +154,8 @@ export class Scripts {
     // A client made with autoResendUnfulfilledCommands: false (the worker's, see connection.ts)
     // drops the commands a lost connection left unanswered, and their promises never settle:
     // such calls reject here instead, with CallInterruptedError (they may or may not have run).
-    if (client.options.autoResendUnfulfilledCommands === false) {
+    this.interruptible = client.options.autoResendUnfulfilledCommands === false;
+    if (this.interruptible) {
       client.on('close', () => {
         const waiting = [...this.pending];
         this.pending.clear();
@@ -166,7 +168,7 @@ export class Scripts {
     const command = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[luaScripts[op].name];
     if (!command) throw new Error(`script ${op} is not registered on this client`);
     const call = command.apply(this.client, [...orderKeys(op, keys), ...args]);
-    if (this.client.options.autoResendUnfulfilledCommands !== false) return call;
+    if (!this.interruptible) return call;
     return new Promise((resolve, reject) => {
       const interrupt = (err: Error) => reject(err);
       this.pending.add(interrupt);

@@ -34,19 +34,10 @@ interface Call<Data, Result> {
   want: number;
   /** How many of `want` start at once; the rest are leased ahead (short first lease). */
   slots: number;
-  /** Local time the call was sent: its leases end no earlier than sentAt + leaseMs. */
+  /** Local time the call was sent: its leases end no earlier than sentAt + aheadMs (or leaseMs). */
   sentAt: number;
   /** The call's nonce: the tokens of what it leases are nonce.k (see releaseCall). */
   nonce: string;
-}
-
-/**
- * Whether a script call that failed may have run: an error reply Redis gives before running a
- * script (out of memory, a read-only replica, loading, busy, no permission) says it did not;
- * a dropped connection or a timeout leaves it unknown (see redis-errors.ts).
- */
-function mayHaveRun(err: unknown): boolean {
-  return !certainlyNotApplied(err);
 }
 
 /**
@@ -336,13 +327,14 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 
   /**
-   * A call failed without an answer: Redis may or may not have run it (the connection dropped
-   * after sending; calls are not resent by ioredis, see connection.ts). Its acks are sent again,
+   * A call failed. Unless Redis refused it before running it (out of memory, a read-only
+   * replica, ...: see certainlyNotApplied), it may have run: the connection dropped after
+   * sending, and calls are not resent by ioredis (see connection.ts). Its acks are sent again,
    * marked so that an ack Redis applied the first time counts as done; what it may have leased
    * is handed back by its nonce, so those jobs neither wait out a lease nor count a stall.
    */
   private callFailed(call: Call<Data, Result>, err?: unknown): void {
-    const ran = mayHaveRun(err);
+    const ran = !certainlyNotApplied(err);
     this.settlement.putBack(call.acks, ran);
     if (ran && call.want > 0) void this.settlement.releaseCall(call.nonce);
   }

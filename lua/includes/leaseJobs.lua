@@ -334,12 +334,19 @@ local function moreWaiting(k)
     or redis.call('ZCARD', k.prio) > 0
 end
 
+-- leaseCount(arg, cfg): ARGV count of lease and complete, "count" or "count:slots": only the
+-- first `slots` jobs start at once; the others are leased ahead and get the short first lease
+-- cfg.aheadMs (set as cfg.slots). Returns count.
+local function leaseCount(arg, cfg)
+  local count, slots = string.match(arg, '^(%d+):?(%d*)$')
+  count = tonumber(count)
+  cfg.slots = tonumber(slots) or count
+  return count
+end
+
 local function leaseJobs(k, base, group, consumer, nonce, count, cfg, now)
   k.base, k.rb, k.group, k.g = base, recordBase(base, group), group, base .. 'g:' .. group .. ':'
   emitFor(group)
-  -- the settings (meta) are read before the first write (docs: invariant 11), and cached
-  queueSettings(base, group)
-  eventSettings(base)
   local stalled, dead, jobs = {}, {}, {}
   -- flags for the worker: 1 paused, 2 rate limited now, 4 the group has a rate limit (it
   -- leases only for free slots: a job leased ahead would start later than the limiter
