@@ -5,7 +5,7 @@
 // its own deadline; close() ends them all.
 import type { Redis } from 'ioredis';
 import { guardBlockingRead } from './blocking-read.js';
-import { createClient, type ConnectionInput } from './connection.js';
+import { createClient, cutConnection, type ConnectionInput } from './connection.js';
 import { ClosedError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 import type { Logger } from './logger.js';
@@ -88,7 +88,7 @@ export class RoomWaiter {
       w.reject(new ClosedError('queue'));
     }
     this.waiters.clear();
-    this.client?.disconnect(false);
+    if (this.client) cutConnection(this.client);
   }
 }
 

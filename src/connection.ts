@@ -5,8 +5,25 @@ import { ConnectionConfigError, EvictionPolicyError, InvalidOptionError } from '
 import type { Logger } from './logger.js';
 import { registerScripts } from './scripts.js';
 
-/** A redis:// URL, ioredis options, or an ioredis client (recognised by its shape). */
-export type ConnectionInput = string | RedisOptions | Redis;
+/**
+ * Where Redis is: a `redis://` (or `rediss://` for TLS) URL, ioredis options (optionally with a
+ * `url`), or an ioredis client, recognised by its shape.
+ *
+ * A Queue uses a client you pass as it is (your retry settings, your connection), and leaves it
+ * open on close(). Workers and QueueEvents make their own connections from it with
+ * `duplicate()`, with two settings forced because their loops rely on them: they retry for as
+ * long as Redis is down, and they do not resend commands a dropped connection left unanswered.
+ * For a URL or options, a Queue fills in only what you left unset: calls wait through an outage
+ * of up to about 10 s, then reject with RedisUnavailableError.
+ *
+ * @example
+ * ```ts
+ * new Queue('orders', { connection: 'redis://127.0.0.1:6379' });
+ * new Queue('orders', { connection: { host: 'redis.internal', port: 6380, password } });
+ * new Queue('orders', { connection: new Redis(process.env.REDIS_URL) }); // your own ioredis client
+ * ```
+ */
+export type ConnectionInput = string | (RedisOptions & { url?: string }) | Redis;
 
 export type EvictionPolicyMode = 'warn' | 'refuse' | 'ignore';
 
@@ -31,12 +48,28 @@ function isClusterClient(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as { isCluster?: unknown }).isCluster === true;
 }
 
+/** Reconnections a producer's call waits through before it rejects (the user may set another). */
+const PRODUCER_RETRIES = 20;
+/** Reconnect every 50, 100, … ms, at most every second: 20 of them take about 10 s. */
+const producerRetryDelay = (attempt: number): number => Math.min(attempt * 50, 1000);
+
 /**
- * A client for sluice's own use. `role` picks the retry behaviour: a producer fails fast
- * when Redis is down; a worker keeps retrying. Worker and blocking clients report the commands
- * a dropped connection left unanswered instead of resending them: a resent script call would
- * run twice when its first run had been applied (acks reported lost, leases orphaned). The
- * worker knows which calls those were and settles them itself (see Worker.callFailed).
+ * A client for sluice's own use; `role` picks its retry behaviour.
+ *
+ * A producer uses the user's settings: a client passed in is used as given, and for a URL or
+ * options only what the user left unset is filled in. By default a call waits through an outage
+ * or failover of up to about 10 s (20 reconnections, at most a second apart, so it goes on as
+ * soon as Redis is back) and then rejects with RedisUnavailableError: long enough to ride out a
+ * primary's failover, short enough that an HTTP handler does not hang. ioredis 6's own default
+ * would wait minutes (20 reconnections up to 5 s apart, with jitter). `maxRetriesPerRequest`
+ * and `retryStrategy` change it.
+ *
+ * Worker and blocking clients are sluice's own duplicates, and two settings are forced on
+ * them whatever the user passed: they retry for as long as Redis is down (the loop waits for
+ * it), and they report the commands a dropped connection left unanswered instead of resending
+ * them. A resent script call would run twice when its first run had been applied (acks
+ * reported lost, leases orphaned); the worker knows which calls those were and settles them
+ * itself (see Worker.callFailed).
  */
 export function createClient(
   input: ConnectionInput | undefined,
@@ -44,9 +77,10 @@ export function createClient(
   name?: string,
 ): { client: Redis; owned: boolean } {
   const roleOptions: RedisOptions =
-    role === 'producer'
-      ? { maxRetriesPerRequest: 1 }
-      : { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false };
+    role === 'producer' ? {} : { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false };
+  // what sluice fills in for a producer where the user said nothing (see the header)
+  const producerDefaults: RedisOptions =
+    role === 'producer' ? { maxRetriesPerRequest: PRODUCER_RETRIES, retryStrategy: producerRetryDelay } : {};
   // named connections make CLIENT LIST readable (and let fault tests find them)
   if (name) roleOptions.connectionName = name;
   let client: Redis;
@@ -60,7 +94,7 @@ export function createClient(
       'an ioredis Cluster client is not supported yet: Redis Cluster support (with its own tests) is planned; use a standalone Redis, or a primary with replicas',
     );
   } else if (typeof input === 'string') {
-    client = new Redis(input, { ...roleOptions, lazyConnect: false });
+    client = new Redis(input, { ...producerDefaults, ...roleOptions, lazyConnect: false });
   } else if (isClient(input)) {
     refuseKeyPrefix(input.options);
     if (role === 'producer') {
@@ -71,7 +105,11 @@ export function createClient(
     }
   } else if (typeof input === 'object' && input !== null) {
     refuseKeyPrefix(input);
-    client = new Redis({ ...input, ...roleOptions });
+    // BullMQ users write { url }: ioredis would ignore it and connect to localhost
+    const { url, ...options } = input as RedisOptions & { url?: unknown };
+    if (url !== undefined && typeof url !== 'string') throw new InvalidOptionError('connection.url must be a redis:// URL string');
+    const merged = { ...producerDefaults, ...options, ...roleOptions };
+    client = url === undefined ? new Redis(merged) : new Redis(url, merged);
   } else {
     throw new InvalidOptionError('connection must be a redis:// URL, ioredis options, or an ioredis client');
   }
@@ -100,12 +138,15 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
   logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": Redis may evict queue keys, which loses jobs; set it to noeviction`);
 }
 
+/**
+ * Closes a client sluice owns: QUIT, so Redis has answered everything sent before it, then the
+ * socket is destroyed. While Redis is unreachable (QUIT would queue for good), or if QUIT gets
+ * no answer within a second, the connection is cut at once.
+ */
 export async function closeClient(client: Redis, owned: boolean): Promise<void> {
   if (!owned) return;
-  // QUIT waits for Redis: while it is unreachable (the command would queue for good), or if it
-  // does not answer within a second, the connection is cut instead
   if (client.status !== 'ready') {
-    client.disconnect();
+    cutConnection(client);
     return;
   }
   let timer: NodeJS.Timeout | undefined;
@@ -117,10 +158,26 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
       }),
     ]);
   } catch {
-    client.disconnect();
+    // no answer: nothing more to wait for
   } finally {
     clearTimeout(timer);
   }
+  // after QUIT's answer ioredis still waits (up to 2 s) for the socket's close before letting
+  // the process exit; everything sent has been answered by now, so the socket can go
+  cutConnection(client);
+}
+
+/**
+ * Closes a connection at once, for good. ioredis's disconnect() half-closes the socket and
+ * keeps a 2 s timer until Redis closes its side, which a blocked command (BZPOPMIN, XREAD
+ * BLOCK) delays: the process then stays alive 2 s after close() resolved. Nothing on these
+ * connections waits for an answer any more, so the socket is destroyed right away.
+ */
+export function cutConnection(client: Redis): void {
+  const stream = client.stream as { destroy?: () => void } | undefined;
+  // a second disconnect() of a closed connection would start a timer nothing ever clears
+  if (client.status !== 'end') client.disconnect(false);
+  stream?.destroy?.();
 }
 
 /** Redis' own clock in ms (invariant 4): what cut-offs and first slots are computed from. */

@@ -1,11 +1,69 @@
-// The default logger, and child loggers that carry the queue, group and worker id.
-import { pino, type Logger } from 'pino';
+// The logger sluice writes to: any object with pino-style level methods (pino, bunyan, a
+// wrapper around winston or console). The default is a pino logger at level "warn", so a
+// library does not fill the application's output with its routine messages.
+import { pino } from 'pino';
+import { InvalidOptionError } from './errors.js';
+
+/**
+ * One level method, called pino-style: a context object first and the message second, or a
+ * message alone.
+ */
+export interface LogFn {
+  (context: object, message?: string): void;
+  (message: string): void;
+}
+
+/**
+ * What sluice needs from a logger: the four level methods it uses, pino-style. pino and bunyan
+ * loggers fit as they are; for others, wrap them in an object with these methods.
+ * When `child` is present sluice uses it to attach the queue, group and worker id;
+ * otherwise it adds those fields to each call's context object itself.
+ *
+ * @example
+ * ```ts
+ * const logger = {
+ *   debug: () => {},
+ *   info: (ctx: object | string, msg?: string) => console.info(msg ?? ctx, typeof ctx === 'object' ? ctx : ''),
+ *   warn: (ctx: object | string, msg?: string) => console.warn(msg ?? ctx, typeof ctx === 'object' ? ctx : ''),
+ *   error: (ctx: object | string, msg?: string) => console.error(msg ?? ctx, typeof ctx === 'object' ? ctx : ''),
+ * };
+ * new Worker('emails', send, { connection, logger });
+ * ```
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** A logger that adds `bindings` to every entry (pino's and bunyan's `child`). */
+  child?(bindings: Record<string, unknown>): Logger;
+}
 
 let fallback: Logger | undefined;
 
+/** The default logger: pino on stdout at level "warn" (or `SLUICE_LOG_LEVEL`). */
 export function defaultLogger(): Logger {
-  fallback ??= pino({ name: 'sluice', level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
+  fallback ??= pino({ name: 'sluice', level: process.env.SLUICE_LOG_LEVEL ?? 'warn' });
   return fallback;
 }
 
-export type { Logger };
+/** `logger` with `bindings` on every entry: its own child when it has one, else a wrapper. */
+export function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  const missing = (['debug', 'info', 'warn', 'error'] as const).filter((m) => typeof logger?.[m] !== 'function');
+  if (missing.length > 0) {
+    throw new InvalidOptionError(`logger must have pino-style level methods; it lacks ${missing.join(', ')}`);
+  }
+  if (typeof logger.child === 'function') return logger.child(bindings);
+  const level = (name: 'debug' | 'info' | 'warn' | 'error'): LogFn =>
+    ((context: object | string, message?: string) => {
+      if (typeof context === 'string') logger[name]({ ...bindings }, context);
+      else logger[name]({ ...bindings, ...context }, message);
+    }) as LogFn;
+  return {
+    debug: level('debug'),
+    info: level('info'),
+    warn: level('warn'),
+    error: level('error'),
+    child: (more) => childLogger(logger, { ...bindings, ...more }),
+  };
+}

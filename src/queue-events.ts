@@ -6,10 +6,10 @@
 // event (field o) and read here from the job's record, only when someone listens for it.
 import type { Redis } from 'ioredis';
 import { guardBlockingRead } from './blocking-read.js';
-import { closeClient, createClient, type ConnectionInput } from './connection.js';
+import { createClient, cutConnection, type ConnectionInput } from './connection.js';
 import { ClosedError, InvalidOptionError, JobFailedError, ResultNotKeptError, WaitTimeoutError } from './errors.js';
 import { JobField, queueKeys, type QueueKeys } from './keys.js';
-import { defaultLogger, type Logger } from './logger.js';
+import { childLogger, defaultLogger, type Logger } from './logger.js';
 import { checkOptionNames, positiveInt, validateGroupName, validatePrefix, validateQueueName } from './options.js';
 import { fromJson } from './payload.js';
 import { xreadEntries } from './stream-entries.js';
@@ -75,7 +75,7 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
   private readonly waiters = new Map<string, Set<(outcome: Outcome) => void>>();
 
   constructor(name: string, opts: QueueEventsOptions) {
-    super((opts?.logger ?? defaultLogger()).child({ queue: name, component: 'events' }));
+    super(childLogger(opts?.logger ?? defaultLogger(), { queue: name, component: 'events' }));
     this.name = validateQueueName(name);
     if (!opts || typeof opts !== 'object') throw new InvalidOptionError('QueueEvents options with a connection are required');
     checkOptionNames('QueueEvents options', opts, ['connection', 'prefix', 'from', 'group', 'blockMs', 'logger']);
@@ -277,8 +277,7 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     this.closed = true;
     for (const [jobId, set] of this.waiters) for (const resolve of set) resolve({ ok: false, reason: `QueueEvents closed while waiting for job ${jobId}` });
     this.waiters.clear();
-    this.client.disconnect(false);
+    cutConnection(this.client);
     await this.running?.catch(() => undefined);
-    await closeClient(this.client, false);
   }
 }

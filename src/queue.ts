@@ -16,7 +16,7 @@ import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from './groups.js';
 import { queueKeys, type QueueKeys } from './keys.js';
-import { defaultLogger, type Logger } from './logger.js';
+import { childLogger, defaultLogger, type Logger } from './logger.js';
 import {
   checkOptionNames,
   positiveInt,
@@ -80,7 +80,7 @@ export class Queue<Data = unknown, Result = unknown> {
     this.maxLength = resolved.maxLength;
     this.retention = resolved.retention;
     this.connection = opts.connection;
-    this.logger = (opts.logger ?? defaultLogger()).child({ queue: this.name });
+    this.logger = childLogger(opts.logger ?? defaultLogger(), { queue: this.name });
     this.keys = queueKeys(this.prefix, this.name);
     const { client, owned } = createClient(opts.connection, 'producer');
     this.client = client;

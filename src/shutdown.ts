@@ -1,28 +1,80 @@
 // The library installs no signal handlers itself. This helper, called by the application,
 // closes workers and queues on SIGTERM/SIGINT: stop fetching, finish or hand back, then exit.
+// A second signal forces it: running jobs are aborted and handed back at once, and the
+// process exits as soon as that is done (or after a short grace when Redis does not answer).
 
+/** Anything with a close() that accepts a timeout: Worker, Queue, QueueEvents. */
 export interface Closeable {
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
+/** Options of {@link shutdownOnSignals}. */
 export interface ShutdownOptions {
+  /**
+   * The signals to handle.
+   * @default ['SIGTERM', 'SIGINT']
+   */
   signals?: NodeJS.Signals[];
-  /** Passed to each close() (default 30 s). */
+  /**
+   * Passed to each close(): how long running jobs may take to finish after the first signal.
+   * @default 30000
+   */
   timeoutMs?: number;
-  /** Exit the process once everything is closed (default true). */
+  /**
+   * Exit the process once everything is closed (exit code 130 after SIGINT, 0 otherwise).
+   * @default true
+   */
   exit?: boolean;
+  /**
+   * After a second signal, how long handing back the running jobs may take before the process
+   * exits anyway (their leases then expire and they are delivered again).
+   * @default 3000
+   */
+  forceGraceMs?: number;
 }
 
-/** Installs the handlers; returns a function that removes them. */
+/**
+ * Closes `closeables` when the process gets one of `signals`, then exits. The first signal
+ * closes gracefully: workers stop fetching and let running jobs finish for up to `timeoutMs`.
+ * A second signal forces it: running jobs are aborted through their signal and handed back
+ * without using an attempt, and the process exits once that is done, or after `forceGraceMs`.
+ *
+ * @returns a function that removes the handlers.
+ * @example
+ * ```ts
+ * const worker = new Worker('orders', processOrder, { connection });
+ * const queue = new Queue('orders', { connection });
+ * shutdownOnSignals([worker, queue], { timeoutMs: 10_000 });
+ * ```
+ */
 export function shutdownOnSignals(closeables: Closeable[], opts: ShutdownOptions = {}): () => void {
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
-  let started = false;
+  const exit = opts.exit !== false;
+  let received = 0;
+  let firstSignal: NodeJS.Signals | undefined;
+  const exitCode = () => (firstSignal === 'SIGINT' ? 130 : 0);
+  const closeAll = (timeoutMs: number | undefined) =>
+    Promise.allSettled(closeables.map((c) => c.close({ timeoutMs })));
   const handler = (signal: NodeJS.Signals) => {
-    if (started) return;
-    started = true;
-    void Promise.allSettled(closeables.map((c) => c.close({ timeoutMs: opts.timeoutMs }))).then(() => {
-      if (opts.exit !== false) process.exit(signal === 'SIGINT' ? 130 : 0);
-    });
+    received++;
+    if (received === 1) {
+      firstSignal = signal;
+      void closeAll(opts.timeoutMs).then(() => {
+        if (exit) process.exit(exitCode());
+      });
+    } else if (received === 2) {
+      // a second close() with no wait shortens the first: running jobs are handed back now
+      const grace = setTimeout(() => {
+        if (exit) process.exit(exitCode());
+      }, opts.forceGraceMs ?? 3000);
+      grace.unref();
+      void closeAll(0).then(() => {
+        clearTimeout(grace);
+        if (exit) process.exit(exitCode());
+      });
+    } else if (exit) {
+      process.exit(exitCode());
+    }
   };
   for (const s of signals) process.on(s, handler);
   return () => {

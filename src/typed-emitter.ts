@@ -1,6 +1,6 @@
 // A typed event emitter whose emit never throws: a listener's exception is reported to the
 // logger, not to the loop that emitted. An 'error' without listeners is logged, not thrown.
-import type { Logger } from 'pino';
+import type { Logger } from './logger.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Listener = (...args: any[]) => void;

@@ -10,6 +10,7 @@
 // a delayed job's due time: a local timer ends such a wait on time with CLIENT UNBLOCK.
 import type { Redis } from 'ioredis';
 import { guardBlockingRead } from './blocking-read.js';
+import { cutConnection } from './connection.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -86,6 +87,6 @@ export class WakeWaiter {
   /** Ends a wait in progress (on close). */
   interrupt(): void {
     this.interrupted = true;
-    this.client.disconnect(false);
+    cutConnection(this.client);
   }
 }

@@ -7,12 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { checkEvictionPolicy, closeClient, createClient, type EvictionPolicyMode } from './connection.js';
+import { checkEvictionPolicy, closeClient, createClient, cutConnection, type EvictionPolicyMode } from './connection.js';
 import { ClosedError, InvalidOptionError, LeaseLostError, ShutdownError } from './errors.js';
 import { JobRunner, type PendingAck } from './job-runner.js';
 import { queueKeys, type QueueKeys } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { defaultLogger } from './logger.js';
+import { childLogger, defaultLogger } from './logger.js';
 import { validateGroupName, validateQueueName } from './options.js';
 import { SchedulerFirer } from './scheduler-firer.js';
 import { Settlement } from './settlement.js';
@@ -100,6 +100,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** Until when a closing worker lets running jobs finish. */
+  private runDeadline = 0;
   private lastFetchAt = Date.now();
   private callStartedAt = 0;
 
@@ -107,7 +109,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const logger = opts?.logger ?? defaultLogger();
     const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const group = validateGroupName(opts?.group ?? 'default');
-    super(logger.child({ queue: name, group, worker: id }));
+    super(childLogger(logger, { queue: name, group, worker: id }));
     this.name = validateQueueName(name);
     if (typeof processor !== 'function') throw new InvalidOptionError('Worker needs a processor function (job, { signal }) => result');
     const resolved = resolveWorkerOptions(opts);
@@ -506,10 +508,29 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
    * Graceful shutdown, idempotent: stop fetching and hand back the jobs leased ahead, let
    * running jobs finish until `timeoutMs` (default 30 s), then abort the rest through their
    * signal and hand them back without using an attempt. Settles every finished job before
-   * closing the connections.
+   * closing the connections. Calling it again while it closes can shorten the wait (e.g.
+   * `close({ timeoutMs: 0 })` on a second Ctrl-C): running jobs are then aborted and handed
+   * back at once. `close(true)` is BullMQ's spelling of `close({ timeoutMs: 0 })`.
+   *
+   * @param opts `timeoutMs`: how long running jobs may take to finish (default 30,000 ms).
+   * @returns once every connection of the worker is closed; nothing of it then keeps the
+   * process alive.
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void worker.close({ timeoutMs: 10_000 }));
+   * ```
    */
-  close(opts: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.shutdown(opts.timeoutMs ?? 30_000);
+  close(opts: { timeoutMs?: number } | boolean = {}): Promise<void> {
+    const timeoutMs = typeof opts === 'boolean' ? (opts ? 0 : 30_000) : closeTimeout(opts);
+    if (this.closing) {
+      if (Date.now() + timeoutMs < this.runDeadline) {
+        this.runDeadline = Date.now() + timeoutMs;
+        this.loopWaiter?.(); // waitForRunning re-reads the deadline
+      }
+      return this.closing;
+    }
+    this.runDeadline = Date.now() + timeoutMs;
+    this.closing = this.shutdown(timeoutMs);
     return this.closing;
   }
 
@@ -524,7 +545,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const settled = await this.within(hardDeadline, async () => {
       await this.loopDone?.catch(() => undefined);
       await this.settlement.handBack(this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]), false);
-      await this.waitForRunning(timeoutMs);
+      await this.waitForRunning();
       await this.settlement.handBack(this.runner.abortAll(new ShutdownError()), true);
       await this.settlement.flush();
       await this.runner.whenSettled();
@@ -533,9 +554,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     });
     if (!settled) this.logger.warn('Redis did not answer while closing; unsettled jobs will be delivered again after their lease');
     this.keeper.stop();
-    this.blocking.disconnect(false);
+    cutConnection(this.blocking);
     if (settled) await closeClient(this.client, true);
-    else this.client.disconnect(false);
+    else cutConnection(this.client);
     this.setState('closed');
     this.emit('closed');
   }
@@ -551,11 +572,19 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     return done;
   }
 
-  private async waitForRunning(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.runner.size > 0 && Date.now() < deadline) {
-      await this.waitForLoop('idle', Math.max(0, deadline - Date.now()));
+  /** Waits for running jobs until `runDeadline`, which a second close() may bring forward. */
+  private async waitForRunning(): Promise<void> {
+    while (this.runner.size > 0 && Date.now() < this.runDeadline) {
+      await this.waitForLoop('idle', Math.max(0, this.runDeadline - Date.now()));
       await this.settlement.flush();
     }
   }
+}
+
+function closeTimeout(opts: { timeoutMs?: number } | undefined): number {
+  const ms = opts?.timeoutMs ?? 30_000;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new InvalidOptionError(`close({ timeoutMs }) must be a number of ms >= 0; got ${String(ms)}`);
+  }
+  return ms;
 }

@@ -1,7 +1,7 @@
 // Graceful shutdown: close() is idempotent, lets running jobs finish, hands back what it must
 // abort without using an attempt, and fetches nothing afterwards; shutdownOnSignals wires it.
 import { describe, expect, it } from 'vitest';
-import { ClosedError, ShutdownError, shutdownOnSignals, type Job } from '../src/index.js';
+import { ClosedError, InvalidOptionError, ShutdownError, shutdownOnSignals, type Job } from '../src/index.js';
 import { useRedis } from './helpers/setup.js';
 import { gate, untilAborted, useRawClients } from './helpers/tools.js';
 import { waitFor, waitForEvent } from './helpers/wait.js';
@@ -118,6 +118,28 @@ describe('worker shutdown', () => {
     const stored = await queue.getJob(job.id);
     expect(await stored?.getState()).toBe('completed');
     expect(stored?.attemptsMade).toBe(0);
+  });
+
+  it('a second close() can shorten the first; close(true) (BullMQ\'s force) aborts and hands back at once', async () => {
+    t.newPrefix();
+    const queue = t.queue('shorten');
+    const job = await queue.add('forever', null, { attempts: 3 });
+    const started = gate<Job>();
+    const worker = t.worker('shorten', async (j, { signal }) => {
+      started.open(j);
+      return untilAborted(signal);
+    });
+    await started.promise;
+    let closed = false;
+    const first = worker.close({ timeoutMs: 60_000 }).then(() => (closed = true));
+    await waitFor(() => worker.health().state === 'closing', 5000, 'worker closing');
+    expect(closed).toBe(false);
+    const second = worker.close(true);
+    await Promise.all([first, second]);
+    const back = await queue.getJob(job.id);
+    expect(await back?.getState()).toBe('waiting');
+    expect(back?.attemptsMade).toBe(0);
+    expect(() => worker.close({ timeoutMs: -1 })).toThrow(InvalidOptionError);
   });
 
   it('after close no jobs are fetched', async () => {
