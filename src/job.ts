@@ -10,6 +10,7 @@ import { fromJson, toJson } from './payload.js';
 import type { LeasedJobRaw, Scripts } from './scripts.js';
 import { findWaitingEntry, publishedNotYetMet } from './stream-entries.js';
 import type { QueueEvents } from './queue-events.js';
+import { addJobAliases, type BullmqJobAliases } from './bullmq-aliases.js';
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -31,10 +32,14 @@ const MAX_LOG_LINES = 1000;
 /** Parsed (frozen) job options by their JSON text. */
 const parsedOpts = new Map<string, unknown>();
 
+/** BullMQ's names for some methods (extendLock): bullmq-aliases.ts. */
+export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases {}
+
 export class Job<Data = unknown, Result = unknown> {
   static {
     // Redis failures of every Job method become typed SluiceErrors (see redis-errors.ts)
     guardRedisErrors(Job, (job) => job.ctx.client);
+    addJobAliases(Job);
   }
 
   readonly queueName: string;

@@ -31,6 +31,7 @@ import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type 
 import { toJson } from './payload.js';
 import { Scripts, type EnqueueItem } from './scripts.js';
 import { isStreamId } from './stream-entries.js';
+import { addQueueAliases, type BullmqQueueAliases } from './bullmq-aliases.js';
 
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
@@ -38,10 +39,14 @@ export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 const BULK_CHUNK = 250;
 const BULK_WINDOW = 16;
 
+/** BullMQ's names for some methods (removeJobScheduler, getJobSchedulersCount, count): bullmq-aliases.ts. */
+export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAliases {}
+
 export class Queue<Data = unknown, Result = unknown> {
   // every method reports Redis failures as typed errors (RedisUnavailableError, ...)
   static {
     guardRedisErrors(Queue, (queue) => queue.client);
+    addQueueAliases(Queue);
   }
 
   readonly name: string;
