@@ -82,8 +82,9 @@ export class Job<Data = unknown, Result = unknown> {
   /** The consumer group whose record of the job this is (each group keeps its own state). */
   readonly group: string;
   /**
-   * The job's id: the `jobId` option given to add(), or one sluice generated (it has the
-   * form of a Redis stream entry id, such as `"1718000000000-0"`).
+   * The job's id: the `jobId` option given to add(), or one sluice generated: a Redis stream
+   * entry id such as `"1718000000000-0"` for a plain job, a number such as `"42"` for a delayed,
+   * prioritised, lifo, ordered or deduplicated one.
    */
   readonly id: string;
   /** The name given to add(); a processor can branch on it. */

@@ -36,7 +36,7 @@ export interface JobsOptions {
   /**
    * Your own id for the job; adding a job whose id exists returns the existing job and writes
    * nothing. 1-128 characters without spaces, braces or control characters; not all digits,
-   * and not of the form `digits-digits` (generated ids have it).
+   * and not of the form `digits-digits` (generated ids have these forms).
    * @default none: sluice generates an id.
    */
   jobId?: string;
