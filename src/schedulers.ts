@@ -24,7 +24,7 @@ export interface SchedulerTemplate<Data> {
   /**
    * Options of each job made; per-slot ones (jobId, delay, deduplication, ttl, startBy) are
    * refused with `InvalidOptionError`. The queue's `defaultJobOptions` do not apply.
-   * @default none: each job has the default job options.
+   * @default none: each job takes the default of every option.
    */
   opts?: JobsOptions;
 }
