@@ -11,8 +11,14 @@ import { waitingCount } from './queue-reader.js';
 import type { Logger } from './logger.js';
 import { writeGroupLimits, type GroupLimits } from './rate-limit.js';
 
+/** Options of `Queue.createGroup`: where a new consumer group starts reading the queue. */
 export interface CreateGroupOptions {
-  /** 'now' (default): jobs added from now on; 'start': the retained history first; or a time (ms since the epoch). */
+  /**
+   * Which jobs the new group receives: `'now'`: those added from now on; `'start'`: the history
+   * the queue still retains first (see the Queue option `retention`), then new ones; or a time
+   * (ms since the epoch): the retained jobs added from then on. Ignored when the group exists.
+   * @default 'now'
+   */
   from?: 'now' | 'start' | number;
   /**
    * Only for the first group of a queue that already holds jobs: those were added for the
@@ -21,11 +27,14 @@ export interface CreateGroupOptions {
    * it (or removeGroup('default')) the stream is kept for it; getGroups() shows its backlog.
    * false: it does not; the jobs in the stream and the delayed ones reach the new group (from
    * `from`), and the prioritised, lifo and ordered jobs placed for the default group are removed.
+   * @default true
    */
   keepDefault?: boolean;
 }
 
+/** A consumer group of a queue and its backlog, as `Queue.getGroups` lists it. */
 export interface GroupInfo {
+  /** The group's name. */
   name: string;
   /**
    * The default group of a queue no group was created in yet: it has no consumer group in
@@ -41,6 +50,7 @@ export interface GroupInfo {
    * cannot tell, and this is an upper bound until the group's workers read past it.
    */
   unread: number;
+  /** False when `unread` is only an upper bound (see `unread`). */
   unreadExact: boolean;
   /** Every job waiting for the group, as getJobCounts({ group }).waiting counts it. */
   waiting: number;

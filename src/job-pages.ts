@@ -17,10 +17,17 @@ export const MAX_PAGE = 1000;
 /** Most stream entries an offset may skip (reading them): deeper, page with a cursor. */
 export const MAX_STREAM_SKIP = 10_000;
 
+/** Options of `Queue.getJobsPage`: which page, and how many jobs. */
 export interface PageOptions {
-  /** Where to go on: the `next` of the previous page; none for the first page. */
+  /**
+   * Where to go on: the `next` of the previous page, for the same state.
+   * @default none: the first page.
+   */
   cursor?: string;
-  /** How many jobs at most (default 100, at most 1,000). */
+  /**
+   * How many jobs at most: an integer from 1 to 1,000.
+   * @default 100
+   */
   count?: number;
 }
 

@@ -12,6 +12,14 @@ import { findWaitingEntry, publishedNotYetMet } from './stream-entries.js';
 import type { QueueEvents } from './queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from './bullmq-aliases.js';
 
+/**
+ * Where a job is in its consumer group:
+ * - `'waiting'`: ready to run, waiting for a worker (prioritised and ordered jobs included);
+ * - `'active'`: a worker holds its lease and is running it;
+ * - `'delayed'`: waiting for its `delay`, or for the backoff before a retry;
+ * - `'completed'`: its processor returned;
+ * - `'failed'`: it failed for good (no attempts left, or an `UnrecoverableError`).
+ */
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
 /** What a job needs to reach its queue. */
@@ -35,6 +43,38 @@ const parsedOpts = new Map<string, unknown>();
 /** BullMQ's names for some methods (extendLock): bullmq-aliases.ts. */
 export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases {}
 
+/**
+ * One job of a queue, as one consumer group sees it: its data, options and record (attempts,
+ * progress, result, failure). You get a Job from `Queue.add`, from `Queue.getJob` and
+ * `Queue.getJobs`, and as the first argument of your processor.
+ *
+ * The fields are a snapshot taken when the object was made; read the job again (for example
+ * with `Queue.getJob`) to see later changes. Methods that write for the running attempt
+ * (`updateProgress`, `log`, `extendLease`) work only on the Job handed to a processor, and only
+ * while that worker still holds the job's lease.
+ *
+ * When Redis fails, every method rejects with a typed error: `RedisUnavailableError`
+ * (unreachable, timed out, connection dropped), `RedisOutOfMemoryError` or
+ * `RedisReadOnlyError` (a write refused), or `RedisCommandError` (any other
+ * error reply).
+ *
+ * @typeParam Data - the type of the job's data.
+ * @typeParam Result - the type its processor returns.
+ *
+ * @example Report progress and take a longer lease from a processor
+ * ```ts
+ * const worker = new Worker<{ files: string[] }>('exports', async (job, { signal }) => {
+ *   await job.extendLease(120_000); // this job may block for a while between renewals
+ *   for (const [i, file] of job.data.files.entries()) {
+ *     if (signal.aborted) signal.throwIfAborted();
+ *     await exportFile(file);
+ *     await job.updateProgress({ done: i + 1, of: job.data.files.length });
+ *     await job.log(`exported ${file}`);
+ *   }
+ *   return { count: job.data.files.length };
+ * }, { connection: { host: 'localhost', port: 6379 } });
+ * ```
+ */
 export class Job<Data = unknown, Result = unknown> {
   static {
     // Redis failures of every Job method become typed SluiceErrors (see redis-errors.ts)
@@ -42,28 +82,49 @@ export class Job<Data = unknown, Result = unknown> {
     addJobAliases(Job);
   }
 
+  /** The name of the queue the job was added to. */
   readonly queueName: string;
   /** The consumer group whose record of the job this is (each group keeps its own state). */
   readonly group: string;
+  /**
+   * The job's id: the `jobId` option given to add(), or one sluice generated: a Redis stream
+   * entry id such as `"1718000000000-0"` for a plain job, a number such as `"42"` for a delayed,
+   * prioritised, lifo, ordered or deduplicated one.
+   */
   readonly id: string;
+  /** The name given to add(); a processor can branch on it. */
   readonly name: string;
+  /** The data given to add(), as it came back from JSON. */
   readonly data: Data;
+  /** The job's options: the queue's `defaultJobOptions` overlaid with those given to add(). */
   readonly opts: JobsOptions;
   /** When the job was added (ms of Redis time). */
   readonly timestamp: number;
-  /** Failed attempts so far. */
+  /** Failed attempts so far (0 until one fails; reset to 0 by retry()). */
   attemptsMade = 0;
   /** Times the job was leased to a worker (including deliveries after a crash). */
   deliveries = 0;
   /** Times its lease expired with the worker silent (crash, freeze). */
   stalls = 0;
+  /**
+   * The last progress stored with updateProgress (a number or a JSON object); 0 until then.
+   * A Job handed to a processor starts at 0 and follows its own updateProgress calls.
+   */
   progress: unknown = 0;
+  /** What the processor returned, once the job completed; undefined before that. */
   returnvalue: Result | undefined;
+  /** The error message of the latest failed attempt; undefined while no attempt has failed. */
   failedReason: string | undefined;
+  /** The stack trace of the latest failed attempt, as lines (at most 20); empty before one fails. */
   stacktrace: string[] = [];
+  /** When the latest attempt started (ms since the epoch, Redis time); undefined before the first. */
   processedOn: number | undefined;
+  /** When the job completed or failed for good (ms since the epoch); undefined until then. */
   finishedOn: number | undefined;
-  /** The lease token of this delivery: only set on a job handed to a processor. */
+  /**
+   * The lease token of this delivery, the same as the processor's `ctx.token`: set only on a
+   * Job handed to a processor; undefined on one read or added by a Queue.
+   */
   readonly token: string | undefined;
   private readonly lease: LeaseHandle | undefined;
 
@@ -82,12 +143,18 @@ export class Job<Data = unknown, Result = unknown> {
     this.lease = init.lease;
   }
 
-  /** The job just added by a producer (no need to read back what it wrote). */
+  /**
+   * The job just added by a producer (no need to read back what it wrote).
+   * @internal Used by Queue; not part of the public API.
+   */
   static fromAdded<D, R>(ctx: JobContext, id: string, name: string, data: D, opts: JobsOptions, timestamp: number): Job<D, R> {
     return new Job<D, R>(ctx, { id, name, data, opts, timestamp });
   }
 
-  /** Builds a job from its hash in Redis (HGETALL). */
+  /**
+   * Builds a job from its hash in Redis (HGETALL).
+   * @internal Used by Queue and the readers; not part of the public API.
+   */
   static fromHash<D, R>(ctx: JobContext, id: string, hash: Record<string, string>): Job<D, R> {
     const opts = fromJson(hash[JobField.opts]);
     const job = new Job<D, R>(ctx, {
@@ -113,6 +180,7 @@ export class Job<Data = unknown, Result = unknown> {
   /**
    * Builds a job from a lease reply. Data or options that sluice did not write come back as
    * a string reason, which the worker dead-letters with a MalformedJobError.
+   * @internal Used by Worker; not part of the public API.
    */
   static fromLease<D, R>(ctx: JobContext, raw: LeasedJobRaw, now: number, lease: LeaseHandle): Job<D, R> | string {
     let data: unknown;
@@ -142,7 +210,12 @@ export class Job<Data = unknown, Result = unknown> {
     return job;
   }
 
-  /** The job's state in its group now, or 'unknown' if it no longer exists there. */
+  /**
+   * Reads the job's state in its group now (this object's fields are not refreshed).
+   * @returns the state, or `'unknown'` when the job no longer exists in the group (removed,
+   * or dropped by its retention).
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async getState(): Promise<JobState | 'unknown'> {
     const keys = this.ctx.scripts.keys;
     const state = await this.ctx.client.hget(keys.group(this.ctx.group).job(this.id), JobField.state);
@@ -162,7 +235,17 @@ export class Job<Data = unknown, Result = unknown> {
     return this.token;
   }
 
-  /** Stores progress (a number or a JSON object); refused if this worker lost the lease. */
+  /**
+   * Stores the job's progress, for `Queue.getJob` readers and `QueueEvents` listeners ('progress'
+   * event), and sets {@link Job.progress}. Only from the processor running the job.
+   * @param progress - a number (such as a percentage) or a JSON-serialisable object.
+   * @throws {InvalidOptionError} `progress` is neither a number nor an object.
+   * @throws {InvalidPayloadError} the object cannot be stored as JSON.
+   * @throws {PayloadTooLargeError} its JSON is over the worker's `maxPayloadBytes`.
+   * @throws {LeaseLostError} this Job was not handed to a processor, or the worker no longer
+   * holds its lease (the job may be running elsewhere).
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async updateProgress(progress: number | object): Promise<void> {
     const token = this.requireToken('update its progress');
     if (typeof progress !== 'number' && (typeof progress !== 'object' || progress === null)) {
@@ -173,7 +256,14 @@ export class Job<Data = unknown, Result = unknown> {
     this.progress = progress;
   }
 
-  /** Appends a line to the job's log (the newest 1,000 lines are kept, each cut to 4 KiB with a marker). */
+  /**
+   * Appends a line to the job's log, read back with {@link Job.getLogs}. The newest 1,000 lines
+   * are kept; a line over 4 KiB is cut, with a marker. Only from the processor running the job.
+   * @returns how many lines the log holds now.
+   * @throws {LeaseLostError} this Job was not handed to a processor, or the worker no longer
+   * holds its lease.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async log(line: string): Promise<number> {
     const token = this.requireToken('write to its log');
     const kept = await this.ctx.scripts.log(this.ctx.group, this.id, token, String(line), MAX_LOG_LINES);
@@ -181,14 +271,31 @@ export class Job<Data = unknown, Result = unknown> {
     return kept;
   }
 
-  /** Extends this job's lease to `ms` from now (Redis time); the worker keeps renewing it. */
+  /**
+   * Sets this job's lease to end `ms` from now (Redis time), and makes the worker renew it to
+   * that length from then on (instead of the worker's `leaseMs`). The worker renews leases by
+   * itself: call this only to change the length, for example before a long stretch that keeps
+   * the event loop busy. Only from the processor running the job.
+   * @param ms - the new lease length in ms, an integer >= 1.
+   * @throws {InvalidOptionError} `ms` is not an integer >= 1.
+   * @throws {LeaseLostError} this Job was not handed to a processor, or the worker no longer
+   * holds its lease.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async extendLease(ms: number): Promise<void> {
     this.requireToken('extend its lease');
     if (!Number.isInteger(ms) || ms < 1) throw new InvalidOptionError(`lease must be an integer number of ms >= 1; got ${ms}`);
     if (!(await this.lease!.extend(ms))) throw new LeaseLostError(this.id);
   }
 
-  /** Moves a delayed job (or a scheduled retry) to run `delayMs` from now; 0 runs it now. */
+  /**
+   * Moves a delayed job (or one waiting for the backoff before a retry) to run `delayMs` from
+   * now (Redis time).
+   * @param delayMs - ms from now, an integer >= 0; 0 makes it wait to run at once.
+   * @throws {InvalidOptionError} `delayMs` is not an integer >= 0.
+   * @throws {JobNotFoundError} the job is not delayed (any more) in this group.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async changeDelay(delayMs: number): Promise<void> {
     if (!Number.isInteger(delayMs) || delayMs < 0) throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${delayMs}`);
     if (!(await this.ctx.scripts.changeDelay(this.ctx.group, this.id, delayMs))) {
@@ -196,19 +303,36 @@ export class Job<Data = unknown, Result = unknown> {
     }
   }
 
-  /** Runs a delayed job (or a scheduled retry) now. */
+  /**
+   * Makes a delayed job (or one waiting for the backoff before a retry) wait to run at once:
+   * the same as `changeDelay(0)`.
+   * @throws {JobNotFoundError} the job is not delayed (any more) in this group.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async promote(): Promise<void> {
     await this.changeDelay(0);
   }
 
-  /** Redrives a finished job (failed by default): it waits again with its attempts reset. */
+  /**
+   * Runs a finished job again: it goes to the back of its group's line with its attempts,
+   * failure, result and start time cleared.
+   * @param state - the state the job is in: `'failed'` (the default) or `'completed'`.
+   * @throws {JobNotFoundError} the job is not in that state in this group.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async retry(state: 'failed' | 'completed' = 'failed'): Promise<void> {
     if (!(await this.ctx.scripts.retryJob(this.ctx.group, this.id, state))) {
       throw new JobNotFoundError(this.id, `job "${this.id}" is not ${state}; only ${state} jobs can be retried this way`);
     }
   }
 
-  /** Deletes the job (its record in this group) and its logs. Refused while a worker processes it. */
+  /**
+   * Deletes the job from its group (its record and its logs), whatever its state but active. A
+   * job no group has received yet (a delayed job, or one no group has read) is removed from the
+   * whole queue. Removing a job that no longer exists does nothing.
+   * @throws {JobActiveError} a worker is processing the job; wait until it finishes.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async remove(): Promise<void> {
     const result = await this.ctx.scripts.removeJob(this.ctx.group, this.id);
     if (result === -1) throw new JobActiveError(this.id, 'remove');
@@ -220,6 +344,21 @@ export class Job<Data = unknown, Result = unknown> {
    * outcome is the one in the group `events` listens to. A return value over 1 KiB does not
    * travel in the event: it is read from the job's record, so when the job was removed on
    * completion (or by retention) before that, this rejects with ResultNotKeptError.
+   * @param events - a QueueEvents of this job's queue; it must not be closed.
+   * @param timeoutMs - how long to wait, in ms (default 30,000).
+   * @returns what the processor returned.
+   * @throws {JobFailedError} the job failed for good (or `events` was closed while waiting).
+   * @throws {WaitTimeoutError} the job did not finish within `timeoutMs`.
+   * @throws {ResultNotKeptError} the job completed, but its large return value was no longer kept.
+   * @throws {ClosedError} `events` is closed.
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   *
+   * @example Wait for a job added by this producer
+   * ```ts
+   * const events = new QueueEvents('reports', { connection });
+   * const job = await queue.add('render', { reportId: 42 });
+   * const url = await job.waitUntilFinished(events, 60_000);
+   * ```
    */
   async waitUntilFinished(events: QueueEvents, timeoutMs = 30_000): Promise<Result> {
     const record = this.ctx.scripts.keys.group(events.group).job(this.id);
@@ -231,11 +370,16 @@ export class Job<Data = unknown, Result = unknown> {
     });
   }
 
-  /** The job's log lines. */
+  /**
+   * Reads the job's log, as written with {@link Job.log}.
+   * @returns the lines, oldest first (at most the newest 1,000).
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
   async getLogs(): Promise<string[]> {
     return this.ctx.client.lrange(this.ctx.scripts.keys.group(this.ctx.group).logs(this.id), 0, -1);
   }
 
+  /** A plain object of the job's main fields, for `JSON.stringify` and logs. */
   toJSON(): Record<string, unknown> {
     return {
       id: this.id, name: this.name, data: this.data, opts: this.opts, timestamp: this.timestamp,

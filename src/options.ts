@@ -4,31 +4,103 @@ import { validateBackoff, type BackoffOptions } from './backoff.js';
 import type { EvictionPolicyMode } from './connection.js';
 import { InvalidIdError, InvalidOptionError, UnknownOptionError } from './errors.js';
 
-/** Keep finished jobs: true = remove at once, a number = keep that many, or count/age. */
+/**
+ * How many finished jobs a group keeps (the `removeOnComplete` and `removeOnFail` options):
+ * - `true`: remove the job as soon as it finishes;
+ * - `false`: keep every finished job (no limit);
+ * - a number: keep that many of the newest;
+ * - `{ count, age }`: keep at most `count` jobs and none older than `age` seconds; a field left
+ *   out sets no limit of that kind.
+ */
 export type KeepJobs = boolean | number | { count?: number; age?: number };
 
+/**
+ * The options of one job, given to `Queue.add` and `Queue.addBulk` (and as the queue's
+ * `defaultJobOptions`, which a job's own options override one by one). Every option is checked
+ * before anything is written: a wrong value throws `InvalidOptionError`, an unknown key
+ * `UnknownOptionError`, a bad `jobId` `InvalidIdError`.
+ *
+ * @example Retry up to 5 times with exponential backoff, starting in a minute
+ * ```ts
+ * await queue.add('send-invoice', { invoiceId: 'inv-1042' }, {
+ *   jobId: 'invoice-inv-1042',          // adding it twice adds it once
+ *   delay: 60_000,                      // not before a minute from now
+ *   attempts: 5,                        // 1 run + up to 4 retries
+ *   backoff: { type: 'exponential', delay: 1_000, jitter: 0.2 }, // 1, 2, 4, 8 s, each up to 20% less
+ *   timeout: 30_000,                    // each attempt fails after 30 s
+ *   removeOnComplete: { age: 3600 },    // keep completed jobs for an hour
+ * });
+ * ```
+ */
 export interface JobsOptions {
-  /** Your own id; adding a job whose id exists returns the existing job and writes nothing. */
+  /**
+   * Your own id for the job; adding a job whose id exists returns the existing job and writes
+   * nothing. 1-128 characters without spaces, braces or control characters; not all digits,
+   * and not of the form `digits-digits` (generated ids have these forms).
+   * @default none: sluice generates an id.
+   */
   jobId?: string;
-  /** Wait this many ms (of Redis time) before the job may run. */
+  /**
+   * Wait this many ms (of Redis time) before the job may run; an integer >= 0.
+   * @default none: the job may run at once.
+   */
   delay?: number;
-  /** How many times the job may run before it fails for good (default 1: no retries). */
+  /**
+   * How many times the job may run before it fails for good: 1 means no retries. An
+   * integer from 1 to 1,000,000.
+   * @default 1
+   */
   attempts?: number;
-  /** Delay between attempts: ms, or { type: 'fixed' | 'exponential' | custom, delay, jitter }. */
+  /**
+   * How long a failed job waits before its next attempt: a number of ms, or a
+   * {@link BackoffOptions} (`fixed`, `exponential`, or a strategy registered on the worker).
+   * Used only when `attempts` is over 1.
+   * @default none: a retry may run at once.
+   */
   backoff?: number | BackoffOptions;
-  /** 1 (highest) .. 2,097,152 (lowest); jobs without a priority run before prioritised ones. */
+  /**
+   * Runs the job by priority: 1 (highest) to 2,097,152 (lowest); jobs of one priority run in
+   * the order they were added. Jobs without a priority run before prioritised ones. Cannot be
+   * combined with `lifo` or `orderingKey`.
+   * @default none: the job runs in the order added.
+   */
   priority?: number;
-  /** The processor's signal aborts and the attempt fails after this many ms. */
+  /**
+   * Each attempt may run this many ms: then the processor's `signal` aborts and the attempt
+   * fails with `JobTimeoutError` (it counts as a failed attempt). An integer from 1 to
+   * 2,147,483,647 (about 24.8 days).
+   * @default none: no time limit.
+   */
   timeout?: number;
-  /** Retention of the job once completed. Age in seconds. Default { age: 3600, count: 1000 }. */
+  /**
+   * How many completed jobs the group keeps, and for how long (age in seconds): see
+   * {@link KeepJobs}. A job's return value can be read only while it is kept.
+   * @default { age: 3600, count: 1000 } (an hour, and at most 1,000 jobs)
+   */
   removeOnComplete?: KeepJobs;
-  /** Retention of the job once failed for good. Age in seconds. Default { age: 7 days, count: 10000 }. */
+  /**
+   * How many jobs that failed for good the group keeps, and for how long (age in seconds): see
+   * {@link KeepJobs}.
+   * @default { age: 604800, count: 10000 } (7 days, and at most 10,000 jobs)
+   */
   removeOnFail?: KeepJobs;
-  /** Put the job at the front of the line (last in, first out). */
+  /**
+   * Put the job at the front of the line (last in, first out). Cannot be combined with
+   * `priority` or `orderingKey`.
+   * @default false
+   */
   lifo?: boolean;
-  /** The job must start within this many ms of being added, or it fails as expired. */
+  /**
+   * The job must start within this many ms of being added, or it fails as expired; an
+   * integer >= 1. Give `ttl` or `startBy`, not both.
+   * @default none: the job never expires.
+   */
   ttl?: number;
-  /** The job must start by this time, or it fails as expired. */
+  /**
+   * The job must start by this time (a Date, or ms since the epoch), or it fails as expired.
+   * Give `ttl` or `startBy`, not both.
+   * @default none: the job never expires.
+   */
   startBy?: Date | number;
   /**
    * While the id is held, further adds with it return the holder instead of adding. Without
@@ -41,16 +113,22 @@ export interface JobsOptions {
    * add can be accepted while the first job still waits or runs; give a `ttl` to hold it longer.
    * With `replace`, a holder that still waits takes the new data and options, and a delayed one
    * restarts its delay (debounce).
+   * `id` follows the rules of `jobId`; `ttl` is an integer number of ms >= 1.
+   * @default none: every add adds a job.
    */
   deduplication?: { id: string; ttl?: number; replace?: boolean };
   /**
    * Jobs sharing an ordering key run one at a time (the group's keyConcurrency) in the order
    * they were added, through retries; different keys run in parallel (message groups).
+   * 1-128 characters without spaces, braces or control characters. Cannot be combined with
+   * `priority` or `lifo`.
+   * @default none: the job is not ordered.
    */
   orderingKey?: string;
   /**
    * With an orderingKey: while this job waits for a retry, its key's later jobs may go ahead
    * (default false: a failing job holds its key until it succeeds or fails for good).
+   * @default false
    */
   releaseKeyOnRetry?: boolean;
 }

@@ -17,41 +17,90 @@ import {
   type JobsOptions,
 } from './options.js';
 
+/**
+ * Options of `new Queue(name, options)`. Checked in the constructor: a wrong value throws
+ * `InvalidOptionError`, an unknown key `UnknownOptionError`.
+ */
 export interface QueueOptions {
+  /**
+   * How to reach Redis: a `redis://` URL, ioredis options, or an ioredis client. A client you
+   * pass is used as it is and left open by `close()`; with a URL or options the Queue makes its
+   * own connection and closes it. An ioredis `keyPrefix` or a Cluster client is refused with
+   * `ConnectionConfigError` (use `prefix`).
+   * No default: required.
+   */
   connection: ConnectionInput;
-  /** First part of every key (default "sluice"). */
+  /**
+   * First part of every key: 1-64 letters, digits, `_ . : -`. The Queue, Workers and
+   * QueueEvents of one queue must use the same one.
+   * @default 'sluice'
+   */
   prefix?: string;
-  /** Options applied to every job unless the job sets its own. */
+  /**
+   * Options applied to every job added by this Queue unless the job sets its own (option by
+   * option). Cannot set `jobId`. Not applied to the jobs of schedulers.
+   * @default none: each job has only its own options.
+   */
   defaultJobOptions?: JobsOptions;
-  /** Largest job data, as JSON bytes (default 512 KiB). */
+  /**
+   * Largest job data (and scheduler data), as bytes of JSON; an add over it throws
+   * `PayloadTooLargeError`.
+   * @default 524288 (512 KiB)
+   */
   maxPayloadBytes?: number;
-  /** What to do when Redis may evict keys: 'warn' (default), 'refuse', 'ignore'. */
+  /**
+   * What to do when Redis may evict keys (its `maxmemory-policy` is not `noeviction`), which
+   * loses jobs; checked before the first write: `'warn'` logs a warning, `'refuse'` makes
+   * the calls that write reject with `EvictionPolicyError`, `'ignore'` does not check.
+   * @default 'warn'
+   */
   evictionPolicy?: EvictionPolicyMode;
   /**
    * Backpressure: most jobs waiting (in the busiest group, plus delayed ones). An add beyond it
    * rejects with QueueFullError, or with { wait: ms } waits up to that long for room. A setting
-   * of the queue in Redis, for every producer of it; null removes it.
+   * of the queue in Redis, for every producer of it; null removes it. An integer >= 1.
+   * @default none: the setting in Redis is left as it is (no limit if none was ever set).
    */
   maxLength?: number | null;
   /**
    * The capped event stream QueueEvents reads: maxLen entries (default 10,000; 0 = no events),
-   * none older than maxAgeMs (default 24 h; 0 = no age limit).
+   * none older than maxAgeMs (default 24 h; 0 = no age limit). A setting of the queue in Redis,
+   * for every producer and worker of it.
+   * @default none: the setting in Redis is left as it is (if none was ever set:
+   * `{ maxLen: 10000, maxAgeMs: 86400000 }`).
    */
   events?: { maxLen?: number; maxAgeMs?: number };
   /**
    * How much history the job stream keeps for replay (groups created with from: 'start' or a
    * time): at most maxLen entries and none older than maxAgeMs. Entries some group has not
    * read yet are always kept. Without it, an entry goes once every group has read it.
+   * A field left out sets no limit of that kind; maxAgeMs is at most 10 years. A setting of
+   * the queue in Redis.
+   * @default none: the setting in Redis is left as it is (if none was ever set, no history is
+   * kept beyond what some group has not read).
    */
   retention?: { maxLen?: number; maxAgeMs?: number };
+  /**
+   * A pino logger for sluice's warnings and debug messages (the Queue logs through a child
+   * of it).
+   * @default a pino logger named "sluice" at the level of the SLUICE_LOG_LEVEL environment
+   * variable, else 'info'.
+   */
   logger?: Logger;
 }
 
-/** Options of add(): the job's options, and how long to wait for room in a full queue (ms, default 0). */
+/**
+ * Options of add(): the job's options, and how long to wait for room in a full queue (ms,
+ * default 0: a full queue rejects at once with QueueFullError).
+ */
 export type AddOptions = JobsOptions & { wait?: number };
 
-/** Which consumer group an operation is about (default: 'default'). */
+/** Which consumer group an operation is about. */
 export interface GroupOption {
+  /**
+   * The consumer group's name.
+   * @default 'default'
+   */
   group?: string;
 }
 

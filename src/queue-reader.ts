@@ -11,18 +11,38 @@ import { findWaitingEntry, publishedNotYetMet, streamBacklog, streamGroups, type
 
 export type { PageOptions } from './job-pages.js';
 
+/** One page of jobs, as `Queue.getJobsPage` returns it. */
 export interface JobsPage<Data, Result> {
+  /**
+   * The jobs of the page, in the state's order (waiting: the order they will run; delayed:
+   * soonest first; active: by lease deadline; completed and failed: newest first). Jobs that
+   * went away while the page was read are left out, so a page may hold fewer than `count`.
+   */
   jobs: Job<Data, Result>[];
   /** The cursor of the next page (getJobsPage's `cursor`); null when this page reached the end. */
   next: string | null;
 }
 
+/** How many jobs a consumer group has in each state, as `Queue.getJobCounts` returns it. */
 export interface JobCounts {
+  /**
+   * Jobs waiting to run: new ones the group has not read yet, redeliveries, and prioritised,
+   * lifo and ordered jobs. After a waiting job was removed this may count too many until the
+   * group's workers read past it (see `GroupInfo.unreadExact`).
+   */
   waiting: number;
+  /** Jobs leased by a worker: running, or leased ahead in a worker's buffer (its `prefetch`). */
   active: number;
+  /**
+   * Jobs waiting for a time: delayed jobs of the queue (not yet given to any group) and this
+   * group's jobs waiting for the backoff before a retry.
+   */
   delayed: number;
+  /** Completed jobs the group still keeps (see the job option `removeOnComplete`). */
   completed: number;
+  /** Jobs failed for good that the group still keeps (see the job option `removeOnFail`). */
   failed: number;
+  /** True while the group is paused (`Queue.pause`): its workers start no job. */
   paused: boolean;
 }
 

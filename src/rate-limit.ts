@@ -6,10 +6,16 @@ import type { Redis } from 'ioredis';
 import { InvalidOptionError } from './errors.js';
 import type { QueueKeys } from './keys.js';
 
+/**
+ * A rate limit: at most `max` job starts in any window of `duration` ms, counted across every
+ * worker and process of the consumer group (Redis time). Jobs over the limit wait; they do not
+ * use an attempt. Used by the Worker option `limiter` and by `Queue.setRateLimit` (for the
+ * whole group), and by the Worker option `keyLimiter` (for each ordering key).
+ */
 export interface RateLimit {
-  /** Most job starts per window. */
+  /** Most job starts per window; an integer >= 1. No default: required. */
   max: number;
-  /** The window, in ms. */
+  /** The window, in ms; an integer >= 1. No default: required. */
   duration: number;
 }
 

@@ -4,34 +4,98 @@
 import { CronExpressionParser } from 'cron-parser';
 import { InvalidIdError, InvalidOptionError } from './errors.js';
 
+/**
+ * When a repeating job runs (the `repeat` argument of `Queue.upsertScheduler`): give exactly one
+ * of `pattern` (cron) or `every` (ms). Each time it is due (a slot), one job is added, with the
+ * id `repeat:<key>:<slot ms>`, by whichever worker of the queue is running; no slot fires twice.
+ * While no worker runs, slots are missed: when one starts again, a single job is added for
+ * all of them (or none, with `skipMissed`). Checked when upserted: a bad value throws
+ * `InvalidOptionError`.
+ *
+ * @example A cron pattern in a time zone, and a fixed interval
+ * ```ts
+ * // every weekday at 07:30, Paris time (summer time included)
+ * await queue.upsertScheduler('morning-report', { pattern: '30 7 * * 1-5', tz: 'Europe/Paris' }, {
+ *   name: 'report',
+ *   data: { kind: 'daily' },
+ * });
+ *
+ * // every 5 minutes, a first job now, 100 jobs in all, none while the workers were down
+ * await queue.upsertScheduler('poll-feed', { every: 5 * 60_000, immediately: true, limit: 100, skipMissed: true }, {
+ *   name: 'poll',
+ *   opts: { attempts: 3, backoff: 10_000 },
+ * });
+ * ```
+ */
 export interface RepeatOptions {
-  /** Cron pattern (5 fields, or 6 with seconds first). */
+  /**
+   * A cron pattern: 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds
+   * first. Read in `tz`.
+   * @default none: give `pattern` or `every`.
+   */
   pattern?: string;
-  /** IANA time zone for the pattern (default UTC). */
+  /**
+   * The IANA time zone the `pattern` is read in, such as `'Europe/Berlin'`.
+   * @default none: the local time zone of each process that computes a slot (the producer for
+   * the first one, then the workers), so set it when those may run in different zones.
+   */
   tz?: string;
-  /** Instead of a pattern: a slot every this many ms (aligned to startDate, or to the epoch). */
+  /**
+   * Instead of a pattern: a slot every this many ms (an integer > 0), aligned to `startDate`,
+   * or to the epoch (so `every: 3_600_000` fires on the hour, UTC).
+   * @default none: give `pattern` or `every`.
+   */
   every?: number;
-  /** No slot before this time. */
+  /**
+   * No slot before this time (a Date, or ms since the epoch).
+   * @default none: slots from now on.
+   */
   startDate?: Date | number;
-  /** No slot after this time. */
+  /**
+   * No slot after this time (a Date, or ms since the epoch); not before `startDate`. Once it
+   * has passed, the scheduler is deleted.
+   * @default none: no end.
+   */
   endDate?: Date | number;
-  /** At most this many jobs in all. */
+  /**
+   * At most this many jobs in all (an integer >= 1); then the scheduler is deleted.
+   * @default none: no limit.
+   */
   limit?: number;
-  /** Also fire once at upsert time. */
+  /**
+   * Also add a job at once, when the scheduler is created (or its repeat changed), before the
+   * first slot.
+   * @default false
+   */
   immediately?: boolean;
-  /** After downtime, skip the missed slots instead of firing once to catch up. */
+  /**
+   * After a time with no worker running, skip the missed slots instead of adding one job to
+   * catch up.
+   * @default false
+   */
   skipMissed?: boolean;
 }
 
-/** The stored, normalised form (times as ms). */
+/**
+ * A {@link RepeatOptions} as stored and returned in `SchedulerInfo.repeat`: the dates as ms since
+ * the epoch, and only the fields that were set (`immediately` and `skipMissed` only when true).
+ */
 export interface RepeatSpec {
+  /** The cron pattern, when the schedule has one. */
   pattern?: string;
+  /** The time zone of the pattern, when one was given. */
   tz?: string;
+  /** The interval in ms, when the schedule has no pattern. */
   every?: number;
+  /** No slot before this time (ms since the epoch). */
   startDate?: number;
+  /** No slot after this time (ms since the epoch). */
   endDate?: number;
+  /** At most this many jobs in all. */
   limit?: number;
+  /** A job was added at once when the schedule was set. */
   immediately?: boolean;
+  /** Missed slots are skipped instead of caught up. */
   skipMissed?: boolean;
 }
 

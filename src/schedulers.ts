@@ -9,22 +9,41 @@ import { toJson } from './payload.js';
 import { firstSlot, normaliseRepeat, validateSchedulerKey, type RepeatOptions, type RepeatSpec } from './schedule.js';
 import type { Scripts } from './scripts.js';
 
+/**
+ * The job a scheduler adds at each slot (the `template` argument of `Queue.upsertScheduler`).
+ * Upserting the same key again replaces the template for the jobs still to come.
+ */
 export interface SchedulerTemplate<Data> {
+  /** The name of each job, as add() takes it. No default: required. */
   name: string;
+  /**
+   * The data of each job (stored as JSON, at most the queue's `maxPayloadBytes`).
+   * @default none: the jobs' data is null.
+   */
   data?: Data;
-  /** Options of each job made; per-slot ones (jobId, delay, deduplication, ttl, startBy) are refused. */
+  /**
+   * Options of each job made; per-slot ones (jobId, delay, deduplication, ttl, startBy) are
+   * refused with `InvalidOptionError`. The queue's `defaultJobOptions` do not apply.
+   * @default none: each job takes the default of every option.
+   */
   opts?: JobsOptions;
 }
 
+/** A repeating-job scheduler, as `Queue.upsertScheduler`, `getScheduler` and `getSchedulers` return it. */
 export interface SchedulerInfo<Data = unknown> {
+  /** The key it was upserted with. */
   key: string;
+  /** When it runs, as stored. */
   repeat: RepeatSpec;
+  /** The name of the jobs it adds. */
   name: string;
+  /** The data of the jobs it adds. */
   data: Data;
+  /** The options of the jobs it adds. */
   opts: JobsOptions;
-  /** The next slot (ms), or undefined when the schedule is over. */
+  /** The next slot (ms since the epoch), or undefined when the schedule is over. */
   next: number | undefined;
-  /** Jobs made so far. */
+  /** Jobs made so far (upsertScheduler's answer always says 0: read getScheduler for the count). */
   count: number;
 }
 
