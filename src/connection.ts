@@ -25,6 +25,10 @@ import { registerScripts } from './scripts.js';
  */
 export type ConnectionInput = string | (RedisOptions & { url?: string }) | Redis;
 
+/**
+ * What to do when Redis's `maxmemory-policy` lets it evict keys (evicted keys are lost jobs):
+ * log a warning, refuse to start (EvictionPolicyError), or say nothing.
+ */
 export type EvictionPolicyMode = 'warn' | 'refuse' | 'ignore';
 
 function isClient(value: unknown): value is Redis {

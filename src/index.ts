@@ -17,6 +17,7 @@ export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './queu
 export type { JobsOptions, KeepJobs } from './options.js';
 export type { BackoffOptions, BackoffStrategy } from './backoff.js';
 export type { ConnectionInput, EvictionPolicyMode } from './connection.js';
+export type { Logger, LogFn } from './logger.js';
 export type { RepeatOptions, RepeatSpec } from './schedule.js';
 export type { SchedulerInfo, SchedulerTemplate } from './schedulers.js';
 export { shutdownOnSignals, type Closeable, type ShutdownOptions } from './shutdown.js';

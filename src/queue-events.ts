@@ -15,8 +15,14 @@ import { fromJson } from './payload.js';
 import { xreadEntries } from './stream-entries.js';
 import { TypedEmitter } from './typed-emitter.js';
 
+/** Options of {@link QueueEvents}. */
 export interface QueueEventsOptions {
+  /** Where Redis is: see {@link ConnectionInput}. QueueEvents makes its own connection from it. */
   connection: ConnectionInput;
+  /**
+   * The key prefix of the queue (as given to its Queue and Workers).
+   * @default 'sluice'
+   */
   prefix?: string;
   /** 'now' (default): events from now on; or an event id to resume after. */
   from?: 'now' | string;
@@ -27,13 +33,24 @@ export interface QueueEventsOptions {
   group?: string;
   /** How long a read blocks in Redis before checking again (default 5,000 ms). */
   blockMs?: number;
+  /**
+   * Where sluice logs (any pino-style logger).
+   * @default a pino logger at level "warn"
+   */
   logger?: Logger;
 }
 
 type JobEvent<T = object> = (args: { jobId: string } & T, eventId: string) => void;
 
-export interface QueueEventMap {
+/**
+ * The events a {@link QueueEvents} emits. Each job event's listener gets `{ jobId, ... }` and
+ * the event's id (a resume point for the `from` option).
+ * @typeParam Result - the type the processor returns.
+ */
+export interface QueueEventMap<Result = unknown> {
+  /** A job was added to the queue (reaches every group's listeners). */
   added: JobEvent;
+  /** A worker of the group started a job. */
   active: JobEvent;
   /** dataNotKept: the progress was over 1 KiB and the job's record no longer holds it. */
   progress: JobEvent<{ data: unknown; dataNotKept?: true }>;
@@ -42,12 +59,18 @@ export interface QueueEventMap {
    * the job's record no longer holds it (removed on completion or by retention); returnvalue
    * is then undefined.
    */
-  completed: JobEvent<{ returnvalue: unknown; returnvalueNotKept?: true }>;
+  completed: JobEvent<{ returnvalue: Result; returnvalueNotKept?: undefined } | { returnvalue: undefined; returnvalueNotKept: true }>;
+  /** A job failed for good (no attempts left, or an UnrecoverableError). */
   failed: JobEvent<{ failedReason: string }>;
+  /** An attempt failed and the job will run again after `delay` ms. */
   retrying: JobEvent<{ failedReason: string; delay: number }>;
+  /** A job's lease ran out (its worker died or froze); it is delivered again. */
   stalled: JobEvent;
+  /** A job was removed. */
   removed: JobEvent;
+  /** A job was added with a delay, or its delay changed (reaches every group's listeners). */
   delayed: JobEvent;
+  /** Reading the events failed (Redis errors); the reader retries by itself. */
   error: (error: Error) => void;
 }
 
@@ -59,8 +82,25 @@ const LOOKUP_CHUNK = 50;
 /** Events about the queue as a whole, not about one group's handling of a job. */
 const QUEUE_WIDE = new Set(['added', 'delayed']);
 
-export class QueueEvents extends TypedEmitter<QueueEventMap> {
+/**
+ * Listens to a queue's job events, from any process: a job added, started, completed, failed,
+ * retried, stalled or removed, with its id. Events come from a capped stream in Redis, read in
+ * order; after a reconnect the reader resumes after the last event it delivered, so none within
+ * the cap is lost or repeated. `Job.waitUntilFinished` and `Queue.call` use it.
+ *
+ * @typeParam Result - the type the processor returns (the `completed` event's `returnvalue`).
+ * @example
+ * ```ts
+ * const events = new QueueEvents<{ sent: boolean }>('emails', { connection });
+ * events.on('completed', ({ jobId, returnvalue }) => console.log(jobId, returnvalue?.sent)); // undefined if it was too large to keep
+ * events.on('failed', ({ jobId, failedReason }) => alert(jobId, failedReason));
+ * // later: await events.close();
+ * ```
+ */
+export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Result>> {
+  /** The queue's name. */
   readonly name: string;
+  /** The consumer group whose job events this delivers. */
   readonly group: string;
   private readonly keys: QueueKeys;
   private readonly client: Redis;
@@ -197,7 +237,7 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
             ? { ok: true, value: Array.isArray(values) ? values[i] : undefined }
             : raw == null ? { ok: 'notKept' } : { ok: true, value: fromJson(raw) };
           this.settle(jobId, outcome);
-          if (outcome.ok === true) this.emit('completed', { jobId, returnvalue: outcome.value }, eventId);
+          if (outcome.ok === true) this.emit('completed', { jobId, returnvalue: outcome.value as Result }, eventId);
           else this.emit('completed', { jobId, returnvalue: undefined, returnvalueNotKept: true }, eventId);
         });
         return;
@@ -272,6 +312,10 @@ export class QueueEvents extends TypedEmitter<QueueEventMap> {
     });
   }
 
+  /**
+   * Stops reading and closes the connection; pending waitUntilFinished calls reject. Nothing of
+   * it keeps the process alive once it resolves. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

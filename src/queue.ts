@@ -42,6 +42,30 @@ const BULK_WINDOW = 16;
 /** BullMQ's names for some methods (removeJobScheduler, getJobSchedulersCount, count): bullmq-aliases.ts. */
 export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAliases {}
 
+/**
+ * The producer and admin side of one queue: add jobs, read them, and manage the queue
+ * (pause, retry, clean, schedulers, consumer groups, rate limits). Any number of Queue objects,
+ * in any number of processes, may point at the same queue; they share everything through Redis.
+ *
+ * Every method reports Redis failures as typed errors: `RedisUnavailableError` (unreachable,
+ * timed out, connection dropped), `RedisOutOfMemoryError` and `RedisReadOnlyError` (a write
+ * refused), `RedisCommandError` (any other error reply). After close() they reject with
+ * `ClosedError`.
+ *
+ * @typeParam Data - the type of the jobs' data.
+ * @typeParam Result - the type the processor returns (what `call()` and `Job.returnvalue` give).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from 'sluice';
+ *
+ * const orders = new Queue<{ orderId: string }>('orders', { connection: 'redis://127.0.0.1:6379' });
+ * await orders.add('charge', { orderId: 'A-1001' }, { attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
+ * await orders.add('reminder', { orderId: 'A-1001' }, { delay: 24 * 3600_000 });
+ * console.log(await orders.getJobCounts()); // { waiting: 1, delayed: 1, ... }
+ * await orders.close();
+ * ```
+ */
 export class Queue<Data = unknown, Result = unknown> {
   // every method reports Redis failures as typed errors (RedisUnavailableError, ...)
   static {
@@ -49,10 +73,14 @@ export class Queue<Data = unknown, Result = unknown> {
     addQueueAliases(Queue);
   }
 
+  /** The queue's name. */
   readonly name: string;
+  /** @internal The queue's Redis keys. */
   readonly keys: QueueKeys;
+  /** @internal */
   protected readonly client: Redis;
   private readonly owned: boolean;
+  /** @internal */
   protected readonly scripts: Scripts;
   private readonly defaults: JobsOptions;
   private readonly maxPayloadBytes: number;
@@ -158,8 +186,27 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   /**
-   * Adds a job. With a jobId that exists already, returns the existing job and writes nothing.
-   * Adds made in the same tick travel together in one round trip.
+   * Adds a job. With a jobId that exists already, returns the existing job and writes nothing;
+   * with a deduplication id that a job holds, returns that job. Adds made in the same tick
+   * travel together in one round trip. When the queue is full (`maxLength`), waits up to
+   * `opts.wait` ms for room, then rejects.
+   *
+   * @param name - what the job is, for your processor (any string; not unique).
+   * @param data - the job's data: anything JSON can carry (at most `maxPayloadBytes`).
+   * @param opts - job options ({@link JobsOptions}), plus `wait`.
+   * @returns the job as added (or the existing one).
+   * @throws {InvalidOptionError} an option is wrong ({@link UnknownOptionError} for a misspelt one).
+   * @throws {InvalidPayloadError} the data cannot be stored as JSON.
+   * @throws {PayloadTooLargeError} the data is larger than `maxPayloadBytes`.
+   * @throws {QueueFullError} the queue stayed full for `wait` ms.
+   * @example
+   * ```ts
+   * const job = await queue.add('welcome-email', { to: 'ada@example.com' }, {
+   *   jobId: `welcome:${userId}`, // adding it twice adds it once
+   *   attempts: 3,
+   *   backoff: { type: 'exponential', delay: 2000 },
+   * });
+   * ```
    */
   async add(name: string, data: Data, opts?: AddOptions): Promise<Job<Data, Result>> {
     let jobOpts: JobsOptions | undefined = opts;
@@ -248,12 +295,17 @@ export class Queue<Data = unknown, Result = unknown> {
     return this.reader(opts).getJob(id);
   }
 
-  /** Ids of jobs in a state, in the order they will run (waiting) or newest first (finished). */
+  /**
+   * Ids of jobs in a state, in the order they will run (waiting) or newest first (finished).
+   * `start`/`end` are inclusive positions; `end = -1` reads a page of 100 from `start`, and
+   * one call returns at most 1,000. Use getJobsPage to walk a long list.
+   */
   async getJobIds(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<string[]> {
     methodOptions('getJobIds', opts, NAMES.group);
     return this.reader(opts).getJobIds(state, start, end);
   }
 
+  /** The jobs in a state (see getJobIds for the order and the bounds). */
   async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
     methodOptions('getJobs', opts, NAMES.group);
     return this.reader(opts).getJobs(state, start, end);
@@ -291,6 +343,7 @@ export class Queue<Data = unknown, Result = unknown> {
     await this.scripts.setPaused(group, true);
   }
 
+  /** Lets the group's workers start jobs again after pause(). */
   async resume(opts: GroupOption = {}): Promise<void> {
     methodOptions('resume', opts, NAMES.group);
     const group = this.groupName(opts);
@@ -298,6 +351,7 @@ export class Queue<Data = unknown, Result = unknown> {
     await this.scripts.setPaused(group, false);
   }
 
+  /** Whether the group is paused. */
   async isPaused(opts: GroupOption = {}): Promise<boolean> {
     methodOptions('isPaused', opts, NAMES.group);
     return (await this.client.exists(this.keys.group(this.groupName(opts)).paused)) === 1;
@@ -340,6 +394,7 @@ export class Queue<Data = unknown, Result = unknown> {
     return this.scripts.removeScheduler(validateSchedulerKey(key));
   }
 
+  /** A scheduler by its key, with its next slot; undefined if there is none. */
   async getScheduler(key: string): Promise<SchedulerInfo<Data> | undefined> {
     return getScheduler<Data>(this.client, this.keys, validateSchedulerKey(key));
   }
@@ -380,6 +435,7 @@ export class Queue<Data = unknown, Result = unknown> {
     await writeRateLimit(this.client, this.keys, group, checked);
   }
 
+  /** The group's rate limit, or undefined when it has none. */
   async getRateLimit(opts: GroupOption = {}): Promise<RateLimit | undefined> {
     methodOptions('getRateLimit', opts, NAMES.group);
     return readRateLimit(this.client, this.keys, this.groupName(opts));
@@ -434,6 +490,10 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
 
+  /**
+   * Closes the queue's connections (a client you passed in stays open). Adds still in flight
+   * finish first. Nothing of the queue keeps the process alive once it resolves. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -5,6 +5,7 @@
 
 /** Anything with a close() that accepts a timeout: Worker, Queue, QueueEvents. */
 export interface Closeable {
+  /** Closes it; `timeoutMs` is how long running work may take to finish. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 

@@ -56,10 +56,41 @@ const PIPELINE_DEPTH = 2;
 /** Work kept in hand by prefetching, in ms of average job time. */
 const PREFETCH_WINDOW_MS = 20;
 
+/**
+ * Runs jobs of one queue's consumer group: leases them from Redis, calls your processor with up
+ * to `concurrency` of them at once, renews their leases while they run, and settles each one:
+ * completed, retried with backoff, or failed for good. Start as many workers, in as many
+ * processes, as you need: they share the group's jobs, and a job whose worker dies is
+ * delivered again once its lease runs out (at least once; `job.token` fences a late ack).
+ *
+ * Idle workers block in Redis and are woken when work is ready; they do not poll.
+ *
+ * @typeParam Data - the type of the jobs' data.
+ * @typeParam Result - the type your processor returns.
+ * @example
+ * ```ts
+ * import { Worker, UnrecoverableError, shutdownOnSignals } from 'sluice';
+ *
+ * const worker = new Worker<{ to: string }, { messageId: string }>(
+ *   'emails',
+ *   async (job, { signal }) => {
+ *     if (!job.data.to.includes('@')) throw new UnrecoverableError('bad address'); // no retry
+ *     return { messageId: await smtp.send(job.data, { signal }) };
+ *   },
+ *   { connection: 'redis://127.0.0.1:6379', concurrency: 20 },
+ * );
+ * worker.on('failed', (job, err, willRetry) => log.warn({ id: job?.id, err, willRetry }));
+ * shutdownOnSignals([worker]);
+ * ```
+ */
 export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<WorkerEvents<Data, Result>> {
+  /** The queue's name. */
   readonly name: string;
+  /** The consumer group this worker takes jobs from. */
   readonly group: string;
+  /** This worker's id (`host:pid:random`), also in its Redis connection names. */
   readonly id: string;
+  /** How many jobs it runs at once. */
   readonly concurrency: number;
   private state: WorkerState = 'starting';
   private readonly keys: QueueKeys;
@@ -194,10 +225,15 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     });
   }
 
+  /** Whether it is running and its connections answer (health().healthy). */
   isRunning(): boolean {
     return this.health().healthy;
   }
 
+  /**
+   * Its state, whether its connections answer and when it last heard from Redis, and counters
+   * of this process: what a liveness probe needs.
+   */
   health(): WorkerHealth {
     const age = Date.now() - Math.max(this.lastFetchAt, this.waiter.lastAnswerAt);
     const limit = this.callTimeoutMs();
