@@ -31,9 +31,13 @@ export interface LogFn {
  * ```
  */
 export interface Logger {
+  /** Detail for debugging (connection errors while Redis is away, skipped checks). */
   debug: LogFn;
+  /** Routine events (a consumer group created). */
   info: LogFn;
+  /** Something to look at (an eviction policy that can lose jobs, Redis gone while closing). */
   warn: LogFn;
+  /** A failure sluice cannot report elsewhere (an event listener that threw). */
   error: LogFn;
   /** A logger that adds `bindings` to every entry (pino's and bunyan's `child`). */
   child?(bindings: Record<string, unknown>): Logger;
