@@ -86,6 +86,29 @@ describe('connections', () => {
     }
   });
 
+  it("a worker's own connections, duplicated from the user's client, keep its settings (here: database 2)", async () => {
+    const client = new Redis(t.url, { db: 2 });
+    try {
+      const prefix = t.newPrefix();
+      const queue = new Queue('db2', { connection: client, prefix, logger: quietLogger });
+      const worker = new Worker('db2', async (job) => job.data, { connection: client, prefix, logger: quietLogger });
+      const done = waitForEvent(worker, 'completed');
+      const job = await queue.add('x', 5);
+      await done;
+      expect(await (await queue.getJob(job.id))?.getState()).toBe('completed');
+      // everything is in database 2, nothing in database 0
+      expect((await client.keys(`${prefix}:*`)).length).toBeGreaterThan(0);
+      expect(await t.admin.keys(`${prefix}:*`)).toEqual([]);
+      const names = String(await client.call('CLIENT', 'LIST')).split('\n').filter((l) => l.includes(`name=sluice:`) && l.includes(worker.id));
+      expect(names.length).toBe(2);
+      for (const line of names) expect(line).toMatch(/ db=2 /);
+      await worker.close();
+      await queue.close();
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('connection options may carry a url (as BullMQ users write them), and a bad one is refused', async () => {
     const queue = t.queue('with-url', { connection: { url: t.url } });
     await queue.add('x', 1);
