@@ -33,7 +33,19 @@ if group ~= 'default' and redis.call('SCARD', groupsKey) == 0 then
   pending = redis.call('XLEN', streamKey) > 0 or redis.call('ZCARD', delayedKey) > 0
     or redis.call('EXISTS', d .. 'prio', d .. 'wait', d .. 'keyst') > 0
 end
-local created = redis.pcall('XGROUP', 'CREATE', streamKey, group, from, 'MKSTREAM')
+-- from '$': tell Redis how many entries the group has read (all of them), so that its lag, the
+-- unread count, is exact from the start (without it Redis 7.0 knows only an upper bound)
+local createArgs = { 'XGROUP', 'CREATE', streamKey, group, from, 'MKSTREAM' }
+if from == '$' and redis.call('EXISTS', streamKey) == 1 then
+  local info = redis.call('XINFO', 'STREAM', streamKey)
+  for i = 1, #info, 2 do
+    if info[i] == 'entries-added' then
+      createArgs[#createArgs + 1] = 'ENTRIESREAD'
+      createArgs[#createArgs + 1] = info[i + 1]
+    end
+  end
+end
+local created = redis.pcall(unpack(createArgs))
 if type(created) == 'table' and created.err then
   if not string.find(created.err, 'BUSYGROUP', 1, true) then error(created.err, 0) end
   redis.call('SADD', groupsKey, group)

@@ -84,6 +84,18 @@ describe('consumer groups', () => {
     expect(billingRuns).toHaveLength(2);
   });
 
+  it('a group created from now, on a stream with history, counts exactly what it has not read', async () => {
+    t.newPrefix();
+    const queue = t.queue('exact');
+    await queue.createGroup('first');
+    for (let i = 0; i < 3; i++) await queue.add('old', i);
+    await queue.createGroup('late');
+    await queue.add('new', 99);
+    const late = (await queue.getGroups()).find((g) => g.name === 'late');
+    expect(late).toMatchObject({ unread: 1, unreadExact: true });
+    expect(await queue.getJobCounts({ group: 'late' })).toMatchObject({ waiting: 1 });
+  });
+
   it('a group created with from: "start" replays the retained jobs in order, then live ones', async () => {
     t.newPrefix();
     const queue = t.queue<number>('history', { retention: { maxLen: 5000 } });
