@@ -126,7 +126,11 @@ export async function runUntilDrained<Data, Result>(
     // the worker reports every ack Redis answered before close() resolves: none is missed
     await worker.close({ timeoutMs: 5_000 });
   }
-  result.counts = await queue.getJobCounts({ group });
+  // (after a failure to start, Redis may be unreachable: the first error is the one to see)
+  result.counts = await queue.getJobCounts({ group }).catch((err: unknown) => {
+    if (outcome instanceof Error) return result.counts;
+    throw err;
+  });
   if (outcome === 'timeout') throw new DrainTimeoutError(timeoutMs, result);
   if (outcome instanceof Error) throw outcome;
   return result;
