@@ -19,11 +19,11 @@
   Returns 1 when changed, 0 when the job is not delayed.
 ]]
 -- @include redisTime
--- @include placeWaiting
+-- @include promoteJob
 -- @include records
 -- @include dueScore
 local jobKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3]
-local k = { stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7], groups = KEYS[8] }
+local k = { delayed = delayedKey, retry = retryKey, stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7], groups = KEYS[8] }
 local base, group, id, delayMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 local inDelayed = redis.call('ZSCORE', delayedKey, id)
@@ -31,23 +31,20 @@ local inRetry = not inDelayed and redis.call('ZSCORE', retryKey, id)
 if not inDelayed and not inRetry then return 0 end
 local now = redisTime()
 -- a retry waits in the group's own record
-if inRetry then jobKey = recordBase(base, group) .. 'job:' .. id end
+local rb = recordBase(base, group)
+if inRetry then jobKey = rb .. 'job:' .. id end
 if delayMs > 0 then
   -- after the jobs already due at that ms (dueScore)
   local setKey = inDelayed and delayedKey or retryKey
   redis.call('ZADD', setKey, dueScore(setKey, now + delayMs), id)
   redis.call('HSET', jobKey, 'du', now + delayMs)
+elseif inDelayed then
+  -- the same move as queue.promoteJobs() (lua/includes/promoteJob.lua)
+  promoteDelayed(k, base, id, redis.call('HMGET', jobKey, unpack(PROMOTE_FIELDS)))
 else
-  redis.call('ZREM', inDelayed and delayedKey or retryKey, id)
-  redis.call('HSET', jobKey, 's', 'waiting')
-  redis.call('HDEL', jobKey, 'du')
-  if inDelayed then
-    local fields = redis.call('HMGET', jobKey, 'p', 'lf', 'ok')
-    placeWaiting(k, base, id, tonumber(fields[1]), fields[2] == '1', fields[3])
-  else
-    redis.call('RPUSH', k.wait, id)
-  end
+  promoteRetry(k, rb, id)
 end
--- idle workers recompute their wake-up time (or lease the job at once)
-wake(k.wake, group)
+-- idle workers recompute their wake-up time (or lease the job at once): a delayed job is the
+-- queue's, so every group's; a retry is its group's
+wake(k.wake, inDelayed and '*' or group)
 return 1

@@ -3,7 +3,7 @@
 // with a million jobs, keys or deduplication ids answers as fast as an empty one). A client
 // loop over many calls is fine: other clients run between its calls.
 
-/** Jobs per script call of the admin operations (drain, clean, retryJobs, obliterate). */
+/** Jobs per script call of the admin operations (drain, clean, retryJobs, promoteJobs, obliterate). */
 export const ADMIN_BATCH = 500;
 
 /*
@@ -30,6 +30,10 @@ export const ADMIN_BATCH = 500;
  *                       between calls (drain: by the client, obliterate/removeGroup: meta
  *                       keyscan:<G>), so a whole drain is linear in keys + jobs
  * clean / retry-jobs    batch (ADMIN_BATCH) per call
+ * promote-jobs          batch (ADMIN_BATCH) entries per call: the first `batch` of the delayed
+ *                       set and of the group's retry set are read and merged by due time;
+ *                       placeWaiting per job (a ZADD/LPUSH per group for prioritised, lifo or
+ *                       ordered jobs); the client stops at the sets' size when it started
  * obliterate            batch per call over delayed, each group's sets, key lines and wait
  *                       list (dropGroupJobs), stream entries, schedulers, dedup ids (index
  *                       P:{Q}:dedups, never a keyspace SCAN)

@@ -19,6 +19,26 @@ export async function retryFinished(client: Redis, scripts: Scripts, group: stri
   }
 }
 
+/**
+ * Makes up to `count` delayed jobs and scheduled retries of a group waiting now, the earliest
+ * due first; returns how many. The loop ends at the size the two sets had when it started, so
+ * jobs delayed meanwhile by a busy producer cannot keep it going for ever.
+ */
+export async function promoteDelayed(client: Redis, scripts: Scripts, group: string, count = Infinity): Promise<number> {
+  const g = scripts.keys.group(group);
+  const [delayed, retries] = await Promise.all([client.zcard(scripts.keys.delayed), client.zcard(g.retry)]);
+  let left = delayed + retries;
+  let total = 0;
+  while (left > 0 && total < count) {
+    const batch = Math.min(ADMIN_BATCH, left, count - total);
+    const { promoted, taken } = await scripts.promoteJobs(group, batch);
+    total += promoted;
+    left -= taken;
+    if (taken < batch) break;
+  }
+  return total;
+}
+
 /** Removes a group's waiting jobs (and the queue's delayed ones with `delayed`); returns how many. */
 export async function drainGroup(scripts: Scripts, group: string, delayed: boolean): Promise<number> {
   let total = 0;

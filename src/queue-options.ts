@@ -113,6 +113,7 @@ export const METHOD_OPTION_NAMES = {
   add: [...JOB_OPTION_NAMES, 'wait'],
   group: ['group'],
   retryJobs: ['state', 'count', 'group'],
+  promoteJobs: ['count', 'group'],
   call: ['timeout', 'opts', 'group'],
   createGroup: ['from', 'keepDefault'],
   force: ['force'],

@@ -10,7 +10,7 @@ import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, t
 import { AddBulkError, ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError, SluiceError } from './errors.js';
 import { guardRedisErrors, sendProbe, trackConnection, wrapRedisError } from './redis-errors.js';
 import { RoomWaiter } from './backpressure.js';
-import { cleanFinished, drainGroup, obliterateQueue, retryFinished } from './queue-admin.js';
+import { cleanFinished, drainGroup, obliterateQueue, promoteDelayed, retryFinished } from './queue-admin.js';
 import { Job, type JobContext, type JobState } from './job.js';
 import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
@@ -334,6 +334,20 @@ export class Queue<Data = unknown, Result = unknown> {
     return retryFinished(this.client, this.scripts, group, opts.state ?? 'failed', count);
   }
 
+  /**
+   * Runs delayed jobs and the group's retries waiting out a backoff now, whatever their due
+   * time (Redis time: fake timers cannot move it), the earliest due first, as `job.promote()`
+   * does, in bounded batches. Delayed jobs are the queue's and reach every group.
+   * @returns how many jobs became waiting (at most `count`).
+   * @example await queue.promoteJobs(); // in a test: run every delayed job and retry now
+   */
+  async promoteJobs(opts: { count?: number } & GroupOption = {}): Promise<number> {
+    methodOptions('promoteJobs', opts, NAMES.promoteJobs);
+    const group = this.groupName(opts);
+    const count = positiveInt('count', opts.count, Infinity);
+    await this.waitUntilReady();
+    return promoteDelayed(this.client, this.scripts, group, count);
+  }
 
   /** Stops the group's workers in all processes from starting jobs; in-flight jobs finish. */
   async pause(opts: GroupOption = {}): Promise<void> {

@@ -333,6 +333,17 @@ export class Scripts {
     return Number(await this.run('retry-jobs', { from: g[from], wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, before, batch]));
   }
 
+  /** One batch of queue.promoteJobs(): delayed jobs and the group's retries made waiting now (see promote-jobs.lua). */
+  async promoteJobs(group: string, batch: number): Promise<{ promoted: number; taken: number }> {
+    const g = this.keys.group(group);
+    const [promoted, taken] = (await this.run(
+      'promote-jobs',
+      { delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, wait: g.wait, failed: g.failed, wake: this.keys.wake, groups: this.keys.groups },
+      [this.keys.base, group, batch],
+    )) as unknown[];
+    return { promoted: Number(promoted), taken: Number(taken) };
+  }
+
   /** One batch of a drain; `keyCursor` is '0' in the first call, then the one the previous call returned. */
   async drain(group: string, batch: number, delayed: boolean, keyCursor = '0'): Promise<{ removed: number; processed: number; keyCursor: string }> {
     const g = this.keys.group(group);

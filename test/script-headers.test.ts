@@ -175,6 +175,7 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.fireScheduler('s1', 0, -1, false, 'repeat:s1:0');
     await scripts.removeScheduler('s1');
     await scripts.retryJobs('default', 'failed', Date.now(), 10);
+    await scripts.promoteJobs('default', 10);
     await scripts.drain('default', 10, true);
     await scripts.clean('default', 'completed', Date.now(), 10);
     await scripts.obliterate(10, true);
