@@ -29,6 +29,16 @@ function resolveIncludes(text, from, seen, stack) {
   });
 }
 
+// Comments are for readers of lua/: Redis is sent the code only (every SCRIPT LOAD carries the
+// text, and so does the published module). A whole-line comment or a --[[ ]] block that starts a
+// line becomes empty lines, so the line numbers in Redis's error messages still count lines of
+// the text compiled here; comments after code stay. (No script has a multi-line string.)
+function stripComments(lua) {
+  return lua
+    .replace(/^[ \t]*--\[(=*)\[[\s\S]*?\]\1\]/gm, (block) => block.replace(/[^\n]/g, ''))
+    .replace(/^[ \t]*--.*$/gm, '');
+}
+
 export function compile() {
   const scripts = {};
   for (const file of readdirSync(luaDir).filter((f) => f.endsWith('.lua')).sort()) {
@@ -63,7 +73,7 @@ export function compile() {
       const read = `queueSettings(ARGV[${baseArg}], ${groupArg > 0 ? `ARGV[${groupArg}]` : "'default'"})`;
       body = `${source.slice(0, at)}\n${read} -- settings before the first write (invariant 11)${source.slice(at)}`;
     }
-    const lua = shebang + guard + resolveIncludes(body, file, new Set(), []);
+    const lua = shebang + guard + stripComments(resolveIncludes(body, file, new Set(), []));
     const op = file.replace(/\.lua$/, '');
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     scripts[op] = { name: `sluice_${op.replace(/-/g, '_')}_${hash}`, keys, argv, lua };
