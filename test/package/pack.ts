@@ -11,6 +11,17 @@ import { promisify } from 'node:util';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const run = promisify(execFile);
 
+// Under `npm test`, npm hands its own settings down as npm_config_* variables (prefix,
+// local_prefix of this repo, ...). The npm runs started here work in other directories: they
+// get the settings that say where packages come from (cache, registry, proxies, the user's
+// npmrc), not those that say where this repo is.
+const keptNpmSettings = /^npm_config_(cache|userconfig|globalconfig|registry|cafile|ca|strict_ssl|proxy|https_proxy|http_proxy|noproxy)$/i;
+
+export function npmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keptNpmSettings.test(k)));
+  return { ...env, ...extra };
+}
+
 export interface PackedFile {
   path: string;
   size: number;
@@ -47,7 +58,7 @@ function copyRepo(): string {
 export async function pack(opts: { dryRun?: boolean } = {}): Promise<PackResult> {
   const dir = copyRepo();
   const args = ['pack', '--json', '--pack-destination', dir, ...(opts.dryRun ? ['--dry-run'] : [])];
-  const { stdout } = await run('npm', args, { cwd: join(dir, 'repo'), maxBuffer: 64 << 20, env: { ...process.env, npm_config_loglevel: 'warn' } });
+  const { stdout } = await run('npm', args, { cwd: join(dir, 'repo'), maxBuffer: 64 << 20, env: npmEnv({ npm_config_loglevel: 'warn' }) });
   // the prepack build prints to stdout before npm's JSON
   const at = stdout.search(/^\[/m);
   if (at < 0) throw new Error(`npm pack printed no JSON:\n${stdout}`);
