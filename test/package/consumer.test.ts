@@ -211,14 +211,14 @@ describe('the packed tarball in consumer projects', () => {
   });
 
   describe.each(nodeMajors)('Node %s', (major) => {
-    it.each(projects.flatMap((p) => Object.keys(programs).map((file) => [p.name, file] as const)))('%s %s runs a job end to end', async (project, file, ctx) => {
+    it.for<[string, string]>(projects.flatMap((p) => Object.keys(programs).map((file): [string, string] => [p.name, file])))('%s %s runs a job end to end', { timeout: 60_000 }, async ([project, file], ctx) => {
       if (!canFetchNode) ctx.skip(`Node ${major} binaries are fetched for linux-x64 only (this is ${process.platform}-${process.arch})`);
       const node = nodes.get(major)!;
       const r = await runProgram(project, file, node);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^ok (cjs|esm) v${major}\\.\\d+\\.\\d+ \\d+\\.\\d+\\.\\d+ \\{"doubled":42\\}$`));
-    }, 60_000);
+    });
   });
 
   it('sluice/testing resolves from CommonJS and ESM', async (ctx) => {
