@@ -81,10 +81,11 @@ export interface QueueOptions {
    */
   retention?: { maxLen?: number; maxAgeMs?: number };
   /**
-   * A pino logger for sluice's warnings and debug messages (the Queue logs through a child
-   * of it).
+   * Where sluice logs: any object with pino-style `debug/info/warn/error` methods (pino and
+   * bunyan fit as they are). Entries carry the queue, through the logger's
+   * `child()` when it has one.
    * @default a pino logger named "sluice" at the level of the SLUICE_LOG_LEVEL environment
-   * variable, else 'info'.
+   * variable, else 'warn'.
    */
   logger?: Logger;
 }

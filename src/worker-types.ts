@@ -129,9 +129,11 @@ export interface WorkerOptions {
    */
   evictionPolicy?: EvictionPolicyMode;
   /**
-   * A pino logger; the worker logs through a child of it that names the queue, group and worker.
+   * Where sluice logs: any object with pino-style `debug/info/warn/error` methods (pino and
+   * bunyan fit as they are). Entries carry the queue, group and worker id, through the logger's
+   * `child()` when it has one.
    * @default a pino logger named "sluice" at the level of the SLUICE_LOG_LEVEL environment
-   * variable, else 'info'.
+   * variable, else 'warn'.
    */
   logger?: Logger;
 }
