@@ -107,6 +107,9 @@ describe('unknown options are refused, with the nearest known name', () => {
 });
 
 /** A port where nothing listens. */
+/** The user's setting for calls that fail at once while Redis is away (the default waits ~10 s). */
+const failFast = (url: string) => ({ url, maxRetriesPerRequest: 1 });
+
 async function deadUrl(): Promise<{ url: string; address: string }> {
   const port = await freePort();
   return { url: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
@@ -126,10 +129,10 @@ function expectUnavailable(err: unknown, address: string): void {
 describe('Redis failures are typed errors that keep their cause', () => {
   const t = useRedis();
 
-  it('an unreachable Redis: add() and getJobCounts() reject promptly with RedisUnavailableError naming host:port', async () => {
+  it('an unreachable Redis: add() and getJobCounts() reject with RedisUnavailableError naming host:port (promptly with maxRetriesPerRequest 1)', async () => {
     const { url, address } = await deadUrl();
     for (const call of [(q: Queue) => q.add('n', 1), (q: Queue) => q.getJobCounts()]) {
-      const queue = new Queue('q', { connection: url, logger: quietLogger });
+      const queue = new Queue('q', { connection: failFast(url), logger: quietLogger });
       try {
         const started = Date.now();
         expectUnavailable(await failure(() => call(queue)), address);
@@ -142,7 +145,7 @@ describe('Redis failures are typed errors that keep their cause', () => {
 
   it('every public method of Queue that reaches Redis is covered', async () => {
     const { url, address } = await deadUrl();
-    const queue = new Queue('q', { connection: url, logger: quietLogger });
+    const queue = new Queue('q', { connection: failFast(url), logger: quietLogger });
     try {
       // (getJob is left out: its record read ignores the errors of its pipeline, see the report)
       const calls: [string, () => Promise<unknown>][] = [
@@ -179,7 +182,7 @@ describe('Redis failures are typed errors that keep their cause', () => {
 
   it('addBulk against an unreachable Redis: AddBulkError, every job certainly not added (never sent)', async () => {
     const { url, address } = await deadUrl();
-    const queue = new Queue('q', { connection: url, logger: quietLogger });
+    const queue = new Queue('q', { connection: failFast(url), logger: quietLogger });
     try {
       const err = await failure(() => queue.addBulk(Array.from({ length: 600 }, (_, i) => ({ name: 'n', data: i }))));
       expect(err).toBeInstanceOf(AddBulkError);
@@ -327,7 +330,7 @@ describe('addBulk whose reply is lost', () => {
   it('reports the chunks it sent as unknown (they were in fact written)', async () => {
     const prefix = t.newPrefix();
     const proxy = await replyDroppingProxy(t.redis.port);
-    const queue = new Queue('lost', { connection: proxy.url, prefix, logger: quietLogger });
+    const queue = new Queue('lost', { connection: failFast(proxy.url), prefix, logger: quietLogger });
     try {
       await queue.add('first', 0);
       proxy.mute();
