@@ -33,7 +33,12 @@ function resolveIncludes(text, from, seen, stack) {
 // text, and so does the published module). A whole-line comment or a --[[ ]] block that starts a
 // line becomes empty lines, so the line numbers in Redis's error messages still count lines of
 // the text compiled here; comments after code stay. (No script has a multi-line string.)
-function stripComments(lua) {
+function stripComments(lua, file) {
+  // a long string ([[…]] or [=[…]=]) in code could hold lines that look like comments: refuse it
+  // rather than strip inside it (long brackets after -- are comments, handled below)
+  if (/(^|[^-])\[=*\[/m.test(lua.replace(/--\[=*\[/g, ''))) {
+    throw new Error(`${file}: a Lua long string ([[ ]]): compile.mjs strips comments line by line and cannot tell; use a quoted string`);
+  }
   return lua
     .replace(/^[ \t]*--\[(=*)\[[\s\S]*?\]\1\]/gm, (block) => block.replace(/[^\n]/g, ''))
     .replace(/^[ \t]*--.*$/gm, '');
@@ -73,7 +78,7 @@ export function compile() {
       const read = `queueSettings(ARGV[${baseArg}], ${groupArg > 0 ? `ARGV[${groupArg}]` : "'default'"})`;
       body = `${source.slice(0, at)}\n${read} -- settings before the first write (invariant 11)${source.slice(at)}`;
     }
-    const lua = shebang + guard + stripComments(resolveIncludes(body, file, new Set(), []));
+    const lua = shebang + guard + stripComments(resolveIncludes(body, file, new Set(), []), file);
     const op = file.replace(/\.lua$/, '');
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     scripts[op] = { name: `sluice_${op.replace(/-/g, '_')}_${hash}`, keys, argv, lua };

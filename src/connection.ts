@@ -58,6 +58,17 @@ const PRODUCER_RETRIES = 20;
 const producerRetryDelay = (attempt: number): number => Math.min(attempt * 50, 1000);
 
 /**
+ * A worker's connections reconnect for as long as Redis is down: the user's strategy sets the
+ * delays, but where it would give up (null, an Error) sluice goes on retrying every 2 s at most.
+ */
+function keepRetrying(user: RedisOptions['retryStrategy']): (attempt: number) => number {
+  return (attempt) => {
+    const delay = user?.(attempt);
+    return typeof delay === 'number' && delay >= 0 ? delay : Math.min(attempt * 50, 2000);
+  };
+}
+
+/**
  * A client for sluice's own use; `role` picks its retry behaviour.
  *
  * A producer uses the user's settings: a client passed in is used as given, and for a URL or
@@ -65,13 +76,15 @@ const producerRetryDelay = (attempt: number): number => Math.min(attempt * 50, 1
  * or failover of up to about 10 s (20 reconnections, at most a second apart, so it goes on as
  * soon as Redis is back) and then rejects with RedisUnavailableError: long enough to ride out a
  * primary's failover, short enough that an HTTP handler does not hang. ioredis 6's own default
- * would wait minutes (20 reconnections up to 5 s apart, with jitter). `maxRetriesPerRequest`
- * and `retryStrategy` change it.
+ * would wait minutes (20 reconnections up to 5 s apart, with jitter). That is when connecting is
+ * refused (Redis down or restarting); when the host drops packets, each reconnection also waits
+ * `connectTimeout`. A call made in the middle of a long outage waits for the next round of 20
+ * (up to about 20 s). `maxRetriesPerRequest`, `retryStrategy` and `connectTimeout` change it.
  *
  * Worker and blocking clients are sluice's own duplicates, and two settings are forced on
  * them whatever the user passed: they retry for as long as Redis is down (the loop waits for
- * it), and they report the commands a dropped connection left unanswered instead of resending
- * them. A resent script call would run twice when its first run had been applied (acks
+ * it; the user's retryStrategy sets the delays but cannot stop them), and they report the
+ * commands a dropped connection left unanswered instead of resending them. A resent script call would run twice when its first run had been applied (acks
  * reported lost, leases orphaned); the worker knows which calls those were and settles them
  * itself (see Worker.callFailed).
  */
@@ -80,8 +93,13 @@ export function createClient(
   role: 'producer' | 'worker' | 'blocking',
   name?: string,
 ): { client: Redis; owned: boolean } {
+  const userOptions: RedisOptions | undefined = isClient(input) ? input.options : typeof input === 'object' && input !== null ? (input as RedisOptions) : undefined;
   const roleOptions: RedisOptions =
-    role === 'producer' ? {} : { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false };
+    role === 'producer'
+      ? {}
+      : { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false, retryStrategy: keepRetrying(userOptions?.retryStrategy) };
+  // only used by cutConnection's disconnect(): with 0 a socket already gone leaves no 2 s timer
+  roleOptions.disconnectTimeout = 0;
   // what sluice fills in for a producer where the user said nothing (see the header)
   const producerDefaults: RedisOptions =
     role === 'producer' ? { maxRetriesPerRequest: PRODUCER_RETRIES, retryStrategy: producerRetryDelay } : {};
@@ -176,12 +194,27 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
  * keeps a 2 s timer until Redis closes its side, which a blocked command (BZPOPMIN, XREAD
  * BLOCK) delays: the process then stays alive 2 s after close() resolved. Nothing on these
  * connections waits for an answer any more, so the socket is destroyed right away.
+ * While Redis is down the socket is gone already and ioredis waits to reconnect: disconnect()
+ * stops that, but ioredis never sees a close event again, so the client is ended here and the
+ * commands it held rejected (ioredis does the same when it gives up reconnecting).
  */
 export function cutConnection(client: Redis): void {
-  const stream = client.stream as { destroy?: () => void } | undefined;
-  // a second disconnect() of a closed connection would start a timer nothing ever clears
-  if (client.status !== 'end') client.disconnect(false);
-  stream?.destroy?.();
+  const stream = client.stream as { destroy?: () => void; destroyed?: boolean } | undefined;
+  const open = stream !== undefined && stream.destroyed !== true;
+  if (client.status === 'end') {
+    // after QUIT's answer the client has ended, but its socket may still wait out the timer
+    if (open) stream.destroy?.();
+    return;
+  }
+  client.disconnect(false);
+  if (open) {
+    stream.destroy?.(); // its close event ends the client and rejects what it held
+    return;
+  }
+  // ioredis internals, present in 5 and 6; guarded so that a future version degrades to waiting
+  const internal = client as unknown as { setStatus?: (status: string) => void; flushQueue?: (err: Error) => void };
+  internal.setStatus?.('end');
+  internal.flushQueue?.(new Error('Connection is closed.'));
 }
 
 /** Redis' own clock in ms (invariant 4): what cut-offs and first slots are computed from. */

@@ -2,6 +2,7 @@
 // closes workers and queues on SIGTERM/SIGINT: stop fetching, finish or hand back, then exit.
 // A second signal forces it: running jobs are aborted and handed back at once, and the
 // process exits as soon as that is done (or after a short grace when Redis does not answer).
+import { InvalidOptionError } from './errors.js';
 
 /** Anything with a close() that accepts a timeout: Worker, Queue, QueueEvents. */
 export interface Closeable {
@@ -41,6 +42,7 @@ export interface ShutdownOptions {
  * without using an attempt, and the process exits once that is done, or after `forceGraceMs`.
  *
  * @returns a function that removes the handlers.
+ * @throws {InvalidOptionError} `timeoutMs` or `forceGraceMs` is not a number of ms >= 0.
  * @example
  * ```ts
  * const worker = new Worker('orders', processOrder, { connection });
@@ -49,6 +51,13 @@ export interface ShutdownOptions {
  * ```
  */
 export function shutdownOnSignals(closeables: Closeable[], opts: ShutdownOptions = {}): () => void {
+  // checked now: a bad value found inside a signal handler would close nothing
+  for (const key of ['timeoutMs', 'forceGraceMs'] as const) {
+    const v = opts[key];
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || v < 0)) {
+      throw new InvalidOptionError(`shutdownOnSignals: ${key} must be a number of ms >= 0; got ${String(v)}`);
+    }
+  }
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
   const exit = opts.exit !== false;
   let received = 0;

@@ -133,6 +133,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private closing: Promise<void> | undefined;
   /** Until when a closing worker lets running jobs finish. */
   private runDeadline = 0;
+  /** Until when it waits for Redis to settle them, before cutting the connections. */
+  private hardDeadline = 0;
+  private rearmHardDeadline: (() => void) | undefined;
   private lastFetchAt = Date.now();
   private callStartedAt = 0;
 
@@ -557,28 +560,35 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
    * ```
    */
   close(opts: { timeoutMs?: number } | boolean = {}): Promise<void> {
-    const timeoutMs = typeof opts === 'boolean' ? (opts ? 0 : 30_000) : closeTimeout(opts);
+    let timeoutMs: number;
+    try {
+      timeoutMs = typeof opts === 'boolean' ? (opts ? 0 : 30_000) : closeTimeout(opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.closing) {
       if (Date.now() + timeoutMs < this.runDeadline) {
         this.runDeadline = Date.now() + timeoutMs;
+        this.hardDeadline = Math.min(this.hardDeadline, this.runDeadline + CLOSE_GRACE_MS);
+        this.rearmHardDeadline?.();
         this.loopWaiter?.(); // waitForRunning re-reads the deadline
       }
       return this.closing;
     }
     this.runDeadline = Date.now() + timeoutMs;
-    this.closing = this.shutdown(timeoutMs);
+    this.hardDeadline = this.runDeadline + CLOSE_GRACE_MS;
+    this.closing = this.shutdown();
     return this.closing;
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
+  private async shutdown(): Promise<void> {
     const wasBlocking = this.phase === 'blocking';
     this.setState('closing');
     if (wasBlocking) this.waiter.interrupt();
     this.wakeLoop();
     // Redis may be down: its steps get the timeout plus a grace, then the connections are cut
     // (leases then expire and the jobs are delivered again: nothing is lost)
-    const hardDeadline = Date.now() + timeoutMs + CLOSE_GRACE_MS;
-    const settled = await this.within(hardDeadline, async () => {
+    const settled = await this.withinHardDeadline(async () => {
       await this.loopDone?.catch(() => undefined);
       await this.settlement.handBack(this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]), false);
       await this.waitForRunning();
@@ -597,14 +607,19 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.emit('closed');
   }
 
-  /** Runs `steps` until done or `deadline`; false when the deadline came first. */
-  private async within(deadline: number, steps: () => Promise<void>): Promise<boolean> {
+  /** Runs `steps` until done or `hardDeadline` (which close() may bring forward); false when the deadline came first. */
+  private async withinHardDeadline(steps: () => Promise<void>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      this.rearmHardDeadline = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => resolve(false), Math.max(0, this.hardDeadline - Date.now()));
+      };
+      this.rearmHardDeadline();
     });
     const done = await Promise.race([steps().then(() => true as const), late]);
     clearTimeout(timer);
+    this.rearmHardDeadline = undefined;
     return done;
   }
 
@@ -617,10 +632,14 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   }
 }
 
+/** The longest wait a timer can hold (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** close()'s timeoutMs, checked: a number of ms >= 0 (longer than a timer holds: clamped). */
 function closeTimeout(opts: { timeoutMs?: number } | undefined): number {
   const ms = opts?.timeoutMs ?? 30_000;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
     throw new InvalidOptionError(`close({ timeoutMs }) must be a number of ms >= 0; got ${String(ms)}`);
   }
-  return ms;
+  return Math.min(ms, MAX_TIMER_MS - CLOSE_GRACE_MS);
 }

@@ -31,9 +31,17 @@ describe('connections', () => {
     }
   });
 
-  it("a producer keeps the user's retry setting: with maxRetriesPerRequest 1 it fails fast while Redis is down; a worker waits and carries on", async () => {
+  it("a producer keeps the user's retry setting: with maxRetriesPerRequest 1 it fails fast while Redis is down; a worker (even with a give-up retryStrategy) waits and carries on", async () => {
     t.newPrefix();
-    const worker = t.worker('down', async (job) => job.data, { blockMs: 300, watchdogGraceMs: 300, allowErrors: true });
+    // a fail-fast retryStrategy (null: give up) sets the delays of a worker's connections but
+    // cannot stop them: the worker must outlive the outage
+    const giveUp = () => null;
+    const worker = t.worker('down', async (job) => job.data, {
+      connection: { url: t.url, retryStrategy: giveUp },
+      blockMs: 300,
+      watchdogGraceMs: 300,
+      allowErrors: true,
+    });
     const queue = t.queue('down', { connection: { url: t.url, maxRetriesPerRequest: 1 } });
     await queue.add('before', 1);
     await waitForEvent(worker, 'completed');

@@ -106,10 +106,10 @@ describe('unknown options are refused, with the nearest known name', () => {
   });
 });
 
-/** A port where nothing listens. */
 /** The user's setting for calls that fail at once while Redis is away (the default waits ~10 s). */
 const failFast = (url: string) => ({ url, maxRetriesPerRequest: 1 });
 
+/** A port where nothing listens. */
 async function deadUrl(): Promise<{ url: string; address: string }> {
   const port = await freePort();
   return { url: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };

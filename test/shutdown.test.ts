@@ -139,7 +139,31 @@ describe('worker shutdown', () => {
     const back = await queue.getJob(job.id);
     expect(await back?.getState()).toBe('waiting');
     expect(back?.attemptsMade).toBe(0);
-    expect(() => worker.close({ timeoutMs: -1 })).toThrow(InvalidOptionError);
+    await expect(worker.close({ timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
+    expect(() => shutdownOnSignals([worker], { timeoutMs: -1 })).toThrow(InvalidOptionError);
+  });
+
+  it('close(true) after a graceful close() also brings forward the wait for an unreachable Redis', async () => {
+    t.newPrefix();
+    const queue = t.queue('forced-down');
+    await queue.add('forever', null);
+    const started = gate<Job>();
+    const worker = t.worker('forced-down', async (j, { signal }) => {
+      started.open(j);
+      return untilAborted(signal);
+    }, { allowErrors: true });
+    await started.promise;
+    await t.redis.stop('SIGKILL');
+    try {
+      const first = worker.close({ timeoutMs: 120_000 });
+      await waitFor(() => worker.health().state === 'closing', 5000, 'worker closing');
+      // without Redis nothing can be handed back: close resolves after its grace (5 s), not
+      // after the first call's 120 s (the job's lease runs out and it is delivered again)
+      await Promise.all([first, worker.close(true)]);
+      expect(worker.health().state).toBe('closed');
+    } finally {
+      await t.redis.start();
+    }
   });
 
   it('after close no jobs are fetched', async () => {

@@ -159,10 +159,10 @@ describe('test queues, runUntilDrained, promoteAll', () => {
     try {
       await queue.add('x', 1);
       await queue.pause();
-      const err = await runUntilDrained(queue, async () => 1, { worker: quiet, timeoutMs: 300 }).catch((e: unknown) => e);
+      const err = await runUntilDrained(queue, async () => 1, { worker: quiet, timeoutMs: 2000 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DrainTimeoutError);
       expect((err as DrainTimeoutError).result.counts).toMatchObject({ waiting: 1, paused: true });
-      expect((err as Error).message).toMatch(/not drained within 300 ms/);
+      expect((err as Error).message).toMatch(/not drained within 2000 ms/);
     } finally {
       await queue.cleanup();
     }

@@ -116,9 +116,16 @@ export async function runUntilDrained<Data, Result>(
   let outcome: 'drained' | 'timeout' | Error;
   try {
     worker.run();
-    await worker.waitUntilReady(timeoutMs);
-    void check();
-    outcome = await ended;
+    // the drain's own timer decides when time is up, start-up included: DrainTimeoutError
+    const ready = worker.waitUntilReady(timeoutMs + 1_000).then(() => 'ready' as const);
+    ready.catch(() => undefined);
+    const first = await Promise.race([ready, ended]);
+    if (first === 'ready') {
+      void check();
+      outcome = await ended;
+    } else {
+      outcome = first;
+    }
   } catch (err) {
     outcome = err instanceof Error ? err : new Error(String(err));
   } finally {

@@ -76,7 +76,11 @@ export function freePort(): Promise<number> {
 }
 
 /** True when 127.0.0.1:port answers PING with PONG within timeoutMs (a raw socket, no client). */
-function ping(port: number, timeoutMs = 250): Promise<boolean> {
+/**
+ * Whether the server on `port` answers and is process `pid`: another process's Redis may take
+ * a port between freePort() and our server's bind, and must not pass for ours.
+ */
+function answers(port: number, pid: number | undefined, timeoutMs = 250): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
     let reply = '';
@@ -86,10 +90,12 @@ function ping(port: number, timeoutMs = 250): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.startsWith('-')) return done(false); // LOADING and the like: not ready yet
+      const m = /\r\nprocess_id:(\d+)\r\n/.exec(reply);
+      if (m) done(Number(m[1]) === pid);
     });
     socket.on('error', () => done(false));
   });
@@ -140,8 +146,8 @@ async function launch(command: string, args: string[], port: number, logfile: st
     );
   });
   const deadline = Date.now() + timeoutMs;
-  // a readiness probe of a child process (there is no event to wait on): a PING every 20 ms
-  while (!failure && !(await ping(port))) {
+  // a readiness probe of a child process (there is no event to wait on): every 20 ms
+  while (!failure && !(await answers(port, proc.pid))) {
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms${logTail(logfile) ? `:\n${logTail(logfile)}` : ''}`);

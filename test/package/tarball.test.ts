@@ -1,12 +1,13 @@
 // What `npm pack` puts in the published tarball: the built library and its types, the README,
 // the LICENSE and package.json; no tests, benchmarks, examples, Lua sources or source maps
 // pointing at files that are not shipped. Packs a copy of the repo (see pack.ts).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pack, root, type PackResult } from './pack.js';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  typesVersions?: Record<string, Record<string, string[]>>;
   exports: Record<string, string | Record<string, string>>;
   main: string;
   types: string;
@@ -45,13 +46,13 @@ describe('the published tarball', () => {
     const targets: string[] = [pkg.main, pkg.types, ...Object.values(pkg.bin)];
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (subpath === './package.json') continue;
-      // sluice/testing is built from src/testing/index.ts; until that exists the subpath has no file
-      if (subpath === './testing' && !existsSync(join(root, 'src', 'testing', 'index.ts'))) continue;
       const conditions = typeof target === 'string' ? { default: target } : target;
       expect(Object.keys(conditions)[0], `${subpath}: "types" first`).toBe('types');
       expect(Object.keys(conditions), `${subpath}: a "default" condition, so require() works too`).toContain('default');
       targets.push(...Object.values(conditions));
     }
+    // typesVersions: where node10 resolution (module: commonjs) finds a subpath's types
+    for (const list of Object.values(pkg.typesVersions?.['*'] ?? {})) targets.push(...list);
     for (const t of targets) expect(paths.has(t.replace(/^\.\//, '')), t).toBe(true);
   });
 
