@@ -76,7 +76,7 @@ ${body('esm')}`,
 };
 
 // TypeScript: typed generics, the app's own client as `connection`, compiled to CommonJS.
-const tsProgram = (kind: string) => `import { Queue, Worker, type Job, type ConnectionInput } from 'sluice';
+const tsProgram = (kind: string, esm: boolean) => `${esm ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" : ''}import { Queue, Worker, type Job, type ConnectionInput } from 'sluice';
 import { uniquePrefix, type TestRedis } from 'sluice/testing';
 import { Redis } from 'ioredis';
 
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   await worker.close();
   await queue.close();
   await own.quit();
-  // a CommonJS module: require and module exist at run time
+  // CommonJS output: \`module\` exists at run time ("object"); ESM output: it does not
   const ioredisVersion = (require('ioredis/package.json') as { version: string }).version;
   console.log('ok ${kind}', process.version, ioredisVersion, JSON.stringify({ doubled }), typeof module);
 }
@@ -113,11 +113,13 @@ setTimeout(() => { console.error('timed out'); process.exit(2); }, 30000).unref(
 main().catch((err) => { console.error(err); process.exit(1); });
 `;
 
-const tsConfigs: Record<string, object> = {
+const tsConfigs: Record<string, { options: object; type: 'commonjs' | 'module' }> = {
   // the classic CommonJS setup (moduleResolution node10 reads the top-level "types")
-  'ts-commonjs': { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
+  'ts-commonjs': { options: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, type: 'commonjs' },
   // NestJS-style: nodenext in a package without "type": "module" (so CommonJS output)
-  'ts-nodenext': { module: 'nodenext', moduleResolution: 'nodenext' },
+  'ts-nodenext': { options: { module: 'nodenext', moduleResolution: 'nodenext' }, type: 'commonjs' },
+  // nodenext in an ES module package (ESM output)
+  'ts-esm': { options: { module: 'nodenext', moduleResolution: 'nodenext' }, type: 'module' },
 };
 
 async function installNode(major: string): Promise<string> {
@@ -153,10 +155,10 @@ describe('the packed tarball in consumer projects', () => {
         // @types/node for the TypeScript programs: the repo's, linked (no download)
         mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
         symlinkSync(typesNode, join(dir, 'node_modules', '@types', 'node'), 'dir');
-        for (const [sub, options] of Object.entries(tsConfigs)) {
+        for (const [sub, { options, type }] of Object.entries(tsConfigs)) {
           mkdirSync(join(dir, sub));
-          writeFileSync(join(dir, sub, 'package.json'), JSON.stringify({ name: `${p.name}-${sub}`, private: true, type: 'commonjs' }));
-          writeFileSync(join(dir, sub, 'main.ts'), tsProgram(sub));
+          writeFileSync(join(dir, sub, 'package.json'), JSON.stringify({ name: `${p.name}-${sub}`, private: true, type }));
+          writeFileSync(join(dir, sub, 'main.ts'), tsProgram(sub, type === 'module'));
           writeFileSync(join(dir, sub, 'tsconfig.json'), JSON.stringify({
             compilerOptions: { target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], ...options },
             files: ['main.ts'],
@@ -204,14 +206,15 @@ describe('the packed tarball in consumer projects', () => {
       expect(r.stdout).toMatch(new RegExp(`^ok (cjs|esm) ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\}$`));
     }, 60_000);
 
-    it.each(Object.keys(tsConfigs))('TypeScript %s type-checks against ioredis of the app, compiles to CommonJS and runs', async (sub) => {
+    it.each(Object.keys(tsConfigs))('TypeScript %s type-checks against ioredis of the app, compiles and runs', async (sub) => {
       const dir = join(packed.dir, p.name, sub);
+      const esm = tsConfigs[sub]!.type === 'module';
       expect(await compiles.get(join(p.name, sub)), 'tsc errors').toBe('');
-      expect(readFileSync(join(dir, 'out', 'main.js'), 'utf8')).toMatch(/require\("sluice"\)/);
+      expect(readFileSync(join(dir, 'out', 'main.js'), 'utf8')).toMatch(esm ? /from 'sluice'/ : /require\("sluice"\)/);
       const r = await runProgram(join(p.name, sub), join('out', 'main.js'));
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^ok ${sub} ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\} object$`));
+      expect(r.stdout).toMatch(new RegExp(`^ok ${sub} ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\} ${esm ? 'undefined' : 'object'}$`));
     }, 120_000);
   });
 
