@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LIBRARIES, loadAdapter, type LibName } from './adapters/types.js';
 import { withTimeout } from './lib/cleanup.js';
-import { embedInReadme } from './lib/readme.js';
+import { embedInReadme, readmeBlock } from './lib/readme.js';
 import { machineInfo, sluiceRevision } from './lib/machine.js';
 import { ChildHandle } from './lib/protocol.js';
 import { startRedisServer } from './lib/redis-server.js';
@@ -194,7 +194,8 @@ async function main(): Promise<number> {
   // a complete default run is what the README shows
   if (out === 'latest' && only.length === 0 && errors.length === 0 && cfg.libs.length === 3) {
     const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-    if (embedInReadme(readme, md)) console.log('updated the Benchmarks section of README.md');
+    const measured = `Measured ${date.slice(0, 10)} on ${about}; median of ${cfg.repeats} run(s).`;
+    if (embedInReadme(readme, readmeBlock(results, cfg.libs, measured))) console.log('updated the Benchmarks section of README.md');
   }
   for (const e of errors) console.error(`failed: ${e.scenario} ${e.lib} #${e.repeat}: ${e.error}`);
   return errors.length ? 1 : 0;
