@@ -1,5 +1,5 @@
 // How adds travel to Redis. AddBatcher coalesces the add() calls made in the same tick into
-// one enqueue script call (invariant 6: one round trip for many jobs), so that a producer
+// one enqueue script call (invariant 6, docs/invariants.md: one round trip for many jobs), so that a producer
 // adding in parallel costs about what addBulk costs; each caller still gets its own job, or
 // its own typed error. sendInChunks carries addBulk, and accounts for every job when a chunk
 // fails part-way through a bulk.

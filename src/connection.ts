@@ -140,7 +140,7 @@ export function createClient(
   return { client, owned };
 }
 
-/** Invariant 9: evicted keys are lost jobs. CONFIG may be disabled (managed Redis): then say nothing. */
+/** Invariant 9 (docs/invariants.md): evicted keys are lost jobs. CONFIG may be disabled (managed Redis): then say nothing. */
 export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMode, logger: Logger): Promise<void> {
   if (mode === 'ignore') return;
   let policy: string | undefined;

@@ -11,16 +11,9 @@ import type { LeasedJobRaw, Scripts } from './scripts.js';
 import { findWaitingEntry, publishedNotYetMet } from './stream-entries.js';
 import type { QueueEvents } from './queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from './bullmq-aliases.js';
+import type { JobState } from './job-state.js';
 
-/**
- * Where a job is in its consumer group:
- * - `'waiting'`: ready to run, waiting for a worker (prioritised and ordered jobs included);
- * - `'active'`: a worker holds its lease and is running it;
- * - `'delayed'`: waiting for its `delay`, or for the backoff before a retry;
- * - `'completed'`: its processor returned;
- * - `'failed'`: it failed for good (no attempts left, or an `UnrecoverableError`).
- */
-export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+export type { JobState } from './job-state.js';
 
 /** What a job needs to reach its queue. */
 export interface JobContext {

@@ -1,4 +1,4 @@
-// Idle workers block in Redis (invariant 5): BZPOPMIN on their group's wake marker, a sorted
+// Idle workers block in Redis (invariant 5, docs/invariants.md): BZPOPMIN on their group's wake marker, a sorted
 // set of one member scored by when work is ready (lua/includes/wake.lua). Whatever makes work
 // ready (an add, a retry, a resume, a reclaim) writes the marker, and the lease script sets it
 // to the next due time, so nothing can be missed between a lease and the block; and a marker

@@ -1,4 +1,4 @@
-// Untrusted input (invariant 8): a bad payload, id, name or option gets a typed error and
+// Untrusted input (invariant 8, docs/invariants.md): a bad payload, id, name or option gets a typed error and
 // nothing is written; malformed records planted in Redis are dead-lettered with a reason and
 // the worker carries on; a Redis that may evict keys is refused or warned about (invariant 9).
 import { describe, expect, it } from 'vitest';

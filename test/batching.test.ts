@@ -1,4 +1,4 @@
-// Batching (invariant 6): parallel adds travel together, a busy worker leases ahead, and what
+// Batching (invariant 6, docs/invariants.md): parallel adds travel together, a busy worker leases ahead, and what
 // it leased ahead goes back unstarted when it closes.
 import { describe, expect, it } from 'vitest';
 import { MAX_ACK_BYTES, Settlement } from '../src/settlement.js';

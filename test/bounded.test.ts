@@ -1,4 +1,4 @@
-// Bounded work per call (DESIGN invariant 10) for ordered keys and the admin operations: what a
+// Bounded work per call (invariant 10, docs/invariants.md) for ordered keys and the admin operations: what a
 // call does is capped whatever the number of keys, jobs or keys in the keyspace, proven by
 // counting commands (INFO commandstats), never by timing.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The event stream is bounded in bytes (issue 10, M1 and L10): return values and progress travel
+// The event stream is bounded in bytes (invariant 7, docs/invariants.md): return values and progress travel
 // in events only up to 1 KiB (larger ones are read from the job's record), failure reasons,
 // stack traces and log lines are cut with a visible marker, and old events are trimmed by age.
 import { afterAll, describe, expect, it } from 'vitest';

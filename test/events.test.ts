@@ -1,4 +1,4 @@
-// Queue events (issue 5, first part): a capped stream written by the scripts themselves, read by
+// Queue events (README "Events and request/reply"): a capped stream written by the scripts themselves, read by
 // QueueEvents, resumed after reconnects without loss or repeats; waitUntilFinished and
 // Queue.call (request/reply) on top of it.
 import { Redis } from 'ioredis';

@@ -1,4 +1,4 @@
-// Invariant 5: idle workers block inside Redis instead of polling, and wake as soon as work
+// Invariant 5 (docs/invariants.md): idle workers block inside Redis instead of polling, and wake as soon as work
 // arrives (a new job, a prioritised job, a delayed job coming due).
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../src/index.js';

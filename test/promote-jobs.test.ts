@@ -1,4 +1,4 @@
-// queue.promoteJobs() (issue 11): delayed jobs and retries waiting out a backoff run now,
+// queue.promoteJobs() (docs/job-lifecycle.md, delayed → waiting): delayed jobs and retries waiting out a backoff run now,
 // whatever their due time, in bounded batches, and reach idle workers at once. Due times are
 // an hour away in these tests and workers block for a minute, so only the promotion (and the
 // wake that comes with it) can make a job run within the timeouts.

@@ -1,4 +1,4 @@
-// Scheduling (issue 4, first part): delays and their changes, deadlines to start, priorities,
+// Scheduling (README "Scheduling"): delays and their changes, deadlines to start, priorities,
 // LIFO, deduplication, and 100k jobs due at once promoted in bounded batches.
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, JobNotFoundError, type Job } from '../src/index.js';

@@ -1,4 +1,4 @@
-// sluice/testing (issue 11): the private redis-server, queues under unique prefixes with their
+// sluice/testing (docs/testing.md): the private redis-server, queues under unique prefixes with their
 // cleanup, runUntilDrained and promoteAll, each against a real Redis.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Bounded work per call (issue 10, DESIGN invariant 10), sluice only: queues with many ordering
+// Bounded work per call (invariant 10, docs/invariants.md), sluice only: queues with many ordering
 // keys, waiting jobs and deduplication ids, then the operations whose cost used to grow with
 // them — a burst of lease calls taking every keyed job (the cost of a call follows its batch
 // of 1,000 jobs) and the call after it, a drain of

@@ -1,4 +1,4 @@
-// Flow control (issue 6): (1) limiter accuracy — `jobs` pre-filled jobs drained by one worker
+// Flow control (README "Flow control"): (1) limiter accuracy — `jobs` pre-filled jobs drained by one worker
 // process (concurrency 50) under a rate limit of `rate` starts per second: the drain rate,
 // jobs / (last start − first start + 1 s) — the time until the limit would let the next job
 // start, so that a limiter that starts each window with a burst and one that paces evenly both

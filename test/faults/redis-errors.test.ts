@@ -1,5 +1,6 @@
 // A worker never dies of a Redis error, a full Redis drains, and a reply lost or late after
-// Redis applied a call changes nothing: issue 10's D1-D4 (see docs/faults in the README).
+// Redis applied a call changes nothing (invariant 12, docs/invariants.md, and the README's
+// "What sluice needs from Redis, and what it promises when Redis fails").
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
