@@ -222,7 +222,7 @@ export class Queue<Data = unknown, Result = unknown> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const { now, id, status } = await this.batcher.add(item);
-      if (status === 3) {
+      if (status === 'full') {
         // the queue is full (maxLength): wait for workers to make room, or give up
         const left = deadline - Date.now();
         if (left <= 0) throw new QueueFullError(this.name, await this.storedMaxLength(), waitMs || undefined);
@@ -231,8 +231,8 @@ export class Queue<Data = unknown, Result = unknown> {
         await this.roomWaiter.wait(id, left);
         continue;
       }
-      // not added (the id exists, or a job holds the deduplication id): return that job
-      if (status !== 1) return (await this.existingJob(id)) ?? this.toJob(item, id, now);
+      // not added (the id exists, or a job holds the deduplication id, maybe replaced): return that job
+      if (status !== 'added') return (await this.existingJob(id)) ?? this.toJob(item, id, now);
       return this.toJob(item, id, now);
     }
   }
@@ -492,8 +492,9 @@ export class Queue<Data = unknown, Result = unknown> {
     const group = this.groupName(opts);
     await this.waitUntilReady();
     const result = await this.scripts.removeJob(group, id);
-    if (result === -1) throw new JobActiveError(id, 'remove');
-    if (result === 0) throw new JobNotFoundError(id);
+    if (result === 'active') throw new JobActiveError(id, 'remove');
+    // unlike job.remove(), which does nothing for a job that no longer exists
+    if (result === 'notFound') throw new JobNotFoundError(id);
   }
 
   /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */
