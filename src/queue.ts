@@ -15,7 +15,7 @@ import { Job, type JobContext, type JobState } from './job.js';
 import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from './groups.js';
-import { queueKeys, type QueueKeys } from './keys.js';
+import { MetaField, queueKeys, type QueueKeys } from './keys.js';
 import { childLogger, defaultLogger, type Logger } from './logger.js';
 import {
   checkOptionNames,
@@ -152,11 +152,11 @@ export class Queue<Data = unknown, Result = unknown> {
     this.readyPromise ??= (async () => {
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
       // a setting of the queue, read by the scripts that write events
-      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
-      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxAgeMs', this.eventsMaxAgeMs);
-      if (this.retention) await this.client.hset(this.keys.meta, 'keepLen', this.retention.keepLen, 'keepAgeMs', this.retention.keepAgeMs);
-      if (this.maxLength === null) await this.client.hdel(this.keys.meta, 'maxLength');
-      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, 'maxLength', this.maxLength);
+      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxLen, this.eventsMaxLen);
+      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxAgeMs, this.eventsMaxAgeMs);
+      if (this.retention) await this.client.hset(this.keys.meta, MetaField.keepLen, this.retention.keepLen, MetaField.keepAgeMs, this.retention.keepAgeMs);
+      if (this.maxLength === null) await this.client.hdel(this.keys.meta, MetaField.maxLength);
+      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, MetaField.maxLength, this.maxLength);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
@@ -275,7 +275,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** The queue's maxLength as Redis holds it (set by any Queue of it), for QueueFullError. */
   private async storedMaxLength(): Promise<number> {
-    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, 'maxLength').catch(() => null)) ?? 0);
+    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, MetaField.maxLength).catch(() => null)) ?? 0);
   }
 
   /** The job that holds an id: the default group's record, or else the first group's that has one. */
