@@ -486,7 +486,10 @@ export class Queue<Data = unknown, Result = unknown> {
     return (await this.client.get(this.keys.dedup(dedupId))) ?? undefined;
   }
 
-  /** Deletes one job; refused (JobActiveError) while a worker processes it. */
+  /**
+   * Deletes one job; refused (JobActiveError) while a worker processes it. A job that does not
+   * exist throws JobNotFoundError (job.remove() does nothing then).
+   */
   async remove(id: string, opts: GroupOption = {}): Promise<void> {
     methodOptions('remove', opts, NAMES.group);
     const group = this.groupName(opts);
