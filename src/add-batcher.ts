@@ -92,7 +92,7 @@ export async function sendInChunks<J>(
       const start = chunkStarts[c]!;
       if (result.status === 'fulfilled') {
         const { now, jobs } = result.value;
-        jobs.forEach((r, n) => (r.status === 3 ? out.notAdded.push(start + n) : out.added.push(toJob(start + n, r.id, now))));
+        jobs.forEach((r, n) => (r.status === 'full' ? out.notAdded.push(start + n) : out.added.push(toJob(start + n, r.id, now))));
         return;
       }
       if (!out.failed) out.failure = result.reason;

@@ -94,9 +94,9 @@ function warnDefaultKept(logger: Logger, group: string): void {
 
 export async function removeGroup(scripts: Scripts, name: string, force: boolean): Promise<void> {
   for (;;) {
-    const result = await scripts.removeGroup(name, ADMIN_BATCH, force);
-    if (result === -1) throw new GroupActiveError(name);
-    if (result === 0) return;
+    const step = await scripts.removeGroup(name, ADMIN_BATCH, force);
+    if (step === 'refused') throw new GroupActiveError(name);
+    if (step === 'done') return;
   }
 }
 

@@ -38,7 +38,7 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
   const marker = ctx.marker;
   let offset = reply.now - Date.now(); // Redis clock minus ours
   const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
-  let checkAt = reply.waitMs >= 0 ? Date.now() + reply.waitMs + backupMs : undefined; // local ms
+  let checkAt = reply.waitMs !== undefined ? Date.now() + reply.waitMs + backupMs : undefined; // local ms
   let held: number | undefined; // the due time this worker holds (ms, Redis time)
   let backup: number | undefined; // a backup check this worker took (ms, Redis time)
   try {
@@ -79,8 +79,8 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
         backup = undefined;
         const next = await ctx.scripts.nextDue(ctx.group);
         offset = next.now - Date.now();
-        if (next.at >= 0 && next.at <= next.now - backupMs / 2) return 'lease'; // still undone
-        checkAt = next.at >= 0 ? next.at - offset + backupMs : undefined;
+        if (next.at !== undefined && next.at <= next.now - backupMs / 2) return 'lease'; // still undone
+        checkAt = next.at !== undefined ? next.at - offset + backupMs : undefined;
         continue;
       }
       return 'lease'; // the block timeout: one lease per blockMs keeps an idle worker honest

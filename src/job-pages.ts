@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from './errors.js';
 import type { JobState } from './job.js';
-import type { QueueKeys } from './keys.js';
+import { JobField, type QueueKeys } from './keys.js';
 import { carriedJobHash, compareStreamIds, groupCursor } from './stream-entries.js';
 
 /** Jobs a read returns when it does not say how many. */
@@ -79,10 +79,10 @@ function rankOf(text: string | undefined, cursor: string): number {
   return n;
 }
 
-/** An entry j = id written for fan-out carries a copy of the job (n, d, o, ts, ...). */
+/** An entry j = id written for fan-out carries a copy of the job (n, d, o, ts, ...: the job hash's names). */
 function carriedCopy(fields: string[]): Record<string, string> | undefined {
-  if (fields[2] !== 'n' || fields[5] === undefined) return undefined;
-  const copy: Record<string, string> = { s: 'waiting', a: '0', dl: '0' };
+  if (fields[2] !== JobField.name || fields[5] === undefined) return undefined;
+  const copy: Record<string, string> = { [JobField.state]: 'waiting', [JobField.attemptsMade]: '0', [JobField.deliveries]: '0' };
   for (let i = 2; i + 1 < fields.length; i += 2) if (fields[i + 1] !== '') copy[fields[i]!] = fields[i + 1]!;
   return copy;
 }

@@ -260,7 +260,7 @@ export class Job<Data = unknown, Result = unknown> {
   async log(line: string): Promise<number> {
     const token = this.requireToken('write to its log');
     const kept = await this.ctx.scripts.log(this.ctx.group, this.id, token, String(line), MAX_LOG_LINES);
-    if (kept < 0) throw new LeaseLostError(this.id);
+    if (kept === 'notHolder') throw new LeaseLostError(this.id);
     return kept;
   }
 
@@ -328,7 +328,8 @@ export class Job<Data = unknown, Result = unknown> {
    */
   async remove(): Promise<void> {
     const result = await this.ctx.scripts.removeJob(this.ctx.group, this.id);
-    if (result === -1) throw new JobActiveError(this.id, 'remove');
+    if (result === 'active') throw new JobActiveError(this.id, 'remove');
+    // 'notFound' is not an error here, unlike queue.remove(id), which throws JobNotFoundError
   }
 
   /**

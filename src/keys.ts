@@ -90,28 +90,93 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   };
 }
 
-/** Field names of the job hash (short, since every job pays for them in memory). */
+/**
+ * Field names of the job hash (short, since every job pays for them in memory). The one list of
+ * them: every field a Lua script reads or writes in a job record is here, and
+ * test/field-registry.test.ts fails on one that is not (or on one here that nothing writes).
+ */
 export const JobField = {
+  /** The job's name. */
   name: 'n',
+  /** Its data (JSON). */
   data: 'd',
+  /** Its options (JSON). */
   opts: 'o',
+  /** When it was added (ms, Redis time). */
   timestamp: 'ts',
+  /** waiting, active, delayed, completed or failed. */
   state: 's',
+  /** Failed attempts (attemptsMade). */
   attemptsMade: 'a',
+  /** How many times it was leased. */
   deliveries: 'dl',
+  /** How many of its leases expired (stalls). */
   stalls: 'sc',
+  /** The current lease token; once completed, "=token" of the delivery that completed it (acks are idempotent); else empty. */
   token: 'tk',
+  /** processedOn: when it was last leased (ms). */
   processedOn: 'po',
+  /** finishedOn (ms). */
   finishedOn: 'fo',
+  /** The return value (JSON). */
   returnvalue: 'rv',
   failedReason: 'fr',
+  /** The stack traces (JSON array). */
   stacktrace: 'st',
+  /** The progress (JSON). */
   progress: 'pg',
   priority: 'p',
+  /** Due time of a delayed job or of a retry waiting out its backoff (ms). */
   due: 'du',
+  /** 1: placed at the front of the line (lifo). */
   lifo: 'lf',
+  /** The start-by deadline (ms): not started by then, it fails as expired. */
   startBy: 'sb',
+  /** The deduplication id it holds. */
   dedup: 'dd',
   /** The stream entry that announced a job with a published record. */
   streamEntry: 'se',
+  /** The ordering key (orderingKey). */
+  orderingKey: 'ok',
+  /**
+   * Key released: 1 when an ordered job holds no slot of its key any more although it is not
+   * finished: a retry with releaseKeyOnRetry (fail.lua), or a redriven job (retry-job,
+   * retry-jobs), which runs outside its key's order. Its completion or failure then releases nothing.
+   */
+  keyReleased: 'kr',
+  /** A published record in a queue without the default group: groups still to take their own copy (it goes at 0). */
+  pendingCopies: 'pend',
+} as const;
+
+/** `group` in the per-group fields of MetaField. */
+type PerGroup = (group: string) => string;
+
+/**
+ * Field names of the queue's meta hash (P:{Q}:meta): the queue's settings (written by Queue and
+ * Worker, read by the scripts through lua/includes/settings.lua) and the scripts' own per-group
+ * state. The one list of them (test/field-registry.test.ts checks it against lua/).
+ */
+export const MetaField = {
+  /** The event stream's cap (entries; 0: no events). */
+  eventsMaxLen: 'eventsMaxLen',
+  /** Events older than this are trimmed (ms; 0: no age limit). */
+  eventsMaxAgeMs: 'eventsMaxAgeMs',
+  /** Retention: stream history kept for replay (entries; -1: none beyond what some group has not read). */
+  keepLen: 'keepLen',
+  /** Retention: stream history kept for replay (ms). */
+  keepAgeMs: 'keepAgeMs',
+  /** Backpressure: most jobs waiting (absent: no limit). */
+  maxLength: 'maxLength',
+  /** The group's rate limit, "max:durationMs". */
+  limit: ((group) => `limit:${group}`) as PerGroup,
+  /** The group's dynamic limit: it starts nothing before this time (ms, Redis time). */
+  limitUntil: ((group) => `limitUntil:${group}`) as PerGroup,
+  /** The group's keyConcurrency. */
+  keyConcurrency: ((group) => `keyConc:${group}`) as PerGroup,
+  /** The group's per-key rate limit (keyLimiter), "max:durationMs". */
+  keyLimit: ((group) => `keyLimit:${group}`) as PerGroup,
+  /** Where an obliterate's or removeGroup's scan of the group's ordering keys resumes (dropGroupJobs.lua). */
+  keyScan: ((group) => `keyscan:${group}`) as PerGroup,
+  /** A removed group's stream cursor: its unread entries still to give up, batch by batch (remove-group.lua). */
+  removing: ((group) => `removing:${group}`) as PerGroup,
 } as const;

@@ -74,8 +74,8 @@ export async function cleanFinished(client: Redis, scripts: Scripts, group: stri
  */
 export async function obliterateQueue(scripts: Scripts, queue: string, force: boolean): Promise<void> {
   for (;;) {
-    const result = await scripts.obliterate(ADMIN_BATCH, force);
-    if (result === -1) throw new ObliterateRefusedError(queue);
-    if (result === 0) return;
+    const step = await scripts.obliterate(ADMIN_BATCH, force);
+    if (step === 'refused') throw new ObliterateRefusedError(queue);
+    if (step === 'done') return;
   }
 }

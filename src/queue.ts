@@ -15,7 +15,7 @@ import { Job, type JobContext, type JobState } from './job.js';
 import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from './rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from './groups.js';
-import { queueKeys, type QueueKeys } from './keys.js';
+import { MetaField, queueKeys, type QueueKeys } from './keys.js';
 import { childLogger, defaultLogger, type Logger } from './logger.js';
 import {
   checkOptionNames,
@@ -152,11 +152,11 @@ export class Queue<Data = unknown, Result = unknown> {
     this.readyPromise ??= (async () => {
       await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
       // a setting of the queue, read by the scripts that write events
-      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxLen', this.eventsMaxLen);
-      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, 'eventsMaxAgeMs', this.eventsMaxAgeMs);
-      if (this.retention) await this.client.hset(this.keys.meta, 'keepLen', this.retention.keepLen, 'keepAgeMs', this.retention.keepAgeMs);
-      if (this.maxLength === null) await this.client.hdel(this.keys.meta, 'maxLength');
-      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, 'maxLength', this.maxLength);
+      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxLen, this.eventsMaxLen);
+      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxAgeMs, this.eventsMaxAgeMs);
+      if (this.retention) await this.client.hset(this.keys.meta, MetaField.keepLen, this.retention.keepLen, MetaField.keepAgeMs, this.retention.keepAgeMs);
+      if (this.maxLength === null) await this.client.hdel(this.keys.meta, MetaField.maxLength);
+      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, MetaField.maxLength, this.maxLength);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
@@ -222,7 +222,7 @@ export class Queue<Data = unknown, Result = unknown> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const { now, id, status } = await this.batcher.add(item);
-      if (status === 3) {
+      if (status === 'full') {
         // the queue is full (maxLength): wait for workers to make room, or give up
         const left = deadline - Date.now();
         if (left <= 0) throw new QueueFullError(this.name, await this.storedMaxLength(), waitMs || undefined);
@@ -231,8 +231,8 @@ export class Queue<Data = unknown, Result = unknown> {
         await this.roomWaiter.wait(id, left);
         continue;
       }
-      // not added (the id exists, or a job holds the deduplication id): return that job
-      if (status !== 1) return (await this.existingJob(id)) ?? this.toJob(item, id, now);
+      // not added (the id exists, or a job holds the deduplication id, maybe replaced): return that job
+      if (status !== 'added') return (await this.existingJob(id)) ?? this.toJob(item, id, now);
       return this.toJob(item, id, now);
     }
   }
@@ -275,7 +275,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** The queue's maxLength as Redis holds it (set by any Queue of it), for QueueFullError. */
   private async storedMaxLength(): Promise<number> {
-    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, 'maxLength').catch(() => null)) ?? 0);
+    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, MetaField.maxLength).catch(() => null)) ?? 0);
   }
 
   /** The job that holds an id: the default group's record, or else the first group's that has one. */
@@ -486,14 +486,18 @@ export class Queue<Data = unknown, Result = unknown> {
     return (await this.client.get(this.keys.dedup(dedupId))) ?? undefined;
   }
 
-  /** Deletes one job; refused (JobActiveError) while a worker processes it. */
+  /**
+   * Deletes one job; refused (JobActiveError) while a worker processes it. A job that does not
+   * exist throws JobNotFoundError (job.remove() does nothing then).
+   */
   async remove(id: string, opts: GroupOption = {}): Promise<void> {
     methodOptions('remove', opts, NAMES.group);
     const group = this.groupName(opts);
     await this.waitUntilReady();
     const result = await this.scripts.removeJob(group, id);
-    if (result === -1) throw new JobActiveError(id, 'remove');
-    if (result === 0) throw new JobNotFoundError(id);
+    if (result === 'active') throw new JobActiveError(id, 'remove');
+    // unlike job.remove(), which does nothing for a job that no longer exists
+    if (result === 'notFound') throw new JobNotFoundError(id);
   }
 
   /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */

@@ -4,7 +4,7 @@
 // worker of the group reads the same one.
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from './errors.js';
-import type { QueueKeys } from './keys.js';
+import { MetaField, type QueueKeys } from './keys.js';
 
 /**
  * A rate limit: at most `max` job starts in any window of `duration` ms, counted across every
@@ -38,13 +38,13 @@ export interface GroupLimits {
 export async function writeGroupLimits(client: Redis, keys: QueueKeys, group: string, limits: GroupLimits): Promise<void> {
   const tx = client.multi();
   const put = (field: string, value: string | null | undefined) => {
-    if (value === null) tx.hdel(keys.meta, `${field}:${group}`);
-    else if (value !== undefined) tx.hset(keys.meta, `${field}:${group}`, value);
+    if (value === null) tx.hdel(keys.meta, field);
+    else if (value !== undefined) tx.hset(keys.meta, field, value);
   };
   const text = (l: RateLimit | null | undefined) => (l ? `${l.max}:${l.duration}` : l);
-  put('limit', text(limits.limiter));
-  put('keyLimit', text(limits.keyLimiter));
-  put('keyConc', limits.keyConcurrency === null ? null : limits.keyConcurrency?.toString());
+  put(MetaField.limit(group), text(limits.limiter));
+  put(MetaField.keyLimit(group), text(limits.keyLimiter));
+  put(MetaField.keyConcurrency(group), limits.keyConcurrency === null ? null : limits.keyConcurrency?.toString());
   tx.zadd(keys.group(group).wake, 'LT', 0, 'm'); // one blocked worker re-checks (see wake.lua)
   await tx.exec();
 }
@@ -55,7 +55,7 @@ export function writeRateLimit(client: Redis, keys: QueueKeys, group: string, li
 }
 
 export async function readRateLimit(client: Redis, keys: QueueKeys, group: string): Promise<RateLimit | undefined> {
-  const value = await client.hget(keys.meta, `limit:${group}`);
+  const value = await client.hget(keys.meta, MetaField.limit(group));
   const m = /^(\d+):(\d+)$/.exec(value ?? '');
   return m ? { max: Number(m[1]), duration: Number(m[2]) } : undefined;
 }

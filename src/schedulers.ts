@@ -76,7 +76,7 @@ export async function upsertScheduler<Data>(
   const now = await redisNow(client);
   const first = firstSlot(spec, now) ?? -1;
   const next = await scripts.upsertScheduler(key, JSON.stringify(spec), JSON.stringify(stored), first);
-  return { key, repeat: spec, name: template.name, data: template.data as Data, opts, next: next >= 0 ? next : undefined, count: 0 };
+  return { key, repeat: spec, name: template.name, data: template.data as Data, opts, next, count: 0 };
 }
 
 export async function getScheduler<Data>(client: Redis, keys: QueueKeys, key: string): Promise<SchedulerInfo<Data> | undefined> {

@@ -4,6 +4,12 @@ import type { Redis } from 'ioredis';
 import { luaScripts } from './generated/lua.js';
 import { CallInterruptedError } from './errors.js';
 import type { QueueKeys } from './keys.js';
+import {
+  decodeBatchStep, decodeComplete, decodeCreateGroup, decodeEnqueue, decodeLease, decodeLog, decodeNextDue, decodeNextSlot, decodeRemoveJob,
+  type BatchStep, type CreateGroupResult, type EnqueueStatus, type LeaseReply, type LogResult, type RemoveJobResult,
+} from './script-results.js';
+
+export type { EnqueueStatus, LeasedJobRaw, LeaseReply } from './script-results.js';
 
 export type ScriptName = keyof typeof luaScripts;
 type Arg = string | number;
@@ -26,36 +32,6 @@ export function orderKeys(op: ScriptName, keys: Record<string, string>): string[
     if (key === undefined) throw new Error(`script ${op}: key "${name}" missing`);
     return key;
   });
-}
-
-export interface LeasedJobRaw {
-  id: string;
-  token: string;
-  name: string;
-  data: string;
-  opts: string;
-  timestamp: number;
-  attemptsMade: number;
-  deliveries: number;
-  stalls: number;
-}
-
-export interface LeaseReply {
-  now: number;
-  /** -1: nothing scheduled; else ms until the next delayed job, retry or lease deadline. */
-  waitMs: number;
-  /** Fewer jobs than asked for: the queue is empty (or limited) for now; block on the group's wake marker. */
-  idle: boolean;
-  paused: boolean;
-  /** The group's rate limit allows no more starts for now (waitMs says until when, at most). */
-  limited: boolean;
-  /** The group has a rate limit: lease only for free slots (no prefetch). */
-  rateLimited: boolean;
-  /** A repeating job's slot is due: the worker fires it. */
-  schedulersDue: boolean;
-  stalled: string[];
-  dead: { id: string; reason: string }[];
-  jobs: LeasedJobRaw[];
 }
 
 export interface WorkerConfig {
@@ -90,50 +66,6 @@ export interface EnqueueItem {
   opts: string;
   /** '' for a plain job, else the JSON schedule (see enqueue.lua). */
   schedule: string;
-}
-
-/**
- * 1 added, 0 existed (own id) or deduplicated, 2 replaced a pending job (debounce), 3 refused:
- * the queue is full (its id is then the room stream's last id, to wait on).
- */
-export type EnqueueStatus = 0 | 1 | 2 | 3;
-
-function parseLease(reply: unknown[], start: number, nonce: string): LeaseReply {
-  let i = start;
-  const next = () => reply[i++];
-  const now = Number(next());
-  const waitMs = Number(next());
-  const idle = Number(next()) === 1;
-  const flags = Number(next());
-  const paused = (flags & 1) !== 0;
-  const limited = (flags & 2) !== 0;
-  const rateLimited = (flags & 4) !== 0;
-  const schedulersDue = Number(next()) === 1;
-  const stalled: string[] = [];
-  for (let n = Number(next()); n > 0; n--) stalled.push(String(next()));
-  const dead: { id: string; reason: string }[] = [];
-  for (let n = Number(next()); n > 0; n--) dead.push({ id: String(next()), reason: String(next()) });
-  const jobs: LeasedJobRaw[] = [];
-  const count = Number(next());
-  for (let k = 1; k <= count; k++) {
-    const id = String(next());
-    const name = String(next());
-    const data = String(next());
-    const opts = String(next());
-    const meta = String(next()).split(':');
-    jobs.push({
-      id,
-      token: `${nonce}.${k}`,
-      name,
-      data,
-      opts,
-      timestamp: Number(meta[0]),
-      attemptsMade: Number(meta[1]),
-      deliveries: Number(meta[2]),
-      stalls: Number(meta[3]),
-    });
-  }
-  return { now, waitMs, idle, paused, limited, rateLimited, schedulersDue, stalled, dead, jobs };
 }
 
 /** ARGV count of lease/complete: "count", or "count:slots" when some jobs are leased ahead. */
@@ -197,31 +129,25 @@ export class Scripts {
   async enqueue(items: EnqueueItem[]): Promise<{ now: number; jobs: { id: string; status: EnqueueStatus }[] }> {
     const args: Arg[] = [this.keys.base];
     for (const it of items) args.push(it.id, it.name, it.data, it.opts, it.schedule);
-    const reply = (await this.run(
+    const reply = await this.run(
       'enqueue',
       { id: this.keys.id, stream: this.keys.stream, delayed: this.keys.delayed, groups: this.keys.groups, wake: this.keys.wake },
       args,
-    )) as unknown[];
-    const jobs: { id: string; status: EnqueueStatus }[] = [];
-    for (let i = 1; i < reply.length; i += 2) jobs.push({ id: String(reply[i]), status: Number(reply[i + 1]) as EnqueueStatus });
-    return { now: Number(reply[0]), jobs };
+    );
+    return decodeEnqueue(reply as unknown[]);
   }
 
   /** `slots`: how many of the `count` jobs start at once (the others get the short first lease). */
   async lease(group: string, consumer: string, nonce: string, count: number, config: string, slots = count): Promise<LeaseReply> {
     const reply = (await this.run('lease', this.leaseKeys(group), [this.keys.base, group, consumer, nonce, countArg(count, slots), config])) as unknown[];
-    return parseLease(reply, 0, nonce);
+    return decodeLease(reply, 0, nonce);
   }
 
   async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[], slots = count): Promise<{ refused: string[]; lease: LeaseReply }> {
     const args: Arg[] = [this.keys.base, group, consumer, nonce, countArg(count, slots), config];
     for (const a of acks) args.push(a.id, a.resent ? `=${a.token}` : a.token, a.returnvalue, a.keep[0], a.keep[1]);
     const keys = { ...this.leaseKeys(group), completed: this.keys.group(group).completed };
-    const reply = (await this.run('complete', keys, args)) as unknown[];
-    const refused: string[] = [];
-    const n = Number(reply[0]);
-    for (let i = 1; i <= n; i++) refused.push(String(reply[i]));
-    return { refused, lease: parseLease(reply, n + 1, nonce) };
+    return decodeComplete((await this.run('complete', keys, args)) as unknown[], nonce);
   }
 
   async fail(group: string, id: string, token: string, outcome: FailOutcome): Promise<boolean> {
@@ -248,13 +174,13 @@ export class Scripts {
     return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, args));
   }
 
-  /** The group's next due time (see next-due.lua): Redis' now, and the earliest due time or -1. */
-  async nextDue(group: string): Promise<{ now: number; at: number }> {
+  /** The group's next due time (see next-due.lua): Redis' now, and the earliest due time (undefined: none). */
+  async nextDue(group: string): Promise<{ now: number; at: number | undefined }> {
     const g = this.keys.group(group);
     const reply = (await this.run('next-due', {
       delayed: this.keys.delayed, retry: g.retry, active: g.active, schedulers: this.keys.schedulers, keywait: g.keyWait,
     }, [this.keys.base])) as unknown[];
-    return { now: Number(reply[0]), at: Number(reply[1]) };
+    return decodeNextDue(reply);
   }
 
   /** Hands back the jobs a call with this nonce leased, if it ran (see release.lua). */
@@ -267,18 +193,18 @@ export class Scripts {
     return Number(await this.run('progress', { job: this.keys.group(group).job(id) }, [token, progress, this.keys.base, id, group])) === 1;
   }
 
-  async log(group: string, id: string, token: string, line: string, maxLines: number): Promise<number> {
+  async log(group: string, id: string, token: string, line: string, maxLines: number): Promise<LogResult> {
     const g = this.keys.group(group);
-    return Number(await this.run('log', { job: g.job(id), logs: g.logs(id) }, [token, line, maxLines]));
+    return decodeLog(await this.run('log', { job: g.job(id), logs: g.logs(id) }, [token, line, maxLines]));
   }
 
   async setPaused(group: string, paused: boolean): Promise<boolean> {
     return Number(await this.run('set-paused', { paused: this.keys.group(group).paused, wake: this.keys.wake }, [group, paused ? '1' : '0'])) === 1;
   }
 
-  async removeJob(group: string, id: string): Promise<number> {
+  async removeJob(group: string, id: string): Promise<RemoveJobResult> {
     const g = this.keys.group(group);
-    return Number(
+    return decodeRemoveJob(
       await this.run(
         'remove-job',
         {
@@ -303,8 +229,9 @@ export class Scripts {
     return Number(reply) === 1;
   }
 
-  async upsertScheduler(key: string, spec: string, template: string, first: number): Promise<number> {
-    return Number(
+  /** The scheduler's next slot (ms), or undefined when its schedule has no slot left. */
+  async upsertScheduler(key: string, spec: string, template: string, first: number): Promise<number | undefined> {
+    return decodeNextSlot(
       await this.run('upsert-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), wake: this.keys.wake }, [key, spec, template, first]),
     );
   }
@@ -370,27 +297,25 @@ export class Scripts {
     return Number(reply) >= 0;
   }
 
-  /**
-   * 'created', 'created-with-default' (the queue held jobs for the implicit default group, which
-   * became a member), 'created-without-default' (it held jobs, and keepDefault was false: it
-   * did not become one), or 'existed'. `from`: '$' (now), '0' (all retained history) or a stream id.
-   */
-  async createGroup(group: string, from: string, keepDefault = true): Promise<'created' | 'created-with-default' | 'created-without-default' | 'existed'> {
-    const reply = Number(
+  /** `from`: '$' (now), '0' (all retained history) or a stream id. */
+  async createGroup(group: string, from: string, keepDefault = true): Promise<CreateGroupResult> {
+    return decodeCreateGroup(
       await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups, delayed: this.keys.delayed }, [
         group, from, this.keys.base, keepDefault ? '1' : '0',
       ]),
     );
-    return (['existed', 'created', 'created-with-default', 'created-without-default'] as const)[reply] ?? 'existed';
   }
 
-  /** 1 more to delete, 0 done, -1 refused (active jobs). */
-  async removeGroup(group: string, batch: number, force: boolean): Promise<number> {
-    return Number(await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups }, [this.keys.base, group, batch, force ? '1' : '0']));
+  /** One batch of a group's removal. */
+  async removeGroup(group: string, batch: number, force: boolean): Promise<BatchStep> {
+    const reply = await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups }, [this.keys.base, group, batch, force ? '1' : '0']);
+    return decodeBatchStep('remove-group', reply);
   }
 
-  async obliterate(batch: number, force: boolean): Promise<number> {
-    return Number(
+  /** One batch of the queue's deletion. */
+  async obliterate(batch: number, force: boolean): Promise<BatchStep> {
+    return decodeBatchStep(
+      'obliterate',
       await this.run(
         'obliterate',
         { stream: this.keys.stream, groups: this.keys.groups, delayed: this.keys.delayed, wake: this.keys.wake, id: this.keys.id },

@@ -21,17 +21,20 @@ export function compareStreamIds(a: string, b: string): number {
   return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }
 
-/** Is this entry a job carried whole (fields n, d, o)? Then its fields as a job hash would hold them. */
+/**
+ * Is this entry a job carried whole (fields n, d, o: the job hash's names)? Then its fields as
+ * a job hash would hold them (as leaseJobs.lua writes its record).
+ */
 export function carriedJobHash(entryId: string, fields: string[]): Record<string, string> | undefined {
-  if (fields[0] !== 'n' || fields[2] !== 'd' || fields[3] === undefined) return undefined;
+  if (fields[0] !== JobField.name || fields[2] !== JobField.data || fields[3] === undefined) return undefined;
   return {
-    n: fields[1] ?? '',
-    d: fields[3],
-    o: fields[4] === 'o' ? (fields[5] ?? '{}') : '{}',
-    ts: STREAM_ID.exec(entryId)?.[1] ?? '0',
-    s: 'waiting',
-    a: '0',
-    dl: '0',
+    [JobField.name]: fields[1] ?? '',
+    [JobField.data]: fields[3],
+    [JobField.opts]: fields[4] === JobField.opts ? (fields[5] ?? '{}') : '{}',
+    [JobField.timestamp]: STREAM_ID.exec(entryId)?.[1] ?? '0',
+    [JobField.state]: 'waiting',
+    [JobField.attemptsMade]: '0',
+    [JobField.deliveries]: '0',
   };
 }
 

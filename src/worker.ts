@@ -126,7 +126,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
   private drained = false;
   /** The group has a rate limit (the last reply said so). */
-  private rateLimited = false;
+  private hasRateLimit = false;
   private readonly limits: GroupLimits | undefined;
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
@@ -263,7 +263,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const avg = this.runner.avgJobMs;
     // no prefetch while the queue is empty (asking again would only poll), nor under a rate
     // limit (a job leased ahead would start later than the limiter counted it)
-    if (avg === undefined || this.maxPrefetch === 0 || this.drained || this.rateLimited) return this.concurrency;
+    if (avg === undefined || this.maxPrefetch === 0 || this.drained || this.hasRateLimit) return this.concurrency;
     const ahead = avg <= 0 ? this.maxPrefetch : Math.min(this.maxPrefetch, Math.floor((this.concurrency * PREFETCH_WINDOW_MS) / avg));
     return this.concurrency + ahead;
   }
@@ -323,7 +323,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         await this.settlement.handBack(reply.jobs.map((j) => [j.id, j.token]), false); // leased while closing
         break;
       }
-      this.rateLimited = reply.rateLimited;
+      this.hasRateLimit = reply.hasRateLimit;
       for (let i = 0; i < reply.jobs.length; i++) {
         const raw = reply.jobs[i]!;
         // a moving average of the jobs' size bounds the next replies in bytes

@@ -81,7 +81,7 @@ export class TestQueue<Data = unknown, Result = unknown> extends Queue<Data, Res
     if ([firstDelayed[1], firstRetry[1]].some((score) => score !== undefined && Number(score) < now + 1)) return false;
     // repeating slots and parked ordering keys (a worker that takes them reports an event)
     const due = await this.scripts.nextDue(group);
-    return !(due.at >= 0 && due.at <= due.now);
+    return !(due.at !== undefined && due.at <= due.now);
   }
 
   /** Deletes every key of the queue (active jobs too) and closes it; idempotent. */
