@@ -8,7 +8,7 @@
   KEYS[3] wake       P:{Q}:wake
 
   ARGV[1] key        scheduler key
-  ARGV[2] spec       JSON repeat spec (normalised; see src/schedule.ts)
+  ARGV[2] spec       JSON repeat spec (normalised; see src/scheduling/repeat.ts)
   ARGV[3] template   JSON {name, data, opts, schedule} of the jobs it makes
   ARGV[4] first      the first slot for a new or changed spec (ms); -1 = none (already over)
 

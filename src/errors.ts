@@ -1,6 +1,6 @@
 // Every error sluice throws or reports, in one place. Each has a stable `code`; callers branch
 // on the class or the code, never on the message. Messages say what was wrong and what to do.
-import type { Job } from './job.js';
+import type { Job } from './job/job.js';
 
 /** The stable `code` of every {@link SluiceError}, one per error class: branch on it, not on messages. */
 export type SluiceErrorCode =
@@ -368,7 +368,7 @@ export class ResultNotKeptError extends SluiceError {
   }
 }
 
-// Redis failures. Each keeps the ioredis error as `cause`; src/redis-errors.ts maps to them.
+// Redis failures. Each keeps the ioredis error as `cause`; src/redis/redis-errors.ts maps to them.
 
 /**
  * Redis cannot be reached or did not answer (down, unreachable, connection dropped, command

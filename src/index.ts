@@ -1,8 +1,8 @@
 // The public API of sluice: everything a user imports comes from here.
-export { Queue, type QueueOptions, type GroupOption, type AddOptions } from './queue.js';
-export type { JobCounts, JobsPage, PageOptions } from './queue-reader.js';
-export type { CreateGroupOptions, GroupInfo } from './groups.js';
-export type { RateLimit } from './rate-limit.js';
+export { Queue, type QueueOptions, type GroupOption, type AddOptions } from './queue/queue.js';
+export type { JobCounts, JobsPage, PageOptions } from './queue/queue-reader.js';
+export type { CreateGroupOptions, GroupInfo } from './fanout/groups.js';
+export type { RateLimit } from './flow-control/rate-limit.js';
 export {
   Worker,
   type WorkerOptions,
@@ -11,15 +11,15 @@ export {
   type WorkerState,
   type Processor,
   type ProcessorContext,
-} from './worker.js';
-export { Job, type JobState } from './job.js';
-export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './queue-events.js';
-export type { JobsOptions, KeepJobs } from './options.js';
-export type { BackoffOptions, BackoffStrategy } from './backoff.js';
-export type { ConnectionInput, EvictionPolicyMode } from './connection.js';
+} from './worker/worker.js';
+export { Job, type JobState } from './job/job.js';
+export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './events/queue-events.js';
+export type { JobsOptions, KeepJobs } from './job/job-options.js';
+export type { BackoffOptions, BackoffStrategy } from './job/backoff.js';
+export type { ConnectionInput, EvictionPolicyMode } from './redis/connection.js';
 export type { Logger, LogFn } from './logger.js';
-export type { RepeatOptions, RepeatSpec } from './schedule.js';
-export type { SchedulerInfo, SchedulerTemplate } from './schedulers.js';
+export type { RepeatOptions, RepeatSpec } from './scheduling/repeat.js';
+export type { SchedulerInfo, SchedulerTemplate } from './scheduling/schedulers.js';
 export { shutdownOnSignals, type Closeable, type ShutdownOptions } from './shutdown.js';
 export {
   SluiceError,

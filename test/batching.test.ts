@@ -1,7 +1,7 @@
 // Batching (invariant 6, docs/invariants.md): parallel adds travel together, a busy worker leases ahead, and what
 // it leased ahead goes back unstarted when it closes.
 import { describe, expect, it } from 'vitest';
-import { MAX_ACK_BYTES, Settlement } from '../src/settlement.js';
+import { MAX_ACK_BYTES, Settlement } from '../src/worker/settlement.js';
 import { useRedis } from './helpers/setup.js';
 import { commandStats, gate, useRawClients } from './helpers/tools.js';
 import { collectEvents, waitFor } from './helpers/wait.js';

@@ -3,7 +3,7 @@
 // counting commands (INFO commandstats), never by timing.
 import { describe, expect, it } from 'vitest';
 import { ObliterateRefusedError, type Queue } from '../src/index.js';
-import { writeGroupLimits } from '../src/rate-limit.js';
+import { writeGroupLimits } from '../src/flow-control/rate-limit.js';
 import { LEASE_CONFIG, counted, scriptsFor } from './helpers/counting.js';
 import { useRedis } from './helpers/setup.js';
 import { waitFor } from './helpers/wait.js';

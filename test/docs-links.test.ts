@@ -1,5 +1,5 @@
 // Every pointer resolves inside the repository: relative links in the Markdown pages, docs/ and
-// README paths named in code comments, and "invariant N" citations (N must be on the numbered
+// README paths and source paths named in pages and code comments, and "invariant N" citations (N must be on the numbered
 // list of docs/invariants.md). Redis-free: it reads files.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -42,6 +42,18 @@ describe('pointers inside the repository', () => {
     for (const file of code) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/\b((?:docs\/[\w-]+|lua\/README|bench\/README)\.md)\b/g)) {
+        if (!existsSync(join(root, m[1]!))) broken.push(`${relative(root, file)}: ${m[1]}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('source paths (src/…, lua/…, test/…, bench/…) named in the pages and in comments exist', () => {
+    const broken: string[] = [];
+    for (const file of [...new Set(pages), ...code]) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?<![\w./-])((?:src|lua|test|bench|examples)\/[\w./-]+\.(?:ts|lua|mjs))\b/g)) {
+        if (m[1]!.includes('generated/')) continue; // built by npm run gen
         if (!existsSync(join(root, m[1]!))) broken.push(`${relative(root, file)}: ${m[1]}`);
       }
     }

@@ -1,4 +1,4 @@
-// The field registry (JobField and MetaField in src/keys.ts) must match what the Lua scripts
+// The field registry (JobField and MetaField in src/redis/keys.ts) must match what the Lua scripts
 // use: every field a script reads or writes in a job hash or in the queue's meta hash is
 // registered, and every registered job field is written by some script (every meta field read
 // or written: the queue's settings are written by TypeScript). Needs no Redis: it reads
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobField, MetaField } from '../src/keys.js';
+import { JobField, MetaField } from '../src/redis/keys.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'lua');
 
@@ -308,7 +308,7 @@ function registryProblems(dir: string): { problems: string[]; scan: Scan } {
   for (const use of scan.uses) {
     if (use.hash !== 'job' && use.hash !== 'meta') continue; // key-state and scheduler hashes: not registered
     if (!registries[use.hash].has(use.field)) {
-      problems.push(`${use.where}: ${use.write ? 'writes' : 'reads'} ${use.hash} field "${use.field}", not in ${use.hash === 'job' ? 'JobField' : 'MetaField'} (src/keys.ts)`);
+      problems.push(`${use.where}: ${use.write ? 'writes' : 'reads'} ${use.hash} field "${use.field}", not in ${use.hash === 'job' ? 'JobField' : 'MetaField'} (src/redis/keys.ts)`);
     }
   }
   const used = (hash: Hash, writesOnly: boolean) => new Set(scan.uses.filter((u) => u.hash === hash && (u.write || !writesOnly)).map((u) => u.field));

@@ -1,4 +1,4 @@
-// The job state machine of src/job-state.ts (TRANSITIONS) must match what the Lua scripts do:
+// The job state machine of src/job/job-state.ts (TRANSITIONS) must match what the Lua scripts do:
 // every write of the job hash's state field in lua/**/*.lua — in an HSET/HMSET/HSETNX, or in a
 // record table later written with unpack — must be listed for that file (by its basename, so
 // that moving includes into folders changes nothing), and every row must still have its write.
@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { JOB_STATES, TRANSITIONS, type Transition } from '../src/job-state.js';
-import { JobField } from '../src/keys.js';
+import { JOB_STATES, TRANSITIONS, type Transition } from '../src/job/job-state.js';
+import { JobField } from '../src/redis/keys.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'lua');
 const STATE_FIELD: string = JobField.state;
@@ -245,7 +245,7 @@ function checkTransitions(files: Map<string, LuaFile>, transitions: readonly Tra
   return problems;
 }
 
-describe('job state machine (src/job-state.ts) against lua/', () => {
+describe('job state machine (src/job/job-state.ts) against lua/', () => {
   const files = readLuaTree(luaDir);
 
   it('finds the state writes (the scan is not blind)', () => {

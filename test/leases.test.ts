@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { InvalidOptionError, JobTimeoutError, LeaseLostError, type Job } from '../src/index.js';
-import type { QueueKeys } from '../src/keys.js';
+import type { QueueKeys } from '../src/redis/keys.js';
 import { useRedis } from './helpers/setup.js';
 import { gate, redisNow, untilAborted, useRawClients } from './helpers/tools.js';
 import { waitFor, waitForEvent } from './helpers/wait.js';

@@ -3,7 +3,7 @@
 // downtime, limits, and bad specifications refused.
 import { describe, expect, it } from 'vitest';
 import { InvalidIdError, InvalidOptionError } from '../src/index.js';
-import { nextSlot, normaliseRepeat } from '../src/schedule.js';
+import { nextSlot, normaliseRepeat } from '../src/scheduling/repeat.js';
 import { startWorkerProcess } from './helpers/processes.js';
 import { useRedis } from './helpers/setup.js';
 import { waitFor } from './helpers/wait.js';

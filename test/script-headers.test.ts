@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { luaScripts } from '../src/generated/lua.js';
-import { queueKeys } from '../src/keys.js';
-import { registerScripts, Scripts } from '../src/scripts.js';
+import { queueKeys } from '../src/redis/keys.js';
+import { registerScripts, Scripts } from '../src/redis/scripts.js';
 import { useRedis } from './helpers/setup.js';
 import { useRawClients } from './helpers/tools.js';
 
@@ -117,8 +117,8 @@ describe('Lua script headers', () => {
     }
   });
 
-  it('every script is called by a wrapper in src/scripts.ts, and every wrapper calls a script', () => {
-    const source = readFileSync(join(root, 'src', 'scripts.ts'), 'utf8');
+  it('every script is called by a wrapper in src/redis/scripts.ts, and every wrapper calls a script', () => {
+    const source = readFileSync(join(root, 'src', 'redis', 'scripts.ts'), 'utf8');
     const called = new Set([...source.matchAll(/this\.run\(\s*'([\w-]+)'/g)].map((m) => m[1]!));
     for (const op of ops) expect(source.includes(`'${op}'`), `${op} has no wrapper`).toBe(true);
     expect([...called].sort()).toEqual(ops);

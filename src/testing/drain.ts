@@ -2,11 +2,11 @@
 // has nothing waiting, active or due, and the test gets back what happened. Nothing sleeps or
 // polls: the state is read from Redis once at the start and again after every job the worker
 // settles, and a timeout ends a run that would never drain (a paused queue, a hung processor).
-import type { Job } from '../job.js';
-import type { JobCounts } from '../queue-reader.js';
-import type { Queue } from '../queue.js';
-import { Worker } from '../worker.js';
-import type { Processor, WorkerOptions } from '../worker-types.js';
+import type { Job } from '../job/job.js';
+import type { JobCounts } from '../queue/queue-reader.js';
+import type { Queue } from '../queue/queue.js';
+import { Worker } from '../worker/worker.js';
+import type { Processor, WorkerOptions } from '../worker/worker-api.js';
 import type { TestQueue } from './test-queue.js';
 
 export interface RunUntilDrainedOptions {

@@ -2,9 +2,9 @@
 // developer's own, via REDIS_URL) without seeing each other's keys, and each deletes exactly
 // what it made. A TestQueue is a Queue: inject it where the application expects one.
 import { randomBytes } from 'node:crypto';
-import type { ConnectionInput } from '../connection.js';
-import { Queue, type GroupOption, type QueueOptions } from '../queue.js';
-import { compareStreamIds } from '../stream-entries.js';
+import type { ConnectionInput } from '../redis/connection.js';
+import { Queue, type GroupOption, type QueueOptions } from '../queue/queue.js';
+import { compareStreamIds } from '../redis/streams.js';
 
 /** A field list reply of XINFO as an object. */
 function fields(reply: unknown): Record<string, unknown> {

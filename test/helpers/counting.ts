@@ -2,8 +2,8 @@
 // inside Lua too) around one step, and direct script calls for the steps that the public API
 // loops over.
 import type { Redis } from 'ioredis';
-import { queueKeys, type QueueKeys } from '../../src/keys.js';
-import { registerScripts, Scripts } from '../../src/scripts.js';
+import { queueKeys, type QueueKeys } from '../../src/redis/keys.js';
+import { registerScripts, Scripts } from '../../src/redis/scripts.js';
 import { commandStats } from './tools.js';
 
 export const LEASE_CONFIG = JSON.stringify({ leaseMs: 600_000, maxStalls: 3, keepFailed: [100, -1] });

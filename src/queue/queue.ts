@@ -1,0 +1,522 @@
+// The producer and admin side of a queue: add jobs, read them back, and manage the queue
+// (pause, drain, retry, clean, obliterate). Admin operations run in bounded batches so that a
+// queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
+import type { Redis } from 'ioredis';
+import { AddBatcher, sendInChunks } from './add-batcher.js';
+import { QueueEvents } from '../events/queue-events.js';
+import { validateSchedulerKey, type RepeatOptions } from '../scheduling/repeat.js';
+import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from '../scheduling/schedulers.js';
+import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from '../redis/connection.js';
+import { AddBulkError, ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError, SluiceError } from '../errors.js';
+import { guardRedisErrors, sendProbe, trackConnection, wrapRedisError } from '../redis/redis-errors.js';
+import { RoomWaiter } from '../flow-control/room-waiter.js';
+import { cleanFinished, drainGroup, obliterateQueue, promoteDelayed, retryFinished } from './queue-admin.js';
+import { Job, type JobContext, type JobState } from '../job/job.js';
+import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
+import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from '../flow-control/rate-limit.js';
+import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from '../fanout/groups.js';
+import { MetaField, queueKeys, type QueueKeys } from '../redis/keys.js';
+import { childLogger, defaultLogger, type Logger } from '../logger.js';
+import {
+  checkOptionNames,
+  positiveInt,
+  validateJobName,
+  validateJobOptions,
+  validateGroupName,
+  validateQueueName,
+  encodeSchedule,
+  type JobsOptions,
+} from '../job/job-options.js';
+import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type AddOptions, type GroupOption, type QueueOptions } from './queue-options.js';
+import { toJson } from '../job/payload.js';
+import { Scripts, type EnqueueItem } from '../redis/scripts.js';
+import { isStreamId } from '../redis/streams.js';
+import { addQueueAliases, type BullmqQueueAliases } from './bullmq-aliases.js';
+
+export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
+
+/** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
+const BULK_CHUNK = 250;
+const BULK_WINDOW = 16;
+
+/** BullMQ's names for some methods (removeJobScheduler, getJobSchedulersCount, count): bullmq-aliases.ts. */
+export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAliases {}
+
+/**
+ * The producer and admin side of one queue: add jobs, read them, and manage the queue
+ * (pause, retry, clean, schedulers, consumer groups, rate limits). Any number of Queue objects,
+ * in any number of processes, may point at the same queue; they share everything through Redis.
+ *
+ * Every method reports Redis failures as typed errors: `RedisUnavailableError` (unreachable,
+ * timed out, connection dropped), `RedisOutOfMemoryError` and `RedisReadOnlyError` (a write
+ * refused), `RedisCommandError` (any other error reply). After close() they reject with
+ * `ClosedError`.
+ *
+ * @typeParam Data - the type of the jobs' data.
+ * @typeParam Result - the type the processor returns (what `call()` and `Job.returnvalue` give).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from 'sluice';
+ *
+ * const orders = new Queue<{ orderId: string }>('orders', { connection: 'redis://127.0.0.1:6379' });
+ * await orders.add('charge', { orderId: 'A-1001' }, { attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
+ * await orders.add('reminder', { orderId: 'A-1001' }, { delay: 24 * 3600_000 });
+ * console.log(await orders.getJobCounts()); // { waiting: 1, delayed: 1, ... }
+ * await orders.close();
+ * ```
+ */
+export class Queue<Data = unknown, Result = unknown> {
+  // every method reports Redis failures as typed errors (RedisUnavailableError, ...)
+  static {
+    guardRedisErrors(Queue, (queue) => queue.client);
+    addQueueAliases(Queue);
+  }
+
+  /** The queue's name. */
+  readonly name: string;
+  /** @internal The queue's Redis keys. */
+  readonly keys: QueueKeys;
+  /** @internal */
+  protected readonly client: Redis;
+  private readonly owned: boolean;
+  /** @internal */
+  protected readonly scripts: Scripts;
+  private readonly defaults: JobsOptions;
+  private readonly maxPayloadBytes: number;
+  private readonly logger: Logger;
+  private readonly evictionMode: EvictionPolicyMode;
+  private readyPromise: Promise<void> | undefined;
+  private closed = false;
+  private readonly contexts = new Map<string, { ctx: JobContext; reader: QueueReader<Data, Result> }>();
+  private readonly retention: { keepLen: number; keepAgeMs: number } | undefined;
+  private readonly maxLength: number | null | undefined;
+  private roomWaiter: RoomWaiter | undefined;
+  private readonly batcher: AddBatcher;
+  private readonly eventsMaxLen: number | undefined;
+  private readonly eventsMaxAgeMs: number | undefined;
+  private readonly connection: ConnectionInput;
+  private readonly prefix: string;
+  private readonly callEvents = new Map<string, QueueEvents>();
+  private readonly encodedDefaults: { stored: JobsOptions; text: string; schedule: string };
+
+  constructor(name: string, opts: QueueOptions) {
+    this.name = validateQueueName(name);
+    const resolved = resolveQueueOptions(opts);
+    this.prefix = resolved.prefix;
+    this.defaults = resolved.defaults;
+    this.encodedDefaults = resolved.encodedDefaults;
+    this.maxPayloadBytes = resolved.maxPayloadBytes;
+    this.evictionMode = resolved.evictionMode;
+    this.eventsMaxLen = resolved.eventsMaxLen;
+    this.eventsMaxAgeMs = resolved.eventsMaxAgeMs;
+    this.maxLength = resolved.maxLength;
+    this.retention = resolved.retention;
+    this.connection = opts.connection;
+    this.logger = childLogger(opts.logger ?? defaultLogger(), { queue: this.name });
+    this.keys = queueKeys(this.prefix, this.name);
+    const { client, owned } = createClient(opts.connection, 'producer');
+    this.client = client;
+    this.owned = owned;
+    // errors reach callers through rejected promises (naming the last connection error); the
+    // event would only be noise
+    if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
+    trackConnection(client, { errors: owned });
+    this.scripts = new Scripts(client, this.keys);
+    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK, (err) => wrapRedisError(err, this.client));
+  }
+
+  /** The job context (and reader) of a group, made once per group. */
+  private group(opts: GroupOption | undefined): { ctx: JobContext; reader: QueueReader<Data, Result> } {
+    const group = opts?.group === undefined ? 'default' : validateGroupName(opts.group);
+    let entry = this.contexts.get(group);
+    if (!entry) {
+      const ctx: JobContext = { client: this.client, scripts: this.scripts, queueName: this.name, group, maxPayloadBytes: this.maxPayloadBytes };
+      entry = { ctx, reader: new QueueReader<Data, Result>(ctx) };
+      this.contexts.set(group, entry);
+    }
+    return entry;
+  }
+
+  private reader(opts: GroupOption | undefined): QueueReader<Data, Result> {
+    return this.group(opts).reader;
+  }
+
+  private groupName(opts: GroupOption | undefined): string {
+    return this.group(opts).ctx.group;
+  }
+
+  /** Resolves once the connection is checked (eviction policy). Called by every operation. */
+  waitUntilReady(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`queue "${this.name}"`));
+    this.readyPromise ??= (async () => {
+      await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
+      // a setting of the queue, read by the scripts that write events
+      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxLen, this.eventsMaxLen);
+      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxAgeMs, this.eventsMaxAgeMs);
+      if (this.retention) await this.client.hset(this.keys.meta, MetaField.keepLen, this.retention.keepLen, MetaField.keepAgeMs, this.retention.keepAgeMs);
+      if (this.maxLength === null) await this.client.hdel(this.keys.meta, MetaField.maxLength);
+      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, MetaField.maxLength, this.maxLength);
+    })().catch((err: unknown) => {
+      this.readyPromise = undefined;
+      throw err;
+    });
+    return this.readyPromise;
+  }
+
+  private encode(name: string, data: Data, opts: JobsOptions | undefined): EnqueueItem & { stored: JobsOptions; value: Data } {
+    validateJobName(name);
+    const json = toJson(data, 'job data', this.maxPayloadBytes);
+    if (opts === undefined) {
+      // the common case: only the queue's defaults, encoded once
+      const { stored, text, schedule } = this.encodedDefaults;
+      return { stored, value: data, id: '', name, data: json, opts: text, schedule };
+    }
+    const merged = { ...this.defaults, ...validateJobOptions(opts) };
+    if (merged.lifo && merged.priority !== undefined) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
+    const { jobId, ...stored } = merged;
+    return { stored, value: data, id: jobId ?? '', name, data: json, opts: JSON.stringify(stored), schedule: encodeSchedule(merged) };
+  }
+
+  private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
+    // a plain job's time is its stream entry's, which can be a ms past the script's clock read
+    const plain = item.id === '' && item.schedule === '' && isStreamId(id);
+    const timestamp = plain ? Number(id.slice(0, id.indexOf('-'))) : now;
+    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, timestamp);
+  }
+
+  /**
+   * Adds a job. With a jobId that exists already, returns the existing job and writes nothing;
+   * with a deduplication id that a job holds, returns that job. Adds made in the same tick
+   * travel together in one round trip. When the queue is full (`maxLength`), waits up to
+   * `opts.wait` ms for room, then rejects.
+   *
+   * @param name - what the job is, for your processor (any string; not unique).
+   * @param data - the job's data: anything JSON can carry (at most `maxPayloadBytes`).
+   * @param opts - job options ({@link JobsOptions}), plus `wait`.
+   * @returns the job as added (or the existing one).
+   * @throws {InvalidOptionError} an option is wrong ({@link UnknownOptionError} for a misspelt one).
+   * @throws {InvalidPayloadError} the data cannot be stored as JSON.
+   * @throws {PayloadTooLargeError} the data is larger than `maxPayloadBytes`.
+   * @throws {QueueFullError} the queue stayed full for `wait` ms.
+   * @example
+   * ```ts
+   * const job = await queue.add('welcome-email', { to: 'ada@example.com' }, {
+   *   jobId: `welcome:${userId}`, // adding it twice adds it once
+   *   attempts: 3,
+   *   backoff: { type: 'exponential', delay: 2000 },
+   * });
+   * ```
+   */
+  async add(name: string, data: Data, opts?: AddOptions): Promise<Job<Data, Result>> {
+    let jobOpts: JobsOptions | undefined = opts;
+    let waitMs = 0;
+    methodOptions('add', opts, NAMES.add);
+    if (typeof opts === 'object' && opts !== null && 'wait' in opts) {
+      const { wait, ...rest } = opts;
+      waitMs = positiveInt('wait', wait, 0, 0);
+      jobOpts = rest;
+    }
+    const item = this.encode(name, data, jobOpts);
+    await this.waitUntilReady();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { now, id, status } = await this.batcher.add(item);
+      if (status === 'full') {
+        // the queue is full (maxLength): wait for workers to make room, or give up
+        const left = deadline - Date.now();
+        if (left <= 0) throw new QueueFullError(this.name, await this.storedMaxLength(), waitMs || undefined);
+        if (this.closed) throw new ClosedError(`queue "${this.name}"`);
+        this.roomWaiter ??= new RoomWaiter(this.connection, this.keys, this.logger);
+        await this.roomWaiter.wait(id, left);
+        continue;
+      }
+      // not added (the id exists, or a job holds the deduplication id, maybe replaced): return that job
+      if (status !== 'added') return (await this.existingJob(id)) ?? this.toJob(item, id, now);
+      return this.toJob(item, id, now);
+    }
+  }
+
+  /**
+   * Adds many jobs, in script calls of 250 pipelined on the connection. Validates all of them
+   * before writing any. When Redis fails part-way, rejects with AddBulkError, which says which
+   * jobs were added, which were not, and which are unknown (their reply was lost).
+   */
+  async addBulk(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
+    if (!Array.isArray(jobs)) throw new InvalidOptionError('addBulk takes an array of { name, data, opts? }');
+    const items = jobs.map((j, i) => {
+      checkOptionNames(`addBulk's job ${i}`, j ?? null, NAMES.bulkJob);
+      return this.encode(j.name, j.data, j.opts);
+    });
+    const all = items.map((_, i) => i);
+    try {
+      await this.waitUntilReady();
+    } catch (err) {
+      // not ready: nothing was sent (a Redis failure says so per job; others are thrown as they are)
+      const typed = wrapRedisError(err, this.client);
+      if (!(typed instanceof SluiceError) || !typed.code.startsWith('REDIS_')) throw err;
+      throw new AddBulkError(items.length, [], all, [], typed);
+    }
+    const outcome = await sendInChunks(
+      items,
+      (chunk) => this.scripts.enqueue(chunk),
+      BULK_CHUNK,
+      BULK_WINDOW,
+      (i, id, now) => this.toJob(items[i]!, id, now),
+      () => sendProbe(this.client),
+    );
+    if (outcome.failed) {
+      throw new AddBulkError(items.length, outcome.added, outcome.notAdded, outcome.unknown, wrapRedisError(outcome.failure, this.client));
+    }
+    // backpressure: the jobs that fitted are added; the rest is refused
+    if (outcome.notAdded.length > 0) throw new QueueFullError(this.name, await this.storedMaxLength(), undefined, outcome.added, outcome.notAdded);
+    return outcome.added;
+  }
+
+  /** The queue's maxLength as Redis holds it (set by any Queue of it), for QueueFullError. */
+  private async storedMaxLength(): Promise<number> {
+    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, MetaField.maxLength).catch(() => null)) ?? 0);
+  }
+
+  /** The job that holds an id: the default group's record, or else the first group's that has one. */
+  private async existingJob(id: string): Promise<Job<Data, Result> | undefined> {
+    const own = await this.getJob(id);
+    if (own) return own;
+    for (const group of await this.client.smembers(this.keys.groups)) {
+      const job = group === 'default' ? undefined : await this.getJob(id, { group });
+      if (job) return job;
+    }
+    return undefined;
+  }
+
+  /** A job as its group sees it (default group unless given); undefined if it has no record there. */
+  async getJob(id: string, opts: GroupOption = {}): Promise<Job<Data, Result> | undefined> {
+    methodOptions('getJob', opts, NAMES.group);
+    return this.reader(opts).getJob(id);
+  }
+
+  /**
+   * Ids of jobs in a state, in the order they will run (waiting) or newest first (finished).
+   * `start`/`end` are inclusive positions; `end = -1` reads a page of 100 from `start`, and
+   * one call returns at most 1,000. Use getJobsPage to walk a long list.
+   */
+  async getJobIds(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<string[]> {
+    methodOptions('getJobIds', opts, NAMES.group);
+    return this.reader(opts).getJobIds(state, start, end);
+  }
+
+  /** The jobs in a state (see getJobIds for the order and the bounds). */
+  async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
+    methodOptions('getJobs', opts, NAMES.group);
+    return this.reader(opts).getJobs(state, start, end);
+  }
+
+  /**
+   * One page of a state's jobs (count: default 100, at most 1,000) and the cursor of the next
+   * (null at the end): pass it back as `cursor`. Every page costs the same, however deep.
+   */
+  async getJobsPage(state: JobState, opts: PageOptions & GroupOption = {}): Promise<JobsPage<Data, Result>> {
+    return this.reader(opts).getJobsPage(state, opts);
+  }
+
+  /** Counts of one group's jobs by state (the default group unless given). */
+  async getJobCounts(opts: GroupOption = {}): Promise<JobCounts> {
+    methodOptions('getJobCounts', opts, NAMES.group);
+    return this.reader(opts).getJobCounts();
+  }
+
+  /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
+  async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } & GroupOption = {}): Promise<number> {
+    methodOptions('retryJobs', opts, NAMES.retryJobs);
+    const group = this.groupName(opts);
+    const count = positiveInt('count', opts.count, Infinity);
+    await this.waitUntilReady();
+    return retryFinished(this.client, this.scripts, group, opts.state ?? 'failed', count);
+  }
+
+  /**
+   * Runs delayed jobs and the group's retries waiting out a backoff now, whatever their due
+   * time (Redis time: fake timers cannot move it), the earliest due first, as `job.promote()`
+   * does, in bounded batches. Delayed jobs are the queue's and reach every group.
+   * @returns how many jobs became waiting (at most `count`).
+   * @example await queue.promoteJobs(); // in a test: run every delayed job and retry now
+   */
+  async promoteJobs(opts: { count?: number } & GroupOption = {}): Promise<number> {
+    methodOptions('promoteJobs', opts, NAMES.promoteJobs);
+    const group = this.groupName(opts);
+    const count = positiveInt('count', opts.count, Infinity);
+    await this.waitUntilReady();
+    return promoteDelayed(this.client, this.scripts, group, count);
+  }
+
+  /** Stops the group's workers in all processes from starting jobs; in-flight jobs finish. */
+  async pause(opts: GroupOption = {}): Promise<void> {
+    methodOptions('pause', opts, NAMES.group);
+    const group = this.groupName(opts);
+    await this.waitUntilReady();
+    await this.scripts.setPaused(group, true);
+  }
+
+  /** Lets the group's workers start jobs again after pause(). */
+  async resume(opts: GroupOption = {}): Promise<void> {
+    methodOptions('resume', opts, NAMES.group);
+    const group = this.groupName(opts);
+    await this.waitUntilReady();
+    await this.scripts.setPaused(group, false);
+  }
+
+  /** Whether the group is paused. */
+  async isPaused(opts: GroupOption = {}): Promise<boolean> {
+    methodOptions('isPaused', opts, NAMES.group);
+    return (await this.client.exists(this.keys.group(this.groupName(opts)).paused)) === 1;
+  }
+
+  /** Removes all waiting jobs of a group (and delayed ones with `delayed: true`); active jobs finish. */
+  async drain(delayed = false, opts: GroupOption = {}): Promise<number> {
+    methodOptions('drain', opts, NAMES.group);
+    if (typeof delayed !== 'boolean') throw new InvalidOptionError(`drain(delayed) takes true or false; got ${JSON.stringify(delayed)}`);
+    const group = this.groupName(opts);
+    await this.waitUntilReady();
+    return drainGroup(this.scripts, group, delayed);
+  }
+
+
+  /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
+  async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
+    methodOptions('clean', opts, NAMES.group);
+    const group = this.groupName(opts);
+    await this.waitUntilReady();
+    return cleanFinished(this.client, this.scripts, group, graceMs, limit, state);
+  }
+
+
+  /**
+   * Creates or updates a repeating job: a cron pattern (with time zone) or every N ms. Upsert
+   * by key is idempotent; a changed repeat replaces the next slot. Each slot makes one job, with
+   * id repeat:<key>:<slot>, fired by whichever worker is awake.
+   */
+  async upsertScheduler(key: string, repeat: RepeatOptions, template: SchedulerTemplate<Data>): Promise<SchedulerInfo<Data>> {
+    checkOptionNames('the repeat of upsertScheduler()', repeat, NAMES.repeat);
+    checkOptionNames('the job template of upsertScheduler()', template, NAMES.template);
+    await this.waitUntilReady();
+    return upsertScheduler(this.client, this.scripts, key, repeat, template, this.maxPayloadBytes);
+  }
+
+  /** Deletes a scheduler (jobs it made stay); true if it existed. */
+  async removeScheduler(key: string): Promise<boolean> {
+    await this.waitUntilReady();
+    return this.scripts.removeScheduler(validateSchedulerKey(key));
+  }
+
+  /** A scheduler by its key, with its next slot; undefined if there is none. */
+  async getScheduler(key: string): Promise<SchedulerInfo<Data> | undefined> {
+    return getScheduler<Data>(this.client, this.keys, validateSchedulerKey(key));
+  }
+
+  /** The schedulers that still have slots ahead, soonest first. */
+  async getSchedulers(): Promise<SchedulerInfo<Data>[]> {
+    return getSchedulers<Data>(this.client, this.keys);
+  }
+
+  /**
+   * RPC over the queue (a reply-to pattern): adds a job and resolves with its return value;
+   * rejects with JobFailedError when it fails for good, WaitTimeoutError after `timeout` ms
+   * (default 30 s; the job then stays in the queue as any job would).
+   */
+  async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } & GroupOption = {}): Promise<Result> {
+    methodOptions('call', opts, NAMES.call);
+    const group = this.groupName(opts);
+    let events = this.callEvents.get(group);
+    if (!events) {
+      events = new QueueEvents(this.name, { connection: this.connection, prefix: this.prefix, logger: this.logger, group });
+      this.callEvents.set(group, events);
+    }
+    await events.waitUntilReady();
+    const job = await this.add(name, data, opts.opts);
+    return job.waitUntilFinished(events, opts.timeout ?? 30_000);
+  }
+
+  /**
+   * Sets a group's rate limit: at most `max` job starts per `duration` ms across all its
+   * workers and processes; null removes it. Blocked workers pick it up at once.
+   */
+  async setRateLimit(limit: RateLimit | null, opts: GroupOption = {}): Promise<void> {
+    methodOptions('setRateLimit', opts, NAMES.group);
+    if (limit !== null) checkOptionNames('the rate limit of setRateLimit()', limit, NAMES.rateLimit);
+    const group = this.groupName(opts);
+    const checked = limit === null ? null : validateRateLimit(limit, 'rate limit');
+    await this.waitUntilReady();
+    await writeRateLimit(this.client, this.keys, group, checked);
+  }
+
+  /** The group's rate limit, or undefined when it has none. */
+  async getRateLimit(opts: GroupOption = {}): Promise<RateLimit | undefined> {
+    methodOptions('getRateLimit', opts, NAMES.group);
+    return readRateLimit(this.client, this.keys, this.groupName(opts));
+  }
+
+  /**
+   * Subscribes a consumer group: every job added from then on reaches it (fan-out), and its
+   * workers compete for them. from: 'now' (default), 'start' (replay the retained history
+   * first) or a time in ms (replay from then). Resolves true when created, false when it existed.
+   */
+  async createGroup(name: string, opts: CreateGroupOptions = {}): Promise<boolean> {
+    methodOptions('createGroup', opts, NAMES.createGroup);
+    await this.waitUntilReady();
+    return createGroup(this.scripts, validateGroupName(name), opts, this.logger);
+  }
+
+  /** The queue's consumer groups, with where each stands in the stream. */
+  async getGroups(): Promise<GroupInfo[]> {
+    return getGroups(this.client, this.keys);
+  }
+
+  /**
+   * Unsubscribes a group and deletes its job records, in bounded batches; other groups are not
+   * touched. Refused (GroupActiveError) while its workers process jobs, unless forced.
+   */
+  async removeGroup(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    methodOptions('removeGroup', opts, NAMES.force);
+    await this.waitUntilReady();
+    await removeGroup(this.scripts, validateGroupName(name), opts.force === true);
+  }
+
+  /** The id of the job that holds a deduplication id now, if any. */
+  async getDeduplicationJobId(dedupId: string): Promise<string | undefined> {
+    return (await this.client.get(this.keys.dedup(dedupId))) ?? undefined;
+  }
+
+  /**
+   * Deletes one job; refused (JobActiveError) while a worker processes it. A job that does not
+   * exist throws JobNotFoundError (job.remove() does nothing then).
+   */
+  async remove(id: string, opts: GroupOption = {}): Promise<void> {
+    methodOptions('remove', opts, NAMES.group);
+    const group = this.groupName(opts);
+    await this.waitUntilReady();
+    const result = await this.scripts.removeJob(group, id);
+    if (result === 'active') throw new JobActiveError(id, 'remove');
+    // unlike job.remove(), which does nothing for a job that no longer exists
+    if (result === 'notFound') throw new JobNotFoundError(id);
+  }
+
+  /** Deletes the whole queue, in bounded batches. Refused while jobs are active unless forced. */
+  async obliterate(opts: { force?: boolean } = {}): Promise<void> {
+    methodOptions('obliterate', opts, NAMES.force);
+    await this.waitUntilReady();
+    await obliterateQueue(this.scripts, this.name, opts.force === true);
+  }
+
+
+  /**
+   * Closes the queue's connections (a client you passed in stays open). Adds still in flight
+   * finish first. Nothing of the queue keeps the process alive once it resolves. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.roomWaiter?.close();
+    await Promise.all([...this.callEvents.values()].map((e) => e.close()));
+    await closeClient(this.client, this.owned);
+  }
+}

@@ -1,0 +1,156 @@
+// Turns what Redis and ioredis reject with into sluice's typed errors (each keeps the original
+// as `cause`), so that callers branch on a stable code instead of on ioredis' message text.
+// Used at the Queue's public boundary (guardRedisErrors) and for the worker's 'error' events.
+import type { Redis } from 'ioredis';
+import {
+  RedisCommandError,
+  RedisOutOfMemoryError,
+  RedisReadOnlyError,
+  RedisUnavailableError,
+  SluiceError,
+} from '../errors.js';
+
+/** Errors of the socket that say the server cannot be reached. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+/** Error replies that mean "not now" rather than "never": the server is starting, busy or failing over. */
+const NOT_NOW_REPLIES = new Set(['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN']);
+
+/**
+ * Error replies Redis gives before running a command (or, for a script, before its first
+ * write: Redis checks OOM and READONLY there, and a script that fails them has written
+ * nothing). A command refused with one of these certainly changed nothing.
+ */
+const REFUSED_BEFORE_WRITING = new Set(['OOM', 'READONLY', 'NOSCRIPT', 'NOAUTH', ...NOT_NOW_REPLIES]);
+
+// ioredis' own errors carry no code: these are its names and fixed messages (ioredis 6)
+const MAX_RETRIES = 'MaxRetriesPerRequestError';
+const CLUSTER_ALL_FAILED = 'ClusterAllFailedError';
+const CONNECTION_CLOSED = 'Connection is closed.';
+const NOT_WRITABLE = "Stream isn't writeable and enableOfflineQueue options is false";
+const COMMAND_TIMEOUT = 'Command timed out';
+
+/** The last connection error each client reported, to say why it is unreachable. */
+const lastConnectionError = new WeakMap<Redis, Error>();
+/** How many times each tracked client became ready: commands queued offline are written then. */
+const readyCount = new WeakMap<Redis, number>();
+const errorsTracked = new WeakSet<Redis>();
+
+/**
+ * Follows a client's connection: counts its 'ready' events (see sendProbe) and, with
+ * `errors`, remembers its last connection error (cleared once ready again), so that an
+ * unreachable Redis is reported with why (ECONNREFUSED, a DNS failure, a TLS error...).
+ * `errors` adds an 'error' listener, which silences ioredis' own report: only for clients
+ * sluice owns. Installs each listener once per client.
+ */
+export function trackConnection(client: Redis, opts: { errors: boolean }): void {
+  if (!readyCount.has(client)) {
+    readyCount.set(client, 0);
+    client.on('ready', () => {
+      readyCount.set(client, (readyCount.get(client) ?? 0) + 1);
+      lastConnectionError.delete(client);
+    });
+  }
+  if (opts.errors && !errorsTracked.has(client)) {
+    errorsTracked.add(client);
+    client.on('error', (err: Error) => lastConnectionError.set(client, err));
+  }
+}
+
+/**
+ * Call just before sending a command; after it failed, the returned function tells whether
+ * it was certainly never written: the client was not ready when it was sent (so ioredis
+ * queued it offline) and has not become ready since (so it never left the queue). False when
+ * unknown, or when the client is not tracked (trackConnection).
+ */
+export function sendProbe(client: Redis): () => boolean {
+  const queuedOffline = client.status !== 'ready';
+  const readies = readyCount.get(client);
+  return () => queuedOffline && readies !== undefined && readyCount.get(client) === readies;
+}
+
+/** Where the client connects to, for messages: host:port, a socket path, or a Sentinel master. */
+export function redisAddress(client: Redis | undefined): string {
+  const o = (client?.options ?? {}) as { host?: string; port?: number; path?: string; sentinels?: unknown[]; name?: string };
+  if (o.path) return o.path;
+  if (Array.isArray(o.sentinels) && o.sentinels.length > 0) return `the master "${o.name ?? 'mymaster'}" of ${o.sentinels.length} Sentinel(s)`;
+  if (o.host !== undefined || o.port !== undefined) return `${o.host ?? 'localhost'}:${o.port ?? 6379}`;
+  return '(unknown address)';
+}
+
+/** The error code of a Redis error reply (its first word: OOM, READONLY, ERR...), else undefined. */
+function replyCode(err: Error): string | undefined {
+  if (err.name !== 'ReplyError') return undefined;
+  return /^[A-Z][A-Z_-]*/.exec(err.message)?.[0] ?? 'ERR';
+}
+
+function isUnreachable(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    err.name === MAX_RETRIES || err.name === CLUSTER_ALL_FAILED || err.message === CONNECTION_CLOSED ||
+    err.message === NOT_WRITABLE || (typeof code === 'string' && NETWORK_CODES.has(code))
+  );
+}
+
+/**
+ * The typed error for a failure of a Redis command: RedisUnavailableError (unreachable,
+ * connection dropped, timed out, loading), RedisOutOfMemoryError (OOM), RedisReadOnlyError
+ * (READONLY: a replica, after a failover), RedisCommandError (any other error reply). The
+ * original is the `cause`. A SluiceError, and anything that is not a Redis failure (a bug,
+ * a user callback's throw), is returned unchanged. Idempotent.
+ */
+export function wrapRedisError(err: Error, client: Redis | undefined): Error;
+export function wrapRedisError(err: unknown, client: Redis | undefined): unknown;
+export function wrapRedisError(err: unknown, client: Redis | undefined): unknown {
+  if (err instanceof SluiceError || !(err instanceof Error)) return err;
+  const address = redisAddress(client);
+  const code = replyCode(err);
+  if (code === 'OOM') return new RedisOutOfMemoryError(address, { cause: err });
+  if (code === 'READONLY') return new RedisReadOnlyError(address, { cause: err });
+  if (code !== undefined && NOT_NOW_REPLIES.has(code)) return new RedisUnavailableError(address, `cannot serve commands now (${err.message})`, { cause: err });
+  if (code !== undefined) return new RedisCommandError(address, code, err.message, { cause: err });
+  if (err.message === COMMAND_TIMEOUT) return new RedisUnavailableError(address, 'did not answer within the command timeout', { cause: err });
+  if (isUnreachable(err)) {
+    const status = client ? `connection status "${client.status}"` : 'no connection';
+    const last = client && lastConnectionError.get(client);
+    const why = last && last !== err ? `; last connection error: ${last.message}` : '';
+    return new RedisUnavailableError(address, `is unreachable (${status}${why})`, { cause: err });
+  }
+  return err;
+}
+
+/**
+ * True when the failed command certainly changed nothing: Redis refused it before it ran (or
+ * before a script's first write), or it was never sent. False when that is unknown (its reply
+ * was lost with the connection, or a script failed part-way). Takes the original or the
+ * wrapped error.
+ */
+export function certainlyNotApplied(err: unknown): boolean {
+  const raw = err instanceof SluiceError && err.cause instanceof Error ? err.cause : err;
+  if (!(raw instanceof Error)) return false;
+  const code = replyCode(raw);
+  return (code !== undefined && REFUSED_BEFORE_WRITING.has(code)) || raw.message === NOT_WRITABLE;
+}
+
+/**
+ * Makes every method of a class report Redis failures as typed errors (wrapRedisError on what
+ * its promise rejects with): the public boundary in one place, including methods added later.
+ * Synchronous throws are left alone (ioredis fails only through promises).
+ */
+export function guardRedisErrors<T extends object>(cls: { prototype: T }, clientOf: (self: T) => Redis | undefined): void {
+  const proto = cls.prototype as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+    const original = descriptor?.value as unknown;
+    if (name === 'constructor' || typeof original !== 'function') continue;
+    const guarded = function (this: T, ...args: unknown[]): unknown {
+      const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+      if (!(result instanceof Promise)) return result;
+      return result.catch((err: unknown) => {
+        throw wrapRedisError(err, clientOf(this));
+      });
+    };
+    Object.defineProperty(guarded, 'name', { value: name });
+    Object.defineProperty(proto, name, { ...descriptor, value: guarded });
+  }
+}

@@ -1,0 +1,94 @@
+// What an idle worker does between leases: it blocks on its group's wake marker (a sorted set
+// of at most two members, lua/includes/wake.lua) until work is ready. Taking the member 'm'
+// scored in the future makes it the worker that holds that due time (a delayed job, a retry, a
+// lease deadline, a slot, the limiter): it blocks on until then, still woken early by new work,
+// and then leases. It also leaves a backup member 'b' a little later, which another idle
+// worker takes: that one checks (next-due.lua, a cheap read) that the due work was done, and
+// leases if not (the holder crashed). So a due time costs one lease and one check however many
+// workers are idle, and survives the crash of either. A worker also checks the due time its own
+// last lease reported. It does not lease: it tells the worker loop when to.
+import type { Redis } from 'ioredis';
+import type { LeaseReply, Scripts } from '../redis/scripts.js';
+import type { WakeWaiter } from './wake-waiter.js';
+
+/**
+ * An idle worker that does not hold its group's next due time checks this long after it (and
+ * up to twice as long, spread) that the due work was done.
+ */
+const DUE_BACKUP_MS = 15;
+
+export interface IdleContext {
+  waiter: WakeWaiter;
+  /** The worker's command connection (hands a due time back to the marker). */
+  control: Redis;
+  scripts: Scripts;
+  group: string;
+  /** The group's wake marker key. */
+  marker: string;
+  blockMs: number;
+  isActive: () => boolean;
+}
+
+/**
+ * Waits until the worker should lease again: 'woken' (work is ready: the next lease says it was
+ * woken), 'lease' (a due time, a check that found it undone, the block timeout, or closing), or
+ * 'error' (the blocking read failed: back off a little).
+ */
+export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promise<'woken' | 'lease' | 'error'> {
+  const marker = ctx.marker;
+  let offset = reply.now - Date.now(); // Redis clock minus ours
+  const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
+  let checkAt = reply.waitMs !== undefined ? Date.now() + reply.waitMs + backupMs : undefined; // local ms
+  let held: number | undefined; // the due time this worker holds (ms, Redis time)
+  let backup: number | undefined; // a backup check this worker took (ms, Redis time)
+  try {
+    for (;;) {
+      const now = Date.now();
+      let timeout = ctx.blockMs;
+      let exact = false;
+      if (held !== undefined && held - offset - now < ctx.blockMs) {
+        timeout = Math.max(0, held - offset - now);
+        exact = true;
+      } else if (checkAt !== undefined) {
+        timeout = Math.max(1, Math.min(ctx.blockMs, checkAt - now));
+      }
+      const result = await ctx.waiter.wait(marker, timeout, exact);
+      if (!ctx.isActive()) return 'lease';
+      if (result.kind === 'woken') {
+        if (result.member === 'b') {
+          backup = result.at;
+          const at = result.at - offset;
+          checkAt = checkAt === undefined ? at : Math.min(checkAt, at);
+          continue;
+        }
+        if (result.at - offset > Date.now() + 1) {
+          if (held === undefined || result.at < held) {
+            held = result.at;
+            ctx.control.zadd(marker, 'LT', result.at + Math.ceil(backupMs), 'b').catch(() => undefined);
+          }
+          continue;
+        }
+        return 'woken';
+      }
+      if (result.kind !== 'timeout') return result.kind === 'error' ? 'error' : 'lease';
+      if (held !== undefined && exact) {
+        held = undefined; // its time: the lease does the due work and sets the next one
+        return 'lease';
+      }
+      if (checkAt !== undefined && Date.now() >= checkAt - 1) {
+        backup = undefined;
+        const next = await ctx.scripts.nextDue(ctx.group);
+        offset = next.now - Date.now();
+        if (next.at !== undefined && next.at <= next.now - backupMs / 2) return 'lease'; // still undone
+        checkAt = next.at !== undefined ? next.at - offset + backupMs : undefined;
+        continue;
+      }
+      return 'lease'; // the block timeout: one lease per blockMs keeps an idle worker honest
+    }
+  } finally {
+    // a due time or a check taken and not done (woken for other work, or closing) goes back
+    // to the marker, for another idle worker
+    if (held !== undefined) ctx.control.zadd(marker, 'LT', held, 'm').catch(() => undefined);
+    if (backup !== undefined) ctx.control.zadd(marker, 'LT', backup, 'b').catch(() => undefined);
+  }
+}

@@ -1,0 +1,212 @@
+// Runs the jobs a worker has leased: calls the processor with an abort signal, enforces the
+// job's timeout, and settles the outcome — a success becomes an ack (batched by the worker),
+// a failure a retry or a dead letter (one script call). It tracks what is running, so that a
+// lost lease or a shutdown can abort it. It does not fetch jobs or renew leases.
+import { backoffDelay, type BackoffStrategy } from '../job/backoff.js';
+import { JobTimeoutError, LeaseLostError, MalformedJobError, RateLimitError, UnrecoverableError } from '../errors.js';
+import { Job, type JobContext } from '../job/job.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type JobsOptions } from '../job/job-options.js';
+import { LazyAbort } from './lazy-abort.js';
+import { toJson } from '../job/payload.js';
+import type { Ack, LeasedJobRaw, Scripts } from '../redis/scripts.js';
+import type { ProcessorContext } from './worker-api.js';
+
+export interface PendingAck<Data, Result> extends Ack {
+  job: Job<Data, Result>;
+  result: Result;
+}
+
+interface Running<Data, Result> {
+  job: Job<Data, Result>;
+  controller: LazyAbort;
+  settled: boolean;
+}
+
+export interface RunnerEvents<Data, Result> {
+  active(job: Job<Data, Result>): void;
+  failed(job: Job<Data, Result> | undefined, error: Error, willRetry: boolean): void;
+  lost(jobId: string, error: LeaseLostError): void;
+  error(error: Error): void;
+}
+
+export class JobRunner<Data, Result> {
+  private readonly running = new Map<string, Running<Data, Result>>();
+  private settling = 0;
+  private settledWaiters: (() => void)[] = [];
+  /** Running average of how long a job takes (ms), to size the worker's prefetch. */
+  avgJobMs: number | undefined;
+  failures = 0;
+
+  constructor(
+    private readonly processor: (job: Job<Data, Result>, ctx: ProcessorContext) => Promise<Result> | Result,
+    private readonly ctx: JobContext,
+    private readonly scripts: Scripts,
+    private readonly group: string,
+    private readonly keeper: LeaseKeeper,
+    private readonly strategies: Record<string, BackoffStrategy>,
+    private readonly events: RunnerEvents<Data, Result>,
+    private readonly onAck: (ack: PendingAck<Data, Result>) => void,
+    private readonly onSlotFree: () => void,
+  ) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  async run(raw: LeasedJobRaw, now: number): Promise<void> {
+    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, { extend: (ms) => this.keeper.extend(raw.id, raw.token, ms) });
+    if (typeof job === 'string') {
+      // a record sluice did not write: dead-letter it with the reason, keep working
+      this.keeper.untrack(raw.id, raw.token);
+      await this.settleFailure(raw.id, raw.token, undefined, new MalformedJobError(job), {});
+      return;
+    }
+    const controller = new LazyAbort();
+    const entry: Running<Data, Result> = { job, controller, settled: false };
+    this.running.set(job.id, entry);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = job.opts.timeout;
+    if (timeout) {
+      timer = setTimeout(() => {
+        const err = new JobTimeoutError(job.id, timeout);
+        controller.abort(err);
+        void this.fail(entry, err);
+      }, timeout);
+      timer.unref();
+    }
+    this.events.active(job);
+    const started = performance.now();
+    try {
+      const context: ProcessorContext = {
+        get signal() {
+          return controller.signal;
+        },
+        token: raw.token,
+      };
+      const result = await this.processor(job, context);
+      if (!entry.settled) this.succeed(entry, result);
+    } catch (err) {
+      if (!entry.settled) await this.fail(entry, err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      clearTimeout(timer);
+      const ms = performance.now() - started;
+      this.avgJobMs = this.avgJobMs === undefined ? ms : this.avgJobMs * 0.9 + ms * 0.1;
+      // a later delivery of the same job (after a timeout or a lost lease) may own the id now
+      if (this.running.get(job.id) === entry) this.running.delete(job.id);
+      this.keeper.untrack(job.id, raw.token);
+      this.onSlotFree();
+    }
+  }
+
+  private succeed(entry: Running<Data, Result>, result: Result): void {
+    const { job } = entry;
+    let returnvalue: string;
+    try {
+      returnvalue = toJson(result, 'job result', this.ctx.maxPayloadBytes);
+    } catch (err) {
+      void this.fail(entry, new UnrecoverableError(`result could not be stored: ${(err as Error).message}`));
+      return;
+    }
+    entry.settled = true;
+    this.onAck({
+      id: job.id,
+      token: job.token!,
+      returnvalue,
+      keep: keepPolicy(job.opts.removeOnComplete, DEFAULT_REMOVE_ON_COMPLETE),
+      job,
+      result,
+    });
+  }
+
+  private async fail(entry: Running<Data, Result>, error: Error): Promise<void> {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (error instanceof RateLimitError) return this.rateLimited(entry.job, error);
+    await this.settleFailure(entry.job.id, entry.job.token!, entry.job, error, entry.job.opts);
+  }
+
+  private settleFailure(id: string, token: string, job: Job<Data, Result> | undefined, error: Error, opts: JobsOptions): Promise<void> {
+    return this.settleWithRedis(async () => {
+      const attemptsMade = (job?.attemptsMade ?? 0) + 1;
+      const final = error instanceof UnrecoverableError || error instanceof MalformedJobError || attemptsMade >= (opts.attempts ?? 1);
+      let delayMs = 0;
+      if (!final) {
+        try {
+          delayMs = backoffDelay(opts.backoff, attemptsMade, error, job?.data, this.strategies);
+        } catch (err) {
+          this.events.error(err as Error);
+        }
+      }
+      const stack = (error.stack ?? '').split('\n').slice(0, 20);
+      const accepted = await this.scripts.fail(this.group, id, token, {
+        retry: !final,
+        delayMs,
+        reason: error.message || String(error),
+        stack: JSON.stringify(stack),
+        keep: keepPolicy(opts.removeOnFail, DEFAULT_REMOVE_ON_FAIL),
+        ...(opts.releaseKeyOnRetry && !final ? { releaseKey: true } : {}),
+      });
+      if (!accepted) {
+        this.events.lost(id, new LeaseLostError(id));
+        return;
+      }
+      if (job) {
+        job.attemptsMade = attemptsMade;
+        job.failedReason = error.message;
+        job.stacktrace = stack;
+      }
+      if (final) this.failures++;
+      this.events.failed(job, error, !final);
+    });
+  }
+
+  /** The processor threw RateLimitError: the group pauses its starts, the job goes back unpenalised. */
+  private rateLimited(job: Job<Data, Result>, error: RateLimitError): Promise<void> {
+    return this.settleWithRedis(async () => {
+      if (!(await this.scripts.rateLimit(this.group, error.ms, [job.id, job.token!]))) this.events.lost(job.id, new LeaseLostError(job.id));
+    });
+  }
+
+  /** Runs a settlement with Redis, counted so that close() can wait for it; errors are reported. */
+  private async settleWithRedis(settle: () => Promise<void>): Promise<void> {
+    this.settling++;
+    try {
+      await settle();
+    } catch (err) {
+      this.events.error(err as Error);
+    } finally {
+      this.settling--;
+      if (this.settling === 0) for (const resolve of this.settledWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** The keeper found this job's lease lost: abort its processor; its result will be discarded. */
+  leaseLost(jobId: string): boolean {
+    const entry = this.running.get(jobId);
+    if (!entry || entry.settled) return false;
+    entry.settled = true;
+    const err = new LeaseLostError(jobId);
+    entry.controller.abort(err);
+    this.events.lost(jobId, err);
+    return true;
+  }
+
+  /** Aborts every unsettled job with `reason`; returns their [id, token] to hand back. */
+  abortAll(reason: Error): [string, string][] {
+    const pairs: [string, string][] = [];
+    for (const entry of this.running.values()) {
+      if (entry.settled) continue;
+      entry.settled = true;
+      entry.controller.abort(reason);
+      pairs.push([entry.job.id, entry.job.token!]);
+    }
+    return pairs;
+  }
+
+  /** Resolves when no failure is being settled with Redis. */
+  whenSettled(): Promise<void> {
+    if (this.settling === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+}

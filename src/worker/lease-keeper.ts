@@ -1,0 +1,102 @@
+// Keeps the leases of the jobs a worker is running alive: renews them all in one script call
+// every third of the lease, and reports the ones it lost (expired and reclaimed elsewhere,
+// e.g. after this process froze) so that their processors are aborted. It does not run jobs.
+import type { Logger } from '../logger.js';
+import type { Scripts } from '../redis/scripts.js';
+
+interface Held {
+  token: string;
+  leaseMs: number;
+}
+
+export class LeaseKeeper {
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private everyMs = Infinity;
+
+  constructor(
+    private readonly scripts: Scripts,
+    private readonly group: string,
+    private readonly leaseMs: number,
+    private readonly onLost: (id: string) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (!this.timer) this.schedule(this.leaseMs);
+  }
+
+  /** Renews every third of `leaseMs`; a shorter lease (extendLease) makes renewals more frequent. */
+  private schedule(leaseMs: number): void {
+    const every = Math.max(20, Math.floor(leaseMs / 3));
+    if (this.timer && every >= this.everyMs) return;
+    if (this.timer) clearInterval(this.timer);
+    this.everyMs = every;
+    this.timer = setInterval(() => void this.renewAll(), every);
+    this.timer.unref();
+  }
+
+  /** Holds a job's lease, renewed to `leaseMs` (default: the worker's) from then on. */
+  track(id: string, token: string, leaseMs = this.leaseMs): void {
+    this.held.set(id, { token, leaseMs });
+    if (this.timer && leaseMs < this.leaseMs) this.schedule(leaseMs);
+  }
+
+  untrack(id: string, token?: string): void {
+    if (token === undefined || this.held.get(id)?.token === token) this.held.delete(id);
+  }
+
+  /** One job's lease, to `ms` from now; kept at that length from then on. */
+  async extend(id: string, token: string, ms: number): Promise<boolean> {
+    const entry = this.held.get(id);
+    if (!entry || entry.token !== token) return false;
+    entry.leaseMs = ms;
+    if (this.timer) this.schedule(ms);
+    const lost = await this.scripts.extend(this.group, ms, [[id, token]]);
+    if (lost.length) this.lose([[id, token]]);
+    return lost.length === 0;
+  }
+
+  /** Drops the given deliveries, if still held with that token (a newer delivery is kept). */
+  private lose(pairs: [string, string][]): void {
+    for (const [id, token] of pairs) {
+      if (this.held.get(id)?.token !== token) continue;
+      this.held.delete(id);
+      this.onLost(id);
+    }
+  }
+
+  /** Renews every held lease now: one call per distinct lease length (usually one). */
+  async renewAll(): Promise<void> {
+    if (this.running || this.held.size === 0) return;
+    this.running = true;
+    try {
+      const byLength = new Map<number, [string, string][]>();
+      for (const [id, h] of this.held) {
+        let list = byLength.get(h.leaseMs);
+        if (!list) byLength.set(h.leaseMs, (list = []));
+        list.push([id, h.token]);
+      }
+      for (const [ms, pairs] of byLength) {
+        for (let i = 0; i < pairs.length; i += 1000) {
+          const chunk = pairs.slice(i, i + 1000);
+          // a job that finished (or was delivered again) meanwhile is skipped by lose()
+          const lost = new Set(await this.scripts.extend(this.group, ms, chunk));
+          this.lose(chunk.filter(([id]) => lost.has(id)));
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'renewing leases failed; will retry');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.everyMs = Infinity;
+    this.held.clear();
+  }
+}
