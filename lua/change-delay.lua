@@ -18,10 +18,11 @@
 
   Returns 1 when changed, 0 when the job is not delayed.
 ]]
+-- @include keys
 -- @include redisTime
 -- @include promoteJob
--- @include records
 -- @include dueScore
+-- @include wake
 local jobKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3]
 local k = { delayed = delayedKey, retry = retryKey, stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7], groups = KEYS[8] }
 local base, group, id, delayMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -31,8 +32,8 @@ local inRetry = not inDelayed and redis.call('ZSCORE', retryKey, id)
 if not inDelayed and not inRetry then return 0 end
 local now = redisTime()
 -- a retry waits in the group's own record
-local rb = recordBase(base, group)
-if inRetry then jobKey = rb .. 'job:' .. id end
+local rb = Key.records(base, group)
+if inRetry then jobKey = Key.job(rb, id) end
 if delayMs > 0 then
   -- after the jobs already due at that ms (dueScore)
   local setKey = inDelayed and delayedKey or retryKey

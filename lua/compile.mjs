@@ -44,9 +44,94 @@ function stripComments(lua, file) {
     .replace(/^[ \t]*--.*$/gm, '');
 }
 
+// Include what you use (lua/README.md): a file (script or include) that uses a name an include
+// defines at its top level (a function, a constant, a module table such as Key) names that
+// include itself in an `-- @include` line, rather than getting it through another include; and
+// it includes nothing it does not use. Comments and string literals are left out of the look;
+// a name the file declares itself (a local, a parameter) is its own.
+const INCLUDE_LINE = /^--\s*@include\s+(\S+)\s*$/gm;
+
+function codeOnly(lua) {
+  return lua.replace(/--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, (m) => (m.startsWith('--') ? ' ' : "''"));
+}
+
+/** Names a file declares at its top level (column 0): local functions, locals, and a module table's functions. */
+function topLevelNames(code) {
+  const names = new Set();
+  for (const m of code.matchAll(/^local\s+function\s+(\w+)/gm)) names.add(m[1]);
+  for (const m of code.matchAll(/^local\s+(?!function\b)([\w\s,]+?)\s*(?:=|$)/gm)) {
+    for (const name of m[1].split(',')) names.add(name.trim());
+  }
+  return names;
+}
+
+/** Names declared anywhere in a file: locals, function parameters, loop variables. */
+function ownNames(code) {
+  const names = topLevelNames(code);
+  const add = (list) => list.split(',').map((n) => n.trim()).filter((n) => /^\w+$/.test(n)).forEach((n) => names.add(n));
+  for (const m of code.matchAll(/\blocal\s+function\s+(\w+)/g)) names.add(m[1]);
+  for (const m of code.matchAll(/\blocal\s+(?!function\b)([\w\s,]+?)\s*(?:=|\n)/g)) add(m[1]);
+  for (const m of code.matchAll(/\bfunction\b[\w.:\s]*\(([^)]*)\)/g)) add(m[1]);
+  for (const m of code.matchAll(/\bfor\s+([\w\s,]+?)\s+(?:in\b|=)/g)) add(m[1]);
+  return names;
+}
+
+function checkIncludes(files) {
+  // the include that defines each top-level name
+  const definedIn = new Map();
+  for (const [name, file] of files) {
+    if (!name.startsWith('includes/')) continue;
+    for (const def of topLevelNames(file.code)) {
+      const other = definedIn.get(def);
+      if (other && other !== name) throw new Error(`lua/${name}.lua: ${def} is defined in lua/${other}.lua too`);
+      definedIn.set(def, name);
+    }
+  }
+  const problems = [];
+  for (const [name, file] of files) {
+    const own = ownNames(file.code);
+    const direct = new Set(file.includes.map((i) => `includes/${i}`));
+    const used = new Set();
+    // (a name followed by `=` is assigned or a table field, not a use)
+    for (const m of file.code.matchAll(/(?<![.:\w])([A-Za-z_]\w*)(?!\s*=(?!=))/g)) {
+      const provider = definedIn.get(m[1]);
+      if (!provider || provider === name || own.has(m[1])) continue;
+      used.add(provider);
+      const problem = `lua/${name}.lua uses ${m[1]} (lua/${provider}.lua) without "-- @include ${provider.slice('includes/'.length)}"`;
+      if (!direct.has(provider) && !problems.includes(problem)) problems.push(problem);
+    }
+    for (const include of direct) {
+      if (!used.has(include)) problems.push(`lua/${name}.lua includes ${include.slice('includes/'.length)} but uses nothing of it`);
+    }
+  }
+  if (problems.length) throw new Error(`include what you use (lua/README.md):\n  ${problems.join('\n  ')}`);
+}
+
+/** Every file a compile reads: the scripts and the includes they reach, by name ("lease", "includes/keys"). */
+function readAll(scriptFiles) {
+  const files = new Map();
+  const visit = (name, path) => {
+    if (files.has(name)) return;
+    const text = readFileSync(path, 'utf8');
+    const includes = [...text.matchAll(INCLUDE_LINE)].map((m) => m[1]);
+    files.set(name, { code: codeOnly(text), includes });
+    for (const include of includes) {
+      const includePath = join(luaDir, 'includes', `${include}.lua`);
+      try {
+        visit(`includes/${include}`, includePath);
+      } catch (e) {
+        if (e.code !== 'ENOENT') throw e; // a missing include is reported by resolveIncludes
+      }
+    }
+  };
+  for (const file of scriptFiles) visit(file.replace(/\.lua$/, ''), join(luaDir, file));
+  return files;
+}
+
 export function compile() {
   const scripts = {};
-  for (const file of readdirSync(luaDir).filter((f) => f.endsWith('.lua')).sort()) {
+  const scriptFiles = readdirSync(luaDir).filter((f) => f.endsWith('.lua')).sort();
+  for (const file of scriptFiles) {
     const source = readFileSync(join(luaDir, file), 'utf8');
     const header = source.match(/^--\[\[([\s\S]*?)\]\]/);
     if (!header) throw new Error(`${file}: missing the --[[ ... ]] header contract`);
@@ -83,6 +168,7 @@ export function compile() {
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);
     scripts[op] = { name: `sluice_${op.replace(/-/g, '_')}_${hash}`, keys, argv, lua };
   }
+  checkIncludes(readAll(scriptFiles));
   return scripts;
 }
 

@@ -36,12 +36,15 @@
   Returns: nRefused, refused ids..., then the lease reply (see lease.lua).
 ]]
 -- @include redisTime
--- @include leaseJobs
+-- @include keys
+-- @include leaseToken
+-- @include lease/leaseJobs
 -- @include dedup
 -- @include emit
--- @include records
+-- @include settings
 -- @include orderedKeys
-local k = {
+-- @include trimFinished
+local keys = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
   completed = KEYS[11], schedulers = KEYS[12], limiter = KEYS[13],
@@ -50,9 +53,10 @@ local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local config = cjson.decode(ARGV[6])
 local count = leaseCount(ARGV[5], config)
 local now = redisTime()
-local rb = recordBase(base, group)
+local rb, g = Key.records(base, group), Key.group(base, group)
 emitFor(group)
--- (read before the first write, with the events' settings: see lua/compile.mjs, invariant 11)
+-- (read before the first write, with the events' settings: see lua/compile.mjs, invariant 11
+-- (docs/invariants.md))
 local settings = queueSettings(base, group)
 
 local refused, finished, kept, results = {}, {}, {}, {}
@@ -61,20 +65,20 @@ for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
   local resent = string.sub(token, 1, 1) == '='
   if resent then token = string.sub(token, 2) end
-  local jobKey = rb .. 'job:' .. id
+  local jobKey = Key.job(rb, id)
   local held = redis.call('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr')
   if token ~= '' and held[1] == '=' .. token then
     -- already completed by this very delivery (an ack applied before its reply was lost)
   elseif resent and not held[1] and redis.call('EXISTS', jobKey) == 0 then
     -- resent, and the record is gone: the first run of this ack deleted it (keepCount 0)
-  elseif token ~= '' and held[1] == token then
+  elseif isCurrentToken(held[1], token) then
     finished[#finished + 1] = id
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end
     -- an ordered job: its key's next job may go
-    if held[3] and not held[4] then keyRelease(base .. 'g:' .. group .. ':', held[3], settings.keyConcurrency) end
+    if held[3] and not held[4] then keyRelease(g, held[3], settings.keyConcurrency) end
     if ARGV[i + 3] == '0' then
-      redis.call('DEL', jobKey, rb .. 'logs:' .. id)
+      redis.call('DEL', jobKey, Key.logs(rb, id))
     else
       -- the policy of the latest kept job in the batch applies to the set
       keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
@@ -87,18 +91,18 @@ for i = 7, #ARGV, 5 do
   end
 end
 if #finished > 0 then
-  redis.call('ZREM', k.active, unpack(finished))
+  redis.call('ZREM', keys.active, unpack(finished))
   -- one event for the batch; values over 1 KiB are read from the record (emitCompleted)
   emitCompleted(base, finished, results)
 end
 if #kept > 0 then
-  redis.call('ZADD', k.completed, unpack(kept))
-  trimFinished(k.completed, rb, now, keepCount, keepAgeMs, #kept + 100)
+  redis.call('ZADD', keys.completed, unpack(kept))
+  trimFinished(keys.completed, rb, now, keepCount, keepAgeMs, #kept + 100)
 end
 
 local reply = { #refused }
 for i = 1, #refused do reply[#reply + 1] = refused[i] end
-local leased = leaseJobs(k, base, group, consumer, nonce, count, config, now)
-wakeForKeys(k.g, k.wake, group)
+local leased = leaseJobs(keys, base, group, consumer, nonce, count, config, now)
+wakeForKeys(g, keys.wake, group)
 for i = 1, #leased do reply[#reply + 1] = leased[i] end
 return reply

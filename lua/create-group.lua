@@ -24,14 +24,15 @@
   Returns 0 when the group existed already (left as it is), else 1 created, 2 created and the
   default group made a member, 3 created and the default group left out while jobs waited for it.
 ]]
+-- @include keys
 local streamKey, groupsKey, delayedKey = KEYS[1], KEYS[2], KEYS[3]
 local group, from, base, keepDefault = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1'
 -- do jobs wait for an implicit default group? (read before anything is written)
 local pending = false
 if group ~= 'default' and redis.call('SCARD', groupsKey) == 0 then
-  local d = base .. 'g:default:'
+  local defaultGroup = Key.group(base, 'default')
   pending = redis.call('XLEN', streamKey) > 0 or redis.call('ZCARD', delayedKey) > 0
-    or redis.call('EXISTS', d .. 'prio', d .. 'wait', d .. 'keyst') > 0
+    or redis.call('EXISTS', defaultGroup .. Key.prio, defaultGroup .. Key.wait, defaultGroup .. Key.keyState) > 0
 end
 -- from '$': tell Redis how many entries the group has read (all of them), so that its lag, the
 -- unread count, is exact from the start (without it Redis 7.0 knows only an upper bound)

@@ -20,15 +20,17 @@
   stream entries and ordering keys met), and the key cursor for the next call; the caller
   repeats while processed reaches the batch. Deleted jobs free their deduplication ids.
 ]]
+-- @include keys
 -- @include redisTime
 -- @include deleteJobs
 -- @include records
 -- @include trimStream
 -- @include orderedKeys
+-- @include settings
 local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local keyCursor = ARGV[5] ~= '' and ARGV[5]
-local rb = recordBase(base, group)
+local rb = Key.records(base, group)
 local removed, delayedIds = {}, {}
 local carried = 0 -- plain jobs removed with their stream entry
 local stale = 0 -- entries of jobs that moved on or were removed
@@ -61,12 +63,12 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
       local fields = entries[i][2]
       if fields[1] == 'n' then
         carried = carried + 1 -- a plain job: consuming its entry removes it
-      elseif fields[1] == 'j' and group ~= 'default' and redis.call('EXISTS', rb .. 'job:' .. fields[2]) == 0 then
+      elseif fields[1] == 'j' and group ~= 'default' and redis.call('EXISTS', Key.job(rb, fields[2])) == 0 then
         -- a job this group has not met yet: consuming the entry removes it for this group,
         -- which so no longer needs the published record
         carried = carried + 1
         releasePublished(base, fields[2])
-      elseif fields[1] == 'j' and redis.call('HGET', rb .. 'job:' .. fields[2], 's') == 'waiting' then
+      elseif fields[1] == 'j' and redis.call('HGET', Key.job(rb, fields[2]), 's') == 'waiting' then
         -- only jobs that still wait: a stale entry may point at a job that moved on
         removed[#removed + 1] = fields[2]
       else
@@ -82,7 +84,7 @@ end
 local keysMet = 0
 if #removed + carried < batch then
   local deleted, used
-  deleted, used, keyCursor = keyDrain(base .. 'g:' .. group .. ':', base, rb, batch - #removed - carried, false, keyCursor)
+  deleted, used, keyCursor = keyDrain(Key.group(base, group), base, rb, batch - #removed - carried, false, keyCursor)
   carried = carried + deleted
   keysMet = used - deleted
 end
@@ -108,14 +110,14 @@ if withDelayed then
 end
 -- ordered jobs taken from the redelivery list or the retries hold their key's slot: give it back
 local conc = queueSettings(base, group).keyConcurrency
-local g = base .. 'g:' .. group .. ':'
+local g = Key.group(base, group)
 for i = 1, #removed do
-  local held = redis.call('HMGET', rb .. 'job:' .. removed[i], 'ok', 'kr', 's')
+  local held = redis.call('HMGET', Key.job(rb, removed[i]), 'ok', 'kr', 's')
   if held[1] and not held[2] and (held[3] == 'waiting' or held[3] == 'delayed') then keyRelease(g, held[1], conc, removed[i]) end
 end
-wakeForKeys(g, base .. 'wake', group)
+wakeForKeys(g, base .. Key.wake, group)
 -- backpressure: producers waiting for room try again
-if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', #removed + carried) end
+if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #removed + carried) end
 deleteRecords(base, rb, removed)
 deleteRecords(base, base, delayedIds)
 removed = #removed + #delayedIds

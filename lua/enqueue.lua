@@ -30,11 +30,15 @@
   Returns a flat array: now (ms, Redis time), then id, status (1 added, 0 existed or
   deduplicated, 2 replaced a pending job, 3 refused: the queue is full) ... in the order given.
 ]]
+-- @include keys
 -- @include redisTime
 -- @include placeWaiting
 -- @include emit
 -- @include streamIds
 -- @include dueScore
+-- @include settings
+-- @include dedup
+-- @include wake
 local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
@@ -70,16 +74,16 @@ end
 -- a job id is taken while the job has a record: the published one (the default group's, or
 -- a delayed job's) or one of another group
 local function taken(id)
-  if redis.call('EXISTS', base .. 'job:' .. id) == 1 then return true end
+  if redis.call('EXISTS', Key.job(base, id)) == 1 then return true end
   for _, group in ipairs(subscribedGroups(k.groups)) do
-    if group ~= 'default' and redis.call('EXISTS', base .. 'g:' .. group .. ':job:' .. id) == 1 then return true end
+    if group ~= 'default' and redis.call('EXISTS', Key.job(Key.group(base, group), id)) == 1 then return true end
   end
   return false
 end
 
 -- a deduplicated add: report the holder; with replace, a holder that still waits is updated
 local function deduplicated(holder, i, sched)
-  local holderKey = base .. 'job:' .. holder
+  local holderKey = Key.job(base, holder)
   if not sched.dedup.replace then return 0 end
   -- (only a published record can be updated: copies made for other groups are theirs)
   local state = redis.call('HGET', holderKey, 's')
@@ -103,9 +107,9 @@ if maxLength > 0 then
   for _, c in ipairs(groupCursors(k.stream)) do lag[c.name] = c.lag end
   local waiting = 0
   for _, group in ipairs(subscribedGroups(k.groups)) do
-    local g = base .. 'g:' .. group .. ':'
+    local g = Key.group(base, group)
     local n = lag[group] or redis.call('XLEN', k.stream)
-    n = n + redis.call('LLEN', g .. 'wait') + redis.call('ZCARD', g .. 'prio') + (tonumber(redis.call('HGET', g .. 'keyst', '#waiting')) or 0)
+    n = n + redis.call('LLEN', g .. Key.wait) + redis.call('ZCARD', g .. Key.prio) + (tonumber(redis.call('HGET', g .. Key.keyState, '#waiting')) or 0)
     if n > waiting then waiting = n end
   end
   room = math.max(0, maxLength - waiting - redis.call('ZCARD', delayedKey))
@@ -118,7 +122,7 @@ local function full()
     return false
   end
   if not roomLastId then
-    local last = redis.call('XREVRANGE', base .. 'room', '+', '-', 'COUNT', 1)[1]
+    local last = redis.call('XREVRANGE', base .. Key.room, '+', '-', 'COUNT', 1)[1]
     roomLastId = last and last[1] or '0-0'
   end
   return true
@@ -139,7 +143,7 @@ for i = 2, #ARGV, 5 do
       nextId = nextId + 1
       id = tostring(nextId)
     end
-    local jobKey = base .. 'job:' .. id
+    local jobKey = Key.job(base, id)
     local holder = false
     if sched.dedup then holder = dedupHeld(base, sched.dedup.id, taken) end
     if id == ARGV[i] and taken(id) then

@@ -12,14 +12,15 @@
   Returns the ids whose lease is lost (token changed, job gone or reclaimed).
 ]]
 -- @include redisTime
+-- @include keys
+-- @include leaseToken
 local activeKey = KEYS[1]
 local rb, leaseMs = ARGV[1], tonumber(ARGV[2])
 local deadline = redisTime() + leaseMs
 local lost, renewed = {}, {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  if token ~= '' and redis.call('HGET', rb .. 'job:' .. id, 'tk') == token
-      and redis.call('ZSCORE', activeKey, id) then
+  if holdsLease(Key.job(rb, id), token) and redis.call('ZSCORE', activeKey, id) then
     renewed[#renewed + 1] = deadline
     renewed[#renewed + 1] = id
   else

@@ -19,21 +19,27 @@
 
   Returns 1 when settled, 0 when refused (the token is not the current one: the lease was lost).
 ]]
+-- @include keys
 -- @include redisTime
 -- @include moveToFailed
 -- @include wake
--- @include records
 -- @include dueScore
+-- @include emit
+-- @include leaseToken
+-- @include settings
+-- @include textCaps
+-- @include orderedKeys
 local activeKey, waitKey, retryKey, failedKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, group, id, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local outcome = cjson.decode(ARGV[5])
-local rb = recordBase(base, group)
-local jobKey = rb .. 'job:' .. id
+local rb = Key.records(base, group)
+local jobKey = Key.job(rb, id)
 emitFor(group)
 
--- every read before the first write (docs: invariant 11; the settings: see lua/compile.mjs)
+-- every read before the first write (invariant 11 (docs/invariants.md); the settings: see
+-- lua/compile.mjs)
 local held = redis.call('HMGET', jobKey, 'tk', 'ok')
-if token == '' or held[1] ~= token then return 0 end
+if not isCurrentToken(held[1], token) then return 0 end
 local now = redisTime()
 local settings = queueSettings(base, group)
 local reason, stack = capText(tostring(outcome.reason), REASON_MAX), capStack(outcome.stack)
@@ -55,7 +61,7 @@ if outcome.retry then
   -- key's later jobs go (field kr: it holds no slot any more)
   local orderingKey = held[2]
   if outcome.releaseKey and orderingKey and redis.call('HSETNX', jobKey, 'kr', 1) == 1 then
-    keyRelease(base .. 'g:' .. group .. ':', orderingKey, settings.keyConcurrency)
+    keyRelease(Key.group(base, group), orderingKey, settings.keyConcurrency)
   end
   -- one idle worker leases it now, or waits for its due time (wake.lua)
   wake(wakeKey, group, delayMs > 0 and now + delayMs or 0)
@@ -65,6 +71,6 @@ else
   redis.call('ZREM', activeKey, id)
   redis.call('HINCRBY', jobKey, 'a', 1)
   moveToFailed(failedKey, base, rb, id, now, reason, stack, outcome.keep[1], outcome.keep[2], group, reads)
-  wakeForKeys(base .. 'g:' .. group .. ':', wakeKey, group)
+  wakeForKeys(Key.group(base, group), wakeKey, group)
 end
 return 1

@@ -20,8 +20,10 @@
   Returns 1 when this call advanced the scheduler (and made the job if asked), 0 when another
   worker had done it already (or the scheduler was removed or changed).
 ]]
+-- @include keys
 -- @include redisTime
 -- @include placeWaiting
+-- @include wake
 local schedulersKey, schedulerKey = KEYS[1], KEYS[2]
 local k = { stream = KEYS[3], groups = KEYS[4], wake = KEYS[5] }
 local base, key, slot, nextSlot, fire, jobId = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
@@ -29,7 +31,7 @@ local base, key, slot, nextSlot, fire, jobId = ARGV[1], ARGV[2], ARGV[3], tonumb
 local planned = redis.call('ZSCORE', schedulersKey, key)
 if not planned or tonumber(planned) ~= tonumber(slot) then return 0 end
 if fire then
-  local jobKey = base .. 'job:' .. jobId
+  local jobKey = Key.job(base, jobId)
   -- (the compare and set above makes the job once; this guards a record someone kept)
   if redis.call('EXISTS', jobKey) == 0 then
     local template = cjson.decode(redis.call('HGET', schedulerKey, 'template'))

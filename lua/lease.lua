@@ -41,8 +41,10 @@
   a wrong-type queue key (stream, sets) surfaces as a Redis error.
 ]]
 -- @include redisTime
--- @include leaseJobs
-local k = {
+-- @include keys
+-- @include lease/leaseJobs
+-- @include orderedKeys
+local keys = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
   schedulers = KEYS[11], limiter = KEYS[12],
@@ -50,6 +52,6 @@ local k = {
 local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local config = cjson.decode(ARGV[6])
 local count = leaseCount(ARGV[5], config)
-local reply = leaseJobs(k, base, group, consumer, nonce, count, config, redisTime())
-wakeForKeys(k.g, k.wake, group)
+local reply = leaseJobs(keys, base, group, consumer, nonce, count, config, redisTime())
+wakeForKeys(Key.group(base, group), keys.wake, group)
 return reply

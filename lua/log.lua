@@ -11,9 +11,10 @@
   Returns the number of lines kept, or -1 when refused (not the current holder).
 ]]
 -- @include textCaps
+-- @include leaseToken
 local jobKey, logsKey = KEYS[1], KEYS[2]
 local token, line, maxLines = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if token == '' or redis.call('HGET', jobKey, 'tk') ~= token then return -1 end
+if not holdsLease(jobKey, token) then return -1 end
 local length = redis.call('RPUSH', logsKey, capText(line, LOG_LINE_MAX))
 if length > maxLines then
   redis.call('LTRIM', logsKey, -maxLines, -1)

@@ -17,7 +17,9 @@
   check), so that no worker leases a job of a queue being deleted and no later call refuses.
   Deduplication ids are found through their index (P:{Q}:dedups), never by scanning keys.
 ]]
+-- @include keys
 -- @include dropGroupJobs
+-- @include deleteJobs
 local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 -- the default group may hold jobs before its first worker made it a member
@@ -28,11 +30,11 @@ if not listed then groups[#groups + 1] = 'default' end
 
 if not force then
   for _, group in ipairs(groups) do
-    if redis.call('ZCARD', base .. 'g:' .. group .. ':active') > 0 then return -1 end
+    if redis.call('ZCARD', Key.group(base, group) .. Key.active) > 0 then return -1 end
   end
 end
 
-for _, group in ipairs(groups) do redis.call('SET', base .. 'g:' .. group .. ':paused', '1') end
+for _, group in ipairs(groups) do redis.call('SET', Key.group(base, group) .. Key.paused, '1') end
 
 local budget = batch
 -- delayed jobs are the queue's (their records are the published ones)
@@ -61,29 +63,32 @@ if budget > 0 then
 end
 -- schedulers, so that none fires into the deleted queue
 if budget > 0 then
-  local keys = redis.call('ZRANGE', base .. 'schedulers', 0, budget - 1)
-  for i = 1, #keys do redis.call('DEL', base .. 'scheduler:' .. keys[i]) end
+  local keys = redis.call('ZRANGE', base .. Key.schedulers, 0, budget - 1)
+  for i = 1, #keys do redis.call('DEL', Key.scheduler(base, keys[i])) end
   if #keys > 0 then
-    redis.call('ZREM', base .. 'schedulers', unpack(keys))
+    redis.call('ZREM', base .. Key.schedulers, unpack(keys))
     budget = budget - #keys
   end
 end
 -- deduplication ids, through their index
 if budget > 0 then
-  local ids = redis.call('ZRANGE', base .. 'dedups', 0, budget - 1)
+  local ids = redis.call('ZRANGE', base .. Key.dedupIndex, 0, budget - 1)
   if #ids > 0 then
     local keys = {}
-    for i = 1, #ids do keys[i] = base .. 'dedup:' .. ids[i] end
+    for i = 1, #ids do keys[i] = Key.dedup(base, ids[i]) end
     redis.call('DEL', unpack(keys))
-    redis.call('ZREM', base .. 'dedups', unpack(ids))
+    redis.call('ZREM', base .. Key.dedupIndex, unpack(ids))
     budget = budget - #ids
   end
 end
 if budget > 0 then
   -- everything is empty: remove the structure itself
-  for _, group in ipairs(groups) do redis.call('DEL', base .. 'g:' .. group .. ':paused', base .. 'g:' .. group .. ':limiter', base .. 'g:' .. group .. ':wake') end
-  redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. 'pseq', base .. 'meta', base .. 'events', base .. 'room',
-    base .. 'dedups')
+  for _, group in ipairs(groups) do
+    local g = Key.group(base, group)
+    redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
+  end
+  redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. Key.prioritySeq, base .. Key.meta, base .. Key.events, base .. Key.room,
+    base .. Key.dedupIndex)
   return 0
 end
 return 1

@@ -21,15 +21,16 @@
   An entry whose job is no longer delayed (stale) is dropped; one whose record is not a hash
   (planted by hand) is dead-lettered to the group's failed set, as a lease would do.
 ]]
+-- @include keys
 -- @include redisTime
 -- @include promoteJob
--- @include records
+-- @include wake
 local delayedKey, retryKey, failedKey = KEYS[1], KEYS[2], KEYS[5]
 local k = { delayed = delayedKey, retry = retryKey, stream = KEYS[3], wait = KEYS[4], wake = KEYS[6], groups = KEYS[7] }
 local base, group, batch = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local rb = recordBase(base, group)
+local rb = Key.records(base, group)
 
--- every read before the first write (invariant 11)
+-- every read before the first write (invariant 11 (docs/invariants.md))
 -- the earliest due first across the two sets: the first `batch` of each, merged by score
 local delayed = redis.call('ZRANGE', delayedKey, 0, batch - 1, 'WITHSCORES')
 local retries = redis.call('ZRANGE', retryKey, 0, batch - 1, 'WITHSCORES')
@@ -53,7 +54,7 @@ if #picked == 0 then return { 0, 0 } end
 local fields = {}
 for i = 1, #picked do
   -- pcall: a key of another type (planted by hand) must not stop the call
-  fields[i] = redis.pcall('HMGET', (picked[i][1] and base or rb) .. 'job:' .. picked[i][2], unpack(PROMOTE_FIELDS))
+  fields[i] = redis.pcall('HMGET', Key.job(picked[i][1] and base or rb, picked[i][2]), unpack(PROMOTE_FIELDS))
 end
 local now = redisTime()
 

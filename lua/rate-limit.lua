@@ -21,7 +21,8 @@
   was no longer this worker's (the job was not touched).
 ]]
 -- @include redisTime
--- @include records
+-- @include keys
+-- @include leaseToken
 -- @include wake
 local metaKey, activeKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, group, ms, id, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
@@ -31,8 +32,8 @@ local untilMs = math.max(now + ms, tonumber(redis.call('HGET', metaKey, field)) 
 redis.call('HSET', metaKey, field, untilMs)
 local lost = false
 if id ~= '' then
-  local jobKey = recordBase(base, group) .. 'job:' .. id
-  if token ~= '' and redis.call('HGET', jobKey, 'tk') == token then
+  local jobKey = Key.job(Key.records(base, group), id)
+  if holdsLease(jobKey, token) then
     redis.call('ZREM', activeKey, id)
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     redis.call('LPUSH', waitKey, id)

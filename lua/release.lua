@@ -20,11 +20,12 @@
 
   Returns the number of jobs handed back (a job whose token is no longer current is skipped).
 ]]
+-- @include keys
 -- @include wake
--- @include records
+-- @include leaseToken
 local activeKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3]
 local base, group, started = ARGV[1], ARGV[2], ARGV[3]
-local rb = recordBase(base, group)
+local rb = Key.records(base, group)
 local back = {}
 -- the jobs to hand back, flat: id, token, ...
 local handBack = {}
@@ -38,7 +39,7 @@ if handBack[1] == '*' then
   local found = {}
   local newest = redis.call('ZREVRANGE', activeKey, 0, 999)
   for i = 1, #newest do
-    local tk = redis.pcall('HGET', rb .. 'job:' .. newest[i], 'tk')
+    local tk = redis.pcall('HGET', Key.job(rb, newest[i]), 'tk')
     if type(tk) == 'string' and string.sub(tk, 1, #prefix) == prefix then
       found[#found + 1] = { tonumber(string.sub(tk, #prefix + 1)) or 0, newest[i], tk }
     end
@@ -52,8 +53,8 @@ if handBack[1] == '*' then
 end
 for i = #handBack - 1, 1, -2 do
   local id, token = handBack[i], handBack[i + 1]
-  local jobKey = rb .. 'job:' .. id
-  if token ~= '' and redis.call('HGET', jobKey, 'tk') == token then
+  local jobKey = Key.job(rb, id)
+  if holdsLease(jobKey, token) then
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     if started == '0' then redis.call('HINCRBY', jobKey, 'dl', -1) end
     back[#back + 1] = id

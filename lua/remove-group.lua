@@ -16,14 +16,16 @@
 
   Returns 1 (more to delete), 0 (done), -1 (refused: active jobs, not forced).
 ]]
+-- @include keys
 -- @include dropGroupJobs
 -- @include streamIds
+-- @include records
 local streamKey, groupsKey = KEYS[1], KEYS[2]
 local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
-local g = base .. 'g:' .. group .. ':'
-if not force and redis.call('ZCARD', g .. 'active') > 0 then return -1 end
+local g = Key.group(base, group)
+if not force and redis.call('ZCARD', g .. Key.active) > 0 then return -1 end
 
-local metaKey = base .. 'meta'
+local metaKey = base .. Key.meta
 local scanField = 'removing:' .. group
 if redis.call('SREM', groupsKey, group) == 1 then
   -- remember where the group stood: the jobs it had not read yet are given up (releasePublished)
@@ -47,7 +49,7 @@ if scanFrom then
 end
 budget = dropGroupJobs(base, group, budget)
 if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
-  redis.call('DEL', g .. 'paused', g .. 'limiter', g .. 'wake')
+  redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
   redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)
   return 0
 end

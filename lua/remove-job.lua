@@ -28,12 +28,14 @@
   REMOVE_SEARCH entries from either end; one further in is left there, and the lease that
   meets it drops it (its record is gone).
 ]]
+-- @include keys
 -- @include dedup
 -- @include emit
 -- @include streamIds
 -- @include orderedKeys
 -- @include records
 -- @include wake
+-- @include settings
 local REMOVE_SEARCH = 1000
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
@@ -42,7 +44,7 @@ emitFor(group)
 
 -- backpressure: producers waiting for room try again
 local function roomFreed()
-  if queueSettings(base, group).maxLength > 0 then redis.call('XADD', base .. 'room', 'MAXLEN', '16', '*', 'n', 1) end
+  if queueSettings(base, group).maxLength > 0 then redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', 1) end
 end
 
 -- listRemove(key, value): removes value from a list if it is within REMOVE_SEARCH entries of
@@ -67,8 +69,8 @@ end
 
 -- the job's published record goes (a job no group holds yet), freeing its deduplication id
 local function deletePublished()
-  releaseDedup(base, base .. 'job:' .. id, id)
-  redis.call('DEL', base .. 'job:' .. id, base .. 'logs:' .. id)
+  releaseDedup(base, Key.job(base, id), id)
+  redis.call('DEL', Key.job(base, id), Key.logs(base, id))
 end
 
 -- unreadBy(entryId): the groups that have not read the entry yet, and how many groups there
@@ -95,7 +97,7 @@ local function copyOf(entry)
   if f[3] == 'n' and f[6] then
     c = { f[4], f[6], f[8] or '{}', f[10] or '0', f[12] or '' }
   else
-    c = redis.call('HMGET', base .. 'job:' .. id, 'n', 'd', 'o', 'ts', 'sb')
+    c = redis.call('HMGET', Key.job(base, id), 'n', 'd', 'o', 'ts', 'sb')
   end
   local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'd', c[2] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
   if c[5] and c[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = c[5] end
@@ -106,10 +108,10 @@ end
 -- redelivery list (the default group's record of a job with a published record is that record)
 local function giveCopy(other, entry, record)
   if entry[2][1] == 'n' or other ~= 'default' then
-    redis.call('HSET', recordBase(base, other) .. 'job:' .. id, unpack(record))
+    redis.call('HSET', Key.job(Key.records(base, other), id), unpack(record))
     if entry[2][1] == 'j' then releasePublished(base, id) end
   end
-  redis.call('RPUSH', base .. 'g:' .. other .. ':wait', id)
+  redis.call('RPUSH', Key.group(base, other) .. Key.wait, id)
 end
 
 if redis.call('EXISTS', jobKey) == 0 then
@@ -121,7 +123,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   end
   -- a job in the stream that this group has not read yet
   local entryId = id
-  if not string.match(id, '^%d+%-%d+$') then entryId = redis.pcall('HGET', base .. 'job:' .. id, 'se') end
+  if not string.match(id, '^%d+%-%d+$') then entryId = redis.pcall('HGET', Key.job(base, id), 'se') end
   if type(entryId) ~= 'string' then return 0 end
   local entry = redis.call('XRANGE', streamKey, entryId, entryId)[1]
   if not entry or not ((entry[2][1] == 'n' and entryId == id) or (entry[2][1] == 'j' and entry[2][2] == id)) then return 0 end
@@ -142,7 +144,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   end
   -- this group gives up its share of the published record (see releasePublished)
   if entry[2][1] == 'j' then releasePublished(base, id) end
-  wake(base .. 'wake', '*')
+  wake(base .. Key.wake, '*')
   return removed()
 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
@@ -158,13 +160,13 @@ local inLine = false
 -- an ordered job leaves its key's line (never leased, it holds no slot), or gives back the slot
 -- it holds (waiting to be redelivered or retried); a finished one holds nothing
 if orderingKey and not keyReleased then
-  local g = base .. 'g:' .. group .. ':'
-  if listRemove(g .. 'key:' .. orderingKey, id) then
+  local g = Key.group(base, group)
+  if listRemove(Key.keyLine(g, orderingKey), id) then
     inLine = true
-    redis.call('HINCRBY', g .. 'keyst', '#waiting', -1)
+    redis.call('HINCRBY', g .. Key.keyState, '#waiting', -1)
   elseif (state == 'waiting' and leased) or (state == 'delayed' and redis.call('ZSCORE', retryKey, id)) then
     keyRelease(g, orderingKey, queueSettings(base, group).keyConcurrency)
-    wakeForKeys(g, base .. 'wake', group)
+    wakeForKeys(g, base .. Key.wake, group)
   elseif state == 'waiting' then
     -- never leased: it is further down its key's line than the search goes; left there, it is
     -- dropped by the lease that meets it

@@ -14,14 +14,15 @@
 
   Returns the number of jobs moved.
 ]]
+-- @include keys
 -- @include wake
--- @include records
 local fromKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3]
 local base, group, before, batch = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local ids = redis.call('ZRANGEBYSCORE', fromKey, '-inf', before, 'LIMIT', 0, batch)
 if #ids == 0 then return 0 end
+local rb = Key.records(base, group)
 for i = 1, #ids do
-  local jobKey = recordBase(base, group) .. 'job:' .. ids[i]
+  local jobKey = Key.job(rb, ids[i])
   redis.call('HSET', jobKey, 's', 'waiting', 'a', 0, 'sc', 0, 'tk', '')
   redis.call('HDEL', jobKey, 'fr', 'st', 'fo', 'rv', 'po')
   -- a redriven ordered job runs outside its key's order: it holds no key slot (kr)

@@ -1,7 +1,7 @@
-// The header contract of each Lua script (STYLE 1-3) must match the code around it: the keys
-// the generated module and the wrappers use, the ARGV the wrappers pass and the body reads, and
-// the include mechanism must fail loudly. Runs the wrappers against a real Redis to see what
-// they actually send.
+// The header contract of each Lua script (STYLE 1-3: lua/README.md, "The header contract") must
+// match the code around it: the keys the generated module and the wrappers use, the ARGV the
+// wrappers pass and the body reads; and the include mechanism must fail loudly, include what you
+// use included. Runs the wrappers against a real Redis to see what they actually send.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -267,6 +267,32 @@ describe('lua/compile.mjs', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('circular include');
     expect(r.stderr).toMatch(/ping -> pong -> ping/);
+  });
+
+  it('fails loudly on a name used without its include, and on an include not used (include what you use)', () => {
+    const box = sandbox();
+    writeFileSync(join(box.lua, 'includes', 'alpha.lua'), 'local ALPHA_MAX = 3\nlocal function alpha() return ALPHA_MAX end\n');
+    writeFileSync(join(box.lua, 'includes', 'beta.lua'), '-- @include alpha\nlocal function beta() return alpha() end\n');
+    const script = (body: string) => `--[[\n  iwyu\n\n  KEYS[1] k   a key\n\n  ARGV[1] a   an arg\n]]\n${body}`;
+    // alpha arrives through beta only
+    writeFileSync(join(box.lua, 'iwyu.lua'), script('-- @include beta\nreturn beta() + alpha()\n'));
+    let r = box.run();
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('lua/iwyu.lua uses alpha (lua/includes/alpha.lua) without "-- @include alpha"');
+    // a constant counts too; a name the file declares itself (a parameter) is its own
+    writeFileSync(join(box.lua, 'iwyu.lua'), script('-- @include beta\nlocal function f(alpha) return alpha end\nreturn beta() + f(1) + ALPHA_MAX\n'));
+    r = box.run();
+    expect(r.stderr).toContain('lua/iwyu.lua uses ALPHA_MAX (lua/includes/alpha.lua)');
+    expect(r.stderr).not.toContain('uses alpha ');
+    // an include nothing is used of
+    writeFileSync(join(box.lua, 'iwyu.lua'), script('-- @include alpha\n-- @include beta\nreturn beta()\n'));
+    r = box.run();
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('lua/iwyu.lua includes alpha but uses nothing of it');
+    // comments and strings are not uses
+    writeFileSync(join(box.lua, 'iwyu.lua'), script("-- @include beta\n-- alpha() is beta's\nreturn beta() .. 'alpha()'\n"));
+    r = box.run();
+    expect(r.status, r.stderr).toBe(0);
   });
 
   it('fails loudly on a missing header or KEYS out of order', () => {

@@ -1,3 +1,4 @@
+-- @include keys
 -- Deduplication ids. base .. 'dedup:' .. D holds the id of the job that holds D (with a PX ttl
 -- when one was given); base .. 'dedups' indexes them (D -> when it expires, ms of Redis time,
 -- '+inf' without a ttl), so that obliterate finds them without scanning the keyspace.
@@ -5,12 +6,12 @@ local DEDUP_PRUNE = 10 -- expired index members dropped per hold (more than the 
 
 -- dedupHold(base, dedupId, id, ttl, now): job `id` holds dedupId (for ttl ms, or until released)
 local function dedupHold(base, dedupId, id, ttl, now)
-  local index = base .. 'dedups'
+  local index = base .. Key.dedupIndex
   if ttl then
-    redis.call('SET', base .. 'dedup:' .. dedupId, id, 'PX', ttl)
+    redis.call('SET', Key.dedup(base, dedupId), id, 'PX', ttl)
     redis.call('ZADD', index, now + ttl, dedupId)
   else
-    redis.call('SET', base .. 'dedup:' .. dedupId, id)
+    redis.call('SET', Key.dedup(base, dedupId), id)
     redis.call('ZADD', index, '+inf', dedupId)
   end
   -- ids whose ttl ran out leave the index a few at a time: it stays about the size of the held ids
@@ -22,7 +23,7 @@ end
 -- gone (taken(holder) false: removed, or finished and not kept) frees the id, unless the id was
 -- given a ttl: then it is held for the whole ttl whatever became of its job (throttling).
 local function dedupHeld(base, dedupId, taken)
-  local dedupKey = base .. 'dedup:' .. dedupId
+  local dedupKey = Key.dedup(base, dedupId)
   local holder = redis.call('GET', dedupKey)
   if not holder then return false end
   if taken(holder) or redis.call('PTTL', dedupKey) > 0 then return holder end
@@ -35,9 +36,9 @@ end
 local function releaseDedup(base, jobKey, id)
   local dedupId = redis.pcall('HGET', jobKey, 'dd')
   if type(dedupId) ~= 'string' then return end
-  local dedupKey = base .. 'dedup:' .. dedupId
+  local dedupKey = Key.dedup(base, dedupId)
   if redis.call('GET', dedupKey) == id and redis.call('PTTL', dedupKey) == -1 then
     redis.call('DEL', dedupKey)
-    redis.call('ZREM', base .. 'dedups', dedupId)
+    redis.call('ZREM', base .. Key.dedupIndex, dedupId)
   end
 end

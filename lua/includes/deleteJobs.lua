@@ -1,3 +1,4 @@
+-- @include keys
 -- deleteJobs(rb, ids): delete a group's records (and logs) of the given jobs (rb: the group's
 -- record base, see records.lua), in chunks so that no single DEL grows unbounded.
 local DELETE_CHUNK = 500
@@ -10,8 +11,8 @@ end
 local function deleteJobs(rb, ids)
   local chunk = {}
   for i = 1, #ids do
-    chunk[#chunk + 1] = rb .. 'job:' .. ids[i]
-    chunk[#chunk + 1] = rb .. 'logs:' .. ids[i]
+    chunk[#chunk + 1] = Key.job(rb, ids[i])
+    chunk[#chunk + 1] = Key.logs(rb, ids[i])
     if #chunk >= DELETE_CHUNK then
       redis.call('DEL', unpack(chunk))
       chunk = {}
@@ -28,9 +29,9 @@ local function deleteRecords(base, rb, ids)
   if rb == base then
     local keys, freed = {}, {}
     for i = 1, #ids do
-      local dedupId = redis.pcall('HGET', base .. 'job:' .. ids[i], 'dd')
+      local dedupId = redis.pcall('HGET', Key.job(base, ids[i]), 'dd')
       if type(dedupId) == 'string' then
-        local dedupKey = base .. 'dedup:' .. dedupId
+        local dedupKey = Key.dedup(base, dedupId)
         if redis.call('GET', dedupKey) == ids[i] and redis.call('PTTL', dedupKey) == -1 then
           keys[#keys + 1] = dedupKey
           freed[#freed + 1] = dedupId
@@ -39,7 +40,7 @@ local function deleteRecords(base, rb, ids)
     end
     if #keys > 0 then
       deleteKeys(keys)
-      for i = 1, #freed, DELETE_CHUNK do redis.call('ZREM', base .. 'dedups', unpack(freed, i, math.min(i + DELETE_CHUNK - 1, #freed))) end
+      for i = 1, #freed, DELETE_CHUNK do redis.call('ZREM', base .. Key.dedupIndex, unpack(freed, i, math.min(i + DELETE_CHUNK - 1, #freed))) end
     end
   end
   deleteJobs(rb, ids)

@@ -1,3 +1,4 @@
+-- @include keys
 -- @include settings
 -- @include redisTime
 -- @include textCaps
@@ -15,6 +16,8 @@
 -- - failure reasons (field r) are cut to REASON_MAX bytes (textCaps).
 -- A script acting for a group other than default calls emitFor(group) first: its events
 -- then carry g = group, so QueueEvents of one group see only theirs.
+-- Module state (for the script call): eventGroup, set by emitFor and read by every emit (call
+-- emitFor before the first emit or eventSettings); eventsAgeTrimmed (one age trim per call).
 local EVENT_VALUE_MAX = 1024    -- bytes of one return value or progress carried inline
 local EVENT_VALUES_MAX = 8192   -- bytes of return values carried inline by one event
 local eventGroup = false
@@ -24,7 +27,8 @@ local function emitFor(group)
 end
 
 -- eventSettings(base): the settings emit uses (cached for the call). A script calls it before
--- its first write, so that no read of meta comes after a write (invariant 11).
+-- its first write, so that no read of meta comes after a write (invariant 11
+-- (docs/invariants.md)).
 local function eventSettings(base)
   return queueSettings(base, eventGroup or 'default')
 end
@@ -33,7 +37,7 @@ end
 local function appendEvent(base, event, fields)
   local settings = eventSettings(base)
   if settings.eventsMaxLen <= 0 then return end
-  local key = base .. 'events'
+  local key = base .. Key.events
   local args = { 'XADD', key, 'MAXLEN', '~', settings.eventsMaxLen, '*', 'e', event }
   if eventGroup then
     args[#args + 1] = 'g'

@@ -1,15 +1,16 @@
+-- @include keys
 -- @include trimFinished
--- @include dedup
 -- @include emit
 -- @include orderedKeys
 -- @include textCaps
+-- @include settings
 -- moveToFailedReads(base, rb, id, group): everything moveToFailed reads (the record's ordering
--- key and dedup id, the dedup key, the settings), read before any write (invariant 11: an
+-- key and dedup id, the dedup key, the settings), read before any write (invariant 11 (docs/invariants.md): an
 -- abort, e.g. on a key that migrated away in a Cluster, then changes nothing). A script that
 -- writes before calling moveToFailed calls this first and passes the result in.
 local function moveToFailedReads(base, rb, id, group)
-  local held = redis.call('HMGET', rb .. 'job:' .. id, 'ok', 'kr', 'dd')
-  local dedupKey = held[3] and base .. 'dedup:' .. held[3]
+  local held = redis.call('HMGET', Key.job(rb, id), 'ok', 'kr', 'dd')
+  local dedupKey = held[3] and Key.dedup(base, held[3])
   -- as releaseDedup: the id is freed unless it has a ttl or already belongs to another job
   if dedupKey and not (redis.call('GET', dedupKey) == id and redis.call('PTTL', dedupKey) == -1) then dedupKey = false end
   return {
@@ -28,15 +29,15 @@ end
 -- here when not given). The move itself is the first write, bookkeeping and the event follow.
 local function moveToFailed(failedKey, base, rb, id, now, reason, stack, keepCount, keepAgeMs, group, reads)
   reads = reads or moveToFailedReads(base, rb, id, group)
-  local jobKey = rb .. 'job:' .. id
+  local jobKey = Key.job(rb, id)
   reason = capText(tostring(reason), REASON_MAX)
   if keepCount == 0 then
-    redis.call('DEL', jobKey, rb .. 'logs:' .. id)
+    redis.call('DEL', jobKey, Key.logs(rb, id))
   else
     redis.call('ZADD', failedKey, now, id)
     redis.call('HSET', jobKey, 's', 'failed', 'fo', now, 'fr', reason, 'st', capStack(type(stack) == 'string' and stack or '[]'), 'tk', '')
   end
-  if reads.orderingKey then keyRelease(base .. 'g:' .. group .. ':', reads.orderingKey, reads.keyConcurrency, id) end
+  if reads.orderingKey then keyRelease(Key.group(base, group), reads.orderingKey, reads.keyConcurrency, id) end
   if reads.dedupKey then redis.call('DEL', reads.dedupKey) end
   emit(base, 'failed', 'j', id, 'r', reason)
   if keepCount ~= 0 then trimFinished(failedKey, rb, now, keepCount, keepAgeMs, 200) end

@@ -1,17 +1,17 @@
+-- @include keys
 -- @include wake
--- @include settings
 -- @include slidingWindow
 -- @include deleteJobs
 -- Ordered keys (message groups): jobs sharing an ordering key run one at a time (or
 -- keyConcurrency at a time) in the order they were placed, through retries, while different
--- keys run in parallel. Per group G, with g = base .. 'g:' .. G .. ':':
---   g .. 'key:' .. K   list of K's waiting job ids, oldest first
---   g .. 'keys'        the ring of ready keys (waiting jobs, a free slot): served round robin;
---                      a key whose line a removal emptied leaves it when a lease meets it
---   g .. 'keyst'       hash: 'a:' .. K slots held (leased, retrying, reclaimed jobs of K),
---                      'r:' .. K '1' while K is in the ring or parked, '#waiting' jobs in key lists
---   g .. 'keywait'     zset of keys parked by their per-key limiter: K -> when it may start again
---   g .. 'klim:' .. K  the per-key limiter's log of starts
+-- keys run in parallel. Per group G, with g = Key.group(base, G) (keys.lua):
+--   Key.keyLine(g, K)     list of K's waiting job ids, oldest first
+--   g .. Key.keyRing      the ring of ready keys (waiting jobs, a free slot): served round robin;
+--                         a key whose line a removal emptied leaves it when a lease meets it
+--   g .. Key.keyState     hash: 'a:' .. K slots held (leased, retrying, reclaimed jobs of K),
+--                         'r:' .. K '1' while K is in the ring or parked, '#waiting' jobs in key lists
+--   g .. Key.keyWait      zset of keys parked by their per-key limiter: K -> when it may start again
+--   Key.keyLimiter(g, K)  the per-key limiter's log of starts
 -- Memory follows the keys that have waiting or running jobs: a key's fields go when it has none.
 
 -- Caps (the list of every loop's cap is in src/limits.ts)
@@ -25,11 +25,11 @@ local keysRelisted = false
 
 -- keyListIfReady(g, key, conc): put a key in the ring if it has waiting jobs and a free slot
 local function keyListIfReady(g, key, conc)
-  local st = redis.call('HMGET', g .. 'keyst', 'a:' .. key, 'r:' .. key)
+  local st = redis.call('HMGET', g .. Key.keyState, 'a:' .. key, 'r:' .. key)
   if st[2] == '1' or (tonumber(st[1]) or 0) >= conc then return false end
-  if redis.call('LLEN', g .. 'key:' .. key) == 0 then return false end
-  redis.call('RPUSH', g .. 'keys', key)
-  redis.call('HSET', g .. 'keyst', 'r:' .. key, '1')
+  if redis.call('LLEN', Key.keyLine(g, key)) == 0 then return false end
+  redis.call('RPUSH', g .. Key.keyRing, key)
+  redis.call('HSET', g .. Key.keyState, 'r:' .. key, '1')
   keysRelisted = true
   return true
 end
@@ -37,14 +37,14 @@ end
 -- wakeForKeys(g, wakeKey, group): a finished job freed its key's next job, and this call did
 -- not take it: an idle worker must hear of it (see wake.lua)
 local function wakeForKeys(g, wakeKey, group)
-  if keysRelisted and redis.call('LLEN', g .. 'keys') > 0 then wake(wakeKey, group) end
+  if keysRelisted and redis.call('LLEN', g .. Key.keyRing) > 0 then wake(wakeKey, group) end
 end
 
 -- keyPush(g, key, id, conc): a job waits behind its key's earlier jobs. True when the key
 -- became ready (idle workers must be woken).
 local function keyPush(g, key, id, conc)
-  redis.call('RPUSH', g .. 'key:' .. key, id)
-  redis.call('HINCRBY', g .. 'keyst', '#waiting', 1)
+  redis.call('RPUSH', Key.keyLine(g, key), id)
+  redis.call('HINCRBY', g .. Key.keyState, '#waiting', 1)
   return keyListIfReady(g, key, conc)
 end
 
@@ -57,7 +57,7 @@ local function keyRelease(g, key, conc, id)
     if releasedIds[id] then return end
     releasedIds[id] = true
   end
-  if redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, -1) <= 0 then redis.call('HDEL', g .. 'keyst', 'a:' .. key) end
+  if redis.call('HINCRBY', g .. Key.keyState, 'a:' .. key, -1) <= 0 then redis.call('HDEL', g .. Key.keyState, 'a:' .. key) end
   keyListIfReady(g, key, conc)
 end
 
@@ -67,13 +67,13 @@ end
 local function keyUnpark(g, now, limited)
   local due
   if limited then
-    due = redis.call('ZRANGEBYSCORE', g .. 'keywait', '-inf', now, 'LIMIT', 0, KEY_UNPARK_MAX)
+    due = redis.call('ZRANGEBYSCORE', g .. Key.keyWait, '-inf', now, 'LIMIT', 0, KEY_UNPARK_MAX)
   else
-    due = redis.call('ZRANGE', g .. 'keywait', 0, KEY_UNPARK_MAX - 1)
+    due = redis.call('ZRANGE', g .. Key.keyWait, 0, KEY_UNPARK_MAX - 1)
   end
   if #due == 0 then return end
-  redis.call('ZREM', g .. 'keywait', unpack(due))
-  redis.call('RPUSH', g .. 'keys', unpack(due))
+  redis.call('ZREM', g .. Key.keyWait, unpack(due))
+  redis.call('RPUSH', g .. Key.keyRing, unpack(due))
   keysRelisted = true
 end
 
@@ -81,7 +81,7 @@ end
 -- one command when neither does. Without a per-key limit (it was removed while keys were
 -- parked), parked keys are relisted first: nothing else would.
 local function keysListed(g, settings, now)
-  if redis.call('EXISTS', g .. 'keys', g .. 'keywait') == 0 then return false end
+  if redis.call('EXISTS', g .. Key.keyRing, g .. Key.keyWait) == 0 then return false end
   if settings.keyLimitMax <= 0 then keyUnpark(g, now, false) end
   return true
 end
@@ -90,7 +90,7 @@ end
 -- now and returns 0, or returns the ms until the key's window has room (nothing recorded).
 local function keyLimitWait(g, key, settings, now, member)
   if settings.keyLimitMax <= 0 then return 0 end
-  local log = g .. 'klim:' .. key
+  local log = Key.keyLimiter(g, key)
   local room, wait = windowRoom(log, settings.keyLimitMax, settings.keyLimitMs, now)
   if room <= 0 then return wait end
   windowRecord(log, settings.keyLimitMs, now, { member })
@@ -107,44 +107,45 @@ end
 local ringMisses = 0
 local function keyTake(g, n, settings, now, nonce, out)
   local conc = settings.keyConcurrency
+  local ring, state = g .. Key.keyRing, g .. Key.keyState
   local taken = 0
   while #out < n and ringMisses < KEY_RING_EXTRA do
-    local key = redis.call('LPOP', g .. 'keys')
+    local key = redis.call('LPOP', ring)
     if not key then break end
-    local line = g .. 'key:' .. key
+    local line = Key.keyLine(g, key)
     local id = redis.call('LPOP', line)
     local wait = id and keyLimitWait(g, key, settings, now, nonce .. ':' .. id) or 0
     if not id then
       ringMisses = ringMisses + 1
-      redis.call('HDEL', g .. 'keyst', 'r:' .. key)
+      redis.call('HDEL', state, 'r:' .. key)
     elseif wait > 0 then
       -- over the key's limit: the job stays first in line, the key is parked until its window
       -- has room (it stays marked as listed)
       ringMisses = ringMisses + 1
       redis.call('LPUSH', line, id)
-      redis.call('ZADD', g .. 'keywait', now + wait, key)
+      redis.call('ZADD', g .. Key.keyWait, now + wait, key)
     else
       taken = taken + 1
-      local held = redis.call('HINCRBY', g .. 'keyst', 'a:' .. key, 1)
+      local held = redis.call('HINCRBY', state, 'a:' .. key, 1)
       out[#out + 1] = { id, key }
       -- back of the ring only with a free slot and another job waiting (with one slot, the
       -- common case, no look at the line): the ring holds only keys that have work
       if held < conc and redis.call('LLEN', line) > 0 then
-        redis.call('RPUSH', g .. 'keys', key)
+        redis.call('RPUSH', ring, key)
       else
-        redis.call('HDEL', g .. 'keyst', 'r:' .. key)
+        redis.call('HDEL', state, 'r:' .. key)
       end
     end
   end
-  if taken > 0 then redis.call('HINCRBY', g .. 'keyst', '#waiting', -taken) end
-  if #out < n and ringMisses >= KEY_RING_EXTRA and redis.call('LLEN', g .. 'keys') > 0 then keysRelisted = true end
+  if taken > 0 then redis.call('HINCRBY', state, '#waiting', -taken) end
+  if #out < n and ringMisses >= KEY_RING_EXTRA and redis.call('LLEN', ring) > 0 then keysRelisted = true end
 end
 
 -- drainLine(g, key, room, doomed): take up to `room` (>= 1) of the jobs waiting in a key's
 -- line out of it, their ids appended to `doomed` (their records are deleted by the caller).
 -- Returns how many, and whether the line is empty now.
 local function drainLine(g, key, room, doomed)
-  local line = g .. 'key:' .. key
+  local line = Key.keyLine(g, key)
   local ids = redis.call('LRANGE', line, 0, room - 1)
   if #ids == 0 then return 0, true end
   for i = 1, #ids do doomed[#doomed + 1] = ids[i] end
@@ -155,8 +156,8 @@ end
 
 -- forgetKey(g, key): with its line empty, the key's state goes (obliterate, removeGroup)
 local function forgetKey(g, key)
-  redis.call('HDEL', g .. 'keyst', 'a:' .. key, 'r:' .. key)
-  redis.call('DEL', g .. 'klim:' .. key)
+  redis.call('HDEL', g .. Key.keyState, 'a:' .. key, 'r:' .. key)
+  redis.call('DEL', Key.keyLimiter(g, key))
 end
 
 -- keyDrain(g, base, rb, budget, forget, cursor): delete the group's waiting ordered jobs, with
@@ -170,6 +171,7 @@ end
 -- the pass is complete, used is the whole budget (the caller comes back).
 local function keyDrain(g, base, rb, budget, forget, cursor)
   local used, deleted, doomed = 0, 0, {}
+  local ring, state, parkedKeys = g .. Key.keyRing, g .. Key.keyState, g .. Key.keyWait
   local function line(key)
     used = used + 1
     local room = budget - used
@@ -181,19 +183,19 @@ local function keyDrain(g, base, rb, budget, forget, cursor)
     return empty
   end
   while used < budget do
-    local key = redis.call('LPOP', g .. 'keys')
+    local key = redis.call('LPOP', ring)
     if not key then break end
     if not line(key) then
-      redis.call('LPUSH', g .. 'keys', key)
+      redis.call('LPUSH', ring, key)
       break
     end
-    if forget then forgetKey(g, key) else redis.call('HDEL', g .. 'keyst', 'r:' .. key) end
+    if forget then forgetKey(g, key) else redis.call('HDEL', state, 'r:' .. key) end
   end
   while forget and used < budget do
-    local parked = redis.call('ZPOPMIN', g .. 'keywait')
+    local parked = redis.call('ZPOPMIN', parkedKeys)
     if #parked == 0 then break end
     if not line(parked[1]) then
-      redis.call('ZADD', g .. 'keywait', parked[2], parked[1])
+      redis.call('ZADD', parkedKeys, parked[2], parked[1])
       break
     end
     forgetKey(g, parked[1])
@@ -202,7 +204,7 @@ local function keyDrain(g, base, rb, budget, forget, cursor)
   while cursor and used < budget and steps < KEY_SCAN_STEPS do
     steps = steps + 1
     used = used + 1
-    local scan = redis.call('HSCAN', g .. 'keyst', cursor, 'COUNT', KEY_SCAN_COUNT)
+    local scan = redis.call('HSCAN', state, cursor, 'COUNT', KEY_SCAN_COUNT)
     local finished, seen = true, {}
     for i = 1, #scan[2], 2 do
       local key = string.match(scan[2][i], '^[ar]:(.*)$')
@@ -221,11 +223,11 @@ local function keyDrain(g, base, rb, budget, forget, cursor)
   end
   if #doomed > 0 then
     deleteRecords(base, rb, doomed)
-    redis.call('HINCRBY', g .. 'keyst', '#waiting', -#doomed)
+    redis.call('HINCRBY', state, '#waiting', -#doomed)
   end
   -- a pass is complete: the group's key structures go (with what was added behind the scan,
   -- as jobs added to a group while it is removed may be)
-  if forget and not cursor then redis.call('DEL', g .. 'keyst', g .. 'keys', g .. 'keywait') end
+  if forget and not cursor then redis.call('DEL', state, ring, parkedKeys) end
   if cursor then used = math.max(used, budget) end
   return deleted, used, cursor
 end

@@ -1,6 +1,7 @@
--- @include wake
+-- @include keys
 -- @include orderedKeys
--- @include records
+-- @include settings
+-- @include dedup
 -- placeWaiting(k, base, id, priority, lifo, orderingKey): put a job that has a published
 -- record and is ready to run where the workers of every group will find it: the stream (every
 -- group reads it), or, for a prioritised, lifo or ordered job, each group's priority set, the
@@ -11,6 +12,7 @@
 -- published record, which belongs to the default group. A queue without a default group
 -- keeps the published record only until every group has its own (field pend counts down).
 
+-- Module state (for the script call): subscribedCache, the queue's groups once read.
 local subscribedCache = false
 -- subscribedGroups(groupsKey): the queue's groups; a queue no worker has used yet has the
 -- default group implicitly (it is created, from the start of the stream, by its first lease).
@@ -36,7 +38,7 @@ local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'ok' }
 local function placeWaiting(k, base, id, priority, lifo, orderingKey)
   local groups = subscribedGroups(k.groups)
   local withDefault = hasGroup(groups, 'default')
-  local jobKey = base .. 'job:' .. id
+  local jobKey = Key.job(base, id)
   if not priority and not lifo and not orderingKey then
     if withDefault and #groups == 1 then
       -- the entry id is kept, so that removing the job can delete its entry too
@@ -60,7 +62,7 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
   -- lowest, 2^21, lies past 2^53 where doubles step by 2, so its order goes in steps of 2.
   local score
   if priority then
-    local seq = redis.call('INCR', base .. 'pseq') % 4294967296
+    local seq = redis.call('INCR', base .. Key.prioritySeq) % 4294967296
     if priority * 4294967296 >= 9007199254740992 then score = 9007199254740992 + 2 * seq
     else score = priority * 4294967296 + seq end
   end
@@ -68,7 +70,7 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
   local ready = true
   if orderingKey then ready = false end
   for _, group in ipairs(groups) do
-    local g = base .. 'g:' .. group .. ':'
+    local g = Key.group(base, group)
     if group ~= 'default' then
       if not copy then
         local f = redis.call('HMGET', jobKey, unpack(COPIED))
@@ -80,14 +82,14 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
           end
         end
       end
-      redis.call('HSET', g .. 'job:' .. id, unpack(copy))
+      redis.call('HSET', Key.job(g, id), unpack(copy))
     end
     if orderingKey then
       if keyPush(g, orderingKey, id, queueSettings(base, group).keyConcurrency) then ready = true end
     elseif priority then
-      redis.call('ZADD', g .. 'prio', score, id)
+      redis.call('ZADD', g .. Key.prio, score, id)
     else
-      redis.call('LPUSH', g .. 'wait', id)
+      redis.call('LPUSH', g .. Key.wait, id)
     end
   end
   if not withDefault then

@@ -2,7 +2,7 @@
 -- @include streamIds
 -- trimStream(k, base, group, lastRead, now): drop the stream entries every group has read, except the
 -- history the queue's retention keeps for replay (settings keepLen / keepAgeMs). An entry some
--- group has not read yet is never dropped (invariant 7); retention only caps what is kept.
+-- group has not read yet is never dropped (invariant 7 (docs/invariants.md)); retention only caps what is kept.
 -- Called after a group read entries; lastRead is the last of them. Approximate trimming (~)
 -- drops whole stream nodes only, which is nearly free.
 local function trimStream(k, base, group, lastRead, now)

@@ -1,3 +1,4 @@
+-- @include keys
 -- wake(wakeKey, group, at): tell one idle worker of `group` ('*': of every group) that work is
 -- ready (at: a time in ms of Redis time when it will be; default now). Each group has one wake
 -- marker, the sorted set P:{Q}:g:G:wake holding the single member 'm' scored by when work is
@@ -9,7 +10,7 @@
 -- wakeKey is the queue's wake anchor P:{Q}:wake (declared in KEYS, so the scripts keep one
 -- contract); the markers are derived from it and share its hash tag.
 local function wakeMarker(wakeKey, group)
-  return string.sub(wakeKey, 1, -5) .. 'g:' .. group .. ':wake'
+  return Key.group(string.sub(wakeKey, 1, -5), group) .. Key.wake
 end
 local function wake(wakeKey, group, at)
   at = at or 0
@@ -17,7 +18,7 @@ local function wake(wakeKey, group, at)
     redis.call('ZADD', wakeMarker(wakeKey, group), 'LT', at, 'm')
     return
   end
-  local groups = redis.call('SMEMBERS', string.sub(wakeKey, 1, -5) .. 'groups')
+  local groups = redis.call('SMEMBERS', string.sub(wakeKey, 1, -5) .. Key.groups)
   if #groups == 0 then groups = { 'default' } end
   for i = 1, #groups do redis.call('ZADD', wakeMarker(wakeKey, groups[i]), 'LT', at, 'm') end
 end

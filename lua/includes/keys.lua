@@ -1,0 +1,42 @@
+-- Key names built inside the scripts, all here, under the names src/keys.ts gives them (where
+-- Node builds them). A script derives every key from a prefix it is given: the queue's base
+-- "P:{Q}:" (ARGV base, checked against KEYS[1] by the guard compile.mjs adds), so all of them
+-- share the queue's hash tag (invariant 2 (docs/invariants.md)). Two prefixes come from it:
+--   Key.group(base, group)    "P:{Q}:g:G:", a group's keys (the `g` of keys.ts group(name))
+--   Key.records(base, group)  the group's record prefix (keys.ts group(name).records): the
+--                             default group's records are the published ones, under base itself;
+--                             every other group keeps its own, under its group prefix
+-- A name with a parameter is a function of its prefix: Key.job(base, id) is a published record,
+-- Key.job(rb, id) a group's (keys.ts job(id) on the queue and on a group). A fixed name is the
+-- part after its prefix: base .. Key.meta (keys.ts meta), g .. Key.wait (group(G).wait);
+-- Key.wake names the queue's wake anchor under base and a group's marker under g.
+-- Names marked (Lua only) have no counterpart in keys.ts: only the scripts use them.
+-- (One table built by one constructor, and functions only where a parameter needs them: every
+-- script call runs this code again, so it is kept to a few closures.)
+local Key = {
+  group = function(base, group) return base .. 'g:' .. group .. ':' end,
+  records = function(base, group)
+    if group == 'default' then return base end
+    return base .. 'g:' .. group .. ':'
+  end,
+  -- under any record prefix (base or a group's)
+  job = function(prefix, id) return prefix .. 'job:' .. id end,
+  logs = function(prefix, id) return prefix .. 'logs:' .. id end,
+  -- under base
+  scheduler = function(base, key) return base .. 'scheduler:' .. key end,
+  dedup = function(base, dedupId) return base .. 'dedup:' .. dedupId end,
+  -- under a group prefix, per ordering key (orderedKeys.lua)
+  keyLine = function(g, key) return g .. 'key:' .. key end, -- (Lua only) the key's waiting jobs
+  keyLimiter = function(g, key) return g .. 'klim:' .. key end, -- (Lua only) the key's limiter log
+
+  -- fixed names under base or under a group prefix
+  wake = 'wake',
+  -- under base
+  groups = 'groups', meta = 'meta', events = 'events', room = 'room', schedulers = 'schedulers',
+  dedupIndex = 'dedups',
+  prioritySeq = 'pseq', -- (Lua only) the order in which prioritised jobs were placed
+  -- under a group prefix
+  wait = 'wait', active = 'active', prio = 'prio', paused = 'paused', limiter = 'limiter',
+  keyState = 'keyst', keyWait = 'keywait',
+  keyRing = 'keys', -- (Lua only) the ring of ready ordering keys
+}

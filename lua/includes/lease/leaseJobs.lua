@@ -1,0 +1,117 @@
+-- @include lease/context
+-- @include lease/promoteDue
+-- @include lease/reclaimExpired
+-- @include lease/takeJobs
+-- @include lease/leaseOne
+-- @include keys
+-- @include limiter
+-- @include emit
+-- @include wake
+-- leaseJobs(keys, base, group, consumer, nonce, count, config, now): the body shared by
+-- lease.lua and complete.lua. It keeps the group moving without a leader (promoteDue: due
+-- delayed jobs and retries; reclaimExpired: expired leases), then leases up to `count` jobs
+-- (takeJobs) within the group's rate limit, and builds the reply documented in lease.lua's
+-- header. keys: the script's KEYS by name (see lease/context.lua); it is not changed.
+
+-- nextWakeIn(ctx): ms until the group's next due time (a delayed job, a retry, a lease
+-- deadline, a scheduler's slot, a parked key): 0 when past, -1 when there is none
+local function nextWakeIn(ctx)
+  local keys, now = ctx.keys, ctx.now
+  local best = -1
+  local sets = { keys.delayed, keys.retry, keys.active, keys.schedulers }
+  if ctx.settings.keyLimitMax > 0 then sets[#sets + 1] = ctx.groupPrefix .. Key.keyWait end
+  for _, key in ipairs(sets) do
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local at = tonumber(first[2])
+    -- a due scheduler is being fired by a worker (schedulersDue); fire-scheduler wakes
+    -- everyone once it has planned the next slot, so it must not keep idle workers spinning
+    if at and key == keys.schedulers and at <= now then at = nil end
+    if at and (best < 0 or at < best) then best = at end
+  end
+  if best < 0 then return -1 end
+  if best < now then return 0 end
+  return best - now
+end
+
+-- moreWaiting(ctx): after a full batch, whether this group has more ready work (then the
+-- next idle worker is woken). Only asked on the first lease after a wake.
+local function moreWaiting(ctx)
+  local keys, lastRead = ctx.keys, ctx.streamLastRead
+  local streamMore = lastRead == nil
+    or (lastRead and lastRead ~= redis.call('XREVRANGE', keys.stream, '+', '-', 'COUNT', 1)[1][1])
+  return streamMore or redis.call('LLEN', keys.wait) > 0 or redis.call('LLEN', ctx.groupPrefix .. Key.keyRing) > 0
+    or redis.call('ZCARD', keys.prio) > 0
+end
+
+-- leaseCount(arg, config): ARGV count of lease and complete, "count" or "count:slots": only
+-- the first `slots` jobs start at once; the others are leased ahead and get the short first
+-- lease config.aheadMs (set as config.slots). Returns count.
+local function leaseCount(arg, config)
+  local count, slots = string.match(arg, '^(%d+):?(%d*)$')
+  count = tonumber(count)
+  config.slots = tonumber(slots) or count
+  return count
+end
+
+-- the worker's flags in the reply
+local FLAG_PAUSED = 1       -- the group is paused
+local FLAG_LIMITED = 2      -- rate limited now
+local FLAG_HAS_LIMIT = 4    -- the group has a rate limit: it leases only for free slots (a job
+                            -- leased ahead would start later than the limiter counted it)
+
+local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
+  local ctx = newLeaseContext(keys, base, group, consumer, nonce, config, now)
+  emitFor(group)
+  local settings = ctx.settings
+  local paused = redis.call('EXISTS', keys.paused)
+  local flags = paused * FLAG_PAUSED
+  local more = false
+  local limitedFor = -1
+  if count > 0 then
+    more = promoteDue(ctx, 500)
+    reclaimExpired(ctx)
+    if #ctx.stalled > 0 then emit(base, 'stalled', 'j', table.concat(ctx.stalled, ' ')) end
+    if paused == 0 then
+      local room
+      room, limitedFor = limiterRoom(keys, settings, now)
+      if room > 0 then
+        takeJobs(ctx, math.min(room, count))
+        limitedFor = limiterRecord(keys, settings, nonce, #ctx.jobs / JOB_FIELDS, room, now)
+        -- backpressure: producers waiting for room block on this stream
+        if settings.maxLength > 0 and #ctx.jobs > 0 then redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #ctx.jobs / JOB_FIELDS) end
+      end
+      if limitedFor >= 0 then flags = flags + FLAG_LIMITED end
+      if settings.limitMax > 0 or settings.limitUntil > now then flags = flags + FLAG_HAS_LIMIT end
+    end
+  end
+  local leased = #ctx.jobs / JOB_FIELDS
+  local waitMs, idle = 0, 0
+  -- fewer jobs than asked for: the queue is empty (or the group limited) now. The worker will
+  -- block on the group's wake marker, which then holds the next due time (a delayed job, a
+  -- retry, a lease deadline, a slot, the limiter): whichever idle worker takes the marker waits
+  -- for that time, so one worker, not all, wakes for it (see wake.lua)
+  if count > 0 and leased < count and (not more or limitedFor >= 0) then
+    idle = 1
+    waitMs = nextWakeIn(ctx)
+    if limitedFor >= 0 and (waitMs < 0 or limitedFor < waitMs) then waitMs = limitedFor end
+    -- (a due time past the block timeout needs no holder: every idle worker leases once per
+    -- block timeout anyway, and a lease deadline of a running job is usually that far)
+    if waitMs >= 0 and waitMs < (config.blockMs or math.huge) then wake(keys.wake, group, now + waitMs) end
+  elseif count > 0 and config.woke and (more or moreWaiting(ctx)) then
+    -- a worker just woken took a full batch: more may wait, so the next idle worker wakes too
+    wake(keys.wake, group)
+  end
+  -- a repeating job's slot is due: the worker computes the next slot (cron) and fires it
+  -- (also on ack-only calls: workers that are all busy must still fire slots on time)
+  local schedulersDue = 0
+  local head = redis.call('ZRANGE', keys.schedulers, 0, 0, 'WITHSCORES')[2]
+  if head and tonumber(head) <= now then schedulersDue = 1 end
+  local stalled, dead, jobs = ctx.stalled, ctx.dead, ctx.jobs
+  local reply = { now, waitMs, idle, flags, schedulersDue, #stalled }
+  for i = 1, #stalled do reply[#reply + 1] = stalled[i] end
+  reply[#reply + 1] = #dead / 2
+  for i = 1, #dead do reply[#reply + 1] = dead[i] end
+  reply[#reply + 1] = leased
+  for i = 1, #jobs do reply[#reply + 1] = jobs[i] end
+  return reply
+end
