@@ -9,7 +9,7 @@ export const ADMIN_BATCH = 500;
 /*
  * Caps of the loops inside the Lua scripts (constants live in the Lua files named):
  *
- * lease / complete (lua/includes/leaseJobs.lua, orderedKeys.lua):
+ * lease / complete (lua/includes/lease/leaseJobs.lua, orderedKeys.lua):
  *   promoteDue          500 due delayed jobs + 500 due retries per call
  *   keyUnpark           200 parked keys relisted per call (KEY_UNPARK_MAX): the due ones, or all
  *                       once the group has no per-key limit (keysListed)

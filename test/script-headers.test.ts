@@ -1,4 +1,4 @@
-// The header contract of each Lua script (STYLE 1-3: lua/README.md, "The header contract") must
+// The header contract of each Lua script (rules 1-3 of lua/README.md, "The header contract") must
 // match the code around it: the keys the generated module and the wrappers use, the ARGV the
 // wrappers pass and the body reads; and the include mechanism must fail loudly, include what you
 // use included. Runs the wrappers against a real Redis to see what they actually send.

@@ -1,4 +1,4 @@
--- Key names built inside the scripts, all here, under the names src/keys.ts gives them (where
+-- Key names built inside the scripts, all here, under the names src/redis/keys.ts gives them (where
 -- Node builds them). A script derives every key from a prefix it is given: the queue's base
 -- "P:{Q}:" (ARGV base, checked against KEYS[1] by the guard compile.mjs adds), so all of them
 -- share the queue's hash tag (invariant 2 (docs/invariants.md)). Two prefixes come from it:

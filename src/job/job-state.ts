@@ -48,15 +48,15 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'new', to: 'waiting', by: 'placeWaiting', via: ['enqueue', 'fire-scheduler'], why: 'a group other than default gets its own copy of a job placed in its priority set, wait list or key line' },
   { from: 'delayed', to: 'waiting', by: 'placeWaiting', via: ['leaseJobs', 'change-delay', 'promote-jobs'], why: 'the same copy, for a delayed job being promoted' },
   // promotion (in every lease call, and on demand)
-  { from: 'delayed', to: 'waiting', by: 'leaseJobs', via: ['lease', 'complete'], why: 'due delayed jobs are placed for every group; due retries go to the back of the group\'s wait list' },
+  { from: 'delayed', to: 'waiting', by: 'promoteDue', via: ['lease', 'complete'], why: 'due delayed jobs are placed for every group; due retries go to the back of the group\'s wait list' },
   { from: 'delayed', to: 'waiting', by: 'promoteJob', via: ['change-delay', 'promote-jobs'], why: 'job.promote(), changeDelay(0), queue.promoteJobs(): the same moves before the due time' },
   // leasing
-  { from: 'waiting', to: 'waiting', by: 'leaseJobs', via: ['lease', 'complete'], why: 'a group other than default adopts a job with a published record: its own record is made, then leased' },
-  { from: 'waiting', to: 'active', by: 'leaseJobs', via: ['lease', 'complete'], why: 'leased: a fresh token, a deadline in the active set' },
-  { from: 'waiting', to: 'delayed', by: 'leaseJobs', via: ['lease', 'complete'], why: 'an ordered job coming back whose key is over its per-key limit waits in the retry set' },
+  { from: 'waiting', to: 'waiting', by: 'leaseOne', via: ['lease', 'complete'], why: 'a group other than default adopts a job with a published record: its own record is made, then leased' },
+  { from: 'waiting', to: 'active', by: 'leaseOne', via: ['lease', 'complete'], why: 'leased: a fresh token, a deadline in the active set' },
+  { from: 'waiting', to: 'delayed', by: 'leaseOne', via: ['lease', 'complete'], why: 'an ordered job coming back whose key is over its per-key limit waits in the retry set' },
   { from: 'waiting', to: 'failed', by: 'moveToFailed', via: ['lease', 'complete'], why: 'not started by its deadline (ttl, startBy), or a malformed record or stream entry' },
   // expired leases (in every lease call)
-  { from: 'active', to: 'waiting', by: 'leaseJobs', via: ['lease', 'complete'], why: 'reclaimed: its lease ran out; to the front of the wait list' },
+  { from: 'active', to: 'waiting', by: 'reclaimExpired', via: ['lease', 'complete'], why: 'reclaimed: its lease ran out; to the front of the wait list' },
   { from: 'active', to: 'failed', by: 'moveToFailed', via: ['lease', 'complete', 'fail'], why: 'reclaimed more than maxStalls times (lease call); the last attempt failed, or UnrecoverableError (fail): the dead-letter set' },
   // settling
   { from: 'active', to: 'completed', by: 'complete', why: 'acknowledged by the lease holder (kept by the retention policy)' },
