@@ -1,4 +1,4 @@
-// Flow control, as the README shows it (`npm run example:email`; run as a test too): an email
+// Flow control, as docs/flow-control.md shows it (`npm run example:email`; run as a test too): an email
 // sender in front of an SMTP relay that takes at most 50 messages per 200 ms. The relay's rate
 // is the group's rate limit, whatever the number of workers; each customer's emails go out one
 // at a time in the order they were queued (orderingKey); and when the relay answers "429, slow

@@ -1,4 +1,4 @@
-// Events and request/reply, as the README shows them; compiled with the project and run by
+// Events and request/reply, as docs/events.md shows them; compiled with the project and run by
 // test/examples.test.ts.
 import { Queue, QueueEvents } from '../src/index.js';
 

@@ -1,5 +1,5 @@
-// Scheduling, as the README shows it: delays, deadlines, priorities, debounce and repeating
-// jobs. Compiled with the project, so the README's snippet stays correct. Run it against a
+// Scheduling, as docs/scheduling.md shows it: delays, deadlines, priorities, debounce and repeating
+// jobs. Compiled with the project, so the snippet there stays correct. Run it against a
 // Redis with `node dist/examples/scheduling.js` (REDIS_URL, default redis://127.0.0.1:6379).
 import { Queue } from '../src/index.js';
 

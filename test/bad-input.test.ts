@@ -346,7 +346,7 @@ describe('maxmemory-policy', () => {
   });
 });
 
-describe('a script called with a key prefix that is not its keys\' (L12)', () => {
+describe('a script called with a key prefix that is not its keys\'', () => {
   const t = useRedis();
 
   it('is refused before it runs: keys derived in Lua cannot reach another queue', async () => {

@@ -240,7 +240,7 @@ async function addUntil(queue: { add(name: string, data: unknown): Promise<unkno
   }
 }
 
-describe('moveToFailed and progress: the move first, every read before the first write (H3)', () => {
+describe('moveToFailed and progress: the move first, every read before the first write', () => {
   const t = useRedis();
   const config = JSON.stringify({ leaseMs: 30_000, maxStalls: 1, keepFailed: [-1, -1] });
   const leaseOne = async (name: string) => {

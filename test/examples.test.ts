@@ -1,4 +1,4 @@
-// The README's examples run as tests, so what the README shows keeps working.
+// The examples the README and docs/ show run as tests, so what they show keeps working.
 import { describe, expect, it } from 'vitest';
 import { eventsTour } from '../examples/events.js';
 import { runEmailSender } from '../examples/email-sender.js';

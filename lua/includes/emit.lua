@@ -6,7 +6,7 @@
 -- (base .. 'events'), written by the same script that made the change, so no event is ever
 -- emitted for a change that did not happen. One entry may carry many jobs (field j: ids
 -- separated by spaces, which ids cannot contain), to keep a batch at one command.
--- The stream is bounded in entries and in age, and each entry in bytes (M1):
+-- The stream is bounded in entries and in age, and each entry in bytes:
 -- - meta.eventsMaxLen entries (default 10,000; 0 turns events off), trimmed on every append;
 -- - entries older than meta.eventsMaxAgeMs (default 24 h; 0: no age limit), trimmed on about
 --   one append in 32 (XTRIM MINID ~: whole stream nodes, bounded work);

@@ -1,4 +1,4 @@
--- Size caps on free text that callers hand in and Redis keeps (L10): failure reasons (the
+-- Size caps on free text that callers hand in and Redis keeps: failure reasons (the
 -- record's fr and the events' r), stack traces (st) and log lines. Text over its cap is cut
 -- at a UTF-8 character boundary and ends with a visible marker that gives the original size.
 local REASON_MAX = 2048     -- bytes of a failure reason, in the record and in events

@@ -380,7 +380,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     if (ran && call.want > 0) void this.settlement.releaseCall(call.nonce);
   }
 
-  /** How many jobs one lease reply may carry, from the size of the jobs seen so far (L7). */
+  /** How many jobs one lease reply may carry, from the size of the jobs seen so far. */
   private maxByBytes(): number {
     return Math.max(1, Math.floor(MAX_LEASE_REPLY_BYTES / Math.max(1, this.avgJobBytes)));
   }

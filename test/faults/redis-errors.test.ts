@@ -1,5 +1,5 @@
 // A worker never dies of a Redis error, a full Redis drains, and a reply lost or late after
-// Redis applied a call changes nothing (invariant 12, docs/invariants.md, and the README's
+// Redis applied a call changes nothing (invariant 12, docs/invariants.md, and docs/redis.md,
 // "What sluice needs from Redis, and what it promises when Redis fails").
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
@@ -16,7 +16,7 @@ import { waitFor, waitForEvent } from '../helpers/wait.js';
 describe('Redis errors and lost replies', () => {
   const t = useRedis();
 
-  it('D1: error replies to pipelined fetches (a read-only replica) are reported, and the worker process lives on', async () => {
+  it('error replies to pipelined fetches (a read-only replica) are reported, and the worker process lives on', async () => {
     const queue = t.queue('readonly');
     const total = 3000;
     await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
@@ -37,7 +37,7 @@ describe('Redis errors and lost replies', () => {
     expect(w.proc.exitCode).toBeNull();
   });
 
-  it('D2: a Redis over maxmemory drains: acks and leases run, adds are refused whole', async () => {
+  it('a Redis over maxmemory drains: acks and leases run, adds are refused whole', async () => {
     t.newPrefix();
     const queue = t.queue('full');
     const total = 150;
@@ -62,7 +62,7 @@ describe('Redis errors and lost replies', () => {
     }
   });
 
-  it('D3: a call whose reply is lost after Redis applied it: its acks count as completed, its leases go back unpenalised', async () => {
+  it('a call whose reply is lost after Redis applied it: its acks count as completed, its leases go back unpenalised', async () => {
     t.newPrefix();
     const proxy = await startProxy(t.redis.port);
     try {
@@ -104,7 +104,7 @@ describe('Redis errors and lost replies', () => {
     }
   });
 
-  it('D4: a lease reply that arrives after the lease ran out does not start the job', async () => {
+  it('a lease reply that arrives after the lease ran out does not start the job', async () => {
     t.newPrefix();
     const proxy = await startProxy(t.redis.port);
     try {

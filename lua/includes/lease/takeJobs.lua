@@ -29,7 +29,7 @@ end
 local function takeJobs(ctx, count)
   local keys, group, now, settings, config = ctx.keys, ctx.group, ctx.now, ctx.settings, ctx.config
   local ids, inline, keyOf = {}, {}, {}
-  -- a named group that is gone fails the call before anything is popped (L1): readStream's
+  -- a named group that is gone fails the call before anything is popped: readStream's
   -- NOGROUP would come after the pops below (the default group recreates itself there)
   if group ~= 'default' and redis.call('SISMEMBER', keys.groups, group) == 0 then
     error('NOGROUP consumer group ' .. group .. ' does not exist', 0)
@@ -93,7 +93,7 @@ local function takeJobs(ctx, count)
     if carried then
       leased = leaseCarried(ctx, id, carried[1], carried[2], carried[3], carried[4])
     else
-      -- one bad record must not abort the call: the stream entries it read are consumed (L1)
+      -- one bad record must not abort the call: the stream entries it read are consumed
       local ok, result = pcall(leaseRecorded, ctx, id, keyOf[id] ~= nil)
       leased = ok and result
       if not ok then
