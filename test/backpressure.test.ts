@@ -70,7 +70,7 @@ describe('backpressure', () => {
     await expect(closing.add('n', 1)).rejects.toBeInstanceOf(QueueFullError);
     const pending = closing.add('n', 1, { wait: 10_000 }).catch((e: unknown) => e);
     // the add is waiting for room (its waiter is registered), then the queue closes
-    const room = () => (closing as unknown as { roomWaiter?: { waiters: Set<unknown> } }).roomWaiter;
+    const room = () => (closing as unknown as { writer: { roomWaiter?: { waiters: Set<unknown> } } }).writer.roomWaiter;
     await waitFor(() => room()?.waiters.size === 1, 5000, 'the add waits for room');
     const closeStarted = Date.now();
     await closing.close();

@@ -99,7 +99,7 @@ describe('queue events', () => {
     expect(results).toEqual(Array.from({ length: 1000 }, (_, n) => n * n));
     const slowQueue = t.queue<number, number>('rpc-none');
     await expect(slowQueue.call('nobody-listens', 1, { timeout: 200 })).rejects.toBeInstanceOf(WaitTimeoutError);
-    const callEvents = (slowQueue as unknown as { callEvents: Map<string, { waiters: Map<string, unknown> }> }).callEvents.get('default')!;
+    const callEvents = (slowQueue as unknown as { replies: { readers: Map<string, { waiters: Map<string, unknown> }> } }).replies.readers.get('default')!;
     expect(callEvents.waiters.size).toBe(0);
   });
 

@@ -7,7 +7,13 @@ import { ADMIN_BATCH } from '../limits.js';
 import type { Scripts } from '../redis/scripts.js';
 
 /** Redrives a group's finished jobs (failed by default), up to `count`; returns how many. */
-export async function retryFinished(client: Redis, scripts: Scripts, group: string, state: 'failed' | 'completed', count = Infinity): Promise<number> {
+export async function retryFinished(
+  client: Redis,
+  scripts: Scripts,
+  group: string,
+  state: 'failed' | 'completed',
+  count = Infinity,
+): Promise<number> {
   if (state !== 'failed' && state !== 'completed') throw new InvalidOptionError(`retryJobs state must be "failed" or "completed"`);
   // jobs that finish from now on are not picked up again: a bounded, ending loop
   const before = await redisNow(client);
@@ -53,7 +59,14 @@ export async function drainGroup(scripts: Scripts, group: string, delayed: boole
 }
 
 /** Deletes a group's finished jobs older than `graceMs` (Redis time), up to `limit` (<= 0: all). */
-export async function cleanFinished(client: Redis, scripts: Scripts, group: string, graceMs: number, limit: number, state: 'completed' | 'failed'): Promise<string[]> {
+export async function cleanFinished(
+  client: Redis,
+  scripts: Scripts,
+  group: string,
+  graceMs: number,
+  limit: number,
+  state: 'completed' | 'failed',
+): Promise<string[]> {
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
   if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
   const before = (await redisNow(client)) - graceMs;

@@ -106,7 +106,15 @@ export interface GroupOption {
 }
 
 const QUEUE_OPTION_NAMES = [
-  'connection', 'prefix', 'defaultJobOptions', 'maxPayloadBytes', 'evictionPolicy', 'maxLength', 'events', 'retention', 'logger',
+  'connection',
+  'prefix',
+  'defaultJobOptions',
+  'maxPayloadBytes',
+  'evictionPolicy',
+  'maxLength',
+  'events',
+  'retention',
+  'logger',
 ] as const;
 
 /** The option names of Queue methods that take an options object. */
@@ -155,7 +163,8 @@ export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
       keepLen: opts.retention.maxLen === undefined ? -1 : positiveInt('retention.maxLen', opts.retention.maxLen, 0, 0),
       keepAgeMs: opts.retention.maxAgeMs === undefined ? -1 : positiveInt('retention.maxAgeMs', opts.retention.maxAgeMs, 0, 0),
     };
-    if (retention.keepAgeMs > 10 * 365 * 86_400_000) throw new InvalidOptionError('retention.maxAgeMs must be at most 10 years; leave it out to keep history by maxLen only');
+    if (retention.keepAgeMs > 10 * 365 * 86_400_000)
+      throw new InvalidOptionError('retention.maxAgeMs must be at most 10 years; leave it out to keep history by maxLen only');
   }
   return {
     prefix: validatePrefix(opts.prefix),

@@ -52,7 +52,7 @@ export class QueueReader<Data, Result> {
   private readonly group: string;
   private readonly pager: JobPager;
 
-  constructor(private readonly ctx: JobContext) {
+  constructor(readonly ctx: JobContext) {
     this.client = ctx.client;
     this.keys = ctx.scripts.keys;
     this.group = ctx.group;
@@ -80,7 +80,8 @@ export class QueueReader<Data, Result> {
     const replies = (await pipeline.exec()) ?? [];
     const jobs: Job<Data, Result>[] = [];
     replies.forEach(([err, hash], i) => {
-      if (!err && hash && Object.keys(hash as object).length > 0) jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
+      if (!err && hash && Object.keys(hash as object).length > 0)
+        jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
     });
     return jobs;
   }
@@ -109,7 +110,10 @@ export class QueueReader<Data, Result> {
   private async toJobs(items: PageItem[]): Promise<Job<Data, Result>[]> {
     // delayed jobs are the queue's: their record is the published one (the default group's)
     const [published, own] = await Promise.all([
-      this.jobsByIds(items.filter((i) => i.published).map((i) => i.id), this.keys.group('default')),
+      this.jobsByIds(
+        items.filter((i) => i.published).map((i) => i.id),
+        this.keys.group('default'),
+      ),
       this.jobsByIds(items.filter((i) => !i.published && !i.carried).map((i) => i.id)),
     ]);
     const byId = new Map([...published, ...own].map((j) => [j.id, j]));
@@ -126,7 +130,15 @@ export class QueueReader<Data, Result> {
     const g = this.keys.group(this.group);
     const [waiting, replies] = await Promise.all([
       waitingCount(this.client, this.keys, this.group),
-      this.client.pipeline().zcard(g.active).zcard(this.keys.delayed).zcard(g.retry).zcard(g.completed).zcard(g.failed).exists(g.paused).exec(),
+      this.client
+        .pipeline()
+        .zcard(g.active)
+        .zcard(this.keys.delayed)
+        .zcard(g.retry)
+        .zcard(g.completed)
+        .zcard(g.failed)
+        .exists(g.paused)
+        .exec(),
     ]);
     const n = (replies ?? []).map(([err, v]) => {
       if (err) throw err;
@@ -167,4 +179,21 @@ export async function waitingCount(client: Redis, keys: QueueKeys, group: string
     return Number(v) || 0;
   });
   return { waiting: n[0]! + n[1]! + n[2]! + backlog.unread, unread: backlog.unread, exact: backlog.exact };
+}
+
+/** The reader (and job context) of each consumer group a Queue reads, made once per group. */
+export class GroupReaders<Data, Result> {
+  private readonly byGroup = new Map<string, QueueReader<Data, Result>>();
+
+  constructor(private readonly base: Omit<JobContext, 'group'>) {}
+
+  /** The group's reader; `group` is a checked group name. */
+  of(group: string): QueueReader<Data, Result> {
+    let reader = this.byGroup.get(group);
+    if (!reader) {
+      reader = new QueueReader<Data, Result>({ ...this.base, group });
+      this.byGroup.set(group, reader);
+    }
+    return reader;
+  }
 }

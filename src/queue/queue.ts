@@ -2,42 +2,36 @@
 // (pause, drain, retry, clean, obliterate). Admin operations run in bounded batches so that a
 // queue of millions never stalls Redis for other clients. It does not process jobs (Worker).
 import type { Redis } from 'ioredis';
-import { AddBatcher, sendInChunks } from './add-batcher.js';
+import { JobWriter } from './job-writer.js';
+import { writeQueueSettings } from './queue-settings.js';
 import { QueueEvents } from '../events/queue-events.js';
+import { RequestReply } from '../events/request-reply.js';
 import { validateSchedulerKey, type RepeatOptions } from '../scheduling/repeat.js';
 import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from '../scheduling/schedulers.js';
-import { checkEvictionPolicy, closeClient, createClient, type ConnectionInput, type EvictionPolicyMode } from '../redis/connection.js';
-import { AddBulkError, ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError, QueueFullError, SluiceError } from '../errors.js';
-import { guardRedisErrors, sendProbe, trackConnection, wrapRedisError } from '../redis/redis-errors.js';
-import { RoomWaiter } from '../flow-control/room-waiter.js';
+import { checkEvictionPolicy, closeClient, createClient } from '../redis/connection.js';
+import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError } from '../errors.js';
+import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
 import { cleanFinished, drainGroup, obliterateQueue, promoteDelayed, retryFinished } from './queue-admin.js';
-import { Job, type JobContext, type JobState } from '../job/job.js';
-import { QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
+import type { Job, JobState } from '../job/job.js';
+import { GroupReaders, type QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from '../flow-control/rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from '../fanout/groups.js';
-import { MetaField, queueKeys, type QueueKeys } from '../redis/keys.js';
+import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
+import { checkOptionNames, positiveInt, validateGroupName, validateQueueName, type JobsOptions } from '../job/job-options.js';
 import {
-  checkOptionNames,
-  positiveInt,
-  validateJobName,
-  validateJobOptions,
-  validateGroupName,
-  validateQueueName,
-  encodeSchedule,
-  type JobsOptions,
-} from '../job/job-options.js';
-import { METHOD_OPTION_NAMES as NAMES, methodOptions, resolveQueueOptions, type AddOptions, type GroupOption, type QueueOptions } from './queue-options.js';
-import { toJson } from '../job/payload.js';
-import { Scripts, type EnqueueItem } from '../redis/scripts.js';
-import { isStreamId } from '../redis/streams.js';
+  METHOD_OPTION_NAMES as NAMES,
+  methodOptions,
+  resolveQueueOptions,
+  type AddOptions,
+  type GroupOption,
+  type QueueOptions,
+  type ResolvedQueueOptions,
+} from './queue-options.js';
+import { Scripts } from '../redis/scripts.js';
 import { addQueueAliases, type BullmqQueueAliases } from './bullmq-aliases.js';
 
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
-
-/** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
-const BULK_CHUNK = 250;
-const BULK_WINDOW = 16;
 
 /** BullMQ's names for some methods (removeJobScheduler, getJobSchedulersCount, count): bullmq-aliases.ts. */
 export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAliases {}
@@ -67,7 +61,6 @@ export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAlia
  * ```
  */
 export class Queue<Data = unknown, Result = unknown> {
-  // every method reports Redis failures as typed errors (RedisUnavailableError, ...)
   static {
     guardRedisErrors(Queue, (queue) => queue.client);
     addQueueAliases(Queue);
@@ -82,39 +75,19 @@ export class Queue<Data = unknown, Result = unknown> {
   private readonly owned: boolean;
   /** @internal */
   protected readonly scripts: Scripts;
-  private readonly defaults: JobsOptions;
-  private readonly maxPayloadBytes: number;
+  private readonly options: ResolvedQueueOptions;
   private readonly logger: Logger;
-  private readonly evictionMode: EvictionPolicyMode;
   private readyPromise: Promise<void> | undefined;
   private closed = false;
-  private readonly contexts = new Map<string, { ctx: JobContext; reader: QueueReader<Data, Result> }>();
-  private readonly retention: { keepLen: number; keepAgeMs: number } | undefined;
-  private readonly maxLength: number | null | undefined;
-  private roomWaiter: RoomWaiter | undefined;
-  private readonly batcher: AddBatcher;
-  private readonly eventsMaxLen: number | undefined;
-  private readonly eventsMaxAgeMs: number | undefined;
-  private readonly connection: ConnectionInput;
-  private readonly prefix: string;
-  private readonly callEvents = new Map<string, QueueEvents>();
-  private readonly encodedDefaults: { stored: JobsOptions; text: string; schedule: string };
+  private readonly readers: GroupReaders<Data, Result>;
+  private readonly writer: JobWriter<Data, Result>;
+  private readonly replies: RequestReply<Result>;
 
   constructor(name: string, opts: QueueOptions) {
     this.name = validateQueueName(name);
-    const resolved = resolveQueueOptions(opts);
-    this.prefix = resolved.prefix;
-    this.defaults = resolved.defaults;
-    this.encodedDefaults = resolved.encodedDefaults;
-    this.maxPayloadBytes = resolved.maxPayloadBytes;
-    this.evictionMode = resolved.evictionMode;
-    this.eventsMaxLen = resolved.eventsMaxLen;
-    this.eventsMaxAgeMs = resolved.eventsMaxAgeMs;
-    this.maxLength = resolved.maxLength;
-    this.retention = resolved.retention;
-    this.connection = opts.connection;
+    this.options = resolveQueueOptions(opts);
     this.logger = childLogger(opts.logger ?? defaultLogger(), { queue: this.name });
-    this.keys = queueKeys(this.prefix, this.name);
+    this.keys = queueKeys(this.options.prefix, this.name);
     const { client, owned } = createClient(opts.connection, 'producer');
     this.client = client;
     this.owned = owned;
@@ -123,66 +96,62 @@ export class Queue<Data = unknown, Result = unknown> {
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     trackConnection(client, { errors: owned });
     this.scripts = new Scripts(client, this.keys);
-    this.batcher = new AddBatcher((items) => this.scripts.enqueue(items), BULK_CHUNK, (err) => wrapRedisError(err, this.client));
+    this.readers = new GroupReaders<Data, Result>({
+      client,
+      scripts: this.scripts,
+      queueName: this.name,
+      maxPayloadBytes: this.options.maxPayloadBytes,
+    });
+    this.replies = new RequestReply<Result>(
+      (group) => new QueueEvents(this.name, { connection: opts.connection, prefix: this.options.prefix, logger: this.logger, group }),
+    );
+    this.writer = new JobWriter<Data, Result>({
+      name: this.name,
+      client,
+      scripts: this.scripts,
+      keys: this.keys,
+      connection: opts.connection,
+      logger: this.logger,
+      options: this.options,
+      defaultContext: () => this.readers.of('default').ctx,
+      getJob: (id, group) => this.getJob(id, group === undefined ? {} : { group }),
+      waitUntilReady: () => this.waitUntilReady(),
+      isClosed: () => this.closed,
+    });
   }
 
-  /** The job context (and reader) of a group, made once per group. */
-  private group(opts: GroupOption | undefined): { ctx: JobContext; reader: QueueReader<Data, Result> } {
-    const group = opts?.group === undefined ? 'default' : validateGroupName(opts.group);
-    let entry = this.contexts.get(group);
-    if (!entry) {
-      const ctx: JobContext = { client: this.client, scripts: this.scripts, queueName: this.name, group, maxPayloadBytes: this.maxPayloadBytes };
-      entry = { ctx, reader: new QueueReader<Data, Result>(ctx) };
-      this.contexts.set(group, entry);
-    }
-    return entry;
+  /** The group's reader; with `method`, its options are checked first. */
+  private reader(opts: GroupOption | undefined, method?: string): QueueReader<Data, Result> {
+    if (method) methodOptions(method, opts, NAMES.group);
+    return this.readers.of(this.groupName(opts));
   }
 
-  private reader(opts: GroupOption | undefined): QueueReader<Data, Result> {
-    return this.group(opts).reader;
+  /** A method's start: its options checked, its group named, the queue ready. */
+  private async groupReady(method: string, opts: GroupOption | undefined, names: readonly string[]): Promise<string> {
+    methodOptions(method, opts, names);
+    const group = this.groupName(opts);
+    await this.waitUntilReady();
+    return group;
   }
 
   private groupName(opts: GroupOption | undefined): string {
-    return this.group(opts).ctx.group;
+    return opts?.group === undefined ? 'default' : validateGroupName(opts.group);
   }
 
-  /** Resolves once the connection is checked (eviction policy). Called by every operation. */
+  /**
+   * Resolves once the connection is checked (eviction policy) and the queue's settings from its
+   * options are written. Called by every operation.
+   */
   waitUntilReady(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`queue "${this.name}"`));
     this.readyPromise ??= (async () => {
-      await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
-      // a setting of the queue, read by the scripts that write events
-      if (this.eventsMaxLen !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxLen, this.eventsMaxLen);
-      if (this.eventsMaxAgeMs !== undefined) await this.client.hset(this.keys.meta, MetaField.eventsMaxAgeMs, this.eventsMaxAgeMs);
-      if (this.retention) await this.client.hset(this.keys.meta, MetaField.keepLen, this.retention.keepLen, MetaField.keepAgeMs, this.retention.keepAgeMs);
-      if (this.maxLength === null) await this.client.hdel(this.keys.meta, MetaField.maxLength);
-      else if (this.maxLength !== undefined) await this.client.hset(this.keys.meta, MetaField.maxLength, this.maxLength);
+      await checkEvictionPolicy(this.client, this.options.evictionMode, this.logger);
+      await writeQueueSettings(this.client, this.keys, this.options);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
     });
     return this.readyPromise;
-  }
-
-  private encode(name: string, data: Data, opts: JobsOptions | undefined): EnqueueItem & { stored: JobsOptions; value: Data } {
-    validateJobName(name);
-    const json = toJson(data, 'job data', this.maxPayloadBytes);
-    if (opts === undefined) {
-      // the common case: only the queue's defaults, encoded once
-      const { stored, text, schedule } = this.encodedDefaults;
-      return { stored, value: data, id: '', name, data: json, opts: text, schedule };
-    }
-    const merged = { ...this.defaults, ...validateJobOptions(opts) };
-    if (merged.lifo && merged.priority !== undefined) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
-    const { jobId, ...stored } = merged;
-    return { stored, value: data, id: jobId ?? '', name, data: json, opts: JSON.stringify(stored), schedule: encodeSchedule(merged) };
-  }
-
-  private toJob(item: ReturnType<Queue<Data, Result>['encode']>, id: string, now: number): Job<Data, Result> {
-    // a plain job's time is its stream entry's, which can be a ms past the script's clock read
-    const plain = item.id === '' && item.schedule === '' && isStreamId(id);
-    const timestamp = plain ? Number(id.slice(0, id.indexOf('-'))) : now;
-    return Job.fromAdded<Data, Result>(this.group(undefined).ctx, id, item.name, item.value, item.stored, timestamp);
   }
 
   /**
@@ -209,32 +178,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * ```
    */
   async add(name: string, data: Data, opts?: AddOptions): Promise<Job<Data, Result>> {
-    let jobOpts: JobsOptions | undefined = opts;
-    let waitMs = 0;
-    methodOptions('add', opts, NAMES.add);
-    if (typeof opts === 'object' && opts !== null && 'wait' in opts) {
-      const { wait, ...rest } = opts;
-      waitMs = positiveInt('wait', wait, 0, 0);
-      jobOpts = rest;
-    }
-    const item = this.encode(name, data, jobOpts);
-    await this.waitUntilReady();
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const { now, id, status } = await this.batcher.add(item);
-      if (status === 'full') {
-        // the queue is full (maxLength): wait for workers to make room, or give up
-        const left = deadline - Date.now();
-        if (left <= 0) throw new QueueFullError(this.name, await this.storedMaxLength(), waitMs || undefined);
-        if (this.closed) throw new ClosedError(`queue "${this.name}"`);
-        this.roomWaiter ??= new RoomWaiter(this.connection, this.keys, this.logger);
-        await this.roomWaiter.wait(id, left);
-        continue;
-      }
-      // not added (the id exists, or a job holds the deduplication id, maybe replaced): return that job
-      if (status !== 'added') return (await this.existingJob(id)) ?? this.toJob(item, id, now);
-      return this.toJob(item, id, now);
-    }
+    return this.writer.add(name, data, opts);
   }
 
   /**
@@ -243,56 +187,12 @@ export class Queue<Data = unknown, Result = unknown> {
    * jobs were added, which were not, and which are unknown (their reply was lost).
    */
   async addBulk(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
-    if (!Array.isArray(jobs)) throw new InvalidOptionError('addBulk takes an array of { name, data, opts? }');
-    const items = jobs.map((j, i) => {
-      checkOptionNames(`addBulk's job ${i}`, j ?? null, NAMES.bulkJob);
-      return this.encode(j.name, j.data, j.opts);
-    });
-    const all = items.map((_, i) => i);
-    try {
-      await this.waitUntilReady();
-    } catch (err) {
-      // not ready: nothing was sent (a Redis failure says so per job; others are thrown as they are)
-      const typed = wrapRedisError(err, this.client);
-      if (!(typed instanceof SluiceError) || !typed.code.startsWith('REDIS_')) throw err;
-      throw new AddBulkError(items.length, [], all, [], typed);
-    }
-    const outcome = await sendInChunks(
-      items,
-      (chunk) => this.scripts.enqueue(chunk),
-      BULK_CHUNK,
-      BULK_WINDOW,
-      (i, id, now) => this.toJob(items[i]!, id, now),
-      () => sendProbe(this.client),
-    );
-    if (outcome.failed) {
-      throw new AddBulkError(items.length, outcome.added, outcome.notAdded, outcome.unknown, wrapRedisError(outcome.failure, this.client));
-    }
-    // backpressure: the jobs that fitted are added; the rest is refused
-    if (outcome.notAdded.length > 0) throw new QueueFullError(this.name, await this.storedMaxLength(), undefined, outcome.added, outcome.notAdded);
-    return outcome.added;
-  }
-
-  /** The queue's maxLength as Redis holds it (set by any Queue of it), for QueueFullError. */
-  private async storedMaxLength(): Promise<number> {
-    return this.maxLength ?? Number((await this.client.hget(this.keys.meta, MetaField.maxLength).catch(() => null)) ?? 0);
-  }
-
-  /** The job that holds an id: the default group's record, or else the first group's that has one. */
-  private async existingJob(id: string): Promise<Job<Data, Result> | undefined> {
-    const own = await this.getJob(id);
-    if (own) return own;
-    for (const group of await this.client.smembers(this.keys.groups)) {
-      const job = group === 'default' ? undefined : await this.getJob(id, { group });
-      if (job) return job;
-    }
-    return undefined;
+    return this.writer.addBulk(jobs);
   }
 
   /** A job as its group sees it (default group unless given); undefined if it has no record there. */
   async getJob(id: string, opts: GroupOption = {}): Promise<Job<Data, Result> | undefined> {
-    methodOptions('getJob', opts, NAMES.group);
-    return this.reader(opts).getJob(id);
+    return this.reader(opts, 'getJob').getJob(id);
   }
 
   /**
@@ -301,14 +201,12 @@ export class Queue<Data = unknown, Result = unknown> {
    * one call returns at most 1,000. Use getJobsPage to walk a long list.
    */
   async getJobIds(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<string[]> {
-    methodOptions('getJobIds', opts, NAMES.group);
-    return this.reader(opts).getJobIds(state, start, end);
+    return this.reader(opts, 'getJobIds').getJobIds(state, start, end);
   }
 
   /** The jobs in a state (see getJobIds for the order and the bounds). */
   async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
-    methodOptions('getJobs', opts, NAMES.group);
-    return this.reader(opts).getJobs(state, start, end);
+    return this.reader(opts, 'getJobs').getJobs(state, start, end);
   }
 
   /**
@@ -321,8 +219,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Counts of one group's jobs by state (the default group unless given). */
   async getJobCounts(opts: GroupOption = {}): Promise<JobCounts> {
-    methodOptions('getJobCounts', opts, NAMES.group);
-    return this.reader(opts).getJobCounts();
+    return this.reader(opts, 'getJobCounts').getJobCounts();
   }
 
   /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
@@ -351,17 +248,13 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Stops the group's workers in all processes from starting jobs; in-flight jobs finish. */
   async pause(opts: GroupOption = {}): Promise<void> {
-    methodOptions('pause', opts, NAMES.group);
-    const group = this.groupName(opts);
-    await this.waitUntilReady();
+    const group = await this.groupReady('pause', opts, NAMES.group);
     await this.scripts.setPaused(group, true);
   }
 
   /** Lets the group's workers start jobs again after pause(). */
   async resume(opts: GroupOption = {}): Promise<void> {
-    methodOptions('resume', opts, NAMES.group);
-    const group = this.groupName(opts);
-    await this.waitUntilReady();
+    const group = await this.groupReady('resume', opts, NAMES.group);
     await this.scripts.setPaused(group, false);
   }
 
@@ -380,15 +273,11 @@ export class Queue<Data = unknown, Result = unknown> {
     return drainGroup(this.scripts, group, delayed);
   }
 
-
   /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
   async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
-    methodOptions('clean', opts, NAMES.group);
-    const group = this.groupName(opts);
-    await this.waitUntilReady();
+    const group = await this.groupReady('clean', opts, NAMES.group);
     return cleanFinished(this.client, this.scripts, group, graceMs, limit, state);
   }
-
 
   /**
    * Creates or updates a repeating job: a cron pattern (with time zone) or every N ms. Upsert
@@ -399,7 +288,7 @@ export class Queue<Data = unknown, Result = unknown> {
     checkOptionNames('the repeat of upsertScheduler()', repeat, NAMES.repeat);
     checkOptionNames('the job template of upsertScheduler()', template, NAMES.template);
     await this.waitUntilReady();
-    return upsertScheduler(this.client, this.scripts, key, repeat, template, this.maxPayloadBytes);
+    return upsertScheduler(this.client, this.scripts, key, repeat, template, this.options.maxPayloadBytes);
   }
 
   /** Deletes a scheduler (jobs it made stay); true if it existed. */
@@ -425,15 +314,7 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } & GroupOption = {}): Promise<Result> {
     methodOptions('call', opts, NAMES.call);
-    const group = this.groupName(opts);
-    let events = this.callEvents.get(group);
-    if (!events) {
-      events = new QueueEvents(this.name, { connection: this.connection, prefix: this.prefix, logger: this.logger, group });
-      this.callEvents.set(group, events);
-    }
-    await events.waitUntilReady();
-    const job = await this.add(name, data, opts.opts);
-    return job.waitUntilFinished(events, opts.timeout ?? 30_000);
+    return this.replies.call(this.groupName(opts), () => this.add(name, data, opts.opts), opts.timeout ?? 30_000);
   }
 
   /**
@@ -491,9 +372,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * exist throws JobNotFoundError (job.remove() does nothing then).
    */
   async remove(id: string, opts: GroupOption = {}): Promise<void> {
-    methodOptions('remove', opts, NAMES.group);
-    const group = this.groupName(opts);
-    await this.waitUntilReady();
+    const group = await this.groupReady('remove', opts, NAMES.group);
     const result = await this.scripts.removeJob(group, id);
     if (result === 'active') throw new JobActiveError(id, 'remove');
     // unlike job.remove(), which does nothing for a job that no longer exists
@@ -507,7 +386,6 @@ export class Queue<Data = unknown, Result = unknown> {
     await obliterateQueue(this.scripts, this.name, opts.force === true);
   }
 
-
   /**
    * Closes the queue's connections (a client you passed in stays open). Adds still in flight
    * finish first. Nothing of the queue keeps the process alive once it resolves. Idempotent.
@@ -515,8 +393,8 @@ export class Queue<Data = unknown, Result = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.roomWaiter?.close();
-    await Promise.all([...this.callEvents.values()].map((e) => e.close()));
+    this.writer.close();
+    await this.replies.close();
     await closeClient(this.client, this.owned);
   }
 }
