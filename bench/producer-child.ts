@@ -9,7 +9,15 @@ import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
 import type { RedisAddress } from './lib/redis-server.js';
 import { sleep } from './lib/cleanup.js';
 import { unitHash } from './lib/stats.js';
-import { loadAdapter, payload, type AddOptions, type LibName, type Payload, type ProducerHandle, type Retention } from './adapters/types.js';
+import {
+  loadAdapter,
+  payload,
+  type AddOptions,
+  type LibName,
+  type Payload,
+  type ProducerHandle,
+  type Retention,
+} from './adapters/types.js';
 
 export interface ProducerChildConfig {
   lib: LibName;
@@ -58,7 +66,11 @@ async function stream(p: ProducerHandle): Promise<void> {
 async function batches(p: ProducerHandle, bulk: boolean): Promise<void> {
   for (let i = 0; i < config.count; i += config.window) {
     const chunk = Array.from({ length: Math.min(config.window, config.count - i) }, (_, k) => job(i + k));
-    if (bulk) await p.addBulk(chunk.map((j) => j.data), config.delays ? chunk.map((j) => j.opts) : undefined);
+    if (bulk)
+      await p.addBulk(
+        chunk.map((j) => j.data),
+        config.delays ? chunk.map((j) => j.opts) : undefined,
+      );
     else await Promise.all(chunk.map((j) => p.add(j.data, j.opts)));
   }
 }

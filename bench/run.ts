@@ -104,11 +104,15 @@ function scenarios(c: BenchConfig, only: string[]): Scenario[] {
 function notes(list: Scenario[]): string[] {
   const out: string[] = [];
   if (list.some((s) => s.id === 'delayed')) {
-    out.push('Delayed: lateness = processor start − (add time + delay); Bee-Queue (delayUntil, activateDelayedJobs) runs with its default delayedDebounce of 1000 ms.');
+    out.push(
+      'Delayed: lateness = processor start − (add time + delay); Bee-Queue (delayUntil, activateDelayedJobs) runs with its default delayedDebounce of 1000 ms.',
+    );
   }
   if (list.some((s) => s.id === 'priority')) out.push('Priority: Bee-Queue has no job priorities (n/a).');
-  if (list.some((s) => s.id === 'limiter')) out.push("Limiter: Bee-Queue has no rate limiter (n/a). Start times are each library's recorded start (processedOn).");
-  if (list.some((s) => s.id === 'ordered')) out.push('Ordered keys: only sluice has them among the three (BullMQ groups are a paid Pro feature).');
+  if (list.some((s) => s.id === 'limiter'))
+    out.push("Limiter: Bee-Queue has no rate limiter (n/a). Start times are each library's recorded start (processedOn).");
+  if (list.some((s) => s.id === 'ordered'))
+    out.push('Ordered keys: only sluice has them among the three (BullMQ groups are a paid Pro feature).');
   return out;
 }
 
@@ -156,15 +160,22 @@ async function main(): Promise<number> {
         record.seconds = (Date.now() - t0) / 1000;
         runs.push(record);
         const first = shownMetric;
-        const shown = record.error ? `ERROR ${record.error.split('\n')[0]}` : `${fmt(record.metrics[first.key], first.digits)} ${first.unit}`;
+        const shown = record.error
+          ? `ERROR ${record.error.split('\n')[0]}`
+          : `${fmt(record.metrics[first.key], first.digits)} ${first.unit}`;
         console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} #${repeat}  ${shown}  (${record.seconds.toFixed(1)} s)`);
       }
     }
   }
-  const results = aggregate(list.flatMap((s) => s.metrics), runs, cfg.libs);
+  const results = aggregate(
+    list.flatMap((s) => s.metrics),
+    runs,
+    cfg.libs,
+  );
   const machine = await machineInfo(cfg.libs, redisVersion, revision);
   const revisionAtEnd = sluiceRevision();
-  if (revisionAtEnd !== revision) console.error(`bench: warning: the sluice checkout changed during the run (${revision} → ${revisionAtEnd})`);
+  if (revisionAtEnd !== revision)
+    console.error(`bench: warning: the sluice checkout changed during the run (${revision} → ${revisionAtEnd})`);
   const date = new Date().toISOString();
   const errors = runs.filter((r) => r.error);
 
@@ -172,11 +183,16 @@ async function main(): Promise<number> {
   console.log(table);
   const libs = cfg.libs.map((l) => `${l} ${machine.libraries[l]}${l === 'sluice' ? ` (${machine.sluiceRevision})` : ''}`).join(', ');
   const about = `${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, Node ${machine.node}, Redis ${machine.redis}; ${libs}`;
-  console.log(`\n${about}\nmedian of ${cfg.repeats} run(s); ${((Date.now() - started) / 1000).toFixed(0)} s in all; ${errors.length} failed turn(s)`);
+  console.log(
+    `\n${about}\nmedian of ${cfg.repeats} run(s); ${((Date.now() - started) / 1000).toFixed(0)} s in all; ${errors.length} failed turn(s)`,
+  );
 
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeAtomic(`${dir}${out}.json`, JSON.stringify({ date, machine, config: cfg, durationSeconds: (Date.now() - started) / 1000, metrics: results, runs }, null, 2) + '\n');
+  writeAtomic(
+    `${dir}${out}.json`,
+    JSON.stringify({ date, machine, config: cfg, durationSeconds: (Date.now() - started) / 1000, metrics: results, runs }, null, 2) + '\n',
+  );
   const md = [
     `Measured ${date.slice(0, 10)} on ${about}.`,
     `Median of ${cfg.repeats} run(s), each library against its own fresh Redis, in turns; min–max over the runs.`,
@@ -189,7 +205,14 @@ async function main(): Promise<number> {
   ].join('\n');
   writeAtomic(`${dir}${out}.md`, md);
   const svg = out === 'latest' ? 'ratios.svg' : `${out}.svg`;
-  writeAtomic(`${dir}${svg}`, ratioChart(results, cfg.libs, `sluice vs ${cfg.libs.filter((l) => l !== 'sluice').join(' and ')} — ${date.slice(0, 10)}, ${machine.cpuCount} × ${machine.cpuModel}`));
+  writeAtomic(
+    `${dir}${svg}`,
+    ratioChart(
+      results,
+      cfg.libs,
+      `sluice vs ${cfg.libs.filter((l) => l !== 'sluice').join(' and ')} — ${date.slice(0, 10)}, ${machine.cpuCount} × ${machine.cpuModel}`,
+    ),
+  );
   console.log(`wrote bench/results/${out}.json, ${out}.md, ${svg}`);
   // a complete default run is what the README shows
   if (out === 'latest' && only.length === 0 && errors.length === 0 && cfg.libs.length === 3) {

@@ -54,7 +54,13 @@ worker.on('completed', (job) => {
 worker.on('failed', (job, err, willRetry) => {
   if (willRetry) retried++;
   else failed++;
-  if (job && traced(job)) send({ type: 'trace', pid: process.pid, jobId: job.id, text: `${willRetry ? 'failed, will retry' : 'failed for good'}: ${err.message}` });
+  if (job && traced(job))
+    send({
+      type: 'trace',
+      pid: process.pid,
+      jobId: job.id,
+      text: `${willRetry ? 'failed, will retry' : 'failed for good'}: ${err.message}`,
+    });
 });
 worker.on('error', (err) => console.error(`[worker ${process.pid}] ${err.message}`));
 
@@ -83,7 +89,10 @@ if (forked) {
   shutdownOnSignals([worker], { timeoutMs: 5000 });
 } else {
   console.log(`demo-worker ${process.pid}: queue "${QUEUE}", prefix "${prefix}", concurrency ${concurrency}, ${url}`);
-  const timer = setInterval(() => console.log(`demo-worker ${process.pid}: ${completed} completed, ${failed} failed, ${retried} retried`), 5000);
+  const timer = setInterval(
+    () => console.log(`demo-worker ${process.pid}: ${completed} completed, ${failed} failed, ${retried} retried`),
+    5000,
+  );
   timer.unref();
   shutdownOnSignals([worker], { timeoutMs: 10_000 });
 }

@@ -111,7 +111,9 @@ async function run(queue: Queue<Order, Receipt>, redis: DemoRedis, prefix: strin
   await queue.add('order', order(BULK + 3), { jobId: 'order-delayed', delay: 2000 });
   await queue.addBulk(Array.from({ length: BULK }, (_, i) => ({ name: 'order', data: order(i + 1) })));
   const enqueueMs = Date.now() - t0;
-  console.log(`producer: enqueued ${n(TOTAL)} orders in ${enqueueMs} ms; ${PROCESSES} worker processes x concurrency ${CONCURRENCY} at work`);
+  console.log(
+    `producer: enqueued ${n(TOTAL)} orders in ${enqueueMs} ms; ${PROCESSES} worker processes x concurrency ${CONCURRENCY} at work`,
+  );
 
   // 3. Watch until every order is settled (completed, or failed for good).
   const progress = new ProgressLine();
@@ -172,7 +174,13 @@ async function run(queue: Queue<Order, Receipt>, redis: DemoRedis, prefix: strin
     ['Retry job', await describe(flaky, (j) => `${j.attemptsMade + 1} attempts (${j.attemptsMade} failed), ${j.deliveries} deliveries`)],
     ['Poison job', await describe(poison, (j) => `after ${j.attemptsMade} of ${j.opts.attempts} attempts (UnrecoverableError)`)],
     ['  failedReason', poison?.failedReason ?? '-'],
-    ['Delayed job', await describe(delayed, (j) => `asked ${n(j.opts.delay ?? 0)} ms, ran after ${n((j.processedOn ?? 0) - j.timestamp)} ms (Redis time)`)],
+    [
+      'Delayed job',
+      await describe(
+        delayed,
+        (j) => `asked ${n(j.opts.delay ?? 0)} ms, ran after ${n((j.processedOn ?? 0) - j.timestamp)} ms (Redis time)`,
+      ),
+    ],
   ]);
   console.log('\nThe special jobs, attempt by attempt:');
   for (const t of traces.sort((a, b) => a.at - b.at)) {

@@ -37,7 +37,10 @@ export async function runEmailSender(connection: string, prefix: string, custome
   const queue = new Queue<Email>('emails', { connection, prefix, logger });
   const relay = new FakeRelay();
   const options = {
-    connection, prefix, logger, concurrency: 20,
+    connection,
+    prefix,
+    logger,
+    concurrency: 20,
     limiter: { max: 50, duration: 200 }, // the relay's rate, for the whole group
     keyConcurrency: 1, // one email at a time per customer
   };
@@ -71,7 +74,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const redis = await resolveRedis();
   try {
     const { relay, elapsedMs } = await runEmailSender(redis.url, `emails-${randomBytes(3).toString('hex')}`);
-    console.log(`${relay.delivered.length} emails in ${elapsedMs} ms through a relay limited to 50 per 200 ms (${relay.refusals} "slow down" answer honoured)`);
+    console.log(
+      `${relay.delivered.length} emails in ${elapsedMs} ms through a relay limited to 50 per 200 ms (${relay.refusals} "slow down" answer honoured)`,
+    );
     const first = relay.delivered.filter((e) => e.customer === 'customer-0').map((e) => e.kind);
     console.log(`customer-0 got, in order: ${first.join(' → ')}`);
   } finally {

@@ -71,8 +71,20 @@ async function startEmbedded(): Promise<DemoRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-demo-redis-'));
   const logfile = join(dir, 'redis.log');
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile,
-    '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--logfile',
+    logfile,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   // Its own process group: a Ctrl-C in the terminal reaches the demo, which closes the workers
   // first and then stops this server, instead of Redis vanishing under running workers.
@@ -128,7 +140,9 @@ async function checkUrl(url: string): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new NoRedisError(`REDIS_URL=${url} does not answer (${(cause ?? (err as Error)).message}); start that Redis, fix the URL, or unset REDIS_URL to let the demo find or start one.`);
+    throw new NoRedisError(
+      `REDIS_URL=${url} does not answer (${(cause ?? (err as Error)).message}); start that Redis, fix the URL, or unset REDIS_URL to let the demo find or start one.`,
+    );
   } finally {
     client.disconnect();
   }

@@ -28,7 +28,12 @@ const handlers: Record<Service, (job: Job<PlacedOrder>) => Promise<unknown>> = {
   analytics: async (job) => ({ counted: job.data.order }),
 };
 
-export function startService(service: Service, connection: string, prefix: string | undefined, report: (m: ServiceMessage) => void): Worker<PlacedOrder> {
+export function startService(
+  service: Service,
+  connection: string,
+  prefix: string | undefined,
+  report: (m: ServiceMessage) => void,
+): Worker<PlacedOrder> {
   const worker = new Worker<PlacedOrder>(
     FANOUT_QUEUE,
     async (job) => {

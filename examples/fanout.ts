@@ -50,13 +50,23 @@ export async function runFanout(connection: string, prefix: string, orders = 50,
     await until(() => ready.size === SERVICES.length, 'the services to start');
     // published once; each group retries on its own (attempts and backoff travel with the job)
     const opts = { attempts: 3, backoff: { type: 'exponential' as const, delay: 50 } };
-    await queue.addBulk(Array.from({ length: orders }, (_, i) => ({ name: 'order-placed', data: { order: i + 1, customer: `c${i % 9}`, totalCents: 1000 + i }, opts })));
+    await queue.addBulk(
+      Array.from({ length: orders }, (_, i) => ({
+        name: 'order-placed',
+        data: { order: i + 1, customer: `c${i % 9}`, totalCents: 1000 + i },
+        opts,
+      })),
+    );
     await until(() => SERVICES.every((s) => handled.get(s)!.size === orders), 'every service to handle every order');
     const completed = {} as Record<Service, number>;
     for (const service of SERVICES) {
       completed[service] = (await queue.getJobCounts({ group: service })).completed;
     }
-    return { handled: Object.fromEntries(SERVICES.map((s) => [s, handled.get(s)!.size])) as Record<Service, number>, completed, emailRetries };
+    return {
+      handled: Object.fromEntries(SERVICES.map((s) => [s, handled.get(s)!.size])) as Record<Service, number>,
+      completed,
+      emailRetries,
+    };
   } finally {
     for (const child of children) if (child.connected) child.send('stop');
     await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
@@ -71,7 +81,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const report = await runFanout(redis.url, `fanout-${randomBytes(3).toString('hex')}`, 50);
     console.log('one publish, three services:');
-    for (const service of SERVICES) console.log(`  ${service.padEnd(9)} handled ${report.handled[service]} orders, group counts ${report.completed[service]} completed`);
+    for (const service of SERVICES)
+      console.log(`  ${service.padEnd(9)} handled ${report.handled[service]} orders, group counts ${report.completed[service]} completed`);
     console.log(`  email retried ${report.emailRetries} orders in its own group; billing and analytics never saw those failures`);
   } finally {
     await redis.stop();

@@ -9,11 +9,15 @@ async function sendEmail(to: string, signal: AbortSignal): Promise<string> {
 }
 
 const connection = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const worker = new Worker<{ to: string }, { messageId: string }>('emails', async (job, { signal }) => {
-  if (!job.data.to.includes('@')) throw new UnrecoverableError(`"${job.data.to}" is not an address`);
-  await job.log(`attempt ${job.attemptsMade + 1} for ${job.data.to}`);
-  return { messageId: await sendEmail(job.data.to, signal) }; // your code; honour the signal
-}, { connection, concurrency: 10 });
+const worker = new Worker<{ to: string }, { messageId: string }>(
+  'emails',
+  async (job, { signal }) => {
+    if (!job.data.to.includes('@')) throw new UnrecoverableError(`"${job.data.to}" is not an address`);
+    await job.log(`attempt ${job.attemptsMade + 1} for ${job.data.to}`);
+    return { messageId: await sendEmail(job.data.to, signal) }; // your code; honour the signal
+  },
+  { connection, concurrency: 10 },
+);
 
 worker.on('completed', (job, result) => console.log(`${job.id} sent: ${result.messageId}`));
 worker.on('failed', (job, err, willRetry) => console.warn(`${job?.id} failed: ${err.message}${willRetry ? ' (will retry)' : ''}`));

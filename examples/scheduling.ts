@@ -31,7 +31,10 @@ if (process.argv[1]?.endsWith('scheduling.js')) {
   const queue = new Queue<Data>(`scheduling-example-${process.pid}`, { connection });
   schedulingTour(queue)
     .then(async () => {
-      console.log(await queue.getJobCounts(), (await queue.getSchedulers()).map((s) => `${s.key} next ${new Date(s.next!).toISOString()}`));
+      console.log(
+        await queue.getJobCounts(),
+        (await queue.getSchedulers()).map((s) => `${s.key} next ${new Date(s.next!).toISOString()}`),
+      );
       await queue.obliterate({ force: true });
       await queue.close();
     })

@@ -39,9 +39,7 @@ function stripComments(lua, file) {
   if (/(^|[^-])\[=*\[/m.test(lua.replace(/--\[=*\[/g, ''))) {
     throw new Error(`${file}: a Lua long string ([[ ]]): compile.mjs strips comments line by line and cannot tell; use a quoted string`);
   }
-  return lua
-    .replace(/^[ \t]*--\[(=*)\[[\s\S]*?\]\1\]/gm, (block) => block.replace(/[^\n]/g, ''))
-    .replace(/^[ \t]*--.*$/gm, '');
+  return lua.replace(/^[ \t]*--\[(=*)\[[\s\S]*?\]\1\]/gm, (block) => block.replace(/[^\n]/g, '')).replace(/^[ \t]*--.*$/gm, '');
 }
 
 // Include what you use (lua/README.md): a file (script or include) that uses a name an include
@@ -52,7 +50,9 @@ function stripComments(lua, file) {
 const INCLUDE_LINE = /^--\s*@include\s+(\S+)\s*$/gm;
 
 function codeOnly(lua) {
-  return lua.replace(/--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, (m) => (m.startsWith('--') ? ' ' : "''"));
+  return lua.replace(/--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, (m) =>
+    m.startsWith('--') ? ' ' : "''",
+  );
 }
 
 /** Names a file declares at its top level (column 0): local functions, locals, and a module table's functions. */
@@ -68,7 +68,12 @@ function topLevelNames(code) {
 /** Names declared anywhere in a file: locals, function parameters, loop variables. */
 function ownNames(code) {
   const names = topLevelNames(code);
-  const add = (list) => list.split(',').map((n) => n.trim()).filter((n) => /^\w+$/.test(n)).forEach((n) => names.add(n));
+  const add = (list) =>
+    list
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => /^\w+$/.test(n))
+      .forEach((n) => names.add(n));
   for (const m of code.matchAll(/\blocal\s+function\s+(\w+)/g)) names.add(m[1]);
   for (const m of code.matchAll(/\blocal\s+(?!function\b)([\w\s,]+?)\s*(?:=|\n)/g)) add(m[1]);
   for (const m of code.matchAll(/\bfunction\b[\w.:\s]*\(([^)]*)\)/g)) add(m[1]);
@@ -130,7 +135,9 @@ function readAll(scriptFiles) {
 
 export function compile() {
   const scripts = {};
-  const scriptFiles = readdirSync(luaDir).filter((f) => f.endsWith('.lua')).sort();
+  const scriptFiles = readdirSync(luaDir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort();
   for (const file of scriptFiles) {
     const source = readFileSync(join(luaDir, file), 'utf8');
     const header = source.match(/^--\[\[([\s\S]*?)\]\]/);
@@ -147,10 +154,11 @@ export function compile() {
     // prefix): it must be the prefix of the declared KEYS[1], or the script would reach keys of
     // another queue (another slot on a cluster). Checked before anything runs.
     const prefixArg = argv.findIndex((name) => name === 'base' || name === 'records') + 1;
-    const guard = prefixArg > 0 && keys.length > 0
-      ? `if string.sub(KEYS[1], 1, #ARGV[${prefixArg}]) ~= ARGV[${prefixArg}] then ` +
-        `return redis.error_reply('ERR sluice: key prefix ' .. ARGV[${prefixArg}] .. ' is not the prefix of ' .. KEYS[1]) end\n`
-      : '';
+    const guard =
+      prefixArg > 0 && keys.length > 0
+        ? `if string.sub(KEYS[1], 1, #ARGV[${prefixArg}]) ~= ARGV[${prefixArg}] then ` +
+          `return redis.error_reply('ERR sluice: key prefix ' .. ARGV[${prefixArg}] .. ' is not the prefix of ' .. KEYS[1]) end\n`
+        : '';
     // Invariant 11 (docs/invariants.md): a script that reads the queue's settings (meta) reads
     // them before its first write, whatever path it takes: the cached read is made right
     // after its includes, for its group (its events are its group's; without one, default's).

@@ -63,8 +63,7 @@ export function shutdownOnSignals(closeables: Closeable[], opts: ShutdownOptions
   let received = 0;
   let firstSignal: NodeJS.Signals | undefined;
   const exitCode = () => (firstSignal === 'SIGINT' ? 130 : 0);
-  const closeAll = (timeoutMs: number | undefined) =>
-    Promise.allSettled(closeables.map((c) => c.close({ timeoutMs })));
+  const closeAll = (timeoutMs: number | undefined) => Promise.allSettled(closeables.map((c) => c.close({ timeoutMs })));
   const handler = (signal: NodeJS.Signals) => {
     received++;
     if (received === 1) {

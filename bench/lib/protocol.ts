@@ -133,7 +133,7 @@ export function sendToParent(msg: Message): void {
  */
 export function serveChild(handlers: { onStart: () => Promise<void>; onStop: () => Promise<void> }): void {
   const die = (err: unknown) => {
-    sendToParent({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    sendToParent({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     setTimeout(() => process.exit(1), 50).unref();
   };
   process.on('uncaughtException', die);

@@ -34,7 +34,7 @@ export function readmeBlock(results: MetricResult[], libs: LibName[], measured: 
     lines.push(`| ${h.label} | ${[...values, ...advantages].join(' | ')} |`);
   }
   return [
-    '![sluice\'s advantage per metric](bench/results/ratios.svg)',
+    "![sluice's advantage per metric](bench/results/ratios.svg)",
     '',
     measured,
     '',

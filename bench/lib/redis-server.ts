@@ -112,8 +112,22 @@ export async function startRedisServer(): Promise<RedisServer> {
   const proc = own(
     spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-        '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log')],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--logfile',
+        join(dir, 'redis.log'),
+      ],
       { stdio: 'ignore' },
     ),
   );

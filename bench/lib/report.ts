@@ -83,7 +83,11 @@ const NUMERIC = new Set([4, 5, 6]);
 export function textTable(results: MetricResult[], libs: LibName[]): string {
   const all = [HEADER, ...rows(results, libs)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (NUMERIC.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => (NUMERIC.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  ')];
   let previous = '';
   for (const r of all.slice(1)) {

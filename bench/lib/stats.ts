@@ -33,7 +33,11 @@ export interface LatencySummary {
 
 /** Collects latencies in ms; stores them as integer µs in an HDR histogram. */
 export class LatencyRecorder {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   private negatives = 0;
   private min = Infinity;
 

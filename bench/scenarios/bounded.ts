@@ -121,7 +121,8 @@ export function boundedScenario(c: BoundedConfig): Scenario {
         const ringScripts = new Scripts(client, queueKeys('sluice', ringName));
         let nonce = 0;
         out.lease = await measure(ctx, admin, async () => {
-          for (let calls = 0; calls < c.keys / 1000; calls++) await ringScripts.lease('default', 'bench', `n${++nonce}`, 1000, LEASE_CONFIG);
+          for (let calls = 0; calls < c.keys / 1000; calls++)
+            await ringScripts.lease('default', 'bench', `n${++nonce}`, 1000, LEASE_CONFIG);
         });
         out.leaseAfterBurst = await measure(ctx, admin, async () => {
           await ringScripts.lease('default', 'bench', `n${++nonce}`, 1000, LEASE_CONFIG);
@@ -138,7 +139,9 @@ export function boundedScenario(c: BoundedConfig): Scenario {
         });
         // (3) a big wait list (lifo jobs, some holding dedup ids), and prioritised jobs beside it
         const dedup = open(ctx.queue('dedup'));
-        const waiting = await fill(dedup, c.waiting, (i) => (i < c.dedup ? { lifo: true, deduplication: { id: `d${i}` } } : { lifo: true }));
+        const waiting = await fill(dedup, c.waiting, (i) =>
+          i < c.dedup ? { lifo: true, deduplication: { id: `d${i}` } } : { lifo: true },
+        );
         const prioritised = await fill(dedup, 20, () => ({ priority: 5 }));
         const mid = Math.floor(waiting.length / 2);
         const victims = [...prioritised, ...waiting.slice(0, 20), ...waiting.slice(-20), ...waiting.slice(mid, mid + 20)];

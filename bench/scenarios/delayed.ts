@@ -33,10 +33,24 @@ export function delayedScenario(c: BenchConfig['delayed']): Scenario {
       const queue = ctx.queue('delayed');
       const redis = { host: ctx.redis.host, port: ctx.redis.port };
       const wc: WorkerChildConfig = {
-        lib: ctx.lib, redis, queue, concurrency: c.concurrency, expected: c.jobs, retention: 'remove', latency: true, delayed: true,
+        lib: ctx.lib,
+        redis,
+        queue,
+        concurrency: c.concurrency,
+        expected: c.jobs,
+        retention: 'remove',
+        latency: true,
+        delayed: true,
       };
       const pc: ProducerChildConfig = {
-        lib: ctx.lib, redis, queue, count: c.jobs, retention: 'remove', mode: 'batches', window: c.window, intervalMs: 0,
+        lib: ctx.lib,
+        redis,
+        queue,
+        count: c.jobs,
+        retention: 'remove',
+        mode: 'batches',
+        window: c.window,
+        intervalMs: 0,
         delays: { minMs: c.minMs, maxMs: c.maxMs },
       };
       const [worker, producer] = await Promise.all([
@@ -58,7 +72,12 @@ export function delayedScenario(c: BenchConfig['delayed']): Scenario {
         if (w.failed > 0) throw new Error(`${w.failed} jobs failed in the worker`);
         const l = w.latency!;
         return {
-          metrics: { [`${family}.p50`]: l.p50Ms, [`${family}.p99`]: l.p99Ms, [`${family}.max`]: l.maxMs, [`${family}.cmds`]: delta.calls / c.jobs },
+          metrics: {
+            [`${family}.p50`]: l.p50Ms,
+            [`${family}.p99`]: l.p99Ms,
+            [`${family}.max`]: l.maxMs,
+            [`${family}.cmds`]: delta.calls / c.jobs,
+          },
           extra: {
             p90Ms: l.p90Ms,
             meanMs: l.meanMs,

@@ -14,7 +14,13 @@ export async function drainInWorker(
   extraBudgetMs = 0,
 ): Promise<{ result: WorkerChildResult; delta: RedisDelta }> {
   const worker = await ChildHandle.fork('worker-child', `${ctx.lib} worker`, {
-    lib: ctx.lib, redis: { host: ctx.redis.host, port: ctx.redis.port }, queue, expected: jobs, retention: 'remove', latency: false, ...config,
+    lib: ctx.lib,
+    redis: { host: ctx.redis.host, port: ctx.redis.port },
+    queue,
+    expected: jobs,
+    retention: 'remove',
+    latency: false,
+    ...config,
   } satisfies WorkerChildConfig);
   try {
     const { value: result, delta } = await aroundRedis(ctx.redis, async () => {

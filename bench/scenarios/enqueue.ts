@@ -12,15 +12,29 @@ function enqueueScenario(mode: 'single' | 'bulk'): Scenario {
     id: family,
     family,
     metrics: [
-      metric(family, 'rate', mode === 'single' ? 'add() ×1000 in parallel' : 'bulk add, 1000 per call', 'jobs/s', 'higher', 0, 'throughput'),
+      metric(
+        family,
+        'rate',
+        mode === 'single' ? 'add() ×1000 in parallel' : 'bulk add, 1000 per call',
+        'jobs/s',
+        'higher',
+        0,
+        'throughput',
+      ),
       metric(family, 'cmds', 'Redis commands per job', 'cmd/job', 'lower', 2),
       metric(family, 'rediscpu', 'Redis CPU per job', 'µs/job', 'lower', 2),
     ],
     async run(ctx: TurnContext) {
       const { jobs, batch } = ctx.config;
       const config: ProducerChildConfig = {
-        lib: ctx.lib, redis: { host: ctx.redis.host, port: ctx.redis.port }, queue: ctx.queue('enqueue'), count: jobs,
-        retention: 'remove', mode: mode === 'single' ? 'batches' : 'bulk', window: batch, intervalMs: 0,
+        lib: ctx.lib,
+        redis: { host: ctx.redis.host, port: ctx.redis.port },
+        queue: ctx.queue('enqueue'),
+        count: jobs,
+        retention: 'remove',
+        mode: mode === 'single' ? 'batches' : 'bulk',
+        window: batch,
+        intervalMs: 0,
       };
       const producer = await ChildHandle.fork('producer-child', `${ctx.lib} producer`, config);
       try {

@@ -18,7 +18,13 @@ export interface FlowControlConfig {
   ordered: { jobs: number; keys: number; concurrency: number };
 }
 
-async function drain(ctx: TurnContext, name: string, jobs: number, config: Partial<WorkerChildConfig>, opts?: (i: number) => AddOptions): Promise<{ result: WorkerChildResult; commands: number }> {
+async function drain(
+  ctx: TurnContext,
+  name: string,
+  jobs: number,
+  config: Partial<WorkerChildConfig>,
+  opts?: (i: number) => AddOptions,
+): Promise<{ result: WorkerChildResult; commands: number }> {
   await ctx.redis.flushAll();
   const queue = ctx.queue(name);
   await prefill(ctx, queue, jobs, 'remove', opts);
@@ -40,15 +46,40 @@ function busiest(starts: number[], windowMs: number): number {
 export function flowControlScenarios(c: FlowControlConfig): Scenario[] {
   const lim = 'limiter';
   const limMetrics = [
-    { ...metric(lim, 'rate', `${c.limiter.jobs.toLocaleString('en-US')} jobs at a limit of ${c.limiter.rate}/s: achieved rate`, 'jobs/s', 'higher', 0, 'achieved rate'), libs: ['sluice', 'bullmq'] as const },
+    {
+      ...metric(
+        lim,
+        'rate',
+        `${c.limiter.jobs.toLocaleString('en-US')} jobs at a limit of ${c.limiter.rate}/s: achieved rate`,
+        'jobs/s',
+        'higher',
+        0,
+        'achieved rate',
+      ),
+      libs: ['sluice', 'bullmq'] as const,
+    },
     { ...metric(lim, 'deviation', 'deviation from the limit', '%', 'lower', 1, 'deviation'), libs: ['sluice', 'bullmq'] as const },
     { ...metric(lim, 'busiest', 'busiest 1 s window / limit', '%', 'lower', 0, 'busiest window'), libs: ['sluice', 'bullmq'] as const },
   ];
   const ord = 'ordered';
   const n = c.ordered.jobs.toLocaleString('en-US');
   const ordMetrics = [
-    { ...metric(ord, 'plain', `drain ${n} jobs without keys, c=${c.ordered.concurrency}`, 'jobs/s', 'higher', 0, 'no keys'), libs: ['sluice'] as const },
-    { ...metric(ord, 'keyed', `drain ${n} jobs over ${c.ordered.keys.toLocaleString('en-US')} ordering keys`, 'jobs/s', 'higher', 0, 'ordered keys'), libs: ['sluice'] as const },
+    {
+      ...metric(ord, 'plain', `drain ${n} jobs without keys, c=${c.ordered.concurrency}`, 'jobs/s', 'higher', 0, 'no keys'),
+      libs: ['sluice'] as const,
+    },
+    {
+      ...metric(
+        ord,
+        'keyed',
+        `drain ${n} jobs over ${c.ordered.keys.toLocaleString('en-US')} ordering keys`,
+        'jobs/s',
+        'higher',
+        0,
+        'ordered keys',
+      ),
+      libs: ['sluice'] as const,
+    },
     { ...metric(ord, 'share', 'ordered / without keys', '%', 'higher', 0, 'ordered / plain'), libs: ['sluice'] as const },
     { ...metric(ord, 'commands', 'Redis commands per ordered job', 'cmds', 'lower', 2, 'commands per job'), libs: ['sluice'] as const },
   ];

@@ -24,7 +24,16 @@ export function latencyScenario(jobs: number, intervalMs: number, concurrency: n
       const queue = ctx.queue('latency');
       const redis = { host: ctx.redis.host, port: ctx.redis.port };
       const wc: WorkerChildConfig = { lib: ctx.lib, redis, queue, concurrency, expected: jobs, retention: 'remove', latency: true };
-      const pc: ProducerChildConfig = { lib: ctx.lib, redis, queue, count: jobs, retention: 'remove', mode: 'paced', window: 1, intervalMs };
+      const pc: ProducerChildConfig = {
+        lib: ctx.lib,
+        redis,
+        queue,
+        count: jobs,
+        retention: 'remove',
+        mode: 'paced',
+        window: 1,
+        intervalMs,
+      };
       const [worker, producer] = await Promise.all([
         ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
         ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),
@@ -43,7 +52,13 @@ export function latencyScenario(jobs: number, intervalMs: number, concurrency: n
         if (w.failed > 0) throw new Error(`${w.failed} jobs failed in the worker`);
         const l = w.latency!;
         return {
-          metrics: { [`${family}.p50`]: l.p50Ms, [`${family}.p90`]: l.p90Ms, [`${family}.p99`]: l.p99Ms, [`${family}.max`]: l.maxMs, [`${family}.cmds`]: delta.calls / jobs },
+          metrics: {
+            [`${family}.p50`]: l.p50Ms,
+            [`${family}.p90`]: l.p90Ms,
+            [`${family}.p99`]: l.p99Ms,
+            [`${family}.max`]: l.maxMs,
+            [`${family}.cmds`]: delta.calls / jobs,
+          },
           extra: { meanMs: l.meanMs, count: l.count, producerLagMs: p.lagMs, commandsPerJob: commandsPerJob(delta, jobs) },
         };
       } finally {

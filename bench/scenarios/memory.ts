@@ -27,7 +27,13 @@ export function memoryScenario(jobs: number): Scenario {
       const queue = ctx.queue('mem-completed');
       await prefill(ctx, queue, jobs, 'keep');
       const config: WorkerChildConfig = {
-        lib: ctx.lib, redis: { host: ctx.redis.host, port: ctx.redis.port }, queue, concurrency: 100, expected: jobs, retention: 'keep', latency: false,
+        lib: ctx.lib,
+        redis: { host: ctx.redis.host, port: ctx.redis.port },
+        queue,
+        concurrency: 100,
+        expected: jobs,
+        retention: 'keep',
+        latency: false,
       };
       const worker = await ChildHandle.fork('worker-child', `${ctx.lib} worker`, config);
       try {

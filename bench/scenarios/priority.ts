@@ -38,7 +38,10 @@ export function priorityScenario(c: BenchConfig['priority']): Scenario {
   const n = c.jobs.toLocaleString('en-US');
   const metrics = [
     metric(family, 'plain', `drain ${n} plain jobs, c=${c.concurrency}`, 'jobs/s', 'higher', 0, 'plain jobs'),
-    { ...metric(family, 'prio', `drain ${n} jobs with priorities 1–${c.levels}`, 'jobs/s', 'higher', 0, 'with priorities'), libs: WITH_PRIORITIES },
+    {
+      ...metric(family, 'prio', `drain ${n} jobs with priorities 1–${c.levels}`, 'jobs/s', 'higher', 0, 'with priorities'),
+      libs: WITH_PRIORITIES,
+    },
     { ...metric(family, 'share', 'with priorities / plain', '%', 'higher', 0, 'prioritised / plain'), libs: WITH_PRIORITIES },
   ];
   return {

@@ -22,7 +22,16 @@ export function produceConsumeScenario(concurrency: number, window: number): Sce
       const queue = ctx.queue('pc');
       const redis = { host: ctx.redis.host, port: ctx.redis.port };
       const wc: WorkerChildConfig = { lib: ctx.lib, redis, queue, concurrency, expected: jobs, retention: 'remove', latency: false };
-      const pc: ProducerChildConfig = { lib: ctx.lib, redis, queue, count: jobs, retention: 'remove', mode: 'stream', window, intervalMs: 0 };
+      const pc: ProducerChildConfig = {
+        lib: ctx.lib,
+        redis,
+        queue,
+        count: jobs,
+        retention: 'remove',
+        mode: 'stream',
+        window,
+        intervalMs: 0,
+      };
       const [worker, producer] = await Promise.all([
         ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
         ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),

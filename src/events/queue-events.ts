@@ -10,7 +10,7 @@ import { createClient, cutConnection, type ConnectionInput } from '../redis/conn
 import { ClosedError, InvalidOptionError, JobFailedError, ResultNotKeptError, WaitTimeoutError } from '../errors.js';
 import { JobField, queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
-import { checkOptionNames, positiveInt, validateGroupName, validatePrefix, validateQueueName } from '../job/job-options.js';
+import { checkOptionNames, positiveInt, validateGroupName, validatePrefix, validateQueueName } from '../validate.js';
 import { fromJson } from '../job/payload.js';
 import { xreadEntries } from '../redis/streams.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -123,7 +123,8 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
     this.keys = queueKeys(validatePrefix(opts.prefix), this.name);
     this.blockMs = positiveInt('blockMs', opts.blockMs, 5000);
     this.start = opts.from ?? 'now';
-    if (this.start !== 'now' && !/^\d+-\d+$/.test(this.start)) throw new InvalidOptionError(`from must be 'now' or an event id; got ${JSON.stringify(this.start)}`);
+    if (this.start !== 'now' && !/^\d+-\d+$/.test(this.start))
+      throw new InvalidOptionError(`from must be 'now' or an event id; got ${JSON.stringify(this.start)}`);
     this.client = createClient(opts.connection, 'blocking', `sluice:events:${this.name}`).client;
     this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     void this.waitUntilReady().catch(() => undefined);
@@ -204,7 +205,10 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
     const values = new Map<number, string | null>();
     const field = event === 'completed' ? JobField.returnvalue : event === 'progress' ? JobField.progress : undefined;
     if (!field) return values;
-    const omitted = positionsText.split(' ').map(Number).filter((p) => Number.isInteger(p) && p >= 0 && p < ids.length);
+    const omitted = positionsText
+      .split(' ')
+      .map(Number)
+      .filter((p) => Number.isInteger(p) && p >= 0 && p < ids.length);
     for (let round = 0; round < 3; round++) {
       const listened = this.listenerCount(event as keyof QueueEventMap) > 0;
       const wanted = omitted.filter((p) => !values.has(p) && (listened || (event === 'completed' && this.waiters.has(ids[p]!))));
@@ -235,7 +239,9 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
           const raw = leftOut.get(i);
           const outcome: Outcome = !omitted.has(i)
             ? { ok: true, value: Array.isArray(values) ? values[i] : undefined }
-            : raw == null ? { ok: 'notKept' } : { ok: true, value: fromJson(raw) };
+            : raw == null
+              ? { ok: 'notKept' }
+              : { ok: true, value: fromJson(raw) };
           this.settle(jobId, outcome);
           if (outcome.ok === true) this.emit('completed', { jobId, returnvalue: outcome.value as Result }, eventId);
           else this.emit('completed', { jobId, returnvalue: undefined, returnvalueNotKept: true }, eventId);
@@ -319,7 +325,8 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const [jobId, set] of this.waiters) for (const resolve of set) resolve({ ok: false, reason: `QueueEvents closed while waiting for job ${jobId}` });
+    for (const [jobId, set] of this.waiters)
+      for (const resolve of set) resolve({ ok: false, reason: `QueueEvents closed while waiting for job ${jobId}` });
     this.waiters.clear();
     cutConnection(this.client);
     await this.running?.catch(() => undefined);

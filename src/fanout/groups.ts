@@ -58,7 +58,6 @@ export interface GroupInfo {
   consumers: number;
 }
 
-
 /** The stream id a group starts after: '$' (now), '0' (everything retained), or just before a time. */
 export function groupStartId(from: CreateGroupOptions['from']): string {
   if (from === undefined || from === 'now') return '$';
@@ -105,7 +104,13 @@ export async function removeGroup(scripts: Scripts, name: string, force: boolean
  * than default must exist: one missing (never created, or removed) is created, from now on,
  * and the log says so.
  */
-export async function prepareGroup(client: Redis, scripts: Scripts, group: string, limits: GroupLimits | undefined, logger: Logger): Promise<void> {
+export async function prepareGroup(
+  client: Redis,
+  scripts: Scripts,
+  group: string,
+  limits: GroupLimits | undefined,
+  logger: Logger,
+): Promise<void> {
   if (limits) await writeGroupLimits(client, scripts.keys, group, limits);
   if (group === 'default') return;
   if ((await client.sismember(scripts.keys.groups, group)) === 1) return;

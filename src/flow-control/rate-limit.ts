@@ -23,7 +23,8 @@ export function validateRateLimit(limit: unknown, what = 'limiter'): RateLimit {
   const l = limit as Partial<RateLimit> | null;
   if (typeof l !== 'object' || l === null) throw new InvalidOptionError(`${what} must be { max, duration }`);
   if (!Number.isSafeInteger(l.max) || l.max! < 1) throw new InvalidOptionError(`${what}.max must be an integer >= 1; got ${String(l.max)}`);
-  if (!Number.isSafeInteger(l.duration) || l.duration! < 1) throw new InvalidOptionError(`${what}.duration must be an integer number of ms >= 1; got ${String(l.duration)}`);
+  if (!Number.isSafeInteger(l.duration) || l.duration! < 1)
+    throw new InvalidOptionError(`${what}.duration must be an integer number of ms >= 1; got ${String(l.duration)}`);
   return { max: l.max!, duration: l.duration! };
 }
 

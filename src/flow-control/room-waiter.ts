@@ -63,7 +63,11 @@ export class RoomWaiter {
       while (this.waiters.size > 0 && !this.closed) {
         const read = this.client.call('XREAD', 'COUNT', '1', 'BLOCK', String(BLOCK_MS), 'STREAMS', this.keys.room, this.cursor!);
         let failed = false;
-        const outcome = await guardBlockingRead(this.client, read.catch(() => ((failed = true), null)), BLOCK_MS + 5000);
+        const outcome = await guardBlockingRead(
+          this.client,
+          read.catch(() => ((failed = true), null)),
+          BLOCK_MS + 5000,
+        );
         if (failed) await sleep(100); // Redis refused or is away: no hot loop; the deadlines still hold
         if (outcome.kind !== 'answer') continue;
         const entries = xreadEntries(outcome.value, this.keys.room);

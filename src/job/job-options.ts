@@ -1,8 +1,10 @@
-// Job options: their types, defaults and validation, all in one place. Validation happens
+// Job options: their types, defaults and validation, all in one place (the checks every options
+// object shares are in src/validate.ts). Validation happens
 // before anything is written, so a bad option never leaves a half-added job behind.
 import { validateBackoff, type BackoffOptions } from './backoff.js';
 import type { EvictionPolicyMode } from '../redis/connection.js';
-import { InvalidIdError, InvalidOptionError, UnknownOptionError } from '../errors.js';
+import { InvalidIdError, InvalidOptionError } from '../errors.js';
+import { checkOptionNames, isInt, nearestName } from '../validate.js';
 
 /**
  * How many finished jobs a group keeps (the `removeOnComplete` and `removeOnFail` options):
@@ -138,47 +140,24 @@ export const DEFAULT_REMOVE_ON_FAIL = { age: 7 * 24 * 3600, count: 10_000 } as c
 export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
 export const MAX_PRIORITY = 2_097_152;
 
-const NAME_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
-const GROUP_RE = /^[A-Za-z0-9_.-]{1,64}$/;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const JOB_ID_RE = /^[^\s{}\x00-\x1f]{1,128}$/;
-
-export function validateQueueName(name: unknown): string {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    throw new InvalidIdError(`queue name must be 1-100 characters of letters, digits, _ . : -; got ${JSON.stringify(name)}`);
-  }
-  return name;
-}
-
-export function validateGroupName(name: unknown): string {
-  if (typeof name !== 'string' || !GROUP_RE.test(name)) {
-    throw new InvalidIdError(`group name must be 1-64 characters of letters, digits, _ . -; got ${JSON.stringify(name)}`);
-  }
-  return name;
-}
-
-export function validateJobName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-    throw new InvalidIdError(`job name must be a string of 1-256 characters; got ${JSON.stringify(name)}`);
-  }
-  return name;
-}
 
 export function validateJobId(id: unknown): string {
   if (typeof id !== 'string' || !JOB_ID_RE.test(id)) {
-    throw new InvalidIdError(`jobId must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(id)}`);
+    throw new InvalidIdError(
+      `jobId must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(id)}`,
+    );
   }
   if (/^\d+-\d+$/.test(id)) {
-    throw new InvalidIdError(`jobId "${id}" has the form of a stream entry id, which generated ids use; add a prefix such as "order-${id}"`);
+    throw new InvalidIdError(
+      `jobId "${id}" has the form of a stream entry id, which generated ids use; add a prefix such as "order-${id}"`,
+    );
   }
   if (/^\d+$/.test(id)) {
     throw new InvalidIdError(`jobId "${id}" is all digits, which could collide with generated ids; add a prefix such as "order-${id}"`);
   }
   return id;
-}
-
-function isInt(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
 function validateKeep(name: string, keep: unknown): void {
@@ -197,84 +176,24 @@ function validateKeep(name: string, keep: unknown): void {
 
 /** The keys of a job's options (add() also takes `wait`). */
 export const JOB_OPTION_NAMES = [
-  'jobId', 'delay', 'attempts', 'backoff', 'priority', 'timeout', 'removeOnComplete', 'removeOnFail', 'lifo', 'ttl', 'startBy', 'deduplication',
-  'orderingKey', 'releaseKeyOnRetry',
+  'jobId',
+  'delay',
+  'attempts',
+  'backoff',
+  'priority',
+  'timeout',
+  'removeOnComplete',
+  'removeOnFail',
+  'lifo',
+  'ttl',
+  'startBy',
+  'deduplication',
+  'orderingKey',
+  'releaseKeyOnRetry',
 ] as const;
-
-/**
- * Edit distance (insertions, deletions, substitutions and swaps of neighbours), ignoring
- * case: how far a misspelt option name is from a known one.
- */
-function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The known name nearest to `name`, if it is close enough to be a misspelling of it. */
-export function nearestName(name: string, known: readonly string[]): string | undefined {
-  const limit = Math.max(1, Math.floor(name.length / 3));
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const candidate of known) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/**
- * Refuses an options object with a key not in `known` (UnknownOptionError, naming the key and
- * the nearest known one): a misspelt option would otherwise be ignored without a word.
- * `where` names the object in the message ("Worker options"), `path` prefixes nested keys
- * ("limiter."). Undefined passes (the options are optional); anything but a plain object fails.
- */
-export function checkOptionNames(where: string, opts: unknown, known: readonly string[], path = ''): void {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new InvalidOptionError(`${path ? path.slice(0, -1) : where} must be an object; got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
-  }
-  for (const key of Object.keys(opts)) {
-    if (known.includes(key)) continue;
-    const near = nearestName(key, known);
-    throw new UnknownOptionError(where, path + key, near === undefined ? undefined : path + near, known.map((k) => path + k));
-  }
-}
-
-/** A string option that takes one of a few values (the nearest is suggested). */
-export function validateChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
-  const near = typeof value === 'string' ? nearestName(value, choices) : undefined;
-  throw new InvalidOptionError(
-    `${name} must be ${choices.map((c) => `'${c}'`).join(', ')}; got ${JSON.stringify(value)}${near ? ` (did you mean '${near}'?)` : ''}`,
-  );
-}
 
 /** What Queue and Worker do when Redis may evict keys (the evictionPolicy option). */
 export const EVICTION_MODES: readonly EvictionPolicyMode[] = ['warn', 'refuse', 'ignore'];
-
-/** The first part of every key; Queue, Worker and QueueEvents of one queue must share it. */
-export function validatePrefix(prefix: unknown): string {
-  if (prefix === undefined) return 'sluice';
-  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
-    throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
-  }
-  return prefix;
-}
 
 export function validateJobOptions(opts: unknown): JobsOptions {
   if (opts === undefined) return {};
@@ -283,8 +202,10 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   const o = opts as JobsOptions;
   checkNestedJobOptions(o);
   if (o.jobId !== undefined) validateJobId(o.jobId);
-  if (o.delay !== undefined && !isInt(o.delay, 0)) throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${o.delay}`);
-  if (o.attempts !== undefined && !isInt(o.attempts, 1, 1_000_000)) throw new InvalidOptionError(`attempts must be an integer >= 1; got ${o.attempts}`);
+  if (o.delay !== undefined && !isInt(o.delay, 0))
+    throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${o.delay}`);
+  if (o.attempts !== undefined && !isInt(o.attempts, 1, 1_000_000))
+    throw new InvalidOptionError(`attempts must be an integer >= 1; got ${o.attempts}`);
   if (o.priority !== undefined && !isInt(o.priority, 1, MAX_PRIORITY)) {
     throw new InvalidOptionError(`priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest); got ${o.priority}`);
   }
@@ -292,28 +213,39 @@ export function validateJobOptions(opts: unknown): JobsOptions {
     throw new InvalidOptionError(`timeout must be an integer number of ms from 1 to ${2 ** 31 - 1} (about 24.8 days); got ${o.timeout}`);
   }
   validateBackoff(o.backoff);
-  if (o.lifo !== undefined && typeof o.lifo !== 'boolean') throw new InvalidOptionError(`lifo must be true or false; got ${String(o.lifo)}`);
-  if (o.lifo && o.priority !== undefined) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
-  if (o.ttl !== undefined && !isInt(o.ttl, 1)) throw new InvalidOptionError(`ttl must be an integer number of ms >= 1; got ${String(o.ttl)}`);
+  if (o.lifo !== undefined && typeof o.lifo !== 'boolean')
+    throw new InvalidOptionError(`lifo must be true or false; got ${String(o.lifo)}`);
+  if (o.lifo && o.priority !== undefined)
+    throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
+  if (o.ttl !== undefined && !isInt(o.ttl, 1))
+    throw new InvalidOptionError(`ttl must be an integer number of ms >= 1; got ${String(o.ttl)}`);
   if (o.startBy !== undefined) {
     const at = o.startBy instanceof Date ? o.startBy.getTime() : o.startBy;
-    if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0) throw new InvalidOptionError('startBy must be a Date or a time in ms since the epoch');
+    if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0)
+      throw new InvalidOptionError('startBy must be a Date or a time in ms since the epoch');
     if (o.ttl !== undefined) throw new InvalidOptionError('give ttl or startBy, not both');
   }
   if (o.deduplication !== undefined) {
     const d = o.deduplication as { id?: unknown; ttl?: unknown; replace?: unknown };
     if (typeof d !== 'object' || d === null) throw new InvalidOptionError('deduplication must be { id, ttl?, replace? }');
     if (typeof d.id !== 'string' || !JOB_ID_RE.test(d.id)) {
-      throw new InvalidOptionError(`deduplication.id must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(d.id)}`);
+      throw new InvalidOptionError(
+        `deduplication.id must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(d.id)}`,
+      );
     }
-    if (d.ttl !== undefined && !isInt(d.ttl, 1)) throw new InvalidOptionError(`deduplication.ttl must be an integer number of ms >= 1; got ${String(d.ttl)}`);
-    if (d.replace !== undefined && typeof d.replace !== 'boolean') throw new InvalidOptionError('deduplication.replace must be true or false');
+    if (d.ttl !== undefined && !isInt(d.ttl, 1))
+      throw new InvalidOptionError(`deduplication.ttl must be an integer number of ms >= 1; got ${String(d.ttl)}`);
+    if (d.replace !== undefined && typeof d.replace !== 'boolean')
+      throw new InvalidOptionError('deduplication.replace must be true or false');
   }
   if (o.orderingKey !== undefined) {
     if (typeof o.orderingKey !== 'string' || !JOB_ID_RE.test(o.orderingKey)) {
-      throw new InvalidOptionError(`orderingKey must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(o.orderingKey)}`);
+      throw new InvalidOptionError(
+        `orderingKey must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(o.orderingKey)}`,
+      );
     }
-    if (o.priority !== undefined || o.lifo) throw new InvalidOptionError('orderingKey cannot be combined with priority or lifo: a key runs its jobs in the order added');
+    if (o.priority !== undefined || o.lifo)
+      throw new InvalidOptionError('orderingKey cannot be combined with priority or lifo: a key runs its jobs in the order added');
   }
   if (o.releaseKeyOnRetry !== undefined && typeof o.releaseKeyOnRetry !== 'boolean') {
     throw new InvalidOptionError(`releaseKeyOnRetry must be true or false; got ${String(o.releaseKeyOnRetry)}`);
@@ -326,7 +258,8 @@ export function validateJobOptions(opts: unknown): JobsOptions {
 /** The keys of the job options that are objects; their values' types are checked after. */
 function checkNestedJobOptions(o: JobsOptions): void {
   const nested = (name: string, value: unknown, known: readonly string[]) => {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)) checkOptionNames('job options', value, known, `${name}.`);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date))
+      checkOptionNames('job options', value, known, `${name}.`);
   };
   nested('backoff', o.backoff, ['type', 'delay', 'jitter']);
   nested('deduplication', o.deduplication, ['id', 'ttl', 'replace']);
@@ -341,12 +274,6 @@ export function keepPolicy(keep: KeepJobs | undefined, fallback: { age: number; 
   if (keep === false) return [-1, -1];
   if (typeof keep === 'number') return [keep, -1];
   return [keep.count ?? -1, keep.age === undefined ? -1 : Math.round(keep.age * 1000)];
-}
-
-export function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!isInt(value, min)) throw new InvalidOptionError(`${name} must be an integer >= ${min}; got ${String(value)}`);
-  return value;
 }
 
 /**

@@ -48,7 +48,8 @@ export interface ItemPage {
 const STATES: readonly JobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 
 export function checkState(state: JobState): void {
-  if (!STATES.includes(state)) throw new InvalidOptionError(`unknown state "${String(state)}"; use waiting, active, delayed, completed or failed`);
+  if (!STATES.includes(state))
+    throw new InvalidOptionError(`unknown state "${String(state)}"; use waiting, active, delayed, completed or failed`);
 }
 
 /** The number of jobs start..end asks for (end -1: a default page), checked against the cap. */
@@ -58,14 +59,17 @@ export function rangeCount(start: number, end: number): number {
   if (!Number.isSafeInteger(end) || end < start) throw new InvalidOptionError(`end must be -1 or an integer >= start; got ${end}`);
   const count = end - start + 1;
   if (count > MAX_PAGE) {
-    throw new InvalidOptionError(`one read returns at most ${MAX_PAGE} jobs; ${start}..${end} asks for ${count}: read successive ranges, or page with getJobsPage`);
+    throw new InvalidOptionError(
+      `one read returns at most ${MAX_PAGE} jobs; ${start}..${end} asks for ${count}: read successive ranges, or page with getJobsPage`,
+    );
   }
   return count;
 }
 
 export function pageCount(count: number | undefined): number {
   if (count === undefined) return DEFAULT_PAGE;
-  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PAGE) throw new InvalidOptionError(`count must be an integer from 1 to ${MAX_PAGE}; got ${count}`);
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PAGE)
+    throw new InvalidOptionError(`count must be an integer from 1 to ${MAX_PAGE}; got ${count}`);
   return count;
 }
 
@@ -239,7 +243,9 @@ export class JobPager {
       let ended = false;
       for (let skipped = 0; skip > 0 && !ended; ) {
         if (skipped >= MAX_STREAM_SKIP) {
-          throw new InvalidOptionError(`an offset reads past at most ${MAX_STREAM_SKIP} waiting stream entries; page deeper with getJobsPage, whose cursor goes on where a page ended`);
+          throw new InvalidOptionError(
+            `an offset reads past at most ${MAX_STREAM_SKIP} waiting stream entries; page deeper with getJobsPage, whose cursor goes on where a page ended`,
+          );
         }
         const n = Math.min(skip, MAX_PAGE);
         const entries = (await this.client.xrange(this.keys.stream, `(${after}`, '+', 'COUNT', n)) as [string, string[]][];

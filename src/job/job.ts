@@ -47,9 +47,8 @@ export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases 
  * while that worker still holds the job's lease.
  *
  * When Redis fails, every method rejects with a typed error: `RedisUnavailableError`
- * (unreachable, timed out, connection dropped), `RedisOutOfMemoryError` or
- * `RedisReadOnlyError` (a write refused), or `RedisCommandError` (any other
- * error reply).
+ * (unreachable, timed out, connection dropped), `RedisOutOfMemoryError` or `RedisReadOnlyError`
+ * (a write refused), or `RedisCommandError` (any other error reply).
  *
  * @typeParam Data - the type of the job's data.
  * @typeParam Result - the type its processor returns.
@@ -70,8 +69,7 @@ export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases 
  */
 export class Job<Data = unknown, Result = unknown> {
   static {
-    // Redis failures of every Job method become typed SluiceErrors (see redis-errors.ts)
-    guardRedisErrors(Job, (job) => job.ctx.client);
+    guardRedisErrors(Job, (job) => job.ctx.client); // Redis failures become typed errors
     addJobAliases(Job);
   }
 
@@ -195,7 +193,15 @@ export class Job<Data = unknown, Result = unknown> {
       parsedOpts.set(raw.opts, opts);
     }
     if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) return 'malformed job record: options are not an object';
-    const job = new Job<D, R>(ctx, { id: raw.id, name: raw.name, data: data as D, opts: opts as JobsOptions, timestamp: raw.timestamp, token: raw.token, lease });
+    const job = new Job<D, R>(ctx, {
+      id: raw.id,
+      name: raw.name,
+      data: data as D,
+      opts: opts as JobsOptions,
+      timestamp: raw.timestamp,
+      token: raw.token,
+      lease,
+    });
     job.attemptsMade = raw.attemptsMade;
     job.deliveries = raw.deliveries;
     job.stalls = raw.stalls;
@@ -290,7 +296,8 @@ export class Job<Data = unknown, Result = unknown> {
    * @throws {RedisUnavailableError} Redis cannot be reached.
    */
   async changeDelay(delayMs: number): Promise<void> {
-    if (!Number.isInteger(delayMs) || delayMs < 0) throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${delayMs}`);
+    if (!Number.isInteger(delayMs) || delayMs < 0)
+      throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${delayMs}`);
     if (!(await this.ctx.scripts.changeDelay(this.ctx.group, this.id, delayMs))) {
       throw new JobNotFoundError(this.id, `job "${this.id}" is not delayed; only delayed jobs can change their delay`);
     }
@@ -376,9 +383,18 @@ export class Job<Data = unknown, Result = unknown> {
   /** A plain object of the job's main fields, for `JSON.stringify` and logs. */
   toJSON(): Record<string, unknown> {
     return {
-      id: this.id, name: this.name, data: this.data, opts: this.opts, timestamp: this.timestamp,
-      attemptsMade: this.attemptsMade, deliveries: this.deliveries, progress: this.progress,
-      returnvalue: this.returnvalue, failedReason: this.failedReason, processedOn: this.processedOn, finishedOn: this.finishedOn,
+      id: this.id,
+      name: this.name,
+      data: this.data,
+      opts: this.opts,
+      timestamp: this.timestamp,
+      attemptsMade: this.attemptsMade,
+      deliveries: this.deliveries,
+      progress: this.progress,
+      returnvalue: this.returnvalue,
+      failedReason: this.failedReason,
+      processedOn: this.processedOn,
+      finishedOn: this.finishedOn,
     };
   }
 }

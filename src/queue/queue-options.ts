@@ -5,17 +5,14 @@ import type { ConnectionInput, EvictionPolicyMode } from '../redis/connection.js
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
-  checkOptionNames,
   DEFAULT_MAX_PAYLOAD_BYTES,
   encodeSchedule,
   EVICTION_MODES,
   JOB_OPTION_NAMES,
-  positiveInt,
-  validateChoice,
   validateJobOptions,
-  validatePrefix,
   type JobsOptions,
 } from '../job/job-options.js';
+import { checkOptionNames, positiveInt, validateChoice, validatePrefix } from '../validate.js';
 
 /**
  * Options of `new Queue(name, options)`. Checked in the constructor: a wrong value throws

@@ -18,7 +18,8 @@ import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from '../fanout/groups.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
-import { checkOptionNames, positiveInt, validateGroupName, validateQueueName, type JobsOptions } from '../job/job-options.js';
+import { type JobsOptions } from '../job/job-options.js';
+import { checkOptionNames, positiveInt, validateGroupName, validateQueueName } from '../validate.js';
 import {
   METHOD_OPTION_NAMES as NAMES,
   methodOptions,
@@ -266,11 +267,8 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Removes all waiting jobs of a group (and delayed ones with `delayed: true`); active jobs finish. */
   async drain(delayed = false, opts: GroupOption = {}): Promise<number> {
-    methodOptions('drain', opts, NAMES.group);
     if (typeof delayed !== 'boolean') throw new InvalidOptionError(`drain(delayed) takes true or false; got ${JSON.stringify(delayed)}`);
-    const group = this.groupName(opts);
-    await this.waitUntilReady();
-    return drainGroup(this.scripts, group, delayed);
+    return drainGroup(this.scripts, await this.groupReady('drain', opts, NAMES.group), delayed);
   }
 
   /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */

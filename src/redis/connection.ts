@@ -34,8 +34,11 @@ export type EvictionPolicyMode = 'warn' | 'refuse' | 'ignore';
 function isClient(value: unknown): value is Redis {
   const v = value as Partial<Redis> | null;
   return (
-    typeof v === 'object' && v !== null &&
-    typeof v.duplicate === 'function' && typeof v.defineCommand === 'function' && typeof v.options === 'object'
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.duplicate === 'function' &&
+    typeof v.defineCommand === 'function' &&
+    typeof v.options === 'object'
   );
 }
 
@@ -93,7 +96,11 @@ export function createClient(
   role: 'producer' | 'worker' | 'blocking',
   name?: string,
 ): { client: Redis; owned: boolean } {
-  const userOptions: RedisOptions | undefined = isClient(input) ? input.options : typeof input === 'object' && input !== null ? (input as RedisOptions) : undefined;
+  const userOptions: RedisOptions | undefined = isClient(input)
+    ? input.options
+    : typeof input === 'object' && input !== null
+      ? (input as RedisOptions)
+      : undefined;
   const roleOptions: RedisOptions =
     role === 'producer'
       ? {}

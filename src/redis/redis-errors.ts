@@ -2,16 +2,20 @@
 // as `cause`), so that callers branch on a stable code instead of on ioredis' message text.
 // Used at the Queue's public boundary (guardRedisErrors) and for the worker's 'error' events.
 import type { Redis } from 'ioredis';
-import {
-  RedisCommandError,
-  RedisOutOfMemoryError,
-  RedisReadOnlyError,
-  RedisUnavailableError,
-  SluiceError,
-} from '../errors.js';
+import { RedisCommandError, RedisOutOfMemoryError, RedisReadOnlyError, RedisUnavailableError, SluiceError } from '../errors.js';
 
 /** Errors of the socket that say the server cannot be reached. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
 
 /** Error replies that mean "not now" rather than "never": the server is starting, busy or failing over. */
 const NOT_NOW_REPLIES = new Set(['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN']);
@@ -73,7 +77,8 @@ export function sendProbe(client: Redis): () => boolean {
 export function redisAddress(client: Redis | undefined): string {
   const o = (client?.options ?? {}) as { host?: string; port?: number; path?: string; sentinels?: unknown[]; name?: string };
   if (o.path) return o.path;
-  if (Array.isArray(o.sentinels) && o.sentinels.length > 0) return `the master "${o.name ?? 'mymaster'}" of ${o.sentinels.length} Sentinel(s)`;
+  if (Array.isArray(o.sentinels) && o.sentinels.length > 0)
+    return `the master "${o.name ?? 'mymaster'}" of ${o.sentinels.length} Sentinel(s)`;
   if (o.host !== undefined || o.port !== undefined) return `${o.host ?? 'localhost'}:${o.port ?? 6379}`;
   return '(unknown address)';
 }
@@ -87,8 +92,11 @@ function replyCode(err: Error): string | undefined {
 function isUnreachable(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
   return (
-    err.name === MAX_RETRIES || err.name === CLUSTER_ALL_FAILED || err.message === CONNECTION_CLOSED ||
-    err.message === NOT_WRITABLE || (typeof code === 'string' && NETWORK_CODES.has(code))
+    err.name === MAX_RETRIES ||
+    err.name === CLUSTER_ALL_FAILED ||
+    err.message === CONNECTION_CLOSED ||
+    err.message === NOT_WRITABLE ||
+    (typeof code === 'string' && NETWORK_CODES.has(code))
   );
 }
 
@@ -107,9 +115,11 @@ export function wrapRedisError(err: unknown, client: Redis | undefined): unknown
   const code = replyCode(err);
   if (code === 'OOM') return new RedisOutOfMemoryError(address, { cause: err });
   if (code === 'READONLY') return new RedisReadOnlyError(address, { cause: err });
-  if (code !== undefined && NOT_NOW_REPLIES.has(code)) return new RedisUnavailableError(address, `cannot serve commands now (${err.message})`, { cause: err });
+  if (code !== undefined && NOT_NOW_REPLIES.has(code))
+    return new RedisUnavailableError(address, `cannot serve commands now (${err.message})`, { cause: err });
   if (code !== undefined) return new RedisCommandError(address, code, err.message, { cause: err });
-  if (err.message === COMMAND_TIMEOUT) return new RedisUnavailableError(address, 'did not answer within the command timeout', { cause: err });
+  if (err.message === COMMAND_TIMEOUT)
+    return new RedisUnavailableError(address, 'did not answer within the command timeout', { cause: err });
   if (isUnreachable(err)) {
     const status = client ? `connection status "${client.status}"` : 'no connection';
     const last = client && lastConnectionError.get(client);

@@ -74,7 +74,12 @@ function dueOrNone(reply: unknown): number | undefined {
 const ENQUEUE_STATUS: Record<number, EnqueueStatus> = { 1: 'added', 0: 'existed', 2: 'replaced', 3: 'full' };
 const REMOVE_JOB: Record<number, RemoveJobResult> = { 1: 'removed', 0: 'notFound', [-1]: 'active' };
 const BATCH_STEP: Record<number, BatchStep> = { 1: 'more', 0: 'done', [-1]: 'refused' };
-const CREATE_GROUP: Record<number, CreateGroupResult> = { 0: 'existed', 1: 'created', 2: 'created-with-default', 3: 'created-without-default' };
+const CREATE_GROUP: Record<number, CreateGroupResult> = {
+  0: 'existed',
+  1: 'created',
+  2: 'created-with-default',
+  3: 'created-without-default',
+};
 
 /** enqueue.lua's flat reply: now, then (id, status) per job in the order given. */
 export function decodeEnqueue(reply: unknown[]): { now: number; jobs: { id: string; status: EnqueueStatus }[] } {

@@ -5,11 +5,26 @@ import { luaScripts } from '../generated/lua.js';
 import { CallInterruptedError } from '../errors.js';
 import type { QueueKeys } from './keys.js';
 import {
-  decodeBatchStep, decodeComplete, decodeCreateGroup, decodeEnqueue, decodeLease, decodeLog, decodeNextDue, decodeNextSlot, decodeRemoveJob,
-  type BatchStep, type CreateGroupResult, type EnqueueStatus, type LeaseReply, type LogResult, type RemoveJobResult,
+  decodeBatchStep,
+  decodeComplete,
+  decodeCreateGroup,
+  decodeEnqueue,
+  decodeLease,
+  decodeLog,
+  decodeNextDue,
+  decodeNextSlot,
+  decodeRemoveJob,
+  type BatchStep,
+  type CreateGroupResult,
+  type EnqueueStatus,
+  type LeaseReply,
+  type LogResult,
+  type RemoveJobResult,
 } from './script-results.js';
+import type { Ack, EnqueueItem, FailOutcome } from './script-args.js';
 
 export type { EnqueueStatus, LeasedJobRaw, LeaseReply } from './script-results.js';
+export type { Ack, EnqueueItem, FailOutcome } from './script-args.js';
 
 export type ScriptName = keyof typeof luaScripts;
 type Arg = string | number;
@@ -32,40 +47,6 @@ export function orderKeys(op: ScriptName, keys: Record<string, string>): string[
     if (key === undefined) throw new Error(`script ${op}: key "${name}" missing`);
     return key;
   });
-}
-
-export interface WorkerConfig {
-  leaseMs: number;
-  maxStalls: number;
-  keepFailed: [number, number];
-}
-
-export interface Ack {
-  id: string;
-  token: string;
-  returnvalue: string;
-  keep: [number, number];
-  /** Sent before in a call that got no answer: Redis may have applied it (see complete.lua). */
-  resent?: boolean;
-}
-
-export interface FailOutcome {
-  retry: boolean;
-  delayMs: number;
-  reason: string;
-  stack: string;
-  keep: [number, number];
-  /** An ordered job waiting for its retry lets its key's later jobs go (releaseKeyOnRetry). */
-  releaseKey?: boolean;
-}
-
-export interface EnqueueItem {
-  id: string;
-  name: string;
-  data: string;
-  opts: string;
-  /** '' for a plain job, else the JSON schedule (see enqueue.lua). */
-  schedule: string;
 }
 
 /** ARGV count of lease/complete: "count", or "count:slots" when some jobs are leased ahead. */
@@ -120,9 +101,18 @@ export class Scripts {
   private leaseKeys(group: string): Record<string, string> {
     const g = this.keys.group(group);
     return {
-      stream: this.keys.stream, wake: this.keys.wake, groups: this.keys.groups, delayed: this.keys.delayed,
-      wait: g.wait, active: g.active, retry: g.retry, prio: g.prio, failed: g.failed, paused: g.paused,
-      schedulers: this.keys.schedulers, limiter: g.limiter,
+      stream: this.keys.stream,
+      wake: this.keys.wake,
+      groups: this.keys.groups,
+      delayed: this.keys.delayed,
+      wait: g.wait,
+      active: g.active,
+      retry: g.retry,
+      prio: g.prio,
+      failed: g.failed,
+      paused: g.paused,
+      schedulers: this.keys.schedulers,
+      limiter: g.limiter,
     };
   }
 
@@ -139,11 +129,26 @@ export class Scripts {
 
   /** `slots`: how many of the `count` jobs start at once (the others get the short first lease). */
   async lease(group: string, consumer: string, nonce: string, count: number, config: string, slots = count): Promise<LeaseReply> {
-    const reply = (await this.run('lease', this.leaseKeys(group), [this.keys.base, group, consumer, nonce, countArg(count, slots), config])) as unknown[];
+    const reply = (await this.run('lease', this.leaseKeys(group), [
+      this.keys.base,
+      group,
+      consumer,
+      nonce,
+      countArg(count, slots),
+      config,
+    ])) as unknown[];
     return decodeLease(reply, 0, nonce);
   }
 
-  async complete(group: string, consumer: string, nonce: string, count: number, config: string, acks: Ack[], slots = count): Promise<{ refused: string[]; lease: LeaseReply }> {
+  async complete(
+    group: string,
+    consumer: string,
+    nonce: string,
+    count: number,
+    config: string,
+    acks: Ack[],
+    slots = count,
+  ): Promise<{ refused: string[]; lease: LeaseReply }> {
     const args: Arg[] = [this.keys.base, group, consumer, nonce, countArg(count, slots), config];
     for (const a of acks) args.push(a.id, a.resent ? `=${a.token}` : a.token, a.returnvalue, a.keep[0], a.keep[1]);
     const keys = { ...this.leaseKeys(group), completed: this.keys.group(group).completed };
@@ -152,11 +157,13 @@ export class Scripts {
 
   async fail(group: string, id: string, token: string, outcome: FailOutcome): Promise<boolean> {
     const g = this.keys.group(group);
-    const reply = await this.run(
-      'fail',
-      { active: g.active, wait: g.wait, retry: g.retry, failed: g.failed, wake: this.keys.wake },
-      [this.keys.base, group, id, token, JSON.stringify(outcome)],
-    );
+    const reply = await this.run('fail', { active: g.active, wait: g.wait, retry: g.retry, failed: g.failed, wake: this.keys.wake }, [
+      this.keys.base,
+      group,
+      id,
+      token,
+      JSON.stringify(outcome),
+    ]);
     return Number(reply) === 1;
   }
 
@@ -177,16 +184,26 @@ export class Scripts {
   /** The group's next due time (see next-due.lua): Redis' now, and the earliest due time (undefined: none). */
   async nextDue(group: string): Promise<{ now: number; at: number | undefined }> {
     const g = this.keys.group(group);
-    const reply = (await this.run('next-due', {
-      delayed: this.keys.delayed, retry: g.retry, active: g.active, schedulers: this.keys.schedulers, keywait: g.keyWait,
-    }, [this.keys.base])) as unknown[];
+    const reply = (await this.run(
+      'next-due',
+      {
+        delayed: this.keys.delayed,
+        retry: g.retry,
+        active: g.active,
+        schedulers: this.keys.schedulers,
+        keywait: g.keyWait,
+      },
+      [this.keys.base],
+    )) as unknown[];
     return decodeNextDue(reply);
   }
 
   /** Hands back the jobs a call with this nonce leased, if it ran (see release.lua). */
   async releaseCall(group: string, nonce: string): Promise<number> {
     const g = this.keys.group(group);
-    return Number(await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, 0, '*', nonce]));
+    return Number(
+      await this.run('release', { active: g.active, wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, 0, '*', nonce]),
+    );
   }
 
   async progress(group: string, id: string, token: string, progress: string): Promise<boolean> {
@@ -199,7 +216,10 @@ export class Scripts {
   }
 
   async setPaused(group: string, paused: boolean): Promise<boolean> {
-    return Number(await this.run('set-paused', { paused: this.keys.group(group).paused, wake: this.keys.wake }, [group, paused ? '1' : '0'])) === 1;
+    return (
+      Number(await this.run('set-paused', { paused: this.keys.group(group).paused, wake: this.keys.wake }, [group, paused ? '1' : '0'])) ===
+      1
+    );
   }
 
   async removeJob(group: string, id: string): Promise<RemoveJobResult> {
@@ -208,8 +228,16 @@ export class Scripts {
       await this.run(
         'remove-job',
         {
-          job: g.job(id), active: g.active, wait: g.wait, delayed: this.keys.delayed, retry: g.retry, prio: g.prio,
-          completed: g.completed, failed: g.failed, logs: g.logs(id), stream: this.keys.stream,
+          job: g.job(id),
+          active: g.active,
+          wait: g.wait,
+          delayed: this.keys.delayed,
+          retry: g.retry,
+          prio: g.prio,
+          completed: g.completed,
+          failed: g.failed,
+          logs: g.logs(id),
+          stream: this.keys.stream,
         },
         [id, group, this.keys.base],
       ),
@@ -221,8 +249,14 @@ export class Scripts {
     const reply = await this.run(
       'change-delay',
       {
-        job: this.keys.job(id), delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, prio: g.prio, wait: g.wait,
-        wake: this.keys.wake, groups: this.keys.groups,
+        job: this.keys.job(id),
+        delayed: this.keys.delayed,
+        retry: g.retry,
+        stream: this.keys.stream,
+        prio: g.prio,
+        wait: g.wait,
+        wake: this.keys.wake,
+        groups: this.keys.groups,
       },
       [this.keys.base, group, id, delayMs],
     );
@@ -232,18 +266,31 @@ export class Scripts {
   /** The scheduler's next slot (ms), or undefined when its schedule has no slot left. */
   async upsertScheduler(key: string, spec: string, template: string, first: number): Promise<number | undefined> {
     return decodeNextSlot(
-      await this.run('upsert-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), wake: this.keys.wake }, [key, spec, template, first]),
+      await this.run('upsert-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), wake: this.keys.wake }, [
+        key,
+        spec,
+        template,
+        first,
+      ]),
     );
   }
 
   async removeScheduler(key: string): Promise<boolean> {
-    return Number(await this.run('remove-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key) }, [key])) === 1;
+    return (
+      Number(await this.run('remove-scheduler', { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key) }, [key])) === 1
+    );
   }
 
   async fireScheduler(key: string, slot: number, next: number, fire: boolean, jobId: string): Promise<boolean> {
     const reply = await this.run(
       'fire-scheduler',
-      { schedulers: this.keys.schedulers, scheduler: this.keys.scheduler(key), stream: this.keys.stream, groups: this.keys.groups, wake: this.keys.wake },
+      {
+        schedulers: this.keys.schedulers,
+        scheduler: this.keys.scheduler(key),
+        stream: this.keys.stream,
+        groups: this.keys.groups,
+        wake: this.keys.wake,
+      },
       [this.keys.base, key, slot, next, fire ? '1' : '0', jobId],
     );
     return Number(reply) === 1;
@@ -257,7 +304,9 @@ export class Scripts {
 
   async retryJobs(group: string, from: 'failed' | 'completed', before: number, batch: number): Promise<number> {
     const g = this.keys.group(group);
-    return Number(await this.run('retry-jobs', { from: g[from], wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, before, batch]));
+    return Number(
+      await this.run('retry-jobs', { from: g[from], wait: g.wait, wake: this.keys.wake }, [this.keys.base, group, before, batch]),
+    );
   }
 
   /** One batch of queue.promoteJobs(): delayed jobs and the group's retries made waiting now (see promote-jobs.lua). */
@@ -265,14 +314,27 @@ export class Scripts {
     const g = this.keys.group(group);
     const [promoted, taken] = (await this.run(
       'promote-jobs',
-      { delayed: this.keys.delayed, retry: g.retry, stream: this.keys.stream, wait: g.wait, failed: g.failed, wake: this.keys.wake, groups: this.keys.groups },
+      {
+        delayed: this.keys.delayed,
+        retry: g.retry,
+        stream: this.keys.stream,
+        wait: g.wait,
+        failed: g.failed,
+        wake: this.keys.wake,
+        groups: this.keys.groups,
+      },
       [this.keys.base, group, batch],
     )) as unknown[];
     return { promoted: Number(promoted), taken: Number(taken) };
   }
 
   /** One batch of a drain; `keyCursor` is '0' in the first call, then the one the previous call returned. */
-  async drain(group: string, batch: number, delayed: boolean, keyCursor = '0'): Promise<{ removed: number; processed: number; keyCursor: string }> {
+  async drain(
+    group: string,
+    batch: number,
+    delayed: boolean,
+    keyCursor = '0',
+  ): Promise<{ removed: number; processed: number; keyCursor: string }> {
     const g = this.keys.group(group);
     const [removed, processed, cursor] = (await this.run(
       'drain',
@@ -292,7 +354,11 @@ export class Scripts {
   async rateLimit(group: string, ms: number, job?: [id: string, token: string]): Promise<boolean> {
     const g = this.keys.group(group);
     const reply = await this.run('rate-limit', { meta: this.keys.meta, active: g.active, wait: g.wait, wake: this.keys.wake }, [
-      this.keys.base, group, ms, job?.[0] ?? '', job?.[1] ?? '',
+      this.keys.base,
+      group,
+      ms,
+      job?.[0] ?? '',
+      job?.[1] ?? '',
     ]);
     return Number(reply) >= 0;
   }
@@ -301,14 +367,22 @@ export class Scripts {
   async createGroup(group: string, from: string, keepDefault = true): Promise<CreateGroupResult> {
     return decodeCreateGroup(
       await this.run('create-group', { stream: this.keys.stream, groups: this.keys.groups, delayed: this.keys.delayed }, [
-        group, from, this.keys.base, keepDefault ? '1' : '0',
+        group,
+        from,
+        this.keys.base,
+        keepDefault ? '1' : '0',
       ]),
     );
   }
 
   /** One batch of a group's removal. */
   async removeGroup(group: string, batch: number, force: boolean): Promise<BatchStep> {
-    const reply = await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups }, [this.keys.base, group, batch, force ? '1' : '0']);
+    const reply = await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups }, [
+      this.keys.base,
+      group,
+      batch,
+      force ? '1' : '0',
+    ]);
     return decodeBatchStep('remove-group', reply);
   }
 

@@ -133,7 +133,8 @@ export async function streamBacklog(client: Redis, keys: QueueKeys, group: strin
   // Redis keeps the count of entries the group read, but will not subtract from it while an
   // entry past the cursor is deleted: one at least is (sluice deletes only entries no group
   // has read), the others are counted
-  if (info.entriesRead !== null && added !== null) return { unread: Math.max(0, Math.min(length, added - info.entriesRead - 1)), exact: false };
+  if (info.entriesRead !== null && added !== null)
+    return { unread: Math.max(0, Math.min(length, added - info.entriesRead - 1)), exact: false };
   return { unread: length, exact: false };
 }
 
@@ -149,7 +150,12 @@ export async function groupCursor(client: Redis, keys: QueueKeys, group: string)
  * For a group other than default: the published record of a job the group has not met yet —
  * a delayed job, or one announced in the stream past the group's cursor — or undefined.
  */
-export async function publishedNotYetMet(client: Redis, keys: QueueKeys, group: string, id: string): Promise<Record<string, string> | undefined> {
+export async function publishedNotYetMet(
+  client: Redis,
+  keys: QueueKeys,
+  group: string,
+  id: string,
+): Promise<Record<string, string> | undefined> {
   const hash = await client.hgetall(keys.job(id));
   const state = hash?.[JobField.state];
   const entryId = hash?.[JobField.streamEntry];
@@ -160,7 +166,12 @@ export async function publishedNotYetMet(client: Redis, keys: QueueKeys, group: 
 }
 
 /** The hash-like record of a plain job still waiting in the stream, or undefined. */
-export async function findWaitingEntry(client: Redis, keys: QueueKeys, group: string, id: string): Promise<Record<string, string> | undefined> {
+export async function findWaitingEntry(
+  client: Redis,
+  keys: QueueKeys,
+  group: string,
+  id: string,
+): Promise<Record<string, string> | undefined> {
   if (!isStreamId(id)) return undefined;
   const entries = (await client.xrange(keys.stream, id, id)) as [string, string[]][];
   const entry = entries[0];

@@ -36,7 +36,15 @@ export class SchedulerFirer {
   }
 
   private async fire(now: number): Promise<void> {
-    const due = await this.client.zrangebyscore(this.keys.schedulers, '-inf', String(now), 'WITHSCORES', 'LIMIT', '0', String(MAX_PER_ROUND));
+    const due = await this.client.zrangebyscore(
+      this.keys.schedulers,
+      '-inf',
+      String(now),
+      'WITHSCORES',
+      'LIMIT',
+      '0',
+      String(MAX_PER_ROUND),
+    );
     for (let i = 0; i < due.length; i += 2) {
       const key = due[i]!;
       const slot = Number(due[i + 1]);
@@ -44,7 +52,8 @@ export class SchedulerFirer {
       let spec: RepeatSpec;
       try {
         spec = JSON.parse(record.spec ?? '') as RepeatSpec;
-        if (typeof spec !== 'object' || spec === null || (spec.pattern === undefined && spec.every === undefined)) throw new Error('no pattern or every');
+        if (typeof spec !== 'object' || spec === null || (spec.pattern === undefined && spec.every === undefined))
+          throw new Error('no pattern or every');
         JSON.parse(record.template ?? '');
       } catch (err) {
         // a scheduler sluice did not write: stop it, say why, keep working

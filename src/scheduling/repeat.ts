@@ -121,7 +121,8 @@ export function normaliseRepeat(repeat: RepeatOptions): RepeatSpec {
   if ((pattern === undefined) === (every === undefined)) throw new InvalidOptionError('give exactly one of pattern (cron) or every (ms)');
   const spec: RepeatSpec = {};
   if (every !== undefined) {
-    if (typeof every !== 'number' || !Number.isInteger(every) || every <= 0) throw new InvalidOptionError(`every must be an integer number of ms > 0; got ${String(every)}`);
+    if (typeof every !== 'number' || !Number.isInteger(every) || every <= 0)
+      throw new InvalidOptionError(`every must be an integer number of ms > 0; got ${String(every)}`);
     spec.every = every;
   }
   if (tz !== undefined) {

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import { redisNow } from '../redis/connection.js';
 import { InvalidOptionError } from '../errors.js';
 import type { QueueKeys } from '../redis/keys.js';
-import { validateJobName, validateJobOptions, type JobsOptions } from '../job/job-options.js';
+import { validateJobOptions, type JobsOptions } from '../job/job-options.js';
+import { validateJobName } from '../validate.js';
 import { toJson } from '../job/payload.js';
 import { firstSlot, normaliseRepeat, validateSchedulerKey, type RepeatOptions, type RepeatSpec } from './repeat.js';
 import type { Scripts } from '../redis/scripts.js';
@@ -59,7 +60,8 @@ export async function upsertScheduler<Data>(
 ): Promise<SchedulerInfo<Data>> {
   validateSchedulerKey(key);
   const spec = normaliseRepeat(repeat);
-  if (!template || typeof template !== 'object') throw new InvalidOptionError('upsertScheduler needs a job template { name, data?, opts? }');
+  if (!template || typeof template !== 'object')
+    throw new InvalidOptionError('upsertScheduler needs a job template { name, data?, opts? }');
   validateJobName(template.name);
   const opts = validateJobOptions(template.opts);
   for (const option of PER_SLOT) {

@@ -126,7 +126,10 @@ function track(proc: ChildProcess, dir: string): void {
 }
 
 class StartFailure extends Error {
-  constructor(message: string, readonly portTaken: boolean) {
+  constructor(
+    message: string,
+    readonly portTaken: boolean,
+  ) {
     super(message);
   }
 }
@@ -150,7 +153,9 @@ async function launch(command: string, args: string[], port: number, logfile: st
   while (!failure && !(await answers(port, proc.pid))) {
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms${logTail(logfile) ? `:\n${logTail(logfile)}` : ''}`);
+      throw new Error(
+        `redis-server on port ${port} did not answer within ${timeoutMs} ms${logTail(logfile) ? `:\n${logTail(logfile)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -176,15 +181,29 @@ function given(url: string): TestRedis {
  * await redis.stop();
  */
 export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedis> {
-  const url = opts.url === undefined ? process.env.REDIS_URL || undefined : opts.url ?? undefined;
+  const url = opts.url === undefined ? process.env.REDIS_URL || undefined : (opts.url ?? undefined);
   if (url) return given(url);
   const command = opts.command ?? 'redis-server';
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'));
   const logfile = join(dir, 'redis.log');
   const argsFor = (port: number) => [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile, '--save', '',
-    '--appendonly', opts.persistent ? 'yes' : 'no', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--logfile',
+    logfile,
+    '--save',
+    '',
+    '--appendonly',
+    opts.persistent ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   let port = 0;
   let proc: ChildProcess | undefined;

@@ -57,23 +57,34 @@ export class TestQueue<Data = unknown, Result = unknown> extends Queue<Data, Res
     const g = this.keys.group(group);
     // One MULTI: read one set after another, a job moving between them (waiting -> active ->
     // retry) could be missed, and a queue with work left look drained.
-    const replies = (await this.client
-      .multi()
-      .call('XINFO', 'GROUPS', this.keys.stream)
-      .call('XINFO', 'STREAM', this.keys.stream)
-      .llen(g.wait)
-      .zcard(g.prio)
-      .hget(g.keyState, '#waiting')
-      .zcard(g.active)
-      .zcard(this.keys.delayed)
-      .zcard(g.retry)
-      .zrange(this.keys.delayed, '0', '0', 'WITHSCORES')
-      .zrange(g.retry, '0', '0', 'WITHSCORES')
-      .time()
-      .exec()) ?? [];
+    const replies =
+      (await this.client
+        .multi()
+        .call('XINFO', 'GROUPS', this.keys.stream)
+        .call('XINFO', 'STREAM', this.keys.stream)
+        .llen(g.wait)
+        .zcard(g.prio)
+        .hget(g.keyState, '#waiting')
+        .zcard(g.active)
+        .zcard(this.keys.delayed)
+        .zcard(g.retry)
+        .zrange(this.keys.delayed, '0', '0', 'WITHSCORES')
+        .zrange(g.retry, '0', '0', 'WITHSCORES')
+        .time()
+        .exec()) ?? [];
     // (XINFO answers an error when there is no stream: nothing to read then)
     const [groups, stream, ...rest] = replies.map(([err, value]) => (err ? undefined : value));
-    const [wait, prio, keyed, active, delayed, retries, firstDelayed, firstRetry, time] = rest as [number, number, string | null, number, number, number, string[], string[], [string, string]];
+    const [wait, prio, keyed, active, delayed, retries, firstDelayed, firstRetry, time] = rest as [
+      number,
+      number,
+      string | null,
+      number,
+      number,
+      number,
+      string[],
+      string[],
+      [string, string],
+    ];
     if (wait + prio + (Number(keyed) || 0) + active > 0 || unreadEntries(groups, stream, group)) return false;
     if (opts.delayed === 'all' && delayed + retries > 0) return false;
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);

@@ -2,16 +2,8 @@
 // only wires the parts together).
 import type { EvictionPolicyMode } from '../redis/connection.js';
 import { InvalidOptionError } from '../errors.js';
-import {
-  checkOptionNames,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  DEFAULT_REMOVE_ON_FAIL,
-  EVICTION_MODES,
-  keepPolicy,
-  positiveInt,
-  validateChoice,
-  validatePrefix,
-} from '../job/job-options.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, EVICTION_MODES, keepPolicy } from '../job/job-options.js';
+import { checkOptionNames, positiveInt, validateChoice, validatePrefix } from '../validate.js';
 import { validateRateLimit, type GroupLimits } from '../flow-control/rate-limit.js';
 import type { WorkerOptions } from './worker-api.js';
 

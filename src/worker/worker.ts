@@ -13,7 +13,7 @@ import { JobRunner, type PendingAck } from './job-runner.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { childLogger, defaultLogger } from '../logger.js';
-import { validateGroupName, validateQueueName } from '../job/job-options.js';
+import { validateGroupName, validateQueueName } from '../validate.js';
 import { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { Settlement } from './settlement.js';
 import { prepareGroup } from '../fanout/groups.js';
