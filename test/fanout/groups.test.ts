@@ -302,4 +302,48 @@ describe('consumer groups', () => {
     await queue.obliterate({ force: true });
     expect(await t.admin.keys(`${queue.keys.base}*`)).toEqual([]);
   });
+
+  // regression: jobs added before any group were lost to the default group when another group was created first
+  it('jobs added before any group stay the default group\'s when another group is created first', async () => {
+    t.newPrefix();
+    const queue = t.queue<number>('implicit');
+    await queue.addBulk(Array.from({ length: 150 }, (_, i) => ({ name: 'n', data: i })));
+    await queue.createGroup('audit');
+    await queue.addBulk(Array.from({ length: 150 }, (_, i) => ({ name: 'n', data: 150 + i })));
+    const audit: number[] = [];
+    const plain: number[] = [];
+    t.worker<number>('implicit', async (job) => void audit.push(job.data), { group: 'audit', blockMs: 300 });
+    await waitFor(() => audit.length === 150, 5000, 'audit reads its 150');
+    t.worker<number>('implicit', async (job) => void plain.push(job.data), { blockMs: 300 });
+    await waitFor(() => plain.length === 300, 5000, 'the default group gets all 300');
+    expect(audit[0]).toBe(150);
+  });
+
+  // regression: draining a group that did not exist subscribed it
+  it('draining a group that does not exist does not subscribe it', async () => {
+    t.newPrefix();
+    const queue = t.queue('no-sub');
+    await queue.createGroup('billing');
+    await queue.add('n', 1);
+    expect(await queue.drain(false, { group: 'typo' })).toBe(0);
+    expect((await queue.getGroups()).map((g) => g.name)).toEqual(['billing']);
+  });
+
+  // regression: without a default group, a removed group kept published records (and their ids) forever
+  it('without a default group, a removed group does not keep published records (or their ids) forever', async () => {
+    t.newPrefix();
+    const queue = t.queue<string>('pend');
+    await queue.createGroup('billing');
+    await queue.createGroup('email');
+    await queue.add('n', 'first', { jobId: 'order-1' });
+    t.worker<string>('pend', async (job) => job.data, { group: 'billing', blockMs: 300 });
+    await waitFor(async () => (await queue.getJobCounts({ group: 'billing' })).completed === 1, 5000, 'billing done');
+    await queue.removeGroup('email');
+    expect(await t.admin.exists(queue.keys.job('order-1'))).toBe(0);
+    // the id is still billing's while billing keeps the job; once gone there, it is free again
+    await queue.remove('order-1', { group: 'billing' });
+    const again = await queue.add('n', 'second', { jobId: 'order-1' });
+    expect(again.data).toBe('second');
+    await waitFor(async () => (await queue.getJobCounts({ group: 'billing' })).completed === 1, 5000, 'billing runs it again');
+  });
 });

@@ -78,6 +78,18 @@ describe('backpressure', () => {
     expect(Date.now() - closeStarted).toBeLessThan(2000);
     await waitFor(() => seen.includes(100), 5000, 'the waited-for job runs');
   });
+
+  // regression: retention.maxAgeMs beyond 10 years was accepted, and maxLength did not count ordered and prioritised jobs
+  it('retention.maxAgeMs beyond 10 years is refused; maxLength counts ordered and prioritised jobs', async () => {
+    t.newPrefix();
+    expect(() => t.queue('forever', { retention: { maxAgeMs: Number.MAX_SAFE_INTEGER } })).toThrow(InvalidOptionError);
+    const queue = t.queue<number>('full', { maxLength: 3 });
+    await queue.add('n', 1, { orderingKey: 'a' });
+    await queue.add('n', 2, { priority: 5 });
+    await queue.add('n', 3, { orderingKey: 'b' });
+    await expect(queue.add('n', 4, { orderingKey: 'c' })).rejects.toBeInstanceOf(QueueFullError);
+    await expect(queue.add('n', 5)).rejects.toBeInstanceOf(QueueFullError);
+  });
 });
 
 describe('pause across processes', () => {

@@ -261,4 +261,23 @@ describe('ordered keys', () => {
     expect(await t.admin.hget(queue.keys.job(tick!.id), 'ok')).toBe('s');
     await queue.removeScheduler('tick');
   });
+
+  // regression: drain kept the key slot of an ordered job waiting for its retry, and the key stuck
+  it('drain gives back the key slot of an ordered job waiting for its retry: the key does not stick', async () => {
+    t.newPrefix();
+    const queue = t.queue<string>('drain-key');
+    const ran: string[] = [];
+    const worker = t.worker<string>('drain-key', async (job) => {
+      ran.push(job.data);
+      if (job.data === 'a') throw new Error('retry later');
+    }, { blockMs: 300 });
+    await queue.add('n', 'a', { orderingKey: 'k', attempts: 2, backoff: 60_000 });
+    await queue.add('n', 'b', { orderingKey: 'k' });
+    await waitFor(async () => (await queue.getJobCounts()).delayed === 1, 5000, 'a waits for its retry');
+    expect(await queue.drain(true)).toBe(2);
+    await queue.add('n', 'c', { orderingKey: 'k' });
+    await waitFor(() => ran.includes('c'), 5000, 'the key runs again');
+    await worker.close();
+    expect(await t.admin.hgetall(queue.keys.group('default').keyState)).toEqual({ '#waiting': '0' });
+  });
 });

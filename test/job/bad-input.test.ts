@@ -19,7 +19,7 @@ import {
 } from '../../src/index.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { useRawClients } from '../helpers/tools.js';
-import { waitFor, waitForEvent } from '../helpers/wait.js';
+import { collectEvents, waitFor, waitForEvent } from '../helpers/wait.js';
 
 /** Every key under a prefix with its type and content, to prove that nothing was written. */
 async function snapshot(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
@@ -169,6 +169,11 @@ describe('bad input', () => {
     expect(await snapshot(redis, prefix)).toEqual(before);
     expect((await queue.getJobCounts()).waiting).toBe(2);
   });
+
+  // regression: a bad group name was not refused with a typed error
+  it('a bad group name is refused with a typed error', () => {
+    expect(() => new Worker('q', async () => null, { connection: t.url, group: 'a:b', logger: quietLogger })).toThrow(InvalidIdError);
+  });
 });
 
 describe('job ids that look like other keys', () => {
@@ -276,6 +281,19 @@ describe('malformed records planted in Redis', () => {
     expect(done.sort()).toEqual(['after', 'before']);
     await waitFor(() => failed.some((e) => e.message.includes('clobbered')), 5000, 'the clobbered job dead-lettered');
     expect((await queue.getJobCounts()).failed).toBe(1);
+  });
+
+  // regression: a wrong-type key planted for a delayed job stopped the group
+  it('a wrong-type key planted for a delayed job is dead-lettered; the group keeps working', async () => {
+    t.newPrefix();
+    const queue = t.queue('poison');
+    await t.admin.set(queue.keys.job('x'), 'not a hash');
+    await t.admin.zadd(queue.keys.delayed, 0, 'x');
+    const worker = t.worker('poison', async (job) => job.data);
+    await queue.addBulk([1, 2, 3].map((n) => ({ name: 'ok', data: n })));
+    await collectEvents(worker, 'completed', 3);
+    expect(await queue.getJobIds('failed')).toContain('x');
+    expect(await t.admin.get(queue.keys.job('x'))).toBe('not a hash');
   });
 });
 

@@ -235,4 +235,16 @@ describe('retries and backoff', () => {
     await waitFor(async () => (await redis.exists(queue.keys.job(gone.id))) === 0, 5000, 'failed job deleted');
     expect(await queue.getJobIds('failed')).toEqual([kept[2]!.id]);
   });
+
+  // regression: a batch mixing removeOnComplete: true with kept jobs wiped the completed set
+  it('a batch mixing removeOnComplete: true with kept jobs does not wipe the completed set', async () => {
+    t.newPrefix();
+    const queue = t.queue('trim');
+    await queue.addBulk(Array.from({ length: 50 }, () => ({ name: 'kept', data: 1 })));
+    const worker = t.worker('trim', async () => 1, { concurrency: 50 });
+    await collectEvents(worker, 'completed', 50);
+    await queue.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'mixed', data: i, opts: i % 2 ? { removeOnComplete: true } : {} })));
+    await collectEvents(worker, 'completed', 20);
+    expect((await queue.getJobCounts()).completed).toBe(60);
+  });
 });

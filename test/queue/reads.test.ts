@@ -187,4 +187,18 @@ describe('bounded reads, counts and groups', () => {
     expect((await queue.getGroups())[0]).toMatchObject({ unread: 0, unreadExact: true, waiting: 0 });
     expect((await queue.getJobCounts()).waiting).toBe(0);
   });
+
+  // regression: removing a waiting job with its own id left the counts and lists wrong, also after re-adding it
+  it('removing a waiting job with its own id leaves counts and lists right, also after re-adding it', async () => {
+    t.newPrefix();
+    const queue = t.queue('own');
+    await queue.add('a', 1, { jobId: 'own-1' });
+    await queue.add('b', 2, { jobId: 'own-2' });
+    await queue.remove('own-1');
+    expect((await queue.getJobCounts()).waiting).toBe(1);
+    await queue.remove('own-2');
+    await queue.add('b', 3, { jobId: 'own-2' });
+    expect(await queue.getJobIds('waiting')).toEqual(['own-2']);
+    expect((await queue.getJobCounts()).waiting).toBe(1);
+  });
 });

@@ -2,9 +2,10 @@
 // jobs deleted before they finish (drain, removeGroup) are freed; the queue's index of its ids
 // stays about the size of the ids held.
 import { describe, expect, it } from 'vitest';
+import type { Job } from '../../src/index.js';
 import { scriptsFor } from '../helpers/counting.js';
 import { useRedis } from '../helpers/setup.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('deduplication', () => {
   const t = useRedis();
@@ -73,5 +74,26 @@ describe('deduplication', () => {
     await waitFor(async () => (await t.admin.exists(keys.dedup('short24'))) === 0, 10_000, 'the short ttls to run out');
     for (let i = 0; i < 3; i++) await queue.add('a', i, { deduplication: { id: `long${i}`, ttl: 600_000 } });
     expect((await t.admin.zrange(index, 0, -1)).sort()).toEqual(['long0', 'long1', 'long2']);
+  });
+
+  // regression: a debounce (dedup replace) of a job waiting out its retry ran the job twice
+  it('a debounce (dedup replace) of a job waiting out its retry does not run it twice', async () => {
+    t.newPrefix();
+    const queue = t.queue<number>('dedup-retry');
+    const runs: number[] = [];
+    const worker = t.worker<number>('dedup-retry', async (job) => {
+      runs.push(job.data);
+      if (runs.length === 1) throw new Error('first attempt fails');
+      return job.data;
+    });
+    const opts = { attempts: 2, backoff: 400, deduplication: { id: 'd', replace: true } };
+    await queue.add('job', 1, opts);
+    await waitForEvent(worker, 'failed');
+    await queue.add('job', 2, { ...opts, delay: 50 });
+    await waitForEvent(worker, 'completed', 10_000);
+    // one retry, one run: a second promotion of the same job would run it again
+    await queue.add('probe', 0, { delay: 700 }); // completes after the stale retry would have fired
+    await waitForEvent<[Job<number>]>(worker, 'completed', 10_000, (j) => j.name === 'probe');
+    expect(runs).toEqual([1, 2, 0]);
   });
 });

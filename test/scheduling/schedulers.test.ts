@@ -153,4 +153,14 @@ describe('schedulers on Redis', () => {
     // no slot fired twice, none skipped while workers ran (ids are unique by construction)
     for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBe(50);
   });
+
+  // regression: obliterate left the schedulers behind
+  it('obliterate also deletes schedulers', async () => {
+    t.newPrefix();
+    const queue = t.queue('obl-sched');
+    await queue.upsertScheduler('tick', { every: 60_000 }, { name: 'tick' });
+    await queue.obliterate();
+    expect(await queue.getSchedulers()).toEqual([]);
+    expect(await t.admin.keys(`${t.prefix}:*`)).toEqual([]);
+  });
 });

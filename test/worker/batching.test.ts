@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ACK_BYTES, Settlement } from '../../src/worker/settlement.js';
 import { useRedis } from '../helpers/setup.js';
-import { commandStats, gate, useRawClients } from '../helpers/tools.js';
-import { collectEvents, waitFor } from '../helpers/wait.js';
+import { commandStats, gate, scriptCalls, useRawClients } from '../helpers/tools.js';
+import { collectEvents, waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('batching', () => {
   const t = useRedis();
@@ -93,5 +93,21 @@ describe('batching', () => {
       calls++;
     }
     expect(calls).toBeGreaterThanOrEqual(4);
+  });
+
+  // regression: at low load a job cost more script calls than add, lease and ack
+  it('at low load a job costs three script calls: add, lease, ack', async () => {
+    t.newPrefix();
+    const queue = t.queue('lone');
+    const worker = t.worker('lone', async () => 1, { concurrency: 10 });
+    await queue.add('warm-up', 0);
+    await waitForEvent(worker, 'completed');
+    const before = await scriptCalls(t.admin);
+    for (let i = 0; i < 20; i++) {
+      const done = waitForEvent(worker, 'completed');
+      await queue.add('one', i);
+      await done;
+    }
+    expect((await scriptCalls(t.admin)) - before).toBeLessThanOrEqual(3 * 20 + 2);
   });
 });

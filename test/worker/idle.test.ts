@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/index.js';
 import { useRedis } from '../helpers/setup.js';
-import { commandStats, useRawClients } from '../helpers/tools.js';
-import { waitFor, waitForEvent } from '../helpers/wait.js';
+import { commandStats, gate, scriptCalls, useRawClients } from '../helpers/tools.js';
+import { collectEvents, waitFor, waitForEvent } from '../helpers/wait.js';
 
 function sum(stats: Record<string, number>, skip: string[] = []): number {
   return Object.entries(stats).reduce((n, [cmd, calls]) => (skip.includes(cmd) ? n : n + calls), 0);
@@ -99,5 +99,32 @@ describe('idle workers', () => {
     console.log(`jobs added one at a time: ${one.toFixed(1)} script calls per job with 1 idle worker, ${twenty.toFixed(1)} with 20`);
     // before one wake per group, every idle worker leased on every job (~24 calls per job with 20)
     expect(twenty).toBeLessThanOrEqual(one + 1);
+  });
+
+  // regression: a busy worker holding a prefetched job kept polling an empty queue
+  it('a busy worker holding a prefetched job does not poll an empty queue', async () => {
+    t.newPrefix();
+    const queue = t.queue<{ slow?: boolean }>('spin');
+    const slow = gate();
+    const started = gate();
+    const worker = t.worker<{ slow?: boolean }>('spin', async (job) => {
+      if (job.data.slow) {
+        started.open();
+        await slow.promise;
+      }
+    }, { concurrency: 1 });
+    await queue.addBulk(Array.from({ length: 50 }, () => ({ name: 'fast', data: {} })));
+    await collectEvents(worker, 'completed', 50);
+    await queue.add('slow', { slow: true });
+    await queue.add('after', {});
+    await started.promise;
+    await waitFor(() => worker.health().prefetched === 1 || worker.health().activeJobs === 1, 5000, 'one running');
+    const before = await scriptCalls(t.admin);
+    // a measurement window while the slow job runs (not a wait for work)
+    await new Promise((r) => setTimeout(r, 500));
+    const during = (await scriptCalls(t.admin)) - before;
+    slow.open();
+    await collectEvents(worker, 'completed', 2);
+    expect(during).toBeLessThan(20);
   });
 });

@@ -392,4 +392,23 @@ describe('leases', () => {
     expect(stored?.deliveries).toBe(2);
     expect(stored?.stalls).toBe(0);
   });
+
+  // regression: an extendLease shorter than the renewal interval lapsed before the keeper renewed it
+  it('extendLease shorter than the renewal interval is renewed in time (one delivery)', async () => {
+    t.newPrefix();
+    const queue = t.queue('short-lease');
+    const deliveries: string[] = [];
+    const opts = { leaseMs: 3000, blockMs: 200 };
+    // two workers: if the short lease lapsed, the other one would get the job again
+    const processor = (who: string) => async (job: Job) => {
+      deliveries.push(who);
+      await job.extendLease(300);
+      await new Promise((r) => setTimeout(r, 1500));
+    };
+    t.worker('short-lease', processor('a'), opts);
+    t.worker('short-lease', processor('b'), opts);
+    await queue.add('long', 1);
+    await waitFor(async () => (await queue.getJobCounts()).completed === 1, 10_000, 'the job completed');
+    expect(deliveries).toHaveLength(1);
+  });
 });

@@ -208,4 +208,17 @@ describe('worker shutdown', () => {
     }
     expect(process.listenerCount('SIGUSR2')).toBe(before);
   });
+
+  // regression: close() did not resolve while Redis was down
+  it('close() resolves when Redis is down, after its timeout and a grace', async () => {
+    t.newPrefix();
+    const worker = t.worker('down', async () => 1, { allowErrors: true, blockMs: 300, watchdogGraceMs: 300 });
+    await waitFor(() => worker.health().state === 'running', 5000, 'running');
+    await t.redis.stop('SIGKILL');
+    try {
+      await expect(Promise.race([worker.close({ timeoutMs: 200 }).then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 15_000))])).resolves.toBe('closed');
+    } finally {
+      await t.redis.start();
+    }
+  });
 });
