@@ -1,57 +1,12 @@
-// Repeating jobs: slot arithmetic (pure, fixed dates), idempotent upserts, exactly one job per
-// slot with no leader (also across worker processes killed and restarted), catch-up after
-// downtime, limits, and bad specifications refused.
+// Repeating jobs on Redis: idempotent upserts, exactly one job per slot with no leader (also
+// across worker processes killed and restarted), catch-up after downtime, limits, and bad
+// specifications refused. The slot arithmetic itself is tested without Redis in
+// test/unit/repeat.test.ts.
 import { describe, expect, it } from 'vitest';
 import { InvalidIdError, InvalidOptionError } from '../../src/index.js';
-import { nextSlot, normaliseRepeat } from '../../src/scheduling/repeat.js';
 import { startWorkerProcess } from '../helpers/processes.js';
 import { useRedis } from '../helpers/setup.js';
 import { waitFor } from '../helpers/wait.js';
-
-const day = 24 * 3600 * 1000;
-
-describe('slot arithmetic', () => {
-  it('every N ms: aligned to startDate, or to the epoch', () => {
-    expect(nextSlot(normaliseRepeat({ every: 1000 }), 5_500)).toBe(6_000);
-    expect(nextSlot(normaliseRepeat({ every: 1000, startDate: 250 }), 5_500)).toBe(6_250);
-    expect(nextSlot(normaliseRepeat({ every: 1000, startDate: 10_000 }), 5_500)).toBe(10_000);
-    expect(nextSlot(normaliseRepeat({ every: 1000, endDate: 6_000 }), 6_000)).toBeUndefined();
-    expect(nextSlot(normaliseRepeat({ every: 1000, limit: 2 }), 0, 2)).toBeUndefined();
-  });
-
-  it('cron with a seconds field and a time zone', () => {
-    const spec = normaliseRepeat({ pattern: '*/10 * * * * *' });
-    expect(nextSlot(spec, Date.UTC(2026, 0, 1, 0, 0, 5))).toBe(Date.UTC(2026, 0, 1, 0, 0, 10));
-    const berlin = normaliseRepeat({ pattern: '0 9 * * 1-5', tz: 'Europe/Berlin' });
-    // Friday 2026-11-27 09:00 in Berlin is 08:00 UTC; the next after it is Monday
-    expect(nextSlot(berlin, Date.UTC(2026, 10, 27, 7, 0))).toBe(Date.UTC(2026, 10, 27, 8, 0));
-    expect(nextSlot(berlin, Date.UTC(2026, 10, 27, 8, 0))).toBe(Date.UTC(2026, 10, 30, 8, 0));
-  });
-
-  it('daylight saving: a 02:30 daily job in Europe/Berlin runs once on spring-forward and fall-back days', () => {
-    const spec = normaliseRepeat({ pattern: '30 2 * * *', tz: 'Europe/Berlin' });
-    for (const [from, dayStart] of [
-      [Date.UTC(2026, 2, 28, 12), Date.UTC(2026, 2, 28, 23)], // 29 March 2026: 02:00 -> 03:00
-      [Date.UTC(2026, 9, 24, 12), Date.UTC(2026, 9, 24, 22)], // 25 October 2026: 03:00 -> 02:00
-    ] as const) {
-      const slots: number[] = [];
-      let at = from;
-      for (let i = 0; i < 3; i++) slots.push((at = nextSlot(spec, at)!));
-      const onTheDay = slots.filter((s) => s >= dayStart && s < dayStart + day);
-      expect(onTheDay).toHaveLength(1);
-      expect(slots[1]! - slots[0]!).toBeGreaterThanOrEqual(day - 3600_000);
-      expect(slots[2]! - slots[1]!).toBeLessThanOrEqual(day + 3600_000);
-    }
-  });
-
-  it('bad patterns, unknown time zones and every <= 0 are refused', () => {
-    expect(() => normaliseRepeat({ pattern: '61 * * * *' })).toThrow(InvalidOptionError);
-    expect(() => normaliseRepeat({ pattern: '0 9 * * *', tz: 'Mars/Olympus' })).toThrow(InvalidOptionError);
-    expect(() => normaliseRepeat({ every: 0 })).toThrow(InvalidOptionError);
-    expect(() => normaliseRepeat({ every: -5 })).toThrow(InvalidOptionError);
-    expect(() => normaliseRepeat({ pattern: '* * * * *', every: 5 })).toThrow(InvalidOptionError);
-  });
-});
 
 describe('schedulers on Redis', () => {
   const t = useRedis();
