@@ -1,5 +1,5 @@
 // Events and request/reply, as docs/events.md shows them; compiled with the project and run by
-// test/examples.test.ts.
+// test/docs/examples.test.ts.
 import { Queue, QueueEvents } from '../src/index.js';
 
 export async function eventsTour(

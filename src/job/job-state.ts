@@ -1,7 +1,7 @@
 // The job state machine in one table: the states a job of a consumer group can be in, the value
 // each one is stored as in the job hash (field `s`, JobField.state), and every transition with
 // the Lua file that writes it. docs/job-lifecycle.md draws the same machine and says where a job
-// physically lives in each state; test/job-state.test.ts scans lua/ and fails when a script
+// physically lives in each state; test/lua/job-state.test.ts scans lua/ and fails when a script
 // writes a state this table does not list for it, or when a row names a write that is gone.
 // Nothing here runs at Redis time: the scripts are the transitions (invariant 1, docs/invariants.md).
 
@@ -38,7 +38,7 @@ export interface Transition {
   why: string;
 }
 
-/** Every state write in lua/, one row per (from, to, file). Checked by test/job-state.test.ts. */
+/** Every state write in lua/, one row per (from, to, file). Checked by test/lua/job-state.test.ts. */
 export const TRANSITIONS: readonly Transition[] = [
   // adding
   {

@@ -93,7 +93,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
 /**
  * Field names of the job hash (short, since every job pays for them in memory). The one list of
  * them: every field a Lua script reads or writes in a job record is here, and
- * test/field-registry.test.ts fails on one that is not (or on one here that nothing writes).
+ * test/lua/field-registry.test.ts fails on one that is not (or on one here that nothing writes).
  */
 export const JobField = {
   /** The job's name. */
@@ -154,7 +154,7 @@ type PerGroup = (group: string) => string;
 /**
  * Field names of the queue's meta hash (P:{Q}:meta): the queue's settings (written by Queue and
  * Worker, read by the scripts through lua/includes/settings.lua) and the scripts' own per-group
- * state. The one list of them (test/field-registry.test.ts checks it against lua/).
+ * state. The one list of them (test/lua/field-registry.test.ts checks it against lua/).
  */
 export const MetaField = {
   /** The event stream's cap (entries; 0: no events). */

@@ -55,6 +55,12 @@ export async function commandStats(client: Redis): Promise<Record<string, number
   return stats;
 }
 
+/** Script calls (EVALSHA and EVAL) Redis has run so far. */
+export async function scriptCalls(client: Redis): Promise<number> {
+  const stats = await commandStats(client);
+  return (stats.evalsha ?? 0) + (stats.eval ?? 0);
+}
+
 /** Redis time in ms. */
 export async function redisNow(client: Redis): Promise<number> {
   const [s, us] = await client.time();
