@@ -3,24 +3,8 @@
 // (encodeSchedule), and the name and id rules. Redis-free.
 import { describe, expect, it } from 'vitest';
 import { InvalidIdError, InvalidOptionError, UnknownOptionError } from '../../src/errors.js';
-import {
-  DEFAULT_REMOVE_ON_COMPLETE,
-  DEFAULT_REMOVE_ON_FAIL,
-  MAX_PRIORITY,
-  checkOptionNames,
-  encodeSchedule,
-  keepPolicy,
-  nearestName,
-  positiveInt,
-  validateChoice,
-  validateGroupName,
-  validateJobId,
-  validateJobName,
-  validateJobOptions,
-  validatePrefix,
-  validateQueueName,
-  type JobsOptions,
-} from '../../src/job/job-options.js';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, MAX_PRIORITY, encodeSchedule, keepPolicy, validateJobId, validateJobOptions, type JobsOptions } from '../../src/job/job-options.js';
+import { checkOptionNames, nearestName, positiveInt, validateChoice, validateGroupName, validateJobName, validatePrefix, validateQueueName } from '../../src/validate.js';
 
 describe('validateJobOptions', () => {
   it('accepts no options, and every option at its bounds; returns them unchanged', () => {
