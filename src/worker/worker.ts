@@ -175,22 +175,22 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       error: (err) => this.reportError(err),
     });
     this.firer = new SchedulerFirer(this.client, this.scripts, this.keys, this.logger, (err) => this.reportError(err));
-    this.runner = new JobRunner<Data, Result>(
+    this.runner = new JobRunner<Data, Result>({
       processor,
       ctx,
-      this.scripts,
-      this.group,
-      this.keeper,
-      { ...opts.backoffStrategies },
-      {
+      scripts: this.scripts,
+      group: this.group,
+      keeper: this.keeper,
+      backoffStrategies: { ...opts.backoffStrategies },
+      events: {
         active: (job) => this.emit('active', job),
         failed: (job, err, willRetry) => this.emit('failed', job, err, willRetry),
         lost: (jobId, err) => this.emit('lost', jobId, err),
         error: (err) => this.reportError(err),
       },
-      (ack) => this.onAck(ack),
-      () => this.onSlotFree(),
-    );
+      onAck: (ack) => this.onAck(ack),
+      onSlotFree: () => this.onSlotFree(),
+    });
     if (opts.autorun !== false) this.run();
   }
 
