@@ -22,6 +22,7 @@ import { resolveWorkerOptions } from './worker-options.js';
 import { certainlyNotApplied, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts, type LeaseReply, type LeasedJobRaw } from '../redis/scripts.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
+import { withTimeout } from '../redis/blocking-read.js';
 import { WakeWaiter } from './wake-waiter.js';
 import { waitWhileIdle } from './idle-wait.js';
 import type { Processor, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-api.js';
@@ -293,7 +294,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
       this.callStartedAt = current.sentAt;
       let reply: LeaseReply | 'timeout';
       try {
-        reply = await this.guard(current.call);
+        reply = await withTimeout(current.call, this.callTimeoutMs());
         failuresInARow = 0;
       } catch (err) {
         this.requested -= current.want;
@@ -443,15 +444,6 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   private callTimeoutMs(): number {
     return this.blockMs + this.watchdogGraceMs;
-  }
-
-  /** Resolves 'timeout' when Redis does not answer within the watchdog period. */
-  private guard<T>(call: Promise<T>): Promise<T | 'timeout'> {
-    let timer: NodeJS.Timeout | undefined;
-    const dog = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.callTimeoutMs());
-    });
-    return Promise.race([call, dog]).finally(() => clearTimeout(timer));
   }
 
   /** An 'error' event; Redis failures become typed SluiceErrors (the ioredis error as cause). */
