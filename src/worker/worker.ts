@@ -102,8 +102,10 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private readonly waiter: WakeWaiter;
   private readonly runner: JobRunner<Data, Result>;
   private readonly firer: SchedulerFirer;
-  private readonly config: string;
-  private readonly configWoke: string;
+  /** The lease script's configuration JSON (worker-options.ts). */
+  private readonly leaseConfigJson: string;
+  /** The same with `woke: true`, for the first lease after a wake. */
+  private readonly wokeLeaseConfigJson: string;
   /** Woken from the marker: the next lease says so (see fetch). */
   private woke = false;
   private readonly maxPrefetch: number;
@@ -159,8 +161,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.blockMs = resolved.blockMs;
     this.watchdogGraceMs = resolved.watchdogGraceMs;
     this.evictionMode = resolved.evictionMode;
-    this.config = resolved.leaseConfig;
-    this.configWoke = JSON.stringify({ ...(JSON.parse(resolved.leaseConfig) as object), woke: true });
+    this.leaseConfigJson = resolved.leaseConfigJson;
+    this.wokeLeaseConfigJson = JSON.stringify({ ...(JSON.parse(resolved.leaseConfigJson) as object), woke: true });
     this.keys = queueKeys(opts.prefix ?? 'sluice', this.name);
     this.client = createClient(opts.connection, 'worker', `sluice:worker:${id}`).client;
     this.blocking = createClient(opts.connection, 'blocking', `sluice:blocking:${id}`).client;
@@ -170,7 +172,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.onLeaseLost(jobId), this.logger);
     this.waiter = new WakeWaiter(this.blocking, this.client, this.watchdogGraceMs, this.logger);
-    this.settlement = new Settlement<Data, Result>(this.scripts, this.group, CONSUMER, this.config, {
+    this.settlement = new Settlement<Data, Result>(this.scripts, this.group, CONSUMER, this.leaseConfigJson, {
       completed: (job, result) => this.emit('completed', job, result),
       lost: (jobId, err) => this.emit('lost', jobId, err),
       error: (err) => this.reportError(err),
@@ -468,10 +470,10 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   private async fetch(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
     // the first lease after a wake tells the script so: a full batch then wakes the next worker
-    const config = this.woke && count > 0 ? this.configWoke : this.config;
+    const leaseConfigJson = this.woke && count > 0 ? this.wokeLeaseConfigJson : this.leaseConfigJson;
     if (count > 0) this.woke = false;
-    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, config, slots);
-    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, config, acks, slots);
+    if (acks.length === 0) return this.scripts.lease(this.group, CONSUMER, nonce, count, leaseConfigJson, slots);
+    const { refused, lease } = await this.scripts.complete(this.group, CONSUMER, nonce, count, leaseConfigJson, acks, slots);
     this.settlement.confirm(acks, refused);
     return lease;
   }
