@@ -53,7 +53,7 @@ export const ADMIN_BATCH = 500;
  * Client side (each call bounded, loops over many calls are fine):
  *   add batcher          250 jobs per enqueue call (addBulk: windows of such calls)
  *   ack calls            1,000 acks and about 4 MiB of return values (settlement.ts)
- *   lease calls          1,000 jobs and about 4 MiB of job data by their average size (worker.ts)
+ *   lease calls          1,000 jobs and about 4 MiB of job data by their average size (lease-calls.ts)
  *   getJobs / pages      1,000 jobs per call, a page of 100 by default; an offset into the
  *                        waiting stream skips at most 10,000 entries (job-pages.ts)
  *   QueueEvents          values left out of events read in chunks of 50, at most 3 rounds

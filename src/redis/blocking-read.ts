@@ -1,7 +1,10 @@
-// A blocking command on a connection that may fail silently. ioredis can leave such a command
-// unanswered for good when its connection drops (CLIENT KILL, a restart) or goes half-open, so
-// the wait also ends on the connection's 'close' event, or after `silentAfterMs` with no answer
-// (then the connection is reset). Used by the worker's idle wait and by QueueEvents.
+// Watchdogs for commands on a connection that may fail silently. ioredis can leave a command
+// unanswered for good when its connection drops (CLIENT KILL, a restart) or goes half-open.
+// guardBlockingRead ends a blocking read also on the connection's 'close' event, or after
+// `silentAfterMs` with no answer (then it resets the connection): used by the worker's idle wait
+// and by QueueEvents. withTimeout only races a call against a timer: the caller decides what a
+// silence means (the worker loop resets its connection and abandons its lease calls). Neither
+// cancels the command.
 import type { Redis } from 'ioredis';
 
 export type BlockingOutcome<T> = { kind: 'answer'; value: T } | { kind: 'dropped' } | { kind: 'silent' };
@@ -24,4 +27,13 @@ export async function guardBlockingRead<T>(client: Redis, read: Promise<T>, sile
     clearTimeout(timer);
     client.off('close', onClose!);
   }
+}
+
+/** `call`'s answer, or 'timeout' when none came within `ms` (a rejection passes through). */
+export function withTimeout<T>(call: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const dog = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([call, dog]).finally(() => clearTimeout(timer));
 }

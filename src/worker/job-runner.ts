@@ -10,7 +10,7 @@ import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type Jo
 import { LazyAbort } from './lazy-abort.js';
 import { toJson } from '../job/payload.js';
 import type { Ack, LeasedJobRaw, Scripts } from '../redis/scripts.js';
-import type { ProcessorContext } from './worker-api.js';
+import type { Processor, ProcessorContext } from './worker-api.js';
 
 export interface PendingAck<Data, Result> extends Ack {
   job: Job<Data, Result>;
@@ -30,6 +30,23 @@ export interface RunnerEvents<Data, Result> {
   error(error: Error): void;
 }
 
+export interface JobRunnerOptions<Data, Result> {
+  processor: Processor<Data, Result>;
+  /** What a Job built from a lease needs (connection, scripts, queue, group, payload limit). */
+  ctx: JobContext;
+  scripts: Scripts;
+  group: string;
+  /** Renews the running jobs' leases; a job's extendLease goes through it. */
+  keeper: LeaseKeeper;
+  /** The worker's custom backoff strategies, by name. */
+  backoffStrategies: Record<string, BackoffStrategy>;
+  events: RunnerEvents<Data, Result>;
+  /** A job succeeded: its ack, for the worker to send (batched). */
+  onAck(ack: PendingAck<Data, Result>): void;
+  /** A job ended, settled or not: its slot is free. */
+  onSlotFree(): void;
+}
+
 export class JobRunner<Data, Result> {
   private readonly running = new Map<string, Running<Data, Result>>();
   private settling = 0;
@@ -37,18 +54,27 @@ export class JobRunner<Data, Result> {
   /** Running average of how long a job takes (ms), to size the worker's prefetch. */
   avgJobMs: number | undefined;
   failures = 0;
+  private readonly processor: Processor<Data, Result>;
+  private readonly ctx: JobContext;
+  private readonly scripts: Scripts;
+  private readonly group: string;
+  private readonly keeper: LeaseKeeper;
+  private readonly strategies: Record<string, BackoffStrategy>;
+  private readonly events: RunnerEvents<Data, Result>;
+  private readonly onAck: (ack: PendingAck<Data, Result>) => void;
+  private readonly onSlotFree: () => void;
 
-  constructor(
-    private readonly processor: (job: Job<Data, Result>, ctx: ProcessorContext) => Promise<Result> | Result,
-    private readonly ctx: JobContext,
-    private readonly scripts: Scripts,
-    private readonly group: string,
-    private readonly keeper: LeaseKeeper,
-    private readonly strategies: Record<string, BackoffStrategy>,
-    private readonly events: RunnerEvents<Data, Result>,
-    private readonly onAck: (ack: PendingAck<Data, Result>) => void,
-    private readonly onSlotFree: () => void,
-  ) {}
+  constructor(options: JobRunnerOptions<Data, Result>) {
+    this.processor = options.processor;
+    this.ctx = options.ctx;
+    this.scripts = options.scripts;
+    this.group = options.group;
+    this.keeper = options.keeper;
+    this.strategies = options.backoffStrategies;
+    this.events = options.events;
+    this.onAck = options.onAck;
+    this.onSlotFree = options.onSlotFree;
+  }
 
   get size(): number {
     return this.running.size;

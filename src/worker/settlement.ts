@@ -28,7 +28,8 @@ export class Settlement<Data, Result> {
     private readonly scripts: Scripts,
     private readonly group: string,
     private readonly consumer: string,
-    private readonly config: string,
+    /** The lease script's configuration JSON (the ack-only call carries it too). */
+    private readonly leaseConfigJson: string,
     private readonly events: SettlementEvents<Data, Result>,
   ) {}
 
@@ -99,7 +100,7 @@ export class Settlement<Data, Result> {
         const acks = this.take();
         try {
           const nonce = randomBytes(6).toString('base64url');
-          const { refused } = await this.scripts.complete(this.group, this.consumer, nonce, 0, this.config, acks);
+          const { refused } = await this.scripts.complete(this.group, this.consumer, nonce, 0, this.leaseConfigJson, acks);
           this.confirm(acks, refused);
         } catch (err) {
           this.putBack(acks, true);

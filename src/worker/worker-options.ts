@@ -17,8 +17,8 @@ export interface ResolvedWorkerOptions {
   evictionMode: EvictionPolicyMode;
   /** The group's flow-control settings this worker writes when it starts, if it has any. */
   limits: GroupLimits | undefined;
-  /** The lease script's config (JSON): lease length, stall limit, fallback failed retention. */
-  leaseConfig: string;
+  /** The lease script's configuration as JSON text: lease lengths, stall limit, fallback failed retention, block time. */
+  leaseConfigJson: string;
   /** The first lease of jobs leased ahead of their start (see aheadLeaseMs). */
   aheadMs: number;
 }
@@ -57,7 +57,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
     aheadMs: aheadLeaseMs(leaseMs),
-    leaseConfig: JSON.stringify({ leaseMs, aheadMs: aheadLeaseMs(leaseMs), maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL), blockMs: positiveInt('blockMs', opts.blockMs, 5_000) }),
+    leaseConfigJson: JSON.stringify({ leaseMs, aheadMs: aheadLeaseMs(leaseMs), maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL), blockMs: positiveInt('blockMs', opts.blockMs, 5_000) }),
   };
 }
 

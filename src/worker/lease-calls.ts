@@ -1,0 +1,181 @@
+// The lease calls a worker has in flight: how many jobs each asks for, sending it (a lease, or
+// the buffered acks and a lease in one call), and what becomes of a call the loop does not use.
+// A call asks for a third of the worker's capacity — its concurrency, plus jobs leased ahead
+// while jobs are short (prefetch) — bounded in count and in bytes of job data. A call that
+// failed has its acks put back and what it may have leased released by its nonce; an abandoned
+// one (the connection went silent, or closing) hands back what it leases if it ever answers.
+// It does not decide when to call or start jobs (worker-loop.ts), nor send acks alone
+// (settlement.ts).
+import { randomBytes } from 'node:crypto';
+import { certainlyNotApplied } from '../redis/redis-errors.js';
+import type { LeaseReply, Scripts } from '../redis/scripts.js';
+import type { JobRunner, PendingAck } from './job-runner.js';
+import type { Settlement } from './settlement.js';
+
+/**
+ * The XREADGROUP consumer name every worker reads under. Reads are NOACK (no pending-entries
+ * list), so a per-worker name would buy nothing and leave a consumer behind per restart.
+ */
+export const CONSUMER = 'sluice';
+
+const MAX_LEASE_PER_CALL = 1000;
+/** About how many bytes of job data one lease reply may carry (by the average job's size). */
+const MAX_LEASE_REPLY_BYTES = 4 * 1024 * 1024;
+/** Work kept in hand by prefetching, in ms of average job time. */
+const PREFETCH_WINDOW_MS = 20;
+
+/** A lease call in flight (a lease, or acks and a lease). */
+export interface LeaseCall<Data, Result> {
+  reply: Promise<LeaseReply>;
+  acks: PendingAck<Data, Result>[];
+  want: number;
+  /** How many of `want` start at once; the rest are leased ahead (short first lease). */
+  slots: number;
+  /** Local time the call was sent: its leases end no earlier than sentAt + aheadMs (or leaseMs). */
+  sentAt: number;
+  /** The call's nonce: the tokens of what it leases are nonce.k (see releaseCall). */
+  nonce: string;
+}
+
+export interface LeaseCallsContext<Data, Result> {
+  scripts: Scripts;
+  group: string;
+  runner: JobRunner<Data, Result>;
+  settlement: Settlement<Data, Result>;
+  concurrency: number;
+  maxPrefetch: number;
+  /** The lease script's configuration, as the JSON text it takes (worker-options.ts). */
+  leaseConfigJson: string;
+  /** How many jobs are leased ahead and not started (the loop's buffer). */
+  leasedAhead(): number;
+}
+
+export class LeaseCalls<Data, Result> {
+  private readonly ctx: LeaseCallsContext<Data, Result>;
+  /** The lease configuration JSON with `woke: true`, for the first lease after a wake. */
+  private readonly wokeLeaseConfigJson: string;
+  private inflight: LeaseCall<Data, Result>[] = [];
+  /** Jobs asked for by the calls in flight. */
+  private requested = 0;
+  /** Woken from the marker: the next lease says so (see send). */
+  private woke = false;
+  /** Moving average of the size of leased jobs (data and options, in characters). */
+  private avgJobBytes = 0;
+  /** The last reply found the queue empty (or paused): lease only for free slots until it is not. */
+  private drained = false;
+  /** The group has a rate limit (the last reply said so). */
+  private hasRateLimit = false;
+
+  constructor(ctx: LeaseCallsContext<Data, Result>) {
+    this.ctx = ctx;
+    this.wokeLeaseConfigJson = JSON.stringify({ ...(JSON.parse(ctx.leaseConfigJson) as object), woke: true });
+  }
+
+  /** Calls in flight. */
+  get size(): number {
+    return this.inflight.length;
+  }
+
+  /** The oldest call in flight, the one the loop awaits next. */
+  next(): LeaseCall<Data, Result> | undefined {
+    return this.inflight.shift();
+  }
+
+  /** The worker was woken from its group's wake marker: the next lease tells the script. */
+  markWoken(): void {
+    this.woke = true;
+  }
+
+  /** A call answered or failed: what it asked for is no longer on its way. */
+  answered(call: LeaseCall<Data, Result>): void {
+    this.requested -= call.want;
+  }
+
+  /** What a reply tells the next calls: the jobs' size, whether the queue is empty, a rate limit. */
+  noteReply(reply: LeaseReply): void {
+    this.hasRateLimit = reply.hasRateLimit;
+    // a moving average of the jobs' size bounds the next replies in bytes
+    for (const raw of reply.jobs) this.avgJobBytes += (raw.data.length + raw.opts.length - this.avgJobBytes) / 16;
+    // fewer jobs than asked for means the queue is empty for now
+    this.drained = reply.idle;
+  }
+
+  /** How many jobs to hold (running + leased ahead): more while jobs are short. */
+  private capacity(): number {
+    const { concurrency, maxPrefetch } = this.ctx;
+    const avg = this.ctx.runner.avgJobMs;
+    // no prefetch while the queue is empty (asking again would only poll), nor under a rate
+    // limit (a job leased ahead would start later than the limiter counted it)
+    if (avg === undefined || maxPrefetch === 0 || this.drained || this.hasRateLimit) return concurrency;
+    const ahead = avg <= 0 ? maxPrefetch : Math.min(maxPrefetch, Math.floor((concurrency * PREFETCH_WINDOW_MS) / avg));
+    return concurrency + ahead;
+  }
+
+  /** How many jobs one lease reply may carry, from the size of the jobs seen so far. */
+  private maxByBytes(): number {
+    return Math.max(1, Math.floor(MAX_LEASE_REPLY_BYTES / Math.max(1, this.avgJobBytes)));
+  }
+
+  /** Sends calls (acks folded in) until `depth` are in flight or there is nothing to ask. */
+  fill(depth: number): void {
+    const { runner, settlement } = this.ctx;
+    while (this.inflight.length < depth) {
+      // a third of the capacity per call: the next batches are on their way while one runs
+      const capacity = this.capacity();
+      const leasedAhead = this.ctx.leasedAhead();
+      const room = capacity - runner.size - leasedAhead - this.requested;
+      const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room));
+      if (want === 0 && (settlement.size === 0 || this.inflight.length > 0)) return;
+      const acks = settlement.take();
+      // the jobs that will start at once; the rest wait in the buffer (leased ahead)
+      const slots = Math.min(want, Math.max(0, this.ctx.concurrency - runner.size - leasedAhead - this.requested));
+      this.requested += want;
+      const nonce = randomBytes(6).toString('base64url');
+      const reply = this.send(acks, want, nonce, slots);
+      // handled here as well as where the loop awaits it: a pipelined call that fails while
+      // the loop waits on another must not become an unhandled rejection (it kills the process)
+      reply.catch(() => undefined);
+      this.inflight.push({ reply, acks, want, slots, sentAt: Date.now(), nonce });
+    }
+  }
+
+  private async send(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
+    const { scripts, group } = this.ctx;
+    // the first lease after a wake tells the script so: a full batch then wakes the next worker
+    const leaseConfigJson = this.woke && count > 0 ? this.wokeLeaseConfigJson : this.ctx.leaseConfigJson;
+    if (count > 0) this.woke = false;
+    if (acks.length === 0) return scripts.lease(group, CONSUMER, nonce, count, leaseConfigJson, slots);
+    const { refused, lease } = await scripts.complete(group, CONSUMER, nonce, count, leaseConfigJson, acks, slots);
+    this.ctx.settlement.confirm(acks, refused);
+    return lease;
+  }
+
+  /**
+   * A call failed. Unless Redis refused it before running it (out of memory, a read-only
+   * replica, ...: see certainlyNotApplied), it may have run: the connection dropped after
+   * sending, and calls are not resent by ioredis (see connection.ts). Its acks are sent again,
+   * marked so that an ack Redis applied the first time counts as done; what it may have leased
+   * is handed back by its nonce, so those jobs neither wait out a lease nor count a stall.
+   */
+  failed(call: LeaseCall<Data, Result>, err?: unknown): void {
+    const ran = !certainlyNotApplied(err);
+    this.ctx.settlement.putBack(call.acks, ran);
+    if (ran && call.want > 0) void this.ctx.settlement.releaseCall(call.nonce);
+  }
+
+  /**
+   * Calls whose reply the loop will not use (`current`, then every call in flight): each hands
+   * back what it leases, or keeps its acks if it fails.
+   */
+  abandonAll(current?: LeaseCall<Data, Result>): void {
+    const calls = this.inflight.splice(0);
+    if (current) calls.unshift(current);
+    for (const call of calls) {
+      call.reply.then(
+        (late) => this.ctx.settlement.handBack(late.jobs.map((j) => [j.id, j.token]), false),
+        (err: unknown) => this.failed(call, err),
+      );
+    }
+    this.requested = 0;
+  }
+}

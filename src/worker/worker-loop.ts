@@ -1,0 +1,348 @@
+// The worker's loop: fetch → run → settle. Each turn awaits the oldest lease call in flight
+// (buffered acks ride along in the same call), tracks the leases it got, starts as many jobs as
+// there are free slots and keeps the rest in a buffer (leased ahead), and blocks on the group's
+// wake marker when the queue is empty. While the queue is busy, two calls are in flight, so that
+// Redis works while the jobs run. It does not connect, start or stop itself, nor decide whether
+// the worker runs: the Worker (worker.ts) does, and shuts it down. Sizing and sending the calls
+// is lease-calls.ts's, running a job JobRunner's, renewing leases LeaseKeeper's, sending acks
+// alone Settlement's, the blocking read idle-wait.ts's.
+// Its phase machine is documented on the class.
+import type { Redis } from 'ioredis';
+import { LeaseLostError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { withTimeout } from '../redis/blocking-read.js';
+import type { LeasedJobRaw, LeaseReply } from '../redis/scripts.js';
+import type { SchedulerFirer } from '../scheduling/due-schedulers.js';
+import { waitWhileIdle } from './idle-wait.js';
+import type { PendingAck } from './job-runner.js';
+import { LeaseCalls, type LeaseCallsContext } from './lease-calls.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import type { WakeWaiter } from './wake-waiter.js';
+import type { WorkerEvents } from './worker-api.js';
+
+/** Lease calls in flight at once while the queue is busy. */
+const PIPELINE_DEPTH = 2;
+
+export type LoopPhase = 'idle' | 'calling' | 'waiting-slot' | 'blocking';
+
+/** The transitions enterPhase() allows (see WorkerLoop). */
+const PHASE_TRANSITIONS: Record<LoopPhase, readonly LoopPhase[]> = {
+  idle: ['calling', 'waiting-slot', 'blocking'],
+  calling: ['idle'],
+  'waiting-slot': ['idle'],
+  blocking: ['idle'],
+};
+
+/** What the loop reports to its Worker, which emits it. */
+export interface WorkerLoopEvents<Data, Result> extends Pick<WorkerEvents<Data, Result>, 'stalled' | 'failed' | 'lost'> {
+  error(err: unknown): void;
+}
+
+/** The worker's parts and settings the loop works with. */
+export interface WorkerLoopContext<Data, Result> extends Omit<LeaseCallsContext<Data, Result>, 'leasedAhead'> {
+  /** The worker's command connection: reset when a lease call goes unanswered. */
+  client: Redis;
+  /** The group's wake marker key. */
+  marker: string;
+  keeper: LeaseKeeper;
+  waiter: WakeWaiter;
+  firer: SchedulerFirer;
+  leaseMs: number;
+  /** The short first lease of jobs leased ahead (worker-options.ts aheadLeaseMs). */
+  aheadMs: number;
+  blockMs: number;
+  watchdogGraceMs: number;
+  logger: Logger;
+  /** Whether the worker is running; the loop ends when it is not. */
+  isActive(): boolean;
+  /** Recreates the group (it went missing: NOGROUP). */
+  ensureGroup(): Promise<void>;
+  events: WorkerLoopEvents<Data, Result>;
+}
+
+/**
+ * The loop of one Worker, and its phase: what the loop is doing. The phase changes only in
+ * enterPhase(), which checks the transition against PHASE_TRANSITIONS and logs it at debug
+ * level. Every phase is entered from 'idle' and left back to 'idle'; nothing else is a
+ * transition. A pause (a back-off after a failed call or a failed blocking read, shutdown
+ * waiting for its running jobs) parks the loop without leaving 'idle'.
+ *
+ *           ┌─→ calling ──────┐
+ *   idle ───┼─→ waiting-slot ─┼──→ idle
+ *           └─→ blocking ─────┘
+ *
+ * - `calling`: it awaits the oldest lease call in flight; back to idle on the reply, an error,
+ *   or the watchdog (`withTimeout`: Redis did not answer in blockMs + watchdogGraceMs).
+ * - `waiting-slot`: no call could be sent (every slot taken, nothing to ack); back to idle when
+ *   a slot frees, an ack arrives, or close() wakes it.
+ * - `blocking`: the reply was idle and nothing runs, is leased ahead or in flight: it blocks on
+ *   the group's wake marker (idle-wait.ts); back to idle when woken, at a due time or the block
+ *   timeout, on an error, or on close().
+ *
+ * What reads the phase: health() (a call or a block overdue past the watchdog is unhealthy),
+ * onAck (while blocking, acks are flushed at once rather than wait for the loop), and close()
+ * (a blocking read is interrupted). docs/job-lifecycle.md has the same table.
+ *
+ * An illegal transition is a bug in sluice: it is reported as an 'error' event (a test fails on
+ * an unexpected one), not thrown, since a transition can run in a timer callback, where a throw
+ * would end the host process; the phase is set anyway, so the worker keeps working.
+ */
+export class WorkerLoop<Data, Result> {
+  private readonly ctx: WorkerLoopContext<Data, Result>;
+  private readonly calls: LeaseCalls<Data, Result>;
+  private currentPhase: LoopPhase = 'idle';
+  /** Leased and not started yet, with the local time the leasing call was sent. */
+  private buffer: { raw: LeasedJobRaw; now: number; sentAt: number }[] = [];
+  private loopWaiter: (() => void) | undefined;
+  private wakeScheduled = false;
+  private lastFetchAt = Date.now();
+  private callStartedAt = 0;
+
+  constructor(ctx: WorkerLoopContext<Data, Result>) {
+    this.ctx = ctx;
+    this.calls = new LeaseCalls({ ...ctx, leasedAhead: () => this.buffer.length });
+  }
+
+  get phase(): LoopPhase {
+    return this.currentPhase;
+  }
+
+  /** Jobs leased ahead and not started. */
+  get prefetched(): number {
+    return this.buffer.length;
+  }
+
+  /** How long since Redis last answered this worker (a lease reply or the blocking read), in ms. */
+  lastAnswerAgeMs(): number {
+    return Date.now() - Math.max(this.lastFetchAt, this.ctx.waiter.lastAnswerAt);
+  }
+
+  /** Whether a lease call or a blocking read is overdue past the watchdog: Redis does not answer. */
+  isOverdue(): boolean {
+    const limit = this.callTimeoutMs();
+    if (this.phase === 'calling') return Date.now() - this.callStartedAt > limit;
+    return this.phase === 'blocking' && this.lastAnswerAgeMs() > limit;
+  }
+
+  /** Runs while the worker is active; then abandons the calls still in flight. */
+  async run(): Promise<void> {
+    const { keeper, settlement } = this.ctx;
+    const calls = this.calls;
+    let failuresInARow = 0;
+    let busy = false; // the last reply was full: keep two calls in flight
+    while (this.ctx.isActive()) {
+      calls.fill(busy ? PIPELINE_DEPTH : 1);
+      const current = calls.next();
+      if (!current) {
+        await this.waitForSlot();
+        continue;
+      }
+      this.enterPhase('calling');
+      this.callStartedAt = current.sentAt;
+      let reply: LeaseReply | 'timeout';
+      try {
+        reply = await withTimeout(current.reply, this.callTimeoutMs());
+        failuresInARow = 0;
+      } catch (err) {
+        calls.answered(current);
+        this.enterPhase('idle');
+        calls.failed(current, err);
+        // the group was removed (or the queue obliterated) while this worker ran: it recreates
+        // its group, from now, and logs it (stop a group's workers before removing it)
+        if (String((err as Error).message).includes('NOGROUP')) {
+          await this.ctx.ensureGroup().catch((e: unknown) => this.ctx.events.error(e));
+        } else this.ctx.events.error(err);
+        await this.pause(Math.min(5000, 100 * 2 ** failuresInARow++));
+        continue;
+      }
+      calls.answered(current);
+      this.enterPhase('idle');
+      if (reply === 'timeout') {
+        // a silent connection (half-open socket): reset it; abandoned calls keep their acks
+        // and hand back whatever they lease if they ever complete
+        this.ctx.logger.warn({ timeoutMs: this.callTimeoutMs() }, 'Redis did not answer a fetch in time; resetting the connection');
+        this.ctx.client.disconnect(true);
+        calls.abandonAll(current);
+        continue;
+      }
+      this.lastFetchAt = Date.now();
+      this.onLeaseReply(reply);
+      if (!this.ctx.isActive()) {
+        await settlement.handBack(reply.jobs.map((j) => [j.id, j.token]), false); // leased while closing
+        break;
+      }
+      calls.noteReply(reply);
+      for (let i = 0; i < reply.jobs.length; i++) {
+        const raw = reply.jobs[i]!;
+        // those past the call's free slots were leased ahead, with the short first lease
+        keeper.track(raw.id, raw.token, i < current.slots ? this.ctx.leaseMs : this.ctx.aheadMs);
+        this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
+      }
+      const empty = reply.idle; // fewer jobs than asked for: the queue is empty for now
+      busy = !empty;
+      // send the next calls before running this batch, so that Redis works while the jobs run
+      if (busy) calls.fill(PIPELINE_DEPTH);
+      this.startBuffered();
+      if (empty && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.ctx.isActive()) {
+        await this.block(reply);
+      }
+    }
+    calls.abandonAll();
+  }
+
+  /** The only place the phase changes: checks the transition (see the class comment) and logs it. */
+  private enterPhase(next: LoopPhase): void {
+    const from = this.currentPhase;
+    // a bug, not a Redis failure: reported, not thrown (see the class comment)
+    if (!PHASE_TRANSITIONS[from].includes(next)) {
+      this.ctx.events.error(new Error(`worker loop phase ${from} → ${next} is not a transition (a bug in sluice)`));
+    }
+    this.ctx.logger.debug({ from, to: next }, 'worker loop phase');
+    this.currentPhase = next;
+  }
+
+  /** A reply arrived: fires the schedulers it says are due, reports stalled and dead-lettered jobs. */
+  private onLeaseReply(reply: LeaseReply): void {
+    // any group's worker fires a due slot: the job it makes reaches every group
+    if (reply.schedulersDue) this.ctx.firer.fireDue(reply.now);
+    for (const id of reply.stalled) this.ctx.events.stalled(id);
+    for (const dead of reply.dead) {
+      this.ctx.runner.failures++;
+      this.ctx.events.failed(undefined, new Error(`job ${dead.id}: ${dead.reason}`), false);
+    }
+  }
+
+  private callTimeoutMs(): number {
+    return this.ctx.blockMs + this.ctx.watchdogGraceMs;
+  }
+
+  // ---- run: the leased-ahead buffer ---------------------------------------------------------
+
+  private startBuffered(): void {
+    const { runner, keeper } = this.ctx;
+    while (this.buffer.length > 0 && runner.size < this.ctx.concurrency) {
+      const { raw, now, sentAt } = this.buffer.shift()!;
+      // a lease that may have run out (this process froze, or the event loop was blocked, since
+      // the call was sent) is renewed before the job starts: another worker may have it by now
+      if (Date.now() - sentAt >= this.ctx.aheadMs / 2) void this.startAfterRenewal(raw, now);
+      else {
+        keeper.track(raw.id, raw.token); // running: renewed to the full lease from now on
+        void runner.run(raw, now);
+      }
+    }
+  }
+
+  private async startAfterRenewal(raw: LeasedJobRaw, now: number): Promise<void> {
+    const { keeper, events } = this.ctx;
+    let held = false;
+    try {
+      held = await keeper.extend(raw.id, raw.token, this.ctx.leaseMs);
+    } catch (err) {
+      events.error(err);
+    }
+    if (held && this.ctx.isActive()) {
+      void this.ctx.runner.run(raw, now);
+      return;
+    }
+    // lost meanwhile (the keeper reported it), or closing, or Redis failed: not started here
+    keeper.untrack(raw.id, raw.token);
+    if (held) await this.ctx.settlement.handBack([[raw.id, raw.token]], false);
+    else events.lost(raw.id, new LeaseLostError(raw.id));
+    this.wakeLoop();
+  }
+
+  /** Closing: empties the buffer; returns the [id, token] of its jobs, to hand back. */
+  takeBuffered(): [string, string][] {
+    return this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]);
+  }
+
+  // ---- what the worker's parts tell the loop ------------------------------------------------
+
+  /** JobRunner: a job succeeded. */
+  onAck(ack: PendingAck<Data, Result>): void {
+    this.ctx.settlement.push(ack);
+    // the loop folds acks into its next fetch; while it blocks in Redis, flush them here
+    if (this.phase === 'blocking' || !this.ctx.isActive()) void this.ctx.settlement.flush();
+    else this.wakeLoop();
+  }
+
+  /** JobRunner: a job ended (settled or not). */
+  onSlotFree(): void {
+    if (this.ctx.isActive()) this.startBuffered();
+    this.wakeLoop();
+  }
+
+  /** LeaseKeeper: a lease was lost. */
+  onLeaseLost(jobId: string): void {
+    if (this.ctx.runner.leaseLost(jobId)) return;
+    // not started yet: drop it from the buffer; another worker has it now
+    const at = this.buffer.findIndex((b) => b.raw.id === jobId);
+    if (at >= 0) {
+      this.buffer.splice(at, 1);
+      this.ctx.events.lost(jobId, new LeaseLostError(jobId));
+      this.wakeLoop(); // room to fetch again
+    }
+  }
+
+  // ---- waiting: blocking on the wake marker, parking the loop -------------------------------
+
+  /** Idle: waits for work on the group's wake marker (see idle-wait.ts). */
+  private async block(reply: LeaseReply): Promise<void> {
+    const { waiter, client, scripts, group, marker, blockMs, isActive } = this.ctx;
+    this.enterPhase('blocking');
+    let outcome: 'woken' | 'lease' | 'error' | undefined;
+    try {
+      outcome = await waitWhileIdle({ waiter, control: client, scripts, group, marker, blockMs, isActive }, reply);
+      if (outcome === 'woken') this.calls.markWoken();
+    } catch (err) {
+      this.ctx.events.error(err);
+    } finally {
+      this.enterPhase('idle');
+    }
+    if (outcome === 'error' && isActive()) await this.pause(100);
+  }
+
+  /** Closing: interrupts a blocking read and wakes a parked loop, so that it sees the state. */
+  interrupt(): void {
+    if (this.phase === 'blocking') this.ctx.waiter.interrupt();
+    this.wakeLoop();
+  }
+
+  /** Parks the loop in 'waiting-slot' until a slot frees, an ack arrives, or close() is called. */
+  private waitForSlot(): Promise<void> {
+    this.enterPhase('waiting-slot');
+    return this.park();
+  }
+
+  /** Parks the loop in 'idle' (a back-off; shutdown waiting for running jobs) until woken or `ms` pass. */
+  pause(ms: number): Promise<void> {
+    return this.park(ms);
+  }
+
+  private park(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.loopWaiter?.(), ms);
+      this.loopWaiter = () => {
+        clearTimeout(timer);
+        this.loopWaiter = undefined;
+        if (this.phase === 'waiting-slot') this.enterPhase('idle');
+        resolve();
+      };
+    });
+  }
+
+  /** Ends a park now (close() brought the deadline forward). */
+  resumeNow(): void {
+    this.loopWaiter?.();
+  }
+
+  /** Wakes a parked loop after the current burst of completions, so that their acks go together. */
+  private wakeLoop(): void {
+    if (this.wakeScheduled || !this.loopWaiter) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.loopWaiter?.();
+    });
+  }
+}
