@@ -141,7 +141,7 @@ async function main(): Promise<number> {
         }
         const t0 = Date.now();
         const record: RunRecord = { scenario: scenario.id, lib, repeat, seconds: 0, metrics: {} };
-        let redis;
+        let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
         try {
           redis = await startRedisServer();
           redisVersion = redis.version;
@@ -191,7 +191,7 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   writeAtomic(
     `${dir}${out}.json`,
-    JSON.stringify({ date, machine, config: cfg, durationSeconds: (Date.now() - started) / 1000, metrics: results, runs }, null, 2) + '\n',
+    `${JSON.stringify({ date, machine, config: cfg, durationSeconds: (Date.now() - started) / 1000, metrics: results, runs }, null, 2)}\n`,
   );
   const md = [
     `Measured ${date.slice(0, 10)} on ${about}.`,

@@ -216,7 +216,9 @@ async function main(): Promise<number> {
     defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
   });
   // last resort for a crash: never leave worker processes behind
-  process.once('exit', () => children.forEach((c) => c.exited || c.proc.kill('SIGKILL')));
+  process.once('exit', () => {
+    for (const c of children) if (!c.exited) c.proc.kill('SIGKILL');
+  });
   try {
     if (interrupted) return 130;
     return await run(queue, redis, prefix);

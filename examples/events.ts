@@ -1,6 +1,6 @@
 // Events and request/reply, as docs/events.md shows them; compiled with the project and run by
 // test/docs/examples.test.ts.
-import { Queue, QueueEvents } from '../src/index.js';
+import type { Queue, QueueEvents } from '../src/index.js';
 
 export async function eventsTour(
   queue: Queue<Record<string, unknown>, unknown>,

@@ -73,7 +73,9 @@ function ownNames(code) {
       .split(',')
       .map((n) => n.trim())
       .filter((n) => /^\w+$/.test(n))
-      .forEach((n) => names.add(n));
+      .forEach((n) => {
+        names.add(n);
+      });
   for (const m of code.matchAll(/\blocal\s+function\s+(\w+)/g)) names.add(m[1]);
   for (const m of code.matchAll(/\blocal\s+(?!function\b)([\w\s,]+?)\s*(?:=|\n)/g)) add(m[1]);
   for (const m of code.matchAll(/\bfunction\b[\w.:\s]*\(([^)]*)\)/g)) add(m[1]);

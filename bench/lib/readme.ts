@@ -49,6 +49,6 @@ export function embedInReadme(readmePath: string, block: string): boolean {
   const from = readme.indexOf(START);
   const to = readme.indexOf(END);
   if (from < 0 || to < from) return false;
-  writeFileSync(readmePath, readme.slice(0, from) + `${START}\n\n${block.trim()}\n\n${END}` + readme.slice(to + END.length));
+  writeFileSync(readmePath, `${readme.slice(0, from)}${START}\n\n${block.trim()}\n\n${END}${readme.slice(to + END.length)}`);
   return true;
 }

@@ -99,8 +99,8 @@ export function textTable(results: MetricResult[], libs: LibName[]): string {
 }
 
 export function markdownTable(results: MetricResult[], libs: LibName[]): string {
-  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const escapeCell = (s: string) => s.replace(/\|/g, '\\|');
   const out = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, c) => (NUMERIC.has(c) ? '---:' : '---')).join('|')}|`];
-  for (const r of rows(results, libs)) out.push(`| ${r.map(escape).join(' | ')} |`);
+  for (const r of rows(results, libs)) out.push(`| ${r.map(escapeCell).join(' | ')} |`);
   return out.join('\n');
 }

@@ -81,5 +81,5 @@ export function ratioChart(results: MetricResult[], libs: LibName[], title: stri
     });
   });
   parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }

@@ -21,9 +21,7 @@ export class UnknownOptionError extends InvalidOptionError {
   /** Every option that object takes (same path). */
   readonly known: string[];
   constructor(where: string, option: string, suggestion: string | undefined, known: string[]) {
-    super(
-      `unknown option "${option}" in ${where}` + (suggestion ? `: did you mean "${suggestion}"?` : '.') + ` Known: ${known.join(', ')}`,
-    );
+    super(`unknown option "${option}" in ${where}${suggestion ? `: did you mean "${suggestion}"?` : '.'} Known: ${known.join(', ')}`);
     this.option = option;
     this.suggestion = suggestion;
     this.known = known;

@@ -259,7 +259,10 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
         return;
       case 'progress':
         ids.forEach((jobId, i) => {
-          if (!omitted.has(i)) return this.emit('progress', { jobId, data: fromJson(f.p) }, eventId);
+          if (!omitted.has(i)) {
+            this.emit('progress', { jobId, data: fromJson(f.p) }, eventId);
+            return;
+          }
           const raw = leftOut.get(i);
           if (raw == null) this.emit('progress', { jobId, data: undefined, dataNotKept: true }, eventId);
           else this.emit('progress', { jobId, data: fromJson(raw) }, eventId);

@@ -2,7 +2,7 @@
 // logger, not to the loop that emitted. An 'error' without listeners is logged, not thrown.
 import type { Logger } from '../logger.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: listeners of any event map; each event's own type is checked at on()/emit()
 type Listener = (...args: any[]) => void;
 
 export class TypedEmitter<Events extends { [K in keyof Events]: Listener }> {

@@ -65,7 +65,10 @@ export class RoomWaiter {
         let failed = false;
         const outcome = await guardBlockingRead(
           this.client,
-          read.catch(() => ((failed = true), null)),
+          read.catch(() => {
+            failed = true;
+            return null;
+          }),
           BLOCK_MS + 5000,
         );
         if (failed) await sleep(100); // Redis refused or is away: no hot loop; the deadlines still hold

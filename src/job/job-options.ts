@@ -4,7 +4,7 @@
 import { validateBackoff, type BackoffOptions } from './backoff.js';
 import type { EvictionPolicyMode } from '../redis/connection.js';
 import { InvalidIdError, InvalidOptionError } from '../errors.js';
-import { checkOptionNames, isInt, nearestName } from '../validate.js';
+import { checkOptionNames, isInt } from '../validate.js';
 
 /**
  * How many finished jobs a group keeps (the `removeOnComplete` and `removeOnFail` options):

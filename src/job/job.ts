@@ -34,6 +34,7 @@ const MAX_LOG_LINES = 1000;
 const parsedOpts = new Map<string, unknown>();
 
 /** BullMQ's names for some methods (extendLock): bullmq-aliases.ts. */
+// biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
 export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases {}
 
 /**
@@ -67,6 +68,7 @@ export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases 
  * }, { connection: { host: 'localhost', port: 6379 } });
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Job<Data = unknown, Result = unknown> {
   static {
     guardRedisErrors(Job, (job) => job.ctx.client); // Redis failures become typed errors

@@ -46,8 +46,14 @@ export class AddBatcher {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
       this.send(batch.map((p) => p.item)).then(
-        ({ now, jobs }) => batch.forEach((p, i) => p.resolve({ now, ...jobs[i]! })),
-        (err: unknown) => batch.forEach((p) => p.reject(this.toError(err))),
+        ({ now, jobs }) => {
+          batch.forEach((p, i) => {
+            p.resolve({ now, ...jobs[i]! });
+          });
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(this.toError(err));
+        },
       );
     }
   }
@@ -92,7 +98,10 @@ export async function sendInChunks<J>(
       const start = chunkStarts[c]!;
       if (result.status === 'fulfilled') {
         const { now, jobs } = result.value;
-        jobs.forEach((r, n) => (r.status === 'full' ? out.notAdded.push(start + n) : out.added.push(toJob(start + n, r.id, now))));
+        jobs.forEach((r, n) => {
+          if (r.status === 'full') out.notAdded.push(start + n);
+          else out.added.push(toJob(start + n, r.id, now));
+        });
         return;
       }
       if (!out.failed) out.failure = result.reason;

@@ -73,7 +73,7 @@ const jobAliases: BullmqJobAliases & ThisType<Job> = {
 /** Installs aliases as methods are (not enumerable), leaving any own method of the class alone. */
 function install(prototype: object, aliases: object): void {
   for (const [name, value] of Object.entries(aliases)) {
-    if (Object.prototype.hasOwnProperty.call(prototype, name)) continue;
+    if (Object.hasOwn(prototype, name)) continue;
     Object.defineProperty(prototype, name, { value, writable: true, configurable: true, enumerable: false });
   }
 }

@@ -18,7 +18,7 @@ import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from '../fanout/groups.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
-import { type JobsOptions } from '../job/job-options.js';
+import type { JobsOptions } from '../job/job-options.js';
 import { checkOptionNames, positiveInt, validateGroupName, validateQueueName } from '../validate.js';
 import {
   METHOD_OPTION_NAMES as NAMES,
@@ -35,6 +35,7 @@ import { addQueueAliases, type BullmqQueueAliases } from './bullmq-aliases.js';
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
 /** BullMQ's names for some methods (removeJobScheduler, getJobSchedulersCount, count): bullmq-aliases.ts. */
+// biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
 export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAliases {}
 
 /**
@@ -61,6 +62,7 @@ export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAlia
  * await orders.close();
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Queue<Data = unknown, Result = unknown> {
   static {
     guardRedisErrors(Queue, (queue) => queue.client);

@@ -172,7 +172,11 @@ export class LeaseCalls<Data, Result> {
     if (current) calls.unshift(current);
     for (const call of calls) {
       call.reply.then(
-        (late) => this.ctx.settlement.handBack(late.jobs.map((j) => [j.id, j.token]), false),
+        (late) =>
+          this.ctx.settlement.handBack(
+            late.jobs.map((j) => [j.id, j.token]),
+            false,
+          ),
         (err: unknown) => this.failed(call, err),
       );
     }

@@ -168,7 +168,10 @@ export class WorkerLoop<Data, Result> {
       this.lastFetchAt = Date.now();
       this.onLeaseReply(reply);
       if (!this.ctx.isActive()) {
-        await settlement.handBack(reply.jobs.map((j) => [j.id, j.token]), false); // leased while closing
+        await settlement.handBack(
+          reply.jobs.map((j) => [j.id, j.token]),
+          false,
+        ); // leased while closing
         break;
       }
       calls.noteReply(reply);

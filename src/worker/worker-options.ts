@@ -24,8 +24,23 @@ export interface ResolvedWorkerOptions {
 }
 
 const WORKER_OPTION_NAMES = [
-  'connection', 'prefix', 'group', 'limiter', 'keyConcurrency', 'keyLimiter', 'concurrency', 'prefetch', 'leaseMs', 'maxStalls', 'blockMs',
-  'watchdogGraceMs', 'backoffStrategies', 'autorun', 'maxPayloadBytes', 'evictionPolicy', 'logger',
+  'connection',
+  'prefix',
+  'group',
+  'limiter',
+  'keyConcurrency',
+  'keyLimiter',
+  'concurrency',
+  'prefetch',
+  'leaseMs',
+  'maxStalls',
+  'blockMs',
+  'watchdogGraceMs',
+  'backoffStrategies',
+  'autorun',
+  'maxPayloadBytes',
+  'evictionPolicy',
+  'logger',
 ] as const;
 const RATE_LIMIT_NAMES = ['max', 'duration'] as const;
 
@@ -35,7 +50,8 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
   checkOptionNames('Worker options', opts.limiter, RATE_LIMIT_NAMES, 'limiter.');
   checkOptionNames('Worker options', opts.keyLimiter, RATE_LIMIT_NAMES, 'keyLimiter.');
   validatePrefix(opts.prefix);
-  if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean') throw new InvalidOptionError(`autorun must be true or false; got ${String(opts.autorun)}`);
+  if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean')
+    throw new InvalidOptionError(`autorun must be true or false; got ${String(opts.autorun)}`);
   const concurrency = positiveInt('concurrency', opts.concurrency, 1);
   const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
   const maxStalls = positiveInt('maxStalls', opts.maxStalls, 3, 0);
@@ -57,7 +73,13 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
     aheadMs: aheadLeaseMs(leaseMs),
-    leaseConfigJson: JSON.stringify({ leaseMs, aheadMs: aheadLeaseMs(leaseMs), maxStalls, keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL), blockMs: positiveInt('blockMs', opts.blockMs, 5_000) }),
+    leaseConfigJson: JSON.stringify({
+      leaseMs,
+      aheadMs: aheadLeaseMs(leaseMs),
+      maxStalls,
+      keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL),
+      blockMs: positiveInt('blockMs', opts.blockMs, 5_000),
+    }),
   };
 }
 

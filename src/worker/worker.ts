@@ -188,7 +188,10 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     if (this.state === 'running') return Promise.resolve();
     if (this.state !== 'starting') return Promise.reject(new ClosedError(`worker ${this.id}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`worker ${this.id} was not running after ${timeoutMs} ms (is Redis reachable?)`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`worker ${this.id} was not running after ${timeoutMs} ms (is Redis reachable?)`)),
+        timeoutMs,
+      );
       const finish = (err?: Error) => {
         clearTimeout(timer);
         this.readyWaiters.delete(finish);

@@ -19,9 +19,7 @@ function walk(dir: string, keep: (path: string) => boolean, out: string[] = []):
 }
 
 const pages = [join(root, 'README.md'), ...walk(root, (p) => p.endsWith('.md') && !p.includes(`${join(root, 'bench', 'results')}`))];
-const code = ['src', 'lua', 'test', 'bench', 'examples'].flatMap((d) =>
-  walk(join(root, d), (p) => /\.(ts|mjs|lua)$/.test(p)),
-);
+const code = ['src', 'lua', 'test', 'bench', 'examples'].flatMap((d) => walk(join(root, d), (p) => /\.(ts|mjs|lua)$/.test(p)));
 
 /** The comment lines of a TypeScript, JavaScript or Lua file. */
 function comments(source: string): string {

@@ -22,11 +22,12 @@ describe('bounded events', () => {
     await e.waitUntilReady();
     return e;
   };
-  const entries = async (key: string) => (await t.admin.xrange(key, '-', '+')).map(([id, f]) => {
-    const fields: Record<string, string> = {};
-    for (let i = 0; i < f.length; i += 2) fields[f[i]!] = f[i + 1]!;
-    return { id, fields };
-  });
+  const entries = async (key: string) =>
+    (await t.admin.xrange(key, '-', '+')).map(([id, f]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i < f.length; i += 2) fields[f[i]!] = f[i + 1]!;
+      return { id, fields };
+    });
   const redisNow = async () => {
     const [s, us] = await t.admin.time();
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
@@ -81,7 +82,10 @@ describe('bounded events', () => {
     largeWait.catch(() => undefined);
     const worker = t.worker<number, unknown>('gone', async (job) => (job.data > 100 ? big(job.data) : job.data * 2));
     expect(await smallWait).toBe(10);
-    const err = await largeWait.then(() => undefined, (e: unknown) => e);
+    const err = await largeWait.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ResultNotKeptError);
     expect((err as ResultNotKeptError).code).toBe('RESULT_NOT_KEPT');
     expect((err as ResultNotKeptError).jobId).toBe(large.id);
@@ -110,12 +114,21 @@ describe('bounded events', () => {
     expect(jobs).toHaveLength(20);
     const value = (i: number) => JSON.stringify({ i, pad: big(900) });
     const seen = collectEvents<{ jobId: string; returnvalue: unknown }>(ev, 'completed', 20);
-    await scripts.complete('default', 'c', 'n2', 0, config, jobs.map((j, i) => ({ id: j.id, token: j.token, returnvalue: value(i), keep: [-1, -1] })));
+    await scripts.complete(
+      'default',
+      'c',
+      'n2',
+      0,
+      config,
+      jobs.map((j, i) => ({ id: j.id, token: j.token, returnvalue: value(i), keep: [-1, -1] })),
+    );
     const [entry] = (await entries(queue.keys.events)).filter((e) => e.fields.e === 'completed');
     expect(entry!.fields.j!.split(' ')).toHaveLength(20);
     expect(entry!.fields.r!.length).toBeLessThanOrEqual(8192 + 40);
     const byId = new Map((await seen).map((e) => [e.jobId, e.returnvalue]));
-    jobs.forEach((j, i) => expect(byId.get(j.id)).toEqual(JSON.parse(value(i))));
+    jobs.forEach((j, i) => {
+      expect(byId.get(j.id)).toEqual(JSON.parse(value(i)));
+    });
   });
 
   it('progress over 1 KiB is left out of the event and read from the record', async () => {
@@ -141,13 +154,20 @@ describe('bounded events', () => {
     const queue = t.queue<string>('reasons');
     const ev = await events('reasons');
     const reason = big(100_000);
-    t.worker<string>('reasons', async (job) => {
-      throw new Error(job.data === 'euro' ? '€'.repeat(5000) : reason);
-    }, { allowErrors: true });
+    t.worker<string>(
+      'reasons',
+      async (job) => {
+        throw new Error(job.data === 'euro' ? '€'.repeat(5000) : reason);
+      },
+      { allowErrors: true },
+    );
     const retrying = waitForEvent<[{ failedReason: string }]>(ev, 'retrying', 10_000);
     const failed = waitForEvent<[{ jobId: string; failedReason: string }]>(ev, 'failed', 10_000);
     const job = await queue.add('f', 'x', { attempts: 2 });
-    const waited = await job.waitUntilFinished(ev, 10_000).then(() => undefined, (e: unknown) => e);
+    const waited = await job.waitUntilFinished(ev, 10_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     const capped = reason.slice(0, 2048 - Buffer.byteLength(marker(100_000))) + marker(100_000);
     expect(Buffer.byteLength(capped)).toBe(2048);

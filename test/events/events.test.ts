@@ -41,7 +41,11 @@ describe('queue events', () => {
     const a = await queue.add('a', 1, { jobId: 'job-a' });
     await queue.add('b', 2, { jobId: 'job-b', attempts: 2 });
     await queue.add('c', 3, { jobId: 'job-c' });
-    await waitFor(() => seen.includes('completed:job-a') && seen.includes('completed:job-b') && seen.includes('failed:job-c'), 10_000, 'all settled');
+    await waitFor(
+      () => seen.includes('completed:job-a') && seen.includes('completed:job-b') && seen.includes('failed:job-c'),
+      10_000,
+      'all settled',
+    );
     await a.remove();
     await waitFor(() => seen.includes('removed:job-a'), 5000, 'removed');
     const of = (id: string) => seen.filter((s) => s.endsWith(`:${id}`)).map((s) => s.split(':')[0]);
@@ -99,7 +103,9 @@ describe('queue events', () => {
     expect(results).toEqual(Array.from({ length: 1000 }, (_, n) => n * n));
     const slowQueue = t.queue<number, number>('rpc-none');
     await expect(slowQueue.call('nobody-listens', 1, { timeout: 200 })).rejects.toBeInstanceOf(WaitTimeoutError);
-    const callEvents = (slowQueue as unknown as { replies: { readers: Map<string, { waiters: Map<string, unknown> }> } }).replies.readers.get('default')!;
+    const callEvents = (
+      slowQueue as unknown as { replies: { readers: Map<string, { waiters: Map<string, unknown> }> } }
+    ).replies.readers.get('default')!;
     expect(callEvents.waiters.size).toBe(0);
   });
 

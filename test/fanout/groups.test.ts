@@ -19,10 +19,14 @@ describe('consumer groups', () => {
     expect(await queue.createGroup('billing')).toBe(false);
     const seen = new Map<string, string[]>(groups.map((g) => [g, []]));
     for (const g of groups) {
-      t.worker<{ i: number }>('orders', async (job) => {
-        seen.get(g)!.push(job.id);
-        return `${g}:${job.data.i}`;
-      }, { group: g, concurrency: 5, blockMs: 500 });
+      t.worker<{ i: number }>(
+        'orders',
+        async (job) => {
+          seen.get(g)!.push(job.id);
+          return `${g}:${job.data.i}`;
+        },
+        { group: g, concurrency: 5, blockMs: 500 },
+      );
     }
     const plain = await queue.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'order', data: { i } })));
     const own = await queue.add('order', { i: 1000 }, { jobId: 'order-1000' });
@@ -30,7 +34,11 @@ describe('consumer groups', () => {
     const prio = await queue.add('order', { i: 1002 }, { priority: 3 });
     const ids = [...plain.map((j) => j.id), own.id, delayed.id, prio.id];
     for (const g of groups) {
-      await waitFor(async () => (await queue.getJobCounts({ group: g })).completed === ids.length, 15_000, `group ${g} completes every job`);
+      await waitFor(
+        async () => (await queue.getJobCounts({ group: g })).completed === ids.length,
+        15_000,
+        `group ${g} completes every job`,
+      );
     }
     for (const g of groups) {
       expect([...seen.get(g)!].sort()).toEqual([...ids].sort());
@@ -54,19 +62,32 @@ describe('consumer groups', () => {
     await queue.createGroup('email');
     const billingRuns: string[] = [];
     const emailRuns: string[] = [];
-    t.worker('orders', async (job) => {
-      billingRuns.push(job.id);
-      return 'billed';
-    }, { group: 'billing', blockMs: 300 });
-    t.worker('orders', async (job: Job) => {
-      emailRuns.push(job.id);
-      if (job.attemptsMade === 0) throw new Error('smtp down');
-      if (job.data === 'poison') throw new Error('bad address');
-      return 'sent';
-    }, { group: 'email', blockMs: 300 });
+    t.worker(
+      'orders',
+      async (job) => {
+        billingRuns.push(job.id);
+        return 'billed';
+      },
+      { group: 'billing', blockMs: 300 },
+    );
+    t.worker(
+      'orders',
+      async (job: Job) => {
+        emailRuns.push(job.id);
+        if (job.attemptsMade === 0) throw new Error('smtp down');
+        if (job.data === 'poison') throw new Error('bad address');
+        return 'sent';
+      },
+      { group: 'email', blockMs: 300 },
+    );
     const ok = await queue.add('o', 'ok', { attempts: 3, backoff: { type: 'fixed', delay: 20 } });
     const poison = await queue.add('o', 'poison', { attempts: 2 });
-    await waitFor(async () => (await queue.getJobCounts({ group: 'email' })).failed === 1 && (await queue.getJobCounts({ group: 'email' })).completed === 1, 10_000, 'email settles both');
+    await waitFor(
+      async () =>
+        (await queue.getJobCounts({ group: 'email' })).failed === 1 && (await queue.getJobCounts({ group: 'email' })).completed === 1,
+      10_000,
+      'email settles both',
+    );
     await waitFor(async () => (await queue.getJobCounts({ group: 'billing' })).completed === 2, 10_000, 'billing completes both');
     expect(billingRuns.sort()).toEqual([ok.id, poison.id].sort());
     expect(emailRuns.filter((id) => id === ok.id)).toHaveLength(2);
@@ -80,7 +101,11 @@ describe('consumer groups', () => {
     expect((await queue.getJob(poison.id, { group: 'email' }))!.failedReason).toBe('bad address');
     // a redrive in one group leaves the other alone
     await queue.retryJobs({ group: 'email' });
-    await waitFor(async () => (await queue.getJobCounts({ group: 'email' })).failed === 1 && emailRuns.length === 6, 10_000, 'email retried the poison job');
+    await waitFor(
+      async () => (await queue.getJobCounts({ group: 'email' })).failed === 1 && emailRuns.length === 6,
+      10_000,
+      'email retried the poison job',
+    );
     expect(billingRuns).toHaveLength(2);
   });
 
@@ -107,9 +132,13 @@ describe('consumer groups', () => {
 
     expect(await queue.createGroup('audit', { from: 'start' })).toBe(true);
     const order: number[] = [];
-    const audit = t.worker<number>('history', async (job) => {
-      order.push(job.data);
-    }, { group: 'audit', concurrency: 1, blockMs: 300 });
+    const audit = t.worker<number>(
+      'history',
+      async (job) => {
+        order.push(job.data);
+      },
+      { group: 'audit', concurrency: 1, blockMs: 300 },
+    );
     await waitFor(() => order.length === 1000, 15_000, 'the history replayed');
     const live = await queue.addBulk(Array.from({ length: 100 }, (_, i) => ({ name: 'e', data: 1000 + i })));
     await waitFor(() => order.length === 1100, 10_000, 'live jobs after the history');
@@ -126,13 +155,21 @@ describe('consumer groups', () => {
     await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'e', data: i })));
     const [secs, micros] = await t.admin.time();
     const at = Number(secs) * 1000 + Math.floor(Number(micros) / 1000) + 1;
-    await waitFor(async () => Number((await t.admin.time())[0]) * 1000 + Math.floor(Number((await t.admin.time())[1]) / 1000) > at, 2000, 'the clock passes the cut');
+    await waitFor(
+      async () => Number((await t.admin.time())[0]) * 1000 + Math.floor(Number((await t.admin.time())[1]) / 1000) > at,
+      2000,
+      'the clock passes the cut',
+    );
     await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'e', data: 10 + i })));
     await queue.createGroup('late', { from: at });
     const got: number[] = [];
-    t.worker<number>('from-time', async (job) => {
-      got.push(job.data);
-    }, { group: 'late', blockMs: 300 });
+    t.worker<number>(
+      'from-time',
+      async (job) => {
+        got.push(job.data);
+      },
+      { group: 'late', blockMs: 300 },
+    );
     await waitFor(() => got.length === 10, 10_000, 'the late group gets the second half');
     expect(got).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));
     await expect(queue.createGroup('bad', { from: -5 as number })).rejects.toBeInstanceOf(InvalidOptionError);
@@ -147,13 +184,21 @@ describe('consumer groups', () => {
     const done = { fast: 0, slow: 0 };
     t.worker('long', async () => void done.fast++, { group: 'fast', concurrency: 20, blockMs: 300 });
     // a gate that can be closed again: the slow group's jobs wait while it is closed
-    const slowGate = { promise: Promise.resolve(), open: () => {}, close() {
-      this.promise = new Promise<void>((resolve) => (this.open = resolve));
-    } };
-    t.worker('long', async () => {
-      await slowGate.promise;
-      done.slow++;
-    }, { group: 'slow', concurrency: 20, blockMs: 300 });
+    const slowGate = {
+      promise: Promise.resolve(),
+      open: () => {},
+      close() {
+        this.promise = new Promise<void>((resolve) => (this.open = resolve));
+      },
+    };
+    t.worker(
+      'long',
+      async () => {
+        await slowGate.promise;
+        done.slow++;
+      },
+      { group: 'slow', concurrency: 20, blockMs: 300 },
+    );
     // a long run with both groups keeping up: the stream holds the retention, not the run
     const lengths: number[] = [];
     let sent = 0;
@@ -188,7 +233,15 @@ describe('consumer groups', () => {
     const queue = t.queue('auto');
     await queue.add('before', 1);
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const got: unknown[] = [];
     const worker = t.worker('auto', async (job) => void got.push(job.data), { group: 'reports', blockMs: 300, logger });
     await worker.waitUntilReady();
@@ -206,10 +259,14 @@ describe('consumer groups', () => {
     await queue.createGroup('drop');
     const hold = gate();
     t.worker('rm', async () => 'kept', { group: 'keep', blockMs: 300 });
-    const dropWorker = t.worker('rm', async () => {
-      await hold.promise;
-      return 'dropped';
-    }, { group: 'drop', blockMs: 300 });
+    const dropWorker = t.worker(
+      'rm',
+      async () => {
+        await hold.promise;
+        return 'dropped';
+      },
+      { group: 'drop', blockMs: 300 },
+    );
     await queue.addBulk(Array.from({ length: 5 }, (_, i) => ({ name: 'e', data: i })));
     await waitFor(async () => (await queue.getJobCounts({ group: 'drop' })).active === 1, 5000, 'drop busy');
     await expect(queue.removeGroup('drop')).rejects.toBeInstanceOf(GroupActiveError);
@@ -304,7 +361,7 @@ describe('consumer groups', () => {
   });
 
   // regression: jobs added before any group were lost to the default group when another group was created first
-  it('jobs added before any group stay the default group\'s when another group is created first', async () => {
+  it("jobs added before any group stay the default group's when another group is created first", async () => {
     t.newPrefix();
     const queue = t.queue<number>('implicit');
     await queue.addBulk(Array.from({ length: 150 }, (_, i) => ({ name: 'n', data: i })));

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { useRedis } from '../helpers/setup.js';
 import { startWorkerProcess } from '../helpers/processes.js';
-import { collectEvents, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('worker crashes', () => {
   const t = useRedis();
@@ -46,10 +46,21 @@ describe('worker crashes', () => {
     const queue = t.queue('freeze');
     const total = 20;
     await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
-    const a = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'freeze', CONCURRENCY: 5, LEASE_MS: 600, JOB_MS: 400, TAG: 'A' });
+    const a = startWorkerProcess({
+      REDIS_URL: t.url,
+      PREFIX: t.prefix,
+      QUEUE: 'freeze',
+      CONCURRENCY: 5,
+      LEASE_MS: 600,
+      JOB_MS: 400,
+      TAG: 'A',
+    });
     await a.until('start', 5);
     a.kill('SIGSTOP');
-    const frozen = a.messages.filter((m) => m.t === 'start').map((m) => m.id).filter((id) => !a.messages.some((m) => m.t === 'done' && m.id === id));
+    const frozen = a.messages
+      .filter((m) => m.t === 'start')
+      .map((m) => m.id)
+      .filter((id) => !a.messages.some((m) => m.t === 'done' && m.id === id));
     expect(frozen.length).toBeGreaterThan(0);
 
     const b = t.worker('freeze', async () => ({ by: 'B' }), { concurrency: 5, leaseMs: 600, blockMs: 300 });
@@ -108,7 +119,11 @@ describe('worker crashes', () => {
     let done = 0;
     b.on('completed', () => done++);
     // everything but what A was running comes back within a few seconds, well before 12 s
-    await waitFor(async () => (await active()) <= 2 && (await queue.getJobCounts()).waiting === 0, 8_000, 'leased-ahead jobs delivered again');
+    await waitFor(
+      async () => (await active()) <= 2 && (await queue.getJobCounts()).waiting === 0,
+      8_000,
+      'leased-ahead jobs delivered again',
+    );
     expect(Date.now() - killedAt).toBeLessThan(8_000);
     expect(done).toBeGreaterThan(0);
   });

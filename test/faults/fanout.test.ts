@@ -18,7 +18,9 @@ describe('fan-out groups in separate processes', () => {
     const emailA = startWorkerProcess({ ...env, GROUP: 'email', TAG: 'A' });
     const total = 10_000;
     for (let i = 0; i < total; i += 1000) {
-      await queue.addBulk(Array.from({ length: 1000 }, (_, n) => ({ name: 'order', data: { n: i + n }, opts: { removeOnComplete: { count: total } } })));
+      await queue.addBulk(
+        Array.from({ length: 1000 }, (_, n) => ({ name: 'order', data: { n: i + n }, opts: { removeOnComplete: { count: total } } })),
+      );
     }
     // the email worker dies mid-run
     await emailA.until('start', 2000, 30_000);

@@ -13,9 +13,23 @@ describe('ordered keys in separate processes', () => {
     const keys = 200;
     const perKey = 50;
     const total = keys * perKey;
-    const env = { REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'ordered', CONCURRENCY: 40, JOB_MS: 0, FAIL_RATE: 0.1, LEASE_MS: 5000, BLOCK_MS: 500 };
+    const env = {
+      REDIS_URL: t.url,
+      PREFIX: t.prefix,
+      QUEUE: 'ordered',
+      CONCURRENCY: 40,
+      JOB_MS: 0,
+      FAIL_RATE: 0.1,
+      LEASE_MS: 5000,
+      BLOCK_MS: 500,
+    };
     const procs = Array.from({ length: 4 }, () => startWorkerProcess(env));
-    const opts = (key: string) => ({ orderingKey: key, attempts: 20, backoff: { type: 'fixed' as const, delay: 2 }, removeOnComplete: { count: total } });
+    const opts = (key: string) => ({
+      orderingKey: key,
+      attempts: 20,
+      backoff: { type: 'fixed' as const, delay: 2 },
+      removeOnComplete: { count: total },
+    });
     for (let seq = 0; seq < perKey; seq++) {
       await queue.addBulk(Array.from({ length: keys }, (_, k) => ({ name: 'n', data: { key: `key${k}`, seq }, opts: opts(`key${k}`) })));
     }
@@ -54,9 +68,21 @@ describe('ordered keys in separate processes', () => {
   it('fairness across processes: a hot key with 10,000 jobs does not starve 1,000 cold keys', async () => {
     t.newPrefix();
     const queue = t.queue<{ key: string; seq: number }>('fair', { events: { maxLen: 0 } });
-    await queue.addBulk(Array.from({ length: 10_000 }, (_, seq) => ({ name: 'n', data: { key: 'hot', seq }, opts: { orderingKey: 'hot', removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: 10_000 }, (_, seq) => ({
+        name: 'n',
+        data: { key: 'hot', seq },
+        opts: { orderingKey: 'hot', removeOnComplete: true },
+      })),
+    );
     for (let i = 0; i < 1000; i += 500) {
-      await queue.addBulk(Array.from({ length: 500 }, (_, n) => ({ name: 'n', data: { key: `cold${i + n}`, seq: 0 }, opts: { orderingKey: `cold${i + n}`, removeOnComplete: true } })));
+      await queue.addBulk(
+        Array.from({ length: 500 }, (_, n) => ({
+          name: 'n',
+          data: { key: `cold${i + n}`, seq: 0 },
+          opts: { orderingKey: `cold${i + n}`, removeOnComplete: true },
+        })),
+      );
     }
     const env = { REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'fair', CONCURRENCY: 10, JOB_MS: 0, KEY_CONCURRENCY: 10, BLOCK_MS: 500 };
     const procs = [startWorkerProcess(env), startWorkerProcess(env)];

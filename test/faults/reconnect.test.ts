@@ -14,10 +14,14 @@ describe('reconnects', () => {
     const total = 400;
     await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
     let completed = 0;
-    const worker = t.worker('restart', async () => {
-      await new Promise((r) => setTimeout(r, 5));
-      return 'ok';
-    }, { concurrency: 5, leaseMs: 1000, blockMs: 500, watchdogGraceMs: 1000, allowErrors: true });
+    const worker = t.worker(
+      'restart',
+      async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        return 'ok';
+      },
+      { concurrency: 5, leaseMs: 1000, blockMs: 500, watchdogGraceMs: 1000, allowErrors: true },
+    );
     worker.on('completed', () => completed++);
     for (let round = 1; round <= 2; round++) {
       const before = completed + 50;
@@ -41,7 +45,10 @@ describe('reconnects', () => {
     const admin = new Redis(t.url);
     try {
       const list = String(await admin.call('CLIENT', 'LIST'));
-      const ids = list.split('\n').filter((l) => l.includes(worker.id)).map((l) => /id=(\d+)/.exec(l)![1]!);
+      const ids = list
+        .split('\n')
+        .filter((l) => l.includes(worker.id))
+        .map((l) => /id=(\d+)/.exec(l)![1]!);
       expect(ids.length).toBe(2);
       for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
       const next = waitForEvent(worker, 'completed', 15_000);
@@ -59,7 +66,12 @@ describe('reconnects', () => {
     const proxy = await startProxy(t.redis.port);
     try {
       const queue = t.queue('halfopen');
-      const worker = t.worker('halfopen', async (job) => job.data, { connection: proxy.url, blockMs: 300, watchdogGraceMs: 300, allowErrors: true });
+      const worker = t.worker('halfopen', async (job) => job.data, {
+        connection: proxy.url,
+        blockMs: 300,
+        watchdogGraceMs: 300,
+        allowErrors: true,
+      });
       await queue.add('one', 1);
       await waitForEvent(worker, 'completed');
       proxy.freeze();

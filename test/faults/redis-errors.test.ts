@@ -69,10 +69,14 @@ describe('Redis errors and lost replies', () => {
       const queue = t.queue('lostreply');
       await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'job', data: i })));
       const open = gate();
-      const worker = new Worker('lostreply', async (job) => {
-        if ((job.data as number) < 5) await open.promise;
-        return job.data;
-      }, { connection: proxy.url, prefix: t.prefix, logger: quietLogger, concurrency: 5, leaseMs: 20_000, blockMs: 500, prefetch: 0 });
+      const worker = new Worker(
+        'lostreply',
+        async (job) => {
+          if ((job.data as number) < 5) await open.promise;
+          return job.data;
+        },
+        { connection: proxy.url, prefix: t.prefix, logger: quietLogger, concurrency: 5, leaseMs: 20_000, blockMs: 500, prefetch: 0 },
+      );
       const lost: string[] = [];
       const stalled: string[] = [];
       const completed: string[] = [];
@@ -110,10 +114,14 @@ describe('Redis errors and lost replies', () => {
     try {
       const queue = t.queue('late');
       const ranByA: string[] = [];
-      const a = new Worker('late', async (job) => {
-        ranByA.push(job.id);
-        return 'A';
-      }, { connection: proxy.url, prefix: t.prefix, logger: quietLogger, leaseMs: 300, blockMs: 5000 });
+      const a = new Worker(
+        'late',
+        async (job) => {
+          ranByA.push(job.id);
+          return 'A';
+        },
+        { connection: proxy.url, prefix: t.prefix, logger: quietLogger, leaseMs: 300, blockMs: 5000 },
+      );
       a.on('error', () => undefined);
       const lostByA = waitForEvent<[string]>(a, 'lost', 20_000);
       await a.waitUntilReady();

@@ -29,7 +29,16 @@ describe('rate limiter', () => {
     const duration = 300;
     const total = 400;
     await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'call', data: i })));
-    const env = { REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'limited', CONCURRENCY: 50, JOB_MS: 5, LIMIT_MAX: max, LIMIT_MS: duration, BLOCK_MS: 1000 };
+    const env = {
+      REDIS_URL: t.url,
+      PREFIX: t.prefix,
+      QUEUE: 'limited',
+      CONCURRENCY: 50,
+      JOB_MS: 5,
+      LIMIT_MAX: max,
+      LIMIT_MS: duration,
+      BLOCK_MS: 1000,
+    };
     const redis = raw();
     const before = await commandStats(redis);
     const procs = [startWorkerProcess(env), startWorkerProcess(env), startWorkerProcess(env)];
@@ -58,20 +67,30 @@ describe('rate limiter', () => {
     await queue.setRateLimit({ max, duration });
     const starts: number[] = [];
     const tries = new Map<number, number>();
-    t.worker<number>('retrying', async (job: Job<number>) => {
-      starts.push(job.processedOn!);
-      tries.set(job.data, (tries.get(job.data) ?? 0) + 1);
-      if (job.attemptsMade === 0 && job.data % 3 === 0) throw new Error('flaky downstream');
-      return job.data;
-    }, { concurrency: 10, limiter: { max, duration }, blockMs: 500 });
-    t.worker<number>('retrying', async (job: Job<number>) => {
-      starts.push(job.processedOn!);
-      tries.set(job.data, (tries.get(job.data) ?? 0) + 1);
-      if (job.attemptsMade === 0 && job.data % 3 === 0) throw new Error('flaky downstream');
-      return job.data;
-    }, { concurrency: 10, blockMs: 500 });
+    t.worker<number>(
+      'retrying',
+      async (job: Job<number>) => {
+        starts.push(job.processedOn!);
+        tries.set(job.data, (tries.get(job.data) ?? 0) + 1);
+        if (job.attemptsMade === 0 && job.data % 3 === 0) throw new Error('flaky downstream');
+        return job.data;
+      },
+      { concurrency: 10, limiter: { max, duration }, blockMs: 500 },
+    );
+    t.worker<number>(
+      'retrying',
+      async (job: Job<number>) => {
+        starts.push(job.processedOn!);
+        tries.set(job.data, (tries.get(job.data) ?? 0) + 1);
+        if (job.attemptsMade === 0 && job.data % 3 === 0) throw new Error('flaky downstream');
+        return job.data;
+      },
+      { concurrency: 10, blockMs: 500 },
+    );
     const total = 90;
-    await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'n', data: i, opts: { attempts: 3, backoff: { type: 'fixed', delay: 10 } } })));
+    await queue.addBulk(
+      Array.from({ length: total }, (_, i) => ({ name: 'n', data: i, opts: { attempts: 3, backoff: { type: 'fixed', delay: 10 } } })),
+    );
     await waitFor(async () => (await queue.getJobCounts()).completed === total, 20_000, 'every job completed');
     expect((await queue.getJobCounts()).failed).toBe(0);
     expect(starts).toHaveLength(total + total / 3);

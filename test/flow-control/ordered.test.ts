@@ -57,7 +57,8 @@ describe('ordered keys', () => {
     const queue = t.queue<Item>('orders');
     const line = new Timeline();
     const jobs: { name: string; data: Item; opts: { orderingKey: string } }[] = [];
-    for (let seq = 0; seq < 20; seq++) for (let k = 0; k < 20; k++) jobs.push({ name: 'n', data: { key: `c${k}`, seq }, opts: { orderingKey: `c${k}` } });
+    for (let seq = 0; seq < 20; seq++)
+      for (let k = 0; k < 20; k++) jobs.push({ name: 'n', data: { key: `c${k}`, seq }, opts: { orderingKey: `c${k}` } });
     await queue.addBulk(jobs);
     expect((await queue.getJobCounts()).waiting).toBe(400);
     t.worker<Item>('orders', (job) => line.run(job, () => pause(1 + (job.data.seq % 3))), { concurrency: 20, blockMs: 300 });
@@ -76,23 +77,34 @@ describe('ordered keys', () => {
     t.newPrefix();
     const queue = t.queue<Item>('retries');
     const line = new Timeline();
-    t.worker<Item>('retries', (job) =>
-      line.run(job, async () => {
-        if (job.data.key === 'a' && job.data.seq === 0 && job.attemptsMade < 2) throw new Error('flaky');
-        if (job.data.key === 'a' && job.data.seq === 2) throw new Error('poison');
-        await pause(2);
-      }), { concurrency: 10, blockMs: 300 });
+    t.worker<Item>(
+      'retries',
+      (job) =>
+        line.run(job, async () => {
+          if (job.data.key === 'a' && job.data.seq === 0 && job.attemptsMade < 2) throw new Error('flaky');
+          if (job.data.key === 'a' && job.data.seq === 2) throw new Error('poison');
+          await pause(2);
+        }),
+      { concurrency: 10, blockMs: 300 },
+    );
     const opts = (key: string) => ({ orderingKey: key, attempts: 3, backoff: { type: 'fixed' as const, delay: 500 } });
     for (let seq = 0; seq < 5; seq++) {
       await queue.add('n', { key: 'a', seq }, opts('a'));
       await queue.add('n', { key: 'b', seq }, opts('b'));
     }
-    await waitFor(async () => {
-      const c = await queue.getJobCounts();
-      return c.completed === 9 && c.failed === 1;
-    }, 10_000, 'nine completed, the poison job dead-lettered');
+    await waitFor(
+      async () => {
+        const c = await queue.getJobCounts();
+        return c.completed === 9 && c.failed === 1;
+      },
+      10_000,
+      'nine completed, the poison job dead-lettered',
+    );
     line.assertOrdered();
-    const a = line.runs.get('a')!.sort((x, y) => x.start - y.start).map((r) => r.seq);
+    const a = line.runs
+      .get('a')!
+      .sort((x, y) => x.start - y.start)
+      .map((r) => r.seq);
     expect(a).toEqual([0, 0, 0, 1, 2, 2, 2, 3, 4]);
     // b ran during a's backoff: it was not held up
     const aSecondTry = line.runs.get('a')!.sort((x, y) => x.start - y.start)[1]!.start;
@@ -111,10 +123,16 @@ describe('ordered keys', () => {
     t.newPrefix();
     const limited = t.queue<Item>('keylimit');
     const starts = new Map<string, number[]>();
-    t.worker<Item>('keylimit', async (job) => {
-      starts.set(job.data.key, [...(starts.get(job.data.key) ?? []), job.processedOn!]);
-    }, { concurrency: 10, keyConcurrency: 5, keyLimiter: { max: 2, duration: 250 }, blockMs: 300 });
-    await limited.addBulk(['x', 'y'].flatMap((key) => Array.from({ length: 6 }, (_, seq) => ({ name: 'n', data: { key, seq }, opts: { orderingKey: key } }))));
+    t.worker<Item>(
+      'keylimit',
+      async (job) => {
+        starts.set(job.data.key, [...(starts.get(job.data.key) ?? []), job.processedOn!]);
+      },
+      { concurrency: 10, keyConcurrency: 5, keyLimiter: { max: 2, duration: 250 }, blockMs: 300 },
+    );
+    await limited.addBulk(
+      ['x', 'y'].flatMap((key) => Array.from({ length: 6 }, (_, seq) => ({ name: 'n', data: { key, seq }, opts: { orderingKey: key } }))),
+    );
     await waitFor(async () => (await limited.getJobCounts()).completed === 12, 10_000, 'all completed');
     for (const list of starts.values()) {
       list.sort((a, b) => a - b);
@@ -129,13 +147,29 @@ describe('ordered keys', () => {
     let hotDone = 0;
     let coldDone = 0;
     let hotWhenColdFinished = -1;
-    t.worker<Item>('fair', async (job) => {
-      if (job.data.key === 'hot') hotDone++;
-      else if (++coldDone === 1000) hotWhenColdFinished = hotDone;
-    }, { concurrency: 20, keyConcurrency: 10, blockMs: 300 });
+    t.worker<Item>(
+      'fair',
+      async (job) => {
+        if (job.data.key === 'hot') hotDone++;
+        else if (++coldDone === 1000) hotWhenColdFinished = hotDone;
+      },
+      { concurrency: 20, keyConcurrency: 10, blockMs: 300 },
+    );
     // the hot key first: 10,000 jobs ahead of the cold keys in the queue
-    await queue.addBulk(Array.from({ length: 10_000 }, (_, seq) => ({ name: 'n', data: { key: 'hot', seq }, opts: { orderingKey: 'hot', removeOnComplete: true } })));
-    await queue.addBulk(Array.from({ length: 1000 }, (_, i) => ({ name: 'n', data: { key: `cold${i}`, seq: 0 }, opts: { orderingKey: `cold${i}`, removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: 10_000 }, (_, seq) => ({
+        name: 'n',
+        data: { key: 'hot', seq },
+        opts: { orderingKey: 'hot', removeOnComplete: true },
+      })),
+    );
+    await queue.addBulk(
+      Array.from({ length: 1000 }, (_, i) => ({
+        name: 'n',
+        data: { key: `cold${i}`, seq: 0 },
+        opts: { orderingKey: `cold${i}`, removeOnComplete: true },
+      })),
+    );
     await waitFor(() => coldDone === 1000, 20_000, 'every cold key served');
     // round robin: each pass over the ring serves the hot key once, so the cold keys finish
     // within a few passes, long before the hot key's backlog
@@ -147,7 +181,13 @@ describe('ordered keys', () => {
     t.newPrefix();
     const queue = t.queue<Item>('many', { events: { maxLen: 0 } });
     const total = 20_000;
-    await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'n', data: { key: `k${i}`, seq: 0 }, opts: { orderingKey: `k${i}`, removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: total }, (_, i) => ({
+        name: 'n',
+        data: { key: `k${i}`, seq: 0 },
+        opts: { orderingKey: `k${i}`, removeOnComplete: true },
+      })),
+    );
     expect(await t.admin.hlen(queue.keys.group('default').keyState)).toBe(total + 1);
     let done = 0;
     t.worker<Item>('many', async () => void done++, { concurrency: 50, blockMs: 300 });
@@ -167,7 +207,13 @@ describe('ordered keys', () => {
     for (const g of ['a', 'b'] as const) {
       t.worker<Item>('fan', (job) => lines[g].run(job, () => pause(job.data.seq % 2)), { group: g, concurrency: 10, blockMs: 300 });
     }
-    await queue.addBulk(Array.from({ length: 60 }, (_, i) => ({ name: 'n', data: { key: `k${i % 6}`, seq: Math.floor(i / 6) }, opts: { orderingKey: `k${i % 6}` } })));
+    await queue.addBulk(
+      Array.from({ length: 60 }, (_, i) => ({
+        name: 'n',
+        data: { key: `k${i % 6}`, seq: Math.floor(i / 6) },
+        opts: { orderingKey: `k${i % 6}` },
+      })),
+    );
     for (const g of ['a', 'b']) await waitFor(async () => (await queue.getJobCounts({ group: g })).completed === 60, 10_000, `group ${g}`);
     lines.a.assertOrdered();
     lines.b.assertOrdered();
@@ -186,17 +232,27 @@ describe('ordered keys', () => {
   it('remove, drain and obliterate handle ordered jobs: keys keep moving, nothing is left behind', async () => {
     t.newPrefix();
     const queue = t.queue<Item>('admin');
-    const jobs = await queue.addBulk(Array.from({ length: 12 }, (_, i) => ({ name: 'n', data: { key: `k${i % 3}`, seq: Math.floor(i / 3) }, opts: { orderingKey: `k${i % 3}` } })));
+    const jobs = await queue.addBulk(
+      Array.from({ length: 12 }, (_, i) => ({
+        name: 'n',
+        data: { key: `k${i % 3}`, seq: Math.floor(i / 3) },
+        opts: { orderingKey: `k${i % 3}` },
+      })),
+    );
     // removing a waiting ordered job takes it out of its key's line
     await queue.remove(jobs[0]!.id);
     expect((await queue.getJobCounts()).waiting).toBe(11);
     const seen: Item[] = [];
     const hold = { open: () => {}, promise: Promise.resolve() };
     hold.promise = new Promise<void>((r) => (hold.open = r));
-    const worker = t.worker<Item>('admin', async (job) => {
-      seen.push(job.data);
-      await hold.promise;
-    }, { concurrency: 3, blockMs: 300 });
+    const worker = t.worker<Item>(
+      'admin',
+      async (job) => {
+        seen.push(job.data);
+        await hold.promise;
+      },
+      { concurrency: 3, blockMs: 300 },
+    );
     await waitFor(() => seen.length === 3, 5000, 'three started');
     // the three keys each have a job running: drain removes what waits in their lines
     expect(await queue.drain()).toBe(8);
@@ -206,7 +262,9 @@ describe('ordered keys', () => {
     expect((await queue.getJobCounts()).waiting).toBe(0);
     await worker.close();
     // more jobs after the drain still run in order
-    await queue.addBulk(Array.from({ length: 4 }, (_, seq) => ({ name: 'n', data: { key: 'k0', seq: 10 + seq }, opts: { orderingKey: 'k0' } })));
+    await queue.addBulk(
+      Array.from({ length: 4 }, (_, seq) => ({ name: 'n', data: { key: 'k0', seq: 10 + seq }, opts: { orderingKey: 'k0' } })),
+    );
     const again = t.worker<Item>('admin', async (job) => void seen.push(job.data), { blockMs: 300 });
     await waitFor(() => seen.length === 7, 5000, 'new jobs of a drained key');
     expect(seen.slice(3).map((d) => d.seq)).toEqual([10, 11, 12, 13]);
@@ -220,11 +278,15 @@ describe('ordered keys', () => {
     t.newPrefix();
     const queue = t.queue<Item>('moveon');
     const order: string[] = [];
-    t.worker<Item>('moveon', async (job) => {
-      order.push(`${job.data.seq}${job.attemptsMade ? 'r' : ''}`);
-      if (job.data.seq === 0 && job.attemptsMade === 0) throw new Error('later');
-      if (job.data.seq === 3) throw new Error('poison');
-    }, { concurrency: 5, blockMs: 300 });
+    t.worker<Item>(
+      'moveon',
+      async (job) => {
+        order.push(`${job.data.seq}${job.attemptsMade ? 'r' : ''}`);
+        if (job.data.seq === 0 && job.attemptsMade === 0) throw new Error('later');
+        if (job.data.seq === 3) throw new Error('poison');
+      },
+      { concurrency: 5, blockMs: 300 },
+    );
     const opts = { orderingKey: 'k', attempts: 2, backoff: { type: 'fixed' as const, delay: 1000 }, releaseKeyOnRetry: true };
     await queue.addBulk(Array.from({ length: 3 }, (_, seq) => ({ name: 'n', data: { key: 'k', seq }, opts })));
     await waitFor(async () => (await queue.getJobCounts()).completed === 3, 5000, 'all three');
@@ -243,11 +305,15 @@ describe('ordered keys', () => {
     t.newPrefix();
     const queue = t.queue<Item>('klretry');
     const starts: number[] = [];
-    t.worker<Item>('klretry', async (job) => {
-      if (job.data.key !== 'k') return;
-      starts.push(job.processedOn!);
-      if (job.attemptsMade < 2) throw new Error('again');
-    }, { keyLimiter: { max: 1, duration: 250 }, blockMs: 300 });
+    t.worker<Item>(
+      'klretry',
+      async (job) => {
+        if (job.data.key !== 'k') return;
+        starts.push(job.processedOn!);
+        if (job.attemptsMade < 2) throw new Error('again');
+      },
+      { keyLimiter: { max: 1, duration: 250 }, blockMs: 300 },
+    );
     await queue.add('n', { key: 'k', seq: 0 }, { orderingKey: 'k', attempts: 3 });
     await waitFor(async () => (await queue.getJobCounts()).completed === 1, 5000, 'done after two retries');
     expect(starts).toHaveLength(3);
@@ -267,10 +333,14 @@ describe('ordered keys', () => {
     t.newPrefix();
     const queue = t.queue<string>('drain-key');
     const ran: string[] = [];
-    const worker = t.worker<string>('drain-key', async (job) => {
-      ran.push(job.data);
-      if (job.data === 'a') throw new Error('retry later');
-    }, { blockMs: 300 });
+    const worker = t.worker<string>(
+      'drain-key',
+      async (job) => {
+        ran.push(job.data);
+        if (job.data === 'a') throw new Error('retry later');
+      },
+      { blockMs: 300 },
+    );
     await queue.add('n', 'a', { orderingKey: 'k', attempts: 2, backoff: 60_000 });
     await queue.add('n', 'b', { orderingKey: 'k' });
     await waitFor(async () => (await queue.getJobCounts()).delayed === 1, 5000, 'a waits for its retry');

@@ -51,7 +51,10 @@ export async function startProxy(targetPort: number): Promise<FreezableProxy> {
       if (pair.holding) pair.held.push(d);
       else client.write(d);
     });
-    const end = () => { client.destroy(); upstream.destroy(); };
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
@@ -60,18 +63,32 @@ export async function startProxy(targetPort: number): Promise<FreezableProxy> {
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `redis://127.0.0.1:${port}`,
-    freeze: () => { for (const p of pairs) p.frozen = true; },
-    dropReplies: () => { for (const p of pairs) p.dropping = true; },
-    holdAfter: (marker) => { holdMarker = marker; },
+    freeze: () => {
+      for (const p of pairs) p.frozen = true;
+    },
+    dropReplies: () => {
+      for (const p of pairs) p.dropping = true;
+    },
+    holdAfter: (marker) => {
+      holdMarker = marker;
+    },
     release: () => {
       for (const p of pairs) {
         p.holding = false;
         for (const d of p.held.splice(0)) p.client.write(d);
       }
     },
-    cut: () => { for (const p of pairs.splice(0)) { p.client.destroy(); p.upstream.destroy(); } },
+    cut: () => {
+      for (const p of pairs.splice(0)) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+    },
     close: async () => {
-      for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); }
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

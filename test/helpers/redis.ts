@@ -21,7 +21,7 @@ export interface TestRedis {
 
 /** The redis-server of sluice/testing (src/testing/redis-server.ts), with the fault tests' names. */
 export async function startRedis(opts: { persistent?: boolean } = {}): Promise<TestRedis> {
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ persistent: opts.persistent });
   } catch (err) {
@@ -49,8 +49,14 @@ async function startContainer(): Promise<TestRedis> {
     url: `redis://${container.getHost()}:${port}`,
     port,
     owned: true,
-    stop: async () => { await container.stop(); },
-    start: async () => { throw new Error('restart is not supported on the container path'); },
-    close: async () => { await container.stop(); },
+    stop: async () => {
+      await container.stop();
+    },
+    start: async () => {
+      throw new Error('restart is not supported on the container path');
+    },
+    close: async () => {
+      await container.stop();
+    },
   };
 }

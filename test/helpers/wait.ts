@@ -1,11 +1,7 @@
 // Waiting without sleeping: poll a condition or wait for an event, with a timeout that fails
 // the test with a message.
 
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
@@ -14,10 +10,12 @@ export async function waitFor(
   }
 }
 
+// biome-ignore-start lint/suspicious/noExplicitAny: any emitter's listeners, whatever their argument types
 interface Emitter {
   on(event: string, listener: (...args: any[]) => void): unknown;
   off(event: string, listener: (...args: any[]) => void): unknown;
 }
+// biome-ignore-end lint/suspicious/noExplicitAny: (end)
 
 export function waitForEvent<T extends unknown[] = unknown[]>(
   emitter: Emitter,
@@ -36,6 +34,7 @@ export function waitForEvent<T extends unknown[] = unknown[]>(
       emitter.off(event, listener);
       resolve(args);
     };
+    // biome-ignore lint/suspicious/noExplicitAny: as Emitter takes it
     emitter.on(event, listener as (...args: any[]) => void);
   });
 }

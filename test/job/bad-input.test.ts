@@ -28,12 +28,23 @@ async function snapshot(redis: Redis, prefix: string): Promise<Record<string, un
   for (const key of keys) {
     const type = await redis.type(key);
     switch (type) {
-      case 'hash': out[key] = await redis.hgetall(key); break;
-      case 'zset': out[key] = await redis.zrange(key, '0', '-1', 'WITHSCORES'); break;
-      case 'list': out[key] = await redis.lrange(key, 0, -1); break;
-      case 'set': out[key] = (await redis.smembers(key)).sort(); break;
-      case 'stream': out[key] = await redis.xrange(key, '-', '+'); break;
-      default: out[key] = await redis.get(key);
+      case 'hash':
+        out[key] = await redis.hgetall(key);
+        break;
+      case 'zset':
+        out[key] = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+        break;
+      case 'list':
+        out[key] = await redis.lrange(key, 0, -1);
+        break;
+      case 'set':
+        out[key] = (await redis.smembers(key)).sort();
+        break;
+      case 'stream':
+        out[key] = await redis.xrange(key, '-', '+');
+        break;
+      default:
+        out[key] = await redis.get(key);
     }
   }
   return out;
@@ -77,7 +88,12 @@ describe('bad input', () => {
       await expect(queue.add('x', data), what).rejects.toBeInstanceOf(InvalidPayloadError);
     }
     // one bad job in a bulk: none of the batch is written
-    await expect(queue.addBulk([{ name: 'ok', data: 1 }, { name: 'bad', data: { n: NaN } }])).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(
+      queue.addBulk([
+        { name: 'ok', data: 1 },
+        { name: 'bad', data: { n: NaN } },
+      ]),
+    ).rejects.toBeInstanceOf(InvalidPayloadError);
     await unchanged();
     expect((await queue.getJobCounts()).waiting).toBe(1);
   });
@@ -140,7 +156,9 @@ describe('bad input', () => {
       expect(() => new Queue(name, { connection: t.url, logger: quietLogger }), name).toThrow(InvalidIdError);
     }
     expect(() => new Worker('q', async () => null, { connection: t.url, group: 'no spaces', logger: quietLogger })).toThrow(InvalidIdError);
-    expect(() => new Queue('q', { connection: t.url, defaultJobOptions: { attempts: 0 }, logger: quietLogger })).toThrow(InvalidOptionError);
+    expect(() => new Queue('q', { connection: t.url, defaultJobOptions: { attempts: 0 }, logger: quietLogger })).toThrow(
+      InvalidOptionError,
+    );
   });
 
   it('an ioredis keyPrefix is refused with ConnectionConfigError', async () => {
@@ -148,8 +166,12 @@ describe('bad input', () => {
     expect(() => new Queue('kp', { connection: client, logger: quietLogger })).toThrow(ConnectionConfigError);
     expect(() => new Worker('kp', async () => null, { connection: client, logger: quietLogger })).toThrow(ConnectionConfigError);
     const port = t.redis.port;
-    expect(() => new Queue('kp', { connection: { host: '127.0.0.1', port, keyPrefix: 'app:' }, logger: quietLogger })).toThrow(ConnectionConfigError);
-    expect(() => new Worker('kp', async () => null, { connection: { host: '127.0.0.1', port, keyPrefix: 'app:' }, logger: quietLogger })).toThrow(ConnectionConfigError);
+    expect(() => new Queue('kp', { connection: { host: '127.0.0.1', port, keyPrefix: 'app:' }, logger: quietLogger })).toThrow(
+      ConnectionConfigError,
+    );
+    expect(
+      () => new Worker('kp', async () => null, { connection: { host: '127.0.0.1', port, keyPrefix: 'app:' }, logger: quietLogger }),
+    ).toThrow(ConnectionConfigError);
     expect(await client.keys('*kp*')).toEqual([]);
   });
 
@@ -344,7 +366,10 @@ describe('maxmemory-policy', () => {
     await withPolicy('volatile-lru', async () => {
       const seen: string[] = [];
       const worker = new Worker('refuse-worker', async (j) => void seen.push(j.id), {
-        connection: t.url, prefix: t.prefix, evictionPolicy: 'refuse', logger: quietLogger,
+        connection: t.url,
+        prefix: t.prefix,
+        evictionPolicy: 'refuse',
+        logger: quietLogger,
       });
       try {
         const closed = waitForEvent(worker, 'closed', 5000);
@@ -364,7 +389,7 @@ describe('maxmemory-policy', () => {
   });
 });
 
-describe('a script called with a key prefix that is not its keys\'', () => {
+describe("a script called with a key prefix that is not its keys'", () => {
   const t = useRedis();
 
   it('is refused before it runs: keys derived in Lua cannot reach another queue', async () => {
@@ -379,9 +404,24 @@ describe('a script called with a key prefix that is not its keys\'', () => {
       const keys = queue.keys;
       const g = keys.group('default');
       const lease = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[luaScripts.lease.name]!;
-      const args = [keys.stream, keys.wake, keys.groups, keys.delayed, g.wait, g.active, g.retry, g.prio, g.failed, g.paused, keys.schedulers, g.limiter];
+      const args = [
+        keys.stream,
+        keys.wake,
+        keys.groups,
+        keys.delayed,
+        g.wait,
+        g.active,
+        g.retry,
+        g.prio,
+        g.failed,
+        g.paused,
+        keys.schedulers,
+        g.limiter,
+      ];
       const config = JSON.stringify({ leaseMs: 1000, maxStalls: 1, keepFailed: [-1, -1] });
-      await expect(lease.call(redis, ...args, other.keys.base, 'default', 'sluice', 'n', 1, config)).rejects.toThrow(/is not the prefix of/);
+      await expect(lease.call(redis, ...args, other.keys.base, 'default', 'sluice', 'n', 1, config)).rejects.toThrow(
+        /is not the prefix of/,
+      );
       // nothing moved: the job still waits
       expect(await queue.getJobCounts()).toMatchObject({ waiting: 1, active: 0 });
     } finally {

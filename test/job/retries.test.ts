@@ -17,7 +17,7 @@ describe('retries and backoff', () => {
     const job = await queue.add('flaky', { x: 1 }, { attempts: 3, backoff: { type: 'fixed', delay: 50 } });
     const starts: number[] = [];
     const failures: Failed[] = [];
-    const worker = t.worker('fixed', async (j) => {
+    const worker = t.worker('fixed', async () => {
       starts.push(Date.now());
       if (starts.length < 3) throw new Error(`boom ${starts.length}`);
       return 'ok';
@@ -176,10 +176,14 @@ describe('retries and backoff', () => {
     const queue = t.queue<{ i: number }>('redrive-all');
     await queue.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'j', data: { i } })));
     let fail = true;
-    const worker = t.worker<{ i: number }>('redrive-all', async (j) => {
-      if (fail) throw new Error('not yet');
-      return j.data.i;
-    }, { concurrency: 4 });
+    const worker = t.worker<{ i: number }>(
+      'redrive-all',
+      async (j) => {
+        if (fail) throw new Error('not yet');
+        return j.data.i;
+      },
+      { concurrency: 4 },
+    );
     await collectEvents(worker, 'failed', 20);
     await waitFor(async () => (await queue.getJobCounts()).failed === 20, 5000, '20 failed');
     fail = false;

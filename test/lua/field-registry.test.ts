@@ -249,7 +249,12 @@ class Scanner {
     const parts = splitTop(expr, '..');
     if (parts.length > 1) {
       if (!parts.some((p) => literal(p) !== undefined)) return [];
-      return [parts.map((p) => literal(p) ?? GROUP).join('').replaceAll(`${GROUP}${GROUP}`, GROUP)];
+      return [
+        parts
+          .map((p) => literal(p) ?? GROUP)
+          .join('')
+          .replaceAll(`${GROUP}${GROUP}`, GROUP),
+      ];
     }
     if (depth >= 4) return [];
     if (/^[A-Za-z_]\w*$/.test(expr)) return this.valuesOf(file, expr).flatMap((v) => this.fieldNames(file, v, depth + 1));
@@ -287,7 +292,9 @@ class Scanner {
     }
     const append = new RegExp(`\\b${name}\\[#${name}\\s*\\+\\s*1\\]\\s*=\\s*`, 'g');
     for (const m of file.code.matchAll(append)) {
-      const value = readUntil(file.code, m.index! + m[0].length, ['\n', ';']).value.replace(/\s+end\s*$/, '').trim();
+      const value = readUntil(file.code, m.index! + m[0].length, ['\n', ';'])
+        .value.replace(/\s+end\s*$/, '')
+        .trim();
       const listItem = /^(\w+)\[/.exec(value);
       if (literal(value) !== undefined) fields.push(literal(value)!);
       else if (listItem && listItem[1] !== name) fields.push(...this.tableFields(file, listItem[1]!, false));
@@ -308,14 +315,18 @@ function registryProblems(dir: string): { problems: string[]; scan: Scan } {
   for (const use of scan.uses) {
     if (use.hash !== 'job' && use.hash !== 'meta') continue; // key-state and scheduler hashes: not registered
     if (!registries[use.hash].has(use.field)) {
-      problems.push(`${use.where}: ${use.write ? 'writes' : 'reads'} ${use.hash} field "${use.field}", not in ${use.hash === 'job' ? 'JobField' : 'MetaField'} (src/redis/keys.ts)`);
+      problems.push(
+        `${use.where}: ${use.write ? 'writes' : 'reads'} ${use.hash} field "${use.field}", not in ${use.hash === 'job' ? 'JobField' : 'MetaField'} (src/redis/keys.ts)`,
+      );
     }
   }
-  const used = (hash: Hash, writesOnly: boolean) => new Set(scan.uses.filter((u) => u.hash === hash && (u.write || !writesOnly)).map((u) => u.field));
+  const used = (hash: Hash, writesOnly: boolean) =>
+    new Set(scan.uses.filter((u) => u.hash === hash && (u.write || !writesOnly)).map((u) => u.field));
   const jobWritten = used('job', true);
   for (const field of registries.job) if (!jobWritten.has(field)) problems.push(`JobField "${field}": no script writes it (stale?)`);
   const metaUsed = used('meta', false);
-  for (const field of registries.meta) if (!metaUsed.has(field)) problems.push(`MetaField "${field}": no script reads or writes it (stale?)`);
+  for (const field of registries.meta)
+    if (!metaUsed.has(field)) problems.push(`MetaField "${field}": no script reads or writes it (stale?)`);
   return { problems: [...new Set(problems)], scan };
 }
 
@@ -325,7 +336,8 @@ describe('field registry', () => {
     expect(problems).toEqual([]);
     // the scan sees the fields that matter (a scanner that finds nothing would pass the first check)
     const written = new Set(scan.uses.filter((u) => u.write).map((u) => `${u.hash}:${u.field}`));
-    for (const field of ['job:s', 'job:tk', 'job:kr', 'job:pend', 'job:sb', 'meta:limitUntil:<G>', 'meta:keyscan:<G>']) expect(written).toContain(field);
+    for (const field of ['job:s', 'job:tk', 'job:kr', 'job:pend', 'job:sb', 'meta:limitUntil:<G>', 'meta:keyscan:<G>'])
+      expect(written).toContain(field);
   });
 
   describe('on a scratch copy of lua/', () => {
@@ -347,7 +359,7 @@ describe('field registry', () => {
         'end',
       ].join('\n');
       mkdirSync(join(scratch, 'includes', 'drift'));
-      writeFileSync(join(scratch, 'includes', 'drift', 'drift.lua'), drift + '\n');
+      writeFileSync(join(scratch, 'includes', 'drift', 'drift.lua'), `${drift}\n`);
       // and a field renamed in the scripts only ('pg' -> 'prog'): JobField.progress goes stale
       let renamed = 0;
       for (const f of luaFiles(scratch)) {

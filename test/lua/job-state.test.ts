@@ -132,8 +132,7 @@ function stateWrites(source: string): StateWrite[] {
     }
     const literal = value.length === 1 && value[0]!.kind === 'string' ? value[0]!.text : undefined;
     if (opener === '(') {
-      const isRedis =
-        t[o - 3]?.text === 'redis' && t[o - 2]?.text === '.' && (t[o - 1]?.text === 'call' || t[o - 1]?.text === 'pcall');
+      const isRedis = t[o - 3]?.text === 'redis' && t[o - 2]?.text === '.' && (t[o - 1]?.text === 'call' || t[o - 1]?.text === 'pcall');
       const command = isRedis && t[o + 1]?.kind === 'string' ? t[o + 1]!.text.toUpperCase() : undefined;
       // HSET key field value ...: fields are the arguments 2, 4, 6, ... (0 is the command)
       if (!command || !WRITE_COMMANDS.has(command) || commas < 2 || commas % 2 !== 0) {
@@ -168,7 +167,7 @@ function resolveVariable(t: Token[], name: string): string[] {
     if (t[i]!.text !== name || t[i + 1]!.text !== '=' || t[i - 1]?.text === '.') continue;
     const v = t[i + 2]!;
     const next = t[i + 3];
-    const plain = v.kind === 'string' && (!next || next.kind !== 'punct' || !['..', '(', '['].includes(next.text));
+    const plain = v.kind === 'string' && (next?.kind !== 'punct' || !['..', '(', '['].includes(next.text));
     if (!plain) return [];
     values.push(v.text);
   }
@@ -236,7 +235,8 @@ function checkTransitions(files: Map<string, LuaFile>, transitions: readonly Tra
   for (const row of transitions) {
     const pair = `${row.by} -> ${row.to}`;
     if (!files.has(row.by)) problems.push(`stale row: ${row.from} -> ${row.to} by "${row.by}": no lua file has that basename`);
-    else if (!written.has(pair)) problems.push(`stale row: ${row.from} -> ${row.to} by "${row.by}": ${files.get(row.by)!.path} writes no "${row.to}"`);
+    else if (!written.has(pair))
+      problems.push(`stale row: ${row.from} -> ${row.to} by "${row.by}": ${files.get(row.by)!.path} writes no "${row.to}"`);
     for (const via of row.via ?? []) {
       if (!files.has(via)) problems.push(`row ${row.from} -> ${row.to} by "${row.by}": via "${via}" is no lua file`);
       else if (!reaches(via, row.by)) problems.push(`row ${row.from} -> ${row.to} by "${row.by}": via "${via}" does not include it`);
@@ -252,7 +252,11 @@ describe('job state machine (src/job/job-state.ts) against lua/', () => {
     const all = [...files.values()].flatMap((f) => stateWrites(f.source));
     // today: 23 writes in 13 files; a refactor may move them, not make them vanish
     expect(all.length).toBeGreaterThan(15);
-    for (const state of JOB_STATES) expect(all.some((w) => w.value === state), state).toBe(true);
+    for (const state of JOB_STATES)
+      expect(
+        all.some((w) => w.value === state),
+        state,
+      ).toBe(true);
   });
 
   it('lists every state write of every script and include, and no write that is gone', () => {
@@ -262,7 +266,11 @@ describe('job state machine (src/job/job-state.ts) against lua/', () => {
   it('lists each transition once, and reaches every state', () => {
     const keys = TRANSITIONS.map((r) => `${r.from} -> ${r.to} by ${r.by}`);
     expect(new Set(keys).size).toBe(keys.length);
-    for (const state of JOB_STATES) expect(TRANSITIONS.some((r) => r.to === state), state).toBe(true);
+    for (const state of JOB_STATES)
+      expect(
+        TRANSITIONS.some((r) => r.to === state),
+        state,
+      ).toBe(true);
   });
 });
 

@@ -17,7 +17,10 @@ import { useRawClients } from '../helpers/tools.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const luaDir = join(root, 'lua');
-const ops = readdirSync(luaDir).filter((f) => f.endsWith('.lua')).map((f) => f.replace(/\.lua$/, '')).sort();
+const ops = readdirSync(luaDir)
+  .filter((f) => f.endsWith('.lua'))
+  .map((f) => f.replace(/\.lua$/, ''))
+  .sort();
 
 interface Header {
   keys: { index: number; name: string }[];
@@ -158,8 +161,14 @@ describe('the wrappers send what the headers declare', () => {
       { id: '2', token: 'y', returnvalue: '2', keep: [1, -1] },
     ]);
     await scripts.fail('default', '3', 'tok', { retry: false, delayMs: 0, reason: 'r', stack: '[]', keep: [1, -1] });
-    await scripts.extend('default', 1000, [['1', 'a'], ['2', 'b']]);
-    await scripts.release('default', true, [['1', 'a'], ['2', 'b']]);
+    await scripts.extend('default', 1000, [
+      ['1', 'a'],
+      ['2', 'b'],
+    ]);
+    await scripts.release('default', true, [
+      ['1', 'a'],
+      ['2', 'b'],
+    ]);
     await scripts.nextDue('default');
     await scripts.progress('default', '1', 'tok', '5');
     await scripts.log('billing', '1', 'tok', 'line', 10);
@@ -187,13 +196,20 @@ describe('the wrappers send what the headers declare', () => {
       const keys = args.slice(0, header.keys.length);
       const argv = args.slice(header.keys.length);
       // keys are the queue's, in the header's order, all in one slot
-      expect(keys.every((k) => typeof k === 'string' && k.includes('{hdr}')), op).toBe(true);
+      expect(
+        keys.every((k) => typeof k === 'string' && k.includes('{hdr}')),
+        op,
+      ).toBe(true);
       expect(script.keys.length, op).toBe(header.keys.length);
       for (const [i, name] of header.keys.map((k) => k.name).entries()) {
         // the key's own name ends like the header says (…:stream, …:g:default:active, job:<id>…)
         const key = String(keys[i]);
         const last = key.slice(key.lastIndexOf(':') + 1);
-        const ok = last === name || ['job', 'set', 'from'].includes(name) || (name === 'logs' && key.includes(':logs:')) || (name === 'scheduler' && key.includes(':scheduler:'));
+        const ok =
+          last === name ||
+          ['job', 'set', 'from'].includes(name) ||
+          (name === 'logs' && key.includes(':logs:')) ||
+          (name === 'scheduler' && key.includes(':scheduler:'));
         expect(ok, `${op}: KEYS[${i + 1}] ${name} got ${key}`).toBe(true);
       }
       const fixed = header.argv.filter((a) => !a.variadic).length;
@@ -203,7 +219,10 @@ describe('the wrappers send what the headers declare', () => {
         expect(argv.length, `${op}: ARGV count`).toBeGreaterThanOrEqual(fixed);
         expect((argv.length - fixed) % tail.stride!, `${op}: ARGV tail of ${tail.stride} per item`).toBe(0);
       }
-      expect(argv.every((a) => typeof a === 'string' || typeof a === 'number'), op).toBe(true);
+      expect(
+        argv.every((a) => typeof a === 'string' || typeof a === 'number'),
+        op,
+      ).toBe(true);
     }
   });
 });
@@ -250,7 +269,10 @@ describe('lua/compile.mjs', () => {
 
   it('fails loudly on a missing include', () => {
     const box = sandbox();
-    writeFileSync(join(box.lua, 'broken.lua'), '--[[\n  broken\n\n  KEYS[1] k   a key\n\n  ARGV[1] a   an arg\n]]\n-- @include doesNotExist\nreturn 1\n');
+    writeFileSync(
+      join(box.lua, 'broken.lua'),
+      '--[[\n  broken\n\n  KEYS[1] k   a key\n\n  ARGV[1] a   an arg\n]]\n-- @include doesNotExist\nreturn 1\n',
+    );
     const r = box.run();
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('missing include "doesNotExist"');
@@ -262,7 +284,10 @@ describe('lua/compile.mjs', () => {
     mkdirSync(join(box.lua, 'includes'), { recursive: true });
     writeFileSync(join(box.lua, 'includes', 'ping.lua'), '-- @include pong\nlocal function ping() end\n');
     writeFileSync(join(box.lua, 'includes', 'pong.lua'), '-- @include ping\nlocal function pong() end\n');
-    writeFileSync(join(box.lua, 'loop.lua'), '--[[\n  loop\n\n  KEYS[1] k   a key\n\n  ARGV[1] a   an arg\n]]\n-- @include ping\nreturn 1\n');
+    writeFileSync(
+      join(box.lua, 'loop.lua'),
+      '--[[\n  loop\n\n  KEYS[1] k   a key\n\n  ARGV[1] a   an arg\n]]\n-- @include ping\nreturn 1\n',
+    );
     const r = box.run();
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('circular include');
@@ -280,7 +305,10 @@ describe('lua/compile.mjs', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('lua/iwyu.lua uses alpha (lua/includes/alpha.lua) without "-- @include alpha"');
     // a constant counts too; a name the file declares itself (a parameter) is its own
-    writeFileSync(join(box.lua, 'iwyu.lua'), script('-- @include beta\nlocal function f(alpha) return alpha end\nreturn beta() + f(1) + ALPHA_MAX\n'));
+    writeFileSync(
+      join(box.lua, 'iwyu.lua'),
+      script('-- @include beta\nlocal function f(alpha) return alpha end\nreturn beta() + f(1) + ALPHA_MAX\n'),
+    );
     r = box.run();
     expect(r.stderr).toContain('lua/iwyu.lua uses ALPHA_MAX (lua/includes/alpha.lua)');
     expect(r.stderr).not.toContain('uses alpha ');

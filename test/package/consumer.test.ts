@@ -34,7 +34,10 @@ const projects: Project[] = [
   { name: 'io6-peer', major: 6 },
 ];
 
-const nodeMajors = (process.env.SLUICE_TEST_NODES ?? '22,24').split(',').map((s) => s.trim()).filter(Boolean);
+const nodeMajors = (process.env.SLUICE_TEST_NODES ?? '22,24')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const nodeCache = process.env.SLUICE_TEST_CACHE ?? join(homedir(), '.cache', 'sluice-test');
 const canFetchNode = process.platform === 'linux' && process.arch === 'x64';
 
@@ -76,7 +79,10 @@ ${body('esm')}`,
 };
 
 // TypeScript: typed generics, the app's own client as `connection`, compiled to CommonJS.
-const tsProgram = (kind: string, esm: boolean) => `${esm ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" : ''}import { Queue, Worker, type Job, type ConnectionInput } from 'sluice';
+const tsProgram = (
+  kind: string,
+  esm: boolean,
+) => `${esm ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" : ''}import { Queue, Worker, type Job, type ConnectionInput } from 'sluice';
 import { uniquePrefix, type TestRedis } from 'sluice/testing';
 import { Redis } from 'ioredis';
 
@@ -148,7 +154,10 @@ describe('the packed tarball in consumer projects', () => {
         const dir = join(packed.dir, p.name);
         mkdirSync(dir);
         writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${p.name}`, private: true }));
-        const { stderr } = await run('npm', ['install', packed.tarball!, ...(p.ioredis ? [`ioredis@${p.ioredis}`] : []), ...npmFlags], { cwd: dir, env: npmEnv() });
+        const { stderr } = await run('npm', ['install', packed.tarball!, ...(p.ioredis ? [`ioredis@${p.ioredis}`] : []), ...npmFlags], {
+          cwd: dir,
+          env: npmEnv(),
+        });
         // sluice has no install scripts, so npm has nothing to ask the app to allow
         expect(stderr).not.toMatch(/sluice.*(prepare|install)/);
         for (const [name, program] of Object.entries(programs)) writeFileSync(join(dir, name), program);
@@ -159,14 +168,20 @@ describe('the packed tarball in consumer projects', () => {
           mkdirSync(join(dir, sub));
           writeFileSync(join(dir, sub, 'package.json'), JSON.stringify({ name: `${p.name}-${sub}`, private: true, type }));
           writeFileSync(join(dir, sub, 'main.ts'), tsProgram(sub, type === 'module'));
-          writeFileSync(join(dir, sub, 'tsconfig.json'), JSON.stringify({
-            compilerOptions: { target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], ...options },
-            files: ['main.ts'],
-          }));
-          compiles.set(join(p.name, sub), run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: join(dir, sub) }).then(
-            () => '',
-            (err: { stdout?: string }) => err.stdout || String(err),
-          ));
+          writeFileSync(
+            join(dir, sub, 'tsconfig.json'),
+            JSON.stringify({
+              compilerOptions: { target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], ...options },
+              files: ['main.ts'],
+            }),
+          );
+          compiles.set(
+            join(p.name, sub),
+            run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: join(dir, sub) }).then(
+              () => '',
+              (err: { stdout?: string }) => err.stdout || String(err),
+            ),
+          );
         }
       }),
       ...fetching,
@@ -199,41 +214,58 @@ describe('the packed tarball in consumer projects', () => {
       expect(existsSync(join(dir, 'sluice', 'node_modules', 'ioredis'))).toBe(false);
     });
 
-    it.each(Object.keys(programs))(`%s runs a job end to end on Node ${process.versions.node}`, async (file) => {
-      const r = await runProgram(p.name, file);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^ok (cjs|esm) ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\}$`));
-    }, 60_000);
+    it.each(Object.keys(programs))(
+      `%s runs a job end to end on Node ${process.versions.node}`,
+      async (file) => {
+        const r = await runProgram(p.name, file);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^ok (cjs|esm) ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\}$`));
+      },
+      60_000,
+    );
 
-    it.each(Object.keys(tsConfigs))('TypeScript %s type-checks against ioredis of the app, compiles and runs', async (sub) => {
-      const dir = join(packed.dir, p.name, sub);
-      const esm = tsConfigs[sub]!.type === 'module';
-      expect(await compiles.get(join(p.name, sub)), 'tsc errors').toBe('');
-      expect(readFileSync(join(dir, 'out', 'main.js'), 'utf8')).toMatch(esm ? /from 'sluice'/ : /require\("sluice"\)/);
-      const r = await runProgram(join(p.name, sub), join('out', 'main.js'));
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^ok ${sub} ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\} ${esm ? 'undefined' : 'object'}$`));
-    }, 120_000);
+    it.each(Object.keys(tsConfigs))(
+      'TypeScript %s type-checks against ioredis of the app, compiles and runs',
+      async (sub) => {
+        const dir = join(packed.dir, p.name, sub);
+        const esm = tsConfigs[sub]!.type === 'module';
+        expect(await compiles.get(join(p.name, sub)), 'tsc errors').toBe('');
+        expect(readFileSync(join(dir, 'out', 'main.js'), 'utf8')).toMatch(esm ? /from 'sluice'/ : /require\("sluice"\)/);
+        const r = await runProgram(join(p.name, sub), join('out', 'main.js'));
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(
+          new RegExp(`^ok ${sub} ${process.version} ${p.major}\\.\\d+\\.\\d+ \\{"doubled":42\\} ${esm ? 'undefined' : 'object'}$`),
+        );
+      },
+      120_000,
+    );
   });
 
   describe.each(nodeMajors)('Node %s', (major) => {
-    it.for<[string, string]>(projects.flatMap((p) => Object.keys(programs).map((file): [string, string] => [p.name, file])))('%s %s runs a job end to end', { timeout: 60_000 }, async ([project, file], ctx) => {
-      if (!canFetchNode) ctx.skip(`Node ${major} binaries are fetched for linux-x64 only (this is ${process.platform}-${process.arch})`);
-      const node = nodes.get(major)!;
-      const r = await runProgram(project, file, node);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^ok (cjs|esm) v${major}\\.\\d+\\.\\d+ \\d+\\.\\d+\\.\\d+ \\{"doubled":42\\}$`));
-    });
+    it.for<[string, string]>(projects.flatMap((p) => Object.keys(programs).map((file): [string, string] => [p.name, file])))(
+      '%s %s runs a job end to end',
+      { timeout: 60_000 },
+      async ([project, file], ctx) => {
+        if (!canFetchNode) ctx.skip(`Node ${major} binaries are fetched for linux-x64 only (this is ${process.platform}-${process.arch})`);
+        const node = nodes.get(major)!;
+        const r = await runProgram(project, file, node);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^ok (cjs|esm) v${major}\\.\\d+\\.\\d+ \\d+\\.\\d+\\.\\d+ \\{"doubled":42\\}$`));
+      },
+    );
   });
 
   it('sluice/testing resolves from CommonJS and ESM', async () => {
     expect(packed.files.some((f) => f.path === 'dist/src/testing/index.js')).toBe(true);
     const dir = join(packed.dir, 'io6-peer');
     writeFileSync(join(dir, 'testing.cjs'), `console.log(Object.keys(require('sluice/testing')).length > 0 ? 'ok' : 'empty');\n`);
-    writeFileSync(join(dir, 'testing.mjs'), `const m = await import('sluice/testing'); console.log(Object.keys(m).length > 0 ? 'ok' : 'empty');\n`);
+    writeFileSync(
+      join(dir, 'testing.mjs'),
+      `const m = await import('sluice/testing'); console.log(Object.keys(m).length > 0 ? 'ok' : 'empty');\n`,
+    );
     for (const file of ['testing.cjs', 'testing.mjs']) {
       const r = await runProgram('io6-peer', file);
       expect(r.stderr, file).toBe('');

@@ -62,7 +62,9 @@ export async function pack(opts: { dryRun?: boolean } = {}): Promise<PackResult>
   // the prepack build prints to stdout before npm's JSON
   const at = stdout.search(/^\[/m);
   if (at < 0) throw new Error(`npm pack printed no JSON:\n${stdout}`);
-  const [info] = JSON.parse(stdout.slice(at)) as [{ filename: string; size: number; unpackedSize: number; entryCount: number; files: PackedFile[] }];
+  const [info] = JSON.parse(stdout.slice(at)) as [
+    { filename: string; size: number; unpackedSize: number; entryCount: number; files: PackedFile[] },
+  ];
   return {
     dir,
     tarball: opts.dryRun ? undefined : join(dir, info.filename),

@@ -32,12 +32,17 @@ describe('the published tarball', () => {
     const others = paths.filter((p) => !p.startsWith('dist/src/'));
     expect(others).toEqual(['LICENSE', 'README.md', 'package.json']);
     const built = paths.filter((p) => p.startsWith('dist/src/'));
-    expect(built.filter((p) => !/\.(js|d\.ts)$/.test(p)), 'only .js and .d.ts under dist/src').toEqual([]);
+    expect(
+      built.filter((p) => !/\.(js|d\.ts)$/.test(p)),
+      'only .js and .d.ts under dist/src',
+    ).toEqual([]);
     // no source maps: src/ is not shipped, so they would point at nothing
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
     // each module comes with its declarations
     for (const js of built.filter((p) => p.endsWith('.js'))) expect(paths, js).toContain(js.replace(/\.js$/, '.d.ts'));
-    expect(paths.filter((p) => /(^|\/)(test|bench|examples|lua)\//.test(p) || p.endsWith('.lua') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    expect(
+      paths.filter((p) => /(^|\/)(test|bench|examples|lua)\//.test(p) || p.endsWith('.lua') || (p.endsWith('.ts') && !p.endsWith('.d.ts'))),
+    ).toEqual([]);
     expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the sluice authors\n/);
   });
 
@@ -56,7 +61,7 @@ describe('the published tarball', () => {
     for (const t of targets) expect(paths.has(t.replace(/^\.\//, '')), t).toBe(true);
   });
 
-  it('has no install-time scripts, and ioredis is the app\'s own (a peer)', () => {
+  it("has no install-time scripts, and ioredis is the app's own (a peer)", () => {
     for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[s], s).toBeUndefined();
     expect(pkg.dependencies.ioredis).toBeUndefined();
     expect(pkg.peerDependencies.ioredis).toMatch(/\^5\.\d+\.\d+ \|\| \^6\.\d+\.\d+/);

@@ -63,9 +63,13 @@ describe('admin operations on 200k jobs', () => {
   it('retryJobs and clean move or delete 200k failed jobs in bounded batches', async () => {
     t.newPrefix();
     const queue = await fill('retry', 200_000);
-    const worker = t.worker('retry', async () => {
-      throw new Error('boom');
-    }, { concurrency: 200 });
+    const worker = t.worker(
+      'retry',
+      async () => {
+        throw new Error('boom');
+      },
+      { concurrency: 200 },
+    );
     await waitFor(async () => (await queue.getJobCounts()).failed === 200_000, 120_000, '200k failed jobs');
     await worker.close();
     const moved = await watch('retry-live', async () => expect(await queue.retryJobs()).toBe(200_000));

@@ -205,7 +205,9 @@ describe('admin operations: bounded calls, linear totals', () => {
     expect(await t.admin.exists(keys.group('billing').paused)).toBe(0);
     expect(await t.admin.exists(keys.group('email').paused)).toBe(1);
     expect(await t.admin.zcard(keys.group('billing').prio)).toBe(49);
-    await scripts.complete('billing', 'c', 'n2', 0, LEASE_CONFIG, [{ id: held.jobs[0]!.id, token: held.jobs[0]!.token, returnvalue: '1', keep: [0, -1] }]);
+    await scripts.complete('billing', 'c', 'n2', 0, LEASE_CONFIG, [
+      { id: held.jobs[0]!.id, token: held.jobs[0]!.token, returnvalue: '1', keep: [0, -1] },
+    ]);
     // a first call that goes ahead leaves every group paused: no worker leases any more
     expect(await scripts.obliterate(10, false)).toBe('more');
     for (const group of ['default', 'billing', 'email']) expect(await t.admin.exists(keys.group(group).paused), group).toBe(1);

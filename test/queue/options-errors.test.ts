@@ -14,7 +14,7 @@ import {
   RedisOutOfMemoryError,
   RedisReadOnlyError,
   RedisUnavailableError,
-  SluiceError,
+  type SluiceError,
   UnknownOptionError,
   Worker,
 } from '../../src/index.js';
@@ -78,7 +78,12 @@ describe('unknown options are refused, with the nearest known name', () => {
       ['add wait', () => queue.add('n', 1, { wiat: 100 } as never), 'wiat', 'wait'],
       ['backoff', () => queue.add('n', 1, { backoff: { type: 'fixed', dealy: 10 } as never }), 'backoff.dealy', 'backoff.delay'],
       ['dedup', () => queue.add('n', 1, { deduplication: { id: 'x', tll: 5 } as never }), 'deduplication.tll', 'deduplication.ttl'],
-      ['retention', () => queue.add('n', 1, { removeOnComplete: { count: 1, ages: 1 } as never }), 'removeOnComplete.ages', 'removeOnComplete.age'],
+      [
+        'retention',
+        () => queue.add('n', 1, { removeOnComplete: { count: 1, ages: 1 } as never }),
+        'removeOnComplete.ages',
+        'removeOnComplete.age',
+      ],
       ['addBulk', () => queue.addBulk([{ name: 'n', data: 1 }, { name: 'n', data: 2, otps: {} } as never]), 'otps', 'opts'],
       ['getJob', () => queue.getJob('x', { gruop: 'a' } as never), 'gruop', 'group'],
       ['getJobs', () => queue.getJobs('waiting', 0, -1, { gruop: 'a' } as never), 'gruop', 'group'],
@@ -306,8 +311,13 @@ async function replyDroppingProxy(targetPort: number) {
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.push(client, upstream);
     client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => { if (!mute) client.write(d); });
-    const end = () => { client.destroy(); upstream.destroy(); };
+    upstream.on('data', (d) => {
+      if (!mute) client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
@@ -315,12 +325,15 @@ async function replyDroppingProxy(targetPort: number) {
   const address = server.address();
   return {
     url: `redis://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    mute: () => { mute = true; },
+    mute: () => {
+      mute = true;
+    },
     /** Stops listening and drops every connection: reconnects are refused. */
-    vanish: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    }),
+    vanish: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
   };
 }
 

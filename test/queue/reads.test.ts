@@ -39,7 +39,15 @@ describe('bounded reads, counts and groups', () => {
     await queue.addBulk(Array.from({ length: 7 }, (_, i) => ({ name: 'n', data: i })));
     await queue.add('n', 99, { priority: 3 });
     const [group] = await queue.getGroups();
-    expect(group).toEqual({ name: 'default', implicit: true, lastDeliveredId: '0-0', unread: 7, unreadExact: true, waiting: 8, consumers: 0 });
+    expect(group).toEqual({
+      name: 'default',
+      implicit: true,
+      lastDeliveredId: '0-0',
+      unread: 7,
+      unreadExact: true,
+      waiting: 8,
+      consumers: 0,
+    });
     expect((await queue.getJobCounts()).waiting).toBe(8);
     // its first worker makes it a consumer group like any other
     const ran: number[] = [];
@@ -66,7 +74,10 @@ describe('bounded reads, counts and groups', () => {
     await queue.add('n', 10, { priority: 1 });
     expect(await queue.createGroup('audit')).toBe(true);
     const groups = await queue.getGroups();
-    expect(groups.map((g) => [g.name, g.implicit, g.unread, g.waiting])).toEqual([['audit', false, 0, 0], ['default', false, 5, 6]]);
+    expect(groups.map((g) => [g.name, g.implicit, g.unread, g.waiting])).toEqual([
+      ['audit', false, 0, 0],
+      ['default', false, 5, 6],
+    ]);
     expect((await queue.getJobCounts()).waiting).toBe(6);
     expect((await queue.getJobCounts({ group: 'audit' })).waiting).toBe(0);
 
@@ -132,10 +143,16 @@ describe('bounded reads, counts and groups', () => {
     t.newPrefix();
     const queue = t.queue<number>('delayed-pages');
     // retries of the default group, due in about a minute
-    const failing = await queue.addBulk(Array.from({ length: 40 }, (_, i) => ({ name: 'f', data: i, opts: { attempts: 2, backoff: 60_000 } })));
-    const worker = t.worker<number>('delayed-pages', async () => {
-      throw new Error('later');
-    }, { concurrency: 40, blockMs: 300 });
+    const failing = await queue.addBulk(
+      Array.from({ length: 40 }, (_, i) => ({ name: 'f', data: i, opts: { attempts: 2, backoff: 60_000 } })),
+    );
+    const worker = t.worker<number>(
+      'delayed-pages',
+      async () => {
+        throw new Error('later');
+      },
+      { concurrency: 40, blockMs: 300 },
+    );
     await waitFor(async () => (await queue.getJobCounts()).delayed === 40, 5000, '40 retries scheduled');
     await worker.close();
     const early = await queue.addBulk(Array.from({ length: 1200 }, (_, i) => ({ name: 'd', data: i, opts: { delay: 30_000 } })));

@@ -71,7 +71,7 @@ describe('connections', () => {
       (err: Error) => (settled = `rejected: ${err.message}`),
     );
     // the add waits for a connection; Redis comes back after about a second
-    await waitFor(() => queue['client'].status === 'reconnecting', 5000, 'producer reconnecting');
+    await waitFor(() => queue.client.status === 'reconnecting', 5000, 'producer reconnecting');
     expect(settled).toBeUndefined();
     await t.redis.start();
     const completed = waitForEvent(worker, 'completed', 20_000);
@@ -85,7 +85,7 @@ describe('connections', () => {
     try {
       const queue = new Queue('given', { connection: client, prefix: t.newPrefix(), logger: quietLogger });
       await queue.add('x', 1);
-      expect(queue['client']).toBe(client);
+      expect(queue.client).toBe(client);
       expect(client.options.maxRetriesPerRequest).toBe(7);
       await queue.close();
       expect(await client.ping()).toBe('PONG');
@@ -107,7 +107,9 @@ describe('connections', () => {
       // everything is in database 2, nothing in database 0
       expect((await client.keys(`${prefix}:*`)).length).toBeGreaterThan(0);
       expect(await t.admin.keys(`${prefix}:*`)).toEqual([]);
-      const names = String(await client.call('CLIENT', 'LIST')).split('\n').filter((l) => l.includes(`name=sluice:`) && l.includes(worker.id));
+      const names = String(await client.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l) => l.includes(`name=sluice:`) && l.includes(worker.id));
       expect(names.length).toBe(2);
       for (const line of names) expect(line).toMatch(/ db=2 /);
       await worker.close();

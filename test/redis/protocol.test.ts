@@ -17,7 +17,7 @@ describe.each(variants)('protocol %s', (label, protocolOptions) => {
 
   it(`add → delay → retry → complete → counts → lists (${label})`, async () => {
     t.newPrefix();
-    const connection = (): RedisOptions => ({ host: '127.0.0.1', port: t.redis.port, ...protocolOptions } as RedisOptions);
+    const connection = (): RedisOptions => ({ host: '127.0.0.1', port: t.redis.port, ...protocolOptions }) as RedisOptions;
     const queue = t.queue<{ n: number }, { doubled: number }>('proto', { connection: connection() });
     const info = String(await (queue as unknown as { client: Redis }).client.call('CLIENT', 'INFO'));
     expect(info).toContain(`resp=${protocolOptions.protocol}`);
@@ -26,7 +26,10 @@ describe.each(variants)('protocol %s', (label, protocolOptions) => {
     const prio = await queue.add('prio', { n: 2 }, { priority: 3 });
     const delayed = await queue.add('delayed', { n: 3 }, { delay: 300 });
     const flaky = await queue.add('flaky', { n: 4 }, { attempts: 2, jobId: 'flaky-1' });
-    const bulk = await queue.addBulk([{ name: 'bulk', data: { n: 5 } }, { name: 'bulk', data: { n: 6 } }]);
+    const bulk = await queue.addBulk([
+      { name: 'bulk', data: { n: 5 } },
+      { name: 'bulk', data: { n: 6 } },
+    ]);
     // plain jobs are identified by their stream entry; scheduled ones by the id counter
     expect(plain.id).toMatch(/^\d+-\d+$/);
     expect([prio.id, delayed.id, flaky.id]).toEqual(['1', '2', 'flaky-1']);
@@ -38,16 +41,24 @@ describe.each(variants)('protocol %s', (label, protocolOptions) => {
     expect.soft(await queue.getJobIds('delayed')).toEqual([delayed.id]);
     const waiting = await queue.getJobs('waiting');
     expect.soft(waiting.map((j) => [j.id, j.name, j.data])).toEqual([
-      [plain.id, 'plain', { n: 1 }], ['flaky-1', 'flaky', { n: 4 }], [b1, 'bulk', { n: 5 }], [b2, 'bulk', { n: 6 }], [prio.id, 'prio', { n: 2 }],
+      [plain.id, 'plain', { n: 1 }],
+      ['flaky-1', 'flaky', { n: 4 }],
+      [b1, 'bulk', { n: 5 }],
+      [b2, 'bulk', { n: 6 }],
+      [prio.id, 'prio', { n: 2 }],
     ]);
 
     let flakyCalls = 0;
-    const worker = t.worker<{ n: number }, { doubled: number }>('proto', async (job) => {
-      if (job.name === 'flaky' && flakyCalls++ === 0) throw new Error('first attempt fails');
-      await job.updateProgress({ step: job.data.n });
-      await job.log(`doubling ${job.data.n}`);
-      return { doubled: job.data.n * 2 };
-    }, { connection: connection(), concurrency: 2, blockMs: 1000 });
+    const worker = t.worker<{ n: number }, { doubled: number }>(
+      'proto',
+      async (job) => {
+        if (job.name === 'flaky' && flakyCalls++ === 0) throw new Error('first attempt fails');
+        await job.updateProgress({ step: job.data.n });
+        await job.log(`doubling ${job.data.n}`);
+        return { doubled: job.data.n * 2 };
+      },
+      { connection: connection(), concurrency: 2, blockMs: 1000 },
+    );
     const workerInfo = String(await (worker as unknown as { client: Redis }).client.call('CLIENT', 'INFO'));
     expect(workerInfo).toContain(`resp=${protocolOptions.protocol}`);
     const failed: [Job | undefined, Error, boolean][] = [];

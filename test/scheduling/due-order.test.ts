@@ -44,7 +44,9 @@ describe('jobs due at the same time keep their order', () => {
       const scripts = new Scripts(client, queue.keys);
       const n = 5000;
       const schedule = JSON.stringify({ delay: 300 });
-      const { jobs } = await scripts.enqueue(Array.from({ length: n }, (_, i) => ({ id: '', name: 'n', data: String(i), opts: '{}', schedule })));
+      const { jobs } = await scripts.enqueue(
+        Array.from({ length: n }, (_, i) => ({ id: '', name: 'n', data: String(i), opts: '{}', schedule })),
+      );
       const ids = jobs.map((j) => j.id);
       // the delayed set holds them in add order (paged: at most 1,000 per call)
       const listed: string[] = [];
@@ -69,18 +71,26 @@ describe('jobs due at the same time keep their order', () => {
     const first: number[] = [];
     const retried: number[] = [];
     const scheduled: number[] = [];
-    const worker = t.worker<number>('due-retry', async (job) => {
-      if (job.attemptsMade === 0) {
-        first.push(job.data);
-        throw new Error('try again');
-      }
-      retried.push(job.data);
-    }, { concurrency: n, blockMs: 300 });
+    const worker = t.worker<number>(
+      'due-retry',
+      async (job) => {
+        if (job.attemptsMade === 0) {
+          first.push(job.data);
+          throw new Error('try again');
+        }
+        retried.push(job.data);
+      },
+      { concurrency: n, blockMs: 300 },
+    );
     worker.on('failed', (job, _err, willRetry) => {
       if (job && willRetry) scheduled.push(job.data);
     });
     // own ids that sort backwards ("r-30" .. "r-01"): equal scores would run them reversed
-    const opts = (i: number) => ({ jobId: `r-${String(n - i).padStart(2, '0')}`, attempts: 2, backoff: { type: 'fixed' as const, delay: 300 } });
+    const opts = (i: number) => ({
+      jobId: `r-${String(n - i).padStart(2, '0')}`,
+      attempts: 2,
+      backoff: { type: 'fixed' as const, delay: 300 },
+    });
     await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'n', data: i, opts: opts(i) })));
     await waitFor(() => retried.length === n, 10_000, 'every job retried once');
     expect(scheduled).toHaveLength(n);

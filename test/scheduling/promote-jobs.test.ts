@@ -64,13 +64,17 @@ describe('queue.promoteJobs()', () => {
     const ran: string[] = [];
     let running = 0;
     let overlap = false;
-    const worker = t.worker<string>('order', async (job) => {
-      if (job.name === 'k' && ++running > 1) overlap = true;
-      ran.push(job.data);
-      await new Promise((r) => setImmediate(r));
-      if (job.name === 'k') running--;
-      return job.data;
-    }, { ...IDLE, concurrency: 4 });
+    const worker = t.worker<string>(
+      'order',
+      async (job) => {
+        if (job.name === 'k' && ++running > 1) overlap = true;
+        ran.push(job.data);
+        await new Promise((r) => setImmediate(r));
+        if (job.name === 'k') running--;
+        return job.data;
+      },
+      { ...IDLE, concurrency: 4 },
+    );
     await collectEvents(worker, 'completed', 7, 10_000);
     expect(ran.filter((d) => d.startsWith('p'))).toEqual(['p1', 'p2', 'p3']);
     expect(ran.filter((d) => d.startsWith('k'))).toEqual(['k0', 'k1', 'k2', 'k3']);
@@ -82,10 +86,14 @@ describe('queue.promoteJobs()', () => {
     const queue = t.queue('retry');
     const job = await queue.add('flaky', null, { attempts: 2, backoff: { type: 'fixed', delay: HOUR } });
     let calls = 0;
-    const worker = t.worker('retry', async () => {
-      if (++calls === 1) throw new Error('first attempt fails');
-      return 'ok';
-    }, IDLE);
+    const worker = t.worker(
+      'retry',
+      async () => {
+        if (++calls === 1) throw new Error('first attempt fails');
+        return 'ok';
+      },
+      IDLE,
+    );
     const [, , willRetry] = await waitForEvent<[Job | undefined, Error, boolean]>(worker, 'failed');
     expect(willRetry).toBe(true);
     expect(await (await queue.getJob(job.id))!.getState()).toBe('delayed');
@@ -105,10 +113,14 @@ describe('queue.promoteJobs()', () => {
     await queue.createGroup('email');
     const job = await queue.add('order', { n: 1 }, { delay: HOUR, attempts: 2, backoff: { type: 'fixed', delay: HOUR } });
     let billingCalls = 0;
-    const billing = t.worker('fan', async () => {
-      if (++billingCalls === 1) throw new Error('billing down');
-      return 'billed';
-    }, { ...IDLE, group: 'billing' });
+    const billing = t.worker(
+      'fan',
+      async () => {
+        if (++billingCalls === 1) throw new Error('billing down');
+        return 'billed';
+      },
+      { ...IDLE, group: 'billing' },
+    );
     const email = t.worker('fan', async () => 'sent', { ...IDLE, group: 'email' });
     await Promise.all([billing.waitUntilReady(), email.waitUntilReady()]);
     const sent = waitForEvent<[Job]>(email, 'completed', 5_000);

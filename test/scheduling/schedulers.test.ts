@@ -21,10 +21,18 @@ describe('schedulers on Redis', () => {
 
   it('upsert is idempotent (20 at once leave one scheduler), a change replaces the next slot, bad input writes nothing', async () => {
     const queue = t.queue('sched');
-    const results = await Promise.all(Array.from({ length: 20 }, () => queue.upsertScheduler('report', { pattern: '0 9 * * 1-5', tz: 'Europe/Berlin' }, { name: 'report', data: { n: 1 } })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        queue.upsertScheduler('report', { pattern: '0 9 * * 1-5', tz: 'Europe/Berlin' }, { name: 'report', data: { n: 1 } }),
+      ),
+    );
     expect(new Set(results.map((r) => r.next)).size).toBe(1);
     expect((await queue.getSchedulers()).map((s) => s.key)).toEqual(['report']);
-    const again = await queue.upsertScheduler('report', { pattern: '0 9 * * 1-5', tz: 'Europe/Berlin' }, { name: 'report', data: { n: 2 } });
+    const again = await queue.upsertScheduler(
+      'report',
+      { pattern: '0 9 * * 1-5', tz: 'Europe/Berlin' },
+      { name: 'report', data: { n: 2 } },
+    );
     expect(again.next).toBe(results[0]!.next);
     expect((await queue.getScheduler('report'))?.data).toEqual({ n: 2 });
     const changed = await queue.upsertScheduler('report', { every: 3_600_000 }, { name: 'report' });
@@ -32,9 +40,13 @@ describe('schedulers on Redis', () => {
     expect((await queue.getScheduler('report'))?.next).toBe(changed.next);
     const before = await t.admin.keys(`${t.prefix}:*`);
     await expect(queue.upsertScheduler('bad', { pattern: 'nope' }, { name: 'x' })).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(queue.upsertScheduler('bad', { every: 1000, tz: 'Nowhere/Land' }, { name: 'x' })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(queue.upsertScheduler('bad', { every: 1000, tz: 'Nowhere/Land' }, { name: 'x' })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(queue.upsertScheduler('bad key', { every: 1000 }, { name: 'x' })).rejects.toBeInstanceOf(InvalidIdError);
-    await expect(queue.upsertScheduler('bad', { every: 1000 }, { name: 'x', opts: { delay: 5 } })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(queue.upsertScheduler('bad', { every: 1000 }, { name: 'x', opts: { delay: 5 } })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     expect((await t.admin.keys(`${t.prefix}:*`)).sort()).toEqual(before.sort());
     expect(await queue.removeScheduler('report')).toBe(true);
     expect(await queue.getSchedulers()).toEqual([]);
@@ -79,10 +91,14 @@ describe('schedulers on Redis', () => {
     const past = Number(seconds) * 1000 - 5_000;
     await t.admin.zadd(queue.keys.schedulers, past, 'catch-up', past, 'skip');
     t.worker('missed', async () => 'ok');
-    await waitFor(async () => {
-      const s = await queue.getSchedulers();
-      return s.length === 2 && s.every((x) => x.next! > past + 5_000);
-    }, 10_000, 'both moved past the downtime');
+    await waitFor(
+      async () => {
+        const s = await queue.getSchedulers();
+        return s.length === 2 && s.every((x) => x.next! > past + 5_000);
+      },
+      10_000,
+      'both moved past the downtime',
+    );
     await queue.removeScheduler('catch-up');
     await queue.removeScheduler('skip');
     const caught = (await repeatJobs(queue, 'catch-up')).filter((slot) => slot < past + 5_000);

@@ -112,10 +112,14 @@ describe('test queues, runUntilDrained, promoteAll', () => {
       for (let i = 1; i <= 20; i++) await queue.add('square', i);
       await queue.add('bad', -1);
       await queue.add('tomorrow', 99, { delay: 24 * HOUR });
-      const run = await runUntilDrained(queue, async (job) => {
-        if (job.data < 0) throw new Error('negative');
-        return job.data * job.data;
-      }, { worker: { ...quiet, concurrency: 4 } });
+      const run = await runUntilDrained(
+        queue,
+        async (job) => {
+          if (job.data < 0) throw new Error('negative');
+          return job.data * job.data;
+        },
+        { worker: { ...quiet, concurrency: 4 } },
+      );
       expect(run.completed.map((c) => c.result).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) ** 2));
       expect(run.failed.map((f) => [f.job?.name, f.error.message, f.willRetry])).toEqual([['bad', 'negative', false]]);
       expect(run.errors).toEqual([]);
@@ -142,10 +146,14 @@ describe('test queues, runUntilDrained, promoteAll', () => {
       await queue.add('flaky', 'f', { attempts: 3, backoff: { type: 'exponential', delay: HOUR } });
       await queue.add('later', 'l', { delay: HOUR });
       let calls = 0;
-      const run = await runUntilDrained(queue, async (job) => {
-        if (job.name === 'flaky' && ++calls < 3) throw new Error(`attempt ${calls}`);
-        return job.data;
-      }, { promote: true, worker: quiet });
+      const run = await runUntilDrained(
+        queue,
+        async (job) => {
+          if (job.name === 'flaky' && ++calls < 3) throw new Error(`attempt ${calls}`);
+          return job.data;
+        },
+        { promote: true, worker: quiet },
+      );
       expect(run.completed.map((c) => c.result).sort()).toEqual(['f', 'l']);
       expect(run.failed.map((f) => f.willRetry)).toEqual([true, true]);
       expect(run.counts).toMatchObject({ delayed: 0, completed: 2, failed: 0 });
@@ -176,10 +184,14 @@ describe('test queues, runUntilDrained, promoteAll', () => {
       await queue.add('order', 'o', { delay: HOUR, attempts: 2, backoff: { type: 'fixed', delay: HOUR } });
       expect(await promoteAll(queue)).toBe(1);
       let billed = 0;
-      const billing = await runUntilDrained(queue, async () => {
-        if (++billed === 1) throw new Error('billing down');
-        return 'billed';
-      }, { group: 'billing', worker: quiet });
+      const billing = await runUntilDrained(
+        queue,
+        async () => {
+          if (++billed === 1) throw new Error('billing down');
+          return 'billed';
+        },
+        { group: 'billing', worker: quiet },
+      );
       expect(billing.completed).toEqual([]);
       expect((await queue.getJobCounts({ group: 'billing' })).delayed).toBe(1);
       const email = await runUntilDrained(queue, async () => 'sent', { group: 'email', worker: quiet });

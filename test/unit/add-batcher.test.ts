@@ -55,7 +55,11 @@ describe('AddBatcher', () => {
 
   it('a failed send rejects every caller of its batch, each with an error of its own from toError', async () => {
     const cause = new Error('connection lost');
-    const batcher = new AddBatcher(async () => Promise.reject(cause), 250, (err) => new Error('wrapped', { cause: err }));
+    const batcher = new AddBatcher(
+      async () => Promise.reject(cause),
+      250,
+      (err) => new Error('wrapped', { cause: err }),
+    );
     const settled = await Promise.allSettled([batcher.add(item(0)), batcher.add(item(1))]);
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     const [a, b] = settled.map((s) => (s as PromiseRejectedResult).reason as Error);
@@ -88,7 +92,14 @@ describe('sendInChunks', () => {
 
   it('sends chunks of chunkSize and returns every job, in input order', async () => {
     const { calls, send } = recordingSend(7);
-    const out = await sendInChunks(Array.from({ length: 7 }, (_, i) => item(i)), send, 3, 2, toJob, neverProbe);
+    const out = await sendInChunks(
+      Array.from({ length: 7 }, (_, i) => item(i)),
+      send,
+      3,
+      2,
+      toJob,
+      neverProbe,
+    );
     expect(calls.map((c) => c.length)).toEqual([3, 3, 1]);
     expect(out.added.map((j) => j.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(out.added[4]).toEqual({ index: 4, id: 'id-job-4', now: 7 });
@@ -102,7 +113,7 @@ describe('sendInChunks', () => {
     expect(out).toEqual({ added: [], notAdded: [], unknown: [], failed: false, failure: undefined });
   });
 
-  it("items the queue refused as full are not added, and nothing after the window is sent", async () => {
+  it('items the queue refused as full are not added, and nothing after the window is sent', async () => {
     const calls: EnqueueItem[][] = [];
     const send = async (items: EnqueueItem[]): Promise<Reply> => {
       calls.push(items);
@@ -110,7 +121,14 @@ describe('sendInChunks', () => {
       const before = calls.slice(0, -1).reduce((n, c) => n + c.length, 0);
       return { now: 1, jobs: items.map((it, k) => ({ id: it.name, status: (before + k < 4 ? 'added' : 'full') as EnqueueStatus })) };
     };
-    const out = await sendInChunks(Array.from({ length: 10 }, (_, i) => item(i)), send, 3, 2, toJob, neverProbe);
+    const out = await sendInChunks(
+      Array.from({ length: 10 }, (_, i) => item(i)),
+      send,
+      3,
+      2,
+      toJob,
+      neverProbe,
+    );
     expect(calls).toHaveLength(2); // one window of two chunks, then it stops
     expect(out.added.map((j) => j.index)).toEqual([0, 1, 2, 3]);
     expect(out.notAdded).toEqual([4, 5, 6, 7, 8, 9]);
@@ -124,7 +142,14 @@ describe('sendInChunks', () => {
       if (n++ === 1) throw lost;
       return { now: 1, jobs: items.map((it) => ({ id: it.name, status: 'added' as EnqueueStatus })) };
     };
-    const out = await sendInChunks(Array.from({ length: 8 }, (_, i) => item(i)), send, 2, 2, toJob, neverProbe);
+    const out = await sendInChunks(
+      Array.from({ length: 8 }, (_, i) => item(i)),
+      send,
+      2,
+      2,
+      toJob,
+      neverProbe,
+    );
     expect(n).toBe(2);
     expect(out.added.map((j) => j.index)).toEqual([0, 1]);
     expect(out.unknown).toEqual([2, 3]);
@@ -142,7 +167,14 @@ describe('sendInChunks', () => {
 
   it('a chunk the probe says was never written (queued offline) is not added; another error reply is unknown', async () => {
     const down = new Error('Connection is closed.');
-    const offline = await sendInChunks([item(0), item(1)], async () => Promise.reject(down), 5, 1, toJob, () => () => true);
+    const offline = await sendInChunks(
+      [item(0), item(1)],
+      async () => Promise.reject(down),
+      5,
+      1,
+      toJob,
+      () => () => true,
+    );
     expect(offline).toMatchObject({ notAdded: [0, 1], unknown: [] });
     const other = await sendInChunks([item(0), item(1)], async () => Promise.reject(replyError('ERR something')), 5, 1, toJob, neverProbe);
     expect(other).toMatchObject({ notAdded: [], unknown: [0, 1] });
@@ -151,7 +183,17 @@ describe('sendInChunks', () => {
   it('the probe is taken before each window is sent', async () => {
     const { send } = recordingSend();
     let probes = 0;
-    await sendInChunks(Array.from({ length: 5 }, (_, i) => item(i)), send, 1, 2, toJob, () => (probes++, () => false));
+    await sendInChunks(
+      Array.from({ length: 5 }, (_, i) => item(i)),
+      send,
+      1,
+      2,
+      toJob,
+      () => {
+        probes++;
+        return () => false;
+      },
+    );
     expect(probes).toBe(3);
   });
 });

@@ -17,7 +17,7 @@ describe('backoffDelay', () => {
     expect(delay(1500, 7)).toBe(1500);
   });
 
-  it("fixed: every retry waits `delay` (0 when it is left out)", () => {
+  it('fixed: every retry waits `delay` (0 when it is left out)', () => {
     for (const attempts of [1, 2, 10]) expect(delay({ type: 'fixed', delay: 2000 }, attempts)).toBe(2000);
     expect(delay({ type: 'fixed' }, 4)).toBe(0);
   });
@@ -36,7 +36,12 @@ describe('backoffDelay', () => {
     expect(delay({ type: 'fixed', delay: 1000, jitter: 1 }, 1, () => 0.25)).toBe(750);
     // without jitter, random is not consulted
     let asked = 0;
-    expect(delay({ type: 'fixed', delay: 1000 }, 1, () => (asked++, 0.9))).toBe(1000);
+    expect(
+      delay({ type: 'fixed', delay: 1000 }, 1, () => {
+        asked++;
+        return 0.9;
+      }),
+    ).toBe(1000);
     expect(asked).toBe(0);
   });
 
@@ -74,8 +79,20 @@ describe('validateBackoff', () => {
   });
 
   it('refuses negative or non-finite delays, an object without a type, and jitter outside 0..1', () => {
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 'fixed', null, {}, { type: 3 }, { type: 'fixed', delay: -1 },
-      { type: 'fixed', delay: Number.NaN }, { type: 'fixed', jitter: -0.1 }, { type: 'fixed', jitter: 1.5 }, { type: 'fixed', jitter: Number.NaN }]) {
+    for (const bad of [
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      'fixed',
+      null,
+      {},
+      { type: 3 },
+      { type: 'fixed', delay: -1 },
+      { type: 'fixed', delay: Number.NaN },
+      { type: 'fixed', jitter: -0.1 },
+      { type: 'fixed', jitter: 1.5 },
+      { type: 'fixed', jitter: Number.NaN },
+    ]) {
       expect(() => validateBackoff(bad), JSON.stringify(bad)).toThrow(InvalidOptionError);
     }
   });

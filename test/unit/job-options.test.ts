@@ -3,16 +3,42 @@
 // (encodeSchedule), and the name and id rules. Redis-free.
 import { describe, expect, it } from 'vitest';
 import { InvalidIdError, InvalidOptionError, UnknownOptionError } from '../../src/errors.js';
-import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, MAX_PRIORITY, encodeSchedule, keepPolicy, validateJobId, validateJobOptions, type JobsOptions } from '../../src/job/job-options.js';
-import { checkOptionNames, nearestName, positiveInt, validateChoice, validateGroupName, validateJobName, validatePrefix, validateQueueName } from '../../src/validate.js';
+import {
+  DEFAULT_REMOVE_ON_COMPLETE,
+  DEFAULT_REMOVE_ON_FAIL,
+  MAX_PRIORITY,
+  encodeSchedule,
+  keepPolicy,
+  validateJobId,
+  validateJobOptions,
+  type JobsOptions,
+} from '../../src/job/job-options.js';
+import {
+  checkOptionNames,
+  nearestName,
+  positiveInt,
+  validateChoice,
+  validateGroupName,
+  validateJobName,
+  validatePrefix,
+  validateQueueName,
+} from '../../src/validate.js';
 
 describe('validateJobOptions', () => {
   it('accepts no options, and every option at its bounds; returns them unchanged', () => {
     expect(validateJobOptions(undefined)).toEqual({});
     const opts: JobsOptions = {
-      jobId: 'order-1', delay: 0, attempts: 1_000_000, backoff: { type: 'exponential', delay: 10, jitter: 1 }, priority: MAX_PRIORITY,
-      timeout: 2 ** 31 - 1, removeOnComplete: { count: 0, age: 0 }, removeOnFail: false, ttl: 1,
-      deduplication: { id: 'd', ttl: 1, replace: true }, releaseKeyOnRetry: false,
+      jobId: 'order-1',
+      delay: 0,
+      attempts: 1_000_000,
+      backoff: { type: 'exponential', delay: 10, jitter: 1 },
+      priority: MAX_PRIORITY,
+      timeout: 2 ** 31 - 1,
+      removeOnComplete: { count: 0, age: 0 },
+      removeOnFail: false,
+      ttl: 1,
+      deduplication: { id: 'd', ttl: 1, replace: true },
+      releaseKeyOnRetry: false,
     };
     expect(validateJobOptions(opts)).toBe(opts);
     expect(() => validateJobOptions({ orderingKey: 'k', startBy: new Date(1), lifo: false })).not.toThrow();
@@ -110,7 +136,9 @@ describe('encodeSchedule', () => {
     expect(JSON.parse(encodeSchedule({ startBy: new Date(1234), orderingKey: 'k' }))).toEqual({ startBy: 1234, orderingKey: 'k' });
     expect(JSON.parse(encodeSchedule({ startBy: 99 }))).toEqual({ startBy: 99 });
     expect(JSON.parse(encodeSchedule({ deduplication: { id: 'd' } }))).toEqual({ dedup: { id: 'd' } });
-    expect(JSON.parse(encodeSchedule({ deduplication: { id: 'd', ttl: 5, replace: true } }))).toEqual({ dedup: { id: 'd', ttl: 5, replace: true } });
+    expect(JSON.parse(encodeSchedule({ deduplication: { id: 'd', ttl: 5, replace: true } }))).toEqual({
+      dedup: { id: 'd', ttl: 5, replace: true },
+    });
     expect(JSON.parse(encodeSchedule({ deduplication: { id: 'd', replace: false } }))).toEqual({ dedup: { id: 'd' } });
   });
 });

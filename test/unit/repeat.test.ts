@@ -78,8 +78,24 @@ describe('slot arithmetic', () => {
 describe('normaliseRepeat', () => {
   it('keeps only the fields set, dates as ms, immediately and skipMissed only when true', () => {
     expect(normaliseRepeat({ every: 500, immediately: false, skipMissed: false })).toEqual({ every: 500 });
-    expect(normaliseRepeat({ pattern: '0 9 * * *', tz: 'Europe/Paris', startDate: new Date(1000), endDate: 2000, limit: 4, immediately: true, skipMissed: true })).toEqual({
-      pattern: '0 9 * * *', tz: 'Europe/Paris', startDate: 1000, endDate: 2000, limit: 4, immediately: true, skipMissed: true,
+    expect(
+      normaliseRepeat({
+        pattern: '0 9 * * *',
+        tz: 'Europe/Paris',
+        startDate: new Date(1000),
+        endDate: 2000,
+        limit: 4,
+        immediately: true,
+        skipMissed: true,
+      }),
+    ).toEqual({
+      pattern: '0 9 * * *',
+      tz: 'Europe/Paris',
+      startDate: 1000,
+      endDate: 2000,
+      limit: 4,
+      immediately: true,
+      skipMissed: true,
     });
   });
 

@@ -67,7 +67,10 @@ describe('carriedJobHash', () => {
 });
 
 describe('xreadEntries', () => {
-  const entries = [['1-0', ['n', 'a']], ['2-0', ['n', 'b']]];
+  const entries = [
+    ['1-0', ['n', 'a']],
+    ['2-0', ['n', 'b']],
+  ];
 
   it('reads RESP2 arrays and RESP3 maps alike; a timeout (null) is no entries', () => {
     expect(xreadEntries([['s', entries]], 's')).toEqual(entries);

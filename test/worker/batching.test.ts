@@ -36,10 +36,14 @@ describe('batching', () => {
     await queue.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'short', data: i })));
     const hold = gate();
     let started = 0;
-    const worker = t.worker('ahead', async () => {
-      // the first 20 jobs are short, so the worker learns to prefetch; then job 21 blocks
-      if (++started > 20) await hold.promise;
-    }, { concurrency: 1, prefetch: 50 });
+    const worker = t.worker(
+      'ahead',
+      async () => {
+        // the first 20 jobs are short, so the worker learns to prefetch; then job 21 blocks
+        if (++started > 20) await hold.promise;
+      },
+      { concurrency: 1, prefetch: 50 },
+    );
     await waitFor(() => started > 20 && worker.health().prefetched > 0, 10_000, 'a prefetched job while one runs');
     const prefetched = worker.health().prefetched;
     const closing = worker.close({ timeoutMs: 10_000 });
@@ -58,9 +62,13 @@ describe('batching', () => {
     const queue = t.queue<number>('backlog', { defaultJobOptions: { removeOnComplete: false } });
     await queue.addBulk(Array.from({ length: 5000 }, (_, i) => ({ name: 'n', data: i })));
     const seen = new Map<number, number>();
-    const worker = t.worker<number>('backlog', async (job) => {
-      seen.set(job.data, (seen.get(job.data) ?? 0) + 1);
-    }, { concurrency: 50 });
+    const worker = t.worker<number>(
+      'backlog',
+      async (job) => {
+        seen.set(job.data, (seen.get(job.data) ?? 0) + 1);
+      },
+      { concurrency: 50 },
+    );
     await collectEvents(worker, 'completed', 5000, 30_000);
     expect(seen.size).toBe(5000);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
@@ -72,21 +80,44 @@ describe('batching', () => {
     const queue = t.queue('bigresults', { defaultJobOptions: { removeOnComplete: true } });
     await queue.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'big', data: i })));
     const open = gate();
-    const worker = t.worker('bigresults', async () => {
-      await open.promise; // all 30 finish together, so their acks are pending at once
-      return 'x'.repeat(400 * 1024);
-    }, { concurrency: 30 });
+    const worker = t.worker(
+      'bigresults',
+      async () => {
+        await open.promise; // all 30 finish together, so their acks are pending at once
+        return 'x'.repeat(400 * 1024);
+      },
+      { concurrency: 30 },
+    );
     let done = 0;
     worker.on('completed', () => done++);
     await waitFor(async () => (await queue.getJobCounts()).active === 30, 10_000, 'all running');
     open.open();
     await waitFor(() => done === 30, 20_000, 'all completed');
     // and one call takes at most about MAX_ACK_BYTES of them (at least one ack)
-    const settlement = new Settlement<unknown, unknown>(undefined as never, 'default', 'sluice', '{}', { completed: () => undefined, lost: () => undefined, error: () => undefined });
-    for (let i = 0; i < 30; i++) settlement.push({ id: String(i), token: 't', returnvalue: 'x'.repeat(400 * 1024), keep: [-1, -1], job: undefined as never, result: undefined });
+    const settlement = new Settlement<unknown, unknown>(undefined as never, 'default', 'sluice', '{}', {
+      completed: () => undefined,
+      lost: () => undefined,
+      error: () => undefined,
+    });
+    for (let i = 0; i < 30; i++)
+      settlement.push({
+        id: String(i),
+        token: 't',
+        returnvalue: 'x'.repeat(400 * 1024),
+        keep: [-1, -1],
+        job: undefined as never,
+        result: undefined,
+      });
     const first = settlement.take();
     expect(first.length).toBe(Math.floor(MAX_ACK_BYTES / (400 * 1024)));
-    settlement.push({ id: 'huge', token: 't', returnvalue: 'x'.repeat(MAX_ACK_BYTES * 2), keep: [-1, -1], job: undefined as never, result: undefined });
+    settlement.push({
+      id: 'huge',
+      token: 't',
+      returnvalue: 'x'.repeat(MAX_ACK_BYTES * 2),
+      keep: [-1, -1],
+      job: undefined as never,
+      result: undefined,
+    });
     let calls = 1;
     while (settlement.size > 0) {
       expect(settlement.take().length).toBeGreaterThanOrEqual(1);

@@ -32,11 +32,15 @@ function start(env: Record<string, string>): Child {
     proc,
     exited,
     async next(t, timeoutMs = 15_000) {
-      await waitFor(() => {
-        if (seen.some((m) => m.t === t)) return true;
-        if (proc.exitCode !== null) throw new Error(`child exited with ${proc.exitCode} before sending ${t}`);
-        return false;
-      }, timeoutMs, `child message ${t}`);
+      await waitFor(
+        () => {
+          if (seen.some((m) => m.t === t)) return true;
+          if (proc.exitCode !== null) throw new Error(`child exited with ${proc.exitCode} before sending ${t}`);
+          return false;
+        },
+        timeoutMs,
+        `child message ${t}`,
+      );
       return seen.find((m) => m.t === t)!;
     },
   };
@@ -52,10 +56,14 @@ describe('process exit', () => {
       const child = start({ MODE: 'close', REDIS_URL: t.url, PREFIX: t.newPrefix(), EXIT_FILE: exitFile });
       await child.next('idle');
       // close while the worker blocks in BZPOPMIN: the connection that held the exit up
-      await waitFor(async () => {
-        const clients = String(await t.admin.call('CLIENT', 'LIST'));
-        return clients.split('\n').some((l) => l.includes('name=sluice:blocking:') && l.includes('cmd=bzpopmin'));
-      }, 10_000, 'worker blocked in BZPOPMIN');
+      await waitFor(
+        async () => {
+          const clients = String(await t.admin.call('CLIENT', 'LIST'));
+          return clients.split('\n').some((l) => l.includes('name=sluice:blocking:') && l.includes('cmd=bzpopmin'));
+        },
+        10_000,
+        'worker blocked in BZPOPMIN',
+      );
       if (opts.redisDown) await t.redis.stop('SIGKILL');
       child.proc.send('close');
       expect(await child.exited).toBe(0);

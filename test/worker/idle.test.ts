@@ -65,7 +65,11 @@ describe('idle workers', () => {
     const worker = t.worker('wake', async (j) => j.name, { blockMs: 30_000 });
     const redis = raw();
     await waitFor(async () => String(await redis.client('LIST')).includes('cmd=bzpopmin'), 5000, 'a blocking BZPOPMIN');
-    for (const [name, opts] of [['plain', {}], ['prioritised', { priority: 5 }], ['delayed', { delay: 200 }]] as const) {
+    for (const [name, opts] of [
+      ['plain', {}],
+      ['prioritised', { priority: 5 }],
+      ['delayed', { delay: 200 }],
+    ] as const) {
       const done = waitForEvent<[Job, unknown]>(worker, 'completed', 10_000);
       const job = await queue.add(name, null, opts);
       const [finished, result] = await done;
@@ -107,12 +111,16 @@ describe('idle workers', () => {
     const queue = t.queue<{ slow?: boolean }>('spin');
     const slow = gate();
     const started = gate();
-    const worker = t.worker<{ slow?: boolean }>('spin', async (job) => {
-      if (job.data.slow) {
-        started.open();
-        await slow.promise;
-      }
-    }, { concurrency: 1 });
+    const worker = t.worker<{ slow?: boolean }>(
+      'spin',
+      async (job) => {
+        if (job.data.slow) {
+          started.open();
+          await slow.promise;
+        }
+      },
+      { concurrency: 1 },
+    );
     await queue.addBulk(Array.from({ length: 50 }, () => ({ name: 'fast', data: {} })));
     await collectEvents(worker, 'completed', 50);
     await queue.add('slow', { slow: true });

@@ -17,11 +17,15 @@ async function expireLease(redis: Redis, keys: QueueKeys, id: string, token: str
   for (let round = 0; round < 50; round++) {
     await redis.multi().zadd(active, 0, id).xadd(keys.wake, 'MAXLEN', '16', '*', 'g', 'default').exec();
     let taken = false;
-    await waitFor(async () => {
-      const [tk, score] = await Promise.all([redis.hget(keys.job(id), 'tk'), redis.zscore(active, id)]);
-      if (tk !== token) return (taken = true);
-      return Number(score) > 0; // renewed by its holder before anyone reclaimed it: try again
-    }, 5000, 'the lease to be reclaimed or renewed');
+    await waitFor(
+      async () => {
+        const [tk, score] = await Promise.all([redis.hget(keys.job(id), 'tk'), redis.zscore(active, id)]);
+        if (tk !== token) return (taken = true);
+        return Number(score) > 0; // renewed by its holder before anyone reclaimed it: try again
+      },
+      5000,
+      'the lease to be reclaimed or renewed',
+    );
     if (taken) return;
   }
   throw new Error('could not expire the lease');
@@ -38,11 +42,15 @@ describe('leases', () => {
     const stalled: string[] = [];
     const started = gate();
     // two slots and a competitor: an expired lease would be reclaimed by either of them
-    const worker = t.worker('long', async () => {
-      started.open();
-      await new Promise((r) => setTimeout(r, 3000)); // the work itself: 6 lease periods
-      return 'finished';
-    }, { leaseMs: 500, concurrency: 2, blockMs: 1000 });
+    const worker = t.worker(
+      'long',
+      async () => {
+        started.open();
+        await new Promise((r) => setTimeout(r, 3000)); // the work itself: 6 lease periods
+        return 'finished';
+      },
+      { leaseMs: 500, concurrency: 2, blockMs: 1000 },
+    );
     worker.on('stalled', (id) => stalled.push(id));
     await started.promise;
     const competitor = t.worker('long', async () => 'competitor', { leaseMs: 500, blockMs: 1000 });
@@ -67,14 +75,18 @@ describe('leases', () => {
     const redis = raw();
     const active = queue.keys.group('default').active;
     const seen: { jobToken?: string; ctxToken: string; stored: string | null; score: number }[] = [];
-    const worker = t.worker('token', async (j, { token }) => {
-      const first = Number(await redis.zscore(active, j.id));
-      seen.push({ jobToken: j.token, ctxToken: token, stored: await redis.hget(queue.keys.job(j.id), 'tk'), score: first });
-      // wait for the lease keeper to renew a few times
-      await waitFor(async () => Number(await redis.zscore(active, j.id)) > first + 600, 5000, 'renewals');
-      seen.push({ jobToken: j.token, ctxToken: token, stored: await redis.hget(queue.keys.job(j.id), 'tk'), score: 0 });
-      return null;
-    }, { leaseMs: 300 });
+    const worker = t.worker(
+      'token',
+      async (j, { token }) => {
+        const first = Number(await redis.zscore(active, j.id));
+        seen.push({ jobToken: j.token, ctxToken: token, stored: await redis.hget(queue.keys.job(j.id), 'tk'), score: first });
+        // wait for the lease keeper to renew a few times
+        await waitFor(async () => Number(await redis.zscore(active, j.id)) > first + 600, 5000, 'renewals');
+        seen.push({ jobToken: j.token, ctxToken: token, stored: await redis.hget(queue.keys.job(j.id), 'tk'), score: 0 });
+        return null;
+      },
+      { leaseMs: 300 },
+    );
     await waitForEvent(worker, 'completed');
     expect(seen).toHaveLength(2);
     const token = seen[0]!.jobToken;
@@ -100,11 +112,15 @@ describe('leases', () => {
     const startedB = gate<Job>();
     const releaseB = gate();
     // a long lease: A's keeper will not renew (or notice anything) during the test
-    const a = t.worker('fence', async (j) => {
-      startedA.open(j);
-      await releaseA.promise;
-      return 'A';
-    }, { leaseMs: 30_000 });
+    const a = t.worker(
+      'fence',
+      async (j) => {
+        startedA.open(j);
+        await releaseA.promise;
+        return 'A';
+      },
+      { leaseMs: 30_000 },
+    );
     const completedA: string[] = [];
     a.on('completed', (j) => completedA.push(j.id));
     const jobA = await startedA.promise;
@@ -112,11 +128,15 @@ describe('leases', () => {
 
     // A freezes: its lease expires; B's lease call reclaims the job
     await redis.zadd(queue.keys.group('default').active, 0, job.id);
-    const b = t.worker('fence', async (j) => {
-      startedB.open(j);
-      await releaseB.promise;
-      return 'B';
-    }, { leaseMs: 30_000 });
+    const b = t.worker(
+      'fence',
+      async (j) => {
+        startedB.open(j);
+        await releaseB.promise;
+        return 'B';
+      },
+      { leaseMs: 30_000 },
+    );
     const stalled = waitForEvent<[string]>(b, 'stalled');
     const jobB = await startedB.promise;
     expect((await stalled)[0]).toBe(job.id);
@@ -164,22 +184,30 @@ describe('leases', () => {
     const redis = raw();
     const startedA = gate<Job>();
     const releaseA = gate();
-    const a = t.worker('fence-fail', async (j) => {
-      startedA.open(j);
-      await releaseA.promise;
-      throw new Error('A failed late');
-    }, { leaseMs: 30_000 });
+    const a = t.worker(
+      'fence-fail',
+      async (j) => {
+        startedA.open(j);
+        await releaseA.promise;
+        throw new Error('A failed late');
+      },
+      { leaseMs: 30_000 },
+    );
     const failedA: unknown[] = [];
     a.on('failed', (j) => failedA.push(j));
     await startedA.promise;
     await redis.zadd(queue.keys.group('default').active, 0, job.id);
     const startedB = gate<Job>();
     const releaseB = gate();
-    const b = t.worker('fence-fail', async (j) => {
-      startedB.open(j);
-      await releaseB.promise;
-      return 'B';
-    }, { leaseMs: 30_000 });
+    const b = t.worker(
+      'fence-fail',
+      async (j) => {
+        startedB.open(j);
+        await releaseB.promise;
+        return 'B';
+      },
+      { leaseMs: 30_000 },
+    );
     const jobB = await startedB.promise;
     const lostA = waitForEvent<[string, Error]>(a, 'lost');
     releaseA.open();
@@ -203,15 +231,19 @@ describe('leases', () => {
     const redis = raw();
     const startedA = gate<Job>();
     const abortedWith = gate<unknown>();
-    const a = t.worker('keeper', async (j, { signal }) => {
-      startedA.open(j);
-      try {
-        return await untilAborted(signal);
-      } catch (err) {
-        abortedWith.open(err);
-        throw err;
-      }
-    }, { leaseMs: 300 });
+    const a = t.worker(
+      'keeper',
+      async (j, { signal }) => {
+        startedA.open(j);
+        try {
+          return await untilAborted(signal);
+        } catch (err) {
+          abortedWith.open(err);
+          throw err;
+        }
+      },
+      { leaseMs: 300 },
+    );
     const failedA: unknown[] = [];
     a.on('failed', (j) => failedA.push(j));
     const lost = waitForEvent<[string, Error]>(a, 'lost');
@@ -243,11 +275,15 @@ describe('leases', () => {
     const redis = raw();
     const startedA = gate<Job>();
     const releaseA = gate();
-    const a = t.worker('stale-extend', async (j) => {
-      startedA.open(j);
-      await releaseA.promise;
-      return 'A';
-    }, { leaseMs: 30_000 });
+    t.worker(
+      'stale-extend',
+      async (j) => {
+        startedA.open(j);
+        await releaseA.promise;
+        return 'A';
+      },
+      { leaseMs: 30_000 },
+    );
     const jobA = await startedA.promise;
     await redis.zadd(queue.keys.group('default').active, 0, job.id);
     const b = t.worker('stale-extend', async () => 'B', { leaseMs: 30_000 });
@@ -266,14 +302,18 @@ describe('leases', () => {
     let inFlight = 0;
     let max = 0;
     let done = 0;
-    const worker = t.worker<{ i: number }>('conc', async () => {
-      inFlight++;
-      max = Math.max(max, inFlight);
-      await new Promise((r) => setTimeout(r, 2)); // a little async work, so jobs overlap
-      inFlight--;
-      done++;
-      return null;
-    }, { concurrency: 5 });
+    const worker = t.worker<{ i: number }>(
+      'conc',
+      async () => {
+        inFlight++;
+        max = Math.max(max, inFlight);
+        await new Promise((r) => setTimeout(r, 2)); // a little async work, so jobs overlap
+        inFlight--;
+        done++;
+        return null;
+      },
+      { concurrency: 5 },
+    );
     await waitFor(async () => (await queue.getJobCounts()).completed === 200, 20_000, '200 completed');
     expect(done).toBe(200);
     expect(max).toBeLessThanOrEqual(5);
@@ -288,16 +328,20 @@ describe('leases', () => {
     const redis = raw();
     const active = queue.keys.group('default').active;
     const margins: number[] = [];
-    const worker = t.worker('extend', async (j) => {
-      await expect(j.extendLease(0)).rejects.toBeInstanceOf(InvalidOptionError);
-      await j.extendLease(5000);
-      margins.push(Number(await redis.zscore(active, j.id)) - (await redisNow(redis)));
-      // the keeper (every 100 ms here) renews to 5 s from now, not back to 300 ms
-      const after = Number(await redis.zscore(active, j.id));
-      await waitFor(async () => Number(await redis.zscore(active, j.id)) > after, 5000, 'a renewal');
-      margins.push(Number(await redis.zscore(active, j.id)) - (await redisNow(redis)));
-      return 'ok';
-    }, { leaseMs: 300 });
+    const worker = t.worker(
+      'extend',
+      async (j) => {
+        await expect(j.extendLease(0)).rejects.toBeInstanceOf(InvalidOptionError);
+        await j.extendLease(5000);
+        margins.push(Number(await redis.zscore(active, j.id)) - (await redisNow(redis)));
+        // the keeper (every 100 ms here) renews to 5 s from now, not back to 300 ms
+        const after = Number(await redis.zscore(active, j.id));
+        await waitFor(async () => Number(await redis.zscore(active, j.id)) > after, 5000, 'a renewal');
+        margins.push(Number(await redis.zscore(active, j.id)) - (await redisNow(redis)));
+        return 'ok';
+      },
+      { leaseMs: 300 },
+    );
     await waitForEvent(worker, 'completed');
     expect(margins).toHaveLength(2);
     for (const m of margins) expect(m).toBeGreaterThan(4000);
@@ -364,16 +408,20 @@ describe('leases', () => {
     const finished1 = gate();
     const started2 = gate();
     const release2 = gate();
-    const worker = t.worker('timeout-ignore', async (j) => {
-      if (j.deliveries === 1) {
-        await release1.promise; // ignores the abort, finishes late
-        finished1.open();
-        return 'late';
-      }
-      started2.open();
-      await release2.promise;
-      return 'second';
-    }, { concurrency: 2, leaseMs: 200, blockMs: 1000 });
+    const worker = t.worker(
+      'timeout-ignore',
+      async (j) => {
+        if (j.deliveries === 1) {
+          await release1.promise; // ignores the abort, finishes late
+          finished1.open();
+          return 'late';
+        }
+        started2.open();
+        await release2.promise;
+        return 'second';
+      },
+      { concurrency: 2, leaseMs: 200, blockMs: 1000 },
+    );
     let stalled = false;
     worker.on('stalled', () => (stalled = true));
     await started2.promise;

@@ -3,12 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { ClosedError, InvalidOptionError, ShutdownError, shutdownOnSignals, type Job } from '../../src/index.js';
 import { useRedis } from '../helpers/setup.js';
-import { gate, untilAborted, useRawClients } from '../helpers/tools.js';
+import { gate, untilAborted } from '../helpers/tools.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('worker shutdown', () => {
   const t = useRedis();
-  const raw = useRawClients(() => t.url);
 
   it('close() is idempotent: one shutdown, one closed event', async () => {
     t.newPrefix();
@@ -120,7 +119,7 @@ describe('worker shutdown', () => {
     expect(stored?.attemptsMade).toBe(0);
   });
 
-  it('a second close() can shorten the first; close(true) (BullMQ\'s force) aborts and hands back at once', async () => {
+  it("a second close() can shorten the first; close(true) (BullMQ's force) aborts and hands back at once", async () => {
     t.newPrefix();
     const queue = t.queue('shorten');
     const job = await queue.add('forever', null, { attempts: 3 });
@@ -148,10 +147,14 @@ describe('worker shutdown', () => {
     const queue = t.queue('forced-down');
     await queue.add('forever', null);
     const started = gate<Job>();
-    const worker = t.worker('forced-down', async (j, { signal }) => {
-      started.open(j);
-      return untilAborted(signal);
-    }, { allowErrors: true });
+    const worker = t.worker(
+      'forced-down',
+      async (j, { signal }) => {
+        started.open(j);
+        return untilAborted(signal);
+      },
+      { allowErrors: true },
+    );
     await started.promise;
     await t.redis.stop('SIGKILL');
     try {
@@ -170,15 +173,18 @@ describe('worker shutdown', () => {
     t.newPrefix();
     const queue = t.queue('after-close');
     const seenByA: string[] = [];
-    const a = t.worker('after-close', async (j) => {
-      seenByA.push(j.id);
-      return 'A';
-    }, { blockMs: 1000 });
+    const a = t.worker(
+      'after-close',
+      async (j) => {
+        seenByA.push(j.id);
+        return 'A';
+      },
+      { blockMs: 1000 },
+    );
     const first = await queue.add('before', null);
     await waitForEvent(a, 'completed');
     await a.close();
     const later = await queue.add('after', null);
-    const redis = raw();
     // the job was not leased by the closed worker (nor leased and handed back)
     expect((await queue.getJob(later.id))?.deliveries).toBe(0);
     expect((await queue.getJobCounts()).waiting).toBe(1);
@@ -216,7 +222,9 @@ describe('worker shutdown', () => {
     await waitFor(() => worker.health().state === 'running', 5000, 'running');
     await t.redis.stop('SIGKILL');
     try {
-      await expect(Promise.race([worker.close({ timeoutMs: 200 }).then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 15_000))])).resolves.toBe('closed');
+      await expect(
+        Promise.race([worker.close({ timeoutMs: 200 }).then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 15_000))]),
+      ).resolves.toBe('closed');
     } finally {
       await t.redis.start();
     }
