@@ -105,7 +105,8 @@ function notes(list: Scenario[]): string[] {
   const out: string[] = [];
   if (list.some((s) => s.id === 'delayed')) {
     out.push(
-      'Delayed: lateness = processor start − (add time + delay); Bee-Queue (delayUntil, activateDelayedJobs) runs with its default delayedDebounce of 1000 ms.',
+      'Delayed: lateness = processor start − (add time + delay); ' +
+        'Bee-Queue (delayUntil, activateDelayedJobs) runs with its default delayedDebounce of 1000 ms.',
     );
   }
   if (list.some((s) => s.id === 'priority')) out.push('Priority: Bee-Queue has no job priorities (n/a).');
@@ -182,7 +183,9 @@ async function main(): Promise<number> {
   const table = textTable(results, cfg.libs);
   console.log(table);
   const libs = cfg.libs.map((l) => `${l} ${machine.libraries[l]}${l === 'sluice' ? ` (${machine.sluiceRevision})` : ''}`).join(', ');
-  const about = `${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, Node ${machine.node}, Redis ${machine.redis}; ${libs}`;
+  const about =
+    `${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ` +
+    `Node ${machine.node}, Redis ${machine.redis}; ${libs}`;
   console.log(
     `\n${about}\nmedian of ${cfg.repeats} run(s); ${((Date.now() - started) / 1000).toFixed(0)} s in all; ${errors.length} failed turn(s)`,
   );
@@ -197,7 +200,8 @@ async function main(): Promise<number> {
     `Measured ${date.slice(0, 10)} on ${about}.`,
     `Median of ${cfg.repeats} run(s), each library against its own fresh Redis, in turns; min–max over the runs.`,
     `"sluice advantage" is the ratio normalised so that above ×1 sluice is better (faster, or cheaper).`,
-    `Processing removes completed jobs at once in all three libraries; ${cfg.jobs.toLocaleString('en-US')} jobs per turn; commands per job count the commands run inside Lua scripts.`,
+    `Processing removes completed jobs at once in all three libraries; ${cfg.jobs.toLocaleString('en-US')} jobs per turn; ` +
+      'commands per job count the commands run inside Lua scripts.',
     ...notes(list),
     '',
     markdownTable(results, cfg.libs),

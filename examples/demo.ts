@@ -167,7 +167,8 @@ async function run(queue: Queue<Order, Receipt>, redis: DemoRedis, prefix: strin
     ['-', ''],
     ...children.map((c): [string, string] => [
       `Worker pid ${c.pid}`,
-      `${n(c.completed + c.failed)} jobs (${((100 * (c.completed + c.failed)) / TOTAL).toFixed(1)} %), ${c.retried} ${c.retried === 1 ? 'retry' : 'retries'}`,
+      `${n(c.completed + c.failed)} jobs (${((100 * (c.completed + c.failed)) / TOTAL).toFixed(1)} %), ` +
+        `${c.retried} ${c.retried === 1 ? 'retry' : 'retries'}`,
     ]),
     ...(others > 0 ? [['Other processes', `${n(others)} jobs (workers outside this demo)`] as [string, string]] : []),
     ['-', ''],

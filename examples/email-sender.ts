@@ -75,7 +75,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const { relay, elapsedMs } = await runEmailSender(redis.url, `emails-${randomBytes(3).toString('hex')}`);
     console.log(
-      `${relay.delivered.length} emails in ${elapsedMs} ms through a relay limited to 50 per 200 ms (${relay.refusals} "slow down" answer honoured)`,
+      `${relay.delivered.length} emails in ${elapsedMs} ms through a relay limited to 50 per 200 ms ` +
+        `(${relay.refusals} "slow down" answer honoured)`,
     );
     const first = relay.delivered.filter((e) => e.customer === 'customer-0').map((e) => e.kind);
     console.log(`customer-0 got, in order: ${first.join(' → ')}`);

@@ -25,7 +25,8 @@ export interface DemoRedis {
 export class NoRedisError extends Error {}
 
 const howToGetRedis = (probed: boolean) =>
-  `No Redis found: REDIS_URL is not set, ${probed ? 'nothing answers PING on 127.0.0.1:6379' : '127.0.0.1:6379 was not tried (SLUICE_DEMO_EMBEDDED=1)'}, ` +
+  'No Redis found: REDIS_URL is not set, ' +
+  `${probed ? 'nothing answers PING on 127.0.0.1:6379' : '127.0.0.1:6379 was not tried (SLUICE_DEMO_EMBEDDED=1)'}, ` +
   'and there is no redis-server on PATH to start a private one. Get one of these: run `docker compose up -d` ' +
   'in this directory (starts Redis 7 on port 6379), or install the OS package ' +
   '(`sudo apt-get install redis-server` on Debian/Ubuntu, `brew install redis` on macOS), ' +
@@ -141,7 +142,8 @@ async function checkUrl(url: string): Promise<void> {
     await client.ping();
   } catch (err) {
     throw new NoRedisError(
-      `REDIS_URL=${url} does not answer (${(cause ?? (err as Error)).message}); start that Redis, fix the URL, or unset REDIS_URL to let the demo find or start one.`,
+      `REDIS_URL=${url} does not answer (${(cause ?? (err as Error)).message}); ` +
+        'start that Redis, fix the URL, or unset REDIS_URL to let the demo find or start one.',
     );
   } finally {
     client.disconnect();

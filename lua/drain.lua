@@ -44,7 +44,8 @@ end
 local redo = redis.call('LPOP', waitKey, batch)
 if redo then take(redo) end
 if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
-  local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
+  local reply = redis.pcall('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried,
+    'NOACK', 'STREAMS', streamKey, '>')
   if type(reply) == 'table' and reply.err then
     if not string.find(reply.err, 'NOGROUP', 1, true) then error(reply.err, 0) end
     if group ~= 'default' then
@@ -54,7 +55,8 @@ if #removed + carried < batch and redis.call('EXISTS', streamKey) == 1 then
       -- the default group before its first worker: created at the start, as its lease would
       redis.call('XGROUP', 'CREATE', streamKey, group, '0')
       redis.call('SADD', groupsKey, group)
-      reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried, 'NOACK', 'STREAMS', streamKey, '>')
+      reply = redis.call('XREADGROUP', 'GROUP', group, 'sluice-drain', 'COUNT', batch - #removed - carried,
+        'NOACK', 'STREAMS', streamKey, '>')
     end
   end
   if reply then
@@ -117,7 +119,9 @@ for i = 1, #removed do
 end
 wakeForKeys(g, base .. Key.wake, group)
 -- backpressure: producers waiting for room try again
-if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #removed + carried) end
+if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then
+  redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #removed + carried)
+end
 deleteRecords(base, rb, removed)
 deleteRecords(base, base, delayedIds)
 removed = #removed + #delayedIds

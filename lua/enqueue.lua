@@ -109,7 +109,8 @@ if maxLength > 0 then
   for _, group in ipairs(subscribedGroups(k.groups)) do
     local g = Key.group(base, group)
     local n = lag[group] or redis.call('XLEN', k.stream)
-    n = n + redis.call('LLEN', g .. Key.wait) + redis.call('ZCARD', g .. Key.prio) + (tonumber(redis.call('HGET', g .. Key.keyState, '#waiting')) or 0)
+    n = n + redis.call('LLEN', g .. Key.wait) + redis.call('ZCARD', g .. Key.prio) +
+      (tonumber(redis.call('HGET', g .. Key.keyState, '#waiting')) or 0)
     if n > waiting then waiting = n end
   end
   room = math.max(0, maxLength - waiting - redis.call('ZCARD', delayedKey))

@@ -35,7 +35,8 @@ if fire then
   -- (the compare and set above makes the job once; this guards a record someone kept)
   if redis.call('EXISTS', jobKey) == 0 then
     local template = cjson.decode(redis.call('HGET', schedulerKey, 'template'))
-    redis.call('HSET', jobKey, 'n', template.name, 'd', template.data, 'o', template.opts, 'ts', redisTime(), 's', 'waiting', 'a', 0, 'dl', 0)
+    redis.call('HSET', jobKey, 'n', template.name, 'd', template.data, 'o', template.opts, 'ts', redisTime(),
+      's', 'waiting', 'a', 0, 'dl', 0)
     local priority = tonumber(template.priority)
     if priority then redis.call('HSET', jobKey, 'p', priority) end
     if template.lifo then redis.call('HSET', jobKey, 'lf', 1) end

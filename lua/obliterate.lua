@@ -87,8 +87,8 @@ if budget > 0 then
     local g = Key.group(base, group)
     redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
   end
-  redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. Key.prioritySeq, base .. Key.meta, base .. Key.events, base .. Key.room,
-    base .. Key.dedupIndex)
+  redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. Key.prioritySeq, base .. Key.meta, base .. Key.events,
+    base .. Key.room, base .. Key.dedupIndex)
   return 0
 end
 return 1

@@ -91,7 +91,8 @@ end
 local function copyOf(entry)
   local f = entry[2]
   if f[1] == 'n' then
-    return { 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}', 'ts', tonumber(string.match(id, '^(%d+)')), 's', 'waiting', 'a', 0, 'dl', 0 }
+    return { 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}', 'ts', tonumber(string.match(id, '^(%d+)')),
+      's', 'waiting', 'a', 0, 'dl', 0 }
   end
   local c
   if f[3] == 'n' and f[6] then

@@ -90,7 +90,8 @@ export function checkOptionNames(where: string, opts: unknown, known: readonly s
   if (opts === undefined) return;
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
     throw new InvalidOptionError(
-      `${path ? path.slice(0, -1) : where} must be an object; got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`,
+      `${path ? path.slice(0, -1) : where} must be an object; ` +
+        `got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`,
     );
   }
   for (const key of Object.keys(opts)) {

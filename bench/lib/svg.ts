@@ -36,12 +36,14 @@ export function ratioChart(results: MetricResult[], libs: LibName[], title: stri
   const width = x0 + PLOT_W + 70;
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">',
   );
   parts.push(`<rect width="100%" height="100%" fill="#fff"/>`);
   parts.push(`<text x="${PAD}" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`);
   parts.push(
-    `<text x="${PAD}" y="40" fill="#555">sluice advantage per metric (log scale; right of ×1 = sluice better, whichever way the metric runs)</text>`,
+    `<text x="${PAD}" y="40" fill="#555">` +
+      'sluice advantage per metric (log scale; right of ×1 = sluice better, whichever way the metric runs)</text>',
   );
   others.forEach((lib, i) => {
     const lx = x0 + i * 130;
@@ -73,7 +75,8 @@ export function ratioChart(results: MetricResult[], libs: LibName[], title: stri
       const left = Math.min(cx, x);
       const w = Math.max(1, Math.abs(x - cx));
       parts.push(
-        `<rect x="${left.toFixed(1)}" y="${y + 2}" width="${w.toFixed(1)}" height="${ROW - 5}" fill="${COLORS[lib] ?? '#888'}"><title>${esc(`${label} — sluice vs ${lib}: ×${r.advantage.toFixed(2)}`)}</title></rect>`,
+        `<rect x="${left.toFixed(1)}" y="${y + 2}" width="${w.toFixed(1)}" height="${ROW - 5}" fill="${COLORS[lib] ?? '#888'}">` +
+          `<title>${esc(`${label} — sluice vs ${lib}: ×${r.advantage.toFixed(2)}`)}</title></rect>`,
       );
       // the value sits after a bar to the right, and just right of ×1 for a bar to the left
       const tx = x >= cx ? x + 4 : cx + 4;

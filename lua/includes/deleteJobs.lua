@@ -40,7 +40,9 @@ local function deleteRecords(base, rb, ids)
     end
     if #keys > 0 then
       deleteKeys(keys)
-      for i = 1, #freed, DELETE_CHUNK do redis.call('ZREM', base .. Key.dedupIndex, unpack(freed, i, math.min(i + DELETE_CHUNK - 1, #freed))) end
+      for i = 1, #freed, DELETE_CHUNK do
+        redis.call('ZREM', base .. Key.dedupIndex, unpack(freed, i, math.min(i + DELETE_CHUNK - 1, #freed)))
+      end
     end
   end
   deleteJobs(rb, ids)

@@ -15,8 +15,8 @@ local function queueSettings(base, group)
   group = group or 'default'
   local cached = settingsCache[group]
   if cached then return cached end
-  local f = redis.call('HMGET', base .. Key.meta, 'eventsMaxLen', 'keepLen', 'keepAgeMs', 'limit:' .. group, 'limitUntil:' .. group, 'maxLength',
-    'keyConc:' .. group, 'keyLimit:' .. group, 'eventsMaxAgeMs')
+  local f = redis.call('HMGET', base .. Key.meta, 'eventsMaxLen', 'keepLen', 'keepAgeMs', 'limit:' .. group, 'limitUntil:' .. group,
+    'maxLength', 'keyConc:' .. group, 'keyLimit:' .. group, 'eventsMaxAgeMs')
   local limitMax, limitMs = string.match(f[4] or '', '^(%d+):(%d+)$')
   local keyLimitMax, keyLimitMs = string.match(f[8] or '', '^(%d+):(%d+)$')
   cached = {

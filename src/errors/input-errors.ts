@@ -50,7 +50,8 @@ export class PayloadTooLargeError extends SluiceError {
   constructor(size: number, limit: number) {
     super(
       'PAYLOAD_TOO_LARGE',
-      `job data is ${size} bytes as JSON, over the limit of ${limit} bytes; store large blobs elsewhere and pass a reference, or raise maxPayloadBytes`,
+      `job data is ${size} bytes as JSON, over the limit of ${limit} bytes; ` +
+        'store large blobs elsewhere and pass a reference, or raise maxPayloadBytes',
     );
     this.size = size;
     this.limit = limit;
@@ -86,7 +87,9 @@ export class EvictionPolicyError extends SluiceError {
   constructor(policy: string) {
     super(
       'EVICTION_POLICY',
-      `Redis maxmemory-policy is "${policy}": Redis may evict queue keys, which loses jobs. Set "maxmemory-policy noeviction" (CONFIG SET or redis.conf), or pass evictionPolicy: 'warn' to accept the risk`,
+      `Redis maxmemory-policy is "${policy}": Redis may evict queue keys, which loses jobs. ` +
+        'Set "maxmemory-policy noeviction" (CONFIG SET or redis.conf), ' +
+        "or pass evictionPolicy: 'warn' to accept the risk",
     );
   }
 }

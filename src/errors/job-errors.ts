@@ -37,7 +37,8 @@ export class LeaseLostError extends SluiceError {
     super(
       'LEASE_LOST',
       message ??
-        `lease of job "${jobId}" was lost (expired or reclaimed); the job will be or was delivered again, so this worker's result is discarded`,
+        `lease of job "${jobId}" was lost (expired or reclaimed); ` +
+          "the job will be or was delivered again, so this worker's result is discarded",
     );
     this.jobId = jobId;
   }
@@ -221,7 +222,8 @@ export class ResultNotKeptError extends SluiceError {
     super(
       'RESULT_NOT_KEPT',
       `job "${jobId}" completed, but its return value is over 1 KiB, too large to travel in the event, and its record ` +
-        'no longer holds it (removed on completion or by retention); keep completed jobs a while (e.g. removeOnComplete: { age: 60 }) or return a smaller value',
+        'no longer holds it (removed on completion or by retention); ' +
+        'keep completed jobs a while (e.g. removeOnComplete: { age: 60 }) or return a smaller value',
     );
     this.jobId = jobId;
   }

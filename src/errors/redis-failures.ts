@@ -34,8 +34,10 @@ export class RedisOutOfMemoryError extends SluiceError {
   constructor(address: string, options: { cause: unknown }) {
     super(
       'REDIS_OOM',
-      `Redis at ${address} is out of memory: its used memory is over maxmemory, so it refused the write and nothing was written. ` +
-        'Let workers drain the queue (finished jobs are removed by their retention), clean finished jobs, or raise maxmemory; then add again',
+      `Redis at ${address} is out of memory: its used memory is over maxmemory, ` +
+        'so it refused the write and nothing was written. ' +
+        'Let workers drain the queue (finished jobs are removed by their retention), ' +
+        'clean finished jobs, or raise maxmemory; then add again',
       options,
     );
     this.address = address;

@@ -241,7 +241,8 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   if (o.orderingKey !== undefined) {
     if (typeof o.orderingKey !== 'string' || !JOB_ID_RE.test(o.orderingKey)) {
       throw new InvalidOptionError(
-        `orderingKey must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(o.orderingKey)}`,
+        'orderingKey must be a string of 1-128 characters without spaces, braces or control characters; ' +
+          `got ${JSON.stringify(o.orderingKey)}`,
       );
     }
     if (o.priority !== undefined || o.lifo)

@@ -244,7 +244,8 @@ export class JobPager {
       for (let skipped = 0; skip > 0 && !ended; ) {
         if (skipped >= MAX_STREAM_SKIP) {
           throw new InvalidOptionError(
-            `an offset reads past at most ${MAX_STREAM_SKIP} waiting stream entries; page deeper with getJobsPage, whose cursor goes on where a page ended`,
+            `an offset reads past at most ${MAX_STREAM_SKIP} waiting stream entries; ` +
+              'page deeper with getJobsPage, whose cursor goes on where a page ended',
           );
         }
         const n = Math.min(skip, MAX_PAGE);

@@ -45,7 +45,9 @@ export const TRANSITIONS: readonly Transition[] = [
     from: 'new',
     to: 'waiting',
     by: 'enqueue',
-    why: 'a job with its own id, a priority, lifo, an ordering key or a deadline gets its record (a plain job is its stream entry only, no write)',
+    why:
+      'a job with its own id, a priority, lifo, an ordering key or a deadline gets its record ' +
+      '(a plain job is its stream entry only, no write)',
   },
   { from: 'new', to: 'delayed', by: 'enqueue', why: "a job added with a delay: into the queue's delayed set" },
   { from: 'delayed', to: 'delayed', by: 'enqueue', why: 'deduplication with replace: a delayed holder restarts its delay' },

@@ -45,7 +45,8 @@ function isClient(value: unknown): value is Redis {
 function refuseKeyPrefix(options: { keyPrefix?: string } | undefined): void {
   if (options?.keyPrefix) {
     throw new ConnectionConfigError(
-      `ioredis keyPrefix ("${options.keyPrefix}") is not supported: scripts build job keys themselves and would miss it. Remove keyPrefix and pass sluice's own \`prefix\` option instead`,
+      `ioredis keyPrefix ("${options.keyPrefix}") is not supported: scripts build job keys themselves and would miss it. ` +
+        "Remove keyPrefix and pass sluice's own `prefix` option instead",
     );
   }
 }
@@ -87,9 +88,10 @@ function keepRetrying(user: RedisOptions['retryStrategy']): (attempt: number) =>
  * Worker and blocking clients are sluice's own duplicates, and two settings are forced on
  * them whatever the user passed: they retry for as long as Redis is down (the loop waits for
  * it; the user's retryStrategy sets the delays but cannot stop them), and they report the
- * commands a dropped connection left unanswered instead of resending them. A resent script call would run twice when its first run had been applied (acks
- * reported lost, leases orphaned); the worker knows which calls those were and settles them
- * itself (see Worker.callFailed).
+ * commands a dropped connection left unanswered instead of resending them. A resent script
+ * call would run twice when its first run had been applied (acks reported lost, leases
+ * orphaned); the worker knows which calls those were and settles them itself (see
+ * Worker.callFailed).
  */
 export function createClient(
   input: ConnectionInput | undefined,
@@ -120,7 +122,8 @@ export function createClient(
     // not half-working: a Cluster's duplicate() drops per-role options and CLIENT UNBLOCK
     // would reach a random node (delayed jobs run ~250 ms late); Cluster support comes whole
     throw new ConnectionConfigError(
-      'an ioredis Cluster client is not supported yet: Redis Cluster support (with its own tests) is planned; use a standalone Redis, or a primary with replicas',
+      'an ioredis Cluster client is not supported yet: Redis Cluster support (with its own tests) is planned; ' +
+        'use a standalone Redis, or a primary with replicas',
     );
   } else if (typeof input === 'string') {
     client = new Redis(input, { ...producerDefaults, ...roleOptions, lazyConnect: false });

@@ -24,7 +24,10 @@ export interface LeaseReply {
   paused: boolean;
   /** The group's rate limit allows no more starts right now (waitMs says until when, at most). */
   limitedNow: boolean;
-  /** The group has a rate limit (a limiter, or a dynamic limit still running), limited now or not: lease only for free slots (no prefetch). */
+  /**
+   * The group has a rate limit (a limiter, or a dynamic limit still running), limited now or not:
+   * lease only for free slots (no prefetch).
+   */
   hasRateLimit: boolean;
   /** A repeating job's slot is due: the worker fires it. */
   schedulersDue: boolean;

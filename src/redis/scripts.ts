@@ -350,7 +350,10 @@ export class Scripts {
     return reply.map(String);
   }
 
-  /** The dynamic limit: the group starts nothing for `ms`; with a job, it goes back unpenalised. Returns false if that job's lease was lost. */
+  /**
+   * The dynamic limit: the group starts nothing for `ms`; with a job, it goes back unpenalised.
+   * Returns false if that job's lease was lost.
+   */
   async rateLimit(group: string, ms: number, job?: [id: string, token: string]): Promise<boolean> {
     const g = this.keys.group(group);
     const reply = await this.run('rate-limit', { meta: this.keys.meta, active: g.active, wait: g.wait, wake: this.keys.wake }, [

@@ -48,59 +48,65 @@ describe('bounded events', () => {
     expect(completed.reduce((n, e) => n + e.fields.j!.split(' ').length, 0)).toBe(2000);
   }, 90_000);
 
-  it('kept jobs: QueueEvents, waitUntilFinished and queue.call deliver small and large results; the event carries no large copy', async () => {
-    t.newPrefix();
-    const queue = t.queue<number, unknown>('kept');
-    const ev = await events('kept');
-    const result = (n: number) => (n > 100 ? { blob: big(n) } : { n });
-    t.worker<number, unknown>('kept', async (job) => result(job.data));
-    const seen = collectEvents<{ jobId: string; returnvalue: unknown }>(ev, 'completed', 2);
-    const small = await queue.add('s', 5);
-    const large = await queue.add('l', 10_000);
-    expect(await small.waitUntilFinished(ev, 10_000)).toEqual(result(5));
-    expect(await large.waitUntilFinished(ev, 10_000)).toEqual(result(10_000));
-    const byId = new Map((await seen).map((e) => [e.jobId, e.returnvalue]));
-    expect(byId.get(small.id)).toEqual(result(5));
-    expect(byId.get(large.id)).toEqual(result(10_000));
-    expect(await queue.call('l', 20_000, { timeout: 10_000 })).toEqual(result(20_000));
-    expect(await queue.call('s', 7, { timeout: 10_000 })).toEqual(result(7));
-    for (const e of await entries(queue.keys.events)) {
-      expect(Object.values(e.fields).join('').length).toBeLessThan(2048);
-    }
-  });
+  it(
+    'kept jobs: QueueEvents, waitUntilFinished and queue.call deliver small and large results; ' + 'the event carries no large copy',
+    async () => {
+      t.newPrefix();
+      const queue = t.queue<number, unknown>('kept');
+      const ev = await events('kept');
+      const result = (n: number) => (n > 100 ? { blob: big(n) } : { n });
+      t.worker<number, unknown>('kept', async (job) => result(job.data));
+      const seen = collectEvents<{ jobId: string; returnvalue: unknown }>(ev, 'completed', 2);
+      const small = await queue.add('s', 5);
+      const large = await queue.add('l', 10_000);
+      expect(await small.waitUntilFinished(ev, 10_000)).toEqual(result(5));
+      expect(await large.waitUntilFinished(ev, 10_000)).toEqual(result(10_000));
+      const byId = new Map((await seen).map((e) => [e.jobId, e.returnvalue]));
+      expect(byId.get(small.id)).toEqual(result(5));
+      expect(byId.get(large.id)).toEqual(result(10_000));
+      expect(await queue.call('l', 20_000, { timeout: 10_000 })).toEqual(result(20_000));
+      expect(await queue.call('s', 7, { timeout: 10_000 })).toEqual(result(7));
+      for (const e of await entries(queue.keys.events)) {
+        expect(Object.values(e.fields).join('').length).toBeLessThan(2048);
+      }
+    },
+  );
 
-  it('jobs removed on completion: small results arrive; a large one is flagged as not kept and waiters get ResultNotKeptError', async () => {
-    t.newPrefix();
-    const queue = t.queue<number, unknown>('gone', { defaultJobOptions: { removeOnComplete: true } });
-    const ev = await events('gone');
-    const seen = collectEvents<{ jobId: string; returnvalue: unknown; returnvalueNotKept?: true }>(ev, 'completed', 2);
-    const small = await queue.add('s', 5);
-    const large = await queue.add('l', 10_000);
-    // waiting before any worker runs, so the waits meet the events and not a finished record
-    const smallWait = small.waitUntilFinished(ev, 10_000);
-    const largeWait = large.waitUntilFinished(ev, 10_000);
-    largeWait.catch(() => undefined);
-    const worker = t.worker<number, unknown>('gone', async (job) => (job.data > 100 ? big(job.data) : job.data * 2));
-    expect(await smallWait).toBe(10);
-    const err = await largeWait.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ResultNotKeptError);
-    expect((err as ResultNotKeptError).code).toBe('RESULT_NOT_KEPT');
-    expect((err as ResultNotKeptError).jobId).toBe(large.id);
-    const byId = new Map((await seen).map((e) => [e.jobId, e]));
-    expect(byId.get(small.id)).toEqual({ jobId: small.id, returnvalue: 10 });
-    expect(byId.get(large.id)).toEqual({ jobId: large.id, returnvalue: undefined, returnvalueNotKept: true });
+  it(
+    'jobs removed on completion: small results arrive; ' + 'a large one is flagged as not kept and waiters get ResultNotKeptError',
+    async () => {
+      t.newPrefix();
+      const queue = t.queue<number, unknown>('gone', { defaultJobOptions: { removeOnComplete: true } });
+      const ev = await events('gone');
+      const seen = collectEvents<{ jobId: string; returnvalue: unknown; returnvalueNotKept?: true }>(ev, 'completed', 2);
+      const small = await queue.add('s', 5);
+      const large = await queue.add('l', 10_000);
+      // waiting before any worker runs, so the waits meet the events and not a finished record
+      const smallWait = small.waitUntilFinished(ev, 10_000);
+      const largeWait = large.waitUntilFinished(ev, 10_000);
+      largeWait.catch(() => undefined);
+      const worker = t.worker<number, unknown>('gone', async (job) => (job.data > 100 ? big(job.data) : job.data * 2));
+      expect(await smallWait).toBe(10);
+      const err = await largeWait.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ResultNotKeptError);
+      expect((err as ResultNotKeptError).code).toBe('RESULT_NOT_KEPT');
+      expect((err as ResultNotKeptError).jobId).toBe(large.id);
+      const byId = new Map((await seen).map((e) => [e.jobId, e]));
+      expect(byId.get(small.id)).toEqual({ jobId: small.id, returnvalue: 10 });
+      expect(byId.get(large.id)).toEqual({ jobId: large.id, returnvalue: undefined, returnvalueNotKept: true });
 
-    // queue.call: the same, once the job is added before the worker can take it
-    await worker.close();
-    const call = queue.call('l', 5000, { timeout: 10_000 });
-    call.catch(() => undefined);
-    await waitFor(async () => (await queue.getJobCounts()).waiting === 1, 5000, 'the call job added');
-    t.worker<number, unknown>('gone', async (job) => big(job.data));
-    await expect(call).rejects.toBeInstanceOf(ResultNotKeptError);
-  });
+      // queue.call: the same, once the job is added before the worker can take it
+      await worker.close();
+      const call = queue.call('l', 5000, { timeout: 10_000 });
+      call.catch(() => undefined);
+      await waitFor(async () => (await queue.getJobCounts()).waiting === 1, 5000, 'the call job added');
+      t.worker<number, unknown>('gone', async (job) => big(job.data));
+      await expect(call).rejects.toBeInstanceOf(ResultNotKeptError);
+    },
+  );
 
   it('one ack batch carries at most 8 KiB of values inline; the rest are read from the records', async () => {
     t.newPrefix();

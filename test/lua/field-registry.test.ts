@@ -316,7 +316,8 @@ function registryProblems(dir: string): { problems: string[]; scan: Scan } {
     if (use.hash !== 'job' && use.hash !== 'meta') continue; // key-state and scheduler hashes: not registered
     if (!registries[use.hash].has(use.field)) {
       problems.push(
-        `${use.where}: ${use.write ? 'writes' : 'reads'} ${use.hash} field "${use.field}", not in ${use.hash === 'job' ? 'JobField' : 'MetaField'} (src/redis/keys.ts)`,
+        `${use.where}: ${use.write ? 'writes' : 'reads'} ${use.hash} field "${use.field}", ` +
+          `not in ${use.hash === 'job' ? 'JobField' : 'MetaField'} (src/redis/keys.ts)`,
       );
     }
   }

@@ -79,10 +79,11 @@ ${body('esm')}`,
 };
 
 // TypeScript: typed generics, the app's own client as `connection`, compiled to CommonJS.
+const esmRequire = "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
 const tsProgram = (
   kind: string,
   esm: boolean,
-) => `${esm ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" : ''}import { Queue, Worker, type Job, type ConnectionInput } from 'sluice';
+) => `${esm ? esmRequire : ''}import { Queue, Worker, type Job, type ConnectionInput } from 'sluice';
 import { uniquePrefix, type TestRedis } from 'sluice/testing';
 import { Redis } from 'ioredis';
 
@@ -100,7 +101,10 @@ async function main(): Promise<void> {
   const queue = new Queue<Data, Result>('consumer', { connection, prefix });
   let worker!: Worker<Data, Result>;
   const done = new Promise<Result>((resolve, reject) => {
-    worker = new Worker<Data, Result>('consumer', async (job: Job<Data, Result>) => ({ doubled: job.data.n * 2 }), { connection: own, prefix });
+    worker = new Worker<Data, Result>('consumer', async (job: Job<Data, Result>) => ({ doubled: job.data.n * 2 }), {
+      connection: own,
+      prefix,
+    });
     worker.on('completed', (_job, result) => resolve(result));
     worker.on('failed', (_job, err) => reject(err));
     worker.on('error', reject);

@@ -134,19 +134,23 @@ function expectUnavailable(err: unknown, address: string): void {
 describe('Redis failures are typed errors that keep their cause', () => {
   const t = useRedis();
 
-  it('an unreachable Redis: add() and getJobCounts() reject with RedisUnavailableError naming host:port (promptly with maxRetriesPerRequest 1)', async () => {
-    const { url, address } = await deadUrl();
-    for (const call of [(q: Queue) => q.add('n', 1), (q: Queue) => q.getJobCounts()]) {
-      const queue = new Queue('q', { connection: failFast(url), logger: quietLogger });
-      try {
-        const started = Date.now();
-        expectUnavailable(await failure(() => call(queue)), address);
-        expect(Date.now() - started).toBeLessThan(2000);
-      } finally {
-        await queue.close();
+  it(
+    'an unreachable Redis: add() and getJobCounts() reject with RedisUnavailableError naming host:port ' +
+      '(promptly with maxRetriesPerRequest 1)',
+    async () => {
+      const { url, address } = await deadUrl();
+      for (const call of [(q: Queue) => q.add('n', 1), (q: Queue) => q.getJobCounts()]) {
+        const queue = new Queue('q', { connection: failFast(url), logger: quietLogger });
+        try {
+          const started = Date.now();
+          expectUnavailable(await failure(() => call(queue)), address);
+          expect(Date.now() - started).toBeLessThan(2000);
+        } finally {
+          await queue.close();
+        }
       }
-    }
-  });
+    },
+  );
 
   it('every public method of Queue that reaches Redis is covered', async () => {
     const { url, address } = await deadUrl();

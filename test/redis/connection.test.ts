@@ -31,54 +31,61 @@ describe('connections', () => {
     }
   });
 
-  it("a producer keeps the user's retry setting: with maxRetriesPerRequest 1 it fails fast while Redis is down; a worker (even with a give-up retryStrategy) waits and carries on", async () => {
-    t.newPrefix();
-    // a fail-fast retryStrategy (null: give up) sets the delays of a worker's connections but
-    // cannot stop them: the worker must outlive the outage
-    const giveUp = () => null;
-    const worker = t.worker('down', async (job) => job.data, {
-      connection: { url: t.url, retryStrategy: giveUp },
-      blockMs: 300,
-      watchdogGraceMs: 300,
-      allowErrors: true,
-    });
-    const queue = t.queue('down', { connection: { url: t.url, maxRetriesPerRequest: 1 } });
-    await queue.add('before', 1);
-    await waitForEvent(worker, 'completed');
-    await t.redis.stop('SIGKILL');
-    const failure = await queue.add('during', 2).then(
-      () => undefined,
-      (err: Error) => err,
-    );
-    expect(failure).toBeInstanceOf(RedisUnavailableError);
-    await t.redis.start();
-    const next = waitForEvent(worker, 'completed', 20_000);
-    await queue.add('after', 3);
-    const [job] = await next;
-    expect((job as { data: number }).data).toBe(3);
-  });
+  it(
+    "a producer keeps the user's retry setting: with maxRetriesPerRequest 1 it fails fast while Redis is down; " +
+      'a worker (even with a give-up retryStrategy) waits and carries on',
+    async () => {
+      t.newPrefix();
+      // a fail-fast retryStrategy (null: give up) sets the delays of a worker's connections but
+      // cannot stop them: the worker must outlive the outage
+      const giveUp = () => null;
+      const worker = t.worker('down', async (job) => job.data, {
+        connection: { url: t.url, retryStrategy: giveUp },
+        blockMs: 300,
+        watchdogGraceMs: 300,
+        allowErrors: true,
+      });
+      const queue = t.queue('down', { connection: { url: t.url, maxRetriesPerRequest: 1 } });
+      await queue.add('before', 1);
+      await waitForEvent(worker, 'completed');
+      await t.redis.stop('SIGKILL');
+      const failure = await queue.add('during', 2).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(failure).toBeInstanceOf(RedisUnavailableError);
+      await t.redis.start();
+      const next = waitForEvent(worker, 'completed', 20_000);
+      await queue.add('after', 3);
+      const [job] = await next;
+      expect((job as { data: number }).data).toBe(3);
+    },
+  );
 
-  it('by default a producer rides out a short outage (a failover): the add made while Redis is down goes through once it is back', async () => {
-    t.newPrefix();
-    const queue = t.queue('failover');
-    const worker = t.worker('failover', async (job) => job.data, { blockMs: 300, watchdogGraceMs: 300, allowErrors: true });
-    await queue.add('before', 1);
-    await waitForEvent(worker, 'completed');
-    await t.redis.stop('SIGKILL');
-    let settled: string | undefined;
-    const during = queue.add('during', 2).then(
-      () => (settled = 'added'),
-      (err: Error) => (settled = `rejected: ${err.message}`),
-    );
-    // the add waits for a connection; Redis comes back after about a second
-    await waitFor(() => queue.client.status === 'reconnecting', 5000, 'producer reconnecting');
-    expect(settled).toBeUndefined();
-    await t.redis.start();
-    const completed = waitForEvent(worker, 'completed', 20_000);
-    expect(await during).toBe('added');
-    const [job] = await completed;
-    expect((job as { data: number }).data).toBe(2);
-  });
+  it(
+    'by default a producer rides out a short outage (a failover): ' + 'the add made while Redis is down goes through once it is back',
+    async () => {
+      t.newPrefix();
+      const queue = t.queue('failover');
+      const worker = t.worker('failover', async (job) => job.data, { blockMs: 300, watchdogGraceMs: 300, allowErrors: true });
+      await queue.add('before', 1);
+      await waitForEvent(worker, 'completed');
+      await t.redis.stop('SIGKILL');
+      let settled: string | undefined;
+      const during = queue.add('during', 2).then(
+        () => (settled = 'added'),
+        (err: Error) => (settled = `rejected: ${err.message}`),
+      );
+      // the add waits for a connection; Redis comes back after about a second
+      await waitFor(() => queue.client.status === 'reconnecting', 5000, 'producer reconnecting');
+      expect(settled).toBeUndefined();
+      await t.redis.start();
+      const completed = waitForEvent(worker, 'completed', 20_000);
+      expect(await during).toBe('added');
+      const [job] = await completed;
+      expect((job as { data: number }).data).toBe(2);
+    },
+  );
 
   it('a client the user passes is used as given: its retry settings are not replaced', async () => {
     const client = new Redis(t.url, { maxRetriesPerRequest: 7, lazyConnect: true });

@@ -78,7 +78,9 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
         takeJobs(ctx, math.min(room, count))
         limitedFor = limiterRecord(keys, settings, nonce, #ctx.jobs / JOB_FIELDS, room, now)
         -- backpressure: producers waiting for room block on this stream
-        if settings.maxLength > 0 and #ctx.jobs > 0 then redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #ctx.jobs / JOB_FIELDS) end
+        if settings.maxLength > 0 and #ctx.jobs > 0 then
+          redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #ctx.jobs / JOB_FIELDS)
+        end
       end
       if limitedFor >= 0 then flags = flags + FLAG_LIMITED end
       if settings.limitMax > 0 or settings.limitUntil > now then flags = flags + FLAG_HAS_LIMIT end

@@ -17,7 +17,8 @@ local function deadLetterEntry(ctx, entry)
   local id = 'malformed-' .. entry[1]
   local reason = 'malformed stream entry ' .. entry[1] .. ': it carries neither a job id (j) nor a job (n, d, o)'
   redis.call('HSET', Key.job(ctx.records, id), 'n', '(malformed)', 'd', cjson.encode(entry[2]), 'o', '{}', 'ts', ctx.now, 'a', 0, 'dl', 0)
-  moveToFailed(ctx.keys.failed, ctx.base, ctx.records, id, ctx.now, reason, '[]', ctx.config.keepFailed[1], ctx.config.keepFailed[2], ctx.group)
+  moveToFailed(ctx.keys.failed, ctx.base, ctx.records, id, ctx.now, reason, '[]',
+    ctx.config.keepFailed[1], ctx.config.keepFailed[2], ctx.group)
   addDead(ctx, id, reason)
 end
 
