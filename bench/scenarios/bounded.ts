@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { Queue } from '../../src/index.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import { writeGroupLimits } from '../../src/flow-control/rate-limit.js';
-import { registerScripts, Scripts } from '../../src/redis/scripts.js';
+import { registerScripts } from '../../src/redis/script-registry.js';
+import { Scripts } from '../../src/redis/scripts.js';
 import { diffSnapshots } from '../lib/redis-server.js';
 import { metric, type MetricDef, type Scenario, type TurnContext, type TurnResult } from './types.js';
 

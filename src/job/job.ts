@@ -2,32 +2,18 @@
 // Methods that change the job go through the scripts; those that belong to the processor
 // (progress, log, lease) prove the lease with the delivery's token.
 import { guardRedisErrors } from '../redis/redis-errors.js';
-import type { Redis } from 'ioredis';
 import { InvalidOptionError, JobActiveError, JobNotFoundError, LeaseLostError } from '../errors.js';
 import { JobField } from '../redis/keys.js';
 import type { JobsOptions } from './job-options.js';
 import { fromJson, toJson } from './payload.js';
-import type { LeasedJobRaw, Scripts } from '../redis/scripts.js';
+import type { LeasedJobRaw } from '../redis/scripts.js';
+import type { JobContext, LeaseHandle } from './job-context.js';
 import { findWaitingEntry, publishedNotYetMet } from '../redis/streams.js';
 import type { QueueEvents } from '../events/queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from '../queue/bullmq-aliases.js';
 import type { JobState } from './job-state.js';
 
 export type { JobState } from './job-state.js';
-
-/** What a job needs to reach its queue. */
-export interface JobContext {
-  client: Redis;
-  scripts: Scripts;
-  queueName: string;
-  group: string;
-  maxPayloadBytes: number;
-}
-
-/** Given by the worker to the jobs it runs: extends their lease in its lease keeper. */
-export interface LeaseHandle {
-  extend(ms: number): Promise<boolean>;
-}
 
 const MAX_LOG_LINES = 1000;
 /** Parsed (frozen) job options by their JSON text. */

@@ -5,7 +5,8 @@
 import type { Redis } from 'ioredis';
 import { AddBulkError, ClosedError, InvalidOptionError, QueueFullError, SluiceError } from '../errors.js';
 import { RoomWaiter } from '../flow-control/room-waiter.js';
-import { Job, type JobContext } from '../job/job.js';
+import { Job } from '../job/job.js';
+import type { JobContext } from '../job/job-context.js';
 import { encodeSchedule, validateJobOptions, type JobsOptions } from '../job/job-options.js';
 import { checkOptionNames, positiveInt, validateJobName } from '../validate.js';
 import { toJson } from '../job/payload.js';

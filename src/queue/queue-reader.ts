@@ -4,7 +4,8 @@
 // counts page through nothing (sizes, and XINFO for the stream: see streamBacklog).
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
-import { Job, type JobContext, type JobState } from '../job/job.js';
+import { Job, type JobState } from '../job/job.js';
+import type { JobContext } from '../job/job-context.js';
 import type { QueueKeys } from '../redis/keys.js';
 import { checkState, JobPager, pageCount, rangeCount, type PageItem, type PageOptions } from '../job/job-pages.js';
 import { findWaitingEntry, publishedNotYetMet, streamBacklog, streamGroups, type StreamGroupInfo } from '../redis/streams.js';

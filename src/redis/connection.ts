@@ -3,7 +3,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionConfigError, EvictionPolicyError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { registerScripts } from './scripts.js';
+import { registerScripts } from './script-registry.js';
 
 /**
  * Where Redis is: a `redis://` (or `rediss://` for TLS) URL, ioredis options (optionally with a

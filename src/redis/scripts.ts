@@ -1,9 +1,9 @@
 // One typed wrapper per Lua script: the only place where KEYS and ARGV arrays are built.
 // Keys are given by the names in each script's header, so the order cannot drift.
 import type { Redis } from 'ioredis';
-import { luaScripts } from '../generated/lua.js';
 import { CallInterruptedError } from '../errors.js';
 import type { QueueKeys } from './keys.js';
+import { commandName, orderKeys, type ScriptName } from './script-registry.js';
 import {
   decodeBatchStep,
   decodeComplete,
@@ -26,28 +26,7 @@ import type { Ack, EnqueueItem, FailOutcome } from './script-args.js';
 export type { EnqueueStatus, LeasedJobRaw, LeaseReply } from './script-results.js';
 export type { Ack, EnqueueItem, FailOutcome } from './script-args.js';
 
-export type ScriptName = keyof typeof luaScripts;
 type Arg = string | number;
-
-export function registerScripts(client: Redis): void {
-  for (const script of Object.values(luaScripts)) {
-    if (typeof (client as unknown as Record<string, unknown>)[script.name] !== 'function') {
-      client.defineCommand(script.name, { numberOfKeys: script.keys.length, lua: script.lua });
-    }
-  }
-}
-
-/** Orders `keys` as the script's header lists them; a missing or extra name is a bug here. */
-export function orderKeys(op: ScriptName, keys: Record<string, string>): string[] {
-  const names: readonly string[] = luaScripts[op].keys;
-  const extra = Object.keys(keys).filter((k) => !names.includes(k));
-  if (extra.length) throw new Error(`script ${op}: keys ${extra.join(', ')} are not in its header`);
-  return names.map((name) => {
-    const key = keys[name];
-    if (key === undefined) throw new Error(`script ${op}: key "${name}" missing`);
-    return key;
-  });
-}
 
 /** ARGV count of lease/complete: "count", or "count:slots" when some jobs are leased ahead. */
 function countArg(count: number, slots: number): Arg {
@@ -78,7 +57,7 @@ export class Scripts {
   }
 
   private run(op: ScriptName, keys: Record<string, string>, args: Arg[]): Promise<unknown> {
-    const command = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[luaScripts[op].name];
+    const command = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(op)];
     if (!command) throw new Error(`script ${op} is not registered on this client`);
     const call = command.apply(this.client, [...orderKeys(op, keys), ...args]);
     if (!this.interruptible) return call;

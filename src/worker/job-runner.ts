@@ -4,7 +4,8 @@
 // lost lease or a shutdown can abort it. It does not fetch jobs or renew leases.
 import { backoffDelay, type BackoffStrategy } from '../job/backoff.js';
 import { JobTimeoutError, LeaseLostError, MalformedJobError, RateLimitError, UnrecoverableError } from '../errors.js';
-import { Job, type JobContext } from '../job/job.js';
+import { Job } from '../job/job.js';
+import type { JobContext } from '../job/job-context.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type JobsOptions } from '../job/job-options.js';
 import { LazyAbort } from './lazy-abort.js';

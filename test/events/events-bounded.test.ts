@@ -3,7 +3,8 @@
 // stack traces and log lines are cut with a visible marker, and old events are trimmed by age.
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobFailedError, QueueEvents, ResultNotKeptError } from '../../src/index.js';
-import { registerScripts, Scripts } from '../../src/redis/scripts.js';
+import { registerScripts } from '../../src/redis/script-registry.js';
+import { Scripts } from '../../src/redis/scripts.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { collectEvents, waitFor, waitForEvent } from '../helpers/wait.js';
 

@@ -3,7 +3,8 @@
 // loops over.
 import type { Redis } from 'ioredis';
 import { queueKeys, type QueueKeys } from '../../src/redis/keys.js';
-import { registerScripts, Scripts } from '../../src/redis/scripts.js';
+import { registerScripts } from '../../src/redis/script-registry.js';
+import { Scripts } from '../../src/redis/scripts.js';
 import { commandStats } from './tools.js';
 
 export const LEASE_CONFIG = JSON.stringify({ leaseMs: 600_000, maxStalls: 3, keepFailed: [100, -1] });

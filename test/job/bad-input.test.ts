@@ -398,7 +398,7 @@ describe("a script called with a key prefix that is not its keys'", () => {
     const other = t.queue('theirs');
     const redis = new Redis(t.url);
     try {
-      const { registerScripts } = await import('../../src/redis/scripts.js');
+      const { registerScripts } = await import('../../src/redis/script-registry.js');
       const { luaScripts } = await import('../../src/generated/lua.js');
       registerScripts(redis);
       const keys = queue.keys;

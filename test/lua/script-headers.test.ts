@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { luaScripts } from '../../src/generated/lua.js';
 import { queueKeys } from '../../src/redis/keys.js';
-import { registerScripts, Scripts } from '../../src/redis/scripts.js';
+import { registerScripts } from '../../src/redis/script-registry.js';
+import { Scripts } from '../../src/redis/scripts.js';
 import { useRedis } from '../helpers/setup.js';
 import { useRawClients } from '../helpers/tools.js';
 

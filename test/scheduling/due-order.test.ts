@@ -3,7 +3,8 @@
 // (Redis would otherwise order equal scores by member bytes: "10" before "9").
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { registerScripts, Scripts } from '../../src/redis/scripts.js';
+import { registerScripts } from '../../src/redis/script-registry.js';
+import { Scripts } from '../../src/redis/scripts.js';
 import { useRedis } from '../helpers/setup.js';
 import { waitFor } from '../helpers/wait.js';
 
