@@ -24,6 +24,12 @@ export interface StartRedisOptions {
   persistent?: boolean;
   /** How long the server may take to answer PING (default 10,000 ms). */
   startTimeoutMs?: number;
+  /**
+   * Also listen for TLS on a second free port (`tlsUrl`), with this certificate, key and the CA
+   * that signed it (PEM files). Clients are not asked for certificates. The plain port stays
+   * open (the starter checks readiness on it). Ignored for a server given by URL.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /** A Redis for tests, from startRedis(). */
@@ -31,6 +37,9 @@ export interface TestRedis {
   /** redis://127.0.0.1:<port>, or the URL it was given. */
   readonly url: string;
   readonly port: number;
+  /** rediss://127.0.0.1:<tlsPort> when started with `tls`, else undefined. */
+  readonly tlsUrl?: string;
+  readonly tlsPort?: number;
   /** True when startRedis started this server (false: REDIS_URL). */
   readonly owned: boolean;
   /**
@@ -187,6 +196,14 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'));
   const logfile = join(dir, 'redis.log');
+  const tls = opts.tls;
+  // chosen with the plain port (a taken port is tried again); restart() keeps both
+  let tlsPort: number | undefined;
+  const tlsArgs = (): string[] => {
+    if (!tls || tlsPort === undefined) return [];
+    const files = ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile];
+    return ['--tls-port', String(tlsPort), ...files, '--tls-auth-clients', 'no'];
+  };
   const argsFor = (port: number) => [
     '--port',
     String(port),
@@ -204,12 +221,14 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
     'always',
     '--maxmemory-policy',
     'noeviction',
+    ...tlsArgs(),
   ];
   let port = 0;
   let proc: ChildProcess | undefined;
   // another process can take the free port before redis-server binds it: try a few ports
   for (let attempt = 1; !proc; attempt++) {
     port = await freePort();
+    if (tls) tlsPort = await freePort();
     try {
       proc = await launch(command, argsFor(port), port, logfile, timeoutMs);
     } catch (err) {
@@ -235,6 +254,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    ...(tlsPort === undefined ? {} : { tlsUrl: `rediss://127.0.0.1:${tlsPort}`, tlsPort }),
     owned: true,
     kill,
     restart: async () => {
