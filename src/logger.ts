@@ -3,6 +3,7 @@
 // library does not fill the application's output with its routine messages.
 import { pino } from 'pino';
 import { InvalidOptionError } from './errors.js';
+import { redactContext } from './redis/credentials.js';
 
 /**
  * One level method, called pino-style: a context object first and the message second, or a
@@ -57,11 +58,16 @@ export function childLogger(logger: Logger, bindings: Record<string, unknown>): 
   if (missing.length > 0) {
     throw new InvalidOptionError(`logger must have pino-style level methods; it lacks ${missing.join(', ')}`);
   }
-  if (typeof logger.child === 'function') return logger.child(bindings);
+  // every entry goes through here: an error carrying a handshake's password is redacted first
+  // (src/redis/credentials.ts); a logger's own child keeps its bindings and serialisers
+  const base = typeof logger.child === 'function' ? logger.child(bindings) : undefined;
   const level = (name: 'debug' | 'info' | 'warn' | 'error'): LogFn =>
     ((context: object | string, message?: string) => {
-      if (typeof context === 'string') logger[name]({ ...bindings }, context);
-      else logger[name]({ ...bindings, ...context }, message);
+      if (base) {
+        if (typeof context === 'string') base[name](context);
+        else base[name](redactContext(context), message);
+      } else if (typeof context === 'string') logger[name]({ ...bindings }, context);
+      else logger[name]({ ...bindings, ...redactContext(context) }, message);
     }) as LogFn;
   return {
     debug: level('debug'),

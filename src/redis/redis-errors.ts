@@ -3,6 +3,7 @@
 // Used at the Queue's public boundary (guardRedisErrors) and for the worker's 'error' events.
 import type { Redis } from 'ioredis';
 import { RedisCommandError, RedisOutOfMemoryError, RedisReadOnlyError, RedisUnavailableError, SluiceError } from '../errors.js';
+import { redactCredentials } from './credentials.js';
 
 /** Errors of the socket that say the server cannot be reached. */
 const NETWORK_CODES = new Set([
@@ -16,6 +17,14 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH',
   'ECONNABORTED',
 ]);
+
+/**
+ * Codes of TLS failures (Node's and OpenSSL's): the server's certificate is not trusted, has
+ * expired or names another host, or TLS was spoken to a plain port. Reconnecting will not cure them.
+ */
+const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|HOSTNAME_MISMATCH)/;
+/** Handshake replies that reconnecting will not cure: a wrong password or user, a missing one. */
+const REFUSED_LOGIN = new Set(['WRONGPASS', 'NOAUTH']);
 
 /** Error replies that mean "not now" rather than "never": the server is starting, busy or failing over. */
 const NOT_NOW_REPLIES = new Set(['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN']);
@@ -110,8 +119,11 @@ function isUnreachable(err: Error): boolean {
 export function wrapRedisError(err: Error, client: Redis | undefined): Error;
 export function wrapRedisError(err: unknown, client: Redis | undefined): unknown;
 export function wrapRedisError(err: unknown, client: Redis | undefined): unknown {
+  redactCredentials(err);
   if (err instanceof SluiceError || !(err instanceof Error)) return err;
   const address = redisAddress(client);
+  if (isTlsFailure(err))
+    return new RedisUnavailableError(address, `refused the TLS connection (${err.message}; ${tlsCode(err)})`, { cause: err });
   const code = replyCode(err);
   if (code === 'OOM') return new RedisOutOfMemoryError(address, { cause: err });
   if (code === 'READONLY') return new RedisReadOnlyError(address, { cause: err });
@@ -127,6 +139,33 @@ export function wrapRedisError(err: unknown, client: Redis | undefined): unknown
     return new RedisUnavailableError(address, `is unreachable (${status}${why})`, { cause: err });
   }
   return err;
+}
+
+function tlsCode(err: Error): string {
+  return String((err as { code?: unknown }).code ?? '');
+}
+
+function isTlsFailure(err: Error): boolean {
+  return TLS_FAILURE.test(tlsCode(err));
+}
+
+/**
+ * Calls `report` with the first connection error of an outage that reconnecting will not cure
+ * (an untrusted TLS certificate, a refused password), once until the client is ready again.
+ * Other connection errors stay quiet: a worker waits for Redis to come back by design, but a
+ * worker that can never connect must say so rather than wait in silence.
+ */
+export function reportLastingRefusals(client: Redis, report: (err: Error) => void): void {
+  let reported = false;
+  client.on('ready', () => {
+    reported = false;
+  });
+  client.on('error', (err: Error) => {
+    const code = replyCode(err);
+    if (reported || !(isTlsFailure(err) || (code !== undefined && REFUSED_LOGIN.has(code)))) return;
+    reported = true;
+    report(err);
+  });
 }
 
 /**
