@@ -150,7 +150,14 @@ export function createClient(
   return { client, owned };
 }
 
-/** Invariant 9 (docs/invariants.md): evicted keys are lost jobs. CONFIG may be disabled (managed Redis): then say nothing. */
+/** Addresses whose unreadable maxmemory-policy was logged already: once per process and Redis, not per Queue and Worker. */
+const policyUnreadable = new Set<string>();
+
+/**
+ * Invariant 9 (docs/invariants.md): evicted keys are lost jobs. Managed Redis often refuses
+ * CONFIG (an ACL user without it gets NOPERM; some services rename or disable the command):
+ * then the policy cannot be checked, which is said once, at info, and sluice carries on.
+ */
 export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMode, logger: Logger): Promise<void> {
   if (mode === 'ignore') return;
   let policy: string | undefined;
@@ -159,10 +166,19 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
     if (Array.isArray(reply)) policy = String(reply[1]);
     else if (reply && typeof reply === 'object') policy = String((reply as Record<string, unknown>)['maxmemory-policy']);
   } catch (err) {
-    // an error reply (CONFIG disabled on managed Redis) is no answer; a connection failure is
-    // one, and must not pass for a checked policy
+    // an error reply (NOPERM, CONFIG disabled) is no answer; a connection failure is one, and
+    // must not pass for a checked policy
     if ((err as Error)?.name !== 'ReplyError') throw err;
-    logger.debug({ err }, 'could not read maxmemory-policy (CONFIG disabled?)');
+    const reply = (err as Error).message;
+    // a refused login (WRONGPASS, NOAUTH) is no word on CONFIG: the calls that follow report it
+    if (/^(WRONGPASS|NOAUTH)/.test(reply)) return;
+    const address = `${client.options.host ?? ''}:${client.options.port ?? ''}:${client.options.path ?? ''}`;
+    if (policyUnreadable.has(address)) return;
+    policyUnreadable.add(address);
+    logger.info(
+      { reply },
+      'could not check Redis maxmemory-policy (CONFIG GET refused, as on managed Redis): make sure it is noeviction, or keys may be evicted',
+    );
     return;
   }
   if (!policy || policy === 'noeviction') return;

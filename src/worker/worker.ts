@@ -20,7 +20,7 @@ import { Settlement } from './settlement.js';
 import { prepareGroup } from '../fanout/groups.js';
 import type { GroupLimits } from '../flow-control/rate-limit.js';
 import { resolveWorkerOptions } from './worker-options.js';
-import { wrapRedisError } from '../redis/redis-errors.js';
+import { reportLastingRefusals, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts } from '../redis/scripts.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
 import { WakeWaiter } from './wake-waiter.js';
@@ -109,6 +109,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.blocking = createClient(opts.connection, 'blocking', `sluice:blocking:${id}`).client;
     this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     this.blocking.on('error', (err) => this.logger.debug({ err }, 'redis blocking connection error'));
+    // an untrusted certificate or a refused password: an 'error' event, not a silent wait
+    reportLastingRefusals(this.client, (err) => this.reportError(err));
     this.scripts = new Scripts(this.client, keys);
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.loop.onLeaseLost(jobId), this.logger);
