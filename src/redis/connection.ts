@@ -150,7 +150,7 @@ export function createClient(
   return { client, owned };
 }
 
-/** Addresses whose unreadable maxmemory-policy was logged already: once per process and Redis, not per Queue and Worker. */
+/** Redis and user pairs whose unreadable maxmemory-policy was logged already: once per process, not per Queue and Worker. */
 const policyUnreadable = new Set<string>();
 
 /**
@@ -172,7 +172,8 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
     const reply = (err as Error).message;
     // a refused login (WRONGPASS, NOAUTH) is no word on CONFIG: the calls that follow report it
     if (/^(WRONGPASS|NOAUTH)/.test(reply)) return;
-    const address = `${client.options.host ?? ''}:${client.options.port ?? ''}:${client.options.path ?? ''}`;
+    const { host, port, path, username } = client.options;
+    const address = `${host ?? ''}:${port ?? ''}:${path ?? ''}:${username ?? ''}`;
     if (policyUnreadable.has(address)) return;
     policyUnreadable.add(address);
     logger.info(

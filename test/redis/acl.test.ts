@@ -1,0 +1,157 @@
+// ACL users: a producer and a worker run under the exact ACL SETUSER lines of
+// docs/production.md; a user confined to one prefix cannot touch another; a missing command
+// is a typed NOPERM error (a rejected call, a worker 'error' event), never a hang; and where
+// CONFIG GET is refused the eviction check says so once, at info, and sluice carries on.
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { Queue, QueueEvents, RedisCommandError, Worker } from '../../src/index.js';
+import { quietLogger, useRedis } from '../helpers/setup.js';
+import { waitFor, waitForEvent } from '../helpers/wait.js';
+
+const page = readFileSync(new URL('../../docs/production.md', import.meta.url), 'utf8');
+
+/** The documented ACL SETUSER line of `user`, as arguments, for `prefix` and `password`. */
+function documentedRules(user: 'sluice-producer' | 'sluice-worker', prefix: string, password: string): string[] {
+  const line = page.split('\n').find((l) => l.startsWith(`ACL SETUSER ${user} `));
+  if (!line) throw new Error(`docs/production.md has no ACL SETUSER line for ${user}`);
+  return line
+    .split(' ')
+    .slice(3)
+    .map((arg) => (arg === '>PASSWORD' ? `>${password}` : arg === '~sluice:*' ? `~${prefix}:*` : arg));
+}
+
+type Line = { level: string; context: unknown; message: unknown };
+function capturingLogger(lines: Line[]) {
+  const at = (level: string) => (context: unknown, message?: unknown) => lines.push({ level, context, message });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+describe('ACL users', () => {
+  const t = useRedis();
+
+  /** Creates an ACL user (default: the documented rules for the test's prefix) and returns a URL for it. */
+  async function user(name: string, rules: string[]): Promise<string> {
+    const password = randomBytes(8).toString('hex');
+    await t.admin.call('ACL', 'SETUSER', name, 'reset', ...rules.map((r) => (r === '>PASSWORD' ? `>${password}` : r)));
+    return `redis://${name}:${password}@127.0.0.1:${t.redis.port}`;
+  }
+  const documented = async (role: 'sluice-producer' | 'sluice-worker', name: string) => {
+    const password = randomBytes(8).toString('hex');
+    await t.admin.call('ACL', 'SETUSER', name, 'reset', ...documentedRules(role, t.prefix, password));
+    return `redis://${name}:${password}@127.0.0.1:${t.redis.port}`;
+  };
+  const denials = async (name: string) =>
+    ((await t.admin.call('ACL', 'LOG')) as unknown[][]).filter((entry) => entry.includes(name)).map((entry) => entry.map(String).join(' '));
+
+  it('a producer and a worker run jobs under the documented rules, and Redis logs no denial for them', async () => {
+    t.newPrefix();
+    await t.admin.call('ACL', 'LOG', 'RESET');
+    const producer = await documented('sluice-producer', 'producer1');
+    const worker = await documented('sluice-worker', 'worker1');
+    const queue = t.queue('acl', { connection: producer });
+    const events = new QueueEvents('acl', { connection: producer, prefix: t.prefix, logger: quietLogger });
+    try {
+      await events.waitUntilReady();
+      const seen: string[] = [];
+      events.on('completed', ({ jobId }) => seen.push(jobId));
+      const w = t.worker('acl', async (job) => {
+        if (job.data === 'fail' && job.attemptsMade === 0) throw new Error('once');
+        return job.data;
+      });
+      const added = [
+        await queue.add('plain', 1),
+        await queue.add('delayed', 2, { delay: 100 }),
+        await queue.add('prio', 3, { priority: 2 }),
+        await queue.add('dedup', 4, { jobId: 'fixed' }),
+        await queue.add('retry', 'fail', { attempts: 2 }),
+        ...(await queue.addBulk([
+          { name: 'b', data: 5 },
+          { name: 'b', data: 6 },
+        ])),
+      ];
+      await waitFor(() => added.every((j) => seen.includes(j.id)), 15_000, 'every job completed under the ACL users');
+      await queue.setRateLimit({ max: 100, duration: 1000 });
+      await queue.pause();
+      await queue.resume();
+      expect((await queue.getJobCounts()).completed).toBe(added.length);
+      expect((await queue.getJob(added[0]!.id))?.returnvalue).toBe(1);
+      expect(await queue.getJobs('completed')).toHaveLength(added.length);
+      await queue.clean(0, 100, 'completed');
+      expect(w.health().state).toBe('running');
+      expect(await denials('producer1')).toEqual([]);
+      expect(await denials('worker1')).toEqual([]);
+    } finally {
+      await events.close();
+    }
+  });
+
+  it('a user confined to prefix A cannot read or change a queue under prefix B: RedisCommandError NOPERM', async () => {
+    const prefixA = t.newPrefix();
+    const producerA = await documented('sluice-producer', 'onlyA');
+    const prefixB = t.newPrefix();
+    const queueB = t.queue('other', { connection: producerA, prefix: prefixB });
+    const add = await queueB.add('x', 1).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(add).toBeInstanceOf(RedisCommandError);
+    expect((add as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(add!.message).toMatch(/no permissions to access one of the keys/);
+    const read = await queueB.getJobCounts().then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(read).toBeInstanceOf(RedisCommandError);
+    expect((read as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(await t.admin.keys(`${prefixB}:*`)).toEqual([]);
+    // the same user under its own prefix works
+    const queueA = t.queue('mine', { connection: producerA, prefix: prefixA });
+    expect((await queueA.add('x', 1)).id).toBeTruthy();
+  });
+
+  it('a producer without EVALSHA: the call rejects with NOPERM naming the command', async () => {
+    t.newPrefix();
+    const rules = documentedRules('sluice-producer', t.prefix, 'PASSWORD').filter((r) => r !== '+evalsha' && !r.startsWith('>'));
+    const url = await user('noevalsha', ['>PASSWORD', ...rules]);
+    const queue = t.queue('q', { connection: url });
+    // ioredis sends a script's first call on a connection as EVAL, and EVALSHA after that
+    await queue.add('first', 1);
+    const failure = await queue.add('x', 1).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(failure).toBeInstanceOf(RedisCommandError);
+    expect((failure as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(failure!.message).toMatch(/no permissions to run the 'evalsha' command/);
+  });
+
+  it('a worker without EVALSHA: an error event with the NOPERM text; it does not hang', async () => {
+    t.newPrefix();
+    const rules = documentedRules('sluice-worker', t.prefix, 'PASSWORD').filter((r) => r !== '+evalsha' && !r.startsWith('>'));
+    const url = await user('noevalshaworker', ['>PASSWORD', ...rules]);
+    const worker = t.worker('q', async () => 1, { connection: url, allowErrors: true });
+    const [err] = await waitForEvent<[Error]>(worker, 'error', 10_000);
+    expect(err).toBeInstanceOf(RedisCommandError);
+    expect((err as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(err.message).toMatch(/no permissions to run the 'evalsha' command/);
+  });
+
+  it('without CONFIG GET (managed Redis): one info line (for a queue and a worker) says the policy could not be checked; jobs run; no warning', async () => {
+    t.newPrefix();
+    const rules = documentedRules('sluice-worker', t.prefix, 'PASSWORD').filter((r) => r !== '+config|get' && !r.startsWith('>'));
+    const url = await user('noconfig', ['>PASSWORD', ...rules]);
+    const lines: Line[] = [];
+    const logger = capturingLogger(lines);
+    const queue = t.queue('q', { connection: url, logger, evictionPolicy: 'refuse' });
+    const worker = t.worker('q', async (job) => job.data, { connection: url, logger });
+    const done = waitForEvent(worker, 'completed');
+    await queue.add('x', 1);
+    await done;
+    const about = lines.filter((l) => /maxmemory-policy/.test(String(l.message)));
+    expect(about).toHaveLength(1);
+    expect(about[0]!.level).toBe('info');
+    expect(JSON.stringify(about[0]!.context)).toContain('NOPERM');
+    expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+  });
+});
