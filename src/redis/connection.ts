@@ -178,7 +178,8 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
     policyUnreadable.add(address);
     logger.info(
       { reply },
-      'could not check Redis maxmemory-policy (CONFIG GET refused, as on managed Redis): make sure it is noeviction, or keys may be evicted',
+      'could not check Redis maxmemory-policy (CONFIG GET refused, as on managed Redis): ' +
+        'make sure it is noeviction, or keys may be evicted',
     );
     return;
   }
