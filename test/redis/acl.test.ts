@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Queue, QueueEvents, RedisCommandError, Worker } from '../../src/index.js';
+import { QueueEvents, RedisCommandError } from '../../src/index.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
@@ -55,10 +55,14 @@ describe('ACL users', () => {
       await events.waitUntilReady();
       const seen: string[] = [];
       events.on('completed', ({ jobId }) => seen.push(jobId));
-      const w = t.worker('acl', async (job) => {
-        if (job.data === 'fail' && job.attemptsMade === 0) throw new Error('once');
-        return job.data;
-      });
+      const w = t.worker(
+        'acl',
+        async (job) => {
+          if (job.data === 'fail' && job.attemptsMade === 0) throw new Error('once');
+          return job.data;
+        },
+        { connection: worker },
+      );
       const added = [
         await queue.add('plain', 1),
         await queue.add('delayed', 2, { delay: 100 }),

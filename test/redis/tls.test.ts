@@ -44,7 +44,10 @@ describe('TLS', () => {
   let redis: TestRedis;
   let ca: string;
   const open: { close(): Promise<void> }[] = [];
-  const track = <T extends { close(): Promise<void> }>(c: T): T => (open.push(c), c);
+  const track = <T extends { close(): Promise<void> }>(c: T): T => {
+    open.push(c);
+    return c;
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'));
