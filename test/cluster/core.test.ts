@@ -1,0 +1,146 @@
+// sluice on a real 3-master Redis Cluster (test/helpers/cluster.ts): connecting with seeds, a
+// Cluster client or cluster options; the role settings of the duplicates; adding, processing,
+// retries and dead letters on queues whose slots are served by different masters; delayed jobs on
+// time (CLIENT UNBLOCK reaches the node that serves the queue's slot); an idle worker woken by
+// an add; close() exiting promptly.
+import { Cluster } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { type Job, Queue } from '../../src/index.js';
+import { keySlot } from '../../src/redis/cluster.js';
+import { namesOnDistinctMasters, useCluster } from '../helpers/cluster.js';
+import { quietLogger } from '../helpers/setup.js';
+import { waitFor, waitForEvent } from '../helpers/wait.js';
+
+const CANDIDATES = Array.from({ length: 40 }, (_, i) => `q${i}`);
+
+describe('Redis Cluster: core', () => {
+  const t = useCluster();
+
+  it('the hash slot sluice computes is the one Redis computes', async () => {
+    for (const key of ['P:{orders}:wake:default', 'plain', '{}x', 'a{b}c', 'ümlaut{ü}']) {
+      expect(keySlot(key)).toBe(Number(await t.admin.cluster('KEYSLOT', key)));
+    }
+  });
+
+  it('adds and processes jobs on queues served by three different masters', async () => {
+    t.newPrefix();
+    const names = await namesOnDistinctMasters(t.admin, t.prefix, CANDIDATES, 3);
+    for (const name of names) {
+      const queue = t.queue<{ n: number }, number>(name);
+      const worker = t.worker<{ n: number }, number>(name, async (job) => job.data.n * 2);
+      const jobs = await queue.addBulk([1, 2, 3].map((n) => ({ name: 'double', data: { n } })));
+      await waitFor(async () => (await queue.getJobCounts()).completed === 3, 10_000, `3 jobs completed on ${name}`);
+      const values = await Promise.all(jobs.map(async (j) => (await queue.getJob(j.id))?.returnvalue));
+      expect(values).toEqual([2, 4, 6]);
+      expect(worker.isRunning()).toBe(true);
+    }
+  });
+
+  it('retries with backoff, then dead-letters', async () => {
+    t.newPrefix();
+    const queue = t.queue('retry');
+    const job = await queue.add('flaky', null, { attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    const starts: number[] = [];
+    t.worker('retry', async () => {
+      starts.push(Date.now());
+      throw new Error(`boom ${starts.length}`);
+    });
+    await waitFor(async () => (await (await queue.getJob(job.id))?.getState()) === 'failed', 10_000, 'the job dead-lettered');
+    expect(starts).toHaveLength(3);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(95);
+    const failed = await queue.getJobs('failed');
+    expect(failed.map((j) => j.id)).toEqual([job.id]);
+    expect(failed[0]?.failedReason).toBe('boom 3');
+  });
+
+  it('runs a delayed job on time: CLIENT UNBLOCK reaches the node that serves the slot', async () => {
+    t.newPrefix();
+    const [name] = await namesOnDistinctMasters(t.admin, t.prefix, CANDIDATES, 1);
+    const queue = t.queue(name!);
+    let ranAt = 0;
+    const worker = t.worker(name!, async () => {
+      ranAt = Date.now();
+    });
+    await worker.waitUntilReady();
+    await queue.add('warm-up', null, { delay: 50 });
+    await waitFor(() => ranAt > 0, 5000, 'the warm-up job');
+    const lateness: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      ranAt = 0;
+      const added = Date.now();
+      await queue.add('due', i, { delay: 500 });
+      await waitFor(() => ranAt > 0, 5000, 'the delayed job');
+      lateness.push(ranAt - added - 500);
+    }
+    if (process.env.SLUICE_REPORT) console.log('cluster: delayed-job lateness (ms)', lateness);
+    // Redis's own timeout would end the wait at the next hz tick after block + 200 ms
+    expect(Math.max(...lateness)).toBeLessThan(150);
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(-5);
+  });
+
+  it('an idle worker blocks in Redis and is woken by an add', async () => {
+    t.newPrefix();
+    const queue = t.queue('idle');
+    const worker = t.worker('idle', async () => 'ok', { blockMs: 5000 });
+    await worker.waitUntilReady();
+    await queue.add('warm-up', null);
+    await waitForEvent(worker, 'completed');
+    // the worker is blocked (BZPOPMIN) on the node that serves the queue's slot
+    const slot = keySlot(`${t.prefix}:{idle}:x`);
+    const slots = (await t.admin.cluster('SLOTS')) as [number, number, [string, number]][];
+    const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2];
+    const node = t.admin.nodes('master').find((n) => n.options.port === owner[1])!;
+    await waitFor(async () => String(await node.client('LIST')).includes('cmd=bzpopmin'), 5000, 'a blocked BZPOPMIN');
+    const started = Date.now();
+    const done = waitForEvent(worker, 'completed');
+    await queue.add('wake', null);
+    await done;
+    // far below blockMs: woken, not polled
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('the role duplicates keep their settings on every node connection', async () => {
+    t.newPrefix();
+    const user = new Cluster(t.urls, { redisOptions: { connectionName: 'user' } });
+    t.track({ close: async () => user.disconnect() });
+    const queue = t.track(new Queue('roles', { connection: user, prefix: t.prefix, logger: quietLogger }));
+    await queue.add('j', null);
+    const worker = t.worker('roles', async () => null, { connection: user });
+    await waitForEvent(worker, 'completed');
+    const internal = worker as unknown as { client: Cluster; blocking: Cluster };
+    for (const client of [internal.client, internal.blocking]) {
+      expect(client.isCluster).toBe(true);
+      expect(client.options.redisOptions).toMatchObject({ maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
+      for (const node of client.nodes('all')) {
+        expect(node.options.maxRetriesPerRequest).toBeNull();
+        expect(node.options.autoResendUnfulfilledCommands).toBe(false);
+        expect(node.options.connectionName).toMatch(/^sluice:(worker|blocking):/);
+      }
+    }
+    // the Queue uses the user's client as it is, and leaves it open
+    await queue.close();
+    expect(user.status).toBe('ready');
+  });
+
+  it('accepts cluster options with the seeds under `cluster`', async () => {
+    t.newPrefix();
+    const connection = { cluster: t.urls, redisOptions: { connectTimeout: 5000 } };
+    const queue = t.queue('opts', { connection });
+    const worker = t.worker('opts', async (job: Job) => job.name, { connection });
+    await queue.add('hello', null);
+    const [job] = await waitForEvent<[Job]>(worker, 'completed');
+    expect(job.returnvalue).toBe('hello');
+  });
+
+  it('close() resolves promptly while the worker is blocked', async () => {
+    t.newPrefix();
+    const queue = t.queue('close');
+    const worker = t.worker('close', async () => null, { blockMs: 10_000 });
+    await queue.add('j', null);
+    await waitForEvent(worker, 'completed');
+    const started = Date.now();
+    await worker.close();
+    await queue.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
