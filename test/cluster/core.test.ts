@@ -3,6 +3,11 @@
 // retries and dead letters on queues whose slots are served by different masters; delayed jobs on
 // time (CLIENT UNBLOCK reaches the node that serves the queue's slot); an idle worker woken by
 // an add; close() exiting promptly.
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { type Job, Queue } from '../../src/index.js';
@@ -142,5 +147,29 @@ describe('Redis Cluster: core', () => {
     await worker.close();
     await queue.close();
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('the process exits promptly after close(), with a worker blocked idle on a cluster node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-exit-'));
+    const exitFile = join(dir, 'exit.json');
+    const fixture = fileURLToPath(new URL('../fixtures/exit-process.mjs', import.meta.url));
+    const env = { ...process.env, MODE: 'close', REDIS_CLUSTER: t.urls.join(','), PREFIX: t.newPrefix(), EXIT_FILE: exitFile };
+    const child = fork(fixture, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code) => reject(new Error(`the child exited (${code}) before it was idle`)));
+      });
+      child.send('close');
+      expect(await exited).toBe(0);
+      const { livedMs, closeMs } = JSON.parse(readFileSync(exitFile, 'utf8')) as { livedMs: number; closeMs: number };
+      if (process.env.SLUICE_REPORT) console.log('cluster: close() took', closeMs, 'ms; the process lived', livedMs, 'ms after it');
+      expect(livedMs).toBeLessThan(100);
+      expect(closeMs).toBeLessThan(2000);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
