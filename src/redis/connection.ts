@@ -165,7 +165,13 @@ function createClusterClient(
   const clusterRole: ClusterOptions =
     role === 'producer'
       ? { redisOptions: nodeOptions }
-      : { redisOptions: nodeOptions, clusterRetryStrategy: keepRetrying(userOptions.clusterRetryStrategy ?? undefined) };
+      : {
+          redisOptions: nodeOptions,
+          clusterRetryStrategy: keepRetrying(userOptions.clusterRetryStrategy ?? undefined),
+          // a Cluster resends a command whose node connection closed (retryDelayOnFailover):
+          // a script call that ran would run twice; 0 reports it, and the worker settles it
+          retryDelayOnFailover: 0,
+        };
   let cluster: Cluster;
   let owned = true;
   if (isClusterClient(input)) {

@@ -116,6 +116,8 @@ describe('Redis Cluster: core', () => {
     for (const client of [internal.client, internal.blocking]) {
       expect(client.isCluster).toBe(true);
       expect(client.options.redisOptions).toMatchObject({ maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
+      // nor does the cluster resend a call whose node connection closed
+      expect(client.options.retryDelayOnFailover).toBe(0);
       for (const node of client.nodes('all')) {
         expect(node.options.maxRetriesPerRequest).toBeNull();
         expect(node.options.autoResendUnfulfilledCommands).toBe(false);
