@@ -171,6 +171,10 @@ function createClusterClient(
           // a Cluster resends a command whose node connection closed (retryDelayOnFailover):
           // a script call that ran would run twice; 0 reports it, and the worker settles it
           retryDelayOnFailover: 0,
+          // a node connection that reconnected by itself would drop such a call without settling
+          // it; without a node strategy it rejects it ("Connection is closed."), and the cluster
+          // reconnects the node
+          clusterNodeRetryStrategy: undefined,
         };
   let cluster: Cluster;
   let owned = true;

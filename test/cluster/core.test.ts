@@ -106,7 +106,7 @@ describe('Redis Cluster: core', () => {
 
   it('the role duplicates keep their settings on every node connection', async () => {
     t.newPrefix();
-    const user = new Cluster(t.urls, { redisOptions: { connectionName: 'user' } });
+    const user = new Cluster(t.urls, { redisOptions: { connectionName: 'user' }, clusterNodeRetryStrategy: () => 100 });
     t.track({ close: async () => user.disconnect() });
     const queue = t.track(new Queue('roles', { connection: user, prefix: t.prefix, logger: quietLogger }));
     await queue.add('j', null);
@@ -118,9 +118,11 @@ describe('Redis Cluster: core', () => {
       expect(client.options.redisOptions).toMatchObject({ maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
       // nor does the cluster resend a call whose node connection closed
       expect(client.options.retryDelayOnFailover).toBe(0);
+      expect(client.options.clusterNodeRetryStrategy ?? null).toBeNull(); // the user's () => 100 is not kept
       for (const node of client.nodes('all')) {
         expect(node.options.maxRetriesPerRequest).toBeNull();
         expect(node.options.autoResendUnfulfilledCommands).toBe(false);
+        expect(node.options.retryStrategy ?? null).toBeNull();
         expect(node.options.connectionName).toMatch(/^sluice:(worker|blocking):/);
       }
     }
