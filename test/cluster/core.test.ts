@@ -228,4 +228,46 @@ describe('Redis Cluster: core', () => {
     // reaches the new owner, so the jobs are on time (Redis's own timeout would be 200+ ms late)
     expect(Math.max(...lateness)).toBeLessThan(150);
   });
+
+  it('the worker connection to the queue master killed mid-stream: every job runs once and completes', async () => {
+    t.newPrefix();
+    const [name] = await namesOnDistinctMasters(t.admin, t.prefix, CANDIDATES, 1);
+    const queue = t.queue<number>(name!);
+    const runs = new Map<string, number>();
+    const worker = t.worker<number>(
+      name!,
+      async (job) => {
+        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 1)); // the job's work
+      },
+      { concurrency: 4, allowErrors: true },
+    );
+    const errors: Error[] = [];
+    worker.on('error', (err) => errors.push(err));
+    const total = 300;
+    const slot = keySlot(`${t.prefix}:{${name}}:x`);
+    const slots = (await t.admin.cluster('SLOTS')) as [number, number, [string, number]][];
+    const port = slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    const node = new Redis({ port, host: '127.0.0.1' });
+    try {
+      for (let round = 0; round < 3; round++) {
+        await queue.addBulk(Array.from({ length: total / 3 }, (_, i) => ({ name: 'n', data: round * 100 + i })));
+        await waitFor(() => runs.size > round * 100 + 20, 10_000, 'the worker under way');
+        // the worker's command connection to the node that serves the queue, cut mid-stream
+        await node.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      }
+      await waitFor(async () => (await queue.getJobCounts()).completed === total, 20_000, 'every job completed');
+    } finally {
+      node.disconnect();
+    }
+    if (process.env.SLUICE_REPORT)
+      console.log(
+        'cluster: errors reported during the kills',
+        errors.length,
+        errors.slice(0, 2).map((e) => e.message),
+      );
+    expect(runs.size).toBe(total);
+    expect([...runs.values()].filter((n) => n > 1)).toEqual([]);
+    expect(worker.isRunning()).toBe(true);
+  });
 });
