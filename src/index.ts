@@ -16,6 +16,7 @@ export { Job, type JobState } from './job/job.js';
 export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './events/queue-events.js';
 export type { JobsOptions, KeepJobs } from './job/job-options.js';
 export type { BackoffOptions, BackoffStrategy } from './job/backoff.js';
+export type { ClusterConnectionOptions } from './redis/cluster.js';
 export type { ConnectionInput, EvictionPolicyMode } from './redis/connection.js';
 export type { Logger, LogFn } from './logger.js';
 export type { RepeatOptions, RepeatSpec } from './scheduling/repeat.js';

@@ -1,13 +1,15 @@
 // Turns the user's `connection` option into ioredis clients with the right retry behaviour,
 // refuses settings sluice cannot work with, and warns when Redis may evict keys.
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { ConnectionConfigError, EvictionPolicyError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { asCluster, type ClusterConnectionOptions, isClusterClient, isClusterOptions, newCluster } from './cluster.js';
 import { registerScripts } from './script-registry.js';
 
 /**
  * Where Redis is: a `redis://` (or `rediss://` for TLS) URL, ioredis options (optionally with a
- * `url`), or an ioredis client, recognised by its shape.
+ * `url`), or an ioredis client, recognised by its shape. A Redis Cluster: an ioredis `Cluster`,
+ * cluster options with the seed nodes under `cluster`, or an array of `redis://` seed URLs.
  *
  * A Queue uses a client you pass as it is (your retry settings, your connection), and leaves it
  * open on close(). Workers and QueueEvents make their own connections from it with
@@ -21,9 +23,11 @@ import { registerScripts } from './script-registry.js';
  * new Queue('orders', { connection: 'redis://127.0.0.1:6379' });
  * new Queue('orders', { connection: { host: 'redis.internal', port: 6380, password } });
  * new Queue('orders', { connection: new Redis(process.env.REDIS_URL) }); // your own ioredis client
+ * new Queue('orders', { connection: ['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379'] }); // Redis Cluster seeds
+ * new Queue('orders', { connection: { cluster: ['redis://10.0.0.1:6379'], redisOptions: { password } } });
  * ```
  */
-export type ConnectionInput = string | (RedisOptions & { url?: string }) | Redis;
+export type ConnectionInput = string | (RedisOptions & { url?: string }) | Redis | Cluster | ClusterConnectionOptions | string[];
 
 /**
  * What to do when Redis's `maxmemory-policy` lets it evict keys (evicted keys are lost jobs):
@@ -49,11 +53,6 @@ function refuseKeyPrefix(options: { keyPrefix?: string } | undefined): void {
         "Remove keyPrefix and pass sluice's own `prefix` option instead",
     );
   }
-}
-
-/** An ioredis Cluster client (ioredis marks it with isCluster). */
-function isClusterClient(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { isCluster?: unknown }).isCluster === true;
 }
 
 /** Reconnections a producer's call waits through before it rejects (the user may set another). */
@@ -118,13 +117,8 @@ export function createClient(
   let owned = true;
   if (input === undefined) {
     throw new InvalidOptionError('connection is required: a redis:// URL, ioredis options, or an ioredis client');
-  } else if (isClusterClient(input)) {
-    // not half-working: a Cluster's duplicate() drops per-role options and CLIENT UNBLOCK
-    // would reach a random node (delayed jobs run ~250 ms late); Cluster support comes whole
-    throw new ConnectionConfigError(
-      'an ioredis Cluster client is not supported yet: Redis Cluster support (with its own tests) is planned; ' +
-        'use a standalone Redis, or a primary with replicas',
-    );
+  } else if (isClusterClient(input) || isClusterOptions(input)) {
+    return createClusterClient(input, role, roleOptions, producerDefaults);
   } else if (typeof input === 'string') {
     client = new Redis(input, { ...producerDefaults, ...roleOptions, lazyConnect: false });
   } else if (isClient(input)) {
@@ -146,6 +140,57 @@ export function createClient(
     throw new InvalidOptionError('connection must be a redis:// URL, ioredis options, or an ioredis client');
   }
   refuseKeyPrefix(client.options);
+  registerScripts(client);
+  return { client, owned };
+}
+
+/**
+ * The Cluster form of createClient. A Cluster's commands reach its nodes through one connection
+ * per node, made from `redisOptions`: that is where the role's settings go (ioredis's
+ * duplicate() merges them into the user's), and the cluster's own reconnection
+ * (`clusterRetryStrategy`) keeps retrying for a worker. The client is typed as a Redis: the two
+ * share their command interface; where they differ (closing, addressing one node's connection)
+ * the code asks isClusterClient().
+ */
+function createClusterClient(
+  input: Cluster | ClusterConnectionOptions | string[],
+  role: 'producer' | 'worker' | 'blocking',
+  roleOptions: RedisOptions,
+  producerDefaults: RedisOptions,
+): { client: Redis; owned: boolean } {
+  const userOptions: ClusterOptions = isClusterClient(input) ? input.options : Array.isArray(input) ? {} : input;
+  refuseKeyPrefix(userOptions);
+  refuseKeyPrefix(userOptions.redisOptions);
+  const { retryStrategy: _nodesDoNotRetry, ...nodeOptions } = roleOptions;
+  const clusterRole: ClusterOptions =
+    role === 'producer'
+      ? { redisOptions: nodeOptions }
+      : {
+          redisOptions: nodeOptions,
+          clusterRetryStrategy: keepRetrying(userOptions.clusterRetryStrategy ?? undefined),
+          // a Cluster resends a command whose node connection closed (retryDelayOnFailover):
+          // a script call that ran would run twice; 0 reports it, and the worker settles it
+          retryDelayOnFailover: 0,
+          // a node connection that reconnected by itself would drop such a call without settling
+          // it; without a node strategy it rejects it ("Connection is closed."), and the cluster
+          // reconnects the node
+          clusterNodeRetryStrategy: undefined,
+        };
+  let cluster: Cluster;
+  let owned = true;
+  if (isClusterClient(input)) {
+    if (role === 'producer') {
+      cluster = input;
+      owned = false;
+    } else {
+      cluster = input.duplicate([], clusterRole);
+    }
+  } else {
+    // a node connection never reconnects by itself (the cluster does): no retryStrategy there
+    const { retryStrategy: _clusterReconnects, ...nodeDefaults } = producerDefaults;
+    cluster = newCluster(input, clusterRole, { redisOptions: nodeDefaults });
+  }
+  const client = cluster as unknown as Redis;
   registerScripts(client);
   return { client, owned };
 }
@@ -199,6 +244,8 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
     cutConnection(client);
     return;
   }
+  // a Cluster's quit() sends QUIT to every node it holds, which then leave its pool
+  const nodes = asCluster(client)?.nodes('all') ?? [];
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -215,6 +262,7 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
   // after QUIT's answer ioredis still waits (up to 2 s) for the socket's close before letting
   // the process exit; everything sent has been answered by now, so the socket can go
   cutConnection(client);
+  for (const node of nodes) cutConnection(node);
 }
 
 /**
@@ -227,6 +275,14 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
  * commands it held rejected (ioredis does the same when it gives up reconnecting).
  */
 export function cutConnection(client: Redis): void {
+  const cluster = asCluster(client);
+  if (cluster) {
+    // the cluster stops reconnecting and drops its nodes; each node's socket is then cut the same way
+    const nodes = cluster.nodes('all');
+    cluster.disconnect(false);
+    for (const node of nodes) cutConnection(node);
+    return;
+  }
   const stream = client.stream as { destroy?: () => void; destroyed?: boolean } | undefined;
   const open = stream !== undefined && stream.destroyed !== true;
   if (client.status === 'end') {

@@ -8,8 +8,13 @@
 // the failure where a worker silently stops consuming after a reconnect.
 // Redis ends blocked reads on timeout only at its `hz` tick (100 ms by default), too coarse for
 // a delayed job's due time: a local timer ends such a wait on time with CLIENT UNBLOCK.
+// On a Redis Cluster, CLIENT ID and CLIENT UNBLOCK go to the node that serves the marker's slot,
+// where the Cluster sends the BZPOPMIN: through the blocking cluster's own connection to that
+// node, and the worker's. The node is looked up for every timed wait in ioredis's slot map, which
+// follows MOVED replies, so a slot that moves is followed from the next wait on.
 import type { Redis } from 'ioredis';
 import { guardBlockingRead } from '../redis/blocking-read.js';
+import { asCluster, nodeKey, slotNode } from '../redis/cluster.js';
 import { cutConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 
@@ -24,6 +29,8 @@ export class WakeWaiter {
   lastAnswerAt = Date.now();
   private interrupted = false;
   private clientId: string | undefined;
+  /** On a Cluster: the CLIENT ID of each node connection (it changes with every reconnect). */
+  private readonly nodeIds = new WeakMap<Redis, string>();
 
   constructor(
     private readonly client: Redis,
@@ -52,15 +59,18 @@ export class WakeWaiter {
       return { kind: 'timeout' };
     }
     if (exact) {
+      let target: { id: string; via: Redis } | undefined;
       try {
-        this.clientId ??= String(await this.client.client('ID'));
+        target = await this.unblockTarget(marker);
       } catch {
         return { kind: 'error' };
       }
-      const id = this.clientId;
-      alarm = setTimeout(() => {
-        this.control.client('UNBLOCK', id).catch(() => undefined);
-      }, blockMs);
+      if (target) {
+        const { id, via } = target;
+        alarm = setTimeout(() => {
+          via.client('UNBLOCK', id).catch(() => undefined);
+        }, blockMs);
+      }
     }
     const read = this.client
       .call('BZPOPMIN', marker, String((exact ? blockMs + 200 : blockMs) / 1000))
@@ -82,6 +92,33 @@ export class WakeWaiter {
       return { kind: 'watchdog' };
     }
     return { kind: 'error' };
+  }
+
+  /**
+   * Whom to send CLIENT UNBLOCK to, and the id it names. On a Cluster whose slot map is not
+   * loaded yet, or whose worker connection does not know the node yet, there is none: the wait
+   * then ends at Redis's timeout (up to 200 ms late), and the next one finds the node.
+   */
+  private async unblockTarget(marker: string): Promise<{ id: string; via: Redis } | undefined> {
+    const cluster = asCluster(this.client);
+    if (!cluster) {
+      this.clientId ??= String(await this.client.client('ID'));
+      return { id: this.clientId, via: this.control };
+    }
+    const node = slotNode(cluster, marker);
+    if (!node) return undefined;
+    const key = nodeKey(node);
+    const via = asCluster(this.control)
+      ?.nodes('master')
+      .find((n) => nodeKey(n) === key);
+    if (!via) return undefined;
+    let id = this.nodeIds.get(node);
+    if (id === undefined) {
+      id = String(await node.client('ID'));
+      this.nodeIds.set(node, id);
+      node.once('ready', () => this.nodeIds.delete(node));
+    }
+    return { id, via };
   }
 
   /** Ends a wait in progress (on close). */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { luaScripts } from '../../src/generated/lua.js';
-import { CallInterruptedError, ConnectionConfigError, Worker } from '../../src/index.js';
+import { CallInterruptedError, ConnectionConfigError, InvalidOptionError, Worker } from '../../src/index.js';
 import { freePort } from '../helpers/redis.js';
 import { startWorkerProcess } from '../helpers/processes.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -156,11 +156,16 @@ describe('Redis errors and lost replies', () => {
     expect(consumers.length).toBe(1);
   });
 
-  it('M4: an ioredis Cluster client is refused with a clear error until Cluster is supported', () => {
-    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+  // Cluster clients are accepted (test/cluster/); what sluice cannot work with is refused up front
+  it('M4: a Cluster with an ioredis keyPrefix, or cluster options without seeds, is refused', () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true, keyPrefix: 'x:' });
     try {
-      expect(() => new Worker('c', async () => null, { connection: cluster as never, logger: quietLogger })).toThrow(ConnectionConfigError);
-      expect(() => t.queue('c', { connection: cluster as never })).toThrow(/Cluster/);
+      expect(() => new Worker('c', async () => null, { connection: cluster, logger: quietLogger })).toThrow(ConnectionConfigError);
+      expect(() => t.queue('c', { connection: cluster })).toThrow(/keyPrefix/);
+      expect(() => t.queue('c', { connection: { cluster: ['redis://127.0.0.1:1'], redisOptions: { keyPrefix: 'y:' } } })).toThrow(
+        ConnectionConfigError,
+      );
+      expect(() => t.queue('c', { connection: [] })).toThrow(InvalidOptionError);
     } finally {
       cluster.disconnect();
     }

@@ -1,0 +1,238 @@
+// Test harness for Redis Cluster: starts private redis-server processes in cluster mode on free
+// loopback ports (each with its own temporary directory and nodes.conf), joins them with
+// `redis-cli --cluster create`, waits until every node says cluster_state:ok, and stops them all
+// afterwards. It never touches a Redis it did not start. useCluster() is the per-file fixture,
+// the counterpart of useRedis() (test/helpers/setup.ts): one cluster per file, a prefix per test.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { Queue, type Processor, type QueueOptions, Worker, type WorkerOptions } from '../../src/index.js';
+import { freePort, uniquePrefix } from './redis.js';
+import { quietLogger } from './setup.js';
+
+const run = promisify(execFile);
+
+export interface TestCluster {
+  /** redis://127.0.0.1:<port> of every master. */
+  readonly urls: string[];
+  readonly ports: number[];
+  /** Stops every node (SIGKILL) and deletes their directories; idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Node {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+}
+
+const running = new Set<Node>();
+let exitHook = false;
+function track(node: Node): void {
+  running.add(node);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const n of running) {
+      if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
+      rmSync(n.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** INFO-free readiness: a fresh connection's answer to `command`, or undefined while it cannot answer. */
+async function ask(port: number, ...command: string[]): Promise<string | undefined> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return String(await client.call(command[0]!, ...command.slice(1)));
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A readiness probe of child processes (there is no event to wait on): every 50 ms. */
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`cluster harness: ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startNode(): Promise<Node> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--logfile',
+      join(dir, 'redis.log'),
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  );
+  proc.unref();
+  const node = { port, dir, proc };
+  track(node);
+  try {
+    // our process: the server on the port reports our child's pid
+    await until(`redis-server on port ${port} did not answer`, 10_000, async () => {
+      if (proc.exitCode !== null) throw new Error(`redis-server on port ${port} exited: ${logTail(dir)}`);
+      const info = await ask(port, 'INFO', 'server');
+      return info?.includes(`process_id:${proc.pid}\r\n`) === true;
+    });
+  } catch (err) {
+    await stopNode(node);
+    throw err;
+  }
+  return node;
+}
+
+function logTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function stopNode(node: Node): Promise<void> {
+  const { proc } = node;
+  if (proc.exitCode === null && proc.signalCode === null) {
+    proc.ref();
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  }
+  rmSync(node.dir, { recursive: true, force: true });
+  running.delete(node);
+}
+
+/** Starts `masters` redis-servers in cluster mode (no replicas) and joins them into one cluster. */
+export async function startCluster(masters = 3): Promise<TestCluster> {
+  const nodes: Node[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.splice(0).map(stopNode));
+  };
+  try {
+    nodes.push(...(await Promise.all(Array.from({ length: masters }, startNode))));
+    const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+    await until('the cluster did not reach cluster_state:ok', 20_000, async () => {
+      const states = await Promise.all(nodes.map((n) => ask(n.port, 'CLUSTER', 'INFO')));
+      return states.every((s) => s?.includes('cluster_state:ok'));
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const ports = nodes.map((n) => n.port);
+  return { ports, urls: ports.map((p) => `redis://127.0.0.1:${p}`), stop };
+}
+
+/**
+ * Queue names whose hash tags land on `count` different masters, one per master: the first
+ * name of `candidates` served by each master, in the order of `cluster.nodes('master')`.
+ */
+export async function namesOnDistinctMasters(admin: Cluster, prefix: string, candidates: string[], count: number): Promise<string[]> {
+  const picked = new Map<string, string>(); // master → name
+  const slots = (await admin.cluster('SLOTS')) as [number, number, [string, number]][];
+  for (const name of candidates) {
+    const slot = Number(await admin.cluster('KEYSLOT', `${prefix}:{${name}}:x`));
+    const range = slots.find(([from, to]) => slot >= from && slot <= to);
+    if (!range) continue;
+    const owner = `${range[2][0]}:${range[2][1]}`;
+    if (!picked.has(owner)) picked.set(owner, name);
+    if (picked.size === count) break;
+  }
+  if (picked.size < count) throw new Error(`only ${picked.size} masters serve the candidate names`);
+  return [...picked.values()];
+}
+
+/** The per-file fixture: one cluster for the file, a unique prefix per test, everything closed after each test. */
+export function useCluster(masters = 3) {
+  let cluster: TestCluster | undefined;
+  let admin: Cluster | undefined;
+  const open: { close(): Promise<void> }[] = [];
+  const errors: Error[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster(masters);
+  });
+  afterEach(async () => {
+    await Promise.allSettled(open.splice(0).map((c) => c.close()));
+    const unexpected = errors.splice(0);
+    if (unexpected.length) throw new Error(`unexpected worker error: ${unexpected[0]!.message}`);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await cluster?.stop();
+  });
+
+  const ctx = {
+    get cluster(): TestCluster {
+      if (!cluster) throw new Error('cluster not started');
+      return cluster;
+    },
+    /** The seed URLs: what a user passes as `connection`. */
+    get urls(): string[] {
+      return ctx.cluster.urls;
+    },
+    /** An ioredis Cluster of the file's cluster, for looking at keys (made on first use). */
+    get admin(): Cluster {
+      admin ??= new Cluster(ctx.urls);
+      return admin;
+    },
+    prefix: uniquePrefix(),
+    newPrefix(): string {
+      ctx.prefix = uniquePrefix();
+      return ctx.prefix;
+    },
+    queue<D = unknown, R = unknown>(name: string, opts: Partial<QueueOptions> = {}): Queue<D, R> {
+      const q = new Queue<D, R>(name, { connection: ctx.urls, prefix: ctx.prefix, logger: quietLogger, ...opts });
+      open.push(q);
+      return q;
+    },
+    worker<D = unknown, R = unknown>(
+      name: string,
+      processor: Processor<D, R>,
+      opts: Partial<WorkerOptions> & { allowErrors?: boolean } = {},
+    ): Worker<D, R> {
+      const { allowErrors, ...rest } = opts;
+      const w = new Worker<D, R>(name, processor, { connection: ctx.urls, prefix: ctx.prefix, logger: quietLogger, ...rest });
+      if (!allowErrors) w.on('error', (err) => errors.push(err));
+      open.push({ close: () => w.close({ timeoutMs: 2000 }) });
+      return w;
+    },
+    /** Closes something a test made (a QueueEvents, a Cluster client) after the test. */
+    track<T extends { close(): Promise<void> }>(closable: T): T {
+      open.push(closable);
+      return closable;
+    },
+  };
+  return ctx;
+}
