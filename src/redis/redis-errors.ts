@@ -39,6 +39,8 @@ const REFUSED_BEFORE_WRITING = new Set(['OOM', 'READONLY', 'NOSCRIPT', 'NOAUTH',
 // ioredis' own errors carry no code: these are its names and fixed messages (ioredis 6)
 const MAX_RETRIES = 'MaxRetriesPerRequestError';
 const CLUSTER_ALL_FAILED = 'ClusterAllFailedError';
+/** What an ioredis Cluster rejects with when no seed node answers. */
+const NO_STARTUP_NODES = 'None of startup nodes is available';
 const CONNECTION_CLOSED = 'Connection is closed.';
 const NOT_WRITABLE = "Stream isn't writeable and enableOfflineQueue options is false";
 const COMMAND_TIMEOUT = 'Command timed out';
@@ -89,6 +91,9 @@ export function redisAddress(client: Redis | undefined): string {
   if (Array.isArray(o.sentinels) && o.sentinels.length > 0)
     return `the master "${o.name ?? 'mymaster'}" of ${o.sentinels.length} Sentinel(s)`;
   if (o.host !== undefined || o.port !== undefined) return `${o.host ?? 'localhost'}:${o.port ?? 6379}`;
+  // a Cluster: its seed nodes, as host:port only (a seed URL's password must not show)
+  const seeds = (client as unknown as { startupNodes?: unknown[] } | undefined)?.startupNodes;
+  if (Array.isArray(seeds) && seeds.length > 0) return `Cluster(${seeds.map(seedAddress).join(', ')})`;
   return '(unknown address)';
 }
 
@@ -103,6 +108,7 @@ function isUnreachable(err: Error): boolean {
   return (
     err.name === MAX_RETRIES ||
     err.name === CLUSTER_ALL_FAILED ||
+    err.message === NO_STARTUP_NODES ||
     err.message === CONNECTION_CLOSED ||
     err.message === NOT_WRITABLE ||
     (typeof code === 'string' && NETWORK_CODES.has(code))
@@ -202,4 +208,19 @@ export function guardRedisErrors<T extends object>(cls: { prototype: T }, client
     Object.defineProperty(guarded, 'name', { value: name });
     Object.defineProperty(proto, name, { ...descriptor, value: guarded });
   }
+}
+
+/** host:port of a Cluster seed (a URL, a port, or { host, port }); never its credentials. */
+function seedAddress(seed: unknown): string {
+  if (typeof seed === 'number') return `localhost:${seed}`;
+  if (typeof seed === 'string') {
+    try {
+      const url = new URL(seed.includes('://') ? seed : `redis://${seed}`);
+      return `${url.hostname}:${url.port || 6379}`;
+    } catch {
+      return '(a seed)';
+    }
+  }
+  const o = (seed ?? {}) as { host?: string; port?: number };
+  return `${o.host ?? 'localhost'}:${o.port ?? 6379}`;
 }

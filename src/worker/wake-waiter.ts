@@ -32,12 +32,17 @@ export class WakeWaiter {
   /** On a Cluster: the CLIENT ID of each node connection (it changes with every reconnect). */
   private readonly nodeIds = new WeakMap<Redis, string>();
 
+  /** The error reply last reported, until a blocking read succeeds again. */
+  private lastReported: string | undefined;
+
   constructor(
     private readonly client: Redis,
     /** A non-blocking connection, used to unblock `client` when a due time comes. */
     private readonly control: Redis,
     private readonly graceMs: number,
     private readonly logger: Logger,
+    /** An error reply (NOPERM: the user may not BZPOPMIN, …) is the user's to see: the worker's error event. */
+    private readonly reportError: (err: unknown) => void = () => undefined,
   ) {
     // the id changes with every reconnect
     client.on('ready', () => {
@@ -76,11 +81,19 @@ export class WakeWaiter {
       .call('BZPOPMIN', marker, String((exact ? blockMs + 200 : blockMs) / 1000))
       .then((reply): WakeResult => {
         this.lastAnswerAt = Date.now();
+        this.lastReported = undefined;
         // [key, member, score], or null on timeout
         return Array.isArray(reply) ? { kind: 'woken', member: String(reply[1]), at: Number(reply[2]) } : { kind: 'timeout' };
       })
       .catch((err: unknown): WakeResult => {
-        if (!this.interrupted) this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
+        if (this.interrupted) return { kind: 'error' };
+        // an error reply is reported once until a read succeeds (the worker retries every 100 ms);
+        // a dropped connection is only logged: the worker reconnects by itself
+        const message = (err as Error)?.message;
+        if ((err as Error)?.name === 'ReplyError') {
+          if (message !== this.lastReported) this.reportError(err);
+          this.lastReported = message;
+        } else this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
         return { kind: 'error' };
       });
     const outcome = await guardBlockingRead(this.client, read, blockMs + (exact ? 200 : 0) + this.graceMs);

@@ -114,7 +114,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.scripts = new Scripts(this.client, keys);
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.loop.onLeaseLost(jobId), this.logger);
-    this.waiter = new WakeWaiter(this.blocking, this.client, resolved.watchdogGraceMs, this.logger);
+    this.waiter = new WakeWaiter(this.blocking, this.client, resolved.watchdogGraceMs, this.logger, (err) => this.reportError(err));
     this.settlement = new Settlement<Data, Result>(this.scripts, this.group, CONSUMER, leaseConfigJson, {
       completed: (job, result) => this.emit('completed', job, result),
       lost: (jobId, err) => this.emit('lost', jobId, err),

@@ -141,6 +141,20 @@ describe('ACL users', () => {
     expect(err.message).toMatch(/no permissions to run the 'evalsha' command/);
   });
 
+  it('a worker without BZPOPMIN: one error event naming the command when it goes idle; it still runs jobs', async () => {
+    t.newPrefix();
+    const rules = documentedRules('sluice-worker', t.prefix, 'PASSWORD').filter((r) => r !== '+bzpopmin' && !r.startsWith('>'));
+    const url = await user('nobzpopmin', ['>PASSWORD', ...rules]);
+    const worker = t.worker('q', async (job) => job.data, { connection: url, allowErrors: true, blockMs: 500 });
+    const [err] = await waitForEvent<[Error]>(worker, 'error', 10_000);
+    expect(err).toBeInstanceOf(RedisCommandError);
+    expect((err as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(err.message).toMatch(/'bzpopmin' command/);
+    const done = waitForEvent(worker, 'completed', 10_000);
+    await t.queue('q').add('x', 7);
+    await done;
+  });
+
   it('without CONFIG GET (managed Redis): a queue and a worker log one info line that the policy is unchecked; jobs run', async () => {
     t.newPrefix();
     const rules = documentedRules('sluice-worker', t.prefix, 'PASSWORD').filter((r) => r !== '+config|get' && !r.startsWith('>'));

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, Queue, RedisUnavailableError, Worker } from '../../src/index.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
+import { freePort } from '../helpers/redis.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('connections', () => {
@@ -123,6 +124,26 @@ describe('connections', () => {
       await queue.close();
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('a Cluster whose seeds do not answer: RedisUnavailableError naming the seeds, never their password', async () => {
+    const port = await freePort();
+    const queue = new Queue('cl', {
+      connection: { cluster: [`redis://:s3cret-pw@127.0.0.1:${port}`], clusterRetryStrategy: () => null },
+      logger: quietLogger,
+    });
+    try {
+      const err = await queue.add('x', 1).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err).toBeInstanceOf(RedisUnavailableError);
+      expect(err!.message).toContain(`Cluster(127.0.0.1:${port})`);
+      expect(err!.message).not.toContain('s3cret-pw');
+      expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).not.toContain('s3cret-pw');
+    } finally {
+      await queue.close();
     }
   });
 
