@@ -1,0 +1,209 @@
+// Test harness for Redis Sentinel: starts a private master, one replica (`--replicaof`) and three
+// sentinels (`redis-server <conf> --sentinel`, each with a temporary config file, since a
+// sentinel rewrites its config) on free loopback ports with temporary directories; waits until
+// the replica is in sync and every sentinel knows the replica and the two other sentinels (a
+// failover needs their votes); and stops them all afterwards. It never touches a Redis it did
+// not start. Fault tests kill the current master (killMaster) and wait for the promotion.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './redis.js';
+
+/** The master name the sentinels monitor. */
+export const MASTER_NAME = 'm';
+
+export interface TestSentinel {
+  /** The master name to connect with (`name` of ioredis's sentinel options). */
+  readonly name: string;
+  /** The sentinels, for ioredis's `sentinels` option. */
+  readonly sentinels: { host: string; port: number }[];
+  /** ioredis options that connect through the sentinels. */
+  readonly connection: { sentinels: { host: string; port: number }[]; name: string };
+  /** The ports of the two data servers, first the one started as master. */
+  readonly dataPorts: number[];
+  /** The port the sentinels currently name as master (asks the first sentinel that answers). */
+  masterPort(): Promise<number>;
+  /** SIGKILLs the process on the current master's port; resolves once it exited. Returns that port. */
+  killMaster(): Promise<number>;
+  /** Waits until the sentinels name another master than `oldPort` and that server answers as master. */
+  waitForFailover(oldPort: number, timeoutMs?: number): Promise<number>;
+  /** Stops every process (SIGKILL) and deletes their directories; idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Proc {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+}
+
+const running = new Set<Proc>();
+let exitHook = false;
+function track(p: Proc): void {
+  running.add(p);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const n of running) {
+      if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
+      rmSync(n.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** A fresh connection's answer to `command`, or undefined while it cannot answer. */
+async function ask(port: number, ...command: string[]): Promise<unknown> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await client.call(command[0]!, ...command.slice(1));
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A readiness probe of child processes (there is no event to wait on): every 50 ms. */
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`sentinel harness: ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function launch(args: string[], port: number, dir: string): Proc {
+  const proc = spawn('redis-server', args, { stdio: 'ignore' });
+  proc.unref();
+  const p = { port, dir, proc };
+  track(p);
+  return p;
+}
+
+async function startData(replicaOf?: number): Promise<Proc> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-sentinel-data-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', join(dir, 'redis.log')];
+  args.push('--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction');
+  if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf));
+  const p = launch(args, port, dir);
+  await until(`redis-server on ${port} to answer`, 10_000, async () => (await ask(port, 'PING')) === 'PONG');
+  return p;
+}
+
+async function startSentinel(masterPort: number): Promise<Proc> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-sentinel-'));
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `logfile ${join(dir, 'sentinel.log')}`,
+      `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
+      `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+      `sentinel failover-timeout ${MASTER_NAME} 5000`,
+      `sentinel parallel-syncs ${MASTER_NAME} 1`,
+      '',
+    ].join('\n'),
+  );
+  const p = launch([conf, '--sentinel'], port, dir);
+  await until(`sentinel on ${port} to answer`, 10_000, async () => (await ask(port, 'PING')) === 'PONG');
+  return p;
+}
+
+async function stopProc(p: Proc): Promise<void> {
+  if (p.proc.exitCode === null && p.proc.signalCode === null) {
+    p.proc.ref();
+    await new Promise<void>((resolve) => {
+      p.proc.once('exit', () => resolve());
+      p.proc.kill('SIGKILL');
+    });
+  }
+  running.delete(p);
+  rmSync(p.dir, { recursive: true, force: true });
+}
+
+const field = (info: unknown, name: string): string | undefined => new RegExp(`\\r?\\n?${name}:([^\\r\\n]*)`).exec(String(info))?.[1];
+
+/** A master with one replica and three sentinels (quorum 2, down after 1 s, failover timeout 5 s). */
+export async function startSentinelSet(): Promise<TestSentinel> {
+  const started: Proc[] = [];
+  try {
+    const master = await startData();
+    started.push(master);
+    const replica = await startData(master.port);
+    started.push(replica);
+    await until('the replica to be in sync', 15_000, async () => {
+      const info = await ask(replica.port, 'INFO', 'replication');
+      return field(info, 'master_link_status') === 'up';
+    });
+    const sentinels: Proc[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await startSentinel(master.port);
+      started.push(s);
+      sentinels.push(s);
+    }
+    await until('every sentinel to know the replica and the other sentinels', 30_000, async () => {
+      for (const s of sentinels) {
+        const replicas = (await ask(s.port, 'SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[] | undefined;
+        const others = (await ask(s.port, 'SENTINEL', 'SENTINELS', MASTER_NAME)) as unknown[] | undefined;
+        if (!replicas || replicas.length < 1 || !others || others.length < 2) return false;
+      }
+      return true;
+    });
+    const list = sentinels.map((s) => ({ host: '127.0.0.1', port: s.port }));
+    const byPort = new Map(started.map((p) => [p.port, p]));
+    const masterPort = async (): Promise<number> => {
+      for (const s of sentinels) {
+        const reply = (await ask(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[] | undefined;
+        if (reply?.[1]) return Number(reply[1]);
+      }
+      throw new Error('sentinel harness: no sentinel answered');
+    };
+    let stopped = false;
+    return {
+      name: MASTER_NAME,
+      sentinels: list,
+      connection: { sentinels: list, name: MASTER_NAME },
+      dataPorts: [master.port, replica.port],
+      masterPort,
+      killMaster: async () => {
+        const port = await masterPort();
+        const p = byPort.get(port);
+        if (!p) throw new Error(`sentinel harness: the master on ${port} is not ours`);
+        p.proc.ref();
+        await new Promise<void>((resolve) => {
+          if (p.proc.exitCode !== null || p.proc.signalCode !== null) return resolve();
+          p.proc.once('exit', () => resolve());
+          p.proc.kill('SIGKILL');
+        });
+        return port;
+      },
+      waitForFailover: async (oldPort, timeoutMs = 30_000) => {
+        let next = oldPort;
+        await until('the sentinels to promote the replica', timeoutMs, async () => {
+          next = await masterPort().catch(() => oldPort);
+          if (next === oldPort) return false;
+          return field(await ask(next, 'INFO', 'replication'), 'role') === 'master';
+        });
+        return next;
+      },
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        // sentinels first, so that none reconfigures a data server on the way out
+        await Promise.all([...started].reverse().map(stopProc));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map(stopProc));
+    throw err;
+  }
+}
