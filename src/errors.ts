@@ -34,5 +34,6 @@ export {
   RedisOutOfMemoryError,
   RedisReadOnlyError,
   RedisCommandError,
+  ReplicationTimeoutError,
   AddBulkError,
 } from './errors/redis-failures.js';

@@ -1,5 +1,6 @@
 // The public API of sluice: everything a user imports comes from here.
 export { Queue, type QueueOptions, type GroupOption, type AddOptions } from './queue/queue.js';
+export type { DurabilityOptions } from './redis/durability.js';
 export type { JobCounts, JobsPage, PageOptions } from './queue/queue-reader.js';
 export type { CreateGroupOptions, GroupInfo } from './fanout/groups.js';
 export type { RateLimit } from './flow-control/rate-limit.js';
@@ -52,5 +53,6 @@ export {
   RedisOutOfMemoryError,
   RedisReadOnlyError,
   RedisCommandError,
+  ReplicationTimeoutError,
   AddBulkError,
 } from './errors.js';

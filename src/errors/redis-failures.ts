@@ -63,6 +63,35 @@ export class RedisReadOnlyError extends SluiceError {
 }
 
 /**
+ * Durable mode (`durability` of Queue and Worker): the write was applied on the master, but
+ * fewer replicas than asked confirmed it within the timeout (`WAIT`), so a failover to a
+ * replica may lose it. It is NOT undone: retrying an add with the same `jobId` is safe (the
+ * retry finds the job and waits for the replicas again). Code `REPLICATION_TIMEOUT`.
+ */
+export class ReplicationTimeoutError extends SluiceError {
+  /** host:port (or socket path, or the Sentinel master) of the Redis. */
+  readonly address: string;
+  /** Replicas asked for. */
+  readonly replicas: number;
+  /** Replicas that confirmed the write within the timeout. */
+  readonly acknowledged: number;
+  /** How long the replicas were waited for (ms). */
+  readonly timeoutMs: number;
+  constructor(address: string, replicas: number, acknowledged: number, timeoutMs: number) {
+    super(
+      'REPLICATION_TIMEOUT',
+      `Redis at ${address}: the write IS applied on the master, but only ${acknowledged} of the ${replicas} replica(s) asked for ` +
+        `confirmed it within ${timeoutMs} ms, so a failover may still lose it. Retrying with the same jobId is safe ` +
+        '(the job is not added twice); check the replicas (INFO replication) or lower durability.replicas',
+    );
+    this.address = address;
+    this.replicas = replicas;
+    this.acknowledged = acknowledged;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
  * Redis refused a command with an error reply not covered by the classes above (such as
  * NOPERM or WRONGTYPE). Code `REDIS_COMMAND`.
  */

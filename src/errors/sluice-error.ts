@@ -28,6 +28,7 @@ export type SluiceErrorCode =
   | 'REDIS_OOM'
   | 'REDIS_READONLY'
   | 'REDIS_COMMAND'
+  | 'REPLICATION_TIMEOUT'
   | 'ADD_BULK_INCOMPLETE';
 
 /**

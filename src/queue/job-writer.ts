@@ -12,6 +12,7 @@ import { checkOptionNames, positiveInt, validateJobName } from '../validate.js';
 import { toJson } from '../job/payload.js';
 import type { Logger } from '../logger.js';
 import type { ConnectionInput } from '../redis/connection.js';
+import { durably } from '../redis/durability.js';
 import { MetaField, type QueueKeys } from '../redis/keys.js';
 import { sendProbe, wrapRedisError } from '../redis/redis-errors.js';
 import type { EnqueueItem, Scripts } from '../redis/scripts.js';
@@ -49,7 +50,7 @@ export class JobWriter<Data, Result> {
 
   constructor(private readonly deps: JobWriterDeps<Data, Result>) {
     this.batcher = new AddBatcher(
-      (items) => deps.scripts.enqueue(items),
+      (items) => this.enqueue(items),
       BULK_CHUNK,
       (err) => wrapRedisError(err, deps.client),
     );
@@ -103,7 +104,7 @@ export class JobWriter<Data, Result> {
     }
     const outcome = await sendInChunks(
       items,
-      (chunk) => this.deps.scripts.enqueue(chunk),
+      (chunk) => this.enqueue(chunk),
       BULK_CHUNK,
       BULK_WINDOW,
       (i, id, now) => this.toJob(items[i]!, id, now),
@@ -123,6 +124,15 @@ export class JobWriter<Data, Result> {
       throw new QueueFullError(this.deps.name, await this.storedMaxLength(), undefined, outcome.added, outcome.notAdded);
     }
     return outcome.added;
+  }
+
+  /**
+   * One enqueue round trip; in durable mode with its WAIT pipelined behind it (one WAIT per
+   * round trip, however many adds the batch carries). A WAIT that fails leaves the jobs written
+   * (ReplicationTimeoutError): addBulk reports them as unknown, since a failover may lose them.
+   */
+  private enqueue(items: EnqueueItem[]): ReturnType<Scripts['enqueue']> {
+    return durably(this.deps.client, this.deps.options.durability, () => this.deps.scripts.enqueue(items));
   }
 
   /** Stops waiting for room (the Queue is closing). */

@@ -12,6 +12,7 @@ import {
   validateJobOptions,
   type JobsOptions,
 } from '../job/job-options.js';
+import { type Durability, type DurabilityOptions, resolveDurability } from '../redis/durability.js';
 import { checkOptionNames, positiveInt, validateChoice, validatePrefix } from '../validate.js';
 
 /**
@@ -85,6 +86,16 @@ export interface QueueOptions {
    * variable, else 'warn'.
    */
   logger?: Logger;
+  /**
+   * Durable mode: add() and addBulk() resolve only once `replicas` replicas confirmed the write
+   * (`WAIT replicas timeoutMs` after each enqueue round trip, on the same connection); when
+   * fewer confirm within `timeoutMs`, they reject with ReplicationTimeoutError (the job IS
+   * written on the master: retry with the same jobId). A failover to a replica then cannot lose
+   * an acknowledged add. Each round trip waits for the replicas, so adds are slower. Not on
+   * Redis Cluster.
+   * @default none: Redis's asynchronous replication (a failover can lose the last writes)
+   */
+  durability?: DurabilityOptions;
 }
 
 /**
@@ -112,6 +123,7 @@ const QUEUE_OPTION_NAMES = [
   'events',
   'retention',
   'logger',
+  'durability',
 ] as const;
 
 /** The option names of Queue methods that take an options object. */
@@ -145,6 +157,7 @@ export interface ResolvedQueueOptions {
   eventsMaxAgeMs: number | undefined;
   maxLength: number | null | undefined;
   retention: { keepLen: number; keepAgeMs: number } | undefined;
+  durability: Durability | undefined;
 }
 
 export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
@@ -173,5 +186,6 @@ export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
     eventsMaxAgeMs: opts.events?.maxAgeMs === undefined ? undefined : positiveInt('events.maxAgeMs', opts.events.maxAgeMs, 86_400_000, 0),
     maxLength: opts.maxLength === null ? null : opts.maxLength === undefined ? undefined : positiveInt('maxLength', opts.maxLength, 0, 1),
     retention,
+    durability: resolveDurability('Queue options', opts.durability, opts.connection),
   };
 }

@@ -21,7 +21,7 @@ export interface TestSentinel {
   readonly sentinels: { host: string; port: number }[];
   /** ioredis options that connect through the sentinels. */
   readonly connection: { sentinels: { host: string; port: number }[]; name: string };
-  /** The ports of the two data servers, first the one started as master. */
+  /** The ports of the data servers, first the one started as master. */
   readonly dataPorts: number[];
   /** The port the sentinels currently name as master (asks the first sentinel that answers). */
   masterPort(): Promise<number>;
@@ -132,18 +132,24 @@ async function stopProc(p: Proc): Promise<void> {
 
 const field = (info: unknown, name: string): string | undefined => new RegExp(`\\r?\\n?${name}:([^\\r\\n]*)`).exec(String(info))?.[1];
 
-/** A master with one replica and three sentinels (quorum 2, down after 1 s, failover timeout 5 s). */
-export async function startSentinelSet(): Promise<TestSentinel> {
+/**
+ * A master with one replica (or `replicas` of them) and three sentinels (quorum 2, down after
+ * 1 s, failover timeout 5 s).
+ */
+export async function startSentinelSet(opts: { replicas?: number } = {}): Promise<TestSentinel> {
   const started: Proc[] = [];
+  const count = opts.replicas ?? 1;
   try {
     const master = await startData();
     started.push(master);
-    const replica = await startData(master.port);
-    started.push(replica);
-    await until('the replica to be in sync', 15_000, async () => {
-      const info = await ask(replica.port, 'INFO', 'replication');
-      return field(info, 'master_link_status') === 'up';
-    });
+    for (let i = 0; i < count; i++) {
+      const replica = await startData(master.port);
+      started.push(replica);
+      await until('the replica to be in sync', 15_000, async () => {
+        const info = await ask(replica.port, 'INFO', 'replication');
+        return field(info, 'master_link_status') === 'up';
+      });
+    }
     const sentinels: Proc[] = [];
     for (let i = 0; i < 3; i++) {
       const s = await startSentinel(master.port);
@@ -154,7 +160,7 @@ export async function startSentinelSet(): Promise<TestSentinel> {
       for (const s of sentinels) {
         const replicas = (await ask(s.port, 'SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[] | undefined;
         const others = (await ask(s.port, 'SENTINEL', 'SENTINELS', MASTER_NAME)) as unknown[] | undefined;
-        if (!replicas || replicas.length < 1 || !others || others.length < 2) return false;
+        if (!replicas || replicas.length < count || !others || others.length < 2) return false;
       }
       return true;
     });
@@ -172,7 +178,7 @@ export async function startSentinelSet(): Promise<TestSentinel> {
       name: MASTER_NAME,
       sentinels: list,
       connection: { sentinels: list, name: MASTER_NAME },
-      dataPorts: [master.port, replica.port],
+      dataPorts: started.filter((p) => !sentinels.includes(p)).map((p) => p.port),
       masterPort,
       killMaster: async () => {
         const port = await masterPort();

@@ -2,7 +2,7 @@
 // the `connection` of Queue, Worker and QueueEvents. The failover itself is test/faults/sentinel.test.ts.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, QueueEvents, Worker } from '../../src/index.js';
+import { Queue, QueueEvents, ReplicationTimeoutError, Worker } from '../../src/index.js';
 import { createClient, closeClient } from '../../src/redis/connection.js';
 import { uniquePrefix } from '../helpers/redis.js';
 import { quietLogger } from '../helpers/setup.js';
@@ -67,6 +67,36 @@ describe('Sentinel connections', () => {
       }
     } finally {
       user.disconnect();
+    }
+  });
+
+  it('durability: one replica confirms replicas 1; replicas 2 rejects with ReplicationTimeoutError after timeoutMs', async () => {
+    const prefix = uniquePrefix();
+    const one = new Queue<number>('dq', {
+      connection: s.connection,
+      prefix,
+      logger: quietLogger,
+      durability: { replicas: 1, timeoutMs: 2000 },
+    });
+    const two = new Queue<number>('dq', {
+      connection: s.connection,
+      prefix,
+      logger: quietLogger,
+      durability: { replicas: 2, timeoutMs: 300 },
+    });
+    try {
+      expect((await one.add('a', 1, { jobId: 'x' })).id).toBe('x');
+      await one.addBulk([{ name: 'b', data: 2 }]);
+      const started = Date.now();
+      const err = await two.add('a', 3, { jobId: 'y' }).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(err).toBeInstanceOf(ReplicationTimeoutError);
+      expect(err).toMatchObject({ code: 'REPLICATION_TIMEOUT', replicas: 2, acknowledged: 1, timeoutMs: 300 });
+      expect((err as Error).message).toMatch(/the master "m" of 3 Sentinel/);
+      expect((await one.getJob('y'))?.data).toBe(3);
+    } finally {
+      await one.close();
+      await two.close();
     }
   });
 });

@@ -1,0 +1,85 @@
+// The opt-in durable mode: after a write, WAIT until that many replicas confirm it, or reject
+// with ReplicationTimeoutError. Redis replicates asynchronously, so without it a failover to a
+// replica can lose writes the master had acknowledged (docs/production.md, "Durability (WAIT)").
+// It does not make Redis synchronous: a write that times out stays applied on the master.
+import type { Redis } from 'ioredis';
+import { InvalidOptionError, ReplicationTimeoutError } from '../errors.js';
+import { checkOptionNames, positiveInt } from '../validate.js';
+import { isClusterClient, isClusterOptions } from './cluster.js';
+import type { ConnectionInput } from './connection.js';
+import type { Scripts } from './scripts.js';
+import { redisAddress } from './redis-errors.js';
+
+/**
+ * Wait for replicas to confirm writes (`WAIT replicas timeoutMs`) before a call resolves.
+ * `replicas`: how many must confirm (an integer >= 1); `timeoutMs`: how long to wait for them
+ * (an integer >= 1, default 1000) before rejecting with ReplicationTimeoutError.
+ */
+export interface DurabilityOptions {
+  replicas: number;
+  /** @default 1000 */
+  timeoutMs?: number;
+}
+
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** Checks a `durability` option (unknown keys refused); undefined when it is off. */
+export function resolveDurability(
+  where: string,
+  value: DurabilityOptions | undefined,
+  connection: ConnectionInput | undefined,
+): Durability | undefined {
+  if (value === undefined) return undefined;
+  checkOptionNames(where, value, ['replicas', 'timeoutMs'], 'durability.');
+  // WAIT has no key: a Cluster would send it to any node, not to the queue's master
+  if (isClusterClient(connection) || isClusterOptions(connection)) {
+    throw new InvalidOptionError("durability is not supported on Redis Cluster yet (WAIT would not reach the queue's master)");
+  }
+  if (value.replicas === undefined) throw new InvalidOptionError('durability.replicas is required: how many replicas must confirm a write');
+  return {
+    replicas: positiveInt('durability.replicas', value.replicas, 1, 1),
+    timeoutMs: positiveInt('durability.timeoutMs', value.timeoutMs, 1000, 1),
+  };
+}
+
+/**
+ * Sends WAIT on `client` (it covers every write sent before it on that connection). Call it in
+ * the same tick as the write it confirms: both go out in one round trip. Resolves when enough
+ * replicas confirmed; rejects with ReplicationTimeoutError when fewer did.
+ */
+export async function waitForReplicas(client: Redis, durability: Durability): Promise<void> {
+  const acknowledged = Number(await client.call('WAIT', durability.replicas, durability.timeoutMs));
+  if (acknowledged < durability.replicas) {
+    throw new ReplicationTimeoutError(redisAddress(client), durability.replicas, acknowledged, durability.timeoutMs);
+  }
+}
+
+/**
+ * A write followed by WAIT, pipelined. The write's failure comes first (nothing to confirm);
+ * a WAIT that fails after a write that succeeded rejects the whole (the write is applied).
+ */
+export async function durably<T>(client: Redis, durability: Durability | undefined, write: () => Promise<T>): Promise<T> {
+  if (!durability) return write();
+  const written = write();
+  const confirmed = waitForReplicas(client, durability);
+  confirmed.catch(() => undefined); // reported below, after the write's own outcome
+  const result = await written;
+  await confirmed;
+  return result;
+}
+
+/**
+ * A Worker's durable mode: its calls that complete or fail jobs (`complete`, `fail`) are
+ * followed by WAIT, so that their events come only after the replicas confirmed them. A WAIT
+ * that fails rejects the call like a lost reply: the worker sends its acks again (idempotent)
+ * and hands back what the call leased.
+ */
+export function confirmFinalStates(scripts: Pick<Scripts, 'complete' | 'fail'>, client: Redis, durability: Durability): void {
+  const complete = scripts.complete.bind(scripts);
+  const fail = scripts.fail.bind(scripts);
+  scripts.complete = (...args) => durably(client, durability, () => complete(...args));
+  scripts.fail = (...args) => durably(client, durability, () => fail(...args));
+}
