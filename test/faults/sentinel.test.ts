@@ -26,6 +26,8 @@ interface Figures {
   workerErrors: Record<string, number>;
   recoveryMs: number;
   failoverMs: number;
+  /** From the kill until the worker reports itself healthy again (connected to the new master). */
+  workerHealthyMs: number;
 }
 
 let set: TestSentinel | undefined;
@@ -98,6 +100,8 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
     const newPort = await s.waitForFailover(oldPort, 60_000);
     const failoverMs = Date.now() - killedAt;
     expect(newPort).not.toBe(oldPort);
+    await waitFor(() => worker.isRunning(), 60_000, 'the worker to be healthy on the new master');
+    const workerHealthyMs = Date.now() - killedAt;
     await producers;
     // the run ends when every acknowledged job completed, or (when some were lost) when the new
     // master has nothing left to run
@@ -124,6 +128,7 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
       workerErrors,
       recoveryMs: firstAfterKill! - killedAt,
       failoverMs,
+      workerHealthyMs,
     };
   } finally {
     await worker.close({ timeoutMs: 2000 });
