@@ -63,7 +63,7 @@ export class RedisReadOnlyError extends SluiceError {
 }
 
 /**
- * Durable mode (`durability` of Queue and Worker): the write was applied on the master, but
+ * Durable mode (the Queue's `durability`): the write was applied on the master, but
  * fewer replicas than asked confirmed it within the timeout (`WAIT`), so a failover to a
  * replica may lose it. It is NOT undone: retrying an add with the same `jobId` is safe (the
  * retry finds the job and waits for the replicas again). Code `REPLICATION_TIMEOUT`.

@@ -7,7 +7,6 @@ import { InvalidOptionError, ReplicationTimeoutError } from '../errors.js';
 import { checkOptionNames, positiveInt } from '../validate.js';
 import { isClusterClient, isClusterOptions } from './cluster.js';
 import type { ConnectionInput } from './connection.js';
-import type { Scripts } from './scripts.js';
 import { redisAddress } from './redis-errors.js';
 
 /**
@@ -69,17 +68,4 @@ export async function durably<T>(client: Redis, durability: Durability | undefin
   const result = await written;
   await confirmed;
   return result;
-}
-
-/**
- * A Worker's durable mode: its calls that complete or fail jobs (`complete`, `fail`) are
- * followed by WAIT, so that their events come only after the replicas confirmed them. A WAIT
- * that fails rejects the call like a lost reply: the worker sends its acks again (idempotent)
- * and hands back what the call leased.
- */
-export function confirmFinalStates(scripts: Pick<Scripts, 'complete' | 'fail'>, client: Redis, durability: Durability): void {
-  const complete = scripts.complete.bind(scripts);
-  const fail = scripts.fail.bind(scripts);
-  scripts.complete = (...args) => durably(client, durability, () => complete(...args));
-  scripts.fail = (...args) => durably(client, durability, () => fail(...args));
 }

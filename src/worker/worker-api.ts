@@ -4,7 +4,6 @@ import type { BackoffStrategy } from '../job/backoff.js';
 import type { ConnectionInput, EvictionPolicyMode } from '../redis/connection.js';
 import type { LeaseLostError } from '../errors.js';
 import type { Job } from '../job/job.js';
-import type { DurabilityOptions } from '../redis/durability.js';
 import type { Logger } from '../logger.js';
 import type { RateLimit } from '../flow-control/rate-limit.js';
 
@@ -137,15 +136,6 @@ export interface WorkerOptions {
    * variable, else 'warn'.
    */
   logger?: Logger;
-  /**
-   * Durable mode for final states: after each call that completes or fails jobs, WAIT until
-   * `replicas` replicas confirm it (within `timeoutMs`) before 'completed' or 'failed' is
-   * emitted. When fewer confirm, the worker emits an 'error' (ReplicationTimeoutError) instead:
-   * completions are sent again (acks are idempotent) and confirmed by a later WAIT; a failure is
-   * left written on the master, without its 'failed' event. Not on Redis Cluster.
-   * @default none: events follow the master's answer (a failover can lose the last ones)
-   */
-  durability?: DurabilityOptions;
 }
 
 /**

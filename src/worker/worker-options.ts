@@ -3,7 +3,6 @@
 import type { EvictionPolicyMode } from '../redis/connection.js';
 import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, EVICTION_MODES, keepPolicy } from '../job/job-options.js';
-import { type Durability, resolveDurability } from '../redis/durability.js';
 import { checkOptionNames, positiveInt, validateChoice, validatePrefix } from '../validate.js';
 import { validateRateLimit, type GroupLimits } from '../flow-control/rate-limit.js';
 import type { WorkerOptions } from './worker-api.js';
@@ -16,8 +15,6 @@ export interface ResolvedWorkerOptions {
   watchdogGraceMs: number;
   maxPayloadBytes: number;
   evictionMode: EvictionPolicyMode;
-  /** WAIT for replicas after completing or failing jobs (off when undefined). */
-  durability: Durability | undefined;
   /** The group's flow-control settings this worker writes when it starts, if it has any. */
   limits: GroupLimits | undefined;
   /** The lease script's configuration as JSON text: lease lengths, stall limit, fallback failed retention, block time. */
@@ -44,7 +41,6 @@ const WORKER_OPTION_NAMES = [
   'maxPayloadBytes',
   'evictionPolicy',
   'logger',
-  'durability',
 ] as const;
 const RATE_LIMIT_NAMES = ['max', 'duration'] as const;
 
@@ -76,7 +72,6 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
-    durability: resolveDurability('Worker options', opts.durability, opts.connection),
     aheadMs: aheadLeaseMs(leaseMs),
     leaseConfigJson: JSON.stringify({
       leaseMs,

@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { confirmFinalStates } from '../redis/durability.js';
 import { checkEvictionPolicy, closeClient, createClient, cutConnection, type EvictionPolicyMode } from '../redis/connection.js';
 import { ClosedError, InvalidOptionError, ShutdownError } from '../errors.js';
 import { JobRunner } from './job-runner.js';
@@ -113,7 +112,6 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     // an untrusted certificate or a refused password: an 'error' event, not a silent wait
     reportLastingRefusals(this.client, (err) => this.reportError(err));
     this.scripts = new Scripts(this.client, keys);
-    if (resolved.durability) confirmFinalStates(this.scripts, this.client, resolved.durability);
     const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
     this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.loop.onLeaseLost(jobId), this.logger);
     this.waiter = new WakeWaiter(this.blocking, this.client, resolved.watchdogGraceMs, this.logger, (err) => this.reportError(err));

@@ -36,8 +36,11 @@ afterEach(async () => {
   set = undefined;
 });
 
-async function failoverRun(opts: { replicas: number; durability?: DurabilityOptions }): Promise<Figures> {
-  const s = await startSentinelSet({ replicas: opts.replicas });
+/** Adds that settled (acknowledged or rejected) after the replication stream was frozen, before the kill. */
+const ADDS_DURING_LAG = 40;
+
+async function failoverRun(opts: { replicas: number; durability?: DurabilityOptions; lagging?: boolean }): Promise<Figures> {
+  const s = await startSentinelSet({ replicas: opts.replicas, lagging: opts.lagging });
   set = s;
   const prefix = uniquePrefix();
   const durability = opts.durability ? { durability: opts.durability } : {};
@@ -57,7 +60,7 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
       await new Promise((r) => setTimeout(r, 2)); // a little work
       return job.data.i;
     },
-    { connection: s.connection, prefix, logger: quietLogger, concurrency: 20, blockMs: 500, watchdogGraceMs: 1000, ...durability },
+    { connection: s.connection, prefix, logger: quietLogger, concurrency: 20, blockMs: 500, watchdogGraceMs: 1000 },
   );
   worker.on('completed', (job) => {
     completed++;
@@ -72,6 +75,7 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
 
   const acknowledged = new Set<string>();
   const rejectedAdds: Record<string, number> = {};
+  let settledAdds = 0;
   let next = 0;
   const produce = async () => {
     for (let i = next++; i < TOTAL; i = next++) {
@@ -81,8 +85,10 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
         try {
           await queue.add('job', { i }, { jobId: `j${i}` });
           acknowledged.add(`j${i}`);
+          settledAdds++;
           break;
         } catch (err) {
+          settledAdds++;
           // not acknowledged: retried with the same jobId (never added twice)
           const code = err instanceof SluiceError ? err.code : (err as Error).name;
           rejectedAdds[code] = (rejectedAdds[code] ?? 0) + 1;
@@ -95,6 +101,12 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
     const producers = Promise.all(Array.from({ length: PRODUCERS }, produce));
     await waitFor(() => completed >= TOTAL / 3, 60_000, 'a third of the jobs completed before the kill');
     const oldPort = await s.masterPort();
+    if (opts.lagging) {
+      // the replicas stop getting the stream: what the master acknowledges now, no replica has
+      s.freezeReplication();
+      const from = settledAdds;
+      await waitFor(() => settledAdds >= from + ADDS_DURING_LAG, 30_000, 'adds settled while replication is frozen');
+    }
     await s.killMaster();
     killedAt = Date.now();
     const newPort = await s.waitForFailover(oldPort, 60_000);
@@ -151,6 +163,22 @@ describe('Sentinel failover during work', () => {
     // single replica, durable adds are refused until the old master comes back as a replica)
     const figures = await failoverRun({ replicas: 2, durability: { replicas: 1, timeoutMs: 1000 } });
     console.log(`sentinel failover, durable mode: ${JSON.stringify(figures)}`);
+    expect(figures.acknowledged).toBe(TOTAL);
+    expect(figures.lost).toEqual([]);
+  }, 180_000);
+
+  it('a lagging replica, default mode: the adds the master acknowledged during the lag are lost', async () => {
+    const figures = await failoverRun({ replicas: 1, lagging: true });
+    console.log(`sentinel failover, lagging replica, default mode: ${JSON.stringify({ ...figures, lost: figures.lost.length })}`);
+    expect(figures.acknowledged).toBe(TOTAL);
+    // the master acknowledged them, the replica never got them, and it is the new master
+    expect(figures.lost.length).toBeGreaterThanOrEqual(ADDS_DURING_LAG);
+  }, 180_000);
+
+  it('a lagging replica, durability { replicas: 1 }: the adds of the lag are refused, retried, and none acknowledged is lost', async () => {
+    const figures = await failoverRun({ replicas: 2, lagging: true, durability: { replicas: 1, timeoutMs: 500 } });
+    console.log(`sentinel failover, lagging replicas, durable mode: ${JSON.stringify(figures)}`);
+    expect(figures.rejectedAdds.REPLICATION_TIMEOUT).toBeGreaterThanOrEqual(1);
     expect(figures.acknowledged).toBe(TOTAL);
     expect(figures.lost).toEqual([]);
   }, 180_000);

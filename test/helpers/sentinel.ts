@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { type FreezableProxy, startProxy } from './proxy.js';
 import { freePort } from './redis.js';
 
 /** The master name the sentinels monitor. */
@@ -29,6 +30,11 @@ export interface TestSentinel {
   killMaster(): Promise<number>;
   /** Waits until the sentinels name another master than `oldPort` and that server answers as master. */
   waitForFailover(oldPort: number, timeoutMs?: number): Promise<number>;
+  /**
+   * With `lagging`: stops the replication stream to every replica (their proxies drop it, the
+   * links stay open), so that the master acknowledges writes no replica gets.
+   */
+  freezeReplication(): void;
   /** Stops every process (SIGKILL) and deletes their directories; idempotent. */
   stop(): Promise<void>;
 }
@@ -95,7 +101,7 @@ async function startData(replicaOf?: number): Promise<Proc> {
   return p;
 }
 
-async function startSentinel(masterPort: number): Promise<Proc> {
+async function startSentinel(masterPort: number, failoverTimeoutMs: number): Promise<Proc> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-sentinel-'));
   const conf = join(dir, 'sentinel.conf');
@@ -108,7 +114,7 @@ async function startSentinel(masterPort: number): Promise<Proc> {
       `logfile ${join(dir, 'sentinel.log')}`,
       `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
       `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
-      `sentinel failover-timeout ${MASTER_NAME} 5000`,
+      `sentinel failover-timeout ${MASTER_NAME} ${failoverTimeoutMs}`,
       `sentinel parallel-syncs ${MASTER_NAME} 1`,
       '',
     ].join('\n'),
@@ -134,16 +140,26 @@ const field = (info: unknown, name: string): string | undefined => new RegExp(`\
 
 /**
  * A master with one replica (or `replicas` of them) and three sentinels (quorum 2, down after
- * 1 s, failover timeout 5 s).
+ * 1 s, failover timeout 5 s). With `lagging`, each replica replicates through a proxy that
+ * freezeReplication() freezes; the failover timeout is then 60 s, because a sentinel points a
+ * replica whose master port is not the master's (the proxy's) at the master itself once a
+ * failover timeout passed.
  */
-export async function startSentinelSet(opts: { replicas?: number } = {}): Promise<TestSentinel> {
+export async function startSentinelSet(opts: { replicas?: number; lagging?: boolean } = {}): Promise<TestSentinel> {
   const started: Proc[] = [];
+  const proxies: FreezableProxy[] = [];
   const count = opts.replicas ?? 1;
   try {
     const master = await startData();
     started.push(master);
     for (let i = 0; i < count; i++) {
-      const replica = await startData(master.port);
+      let upstream = master.port;
+      if (opts.lagging) {
+        const proxy = await startProxy(master.port);
+        proxies.push(proxy);
+        upstream = Number(new URL(proxy.url).port);
+      }
+      const replica = await startData(upstream);
       started.push(replica);
       await until('the replica to be in sync', 15_000, async () => {
         const info = await ask(replica.port, 'INFO', 'replication');
@@ -152,7 +168,7 @@ export async function startSentinelSet(opts: { replicas?: number } = {}): Promis
     }
     const sentinels: Proc[] = [];
     for (let i = 0; i < 3; i++) {
-      const s = await startSentinel(master.port);
+      const s = await startSentinel(master.port, opts.lagging ? 60_000 : 5000);
       started.push(s);
       sentinels.push(s);
     }
@@ -201,15 +217,21 @@ export async function startSentinelSet(opts: { replicas?: number } = {}): Promis
         });
         return next;
       },
+      freezeReplication: () => {
+        if (proxies.length === 0) throw new Error('sentinel harness: started without lagging');
+        for (const proxy of proxies) proxy.freeze();
+      },
       stop: async () => {
         if (stopped) return;
         stopped = true;
         // sentinels first, so that none reconfigures a data server on the way out
         await Promise.all([...started].reverse().map(stopProc));
+        await Promise.all(proxies.map((p) => p.close()));
       },
     };
   } catch (err) {
     await Promise.all(started.map(stopProc));
+    await Promise.all(proxies.map((p) => p.close()));
     throw err;
   }
 }

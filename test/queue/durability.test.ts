@@ -3,10 +3,9 @@
 // replica, so every WAIT falls short here; a replica that confirms is in test/redis/sentinel.test.ts,
 // and a failover in test/faults/sentinel.test.ts.
 import { describe, expect, it } from 'vitest';
-import { AddBulkError, InvalidOptionError, Queue, ReplicationTimeoutError, UnknownOptionError, Worker } from '../../src/index.js';
+import { AddBulkError, InvalidOptionError, Queue, ReplicationTimeoutError, UnknownOptionError } from '../../src/index.js';
 import { counted } from '../helpers/counting.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
-import { waitForEvent } from '../helpers/wait.js';
 
 describe('durability', () => {
   const t = useRedis();
@@ -21,10 +20,6 @@ describe('durability', () => {
     expect(() => make({ replicas: 1, timeoutMs: 0 })).toThrow(InvalidOptionError);
     expect(() => make(5)).toThrow(InvalidOptionError);
     expect(() => make({ replicas: 1 }, ['redis://127.0.0.1:1'])).toThrow(/not supported on Redis Cluster/);
-    expect(
-      // biome-ignore lint/suspicious/noExplicitAny: bad input on purpose
-      () => new Worker('d', async () => 1, { connection: t.url, logger: quietLogger, durability: { replica: 1 } as any }),
-    ).toThrow(UnknownOptionError);
   });
 
   it('add: ReplicationTimeoutError after timeoutMs when replicas do not confirm; the job is written, a retry is safe', async () => {
@@ -58,22 +53,5 @@ describe('durability', () => {
     expect(err).toMatchObject({ unknown: [0, 1, 2], notAdded: [] });
     expect((err as Error).cause).toBeInstanceOf(ReplicationTimeoutError);
     expect((await queue.getJobCounts()).waiting).toBe(3);
-  });
-
-  it('worker: a completion the replicas do not confirm is an error event, not a completed event', async () => {
-    const queue = t.queue<number>('worker');
-    const worker = t.worker<number, number>('worker', async (job) => job.data, {
-      durability: { replicas: 1, timeoutMs: 50 },
-      blockMs: 500,
-      allowErrors: true,
-    });
-    let completed = 0;
-    worker.on('completed', () => completed++);
-    const error = waitForEvent<[Error]>(worker, 'error', 10_000, (e) => e instanceof ReplicationTimeoutError);
-    await queue.add('a', 7);
-    await error;
-    expect(completed).toBe(0);
-    // written on the master all the same
-    expect((await queue.getJobCounts()).completed).toBe(1);
   });
 });
