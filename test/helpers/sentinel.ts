@@ -225,7 +225,8 @@ export async function startSentinelSet(opts: { replicas?: number; lagging?: bool
         if (stopped) return;
         stopped = true;
         // sentinels first, so that none reconfigures a data server on the way out
-        await Promise.all([...started].reverse().map(stopProc));
+        await Promise.all(sentinels.map(stopProc));
+        await Promise.all(started.filter((p) => !sentinels.includes(p)).map(stopProc));
         await Promise.all(proxies.map((p) => p.close()));
       },
     };
