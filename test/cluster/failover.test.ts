@@ -1,4 +1,4 @@
-// Master failover on a Redis Cluster (issue 13): a 3-master cluster with a replica per master and
+// Master failover on a Redis Cluster: a 3-master cluster with a replica per master and
 // a 1 s cluster-node-timeout (test/helpers/cluster.ts). The master that serves a queue's slot is
 // killed with SIGKILL while a producer adds and workers process; its replica takes over, and the
 // same Queue and Workers carry on, with no restart. The run measures what the failover cost:
