@@ -61,6 +61,15 @@ const PRODUCER_RETRIES = 20;
 const producerRetryDelay = (attempt: number): number => Math.min(attempt * 50, 1000);
 
 /**
+ * A Cluster retries a call through a master's failover (CLUSTERDOWN, MOVED to the dead master,
+ * its closed connection), every 100 ms or so, counting each as a redirection: ioredis's 16 give
+ * up after about 1.6 s, before a replica can take over (2 s and more). 100 of them ride out a
+ * failover of about 10 s, as a standalone producer does (PRODUCER_RETRIES); the user may set
+ * `maxRedirections`.
+ */
+const PRODUCER_CLUSTER_REDIRECTIONS = 100;
+
+/**
  * A worker's connections reconnect for as long as Redis is down: the user's strategy sets the
  * delays, but where it would give up (null, an Error) sluice goes on retrying every 2 s at most.
  */
@@ -188,7 +197,8 @@ function createClusterClient(
   } else {
     // a node connection never reconnects by itself (the cluster does): no retryStrategy there
     const { retryStrategy: _clusterReconnects, ...nodeDefaults } = producerDefaults;
-    cluster = newCluster(input, clusterRole, { redisOptions: nodeDefaults });
+    const clusterDefaults: ClusterOptions = role === 'producer' ? { maxRedirections: PRODUCER_CLUSTER_REDIRECTIONS } : {};
+    cluster = newCluster(input, clusterRole, { ...clusterDefaults, redisOptions: nodeDefaults });
   }
   const client = cluster as unknown as Redis;
   registerScripts(client);

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { LeaseLostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../redis/blocking-read.js';
+import { asCluster } from '../redis/cluster.js';
 import type { LeasedJobRaw, LeaseReply } from '../redis/scripts.js';
 import type { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { waitWhileIdle } from './idle-wait.js';
@@ -117,6 +118,17 @@ export class WorkerLoop<Data, Result> {
     return Date.now() - Math.max(this.lastFetchAt, this.ctx.waiter.lastAnswerAt);
   }
 
+  /**
+   * The longest back-off after a failed lease call. A Cluster reports a master's failover as
+   * errors (CLUSTERDOWN, MOVED to the dead node, a closed connection) where a standalone
+   * connection waits offline: backing off up to 5 s, a worker would resume seconds after the
+   * replica took over. Such failures are retried every 500 ms at most; error replies (NOPERM, …)
+   * back off as on a standalone Redis.
+   */
+  private maxBackoffMs(err: unknown): number {
+    return asCluster(this.ctx.client) && (err as Error)?.name !== 'ReplyError' ? 500 : 5000;
+  }
+
   /** Whether a lease call or a blocking read is overdue past the watchdog: Redis does not answer. */
   isOverdue(): boolean {
     const limit = this.callTimeoutMs();
@@ -152,7 +164,7 @@ export class WorkerLoop<Data, Result> {
         if (String((err as Error).message).includes('NOGROUP')) {
           await this.ctx.ensureGroup().catch((e: unknown) => this.ctx.events.error(e));
         } else this.ctx.events.error(err);
-        await this.pause(Math.min(5000, 100 * 2 ** failuresInARow++));
+        await this.pause(Math.min(this.maxBackoffMs(err), 100 * 2 ** failuresInARow++));
         continue;
       }
       calls.answered(current);

@@ -3,6 +3,9 @@
 // `redis-cli --cluster create`, waits until every node says cluster_state:ok, and stops them all
 // afterwards. It never touches a Redis it did not start. useCluster() is the per-file fixture,
 // the counterpart of useRedis() (test/helpers/setup.ts): one cluster per file, a prefix per test.
+// A cluster may have replicas (`replicasPerMaster`) and a short `cluster-node-timeout`, for
+// failover tests: killMasterOf() SIGKILLs the master that serves a key's slot, and
+// waitForFailover() waits until its replica has taken the slot over and the cluster is ok again.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { keySlot } from '../../src/redis/cluster.js';
 import { Queue, type Processor, type QueueOptions, Worker, type WorkerOptions } from '../../src/index.js';
 import { freePort, uniquePrefix } from './redis.js';
 import { quietLogger } from './setup.js';
@@ -17,11 +21,53 @@ import { quietLogger } from './setup.js';
 const run = promisify(execFile);
 
 export interface TestCluster {
-  /** redis://127.0.0.1:<port> of every master. */
+  /** redis://127.0.0.1:<port> of every node (masters and replicas, as started). */
   readonly urls: string[];
   readonly ports: number[];
+  /** The master that serves `key`'s slot now, and its replicas, as a live node's CLUSTER NODES says. */
+  masterOf(key: string): Promise<{ port: number; replicas: number[] }>;
+  /** SIGKILLs the master that serves `key`'s slot (it must have a replica); resolves once it has exited. */
+  killMasterOf(key: string): Promise<{ port: number; killedAt: number }>;
+  /**
+   * Waits until a node other than `killedPort` serves `key`'s slot as master and every live
+   * node says cluster_state:ok; gives the new master's port.
+   */
+  waitForFailover(key: string, killedPort: number, timeoutMs?: number): Promise<number>;
   /** Stops every node (SIGKILL) and deletes their directories; idempotent. */
   stop(): Promise<void>;
+}
+
+export interface ClusterShape {
+  /** Replicas of each master (redis-cli --cluster-replicas). @default 0 */
+  replicasPerMaster?: number;
+  /** cluster-node-timeout: how long a master is unreachable before its replica takes over. @default 1000 with replicas, else 15000 */
+  nodeTimeoutMs?: number;
+}
+
+interface ClusterNodeLine {
+  id: string;
+  port: number;
+  flags: string[];
+  masterId: string;
+  slots: [number, number][];
+}
+
+/** CLUSTER NODES, parsed: `<id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slot>…`. */
+function parseNodes(text: string): ClusterNodeLine[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id, address, flags, masterId, , , , , ...slots] = line.trim().split(' ');
+      const port = Number(address!.split('@')[0]!.split(':')[1]);
+      const ranges = slots
+        .filter((s) => !s.startsWith('['))
+        .map((s): [number, number] => {
+          const [from, to] = s.split('-');
+          return [Number(from), Number(to ?? from)];
+        });
+      return { id: id!, port, flags: flags!.split(','), masterId: masterId!, slots: ranges };
+    });
 }
 
 interface Node {
@@ -67,7 +113,7 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   }
 }
 
-async function startNode(): Promise<Node> {
+async function startNode(nodeTimeoutMs: number): Promise<Node> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
   const proc = spawn(
@@ -85,6 +131,8 @@ async function startNode(): Promise<Node> {
       'yes',
       '--cluster-config-file',
       join(dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      String(nodeTimeoutMs),
       '--save',
       '',
       '--appendonly',
@@ -132,26 +180,83 @@ async function stopNode(node: Node): Promise<void> {
   running.delete(node);
 }
 
-/** Starts `masters` redis-servers in cluster mode (no replicas) and joins them into one cluster. */
-export async function startCluster(masters = 3): Promise<TestCluster> {
+/** Starts `masters` redis-servers in cluster mode (with `replicasPerMaster` replicas each) and joins them into one cluster. */
+export async function startCluster(masters = 3, shape: ClusterShape = {}): Promise<TestCluster> {
+  const replicas = shape.replicasPerMaster ?? 0;
+  const nodeTimeoutMs = shape.nodeTimeoutMs ?? (replicas > 0 ? 1000 : 15_000);
   const nodes: Node[] = [];
   const stop = async () => {
     await Promise.all(nodes.splice(0).map(stopNode));
   };
+  const live = () => nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);
+  const clusterNodes = async (): Promise<ClusterNodeLine[]> => {
+    for (const node of live()) {
+      const text = await ask(node.port, 'CLUSTER', 'NODES');
+      if (text) return parseNodes(text);
+    }
+    throw new Error('cluster harness: no live node answers CLUSTER NODES');
+  };
+  const masterOf = async (key: string) => {
+    const slot = keySlot(key);
+    const all = await clusterNodes();
+    const master = all.find(
+      (n) => n.flags.includes('master') && !n.flags.includes('fail') && n.slots.some(([a, b]) => slot >= a && slot <= b),
+    );
+    if (!master) throw new Error(`cluster harness: no master serves slot ${slot}`);
+    const ofIt = all.filter((n) => n.masterId === master.id && !n.flags.includes('fail')).map((n) => n.port);
+    return { port: master.port, replicas: ofIt };
+  };
   try {
-    nodes.push(...(await Promise.all(Array.from({ length: masters }, startNode))));
+    nodes.push(...(await Promise.all(Array.from({ length: masters * (1 + replicas) }, () => startNode(nodeTimeoutMs)))));
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+    const create = ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'];
+    await run('redis-cli', create, { timeout: 20_000 });
     await until('the cluster did not reach cluster_state:ok', 20_000, async () => {
       const states = await Promise.all(nodes.map((n) => ask(n.port, 'CLUSTER', 'INFO')));
       return states.every((s) => s?.includes('cluster_state:ok'));
+    });
+    // every replica has its master's data before a test may kill the master
+    await until('the replicas did not sync', 20_000, async () => {
+      const infos = await Promise.all(nodes.map((n) => ask(n.port, 'INFO', 'replication')));
+      const synced = infos.filter((i) => i?.includes('role:slave') && i.includes('master_link_status:up')).length;
+      return synced === masters * replicas;
     });
   } catch (err) {
     await stop();
     throw err;
   }
   const ports = nodes.map((n) => n.port);
-  return { ports, urls: ports.map((p) => `redis://127.0.0.1:${p}`), stop };
+  return {
+    ports,
+    urls: ports.map((p) => `redis://127.0.0.1:${p}`),
+    stop,
+    masterOf,
+    async killMasterOf(key) {
+      const { port, replicas: standby } = await masterOf(key);
+      if (standby.length === 0) throw new Error(`cluster harness: the master on ${port} has no replica to take over`);
+      const node = nodes.find((n) => n.port === port)!;
+      const exited = new Promise<void>((resolve) => node.proc.once('exit', () => resolve()));
+      const killedAt = Date.now();
+      node.proc.kill('SIGKILL');
+      await exited;
+      return { port, killedAt };
+    },
+    async waitForFailover(key, killedPort, timeoutMs = 15_000) {
+      let port = killedPort;
+      await until(`no replica took over from ${killedPort}`, timeoutMs, async () => {
+        try {
+          port = (await masterOf(key)).port;
+        } catch {
+          return false;
+        }
+        if (port === killedPort) return false;
+        const states = await Promise.all(live().map((n) => ask(n.port, 'CLUSTER', 'INFO')));
+        if (!states.every((s) => s?.includes('cluster_state:ok'))) return false;
+        return (await ask(port, 'ROLE'))?.startsWith('master') === true;
+      });
+      return port;
+    },
+  };
 }
 
 /**
@@ -174,14 +279,14 @@ export async function namesOnDistinctMasters(admin: Cluster, prefix: string, can
 }
 
 /** The per-file fixture: one cluster for the file, a unique prefix per test, everything closed after each test. */
-export function useCluster(masters = 3) {
+export function useCluster(masters = 3, shape: ClusterShape = {}) {
   let cluster: TestCluster | undefined;
   let admin: Cluster | undefined;
   const open: { close(): Promise<void> }[] = [];
   const errors: Error[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster(masters);
+    cluster = await startCluster(masters, shape);
   });
   afterEach(async () => {
     await Promise.allSettled(open.splice(0).map((c) => c.close()));
