@@ -41,6 +41,8 @@ const MAX_RETRIES = 'MaxRetriesPerRequestError';
 const CLUSTER_ALL_FAILED = 'ClusterAllFailedError';
 /** What an ioredis Cluster rejects with when no seed node answers. */
 const NO_STARTUP_NODES = 'None of startup nodes is available';
+/** A Cluster gave up following redirections (a slot without a master, mid-failover). */
+const TOO_MANY_REDIRECTIONS = 'Too many Cluster redirections.';
 const CONNECTION_CLOSED = 'Connection is closed.';
 const NOT_WRITABLE = "Stream isn't writeable and enableOfflineQueue options is false";
 const COMMAND_TIMEOUT = 'Command timed out';
@@ -109,6 +111,7 @@ function isUnreachable(err: Error): boolean {
     err.name === MAX_RETRIES ||
     err.name === CLUSTER_ALL_FAILED ||
     err.message === NO_STARTUP_NODES ||
+    err.message.startsWith(TOO_MANY_REDIRECTIONS) ||
     err.message === CONNECTION_CLOSED ||
     err.message === NOT_WRITABLE ||
     (typeof code === 'string' && NETWORK_CODES.has(code))
