@@ -7,12 +7,9 @@
 // message says how to get one.
 // A Redis it did not start is only ever used, never flushed: the demo isolates itself with a
 // unique key prefix and deletes just its own queue.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
+import { NoRedisServerError, startRedis } from '../src/testing/redis-server.js';
 
 export interface DemoRedis {
   url: string;
@@ -52,84 +49,17 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 300): Pr
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function startEmbedded(): Promise<DemoRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-demo-redis-'));
-  const logfile = join(dir, 'redis.log');
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--logfile',
-    logfile,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--maxmemory-policy',
-    'noeviction',
-  ];
-  // Its own process group: a Ctrl-C in the terminal reaches the demo, which closes the workers
-  // first and then stops this server, instead of Redis vanishing under running workers.
-  const proc: ChildProcess = spawn('redis-server', args, { stdio: 'ignore', detached: true });
-  let exited = false;
-  proc.on('exit', () => (exited = true));
-  const cleanup = () => {
-    if (!exited) proc.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  // Last resort when the demo exits without calling stop() (an uncaught error, process.exit).
-  process.once('exit', cleanup);
-
-  const deadline = Date.now() + 5000;
-  while (!(await pingRedis(port))) {
-    if (exited || Date.now() > deadline) {
-      let log = '';
-      try {
-        log = readFileSync(logfile, 'utf8').trim().split('\n').slice(-5).join('\n');
-      } catch {
-        // no log written
-      }
-      cleanup();
-      process.off('exit', cleanup);
-      throw new Error(`the embedded redis-server on port ${port} did not start${log ? `:\n${log}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+/** A private redis-server on a free port: sluice/testing's, in its own process group. */
+async function startEmbedded(probed: boolean): Promise<DemoRedis> {
+  try {
+    // its own process group: a Ctrl-C in the terminal reaches the demo, which closes the workers
+    // first and then stops this server, instead of Redis vanishing under running workers
+    const redis = await startRedis({ url: null, ownProcessGroup: true, startTimeoutMs: 5000 });
+    return { url: redis.url, source: 'embedded', stop: () => redis.stop() };
+  } catch (err) {
+    if (err instanceof NoRedisServerError) throw new NoRedisError(howToGetRedis(probed));
+    throw err;
   }
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        cleanup();
-        process.off('exit', cleanup);
-        resolve();
-      };
-      const timer = setTimeout(finish, 2000);
-      if (exited) return finish();
-      proc.once('exit', finish);
-      proc.kill('SIGTERM');
-    }));
-  return { url: `redis://127.0.0.1:${port}`, source: 'embedded', stop };
 }
 
 /** Fails fast, with a readable message, when the given URL does not answer (ioredis: auth, TLS). */
@@ -159,6 +89,5 @@ export async function resolveRedis(): Promise<DemoRedis> {
   }
   const probe = process.env.SLUICE_DEMO_EMBEDDED !== '1';
   if (probe && (await pingRedis(6379))) return { url: 'redis://127.0.0.1:6379', source: 'local', stop: none };
-  if (!hasRedisServer()) throw new NoRedisError(howToGetRedis(probe));
-  return startEmbedded();
+  return startEmbedded(probe);
 }

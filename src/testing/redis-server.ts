@@ -30,6 +30,13 @@ export interface StartRedisOptions {
    * open (the starter checks readiness on it). Ignored for a server given by URL.
    */
   tls?: { certFile: string; keyFile: string; caFile: string };
+  /**
+   * Run the server in its own process group, so that a Ctrl-C in the terminal reaches only your
+   * process, which can close its workers before it stops the server (default false).
+   */
+  ownProcessGroup?: boolean;
+  /** More redis-server arguments, after sluice's own (e.g. `['--cluster-enabled', 'yes']`). */
+  args?: string[];
 }
 
 /** A Redis for tests, from startRedis(). */
@@ -84,7 +91,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** True when 127.0.0.1:port answers PING with PONG within timeoutMs (a raw socket, no client). */
 /**
  * Whether the server on `port` answers and is process `pid`: another process's Redis may take
  * a port between freePort() and our server's bind, and must not pass for ours.
@@ -144,8 +150,15 @@ class StartFailure extends Error {
 }
 
 /** Spawns redis-server and resolves once it answers PING. */
-async function launch(command: string, args: string[], port: number, logfile: string, timeoutMs: number): Promise<ChildProcess> {
-  const proc = spawn(command, args, { stdio: 'ignore' });
+async function launch(
+  command: string,
+  args: string[],
+  port: number,
+  logfile: string,
+  timeoutMs: number,
+  detached = false,
+): Promise<ChildProcess> {
+  const proc = spawn(command, args, { stdio: 'ignore', detached });
   let failure: Error | undefined;
   proc.once('error', (err: NodeJS.ErrnoException) => {
     failure = err.code === 'ENOENT' ? new NoRedisServerError(command, { cause: err }) : err;
@@ -222,6 +235,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
     '--maxmemory-policy',
     'noeviction',
     ...tlsArgs(),
+    ...(opts.args ?? []),
   ];
   let port = 0;
   let proc: ChildProcess | undefined;
@@ -230,7 +244,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
     port = await freePort();
     if (tls) tlsPort = await freePort();
     try {
-      proc = await launch(command, argsFor(port), port, logfile, timeoutMs);
+      proc = await launch(command, argsFor(port), port, logfile, timeoutMs, opts.ownProcessGroup);
     } catch (err) {
       if (!(err instanceof StartFailure && err.portTaken && attempt < 3)) {
         rmSync(dir, { recursive: true, force: true });
@@ -260,7 +274,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
     restart: async () => {
       if (stopped) throw new Error('sluice/testing: this redis-server was stopped; start a new one');
       if (current.exitCode === null && current.signalCode === null) return;
-      current = await launch(command, argsFor(port), port, logfile, timeoutMs);
+      current = await launch(command, argsFor(port), port, logfile, timeoutMs, opts.ownProcessGroup);
       track(current, dir);
     },
     stop: async () => {

@@ -1,21 +1,20 @@
-// Test harness for Redis Cluster: starts private redis-server processes in cluster mode on free
-// loopback ports (each with its own temporary directory and nodes.conf), joins them with
+// Test harness for Redis Cluster: starts private redis-server processes in cluster mode (each
+// through sluice/testing's startRedis: a free port, its own directory and nodes.conf), joins them with
 // `redis-cli --cluster create`, waits until every node says cluster_state:ok, and stops them all
 // afterwards. It never touches a Redis it did not start. useCluster() is the per-file fixture,
 // the counterpart of useRedis() (test/helpers/setup.ts): one cluster per file, a prefix per test.
 // A cluster may have replicas (`replicasPerMaster`) and a short `cluster-node-timeout`, for
 // failover tests: killMasterOf() SIGKILLs the master that serves a key's slot, and
 // waitForFailover() waits until its replica has taken the slot over and the cluster is ok again.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { keySlot } from '../../src/redis/cluster.js';
 import { Queue, type Processor, type QueueOptions, Worker, type WorkerOptions } from '../../src/index.js';
-import { freePort, uniquePrefix } from './redis.js';
+import { startRedis, type TestRedis } from '../../src/testing/redis-server.js';
+import { uniquePrefix } from './redis.js';
+import { askText, until } from './servers.js';
 import { quietLogger } from './setup.js';
 
 const run = promisify(execFile);
@@ -72,112 +71,20 @@ function parseNodes(text: string): ClusterNodeLine[] {
 
 interface Node {
   port: number;
-  dir: string;
-  proc: ChildProcess;
+  server: TestRedis;
+  /** SIGKILLed by killMasterOf(): not a live node any more. */
+  killed: boolean;
 }
 
-const running = new Set<Node>();
-let exitHook = false;
-function track(node: Node): void {
-  running.add(node);
-  if (exitHook) return;
-  exitHook = true;
-  process.once('exit', () => {
-    for (const n of running) {
-      if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
-      rmSync(n.dir, { recursive: true, force: true });
-    }
-  });
-}
-
-/** INFO-free readiness: a fresh connection's answer to `command`, or undefined while it cannot answer. */
-async function ask(port: number, ...command: string[]): Promise<string | undefined> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return String(await client.call(command[0]!, ...command.slice(1)));
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** A readiness probe of child processes (there is no event to wait on): every 50 ms. */
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`cluster harness: ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
+/** One cluster-mode node: sluice/testing's redis-server (its own port, directory and exit hook). */
 async function startNode(nodeTimeoutMs: number): Promise<Node> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
-  const proc = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--logfile',
-      join(dir, 'redis.log'),
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, 'nodes.conf'),
-      '--cluster-node-timeout',
-      String(nodeTimeoutMs),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: 'ignore' },
-  );
-  proc.unref();
-  const node = { port, dir, proc };
-  track(node);
-  try {
-    // our process: the server on the port reports our child's pid
-    await until(`redis-server on port ${port} did not answer`, 10_000, async () => {
-      if (proc.exitCode !== null) throw new Error(`redis-server on port ${port} exited: ${logTail(dir)}`);
-      const info = await ask(port, 'INFO', 'server');
-      return info?.includes(`process_id:${proc.pid}\r\n`) === true;
-    });
-  } catch (err) {
-    await stopNode(node);
-    throw err;
-  }
-  return node;
-}
-
-function logTail(dir: string): string {
-  try {
-    return readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
-  } catch {
-    return '';
-  }
+  const args = ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(nodeTimeoutMs)];
+  const server = await startRedis({ url: null, args });
+  return { port: server.port, server, killed: false };
 }
 
 async function stopNode(node: Node): Promise<void> {
-  const { proc } = node;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    proc.ref();
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
-  }
-  rmSync(node.dir, { recursive: true, force: true });
-  running.delete(node);
+  await node.server.stop();
 }
 
 /** Starts `masters` redis-servers in cluster mode (with `replicasPerMaster` replicas each) and joins them into one cluster. */
@@ -188,10 +95,10 @@ export async function startCluster(masters = 3, shape: ClusterShape = {}): Promi
   const stop = async () => {
     await Promise.all(nodes.splice(0).map(stopNode));
   };
-  const live = () => nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);
+  const live = () => nodes.filter((n) => !n.killed);
   const clusterNodes = async (): Promise<ClusterNodeLine[]> => {
     for (const node of live()) {
-      const text = await ask(node.port, 'CLUSTER', 'NODES');
+      const text = await askText(node.port, 'CLUSTER', 'NODES');
       if (text) return parseNodes(text);
     }
     throw new Error('cluster harness: no live node answers CLUSTER NODES');
@@ -211,13 +118,13 @@ export async function startCluster(masters = 3, shape: ClusterShape = {}): Promi
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     const create = ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'];
     await run('redis-cli', create, { timeout: 20_000 });
-    await until('the cluster did not reach cluster_state:ok', 20_000, async () => {
-      const states = await Promise.all(nodes.map((n) => ask(n.port, 'CLUSTER', 'INFO')));
+    await until('cluster_state:ok on every node', 20_000, async () => {
+      const states = await Promise.all(nodes.map((n) => askText(n.port, 'CLUSTER', 'INFO')));
       return states.every((s) => s?.includes('cluster_state:ok'));
     });
     // every replica has its master's data before a test may kill the master
-    await until('the replicas did not sync', 20_000, async () => {
-      const infos = await Promise.all(nodes.map((n) => ask(n.port, 'INFO', 'replication')));
+    await until('the replicas to sync', 20_000, async () => {
+      const infos = await Promise.all(nodes.map((n) => askText(n.port, 'INFO', 'replication')));
       const synced = infos.filter((i) => i?.includes('role:slave') && i.includes('master_link_status:up')).length;
       return synced === masters * replicas;
     });
@@ -235,24 +142,23 @@ export async function startCluster(masters = 3, shape: ClusterShape = {}): Promi
       const { port, replicas: standby } = await masterOf(key);
       if (standby.length === 0) throw new Error(`cluster harness: the master on ${port} has no replica to take over`);
       const node = nodes.find((n) => n.port === port)!;
-      const exited = new Promise<void>((resolve) => node.proc.once('exit', () => resolve()));
       const killedAt = Date.now();
-      node.proc.kill('SIGKILL');
-      await exited;
+      node.killed = true;
+      await node.server.kill('SIGKILL');
       return { port, killedAt };
     },
     async waitForFailover(key, killedPort, timeoutMs = 15_000) {
       let port = killedPort;
-      await until(`no replica took over from ${killedPort}`, timeoutMs, async () => {
+      await until(`a replica to take over from ${killedPort}`, timeoutMs, async () => {
         try {
           port = (await masterOf(key)).port;
         } catch {
           return false;
         }
         if (port === killedPort) return false;
-        const states = await Promise.all(live().map((n) => ask(n.port, 'CLUSTER', 'INFO')));
+        const states = await Promise.all(live().map((n) => askText(n.port, 'CLUSTER', 'INFO')));
         if (!states.every((s) => s?.includes('cluster_state:ok'))) return false;
-        return (await ask(port, 'ROLE'))?.startsWith('master') === true;
+        return (await askText(port, 'ROLE'))?.startsWith('master') === true;
       });
       return port;
     },

@@ -8,9 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { type FreezableProxy, startProxy } from './proxy.js';
 import { freePort } from './redis.js';
+import { ask, until } from './servers.js';
 
 /** The master name the sentinels monitor. */
 export const MASTER_NAME = 'm';
@@ -57,29 +57,6 @@ function track(p: Proc): void {
       rmSync(n.dir, { recursive: true, force: true });
     }
   });
-}
-
-/** A fresh connection's answer to `command`, or undefined while it cannot answer. */
-async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(command[0]!, ...command.slice(1));
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** A readiness probe of child processes (there is no event to wait on): every 50 ms. */
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`sentinel harness: ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function launch(args: string[], port: number, dir: string): Proc {
