@@ -9,13 +9,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { keySlot } from '../../src/redis/cluster.js';
-import { Queue, type Processor, type QueueOptions, Worker, type WorkerOptions } from '../../src/index.js';
 import { startRedis, type TestRedis } from '../../src/testing/redis-server.js';
-import { uniquePrefix } from './redis.js';
 import { askText, until } from './servers.js';
-import { quietLogger } from './setup.js';
+import { withQueues } from './setup.js';
 
 const run = promisify(execFile);
 
@@ -188,62 +186,32 @@ export async function namesOnDistinctMasters(admin: Cluster, prefix: string, can
 export function useCluster(masters = 3, shape: ClusterShape = {}) {
   let cluster: TestCluster | undefined;
   let admin: Cluster | undefined;
-  const open: { close(): Promise<void> }[] = [];
-  const errors: Error[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster(masters, shape);
-  });
-  afterEach(async () => {
-    await Promise.allSettled(open.splice(0).map((c) => c.close()));
-    const unexpected = errors.splice(0);
-    if (unexpected.length) throw new Error(`unexpected worker error: ${unexpected[0]!.message}`);
   });
   afterAll(async () => {
     admin?.disconnect();
     await cluster?.stop();
   });
 
-  const ctx = {
-    get cluster(): TestCluster {
-      if (!cluster) throw new Error('cluster not started');
-      return cluster;
+  const ctx = withQueues(
+    {
+      get cluster(): TestCluster {
+        if (!cluster) throw new Error('cluster not started');
+        return cluster;
+      },
+      /** The seed URLs: what a user passes as `connection`. */
+      get urls(): string[] {
+        return ctx.cluster.urls;
+      },
+      /** An ioredis Cluster of the file's cluster, for looking at keys (made on first use). */
+      get admin(): Cluster {
+        admin ??= new Cluster(ctx.urls);
+        return admin;
+      },
     },
-    /** The seed URLs: what a user passes as `connection`. */
-    get urls(): string[] {
-      return ctx.cluster.urls;
-    },
-    /** An ioredis Cluster of the file's cluster, for looking at keys (made on first use). */
-    get admin(): Cluster {
-      admin ??= new Cluster(ctx.urls);
-      return admin;
-    },
-    prefix: uniquePrefix(),
-    newPrefix(): string {
-      ctx.prefix = uniquePrefix();
-      return ctx.prefix;
-    },
-    queue<D = unknown, R = unknown>(name: string, opts: Partial<QueueOptions> = {}): Queue<D, R> {
-      const q = new Queue<D, R>(name, { connection: ctx.urls, prefix: ctx.prefix, logger: quietLogger, ...opts });
-      open.push(q);
-      return q;
-    },
-    worker<D = unknown, R = unknown>(
-      name: string,
-      processor: Processor<D, R>,
-      opts: Partial<WorkerOptions> & { allowErrors?: boolean } = {},
-    ): Worker<D, R> {
-      const { allowErrors, ...rest } = opts;
-      const w = new Worker<D, R>(name, processor, { connection: ctx.urls, prefix: ctx.prefix, logger: quietLogger, ...rest });
-      if (!allowErrors) w.on('error', (err) => errors.push(err));
-      open.push({ close: () => w.close({ timeoutMs: 2000 }) });
-      return w;
-    },
-    /** Closes something a test made (a QueueEvents, a Cluster client) after the test. */
-    track<T extends { close(): Promise<void> }>(closable: T): T {
-      open.push(closable);
-      return closable;
-    },
-  };
+    () => ctx.urls,
+  );
   return ctx;
 }

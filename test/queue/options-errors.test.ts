@@ -3,7 +3,6 @@
 // Redis failures (unreachable, out of memory, a read-only replica, an error reply) become
 // SluiceErrors that keep ioredis' error as their cause. addBulk says exactly which jobs it added.
 import { describe, expect, it } from 'vitest';
-import { createServer, connect, type Socket } from 'node:net';
 import {
   AddBulkError,
   InvalidOptionError,
@@ -18,6 +17,7 @@ import {
   UnknownOptionError,
   Worker,
 } from '../../src/index.js';
+import { startProxy } from '../helpers/proxy.js';
 import { freePort } from '../helpers/redis.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor } from '../helpers/wait.js';
@@ -307,54 +307,20 @@ describe('Redis failures are typed errors that keep their cause', () => {
   });
 });
 
-/** A proxy to Redis that can stop passing replies back, then vanish: a reply lost with its connection. */
-async function replyDroppingProxy(targetPort: number) {
-  const sockets: Socket[] = [];
-  let mute = false;
-  const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.push(client, upstream);
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => {
-      if (!mute) client.write(d);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    url: `redis://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    mute: () => {
-      mute = true;
-    },
-    /** Stops listening and drops every connection: reconnects are refused. */
-    vanish: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
-  };
-}
-
 describe('addBulk whose reply is lost', () => {
   const t = useRedis();
 
   it('reports the chunks it sent as unknown (they were in fact written)', async () => {
     const prefix = t.newPrefix();
-    const proxy = await replyDroppingProxy(t.redis.port);
+    const proxy = await startProxy(t.redis.port);
     const queue = new Queue('lost', { connection: failFast(proxy.url), prefix, logger: quietLogger });
     try {
       await queue.add('first', 0);
-      proxy.mute();
+      proxy.dropReplies();
       const pending = failure(() => queue.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'n', data: i }))));
       const stream = `${prefix}:{lost}:stream`;
       await waitFor(async () => (await t.admin.xlen(stream)) === 301, 5000, 'the bulk written in Redis');
-      await proxy.vanish();
+      await proxy.close(); // and reconnects are refused
       const err = await pending;
       expect(err).toBeInstanceOf(AddBulkError);
       const e = err as AddBulkError;
