@@ -11,7 +11,6 @@ import type { Redis } from 'ioredis';
 import { LeaseLostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../redis/blocking-read.js';
-import { asCluster } from '../redis/cluster.js';
 import type { LeasedJobRaw, LeaseReply } from '../redis/scripts.js';
 import type { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { waitWhileIdle } from './idle-wait.js';
@@ -119,14 +118,13 @@ export class WorkerLoop<Data, Result> {
   }
 
   /**
-   * The longest back-off after a failed lease call. A Cluster reports a master's failover as
-   * errors (CLUSTERDOWN, MOVED to the dead node, a closed connection) where a standalone
-   * connection waits offline: backing off up to 5 s, a worker would resume seconds after the
-   * replica took over. Such failures are retried every 500 ms at most; error replies (NOPERM, …)
-   * back off as on a standalone Redis.
+   * The longest back-off after a failed lease call. A lost connection is retried every 500 ms at
+   * most: on a standalone Redis the next call waits offline for the reconnect anyway, and a
+   * Cluster reports a master's failover as such errors, so a longer back-off would resume the
+   * worker seconds after the replica took over. Error replies (NOPERM, OOM, …) back off to 5 s.
    */
   private maxBackoffMs(err: unknown): number {
-    return asCluster(this.ctx.client) && (err as Error)?.name !== 'ReplyError' ? 500 : 5000;
+    return (err as Error)?.name === 'ReplyError' ? 5000 : 500;
   }
 
   /** Whether a lease call or a blocking read is overdue past the watchdog: Redis does not answer. */
