@@ -20,18 +20,23 @@ import { flowControlScenarios } from './scenarios/flow-control.js';
 import { enqueueScenarios } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { metricsScenario } from './scenarios/metrics.js';
+import { partitionsMarkdown, partitionsScenario, partitionsSummary } from './scenarios/partitions.js';
 import { priorityScenario } from './scenarios/priority.js';
 import { processingScenarios } from './scenarios/processing.js';
 import { produceConsumeScenario } from './scenarios/produce-consume.js';
+import { sandboxScenario } from './scenarios/sandbox.js';
 import { appliesTo, type BenchConfig, type Scenario } from './scenarios/types.js';
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100, 300 delayed jobs), under a minute
+  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100, 300 delayed jobs, 10k partitioned jobs),
+                    about a minute on an idle machine (partitions adds ~20 s)
   --repeats N       turns per library and scenario (default 3; quick 1)
   --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
   --libs a,b        libraries to run (default ${LIBRARIES.join(',')})
   --only x,y        scenarios whose id starts with x or y (enqueue, processing, produce-consume,
-                    latency, delayed, priority, memory, limiter, ordered, bounded; e.g. processing-c10)
+                    latency, delayed, priority, memory, limiter, ordered, bounded, partitions, metrics;
+                    e.g. processing-c10; partitions is sluice only and starts a 3-master Redis Cluster)
   --out NAME        results file name under bench/results (default latest; quick: quick)`;
 
 function config(): { config: BenchConfig; only: string[]; out: string } {
@@ -77,6 +82,7 @@ function config(): { config: BenchConfig; only: string[]; out: string } {
         limiter: quick ? { jobs: 5_000, rate: 1_000 } : { jobs: 10_000, rate: 500 },
         ordered: { jobs: quick ? 5_000 : 50_000, keys: 1_000, concurrency: 100 },
       },
+      partitions: { jobs: values.jobs ? jobs : quick ? 10_000 : 50_000, concurrency: 100, masters: 3, batch: 500 },
     },
     only: values.only?.split(',').filter(Boolean) ?? [],
     out: values.out ?? (quick ? 'quick' : 'latest'),
@@ -94,6 +100,13 @@ function scenarios(c: BenchConfig, only: string[]): Scenario[] {
     memoryScenario(c.memoryJobs),
     ...flowControlScenarios(c.flowControl),
     boundedScenario(c.quick ? { keys: 20_000, waiting: 20_000, dedup: 10_000 } : { keys: 200_000, waiting: 200_000, dedup: 100_000 }),
+    partitionsScenario(c.partitions),
+    metricsScenario(c.quick ? { jobs: 10_000, processed: 4_000, reads: 20 } : { jobs: 1_000_000, processed: 400_000, reads: 100 }),
+    sandboxScenario(
+      c.quick
+        ? { noopJobs: 1_000, noopConcurrency: 8, cpuJobs: 40, cpuMs: 20 }
+        : { noopJobs: 10_000, noopConcurrency: 8, cpuJobs: 400, cpuMs: 20 },
+    ),
   ];
   const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o))) : all;
   if (chosen.length === 0) throw new Error(`--only ${only.join(',')} matches no scenario; ids: ${all.map((s) => s.id).join(', ')}`);
@@ -114,6 +127,11 @@ function notes(list: Scenario[]): string[] {
     out.push("Limiter: Bee-Queue has no rate limiter (n/a). Start times are each library's recorded start (processedOn).");
   if (list.some((s) => s.id === 'ordered'))
     out.push('Ordered keys: only sluice has them among the three (BullMQ groups are a paid Pro feature).');
+  if (list.some((s) => s.id === 'partitions'))
+    out.push(
+      'Partitions: sluice only (BullMQ and Bee-Queue cannot split one queue over shards); ' +
+        'per-master figures and the projection in the section after the table.',
+    );
   return out;
 }
 
@@ -190,12 +208,33 @@ async function main(): Promise<number> {
     `\n${about}\nmedian of ${cfg.repeats} run(s); ${((Date.now() - started) / 1000).toFixed(0)} s in all; ${errors.length} failed turn(s)`,
   );
 
+  const partitions = partitionsSummary(runs);
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeAtomic(
     `${dir}${out}.json`,
-    `${JSON.stringify({ date, machine, config: cfg, durationSeconds: (Date.now() - started) / 1000, metrics: results, runs }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        date,
+        machine,
+        config: cfg,
+        durationSeconds: (Date.now() - started) / 1000,
+        metrics: results,
+        // the partitions scenario's per-master medians and projection (also in the markdown's section)
+        partitions,
+        runs,
+      },
+      null,
+      2,
+    )}\n`,
   );
+  // the partitions scenario's per-master breakdown and projection: its own section, after the table
+  let partitionsSection = '';
+  if (partitions) {
+    const loads = runs.flatMap((r) => (r.scenario === 'partitions' ? ((r.extra?.loadAverage1m as number[] | undefined) ?? []) : []));
+    partitionsSection = partitionsMarkdown(partitions, about, loads);
+    console.log(`\n${partitionsSection}`);
+  }
   const md = [
     `Measured ${date.slice(0, 10)} on ${about}.`,
     `Median of ${cfg.repeats} run(s), each library against its own fresh Redis, in turns; min–max over the runs.`,
@@ -206,18 +245,19 @@ async function main(): Promise<number> {
     '',
     markdownTable(results, cfg.libs),
     '',
+    ...(partitionsSection ? [partitionsSection] : []),
   ].join('\n');
   writeAtomic(`${dir}${out}.md`, md);
-  const svg = out === 'latest' ? 'ratios.svg' : `${out}.svg`;
-  writeAtomic(
-    `${dir}${svg}`,
-    ratioChart(
-      results,
-      cfg.libs,
-      `sluice vs ${cfg.libs.filter((l) => l !== 'sluice').join(' and ')} — ${date.slice(0, 10)}, ${machine.cpuCount} × ${machine.cpuModel}`,
-    ),
-  );
-  console.log(`wrote bench/results/${out}.json, ${out}.md, ${svg}`);
+  const written = [`${out}.json`, `${out}.md`];
+  // the chart shows sluice against the others: none with --libs sluice
+  if (cfg.libs.some((l) => l !== 'sluice')) {
+    const svg = out === 'latest' ? 'ratios.svg' : `${out}.svg`;
+    const others = cfg.libs.filter((l) => l !== 'sluice').join(' and ');
+    const title = `sluice vs ${others} — ${date.slice(0, 10)}, ${machine.cpuCount} × ${machine.cpuModel}`;
+    writeAtomic(`${dir}${svg}`, ratioChart(results, cfg.libs, title));
+    written.push(svg);
+  }
+  console.log(`wrote ${written.map((f) => `bench/results/${f}`).join(', ')}`);
   // a complete default run is what the README shows
   if (out === 'latest' && only.length === 0 && errors.length === 0 && cfg.libs.length === 3) {
     const readme = fileURLToPath(new URL('../../README.md', import.meta.url));

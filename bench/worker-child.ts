@@ -22,6 +22,10 @@ export interface WorkerChildConfig {
   limiter?: { max: number; duration: number };
   /** Report every job's start time as the library recorded it (processedOn, ms). */
   starts?: boolean;
+  /** sluice only: connect to this Redis Cluster (seed URLs) instead of `redis`. */
+  cluster?: string[];
+  /** sluice only: the queue's number of partitions (the Worker's `partitions` option). */
+  partitions?: number;
 }
 
 export interface WorkerChildResult {
@@ -37,6 +41,7 @@ export interface WorkerChildResult {
 
 const config = childConfig<WorkerChildConfig>();
 const adapter = await loadAdapter(config.lib);
+if ((config.cluster || config.partitions) && config.lib !== 'sluice') throw new Error(`${config.lib}: no cluster/partitions in the bench`);
 const recorder = config.latency ? new LatencyRecorder() : undefined;
 const low = Math.max(1, Math.floor(config.expected * 0.1));
 const high = Math.max(low + 1, Math.floor(config.expected * 0.9));
@@ -76,6 +81,8 @@ serveChild({
       retention: config.retention,
       delayed: config.delayed,
       limiter: config.limiter,
+      cluster: config.cluster,
+      partitions: config.partitions,
       onStart: (data, recordedStart) => {
         recorder?.record(performance.timeOrigin + performance.now() - data.t - (data.d ?? 0));
         startTimes?.push(recordedStart ?? performance.timeOrigin + performance.now());

@@ -1,6 +1,7 @@
 --[[
   change-delay: move a delayed job's (or a scheduled retry's) due time to `delayMs` from now.
-  With 0 the job becomes waiting at once, as promote-job does.
+  With 0 the job becomes waiting at once, as promote-job does, announced by the event due (a
+  delayed job: queue-wide) or waiting (a retry: the group's).
 
   KEYS[1] job        P:{Q}:job:<id>     the published record (a delayed job's)
   KEYS[2] delayed    P:{Q}:delayed
@@ -23,9 +24,11 @@
 -- @include promoteJob
 -- @include dueScore
 -- @include wake
+-- @include emit
 local jobKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3]
 local k = { delayed = delayedKey, retry = retryKey, stream = KEYS[4], prio = KEYS[5], wait = KEYS[6], wake = KEYS[7], groups = KEYS[8] }
 local base, group, id, delayMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+emitFor(group)
 
 local inDelayed = redis.call('ZSCORE', delayedKey, id)
 local inRetry = not inDelayed and redis.call('ZSCORE', retryKey, id)
@@ -42,8 +45,10 @@ if delayMs > 0 then
 elseif inDelayed then
   -- the same move as queue.promoteJobs() (lua/includes/promoteJob.lua)
   promoteDelayed(k, base, id, redis.call('HMGET', jobKey, unpack(PROMOTE_FIELDS)))
+  emitQueueWide(base, 'due', 'j', id)
 else
   promoteRetry(k, rb, id)
+  emit(base, 'waiting', 'j', id)
 end
 -- idle workers recompute their wake-up time (or lease the job at once): a delayed job is the
 -- queue's, so every group's; a retry is its group's

@@ -66,8 +66,12 @@ for i = 7, #ARGV, 5 do
   local resent = string.sub(token, 1, 1) == '='
   if resent then token = string.sub(token, 2) end
   local jobKey = Key.job(rb, id)
-  local held = redis.call('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr')
-  if token ~= '' and held[1] == '=' .. token then
+  -- a record clobbered with another type is refused, not an error that fails the whole batch's acks;
+  -- its lease runs out and the lease script dead-letters it (readJob)
+  local held = redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr')
+  if held.err then
+    refused[#refused + 1] = id
+  elseif token ~= '' and held[1] == '=' .. token then
     -- already completed by this very delivery (an ack applied before its reply was lost)
   elseif resent and not held[1] and redis.call('EXISTS', jobKey) == 0 then
     -- resent, and the record is gone: the first run of this ack deleted it (keepCount 0)

@@ -8,6 +8,8 @@
   KEYS[4] prio       P:{Q}:g:G:prio
   KEYS[5] delayed    P:{Q}:delayed
   KEYS[6] retry      P:{Q}:g:G:retry
+  KEYS[7] wake       P:{Q}:wake         never written: declared so that Redis refuses this call
+                                        whole while the queue's slot migrates (lua/README.md)
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] group      group name
@@ -28,6 +30,7 @@
 -- @include orderedKeys
 -- @include settings
 local streamKey, groupsKey, waitKey, prioKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local wakeKey = KEYS[7]
 local base, group, batch, withDelayed = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local keyCursor = ARGV[5] ~= '' and ARGV[5]
 local rb = Key.records(base, group)
@@ -117,7 +120,7 @@ for i = 1, #removed do
   local held = redis.call('HMGET', Key.job(rb, removed[i]), 'ok', 'kr', 's')
   if held[1] and not held[2] and (held[3] == 'waiting' or held[3] == 'delayed') then keyRelease(g, held[1], conc, removed[i]) end
 end
-wakeForKeys(g, base .. Key.wake, group)
+wakeForKeys(g, wakeKey, group)
 -- backpressure: producers waiting for room try again
 if queueSettings(base, group).maxLength > 0 and #removed + carried > 0 then
   redis.call('XADD', base .. Key.room, 'MAXLEN', '16', '*', 'n', #removed + carried)

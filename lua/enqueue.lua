@@ -18,7 +18,9 @@
   KEYS[5] wake       P:{Q}:wake
 
   ARGV[1] base       key prefix "P:{Q}:"
-  ARGV[2..] jobs     five per job: id ('' = generate), name, data (JSON), opts (JSON),
+  ARGV[2] partition  "p:N" in partition p of a partitioned queue ('' otherwise): generated ids
+                     then say their partition (partitionIds)
+  ARGV[3..] jobs     five per job: id ('' = generate), name, data (JSON), opts (JSON),
                      schedule ('' = none, else JSON {delay?, priority?, lifo?, ttl?, startBy?,
                      dedup?: {id, ttl?, replace?}, orderingKey?}; times in ms, startBy absolute)
 
@@ -26,6 +28,9 @@
   (jobs waiting in the slowest group, plus delayed jobs) is not added: status 3, and in place
   of its id the last id of the room stream (P:{Q}:room, written by leases), for the producer
   to block on until workers make room.
+
+  Events: added (field dl: the positions in j of the jobs added delayed, when there are any:
+  the others are waiting), delayed, and deduplicated (j: the holders, k: the deduplication ids).
 
   Returns a flat array: now (ms, Redis time), then id, status (1 added, 0 existed or
   deduplicated, 2 replaced a pending job, 3 refused: the queue is full) ... in the order given.
@@ -39,13 +44,15 @@
 -- @include settings
 -- @include dedup
 -- @include wake
+-- @include partitionIds
 local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
+local partition, partitions = partitionSpec(ARGV[2])
 local now = redisTime()
 
 local schedules, generated = {}, 0
-for i = 2, #ARGV, 5 do
+for i = 3, #ARGV, 5 do
   if ARGV[i + 4] ~= '' then
     schedules[i] = cjson.decode(ARGV[i + 4])
     if ARGV[i] == '' then generated = generated + 1 end
@@ -130,19 +137,20 @@ local function full()
 end
 
 local reply = { now }
-for i = 2, #ARGV, 5 do
+local dedupHolders, dedupIds = {}, {}
+for i = 3, #ARGV, 5 do
   local id, sched = ARGV[i], schedules[i]
   if not sched and id == '' and full() then
     reply[#reply + 1] = roomLastId
     reply[#reply + 1] = 3
   elseif not sched and id == '' then
-    reply[#reply + 1] = redis.call('XADD', k.stream, '*', 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3])
+    reply[#reply + 1] = addPlainEntry(k.stream, now, partition, partitions, 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3])
     reply[#reply + 1] = 1
   else
     sched = sched or {}
     if id == '' then
+      id = counterId(nextId, 1, partition, partitions)
       nextId = nextId + 1
-      id = tostring(nextId)
     end
     local jobKey = Key.job(base, id)
     local holder = false
@@ -153,6 +161,8 @@ for i = 2, #ARGV, 5 do
     elseif holder then
       reply[#reply + 1] = holder
       reply[#reply + 1] = deduplicated(holder, i, sched)
+      dedupHolders[#dedupHolders + 1] = holder
+      dedupIds[#dedupIds + 1] = sched.dedup.id
     elseif full() then
       reply[#reply + 1] = roomLastId
       reply[#reply + 1] = 3
@@ -187,6 +197,17 @@ end
 -- one idle worker per group is woken for the whole call (a new earliest due time: that
 -- worker's lease then sets its group's marker to it)
 if mustWake or #added > #delayedIds then wake(k.wake, '*') end
-if #added > 0 then emit(base, 'added', 'j', table.concat(added, ' ')) end
+if #added > 0 and #delayedIds > 0 then
+  -- which of them wait out a delay (QueueEvents derives waiting from the others)
+  local isDelayed, positions = {}, {}
+  for i = 1, #delayedIds do isDelayed[delayedIds[i]] = true end
+  for i = 1, #added do
+    if isDelayed[added[i]] then positions[#positions + 1] = i - 1 end
+  end
+  emit(base, 'added', 'j', table.concat(added, ' '), 'dl', table.concat(positions, ' '))
+elseif #added > 0 then
+  emit(base, 'added', 'j', table.concat(added, ' '))
+end
+if #dedupHolders > 0 then emit(base, 'deduplicated', 'j', table.concat(dedupHolders, ' '), 'k', table.concat(dedupIds, ' ')) end
 if #delayedIds > 0 then emit(base, 'delayed', 'j', table.concat(delayedIds, ' ')) end
 return reply

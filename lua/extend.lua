@@ -4,6 +4,8 @@
   FLAGS allow-oom   (a renewal writes nothing new)
 
   KEYS[1] active     P:{Q}:g:G:active
+  KEYS[2] wake       P:{Q}:wake         never written: declared so that Redis refuses this call
+                                        whole while the queue's slot migrates (lua/README.md)
 
   ARGV[1] records    the group's record prefix: "P:{Q}:" for default, "P:{Q}:g:G:" for others
   ARGV[2] leaseMs    new lease length from now (ms of Redis time)

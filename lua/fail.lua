@@ -15,7 +15,9 @@
   ARGV[3] id         job id
   ARGV[4] token      the lease token of this delivery
   ARGV[5] outcome    JSON {retry: bool, delayMs, reason, stack (JSON text), keep: [count, ageMs],
-                     releaseKey?: an ordered job lets its key go on while it waits for the retry}
+                     releaseKey?: an ordered job lets its key go on while it waits for the retry,
+                     defer?: not a failure (DelayedError): the job runs again after delayMs
+                     without using an attempt, its last failure kept, and no event}
 
   Returns 1 when settled, 0 when refused (the token is not the current one: the lease was lost).
 ]]
@@ -38,8 +40,11 @@ emitFor(group)
 
 -- every read before the first write (invariant 11 (docs/invariants.md); the settings: see
 -- lua/compile.mjs)
-local held = redis.call('HMGET', jobKey, 'tk', 'ok')
-if not isCurrentToken(held[1], token) then return 0 end
+-- a record clobbered with another type is refused as a lost lease (its lease runs out and the
+-- lease script dead-letters it); attemptsMade is read, not HINCRBY'd, so garbage there is no error
+local held = redis.pcall('HMGET', jobKey, 'tk', 'ok', 'a')
+if held.err or not isCurrentToken(held[1], token) then return 0 end
+local attemptsMade = math.floor(tonumber(held[3]) or 0) + 1
 local now = redisTime()
 local settings = queueSettings(base, group)
 local reason, stack = capText(tostring(outcome.reason), REASON_MAX), capStack(outcome.stack)
@@ -51,12 +56,13 @@ if outcome.retry then
   redis.call('ZREM', activeKey, id)
   if score then
     redis.call('ZADD', retryKey, score, id)
-    redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs, 'fr', reason, 'st', stack, 'tk', '')
+    redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs, 'tk', '')
   else
     redis.call('RPUSH', waitKey, id)
-    redis.call('HSET', jobKey, 's', 'waiting', 'fr', reason, 'st', stack, 'tk', '')
+    redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
   end
-  redis.call('HINCRBY', jobKey, 'a', 1)
+  -- a deferral (DelayedError) is not a failure: it keeps the last failure and uses no attempt
+  if not outcome.defer then redis.call('HSET', jobKey, 'fr', reason, 'st', stack, 'a', attemptsMade) end
   -- an ordered job normally holds its key through its retries; with releaseKey it lets the
   -- key's later jobs go (field kr: it holds no slot any more)
   local orderingKey = held[2]
@@ -65,11 +71,11 @@ if outcome.retry then
   end
   -- one idle worker leases it now, or waits for its due time (wake.lua)
   wake(wakeKey, group, delayMs > 0 and now + delayMs or 0)
-  emit(base, 'retrying', 'j', id, 'r', reason, 'd', delayMs)
+  if not outcome.defer then emit(base, 'retrying', 'j', id, 'r', reason, 'd', delayMs) end
 else
   local reads = moveToFailedReads(base, rb, id, group)
   redis.call('ZREM', activeKey, id)
-  redis.call('HINCRBY', jobKey, 'a', 1)
+  redis.call('HSET', jobKey, 'a', attemptsMade)
   moveToFailed(failedKey, base, rb, id, now, reason, stack, outcome.keep[1], outcome.keep[2], group, reads)
   wakeForKeys(Key.group(base, group), wakeKey, group)
 end

@@ -27,13 +27,15 @@
                      them loses them after aheadMs, not leaseMs)
   ARGV[6] config     JSON {leaseMs, aheadMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
                      block timeout), woke: true on the first call after the worker was woken
-                     (a full batch then wakes the next worker)}
+                     (a full batch then wakes the next worker), reserved: true when its starts were
+                     reserved for the whole partitioned queue first (reserve-starts.lua)}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), idle (1 when
   fewer jobs than asked for were leased: the worker blocks on its group's wake marker, which
   this call set to the next due time), flags (1 paused, 2 rate
   limited now: waitMs is then at most the time until the next start is allowed, 4 the group
-  has a rate limit),
+  has a rate limit, 8 a partition whose queue has a rate limit: a call without reserved starts
+  leased nothing),
   schedulersDue (0/1: a scheduler's slot is due; the worker fires it), nStalled,
   stalled ids..., nDead, (id, reason)..., nJobs, then per job: id, name, data, opts, meta
   ("timestamp:attemptsMade:deliveries:stalls"). The k-th job's lease token is nonce.k.

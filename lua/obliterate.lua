@@ -20,6 +20,7 @@
 -- @include keys
 -- @include dropGroupJobs
 -- @include deleteJobs
+-- @include dropMetrics
 local streamKey, groupsKey, delayedKey, wakeKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, batch, force = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 -- the default group may hold jobs before its first worker made it a member
@@ -86,7 +87,9 @@ if budget > 0 then
   for _, group in ipairs(groups) do
     local g = Key.group(base, group)
     redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
+    dropGroupMetrics(g)
   end
+  dropQueueMetrics(base)
   redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. Key.prioritySeq, base .. Key.meta, base .. Key.events,
     base .. Key.room, base .. Key.dedupIndex)
   return 0

@@ -2,6 +2,8 @@
   progress: store a job's progress, only for the current lease holder.
 
   KEYS[1] job        the group's record: P:{Q}:job:<id> (default) or P:{Q}:g:G:job:<id>
+  KEYS[2] wake       P:{Q}:wake         never written: declared so that Redis refuses this call
+                                        whole while the queue's slot migrates (lua/README.md)
 
   ARGV[1] token      the lease token of this delivery
   ARGV[2] progress   JSON

@@ -3,7 +3,8 @@
   whatever their due time (queue.promoteJobs()), the earliest due first. Each job moves as
   job.promote() moves it (lua/includes/promoteJob.lua). The caller repeats until a call takes
   fewer entries than asked for. Delayed jobs are the queue's (one set for every group):
-  promoted, they reach every group. Retries are the group's.
+  promoted, they reach every group. Retries are the group's. Events: due (the delayed jobs,
+  queue-wide) and waiting (the retries, the group's), one entry each per call.
 
   KEYS[1] delayed    P:{Q}:delayed
   KEYS[2] retry      P:{Q}:g:G:retry
@@ -25,10 +26,12 @@
 -- @include redisTime
 -- @include promoteJob
 -- @include wake
+-- @include emit
 local delayedKey, retryKey, failedKey = KEYS[1], KEYS[2], KEYS[5]
 local k = { delayed = delayedKey, retry = retryKey, stream = KEYS[3], wait = KEYS[4], wake = KEYS[6], groups = KEYS[7] }
 local base, group, batch = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local rb = Key.records(base, group)
+emitFor(group)
 
 -- every read before the first write (invariant 11 (docs/invariants.md))
 -- the earliest due first across the two sets: the first `batch` of each, merged by score
@@ -58,7 +61,7 @@ for i = 1, #picked do
 end
 local now = redisTime()
 
-local promoted, anyDelayed, anyRetry = 0, false, false
+local promoted, dueIds, retryIds = 0, {}, {}
 for i = 1, #picked do
   local fromDelayed, id, f = picked[i][1], picked[i][2], fields[i]
   if f.err then
@@ -70,14 +73,20 @@ for i = 1, #picked do
   elseif fromDelayed then
     promoteDelayed(k, base, id, f)
     promoted = promoted + 1
-    anyDelayed = true
+    dueIds[#dueIds + 1] = id
   else
     promoteRetry(k, rb, id)
     promoted = promoted + 1
-    anyRetry = true
+    retryIds[#retryIds + 1] = id
   end
 end
 -- idle workers lease the jobs at once, as after an enqueue
-if anyDelayed then wake(k.wake, '*') end
-if anyRetry then wake(k.wake, group) end
+if #dueIds > 0 then
+  wake(k.wake, '*')
+  emitQueueWide(base, 'due', 'j', table.concat(dueIds, ' '))
+end
+if #retryIds > 0 then
+  wake(k.wake, group)
+  emit(base, 'waiting', 'j', table.concat(retryIds, ' '))
+end
 return { promoted, #picked }

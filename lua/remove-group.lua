@@ -1,6 +1,6 @@
 --[[
   remove-group: unsubscribe a consumer group and delete what it holds (its job records, sets,
-  pause flag, rate limit), a bounded batch per call; the caller repeats while it returns 1. The first call
+  pause flag, rate limit, metrics), a bounded batch per call; the caller repeats while it returns 1. The first call
   unsubscribes it, so no job reaches it any more and the stream is no longer kept for it.
   Refuses while the group has active jobs unless forced (their workers would find them gone).
   Other groups, and the queue's delayed jobs, are not touched. Deleted jobs that still held a
@@ -8,6 +8,8 @@
 
   KEYS[1] stream     P:{Q}:stream
   KEYS[2] groups     P:{Q}:groups
+  KEYS[3] wake       P:{Q}:wake         never written: declared so that Redis refuses this call
+                                        whole while the queue's slot migrates (lua/README.md)
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] group      group name
@@ -20,6 +22,7 @@
 -- @include dropGroupJobs
 -- @include streamIds
 -- @include records
+-- @include dropMetrics
 local streamKey, groupsKey = KEYS[1], KEYS[2]
 local base, group, batch, force = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local g = Key.group(base, group)
@@ -50,6 +53,7 @@ end
 budget = dropGroupJobs(base, group, budget)
 if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
   redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
+  dropGroupMetrics(g)
   redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)
   return 0
 end

@@ -12,6 +12,8 @@
   KEYS[8] failed     P:{Q}:g:G:failed
   KEYS[9] logs       the group's logs: P:{Q}:logs:<id> or P:{Q}:g:G:logs:<id>
   KEYS[10] stream    P:{Q}:stream
+  KEYS[11] wake      P:{Q}:wake         never written: declared so that Redis refuses this call
+                                        whole while the queue's slot migrates (lua/README.md)
 
   ARGV[1] id         job id
   ARGV[2] group      group name
@@ -39,6 +41,7 @@
 local REMOVE_SEARCH = 1000
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local wakeKey = KEYS[11]
 local id, group, base = ARGV[1], ARGV[2], ARGV[3]
 emitFor(group)
 
@@ -145,7 +148,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   end
   -- this group gives up its share of the published record (see releasePublished)
   if entry[2][1] == 'j' then releasePublished(base, id) end
-  wake(base .. Key.wake, '*')
+  wake(wakeKey, '*')
   return removed()
 end
 if redis.call('ZSCORE', activeKey, id) then return -1 end
@@ -164,10 +167,10 @@ if orderingKey and not keyReleased then
   local g = Key.group(base, group)
   if listRemove(Key.keyLine(g, orderingKey), id) then
     inLine = true
-    redis.call('HINCRBY', g .. Key.keyState, '#waiting', -1)
+    keyCount(g .. Key.keyState, '#waiting', -1)
   elseif (state == 'waiting' and leased) or (state == 'delayed' and redis.call('ZSCORE', retryKey, id)) then
     keyRelease(g, orderingKey, queueSettings(base, group).keyConcurrency)
-    wakeForKeys(g, base .. Key.wake, group)
+    wakeForKeys(g, wakeKey, group)
   elseif state == 'waiting' then
     -- never leased: it is further down its key's line than the search goes; left there, it is
     -- dropped by the lease that meets it

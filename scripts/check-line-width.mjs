@@ -22,7 +22,7 @@ function walk(dir) {
     }
   }
 }
-for (const dir of ['src', 'test', 'bench', 'examples', 'lua', 'scripts']) walk(join(root, dir));
+for (const dir of ['src', 'test', 'bench', 'chaos', 'examples', 'lua', 'scripts']) walk(join(root, dir));
 if (long.length > 0) {
   console.error(`lines over ${width} characters:\n${long.join('\n')}`);
   process.exit(1);

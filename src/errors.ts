@@ -10,6 +10,7 @@ export {
   InvalidIdError,
   ConnectionConfigError,
   EvictionPolicyError,
+  PartitionsMismatchError,
 } from './errors/input-errors.js';
 export {
   JobNotFoundError,
@@ -28,6 +29,8 @@ export {
   WaitTimeoutError,
   CallInterruptedError,
   ResultNotKeptError,
+  SandboxError,
+  DelayedError,
 } from './errors/job-errors.js';
 export {
   RedisUnavailableError,

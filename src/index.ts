@@ -14,8 +14,13 @@ export {
   type ProcessorContext,
 } from './worker/worker.js';
 export { Job, type JobState } from './job/job.js';
+export type { SandboxOptions } from './sandbox/sandbox-pool.js';
+export type { SandboxedJob, SandboxedProcessor } from './sandbox/sandboxed-job.js';
 export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './events/queue-events.js';
 export type { JobsOptions, KeepJobs } from './job/job-options.js';
+export type { TraceContext } from './telemetry/trace-context.js';
+export type { Explanation, ExplainOptions, ExplainReason } from './ops/explain.js';
+export type { TelemetryOption, TelemetryTracer } from './telemetry/telemetry-options.js';
 export type { BackoffOptions, BackoffStrategy } from './job/backoff.js';
 export type { ClusterConnectionOptions } from './redis/cluster.js';
 export type { ConnectionInput, EvictionPolicyMode } from './redis/connection.js';
@@ -32,6 +37,7 @@ export {
   InvalidIdError,
   ConnectionConfigError,
   EvictionPolicyError,
+  PartitionsMismatchError,
   JobNotFoundError,
   JobActiveError,
   LeaseLostError,
@@ -46,6 +52,8 @@ export {
   UnrecoverableError,
   JobFailedError,
   ResultNotKeptError,
+  SandboxError,
+  DelayedError,
   WaitTimeoutError,
   CallInterruptedError,
   UnknownOptionError,
@@ -56,3 +64,13 @@ export {
   ReplicationTimeoutError,
   AddBulkError,
 } from './errors.js';
+export { createDashboard, type DashboardHandler } from './dashboard/handler.js';
+export { startDashboard, DashboardExposedError, type StartDashboardOptions, type RunningDashboard } from './dashboard/server.js';
+export type { DashboardOptions } from './dashboard/options.js';
+export type * from './dashboard/api-types.js';
+export type { QueueMetricsMethods } from './metrics/metrics-methods.js';
+export type { GetMetricsOptions, MetricsHistory } from './metrics/queue-metrics.js';
+export type { WorkerInfo } from './metrics/metrics-store.js';
+export type { WorkerDescription } from './metrics/flush-args.js';
+export { createMetricsHandler, type MetricsHandler, type MetricsHandlerOptions } from './metrics/handler.js';
+export { readGroupActivity, type GroupActivity, type Percentiles } from './metrics/activity.js';

@@ -3,6 +3,7 @@
 // A second signal forces it: running jobs are aborted and handed back at once, and the
 // process exits as soon as that is done (or after a short grace when Redis does not answer).
 import { InvalidOptionError } from './errors.js';
+import { shown } from './validate.js';
 
 /** Anything with a close() that accepts a timeout: Worker, Queue, QueueEvents. */
 export interface Closeable {
@@ -55,7 +56,7 @@ export function shutdownOnSignals(closeables: Closeable[], opts: ShutdownOptions
   for (const key of ['timeoutMs', 'forceGraceMs'] as const) {
     const v = opts[key];
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || v < 0)) {
-      throw new InvalidOptionError(`shutdownOnSignals: ${key} must be a number of ms >= 0; got ${String(v)}`);
+      throw new InvalidOptionError(`shutdownOnSignals: ${key} must be a number of ms >= 0; got ${shown(v)}`);
     }
   }
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];

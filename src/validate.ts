@@ -2,26 +2,56 @@
 // integers, choices, and unknown option keys (refused with the nearest known name). Job
 // options themselves are in src/job/job-options.ts.
 import { InvalidIdError, InvalidOptionError, UnknownOptionError } from './errors.js';
+import { MAX_PARTITIONS } from './partitions/layout.js';
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/**
+ * A value as an error message shows it: its JSON (a string quoted), else String(value). Never
+ * throws: a BigInt, a Symbol or a cycle passed where a name or option belongs must still get
+ * its typed error, not a TypeError from the message.
+ */
+export function shown(value: unknown): string {
+  // numbers as String() shows them (NaN, not JSON's null)
+  if (typeof value !== 'string' && typeof value !== 'object') return String(value);
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // BigInt, a cycle, a toJSON that throws: String() below
+  }
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** A lone surrogate: Redis keeps strings as UTF-8, where it turns into U+FFFD, so an id or name with one would come back changed. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when `s` is well-formed UTF-16 (no lone surrogate), so that it survives Redis unchanged. */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 const GROUP_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 export function validateQueueName(name: unknown): string {
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    throw new InvalidIdError(`queue name must be 1-100 characters of letters, digits, _ . : -; got ${JSON.stringify(name)}`);
+    throw new InvalidIdError(`queue name must be 1-100 characters of letters, digits, _ . : -; got ${shown(name)}`);
   }
   return name;
 }
 
 export function validateGroupName(name: unknown): string {
   if (typeof name !== 'string' || !GROUP_RE.test(name)) {
-    throw new InvalidIdError(`group name must be 1-64 characters of letters, digits, _ . -; got ${JSON.stringify(name)}`);
+    throw new InvalidIdError(`group name must be 1-64 characters of letters, digits, _ . -; got ${shown(name)}`);
   }
   return name;
 }
 
 export function validateJobName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-    throw new InvalidIdError(`job name must be a string of 1-256 characters; got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 256 || !isWellFormed(name)) {
+    throw new InvalidIdError(`job name must be a string of 1-256 characters (well-formed UTF-16); got ${shown(name)}`);
   }
   return name;
 }
@@ -32,7 +62,15 @@ export function isInt(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER
 
 export function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (!isInt(value, min)) throw new InvalidOptionError(`${name} must be an integer >= ${min}; got ${String(value)}`);
+  if (!isInt(value, min)) throw new InvalidOptionError(`${name} must be an integer >= ${min}; got ${shown(value)}`);
+  return value;
+}
+
+/** The `partitions` option: undefined (the number recorded in Redis) or an integer 1..MAX_PARTITIONS. */
+export function validatePartitions(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (!isInt(value, 1) || value > MAX_PARTITIONS)
+    throw new InvalidOptionError(`partitions must be an integer from 1 to ${MAX_PARTITIONS}; got ${shown(value)}`);
   return value;
 }
 
@@ -40,7 +78,7 @@ export function positiveInt(name: string, value: unknown, fallback: number, min 
 export function validatePrefix(prefix: unknown): string {
   if (prefix === undefined) return 'sluice';
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
-    throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${JSON.stringify(prefix)}`);
+    throw new InvalidOptionError(`prefix must be 1-64 characters of letters, digits, _ . : -; got ${shown(prefix)}`);
   }
   return prefix;
 }
@@ -112,6 +150,6 @@ export function validateChoice<T extends string>(name: string, value: unknown, c
   if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
   const near = typeof value === 'string' ? nearestName(value, choices) : undefined;
   throw new InvalidOptionError(
-    `${name} must be ${choices.map((c) => `'${c}'`).join(', ')}; got ${JSON.stringify(value)}${near ? ` (did you mean '${near}'?)` : ''}`,
+    `${name} must be ${choices.map((c) => `'${c}'`).join(', ')}; got ${shown(value)}${near ? ` (did you mean '${near}'?)` : ''}`,
   );
 }

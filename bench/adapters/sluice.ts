@@ -51,7 +51,13 @@ export const adapter: Adapter = {
       (job) => {
         spec.onStart(job.data, job.processedOn);
       },
-      { connection: { host: redis.host, port: redis.port }, concurrency: spec.concurrency, limiter: spec.limiter, logger },
+      {
+        connection: spec.cluster ?? { host: redis.host, port: redis.port },
+        concurrency: spec.concurrency,
+        limiter: spec.limiter,
+        partitions: spec.partitions,
+        logger,
+      },
     );
     worker.on('completed', () => spec.onCompleted());
     worker.on('failed', (_job, err) => spec.onFailed(err));

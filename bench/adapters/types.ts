@@ -56,6 +56,10 @@ export interface WorkerSpec {
   delayed?: boolean;
   /** A rate limit for the queue's workers: at most max starts per duration ms (sluice, BullMQ). */
   limiter?: { max: number; duration: number };
+  /** sluice only (partitions scenario): connect to this Redis Cluster (seed URLs) instead of the address given. */
+  cluster?: string[];
+  /** sluice only (partitions scenario): the queue's number of partitions. */
+  partitions?: number;
   /**
    * Called as the processor starts (the processor itself is a no-op), with the start time the
    * library recorded for the job (its processedOn, ms), where it has one.

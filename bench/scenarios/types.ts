@@ -23,6 +23,8 @@ export interface BenchConfig {
   priority: { jobs: number; concurrency: number; levels: number };
   memoryJobs: number;
   flowControl: import('./flow-control.js').FlowControlConfig;
+  /** The partitions scenario (sluice only): one workload on a standalone Redis and a cluster. */
+  partitions: import('./partitions.js').PartitionsConfig;
 }
 
 export interface MetricDef {

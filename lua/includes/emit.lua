@@ -33,13 +33,14 @@ local function eventSettings(base)
   return queueSettings(base, eventGroup or 'default')
 end
 
--- appendEvent(base, event, fields): XADD of one event with its fields (a flat list)
-local function appendEvent(base, event, fields)
+-- appendEvent(base, event, fields, queueWide): XADD of one event with its fields (a flat list);
+-- queueWide: without g whatever emitFor set (the settings read stay those of emitFor's group)
+local function appendEvent(base, event, fields, queueWide)
   local settings = eventSettings(base)
   if settings.eventsMaxLen <= 0 then return end
   local key = base .. Key.events
   local args = { 'XADD', key, 'MAXLEN', '~', settings.eventsMaxLen, '*', 'e', event }
-  if eventGroup then
+  if eventGroup and not queueWide then
     args[#args + 1] = 'g'
     args[#args + 1] = eventGroup
   end
@@ -60,6 +61,12 @@ local function emit(base, event, ...)
     if fields[i] == 'r' then fields[i + 1] = capText(tostring(fields[i + 1]), REASON_MAX) end
   end
   appendEvent(base, event, fields)
+end
+
+-- emitQueueWide(base, event, ...): an event about the queue as a whole (no g), whatever group
+-- emitFor set for the script's other events
+local function emitQueueWide(base, event, ...)
+  appendEvent(base, event, { ... }, true)
 end
 
 -- emitCompleted(base, ids, values): the completed event of an ack batch (at most 1,000 jobs).

@@ -23,6 +23,16 @@ local KEY_SCAN_STEPS = 100 -- HSCAN steps per keyDrain call (each costs 1 of its
 -- set when this script call put a key back in the ring (see wakeForKeys)
 local keysRelisted = false
 
+-- keyCount(state, field, by): HINCRBY of a counter of the key state hash; a counter garbled
+-- into something that is not an integer starts again from `by` instead of failing the script
+-- (and with it every lease of the group: invariant 8)
+local function keyCount(state, field, by)
+  local n = redis.pcall('HINCRBY', state, field, by)
+  if type(n) == 'number' then return n end
+  redis.call('HSET', state, field, by)
+  return by
+end
+
 -- keyListIfReady(g, key, conc): put a key in the ring if it has waiting jobs and a free slot
 local function keyListIfReady(g, key, conc)
   local st = redis.call('HMGET', g .. Key.keyState, 'a:' .. key, 'r:' .. key)
@@ -44,7 +54,7 @@ end
 -- became ready (idle workers must be woken).
 local function keyPush(g, key, id, conc)
   redis.call('RPUSH', Key.keyLine(g, key), id)
-  redis.call('HINCRBY', g .. Key.keyState, '#waiting', 1)
+  keyCount(g .. Key.keyState, '#waiting', 1)
   return keyListIfReady(g, key, conc)
 end
 
@@ -57,7 +67,7 @@ local function keyRelease(g, key, conc, id)
     if releasedIds[id] then return end
     releasedIds[id] = true
   end
-  if redis.call('HINCRBY', g .. Key.keyState, 'a:' .. key, -1) <= 0 then redis.call('HDEL', g .. Key.keyState, 'a:' .. key) end
+  if keyCount(g .. Key.keyState, 'a:' .. key, -1) <= 0 then redis.call('HDEL', g .. Key.keyState, 'a:' .. key) end
   keyListIfReady(g, key, conc)
 end
 
@@ -126,7 +136,7 @@ local function keyTake(g, n, settings, now, nonce, out)
       redis.call('ZADD', g .. Key.keyWait, now + wait, key)
     else
       taken = taken + 1
-      local held = redis.call('HINCRBY', state, 'a:' .. key, 1)
+      local held = keyCount(state, 'a:' .. key, 1)
       out[#out + 1] = { id, key }
       -- back of the ring only with a free slot and another job waiting (with one slot, the
       -- common case, no look at the line): the ring holds only keys that have work
@@ -137,7 +147,7 @@ local function keyTake(g, n, settings, now, nonce, out)
       end
     end
   end
-  if taken > 0 then redis.call('HINCRBY', state, '#waiting', -taken) end
+  if taken > 0 then keyCount(state, '#waiting', -taken) end
   if #out < n and ringMisses >= KEY_RING_EXTRA and redis.call('LLEN', ring) > 0 then keysRelisted = true end
 end
 
@@ -223,7 +233,7 @@ local function keyDrain(g, base, rb, budget, forget, cursor)
   end
   if #doomed > 0 then
     deleteRecords(base, rb, doomed)
-    redis.call('HINCRBY', state, '#waiting', -#doomed)
+    keyCount(state, '#waiting', -#doomed)
   end
   -- a pass is complete: the group's key structures go (with what was added behind the scan,
   -- as jobs added to a group while it is removed may be)

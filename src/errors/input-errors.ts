@@ -93,3 +93,18 @@ export class EvictionPolicyError extends SluiceError {
     );
   }
 }
+
+/**
+ * The queue's number of partitions, as recorded in Redis, is not the one this Queue, Worker or
+ * QueueEvents was built with, or a queue that already holds jobs without partitions was asked
+ * for some. The number of partitions of a live queue cannot change: docs/partitions.md says how
+ * to move to another number. Nothing was written. Code `PARTITIONS_MISMATCH`.
+ */
+export class PartitionsMismatchError extends SluiceError {
+  /** The number recorded in Redis (1: the queue is not partitioned). */
+  readonly recorded: number;
+  constructor(message: string, recorded: number) {
+    super('PARTITIONS_MISMATCH', message);
+    this.recorded = recorded;
+  }
+}

@@ -228,3 +228,47 @@ export class ResultNotKeptError extends SluiceError {
     this.jobId = jobId;
   }
 }
+
+/**
+ * A sandboxed processor's child (worker thread or process) could not run the job: it crashed,
+ * exited, ran out of memory, or could not load the processor file. The attempt fails with this
+ * as its reason (and is retried while the job has attempts left); the child is replaced and the
+ * worker carries on. Code `SANDBOX_FAILED`.
+ */
+export class SandboxError extends SluiceError {
+  constructor(message: string) {
+    super('SANDBOX_FAILED', message);
+  }
+}
+
+/**
+ * Throw from a processor to say "come back later" without failing: the job goes back to its
+ * group's schedule and runs again `delayMs` from now (Redis time), without using an attempt and
+ * without a failure reason, as the next step of a multi-step job (keep the steps' state in your
+ * own store or the job's result of a previous step). Like Service Bus's defer or SQS's change of
+ * visibility. Code `DELAYED`.
+ *
+ * @example
+ * ```ts
+ * new Worker('payments', async (job) => {
+ *   const status = await provider.status(job.data.paymentId);
+ *   if (status === 'pending') throw new DelayedError(30_000); // ask again in 30 s
+ *   return status;
+ * }, { connection });
+ * ```
+ */
+export class DelayedError extends SluiceError {
+  /** How long from now the job waits (ms); undefined: the time `job.moveToDelayed` set, or at once. */
+  readonly delayMs: number | undefined;
+  /**
+   * @param delayMs - ms from now, an integer >= 0; leave it out after `job.moveToDelayed(timestamp)` (BullMQ's way).
+   * @throws {InvalidOptionError} `delayMs` is not an integer >= 0.
+   */
+  constructor(delayMs?: number) {
+    super('DELAYED', delayMs === undefined ? 'job moved to delayed' : `job delayed by ${delayMs} ms`);
+    if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0)) {
+      throw new InvalidOptionError(`DelayedError needs an integer number of ms >= 0; got ${delayMs}`);
+    }
+    this.delayMs = delayMs;
+  }
+}

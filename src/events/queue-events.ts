@@ -10,10 +10,18 @@ import { createClient, cutConnection, type ConnectionInput } from '../redis/conn
 import { ClosedError, InvalidOptionError, JobFailedError, ResultNotKeptError, WaitTimeoutError } from '../errors.js';
 import { JobField, queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
-import { checkOptionNames, positiveInt, validateGroupName, validatePrefix, validateQueueName } from '../validate.js';
+import { checkOptionNames, positiveInt, shown, validateGroupName, validatePrefix, validateQueueName } from '../validate.js';
 import { fromJson } from '../job/payload.js';
 import { xreadEntries } from '../redis/streams.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { Scripts } from '../redis/scripts.js';
+import type { PartitionRef } from '../redis/keys.js';
+import { openMerged, type MergedEvents } from '../partitions/merged-events.js';
+import { validatePartitions } from '../validate.js';
+import type { QueueEventMap } from './event-map.js';
+import { dispatchMore, isQueueWide, type MoreEmit } from './more-events.js';
+
+export type { QueueEventMap } from './event-map.js';
 
 /** Options of {@link QueueEvents}. */
 export interface QueueEventsOptions {
@@ -24,7 +32,10 @@ export interface QueueEventsOptions {
    * @default 'sluice'
    */
   prefix?: string;
-  /** 'now' (default): events from now on; or an event id to resume after. */
+  /**
+   * 'now' (default): events from now on; or an event id to resume after (on a partitioned
+   * queue, a composite one: docs/partitions.md).
+   */
   from?: 'now' | string;
   /**
    * The consumer group whose job events to deliver (default 'default'). Queue-wide events
@@ -38,49 +49,21 @@ export interface QueueEventsOptions {
    * @default a pino logger at level "warn"
    */
   logger?: Logger;
-}
-
-type JobEvent<T = object> = (args: { jobId: string } & T, eventId: string) => void;
-
-/**
- * The events a {@link QueueEvents} emits. Each job event's listener gets `{ jobId, ... }` and
- * the event's id (a resume point for the `from` option).
- * @typeParam Result - the type the processor returns.
- */
-export interface QueueEventMap<Result = unknown> {
-  /** A job was added to the queue (reaches every group's listeners). */
-  added: JobEvent;
-  /** A worker of the group started a job. */
-  active: JobEvent;
-  /** dataNotKept: the progress was over 1 KiB and the job's record no longer holds it. */
-  progress: JobEvent<{ data: unknown; dataNotKept?: true }>;
   /**
-   * returnvalueNotKept: the return value was over 1 KiB (too large to travel in the event) and
-   * the job's record no longer holds it (removed on completion or by retention); returnvalue
-   * is then undefined.
+   * The queue's number of partitions, as its Queue has it (recorded in Redis by the first of
+   * them; another number is refused with PartitionsMismatchError). Left out, the recorded
+   * number is used. Over N partitions, N readers (N blocking connections): docs/partitions.md.
+   * @default the number recorded for the queue in Redis (1: not partitioned)
    */
-  completed: JobEvent<{ returnvalue: Result; returnvalueNotKept?: undefined } | { returnvalue: undefined; returnvalueNotKept: true }>;
-  /** A job failed for good (no attempts left, or an UnrecoverableError). */
-  failed: JobEvent<{ failedReason: string }>;
-  /** An attempt failed and the job will run again after `delay` ms. */
-  retrying: JobEvent<{ failedReason: string; delay: number }>;
-  /** A job's lease ran out (its worker died or froze); it is delivered again. */
-  stalled: JobEvent;
-  /** A job was removed. */
-  removed: JobEvent;
-  /** A job was added with a delay, or its delay changed (reaches every group's listeners). */
-  delayed: JobEvent;
-  /** Reading the events failed (Redis errors); the reader retries by itself. */
-  error: (error: Error) => void;
+  partitions?: number;
+  /** @internal The partition this reader reads, for a partitioned QueueEvents. */
+  partition?: PartitionRef;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; reason: string } | { ok: 'notKept' };
 
 /** Job records read per round trip for values left out of events (each up to the payload limit). */
 const LOOKUP_CHUNK = 50;
-
-/** Events about the queue as a whole, not about one group's handling of a job. */
-const QUEUE_WIDE = new Set(['added', 'delayed']);
 
 /**
  * Listens to a queue's job events, from any process: a job added, started, completed, failed,
@@ -105,26 +88,43 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
   private readonly keys: QueueKeys;
   private readonly client: Redis;
   private readonly blockMs: number;
-  /** The id of the last event delivered (resume point). */
+  /** The id of the last event delivered (resume point; composite on a partitioned queue). */
   lastEventId: string | undefined;
   private readonly start: 'now' | string;
+  private readonly opts: QueueEventsOptions;
+  /** Over a partitioned queue: the partitions' readers. */
+  private merged: MergedEvents<QueueEvents<Result>> | undefined;
+  /** @internal For a partition's reader: the QueueEvents that delivers its events and settles its waits. */
+  parent: QueueEvents<Result> | undefined;
   private running: Promise<void> | undefined;
   private ready: Promise<void> | undefined;
   private closed = false;
   private generation = 0;
   private readonly waiters = new Map<string, Set<(outcome: Outcome) => void>>();
+  /** Emits the events more-events.ts decodes. */
+  private readonly emitMore: MoreEmit = (event, ...args) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args);
 
   constructor(name: string, opts: QueueEventsOptions) {
     super(childLogger(opts?.logger ?? defaultLogger(), { queue: name, component: 'events' }));
     this.name = validateQueueName(name);
     if (!opts || typeof opts !== 'object') throw new InvalidOptionError('QueueEvents options with a connection are required');
-    checkOptionNames('QueueEvents options', opts, ['connection', 'prefix', 'from', 'group', 'blockMs', 'logger']);
+    checkOptionNames('QueueEvents options', opts, [
+      'connection',
+      'prefix',
+      'from',
+      'group',
+      'blockMs',
+      'logger',
+      'partitions',
+      'partition',
+    ]);
+    this.opts = { ...opts, partitions: validatePartitions(opts.partitions) };
     this.group = validateGroupName(opts.group ?? 'default');
-    this.keys = queueKeys(validatePrefix(opts.prefix), this.name);
+    this.keys = queueKeys(validatePrefix(opts.prefix), this.name, opts.partition);
     this.blockMs = positiveInt('blockMs', opts.blockMs, 5000);
     this.start = opts.from ?? 'now';
-    if (this.start !== 'now' && !/^\d+-\d+$/.test(this.start))
-      throw new InvalidOptionError(`from must be 'now' or an event id; got ${JSON.stringify(this.start)}`);
+    if (this.start !== 'now' && (typeof this.start !== 'string' || !/^\d+-\d+(,\d+-\d+)*$/.test(this.start)))
+      throw new InvalidOptionError(`from must be 'now' or an event id; got ${shown(this.start)}`);
     this.client = createClient(opts.connection, 'blocking', `sluice:events:${this.name}`).client;
     this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     void this.waitUntilReady().catch(() => undefined);
@@ -134,6 +134,7 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
   waitUntilReady(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`QueueEvents "${this.name}"`));
     this.ready ??= (async () => {
+      if (!this.opts.partition && (await this.startPartitions())) return;
       if (this.start === 'now') {
         const last = (await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1)) as [string, string[]][];
         this.lastEventId = last[0]?.[0] ?? '0-0';
@@ -143,6 +144,31 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
       this.running = this.loop();
     })();
     return this.ready;
+  }
+
+  /** Over a partitioned queue, starts a reader per partition (merged-events.ts) instead of this one. */
+  private async startPartitions(): Promise<boolean> {
+    const { partitions, from: _from, ...base } = this.opts;
+    this.merged = await openMerged(new Scripts(this.client, this.keys), this.name, partitions, this.start, (partition, from) =>
+      Object.assign(new QueueEvents<Result>(this.name, { ...base, partition, from }), { parent: this }),
+    );
+    if (!this.merged) return false;
+    cutConnection(this.client);
+    if (this.closed) await this.merged.close(); // closed while the readers were made
+    await this.merged.waitUntilReady();
+    this.lastEventId = this.merged.resumePoint();
+    return true;
+  }
+
+  /** A partition's event, delivered by its parent with the resume point of the merged reader. */
+  protected override emit<K extends keyof QueueEventMap<Result>>(event: K, ...args: Parameters<QueueEventMap<Result>[K]>): void {
+    const parent = this.parent;
+    if (parent?.merged && event !== 'error') {
+      parent.lastEventId = parent.merged.resumePoint();
+      args[1] = parent.lastEventId;
+    }
+    if (parent) parent.emit(event, ...args);
+    else super.emit(event, ...args);
   }
 
   private async loop(): Promise<void> {
@@ -186,7 +212,7 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
       // events of a group other than default carry g; the default group's carry none
-      const ours = (f.g ?? 'default') === this.group || QUEUE_WIDE.has(f.e ?? '');
+      const ours = (f.g ?? 'default') === this.group || isQueueWide(f.e);
       const ids = (f.j ?? '').split(' ').filter(Boolean);
       const leftOut = ours && f.o ? await this.readLeftOut(f.e ?? '', ids, f.o) : new Map<number, string | null>();
       if (generation !== this.generation) return;
@@ -210,8 +236,9 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
       .map(Number)
       .filter((p) => Number.isInteger(p) && p >= 0 && p < ids.length);
     for (let round = 0; round < 3; round++) {
-      const listened = this.listenerCount(event as keyof QueueEventMap) > 0;
-      const wanted = omitted.filter((p) => !values.has(p) && (listened || (event === 'completed' && this.waiters.has(ids[p]!))));
+      const to = this.parent ?? this;
+      const listened = to.listenerCount(event as keyof QueueEventMap) > 0;
+      const wanted = omitted.filter((p) => !values.has(p) && (listened || (event === 'completed' && to.waiters.has(ids[p]!))));
       if (wanted.length === 0) break;
       for (let start = 0; start < wanted.length; start += LOOKUP_CHUNK) {
         const chunk = wanted.slice(start, start + LOOKUP_CHUNK);
@@ -256,6 +283,7 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
         return;
       case 'retrying':
         for (const jobId of ids) this.emit('retrying', { jobId, failedReason: f.r ?? '', delay: Number(f.d ?? 0) }, eventId);
+        dispatchMore(this.emitMore, this.group, eventId, f, ids);
         return;
       case 'progress':
         ids.forEach((jobId, i) => {
@@ -269,6 +297,9 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
         });
         return;
       case 'added':
+        for (const jobId of ids) this.emit('added', { jobId }, eventId);
+        dispatchMore(this.emitMore, this.group, eventId, f, ids);
+        return;
       case 'delayed':
       case 'active':
       case 'stalled':
@@ -276,14 +307,14 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
         for (const jobId of ids) this.emit(f.e, { jobId }, eventId);
         return;
       default:
-        this.logger.debug({ eventId, event: f.e }, 'unknown event ignored');
+        if (!dispatchMore(this.emitMore, this.group, eventId, f, ids)) this.logger.debug({ eventId, event: f.e }, 'unknown event ignored');
     }
   }
 
   private settle(jobId: string, outcome: Outcome): void {
-    const set = this.waiters.get(jobId);
+    const set = (this.parent ?? this).waiters.get(jobId);
     if (!set) return;
-    this.waiters.delete(jobId);
+    (this.parent ?? this).waiters.delete(jobId);
     for (const resolve of set) resolve(outcome);
   }
 
@@ -332,6 +363,7 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
       for (const resolve of set) resolve({ ok: false, reason: `QueueEvents closed while waiting for job ${jobId}` });
     this.waiters.clear();
     cutConnection(this.client);
+    await this.merged?.close();
     await this.running?.catch(() => undefined);
   }
 }

@@ -2,19 +2,22 @@
 // QueueEvents reader per consumer group, opened on the first call and kept until the Queue
 // closes. It does not run jobs; any worker of the group does.
 import type { Job } from '../job/job.js';
-import type { QueueEvents } from './queue-events.js';
+import { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 
 export class RequestReply<Result> {
   private readonly readers = new Map<string, QueueEvents>();
 
-  /** `open` makes the group's reader (with the Queue's connection, prefix and logger). */
-  constructor(private readonly open: (group: string) => QueueEvents) {}
+  /** The group readers are made with the Queue's connection, prefix and logger (`base`). */
+  constructor(
+    private readonly queue: string,
+    private readonly base: Omit<QueueEventsOptions, 'group'>,
+  ) {}
 
   /** Adds the job with `add` once the group's reader listens, then waits for its outcome. */
   async call(group: string, add: () => Promise<Job<unknown, Result>>, timeoutMs: number): Promise<Result> {
     let events = this.readers.get(group);
     if (!events) {
-      events = this.open(group);
+      events = new QueueEvents(this.queue, { ...this.base, group });
       this.readers.set(group, events);
     }
     await events.waitUntilReady();

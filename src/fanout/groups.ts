@@ -4,6 +4,7 @@
 import { ADMIN_BATCH } from '../limits.js';
 import type { Redis } from 'ioredis';
 import { GroupActiveError, InvalidOptionError } from '../errors.js';
+import { shown } from '../validate.js';
 import type { QueueKeys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
 import { streamGroups } from '../redis/streams.js';
@@ -66,13 +67,13 @@ export function groupStartId(from: CreateGroupOptions['from']): string {
     // entries ids are "ms-seq": the group has read everything before that ms
     return from === 0 ? '0' : `${from - 1}-18446744073709551615`;
   }
-  throw new InvalidOptionError(`from must be 'now', 'start' or a time in ms since the epoch; got ${JSON.stringify(from)}`);
+  throw new InvalidOptionError(`from must be 'now', 'start' or a time in ms since the epoch; got ${shown(from)}`);
 }
 
 export async function createGroup(scripts: Scripts, name: string, opts: CreateGroupOptions, logger: Logger): Promise<boolean> {
   if (typeof opts !== 'object' || opts === null) throw new InvalidOptionError('createGroup options must be an object');
   if (opts.keepDefault !== undefined && typeof opts.keepDefault !== 'boolean') {
-    throw new InvalidOptionError(`keepDefault must be true or false; got ${JSON.stringify(opts.keepDefault)}`);
+    throw new InvalidOptionError(`keepDefault must be true or false; got ${shown(opts.keepDefault)}`);
   }
   const result = await scripts.createGroup(name, groupStartId(opts.from), opts.keepDefault ?? true);
   if (result === 'created-with-default') warnDefaultKept(logger, name);

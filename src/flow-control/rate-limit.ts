@@ -4,6 +4,7 @@
 // worker of the group reads the same one.
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
+import { shown } from '../validate.js';
 import { MetaField, type QueueKeys } from '../redis/keys.js';
 
 /**
@@ -22,9 +23,9 @@ export interface RateLimit {
 export function validateRateLimit(limit: unknown, what = 'limiter'): RateLimit {
   const l = limit as Partial<RateLimit> | null;
   if (typeof l !== 'object' || l === null) throw new InvalidOptionError(`${what} must be { max, duration }`);
-  if (!Number.isSafeInteger(l.max) || l.max! < 1) throw new InvalidOptionError(`${what}.max must be an integer >= 1; got ${String(l.max)}`);
+  if (!Number.isSafeInteger(l.max) || l.max! < 1) throw new InvalidOptionError(`${what}.max must be an integer >= 1; got ${shown(l.max)}`);
   if (!Number.isSafeInteger(l.duration) || l.duration! < 1)
-    throw new InvalidOptionError(`${what}.duration must be an integer number of ms >= 1; got ${String(l.duration)}`);
+    throw new InvalidOptionError(`${what}.duration must be an integer number of ms >= 1; got ${shown(l.duration)}`);
   return { max: l.max!, duration: l.duration! };
 }
 
@@ -50,13 +51,48 @@ export async function writeGroupLimits(client: Redis, keys: QueueKeys, group: st
   await tx.exec();
 }
 
-/** Sets (or with null, removes) a group's rate limit. */
-export function writeRateLimit(client: Redis, keys: QueueKeys, group: string, limit: RateLimit | null): Promise<void> {
-  return writeGroupLimits(client, keys, group, { limiter: limit });
+/**
+ * Sets (or with null, removes) a group's rate limit. On a partitioned queue (`partitions`: the
+ * keys of its partitions) the limit is the whole queue's, in its own meta, and each partition is
+ * told to lease only starts reserved against it (src/partitions/rate-gate.ts): partitions are
+ * told first when a limit is set, last when it is removed, so no lease ever skips the limit.
+ */
+export async function writeRateLimit(
+  client: Redis,
+  keys: QueueKeys,
+  group: string,
+  limit: RateLimit | null,
+  partitions: QueueKeys[] = [],
+): Promise<void> {
+  const flag = (p: QueueKeys) =>
+    limit ? client.hset(p.meta, MetaField.queueLimit(group), '1') : client.hdel(p.meta, MetaField.queueLimit(group));
+  if (limit) await Promise.all(partitions.map(flag));
+  await writeGroupLimits(client, keys, group, { limiter: limit });
+  if (!limit) await Promise.all(partitions.map(flag));
 }
 
 export async function readRateLimit(client: Redis, keys: QueueKeys, group: string): Promise<RateLimit | undefined> {
   const value = await client.hget(keys.meta, MetaField.limit(group));
   const m = /^(\d+):(\d+)$/.exec(value ?? '');
   return m ? { max: Number(m[1]), duration: Number(m[2]) } : undefined;
+}
+
+/** A rate limit's window when it is full: the starts in it, and when the next start is allowed (ms, Redis time). */
+export interface FullWindow {
+  started: number;
+  nextStartAt: number;
+}
+
+/**
+ * Whether the limiter log `limiterKey` holds starts back at `now` (Redis time), read as the lease
+ * script counts it (lua/includes/slidingWindow.lua: the starts after now - duration): the full
+ * window, or undefined when a job may start. Two bounded reads, for the operator tools.
+ */
+export async function fullWindow(client: Redis, limiterKey: string, limit: RateLimit, now: number): Promise<FullWindow | undefined> {
+  const after = `(${now - limit.duration}`;
+  const started = await client.zcount(limiterKey, after, '+inf');
+  if (started < limit.max) return undefined;
+  // the window frees a start when its oldest start leaves it
+  const [, oldest] = await client.zrangebyscore(limiterKey, after, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+  return { started, nextStartAt: Number(oldest ?? now) + limit.duration };
 }

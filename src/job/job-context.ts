@@ -15,4 +15,6 @@ export interface JobContext {
 /** Given by the worker to the jobs it runs: extends their lease in its lease keeper. */
 export interface LeaseHandle {
   extend(ms: number): Promise<boolean>;
+  /** Sets when the job runs again if its processor throws DelayedError without a delay (ms, local clock). */
+  deferUntil(timestamp: number): void;
 }

@@ -4,7 +4,8 @@
 import { validateBackoff, type BackoffOptions } from './backoff.js';
 import type { EvictionPolicyMode } from '../redis/connection.js';
 import { InvalidIdError, InvalidOptionError } from '../errors.js';
-import { checkOptionNames, isInt } from '../validate.js';
+import { checkOptionNames, isInt, isWellFormed, shown } from '../validate.js';
+import { validateTraceContext, type TraceContext } from '../telemetry/trace-context.js';
 
 /**
  * How many finished jobs a group keeps (the `removeOnComplete` and `removeOnFail` options):
@@ -133,6 +134,13 @@ export interface JobsOptions {
    * @default false
    */
   releaseKeyOnRetry?: boolean;
+  /**
+   * The W3C trace context the job carries to its worker (docs/telemetry.md): set by sluice's
+   * producer span when OpenTelemetry is installed, or by you. `traceparent` is checked;
+   * `tracestate` is at most 512 printable characters.
+   * @default the active span's context when OpenTelemetry is installed, else none
+   */
+  traceContext?: TraceContext;
 }
 
 export const DEFAULT_REMOVE_ON_COMPLETE = { age: 3600, count: 1000 } as const;
@@ -143,10 +151,15 @@ export const MAX_PRIORITY = 2_097_152;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const JOB_ID_RE = /^[^\s{}\x00-\x1f]{1,128}$/;
 
+/** The shape of a job id, deduplication id or ordering key; a lone surrogate would not survive Redis (UTF-8). */
+function isIdLike(id: unknown): id is string {
+  return typeof id === 'string' && JOB_ID_RE.test(id) && isWellFormed(id);
+}
+
 export function validateJobId(id: unknown): string {
-  if (typeof id !== 'string' || !JOB_ID_RE.test(id)) {
+  if (!isIdLike(id)) {
     throw new InvalidIdError(
-      `jobId must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(id)}`,
+      `jobId must be a string of 1-128 characters without spaces, braces, control characters or lone surrogates; got ${shown(id)}`,
     );
   }
   if (/^\d+-\d+$/.test(id)) {
@@ -166,11 +179,12 @@ function validateKeep(name: string, keep: unknown): void {
     if (!isInt(keep, 0)) throw new InvalidOptionError(`${name} must be true/false, a count >= 0, or { count, age }; got ${keep}`);
     return;
   }
-  if (typeof keep !== 'object' || keep === null) throw new InvalidOptionError(`${name} must be true/false, a count, or { count, age }`);
+  if (typeof keep !== 'object' || keep === null || Array.isArray(keep))
+    throw new InvalidOptionError(`${name} must be true/false, a count, or { count, age }`);
   const { count, age } = keep as { count?: unknown; age?: unknown };
-  if (count !== undefined && !isInt(count, 0)) throw new InvalidOptionError(`${name}.count must be an integer >= 0; got ${String(count)}`);
+  if (count !== undefined && !isInt(count, 0)) throw new InvalidOptionError(`${name}.count must be an integer >= 0; got ${shown(count)}`);
   if (age !== undefined && !(typeof age === 'number' && age >= 0 && Number.isFinite(age))) {
-    throw new InvalidOptionError(`${name}.age must be a number of seconds >= 0; got ${String(age)}`);
+    throw new InvalidOptionError(`${name}.age must be a number of seconds >= 0; got ${shown(age)}`);
   }
 }
 
@@ -190,10 +204,29 @@ export const JOB_OPTION_NAMES = [
   'deduplication',
   'orderingKey',
   'releaseKeyOnRetry',
+  'traceContext',
 ] as const;
 
 /** What Queue and Worker do when Redis may evict keys (the evictionPolicy option). */
 export const EVICTION_MODES: readonly EvictionPolicyMode[] = ['warn', 'refuse', 'ignore'];
+
+/**
+ * The stored JSON of validated job options. A value JSON cannot carry (a BigInt deep in an
+ * option) or a string with a lone surrogate (Lua's cjson refuses its escape) is refused here,
+ * before anything is written, rather than by JSON.stringify or by Redis.
+ */
+export function optionsJson(opts: object): string {
+  try {
+    return JSON.stringify(opts, (_key, value: unknown) => {
+      if (typeof value === 'string' && !isWellFormed(value))
+        throw new InvalidOptionError(`job options hold a string with a lone surrogate: ${shown(value)}`);
+      return value;
+    });
+  } catch (err) {
+    if (err instanceof InvalidOptionError) throw err;
+    throw new InvalidOptionError(`job options are not JSON-serialisable (${(err as Error).message})`);
+  }
+}
 
 export function validateJobOptions(opts: unknown): JobsOptions {
   if (opts === undefined) return {};
@@ -203,22 +236,23 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   checkNestedJobOptions(o);
   if (o.jobId !== undefined) validateJobId(o.jobId);
   if (o.delay !== undefined && !isInt(o.delay, 0))
-    throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${o.delay}`);
+    throw new InvalidOptionError(`delay must be an integer number of ms >= 0; got ${shown(o.delay)}`);
   if (o.attempts !== undefined && !isInt(o.attempts, 1, 1_000_000))
-    throw new InvalidOptionError(`attempts must be an integer >= 1; got ${o.attempts}`);
+    throw new InvalidOptionError(`attempts must be an integer >= 1; got ${shown(o.attempts)}`);
   if (o.priority !== undefined && !isInt(o.priority, 1, MAX_PRIORITY)) {
-    throw new InvalidOptionError(`priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest); got ${o.priority}`);
+    throw new InvalidOptionError(`priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest); got ${shown(o.priority)}`);
   }
   if (o.timeout !== undefined && !isInt(o.timeout, 1, 2 ** 31 - 1)) {
-    throw new InvalidOptionError(`timeout must be an integer number of ms from 1 to ${2 ** 31 - 1} (about 24.8 days); got ${o.timeout}`);
+    throw new InvalidOptionError(
+      `timeout must be an integer number of ms from 1 to ${2 ** 31 - 1} (about 24.8 days); got ${shown(o.timeout)}`,
+    );
   }
   validateBackoff(o.backoff);
-  if (o.lifo !== undefined && typeof o.lifo !== 'boolean')
-    throw new InvalidOptionError(`lifo must be true or false; got ${String(o.lifo)}`);
+  if (o.lifo !== undefined && typeof o.lifo !== 'boolean') throw new InvalidOptionError(`lifo must be true or false; got ${shown(o.lifo)}`);
   if (o.lifo && o.priority !== undefined)
     throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
   if (o.ttl !== undefined && !isInt(o.ttl, 1))
-    throw new InvalidOptionError(`ttl must be an integer number of ms >= 1; got ${String(o.ttl)}`);
+    throw new InvalidOptionError(`ttl must be an integer number of ms >= 1; got ${shown(o.ttl)}`);
   if (o.startBy !== undefined) {
     const at = o.startBy instanceof Date ? o.startBy.getTime() : o.startBy;
     if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0)
@@ -228,31 +262,33 @@ export function validateJobOptions(opts: unknown): JobsOptions {
   if (o.deduplication !== undefined) {
     const d = o.deduplication as { id?: unknown; ttl?: unknown; replace?: unknown };
     if (typeof d !== 'object' || d === null) throw new InvalidOptionError('deduplication must be { id, ttl?, replace? }');
-    if (typeof d.id !== 'string' || !JOB_ID_RE.test(d.id)) {
+    if (!isIdLike(d.id)) {
       throw new InvalidOptionError(
-        `deduplication.id must be a string of 1-128 characters without spaces, braces or control characters; got ${JSON.stringify(d.id)}`,
+        'deduplication.id must be a string of 1-128 characters without spaces, braces, control characters or lone surrogates; ' +
+          `got ${shown(d.id)}`,
       );
     }
     if (d.ttl !== undefined && !isInt(d.ttl, 1))
-      throw new InvalidOptionError(`deduplication.ttl must be an integer number of ms >= 1; got ${String(d.ttl)}`);
+      throw new InvalidOptionError(`deduplication.ttl must be an integer number of ms >= 1; got ${shown(d.ttl)}`);
     if (d.replace !== undefined && typeof d.replace !== 'boolean')
       throw new InvalidOptionError('deduplication.replace must be true or false');
   }
   if (o.orderingKey !== undefined) {
-    if (typeof o.orderingKey !== 'string' || !JOB_ID_RE.test(o.orderingKey)) {
+    if (!isIdLike(o.orderingKey)) {
       throw new InvalidOptionError(
-        'orderingKey must be a string of 1-128 characters without spaces, braces or control characters; ' +
-          `got ${JSON.stringify(o.orderingKey)}`,
+        'orderingKey must be a string of 1-128 characters without spaces, braces, control characters or lone surrogates; ' +
+          `got ${shown(o.orderingKey)}`,
       );
     }
     if (o.priority !== undefined || o.lifo)
       throw new InvalidOptionError('orderingKey cannot be combined with priority or lifo: a key runs its jobs in the order added');
   }
   if (o.releaseKeyOnRetry !== undefined && typeof o.releaseKeyOnRetry !== 'boolean') {
-    throw new InvalidOptionError(`releaseKeyOnRetry must be true or false; got ${String(o.releaseKeyOnRetry)}`);
+    throw new InvalidOptionError(`releaseKeyOnRetry must be true or false; got ${shown(o.releaseKeyOnRetry)}`);
   }
   validateKeep('removeOnComplete', o.removeOnComplete);
   validateKeep('removeOnFail', o.removeOnFail);
+  if (o.traceContext !== undefined) validateTraceContext(o.traceContext);
   return o;
 }
 

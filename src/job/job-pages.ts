@@ -6,6 +6,7 @@
 // deadline, finished ones newest first.
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
+import { shown } from '../validate.js';
 import type { JobState } from './job.js';
 import { JobField, type QueueKeys } from '../redis/keys.js';
 import { carriedJobHash, compareStreamIds, groupCursor } from '../redis/streams.js';
@@ -49,7 +50,7 @@ const STATES: readonly JobState[] = ['waiting', 'active', 'delayed', 'completed'
 
 export function checkState(state: JobState): void {
   if (!STATES.includes(state))
-    throw new InvalidOptionError(`unknown state "${String(state)}"; use waiting, active, delayed, completed or failed`);
+    throw new InvalidOptionError(`unknown state "${shown(state)}"; use waiting, active, delayed, completed or failed`);
 }
 
 /** The number of jobs start..end asks for (end -1: a default page), checked against the cap. */

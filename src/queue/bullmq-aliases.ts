@@ -5,7 +5,8 @@
 // another shape) is left out, so that calling it fails loudly and the guide says what to use.
 // Each alias is installed on the class's prototype by the class itself (Queue and Job call
 // addQueueAliases / addJobAliases in their static blocks) and typed by interface merging there.
-import { LeaseLostError } from '../errors.js';
+import { InvalidOptionError, LeaseLostError } from '../errors.js';
+import type { LeaseHandle } from '../job/job-context.js';
 import type { GroupOption } from './queue-options.js';
 import type { Job } from '../job/job.js';
 import type { Queue } from './queue.js';
@@ -42,6 +43,15 @@ export interface BullmqJobAliases {
    * @see Job.extendLease
    */
   extendLock(token: string, duration: number): Promise<number>;
+  /**
+   * BullMQ's way to defer a job from its processor: call this, then `throw new DelayedError()`;
+   * the job runs again at `timestamp` (ms, your clock) without using an attempt. Unlike
+   * BullMQ, the move happens when the processor throws (`throw new DelayedError(ms)` alone
+   * does both). Processor only.
+   * BullMQ-compatible alias.
+   * @see DelayedError
+   */
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
 }
 
 const queueAliases: BullmqQueueAliases & ThisType<Queue> = {
@@ -58,6 +68,14 @@ const queueAliases: BullmqQueueAliases & ThisType<Queue> = {
 };
 
 const jobAliases: BullmqJobAliases & ThisType<Job> = {
+  async moveToDelayed(timestamp, token) {
+    const lease = (this as unknown as { lease?: LeaseHandle }).lease;
+    if (!lease || !this.token || (token !== undefined && token !== this.token)) {
+      throw new LeaseLostError(this.id, `only the worker processing job "${this.id}" can move it to delayed`);
+    }
+    if (!Number.isFinite(timestamp)) throw new InvalidOptionError(`moveToDelayed needs a timestamp in ms; got ${timestamp}`);
+    lease.deferUntil(timestamp);
+  },
   async extendLock(token, duration) {
     if (token !== this.token) return 0;
     try {

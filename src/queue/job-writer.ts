@@ -7,7 +7,7 @@ import { AddBulkError, ClosedError, InvalidOptionError, QueueFullError, SluiceEr
 import { RoomWaiter } from '../flow-control/room-waiter.js';
 import { Job } from '../job/job.js';
 import type { JobContext } from '../job/job-context.js';
-import { encodeSchedule, validateJobOptions, type JobsOptions } from '../job/job-options.js';
+import { encodeSchedule, optionsJson, validateJobOptions, type JobsOptions } from '../job/job-options.js';
 import { checkOptionNames, positiveInt, validateJobName } from '../validate.js';
 import { toJson } from '../job/payload.js';
 import type { Logger } from '../logger.js';
@@ -18,6 +18,8 @@ import { sendProbe, wrapRedisError } from '../redis/redis-errors.js';
 import type { EnqueueItem, Scripts } from '../redis/scripts.js';
 import { isStreamId } from '../redis/streams.js';
 import { AddBatcher, sendInChunks } from './add-batcher.js';
+import { otelLoading } from '../telemetry/otel-api.js';
+import { startPublish } from '../telemetry/producer-spans.js';
 import { METHOD_OPTION_NAMES as NAMES, methodOptions, type AddOptions, type ResolvedQueueOptions } from './queue-options.js';
 
 /** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
@@ -54,10 +56,51 @@ export class JobWriter<Data, Result> {
       BULK_CHUNK,
       (err) => wrapRedisError(err, deps.client),
     );
+    this.tracingLoad = otelLoading(deps.options.telemetry);
   }
 
-  /** add(): one job, batched with the other adds of this tick; waits up to `opts.wait` ms for room. */
+  /**
+   * While the OpenTelemetry API loads (once per process, started by the first JobWriter), every
+   * add waits for it, in call order; afterwards adds go straight on. So adds are sent in the
+   * order they were called whether or not they were traced.
+   */
+  private tracingLoad: Promise<unknown> | undefined;
+  private waitingForTracing = 0;
+
+  /** Resolves when this add may go on: at once, or after the adds called before it (see tracingLoad). */
+  private async tracingTurn(): Promise<void> {
+    this.waitingForTracing++;
+    await this.tracingLoad;
+    // the last of the adds that waited: from now on adds need not wait
+    if (--this.waitingForTracing === 0) this.tracingLoad = undefined;
+  }
+
+  /** add(): one job, in a publish span when tracing (telemetry/producer-spans.ts). */
   async add(name: string, data: Data, opts: AddOptions | undefined): Promise<Job<Data, Result>> {
+    if (this.tracingLoad) await this.tracingTurn();
+    const span = startPublish(this.deps.options.telemetry, this.deps.name, 1);
+    if (!span) return this.addOne(name, data, opts);
+    return span.around(
+      () => this.addOne(name, data, span.inject(opts)),
+      (job) => [job.id],
+    );
+  }
+
+  /** addBulk(): every job in one publish span when tracing, each carrying its context. */
+  async addBulk(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
+    if (!Array.isArray(jobs)) return this.addMany(jobs); // refused there
+    if (this.tracingLoad) await this.tracingTurn();
+    const span = startPublish(this.deps.options.telemetry, this.deps.name, jobs.length);
+    if (!span) return this.addMany(jobs);
+    const carrying = jobs.map((j) => (typeof j === 'object' && j !== null ? { ...j, opts: span.inject(j.opts) } : j));
+    return span.around(
+      () => this.addMany(carrying),
+      (added) => added.map((job) => job.id),
+    );
+  }
+
+  /** One job, batched with the other adds of this tick; waits up to `opts.wait` ms for room. */
+  private async addOne(name: string, data: Data, opts: AddOptions | undefined): Promise<Job<Data, Result>> {
     methodOptions('add', opts, NAMES.add);
     let jobOpts: JobsOptions | undefined = opts;
     let waitMs = 0;
@@ -86,8 +129,8 @@ export class JobWriter<Data, Result> {
     }
   }
 
-  /** addBulk(): every job validated first, then chunks pipelined; AddBulkError says what landed. */
-  async addBulk(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
+  /** Every job validated first, then chunks pipelined; AddBulkError says what landed. */
+  private async addMany(jobs: { name: string; data: Data; opts?: JobsOptions }[]): Promise<Job<Data, Result>[]> {
     if (!Array.isArray(jobs)) throw new InvalidOptionError('addBulk takes an array of { name, data, opts? }');
     const items = jobs.map((j, i) => {
       checkOptionNames(`addBulk's job ${i}`, j ?? null, NAMES.bulkJob);
@@ -132,7 +175,7 @@ export class JobWriter<Data, Result> {
    * (ReplicationTimeoutError): addBulk reports them as unknown, since a failover may lose them.
    */
   private enqueue(items: EnqueueItem[]): ReturnType<Scripts['enqueue']> {
-    return durably(this.deps.client, this.deps.options.durability, () => this.deps.scripts.enqueue(items));
+    return durably(this.deps.client, this.deps.options.durability, () => this.deps.scripts.enqueue(items), this.deps.keys.stream);
   }
 
   /** Stops waiting for room (the Queue is closing). */
@@ -154,7 +197,7 @@ export class JobWriter<Data, Result> {
       throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
     }
     const { jobId, ...stored } = merged;
-    return { stored, value: data, id: jobId ?? '', name, data: json, opts: JSON.stringify(stored), schedule: encodeSchedule(merged) };
+    return { stored, value: data, id: jobId ?? '', name, data: json, opts: optionsJson(stored), schedule: encodeSchedule(merged) };
   }
 
   private toJob(item: NewJob<Data>, id: string, now: number): Job<Data, Result> {

@@ -69,12 +69,15 @@ export async function cleanFinished(
 ): Promise<string[]> {
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
   if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
+  // a fraction would reach the script's ZRANGE LIMIT, which Redis refuses
+  if (typeof limit !== 'number' || Number.isNaN(limit) || (Number.isFinite(limit) && !Number.isInteger(limit)))
+    throw new InvalidOptionError('clean: limit must be an integer (<= 0: no limit)');
   const before = (await redisNow(client)) - graceMs;
   const ids: string[] = [];
   const max = limit > 0 ? limit : Infinity;
   for (;;) {
     const batch = Math.min(ADMIN_BATCH, max - ids.length);
-    const removed = await scripts.clean(group, state, before, batch);
+    const removed = await scripts.clean(group, state, before, batch, ids.length, ids.length + batch >= max);
     ids.push(...removed);
     if (removed.length < batch || ids.length >= max) return ids;
   }

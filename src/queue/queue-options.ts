@@ -9,11 +9,14 @@ import {
   encodeSchedule,
   EVICTION_MODES,
   JOB_OPTION_NAMES,
+  optionsJson,
   validateJobOptions,
   type JobsOptions,
 } from '../job/job-options.js';
 import { type Durability, type DurabilityOptions, resolveDurability } from '../redis/durability.js';
-import { checkOptionNames, positiveInt, validateChoice, validatePrefix } from '../validate.js';
+import { resolveTelemetry, type ResolvedTelemetry, type TelemetryOption } from '../telemetry/telemetry-options.js';
+import { checkOptionNames, positiveInt, validateChoice, validateGroupName, validatePartitions, validatePrefix } from '../validate.js';
+import type { PartitionRef } from '../redis/keys.js';
 
 /**
  * Options of `new Queue(name, options)`. Checked in the constructor: a wrong value throws
@@ -96,6 +99,25 @@ export interface QueueOptions {
    * @default none: Redis's asynchronous replication (a failover can lose the last writes)
    */
   durability?: DurabilityOptions;
+  /**
+   * Spread the queue's jobs over this many partitions, each a hash slot of its own (on Redis
+   * Cluster, spread over the masters): an integer from 1 to 256. The first Queue, Worker or
+   * QueueEvents of the queue built with it records the number in Redis; one built with another
+   * number is refused with `PartitionsMismatchError` (a live queue's number cannot change), so
+   * is partitioning a queue that already holds jobs. Left out, the number recorded in Redis is
+   * used (1 if none). 1 is an ordinary queue. What works on a partitioned queue, how jobs are
+   * routed and how to move to another number: docs/partitions.md.
+   * @default the number recorded for the queue in Redis (1: not partitioned)
+   */
+  partitions?: number;
+  /** @internal Set by a partitioned Queue on each of its parts: the partition this Queue is. */
+  partition?: PartitionRef;
+  /**
+   * OpenTelemetry tracing of add/addBulk (PRODUCER spans; docs/telemetry.md), when
+   * `@opentelemetry/api` is installed: `false` turns it off, `{ tracer }` picks the tracer.
+   * @default true
+   */
+  telemetry?: TelemetryOption;
 }
 
 /**
@@ -124,6 +146,9 @@ const QUEUE_OPTION_NAMES = [
   'retention',
   'logger',
   'durability',
+  'partitions',
+  'partition',
+  'telemetry',
 ] as const;
 
 /** The option names of Queue methods that take an options object. */
@@ -140,6 +165,11 @@ export const METHOD_OPTION_NAMES = {
   repeat: ['pattern', 'tz', 'every', 'startDate', 'endDate', 'limit', 'immediately', 'skipMissed'],
   template: ['name', 'data', 'opts'],
 } as const;
+
+/** The group an operation names (checked), 'default' when it names none. */
+export function groupOf(opts: GroupOption | undefined): string {
+  return opts?.group === undefined ? 'default' : validateGroupName(opts.group);
+}
 
 /** Refuses unknown keys in the options object of a method (UnknownOptionError, with the nearest name). */
 export function methodOptions(method: string, opts: unknown, known: readonly string[]): void {
@@ -158,6 +188,10 @@ export interface ResolvedQueueOptions {
   maxLength: number | null | undefined;
   retention: { keepLen: number; keepAgeMs: number } | undefined;
   durability: Durability | undefined;
+  /** The number of partitions asked for (undefined: the recorded one). */
+  partitions: number | undefined;
+  /** Tracing (telemetry option): off, or the tracer to use. */
+  telemetry: ResolvedTelemetry;
 }
 
 export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
@@ -179,13 +213,15 @@ export function resolveQueueOptions(opts: QueueOptions): ResolvedQueueOptions {
   return {
     prefix: validatePrefix(opts.prefix),
     defaults,
-    encodedDefaults: { stored: defaults, text: JSON.stringify(defaults), schedule: encodeSchedule(defaults) },
+    encodedDefaults: { stored: defaults, text: optionsJson(defaults), schedule: encodeSchedule(defaults) },
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     eventsMaxLen: opts.events?.maxLen === undefined ? undefined : positiveInt('events.maxLen', opts.events.maxLen, 10_000, 0),
     eventsMaxAgeMs: opts.events?.maxAgeMs === undefined ? undefined : positiveInt('events.maxAgeMs', opts.events.maxAgeMs, 86_400_000, 0),
     maxLength: opts.maxLength === null ? null : opts.maxLength === undefined ? undefined : positiveInt('maxLength', opts.maxLength, 0, 1),
     retention,
-    durability: resolveDurability('Queue options', opts.durability, opts.connection),
+    durability: resolveDurability('Queue options', opts.durability),
+    partitions: validatePartitions(opts.partitions),
+    telemetry: resolveTelemetry(opts.telemetry),
   };
 }

@@ -4,10 +4,11 @@
 import type { Redis } from 'ioredis';
 import { JobWriter } from './job-writer.js';
 import { writeQueueSettings } from './queue-settings.js';
-import { QueueEvents } from '../events/queue-events.js';
+import { registerQueue, unregisterQueue } from '../ops/queue-registry.js';
 import { RequestReply } from '../events/request-reply.js';
-import { validateSchedulerKey, type RepeatOptions } from '../scheduling/repeat.js';
-import { getScheduler, getSchedulers, upsertScheduler, type SchedulerInfo, type SchedulerTemplate } from '../scheduling/schedulers.js';
+import { addSchedulerMethods, type QueueSchedulerMethods } from '../scheduling/scheduler-methods.js';
+import { addMetricsMethods, type QueueMetricsMethods } from '../metrics/metrics-methods.js';
+import { addExplainMethod, type QueueExplainMethods } from '../ops/explain-method.js';
 import { checkEvictionPolicy, closeClient, createClient } from '../redis/connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError } from '../errors.js';
 import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
@@ -18,10 +19,11 @@ import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from '../fanout/groups.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
-import type { JobsOptions } from '../job/job-options.js';
-import { checkOptionNames, positiveInt, validateGroupName, validateQueueName } from '../validate.js';
+import { validateJobOptions, type JobsOptions } from '../job/job-options.js';
+import { checkOptionNames, positiveInt, shown, validateGroupName, validateQueueName } from '../validate.js';
 import {
   METHOD_OPTION_NAMES as NAMES,
+  groupOf,
   methodOptions,
   resolveQueueOptions,
   type AddOptions,
@@ -31,12 +33,20 @@ import {
 } from './queue-options.js';
 import { Scripts } from '../redis/scripts.js';
 import { addQueueAliases, type BullmqQueueAliases } from './bullmq-aliases.js';
+import { QueueLayout, routeToPartitions, type PartOptions } from '../partitions/queue-routing.js';
 
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
-/** BullMQ's names for some methods (removeJobScheduler, getJobSchedulersCount, count): bullmq-aliases.ts. */
+/**
+ * Methods installed from other files: the schedulers' (scheduler-methods.ts) and BullMQ's names
+ * for some methods (removeJobScheduler, getJobSchedulersCount, count: bullmq-aliases.ts).
+ */
 // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
-export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAliases {}
+export interface Queue<Data = unknown, Result = unknown>
+  extends QueueSchedulerMethods<Data>,
+    BullmqQueueAliases,
+    QueueMetricsMethods,
+    QueueExplainMethods {}
 
 /**
  * The producer and admin side of one queue: add jobs, read them, and manage the queue
@@ -65,6 +75,10 @@ export interface Queue<Data = unknown, Result = unknown> extends BullmqQueueAlia
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Queue<Data = unknown, Result = unknown> {
   static {
+    addSchedulerMethods(Queue);
+    addMetricsMethods(Queue);
+    addExplainMethod(Queue);
+    routeToPartitions(Queue, (queue) => ({ layout: queue.layout, client: queue.client }));
     guardRedisErrors(Queue, (queue) => queue.client);
     addQueueAliases(Queue);
   }
@@ -85,17 +99,18 @@ export class Queue<Data = unknown, Result = unknown> {
   private readonly readers: GroupReaders<Data, Result>;
   private readonly writer: JobWriter<Data, Result>;
   private readonly replies: RequestReply<Result>;
+  private readonly layout: QueueLayout;
 
   constructor(name: string, opts: QueueOptions) {
     this.name = validateQueueName(name);
     this.options = resolveQueueOptions(opts);
-    this.logger = childLogger(opts.logger ?? defaultLogger(), { queue: this.name });
-    this.keys = queueKeys(this.options.prefix, this.name);
+    const part = opts.partition;
+    this.logger = childLogger(opts.logger ?? defaultLogger(), part ? { queue: this.name, partition: part.index } : { queue: this.name });
+    this.keys = queueKeys(this.options.prefix, this.name, part);
     const { client, owned } = createClient(opts.connection, 'producer');
     this.client = client;
     this.owned = owned;
-    // errors reach callers through rejected promises (naming the last connection error); the
-    // event would only be noise
+    // errors reach callers through rejected promises (naming the last connection error)
     if (owned) client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
     trackConnection(client, { errors: owned });
     this.scripts = new Scripts(client, this.keys);
@@ -105,9 +120,7 @@ export class Queue<Data = unknown, Result = unknown> {
       queueName: this.name,
       maxPayloadBytes: this.options.maxPayloadBytes,
     });
-    this.replies = new RequestReply<Result>(
-      (group) => new QueueEvents(this.name, { connection: opts.connection, prefix: this.options.prefix, logger: this.logger, group }),
-    );
+    this.replies = new RequestReply<Result>(this.name, { connection: opts.connection, prefix: this.options.prefix, logger: this.logger });
     this.writer = new JobWriter<Data, Result>({
       name: this.name,
       client,
@@ -121,24 +134,22 @@ export class Queue<Data = unknown, Result = unknown> {
       waitUntilReady: () => this.waitUntilReady(),
       isClosed: () => this.closed,
     });
+    const makePart = (o: PartOptions) => new Queue<never, never>(this.name, { ...opts, connection: client, ...o });
+    this.layout = new QueueLayout(this.name, this.scripts, this.options, part, makePart);
   }
 
   /** The group's reader; with `method`, its options are checked first. */
   private reader(opts: GroupOption | undefined, method?: string): QueueReader<Data, Result> {
     if (method) methodOptions(method, opts, NAMES.group);
-    return this.readers.of(this.groupName(opts));
+    return this.readers.of(groupOf(opts));
   }
 
   /** A method's start: its options checked, its group named, the queue ready. */
   private async groupReady(method: string, opts: GroupOption | undefined, names: readonly string[]): Promise<string> {
     methodOptions(method, opts, names);
-    const group = this.groupName(opts);
+    const group = groupOf(opts);
     await this.waitUntilReady();
     return group;
-  }
-
-  private groupName(opts: GroupOption | undefined): string {
-    return opts?.group === undefined ? 'default' : validateGroupName(opts.group);
   }
 
   /**
@@ -149,7 +160,9 @@ export class Queue<Data = unknown, Result = unknown> {
     if (this.closed) return Promise.reject(new ClosedError(`queue "${this.name}"`));
     this.readyPromise ??= (async () => {
       await checkEvictionPolicy(this.client, this.options.evictionMode, this.logger);
-      await writeQueueSettings(this.client, this.keys, this.options);
+      const parts = await this.layout.resolve();
+      await (parts ? parts.waitUntilReady() : writeQueueSettings(this.client, this.keys, this.options));
+      if (!this.layout.isPartition) await registerQueue(this.client, this.options.prefix, this.name);
     })().catch((err: unknown) => {
       this.readyPromise = undefined;
       throw err;
@@ -228,7 +241,7 @@ export class Queue<Data = unknown, Result = unknown> {
   /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
   async retryJobs(opts: { state?: 'failed' | 'completed'; count?: number } & GroupOption = {}): Promise<number> {
     methodOptions('retryJobs', opts, NAMES.retryJobs);
-    const group = this.groupName(opts);
+    const group = groupOf(opts);
     const count = positiveInt('count', opts.count, Infinity);
     await this.waitUntilReady();
     return retryFinished(this.client, this.scripts, group, opts.state ?? 'failed', count);
@@ -243,7 +256,7 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   async promoteJobs(opts: { count?: number } & GroupOption = {}): Promise<number> {
     methodOptions('promoteJobs', opts, NAMES.promoteJobs);
-    const group = this.groupName(opts);
+    const group = groupOf(opts);
     const count = positiveInt('count', opts.count, Infinity);
     await this.waitUntilReady();
     return promoteDelayed(this.client, this.scripts, group, count);
@@ -264,12 +277,12 @@ export class Queue<Data = unknown, Result = unknown> {
   /** Whether the group is paused. */
   async isPaused(opts: GroupOption = {}): Promise<boolean> {
     methodOptions('isPaused', opts, NAMES.group);
-    return (await this.client.exists(this.keys.group(this.groupName(opts)).paused)) === 1;
+    return (await this.client.exists(this.keys.group(groupOf(opts)).paused)) === 1;
   }
 
   /** Removes all waiting jobs of a group (and delayed ones with `delayed: true`); active jobs finish. */
   async drain(delayed = false, opts: GroupOption = {}): Promise<number> {
-    if (typeof delayed !== 'boolean') throw new InvalidOptionError(`drain(delayed) takes true or false; got ${JSON.stringify(delayed)}`);
+    if (typeof delayed !== 'boolean') throw new InvalidOptionError(`drain(delayed) takes true or false; got ${shown(delayed)}`);
     return drainGroup(this.scripts, await this.groupReady('drain', opts, NAMES.group), delayed);
   }
 
@@ -280,41 +293,13 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   /**
-   * Creates or updates a repeating job: a cron pattern (with time zone) or every N ms. Upsert
-   * by key is idempotent; a changed repeat replaces the next slot. Each slot makes one job, with
-   * id repeat:<key>:<slot>, fired by whichever worker is awake.
-   */
-  async upsertScheduler(key: string, repeat: RepeatOptions, template: SchedulerTemplate<Data>): Promise<SchedulerInfo<Data>> {
-    checkOptionNames('the repeat of upsertScheduler()', repeat, NAMES.repeat);
-    checkOptionNames('the job template of upsertScheduler()', template, NAMES.template);
-    await this.waitUntilReady();
-    return upsertScheduler(this.client, this.scripts, key, repeat, template, this.options.maxPayloadBytes);
-  }
-
-  /** Deletes a scheduler (jobs it made stay); true if it existed. */
-  async removeScheduler(key: string): Promise<boolean> {
-    await this.waitUntilReady();
-    return this.scripts.removeScheduler(validateSchedulerKey(key));
-  }
-
-  /** A scheduler by its key, with its next slot; undefined if there is none. */
-  async getScheduler(key: string): Promise<SchedulerInfo<Data> | undefined> {
-    return getScheduler<Data>(this.client, this.keys, validateSchedulerKey(key));
-  }
-
-  /** The schedulers that still have slots ahead, soonest first. */
-  async getSchedulers(): Promise<SchedulerInfo<Data>[]> {
-    return getSchedulers<Data>(this.client, this.keys);
-  }
-
-  /**
    * RPC over the queue (a reply-to pattern): adds a job and resolves with its return value;
    * rejects with JobFailedError when it fails for good, WaitTimeoutError after `timeout` ms
    * (default 30 s; the job then stays in the queue as any job would).
    */
   async call(name: string, data: Data, opts: { timeout?: number; opts?: JobsOptions } & GroupOption = {}): Promise<Result> {
     methodOptions('call', opts, NAMES.call);
-    return this.replies.call(this.groupName(opts), () => this.add(name, data, opts.opts), opts.timeout ?? 30_000);
+    return this.replies.call(groupOf(opts), () => this.add(name, data, opts.opts), opts.timeout ?? 30_000);
   }
 
   /**
@@ -324,16 +309,16 @@ export class Queue<Data = unknown, Result = unknown> {
   async setRateLimit(limit: RateLimit | null, opts: GroupOption = {}): Promise<void> {
     methodOptions('setRateLimit', opts, NAMES.group);
     if (limit !== null) checkOptionNames('the rate limit of setRateLimit()', limit, NAMES.rateLimit);
-    const group = this.groupName(opts);
     const checked = limit === null ? null : validateRateLimit(limit, 'rate limit');
     await this.waitUntilReady();
-    await writeRateLimit(this.client, this.keys, group, checked);
+    const partitions = (await this.layout.resolve())?.parts.map((p) => p.keys);
+    await writeRateLimit(this.client, this.keys, groupOf(opts), checked, partitions);
   }
 
   /** The group's rate limit, or undefined when it has none. */
   async getRateLimit(opts: GroupOption = {}): Promise<RateLimit | undefined> {
     methodOptions('getRateLimit', opts, NAMES.group);
-    return readRateLimit(this.client, this.keys, this.groupName(opts));
+    return readRateLimit(this.client, this.keys, groupOf(opts));
   }
 
   /**
@@ -364,6 +349,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** The id of the job that holds a deduplication id now, if any. */
   async getDeduplicationJobId(dedupId: string): Promise<string | undefined> {
+    validateJobOptions({ deduplication: { id: dedupId } });
     return (await this.client.get(this.keys.dedup(dedupId))) ?? undefined;
   }
 
@@ -372,6 +358,8 @@ export class Queue<Data = unknown, Result = unknown> {
    * exist throws JobNotFoundError (job.remove() does nothing then).
    */
   async remove(id: string, opts: GroupOption = {}): Promise<void> {
+    // as getJob: an id that is not a string names no job
+    if (typeof id !== 'string' || id === '') throw new JobNotFoundError(shown(id));
     const group = await this.groupReady('remove', opts, NAMES.group);
     const result = await this.scripts.removeJob(group, id);
     if (result === 'active') throw new JobActiveError(id, 'remove');
@@ -384,6 +372,7 @@ export class Queue<Data = unknown, Result = unknown> {
     methodOptions('obliterate', opts, NAMES.force);
     await this.waitUntilReady();
     await obliterateQueue(this.scripts, this.name, opts.force === true);
+    if (!this.layout.isPartition) await unregisterQueue(this.client, this.options.prefix, this.name);
   }
 
   /**
@@ -394,7 +383,7 @@ export class Queue<Data = unknown, Result = unknown> {
     if (this.closed) return;
     this.closed = true;
     this.writer.close();
-    await this.replies.close();
+    await Promise.all([this.replies.close(), this.layout.close()]);
     await closeClient(this.client, this.owned);
   }
 }

@@ -122,6 +122,10 @@ export function createClient(
     role === 'producer' ? { maxRetriesPerRequest: PRODUCER_RETRIES, retryStrategy: producerRetryDelay } : {};
   // named connections make CLIENT LIST readable (and let fault tests find them)
   if (name) roleOptions.connectionName = name;
+  // through Sentinel, follow the sentinels' +switch-master at once: a master they replaced may
+  // still be up (a second failover, a partition) and take writes its demotion will wipe (chaos:
+  // sentinel-failover, test/faults/sentinel-switch.test.ts); explicit options win
+  const sentinelDefaults: RedisOptions = userOptions?.sentinels?.length ? { failoverDetector: true } : {};
   let client: Redis;
   let owned = true;
   if (input === undefined) {
@@ -136,14 +140,15 @@ export function createClient(
       client = input;
       owned = false;
     } else {
-      client = input.duplicate(roleOptions);
+      // ioredis fills in failoverDetector: false, so the user's choice cannot be told from the default
+      client = input.duplicate({ ...sentinelDefaults, ...roleOptions });
     }
   } else if (typeof input === 'object' && input !== null) {
     refuseKeyPrefix(input);
     // BullMQ users write { url }: ioredis would ignore it and connect to localhost
     const { url, ...options } = input as RedisOptions & { url?: unknown };
     if (url !== undefined && typeof url !== 'string') throw new InvalidOptionError('connection.url must be a redis:// URL string');
-    const merged = { ...producerDefaults, ...options, ...roleOptions };
+    const merged = { ...producerDefaults, ...sentinelDefaults, ...options, ...roleOptions };
     client = url === undefined ? new Redis(merged) : new Redis(url, merged);
   } else {
     throw new InvalidOptionError('connection must be a redis:// URL, ioredis options, or an ioredis client');

@@ -5,8 +5,7 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError, ReplicationTimeoutError } from '../errors.js';
 import { checkOptionNames, positiveInt } from '../validate.js';
-import { isClusterClient, isClusterOptions } from './cluster.js';
-import type { ConnectionInput } from './connection.js';
+import { asCluster, slotNode } from './cluster.js';
 import { redisAddress } from './redis-errors.js';
 
 /**
@@ -26,17 +25,9 @@ export interface Durability {
 }
 
 /** Checks a `durability` option (unknown keys refused); undefined when it is off. */
-export function resolveDurability(
-  where: string,
-  value: DurabilityOptions | undefined,
-  connection: ConnectionInput | undefined,
-): Durability | undefined {
+export function resolveDurability(where: string, value: DurabilityOptions | undefined): Durability | undefined {
   if (value === undefined) return undefined;
   checkOptionNames(where, value, ['replicas', 'timeoutMs'], 'durability.');
-  // WAIT has no key: a Cluster would send it to any node, not to the queue's master
-  if (isClusterClient(connection) || isClusterOptions(connection)) {
-    throw new InvalidOptionError("durability is not supported on Redis Cluster yet (WAIT would not reach the queue's master)");
-  }
   if (value.replicas === undefined) throw new InvalidOptionError('durability.replicas is required: how many replicas must confirm a write');
   return {
     replicas: positiveInt('durability.replicas', value.replicas, 1, 1),
@@ -59,9 +50,20 @@ export async function waitForReplicas(client: Redis, durability: Durability): Pr
 /**
  * A write followed by WAIT, pipelined. The write's failure comes first (nothing to confirm);
  * a WAIT that fails after a write that succeeded rejects the whole (the write is applied).
+ * On a Redis Cluster WAIT has no key to route it by: it goes, once the write is answered, to
+ * the connection of the master that serves `slotKey` — the one the write went through, so it
+ * covers the write.
  */
-export async function durably<T>(client: Redis, durability: Durability | undefined, write: () => Promise<T>): Promise<T> {
+export async function durably<T>(client: Redis, durability: Durability | undefined, write: () => Promise<T>, slotKey: string): Promise<T> {
   if (!durability) return write();
+  const cluster = asCluster(client);
+  if (cluster) {
+    const result = await write();
+    const node = slotNode(cluster, slotKey);
+    if (!node) throw new ReplicationTimeoutError(`the master of ${slotKey}`, durability.replicas, 0, 0);
+    await waitForReplicas(node, durability);
+    return result;
+  }
   const written = write();
   const confirmed = waitForReplicas(client, durability);
   confirmed.catch(() => undefined); // reported below, after the write's own outcome

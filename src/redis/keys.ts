@@ -25,11 +25,31 @@ export interface GroupKeys {
   keyWait: string;
   /** Ordered keys: slots held and ring membership per key, and '#waiting'. */
   keyState: string;
+  /** Metrics: the group's monotonic totals (i64 counters, histogram buckets and sums in a fixed-size string; src/metrics). */
+  metrics: string;
+  /** Metrics: per-minute ring of completed and dead-lettered counts (a fixed-size string, BITFIELD). */
+  minutes: string;
+  /** Metrics: per-minute ring of wait and processing histograms (a fixed-size string, BITFIELD). */
+  minuteHist: string;
+  /** Worker registry: worker id -> when its entry expires without a heartbeat (ms, Redis time). */
+  workers: string;
+  /** Worker registry: a worker's description (JSON), expiring a few missed heartbeats after its last. */
+  worker(id: string): string;
+}
+
+/** Which partition of a partitioned queue the keys are of (src/partitions/layout.ts). */
+export interface PartitionRef {
+  index: number;
+  count: number;
+  /** The partition's hash tag, `<queue>~<k>`. */
+  tag: string;
 }
 
 export interface QueueKeys {
-  /** "P:{Q}:" — the prefix every key of the queue starts with. */
+  /** "P:{Q}:" — the prefix every key of the queue starts with ("P:{Q~k}:" for a partition). */
   base: string;
+  /** Set for one partition of a partitioned queue. */
+  partition: PartitionRef | undefined;
   id: string;
   stream: string;
   wake: string;
@@ -46,13 +66,17 @@ export interface QueueKeys {
   dedup(id: string): string;
   /** Index of the queue's deduplication ids: id -> expiry (ms, +inf without a ttl), for obliterate. */
   dedupIndex: string;
+  /** Metrics of the queue as a whole (producer side: backpressure rejections). */
+  metrics: string;
   group(name: string): GroupKeys;
 }
 
-export function queueKeys(prefix: string, queue: string): QueueKeys {
-  const base = `${prefix}:{${queue}}:`;
+/** The keys of a queue, or with `partition`, of one partition of it (its tag in place of the name). */
+export function queueKeys(prefix: string, queue: string, partition?: PartitionRef): QueueKeys {
+  const base = `${prefix}:{${partition ? partition.tag : queue}}:`;
   return {
     base,
+    partition,
     id: `${base}id`,
     stream: `${base}stream`,
     wake: `${base}wake`,
@@ -67,6 +91,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     logs: (id) => `${base}logs:${id}`,
     dedup: (id) => `${base}dedup:${id}`,
     dedupIndex: `${base}dedups`,
+    metrics: `${base}metrics`,
     group: (name) => {
       const g = `${base}g:${name}:`;
       const records = name === 'default' ? base : g;
@@ -85,6 +110,11 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
         keyState: `${g}keyst`,
         wake: `${g}wake`,
         keyWait: `${g}keywait`,
+        metrics: `${g}metrics`,
+        minutes: `${g}minutes`,
+        minuteHist: `${g}mhist`,
+        workers: `${g}workers`,
+        worker: (id) => `${g}worker:${id}`,
       };
     },
   };
@@ -167,8 +197,12 @@ export const MetaField = {
   keepAgeMs: 'keepAgeMs',
   /** Backpressure: most jobs waiting (absent: no limit). */
   maxLength: 'maxLength',
+  /** How many partitions the queue has (absent: none; set-partitions.lua). */
+  partitions: 'partitions',
   /** The group's rate limit, "max:durationMs". */
   limit: ((group) => `limit:${group}`) as PerGroup,
+  /** In a partition: '1' when the group's rate limit is the whole queue's (leases need reserved starts). */
+  queueLimit: ((group) => `queueLimit:${group}`) as PerGroup,
   /** The group's dynamic limit: it starts nothing before this time (ms, Redis time). */
   limitUntil: ((group) => `limitUntil:${group}`) as PerGroup,
   /** The group's keyConcurrency. */
@@ -179,4 +213,6 @@ export const MetaField = {
   keyScan: ((group) => `keyscan:${group}`) as PerGroup,
   /** A removed group's stream cursor: its unread entries still to give up, batch by batch (remove-group.lua). */
   removing: ((group) => `removing:${group}`) as PerGroup,
+  /** '1' while the group's drained event stands: announced, and no full lease since (leaseJobs.lua). */
+  drained: ((group) => `drained:${group}`) as PerGroup,
 } as const;

@@ -46,6 +46,16 @@ const TOO_MANY_REDIRECTIONS = 'Too many Cluster redirections.';
 const CONNECTION_CLOSED = 'Connection is closed.';
 const NOT_WRITABLE = "Stream isn't writeable and enableOfflineQueue options is false";
 const COMMAND_TIMEOUT = 'Command timed out';
+/**
+ * Redis Cluster, while a queue's slot migrates: a script touched a key it did not declare that
+ * is not on this node. Redis aborts the script there, without undoing what it wrote before; no
+ * sluice script writes before it can meet this (see certainlyNotApplied).
+ */
+const NON_LOCAL_KEY = 'Script attempted to access a non local key';
+/** Cluster replies that send a request elsewhere or ask for it later: it did not run. */
+const REDIRECTIONS = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN']);
+/** Redirections a Cluster gave up following, where no attempt can have run (markClusterGiveUp). */
+const gaveUpUnrun = new WeakSet<Error>();
 
 /** The last connection error each client reported, to say why it is unreachable. */
 const lastConnectionError = new WeakMap<Redis, Error>();
@@ -136,9 +146,13 @@ export function wrapRedisError(err: unknown, client: Redis | undefined): unknown
   const code = replyCode(err);
   if (code === 'OOM') return new RedisOutOfMemoryError(address, { cause: err });
   if (code === 'READONLY') return new RedisReadOnlyError(address, { cause: err });
-  if (code !== undefined && NOT_NOW_REPLIES.has(code))
+  if ((code !== undefined && NOT_NOW_REPLIES.has(code)) || err.message.includes(NON_LOCAL_KEY))
     return new RedisUnavailableError(address, `cannot serve commands now (${err.message})`, { cause: err });
   if (code !== undefined) return new RedisCommandError(address, code, err.message, { cause: err });
+  if (slotMoving(err))
+    return new RedisUnavailableError(address, `cannot serve commands now: the queue's slot is moving to another master (${err.message})`, {
+      cause: err,
+    });
   if (err.message === COMMAND_TIMEOUT)
     return new RedisUnavailableError(address, 'did not answer within the command timeout', { cause: err });
   if (isUnreachable(err)) {
@@ -182,12 +196,61 @@ export function reportLastingRefusals(client: Redis, report: (err: Error) => voi
  * before a script's first write), or it was never sent. False when that is unknown (its reply
  * was lost with the connection, or a script failed part-way). Takes the original or the
  * wrapped error.
+ *
+ * While a queue's slot migrates (Redis Cluster resharding), a call is refused with TRYAGAIN,
+ * or redirected until the Cluster gives up (markClusterGiveUp), or a script stops at a key it
+ * did not declare ("non local key"). Redis does not undo a script's writes before that point,
+ * but no sluice script has any: each one that writes a key it does not declare also declares
+ * the never-written wake anchor, so Redis refuses it whole while the slot migrates, and the
+ * others touch undeclared keys only by reads before their first write (lua/README.md, "While
+ * the queue's slot migrates"; test/cluster/reshard-atomicity.test.ts checks every script).
  */
 export function certainlyNotApplied(err: unknown): boolean {
   const raw = err instanceof SluiceError && err.cause instanceof Error ? err.cause : err;
   if (!(raw instanceof Error)) return false;
   const code = replyCode(raw);
-  return (code !== undefined && REFUSED_BEFORE_WRITING.has(code)) || raw.message === NOT_WRITABLE;
+  if (code !== undefined && REFUSED_BEFORE_WRITING.has(code)) return true;
+  if (code !== undefined && raw.message.includes(NON_LOCAL_KEY)) return true;
+  return raw.message === NOT_WRITABLE || gaveUpUnrun.has(raw);
+}
+
+/**
+ * The reply that made a Cluster give up following redirections ("Too many Cluster redirections.
+ * Last error: …"), as its code (TRYAGAIN, MOVED, …), or NON_LOCAL_KEY; undefined for any other error.
+ */
+function lastRedirection(err: Error): string | undefined {
+  if (!err.message.startsWith(TOO_MANY_REDIRECTIONS)) return undefined;
+  const last = /Last error: (?:\w*Error: )?([\s\S]*)$/.exec(err.message)?.[1] ?? '';
+  if (last.includes(NON_LOCAL_KEY)) return NON_LOCAL_KEY;
+  return /^[A-Z][A-Z_-]*/.exec(last)?.[0];
+}
+
+/**
+ * Call with what a Cluster's command rejected with. A Cluster retries a command only after a
+ * redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: it did not run) or, with
+ * `retryDelayOnFailover` > 0, after its connection closed (it may have run). When it gave up
+ * on a refusal and does not resend after a closed connection (the worker's Cluster, see
+ * connection.ts), no attempt ran: certainlyNotApplied says so. Returns `err`.
+ */
+export function markClusterGiveUp(err: unknown, client: Redis): unknown {
+  if (!(err instanceof Error)) return err;
+  const last = lastRedirection(err);
+  const resends = (client.options as { retryDelayOnFailover?: number } | undefined)?.retryDelayOnFailover !== 0;
+  const refusal = last !== undefined && (REDIRECTIONS.has(last) || REFUSED_BEFORE_WRITING.has(last) || last === NON_LOCAL_KEY);
+  if (refusal && !resends) gaveUpUnrun.add(err);
+  return err;
+}
+
+/**
+ * Whether a call failed because its queue's slot is moving to another master (Cluster
+ * resharding): TRYAGAIN, a redirection given up, a script stopped at a key that has moved. The
+ * move takes as long as its keys take to migrate; the caller retries within a few hundred ms.
+ */
+export function slotMoving(err: unknown): boolean {
+  const raw = err instanceof SluiceError && err.cause instanceof Error ? err.cause : err;
+  if (!(raw instanceof Error)) return false;
+  const code = replyCode(raw) ?? lastRedirection(raw);
+  return code === 'TRYAGAIN' || code === 'ASK' || code === 'MOVED' || raw.message.includes(NON_LOCAL_KEY);
 }
 
 /**

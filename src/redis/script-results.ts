@@ -29,6 +29,11 @@ export interface LeaseReply {
    * lease only for free slots (no prefetch).
    */
   hasRateLimit: boolean;
+  /**
+   * A partition whose queue has a rate limit (the whole queue's, src/partitions/rate-gate.ts):
+   * it leases only starts reserved first; a call without them leased nothing.
+   */
+  queueLimited: boolean;
   /** A repeating job's slot is due: the worker fires it. */
   schedulersDue: boolean;
   stalled: string[];
@@ -108,10 +113,11 @@ export function decodeNextDue(reply: unknown[]): { now: number; at: number | und
   return { now: Number(reply[0]), at: dueOrNone(reply[1]) };
 }
 
-/** The flags item of the lease reply (see lease.lua): bit 1 paused, 2 limited now, 4 has a rate limit. */
+/** The flags item of the lease reply (see lease.lua): 1 paused, 2 limited now, 4 has a rate limit, 8 queue limit. */
 const FLAG_PAUSED = 1;
 const FLAG_LIMITED_NOW = 2;
 const FLAG_HAS_RATE_LIMIT = 4;
+const FLAG_QUEUE_LIMIT = 8;
 
 /** The lease part of a lease or complete reply, from item `start` on (see lease.lua "Returns"). */
 export function decodeLease(reply: unknown[], start: number, nonce: string): LeaseReply {
@@ -124,6 +130,7 @@ export function decodeLease(reply: unknown[], start: number, nonce: string): Lea
   const paused = (flags & FLAG_PAUSED) !== 0;
   const limitedNow = (flags & FLAG_LIMITED_NOW) !== 0;
   const hasRateLimit = (flags & FLAG_HAS_RATE_LIMIT) !== 0;
+  const queueLimited = (flags & FLAG_QUEUE_LIMIT) !== 0;
   const schedulersDue = Number(next()) === 1;
   const stalled: string[] = [];
   for (let n = Number(next()); n > 0; n--) stalled.push(String(next()));
@@ -150,7 +157,7 @@ export function decodeLease(reply: unknown[], start: number, nonce: string): Lea
       stalls: Number(numbers[3]),
     });
   }
-  return { now, waitMs, idle, paused, limitedNow, hasRateLimit, schedulersDue, stalled, dead, jobs };
+  return { now, waitMs, idle, paused, limitedNow, hasRateLimit, queueLimited, schedulersDue, stalled, dead, jobs };
 }
 
 /** complete.lua's reply: the refused ids (count first), then the lease part. */
@@ -159,4 +166,13 @@ export function decodeComplete(reply: unknown[], nonce: string): { refused: stri
   const n = Number(reply[0]);
   for (let i = 1; i <= n; i++) refused.push(String(reply[i]));
   return { refused, lease: decodeLease(reply, n + 1, nonce) };
+}
+
+/** reserve-starts.lua: starts granted, and when none, the ms until one is allowed (Redis time `now`). */
+export interface StartsGrant {
+  now: number;
+  granted: number;
+  waitMs: number | undefined;
+  /** The group has a rate limit. */
+  limited: boolean;
 }

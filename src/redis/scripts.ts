@@ -1,9 +1,9 @@
 // One typed wrapper per Lua script: the only place where KEYS and ARGV arrays are built.
 // Keys are given by the names in each script's header, so the order cannot drift.
 import type { Redis } from 'ioredis';
-import { CallInterruptedError } from '../errors.js';
 import type { QueueKeys } from './keys.js';
-import { commandName, orderKeys, type ScriptName } from './script-registry.js';
+import { scriptCaller, type Arg, type ScriptCaller } from './script-caller.js';
+import type { ScriptName } from './script-registry.js';
 import {
   decodeBatchStep,
   decodeComplete,
@@ -20,61 +20,26 @@ import {
   type LeaseReply,
   type LogResult,
   type RemoveJobResult,
+  type StartsGrant,
 } from './script-results.js';
-import type { Ack, EnqueueItem, FailOutcome } from './script-args.js';
+import { countArg, type Ack, type EnqueueItem, type FailOutcome } from './script-args.js';
 
-export type { EnqueueStatus, LeasedJobRaw, LeaseReply } from './script-results.js';
+export type { EnqueueStatus, LeasedJobRaw, LeaseReply, StartsGrant } from './script-results.js';
 export type { Ack, EnqueueItem, FailOutcome } from './script-args.js';
-
-type Arg = string | number;
-
-/** ARGV count of lease/complete: "count", or "count:slots" when some jobs are leased ahead. */
-function countArg(count: number, slots: number): Arg {
-  return slots < count ? `${count}:${Math.max(0, slots)}` : count;
-}
 
 /** The scripts of one queue, bound to a client. */
 export class Scripts {
-  /** Calls waiting for a reply, on a client that does not resend them (see below). */
-  private readonly pending = new Set<(err: Error) => void>();
-  private readonly interruptible: boolean;
+  private readonly caller: ScriptCaller;
 
   constructor(
-    private readonly client: Redis,
+    client: Redis,
     readonly keys: QueueKeys,
   ) {
-    // A client made with autoResendUnfulfilledCommands: false (the worker's, see connection.ts)
-    // drops the commands a lost connection left unanswered, and their promises never settle:
-    // such calls reject here instead, with CallInterruptedError (they may or may not have run).
-    this.interruptible = client.options.autoResendUnfulfilledCommands === false;
-    if (this.interruptible) {
-      client.on('close', () => {
-        const waiting = [...this.pending];
-        this.pending.clear();
-        for (const reject of waiting) reject(new CallInterruptedError());
-      });
-    }
+    this.caller = scriptCaller(client);
   }
 
   private run(op: ScriptName, keys: Record<string, string>, args: Arg[]): Promise<unknown> {
-    const command = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(op)];
-    if (!command) throw new Error(`script ${op} is not registered on this client`);
-    const call = command.apply(this.client, [...orderKeys(op, keys), ...args]);
-    if (!this.interruptible) return call;
-    return new Promise((resolve, reject) => {
-      const interrupt = (err: Error) => reject(err);
-      this.pending.add(interrupt);
-      call.then(
-        (value) => {
-          this.pending.delete(interrupt);
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.pending.delete(interrupt);
-          reject(err);
-        },
-      );
-    });
+    return this.caller.call(op, keys, args);
   }
 
   private leaseKeys(group: string): Record<string, string> {
@@ -96,7 +61,8 @@ export class Scripts {
   }
 
   async enqueue(items: EnqueueItem[]): Promise<{ now: number; jobs: { id: string; status: EnqueueStatus }[] }> {
-    const args: Arg[] = [this.keys.base];
+    const part = this.keys.partition;
+    const args: Arg[] = [this.keys.base, part ? `${part.index}:${part.count}` : ''];
     for (const it of items) args.push(it.id, it.name, it.data, it.opts, it.schedule);
     const reply = await this.run(
       'enqueue',
@@ -150,7 +116,7 @@ export class Scripts {
     const g = this.keys.group(group);
     const args: Arg[] = [g.records, leaseMs];
     for (const [id, token] of pairs) args.push(id, token);
-    return ((await this.run('extend', { active: g.active }, args)) as unknown[]).map(String);
+    return ((await this.run('extend', { active: g.active, wake: this.keys.wake }, args)) as unknown[]).map(String);
   }
 
   async release(group: string, started: boolean, pairs: [string, string][]): Promise<number> {
@@ -186,7 +152,8 @@ export class Scripts {
   }
 
   async progress(group: string, id: string, token: string, progress: string): Promise<boolean> {
-    return Number(await this.run('progress', { job: this.keys.group(group).job(id) }, [token, progress, this.keys.base, id, group])) === 1;
+    const keys = { job: this.keys.group(group).job(id), wake: this.keys.wake };
+    return Number(await this.run('progress', keys, [token, progress, this.keys.base, id, group])) === 1;
   }
 
   async log(group: string, id: string, token: string, line: string, maxLines: number): Promise<LogResult> {
@@ -194,10 +161,37 @@ export class Scripts {
     return decodeLog(await this.run('log', { job: g.job(id), logs: g.logs(id) }, [token, line, maxLines]));
   }
 
+  /**
+   * A partitioned queue's group rate limit, on the queue's own keys: reserves up to `want` starts
+   * as the lease tokens nonce.1.. of one lease call, after handing back `unused` tokens.
+   */
+  async reserveStarts(group: string, nonce: string, want: number, unused: string[]): Promise<StartsGrant> {
+    const reply = (await this.run('reserve-starts', { meta: this.keys.meta, limiter: this.keys.group(group).limiter }, [
+      group,
+      nonce,
+      want,
+      ...unused,
+    ])) as number[];
+    const waitMs = Number(reply[2]);
+    return { now: Number(reply[0]), granted: Number(reply[1]), waitMs: waitMs < 0 ? undefined : waitMs, limited: Number(reply[3]) === 1 };
+  }
+
+  /** The number of partitions recorded for the queue (0: none), after recording `wanted` (0: only read). */
+  async setPartitions(wanted: number): Promise<number> {
+    return Number(
+      await this.run('set-partitions', { meta: this.keys.meta, stream: this.keys.stream, delayed: this.keys.delayed }, [wanted]),
+    );
+  }
+
   async setPaused(group: string, paused: boolean): Promise<boolean> {
     return (
-      Number(await this.run('set-paused', { paused: this.keys.group(group).paused, wake: this.keys.wake }, [group, paused ? '1' : '0'])) ===
-      1
+      Number(
+        await this.run('set-paused', { paused: this.keys.group(group).paused, wake: this.keys.wake }, [
+          group,
+          paused ? '1' : '0',
+          this.keys.base,
+        ]),
+      ) === 1
     );
   }
 
@@ -217,6 +211,7 @@ export class Scripts {
           failed: g.failed,
           logs: g.logs(id),
           stream: this.keys.stream,
+          wake: this.keys.wake,
         },
         [id, group, this.keys.base],
       ),
@@ -317,15 +312,25 @@ export class Scripts {
     const g = this.keys.group(group);
     const [removed, processed, cursor] = (await this.run(
       'drain',
-      { stream: this.keys.stream, groups: this.keys.groups, wait: g.wait, prio: g.prio, delayed: this.keys.delayed, retry: g.retry },
+      {
+        stream: this.keys.stream,
+        groups: this.keys.groups,
+        wait: g.wait,
+        prio: g.prio,
+        delayed: this.keys.delayed,
+        retry: g.retry,
+        wake: this.keys.wake,
+      },
       [this.keys.base, group, batch, delayed ? '1' : '0', keyCursor],
     )) as unknown[];
     return { removed: Number(removed), processed: Number(processed), keyCursor: String(cursor) };
   }
 
-  async clean(group: string, set: 'completed' | 'failed', before: number, batch: number): Promise<string[]> {
+  /** `sofar`: what the clean's earlier calls deleted; `last`: the caller stops after this call (it then emits cleaned). */
+  async clean(group: string, set: 'completed' | 'failed', before: number, batch: number, sofar = 0, last = false): Promise<string[]> {
     const g = this.keys.group(group);
-    const reply = (await this.run('clean', { set: g[set] }, [g.records, before, batch])) as unknown[];
+    const args = [g.records, before, batch, this.keys.base, group, sofar, last ? '1' : '0'];
+    const reply = (await this.run('clean', { set: g[set], wake: this.keys.wake }, args)) as unknown[];
     return reply.map(String);
   }
 
@@ -359,7 +364,7 @@ export class Scripts {
 
   /** One batch of a group's removal. */
   async removeGroup(group: string, batch: number, force: boolean): Promise<BatchStep> {
-    const reply = await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups }, [
+    const reply = await this.run('remove-group', { stream: this.keys.stream, groups: this.keys.groups, wake: this.keys.wake }, [
       this.keys.base,
       group,
       batch,
@@ -378,5 +383,12 @@ export class Scripts {
         [this.keys.base, batch, force ? '1' : '0'],
       ),
     );
+  }
+
+  /** record-metrics.lua: a worker's metrics flush and heartbeat (ARGV built by src/metrics/flush-args.ts); Redis' time. */
+  async recordMetrics(group: string, workerId: string, args: Arg[]): Promise<number> {
+    const g = this.keys.group(group);
+    const keys = { metrics: g.metrics, minutes: g.minutes, mhist: g.minuteHist, workers: g.workers, worker: g.worker(workerId) };
+    return Number(await this.run('record-metrics', keys, args));
   }
 }

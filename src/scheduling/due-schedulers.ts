@@ -49,24 +49,26 @@ export class SchedulerFirer {
       const key = due[i]!;
       const slot = Number(due[i + 1]);
       const record = await this.client.hgetall(this.keys.scheduler(key));
-      let spec: RepeatSpec;
+      let fire: boolean;
+      let next: number | undefined;
       try {
-        spec = JSON.parse(record.spec ?? '') as RepeatSpec;
+        const spec = JSON.parse(record.spec ?? '') as RepeatSpec;
         if (typeof spec !== 'object' || spec === null || (spec.pattern === undefined && spec.every === undefined))
           throw new Error('no pattern or every');
-        JSON.parse(record.template ?? '');
+        // fire-scheduler.lua copies these three strings into the job record and counts in `count`
+        const template = JSON.parse(record.template ?? '') as Record<string, unknown> | null;
+        if (typeof template !== 'object' || template === null || !['name', 'data', 'opts'].every((f) => typeof template[f] === 'string'))
+          throw new Error('the template is not { name, data, opts }');
+        if (record.count !== undefined && !/^\d{1,15}$/.test(record.count)) throw new Error('count is not a number');
+        const fired = Number(record.count ?? 0);
+        const missed = (nextSlot(spec, slot, fired) ?? Infinity) <= now;
+        fire = !(spec.skipMissed && missed);
+        next = nextSlot(spec, Math.max(slot, now), fired + (fire ? 1 : 0));
       } catch (err) {
-        // a scheduler sluice did not write: stop it, say why, keep working
         this.logger.error({ key, err }, 'malformed scheduler record; it is disabled');
         await this.scripts.fireScheduler(key, slot, -1, false, slotJobId(key, slot));
         continue;
       }
-      const fired = Number(record.count ?? 0);
-      // downtime: more than one slot passed since the planned one
-      const missed = (nextSlot(spec, slot, fired) ?? Infinity) <= now;
-      const fire = !(spec.skipMissed && missed);
-      // after a catch-up (one job for all the missed slots), the next slot is after now
-      const next = nextSlot(spec, Math.max(slot, now), fired + (fire ? 1 : 0));
       const advanced = await this.scripts.fireScheduler(key, slot, next ?? -1, fire, slotJobId(key, slot));
       if (advanced) this.logger.debug({ key, slot, next, fire }, 'scheduler slot handled');
     }

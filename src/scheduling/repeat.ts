@@ -3,6 +3,7 @@
 // caller passes Redis time, and tests pass fixed dates.
 import { CronExpressionParser } from 'cron-parser';
 import { InvalidIdError, InvalidOptionError } from '../errors.js';
+import { shown } from '../validate.js';
 
 /**
  * When a repeating job runs (the `repeat` argument of `Queue.upsertScheduler`): give exactly one
@@ -103,7 +104,7 @@ const KEY_RE = /^[A-Za-z0-9_.-]{1,100}$/;
 
 export function validateSchedulerKey(key: unknown): string {
   if (typeof key !== 'string' || !KEY_RE.test(key)) {
-    throw new InvalidIdError(`scheduler key must be 1-100 characters of letters, digits, _ . -; got ${JSON.stringify(key)}`);
+    throw new InvalidIdError(`scheduler key must be 1-100 characters of letters, digits, _ . -; got ${shown(key)}`);
   }
   return key;
 }
@@ -122,14 +123,14 @@ export function normaliseRepeat(repeat: RepeatOptions): RepeatSpec {
   const spec: RepeatSpec = {};
   if (every !== undefined) {
     if (typeof every !== 'number' || !Number.isInteger(every) || every <= 0)
-      throw new InvalidOptionError(`every must be an integer number of ms > 0; got ${String(every)}`);
+      throw new InvalidOptionError(`every must be an integer number of ms > 0; got ${shown(every)}`);
     spec.every = every;
   }
   if (tz !== undefined) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: tz });
     } catch {
-      throw new InvalidOptionError(`unknown time zone "${tz}"; use an IANA name such as "Europe/Berlin"`);
+      throw new InvalidOptionError(`unknown time zone ${shown(tz)}; use an IANA name such as "Europe/Berlin"`);
     }
     spec.tz = tz;
   }
@@ -148,7 +149,7 @@ export function normaliseRepeat(repeat: RepeatOptions): RepeatSpec {
   if (endDate !== undefined) spec.endDate = endDate;
   if (startDate !== undefined && endDate !== undefined && endDate < startDate) throw new InvalidOptionError('endDate is before startDate');
   if (limit !== undefined) {
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError(`limit must be an integer >= 1; got ${String(limit)}`);
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError(`limit must be an integer >= 1; got ${shown(limit)}`);
     spec.limit = limit;
   }
   if (immediately) spec.immediately = true;

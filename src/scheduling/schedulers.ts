@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { redisNow } from '../redis/connection.js';
 import { InvalidOptionError } from '../errors.js';
 import type { QueueKeys } from '../redis/keys.js';
-import { validateJobOptions, type JobsOptions } from '../job/job-options.js';
+import { optionsJson, validateJobOptions, type JobsOptions } from '../job/job-options.js';
 import { validateJobName } from '../validate.js';
 import { toJson } from '../job/payload.js';
 import { firstSlot, normaliseRepeat, validateSchedulerKey, type RepeatOptions, type RepeatSpec } from './repeat.js';
@@ -70,7 +70,7 @@ export async function upsertScheduler<Data>(
   const stored = {
     name: template.name,
     data: toJson(template.data, 'scheduler job data', maxPayloadBytes),
-    opts: JSON.stringify(opts),
+    opts: optionsJson(opts),
     ...(opts.priority ? { priority: opts.priority } : {}),
     ...(opts.lifo ? { lifo: true } : {}),
     ...(opts.orderingKey ? { orderingKey: opts.orderingKey } : {}),

@@ -36,14 +36,15 @@ export interface IdleContext {
  */
 export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promise<'woken' | 'lease' | 'error'> {
   const marker = ctx.marker;
-  let offset = reply.now - Date.now(); // Redis clock minus ours
+  // local times are monotonic (performance.now()): a step of the wall clock must not move a due time
+  let offset = reply.now - performance.now(); // Redis clock minus ours
   const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
-  let checkAt = reply.waitMs !== undefined ? Date.now() + reply.waitMs + backupMs : undefined; // local ms
+  let checkAt = reply.waitMs !== undefined ? performance.now() + reply.waitMs + backupMs : undefined; // local ms
   let held: number | undefined; // the due time this worker holds (ms, Redis time)
   let backup: number | undefined; // a backup check this worker took (ms, Redis time)
   try {
     for (;;) {
-      const now = Date.now();
+      const now = performance.now();
       let timeout = ctx.blockMs;
       let exact = false;
       if (held !== undefined && held - offset - now < ctx.blockMs) {
@@ -61,7 +62,7 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
           checkAt = checkAt === undefined ? at : Math.min(checkAt, at);
           continue;
         }
-        if (result.at - offset > Date.now() + 1) {
+        if (result.at - offset > performance.now() + 1) {
           if (held === undefined || result.at < held) {
             held = result.at;
             ctx.control.zadd(marker, 'LT', result.at + Math.ceil(backupMs), 'b').catch(() => undefined);
@@ -75,10 +76,10 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
         held = undefined; // its time: the lease does the due work and sets the next one
         return 'lease';
       }
-      if (checkAt !== undefined && Date.now() >= checkAt - 1) {
+      if (checkAt !== undefined && performance.now() >= checkAt - 1) {
         backup = undefined;
         const next = await ctx.scripts.nextDue(ctx.group);
-        offset = next.now - Date.now();
+        offset = next.now - performance.now();
         if (next.at !== undefined && next.at <= next.now - backupMs / 2) return 'lease'; // still undone
         checkAt = next.at !== undefined ? next.at - offset + backupMs : undefined;
         continue;

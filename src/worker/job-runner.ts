@@ -3,7 +3,7 @@
 // a failure a retry or a dead letter (one script call). It tracks what is running, so that a
 // lost lease or a shutdown can abort it. It does not fetch jobs or renew leases.
 import { backoffDelay, type BackoffStrategy } from '../job/backoff.js';
-import { JobTimeoutError, LeaseLostError, MalformedJobError, RateLimitError, UnrecoverableError } from '../errors.js';
+import { DelayedError, JobTimeoutError, LeaseLostError, MalformedJobError, RateLimitError, UnrecoverableError } from '../errors.js';
 import { Job } from '../job/job.js';
 import type { JobContext } from '../job/job-context.js';
 import type { LeaseKeeper } from './lease-keeper.js';
@@ -12,6 +12,9 @@ import { LazyAbort } from './lazy-abort.js';
 import { toJson } from '../job/payload.js';
 import type { Ack, LeasedJobRaw, Scripts } from '../redis/scripts.js';
 import type { Processor, ProcessorContext } from './worker-api.js';
+import { startProcess, type ProcessSpan } from '../telemetry/consumer-spans.js';
+import { preloadOtel } from '../telemetry/otel-api.js';
+import type { ResolvedTelemetry } from '../telemetry/telemetry-options.js';
 
 export interface PendingAck<Data, Result> extends Ack {
   job: Job<Data, Result>;
@@ -22,6 +25,8 @@ interface Running<Data, Result> {
   job: Job<Data, Result>;
   controller: LazyAbort;
   settled: boolean;
+  /** The delivery's OpenTelemetry span (telemetry/consumer-spans.ts), when tracing. */
+  span?: ProcessSpan | undefined;
 }
 
 export interface RunnerEvents<Data, Result> {
@@ -41,6 +46,8 @@ export interface JobRunnerOptions<Data, Result> {
   keeper: LeaseKeeper;
   /** The worker's custom backoff strategies, by name. */
   backoffStrategies: Record<string, BackoffStrategy>;
+  /** OpenTelemetry tracing of each delivery (default: on when the API is installed). */
+  telemetry?: ResolvedTelemetry;
   events: RunnerEvents<Data, Result>;
   /** A job succeeded: its ack, for the worker to send (batched). */
   onAck(ack: PendingAck<Data, Result>): void;
@@ -64,6 +71,7 @@ export class JobRunner<Data, Result> {
   private readonly events: RunnerEvents<Data, Result>;
   private readonly onAck: (ack: PendingAck<Data, Result>) => void;
   private readonly onSlotFree: () => void;
+  private readonly telemetry: ResolvedTelemetry;
 
   constructor(options: JobRunnerOptions<Data, Result>) {
     this.processor = options.processor;
@@ -75,6 +83,8 @@ export class JobRunner<Data, Result> {
     this.events = options.events;
     this.onAck = options.onAck;
     this.onSlotFree = options.onSlotFree;
+    this.telemetry = options.telemetry ?? false;
+    preloadOtel(this.telemetry);
   }
 
   get size(): number {
@@ -82,7 +92,14 @@ export class JobRunner<Data, Result> {
   }
 
   async run(raw: LeasedJobRaw, now: number): Promise<void> {
-    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, { extend: (ms) => this.keeper.extend(raw.id, raw.token, ms) });
+    let deferUntil: number | undefined;
+    const lease = {
+      extend: (ms: number) => this.keeper.extend(raw.id, raw.token, ms),
+      deferUntil: (timestamp: number) => {
+        deferUntil = timestamp;
+      },
+    };
+    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, lease);
     if (typeof job === 'string') {
       // a record sluice did not write: dead-letter it with the reason, keep working
       this.keeper.untrack(raw.id, raw.token);
@@ -90,7 +107,8 @@ export class JobRunner<Data, Result> {
       return;
     }
     const controller = new LazyAbort();
-    const entry: Running<Data, Result> = { job, controller, settled: false };
+    const span = this.telemetry ? startProcess(this.telemetry, this.ctx.queueName, this.group, job) : undefined;
+    const entry: Running<Data, Result> = { job, controller, settled: false, span };
     this.running.set(job.id, entry);
     let timer: NodeJS.Timeout | undefined;
     const timeout = job.opts.timeout;
@@ -111,10 +129,16 @@ export class JobRunner<Data, Result> {
         },
         token: raw.token,
       };
-      const result = await this.processor(job, context);
+      const result = await (span ? span.run(() => this.processor(job, context)) : this.processor(job, context));
       if (!entry.settled) this.succeed(entry, result);
     } catch (err) {
-      if (!entry.settled) await this.fail(entry, err instanceof Error ? err : new Error(String(err)));
+      const error = err instanceof Error ? err : new Error(String(err));
+      // (an entry settled already timed out, or lost its lease)
+      if (!entry.settled && error instanceof DelayedError) {
+        entry.settled = true;
+        entry.span?.other('deferred');
+        await this.defer(job, error.delayMs ?? Math.max(0, Math.round((deferUntil ?? 0) - Date.now())));
+      } else if (!entry.settled) await this.fail(entry, error);
     } finally {
       clearTimeout(timer);
       const ms = performance.now() - started;
@@ -122,6 +146,7 @@ export class JobRunner<Data, Result> {
       // a later delivery of the same job (after a timeout or a lost lease) may own the id now
       if (this.running.get(job.id) === entry) this.running.delete(job.id);
       this.keeper.untrack(job.id, raw.token);
+      span?.end();
       this.onSlotFree();
     }
   }
@@ -136,6 +161,7 @@ export class JobRunner<Data, Result> {
       return;
     }
     entry.settled = true;
+    entry.span?.completed();
     this.onAck({
       id: job.id,
       token: job.token!,
@@ -150,10 +176,17 @@ export class JobRunner<Data, Result> {
     if (entry.settled) return;
     entry.settled = true;
     if (error instanceof RateLimitError) return this.rateLimited(entry.job, error);
-    await this.settleFailure(entry.job.id, entry.job.token!, entry.job, error, entry.job.opts);
+    await this.settleFailure(entry.job.id, entry.job.token!, entry.job, error, entry.job.opts, entry.span);
   }
 
-  private settleFailure(id: string, token: string, job: Job<Data, Result> | undefined, error: Error, opts: JobsOptions): Promise<void> {
+  private settleFailure(
+    id: string,
+    token: string,
+    job: Job<Data, Result> | undefined,
+    error: Error,
+    opts: JobsOptions,
+    span?: ProcessSpan,
+  ): Promise<void> {
     return this.settleWithRedis(async () => {
       const attemptsMade = (job?.attemptsMade ?? 0) + 1;
       const final = error instanceof UnrecoverableError || error instanceof MalformedJobError || attemptsMade >= (opts.attempts ?? 1);
@@ -184,7 +217,16 @@ export class JobRunner<Data, Result> {
         job.stacktrace = stack;
       }
       if (final) this.failures++;
+      span?.failed(error, final, delayMs);
       this.events.failed(job, error, !final);
+    });
+  }
+
+  /** The processor threw DelayedError: the job runs again after `delayMs`, without using an attempt. */
+  private defer(job: Job<Data, Result>, delayMs: number): Promise<void> {
+    return this.settleWithRedis(async () => {
+      const outcome = { retry: true, defer: true, delayMs, reason: '', stack: '[]', keep: [0, 0] as [number, number] };
+      if (!(await this.scripts.fail(this.group, job.id, job.token!, outcome))) this.events.lost(job.id, new LeaseLostError(job.id));
     });
   }
 
@@ -214,6 +256,7 @@ export class JobRunner<Data, Result> {
     if (!entry || entry.settled) return false;
     entry.settled = true;
     const err = new LeaseLostError(jobId);
+    entry.span?.other('lease-lost');
     entry.controller.abort(err);
     this.events.lost(jobId, err);
     return true;
@@ -225,6 +268,7 @@ export class JobRunner<Data, Result> {
     for (const entry of this.running.values()) {
       if (entry.settled) continue;
       entry.settled = true;
+      entry.span?.other('handed-back');
       entry.controller.abort(reason);
       pairs.push([entry.job.id, entry.job.token!]);
     }

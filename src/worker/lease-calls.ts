@@ -11,6 +11,9 @@ import { certainlyNotApplied } from '../redis/redis-errors.js';
 import type { LeaseReply, Scripts } from '../redis/scripts.js';
 import type { JobRunner, PendingAck } from './job-runner.js';
 import type { Settlement } from './settlement.js';
+import type { PoolMember, SlotPool } from './slot-pool.js';
+import type { Redis } from 'ioredis';
+import type { RateGate } from '../partitions/rate-gate.js';
 
 /**
  * The XREADGROUP consumer name every worker reads under. Reads are NOACK (no pending-entries
@@ -31,7 +34,7 @@ export interface LeaseCall<Data, Result> {
   want: number;
   /** How many of `want` start at once; the rest are leased ahead (short first lease). */
   slots: number;
-  /** Local time the call was sent: its leases end no earlier than sentAt + aheadMs (or leaseMs). */
+  /** When the call was sent (performance.now()): its leases end no earlier than sentAt + aheadMs (or leaseMs). */
   sentAt: number;
   /** The call's nonce: the tokens of what it leases are nonce.k (see releaseCall). */
   nonce: string;
@@ -42,12 +45,13 @@ export interface LeaseCallsContext<Data, Result> {
   group: string;
   runner: JobRunner<Data, Result>;
   settlement: Settlement<Data, Result>;
-  concurrency: number;
+  /** The worker's slots, shared with the loops of its other partitions (slot-pool.ts). */
+  pool: SlotPool;
   maxPrefetch: number;
   /** The lease script's configuration, as the JSON text it takes (worker-options.ts). */
   leaseConfigJson: string;
-  /** How many jobs are leased ahead and not started (the loop's buffer). */
-  leasedAhead(): number;
+  /** On a partitioned queue: the group rate limit held for the whole queue (partitions/rate-gate.ts). */
+  gate?: { rate: RateGate; client: Redis; marker: string } | undefined;
 }
 
 export class LeaseCalls<Data, Result> {
@@ -66,9 +70,18 @@ export class LeaseCalls<Data, Result> {
   /** The group has a rate limit (the last reply said so). */
   private hasRateLimit = false;
 
-  constructor(ctx: LeaseCallsContext<Data, Result>) {
+  constructor(
+    ctx: LeaseCallsContext<Data, Result>,
+    /** The loop these calls are for, as the slot pool knows it. */
+    private readonly member: PoolMember,
+  ) {
     this.ctx = ctx;
     this.wokeLeaseConfigJson = JSON.stringify({ ...(JSON.parse(ctx.leaseConfigJson) as object), woke: true });
+  }
+
+  /** Jobs asked for by the calls in flight. */
+  get asked(): number {
+    return this.requested;
   }
 
   /** Calls in flight. */
@@ -102,7 +115,8 @@ export class LeaseCalls<Data, Result> {
 
   /** How many jobs to hold (running + leased ahead): more while jobs are short. */
   private capacity(): number {
-    const { concurrency, maxPrefetch } = this.ctx;
+    const { maxPrefetch } = this.ctx;
+    const concurrency = this.ctx.pool.concurrency;
     const avg = this.ctx.runner.avgJobMs;
     // no prefetch while the queue is empty (asking again would only poll), nor under a rate
     // limit (a job leased ahead would start later than the limiter counted it)
@@ -118,31 +132,59 @@ export class LeaseCalls<Data, Result> {
 
   /** Sends calls (acks folded in) until `depth` are in flight or there is nothing to ask. */
   fill(depth: number): void {
-    const { runner, settlement } = this.ctx;
+    const { pool, settlement } = this.ctx;
     while (this.inflight.length < depth) {
       // a third of the capacity per call: the next batches are on their way while one runs
       const capacity = this.capacity();
-      const leasedAhead = this.ctx.leasedAhead();
-      const room = capacity - runner.size - leasedAhead - this.requested;
-      const want = Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room));
+      // what this loop and the worker's other partition loops hold: running, leased ahead, asked for
+      const held = pool.held();
+      const room = capacity - held;
+      // the worker's other partitions may be waiting for a slot longer: then it is theirs
+      const want = pool.take(this.member, Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room)));
       if (want === 0 && (settlement.size === 0 || this.inflight.length > 0)) return;
       const acks = settlement.take();
       // the jobs that will start at once; the rest wait in the buffer (leased ahead)
-      const slots = Math.min(want, Math.max(0, this.ctx.concurrency - runner.size - leasedAhead - this.requested));
+      const slots = Math.min(want, Math.max(0, pool.concurrency - held));
       this.requested += want;
       const nonce = randomBytes(6).toString('base64url');
       const reply = this.send(acks, want, nonce, slots);
       // handled here as well as where the loop awaits it: a pipelined call that fails while
       // the loop waits on another must not become an unhandled rejection (it kills the process)
       reply.catch(() => undefined);
-      this.inflight.push({ reply, acks, want, slots, sentAt: Date.now(), nonce });
+      this.inflight.push({ reply, acks, want, slots, sentAt: performance.now(), nonce });
     }
   }
 
   private async send(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
+    const gate = this.ctx.gate;
+    if (!gate || count === 0 || !gate.rate.reserving) {
+      const reply = await this.sendToPartition(acks, count, nonce, slots, false);
+      // a partitioned queue whose rate limit was set since: the partition leased nothing
+      // without reserved starts; the next call reserves them (rate-gate.ts)
+      if (!gate || count === 0 || !reply.queueLimited) return reply;
+      gate.rate.reserving = true;
+      return { ...reply, idle: false };
+    }
+    // the starts are reserved for the whole queue first
+    const grant = await gate.rate.reserve(nonce, count);
+    const granted = Math.min(count, grant.granted);
+    const reply = await this.sendToPartition(acks, granted, nonce, Math.min(slots, granted), true);
+    // the limit removed (the partition no longer asks for reservations): lease without them
+    if (!reply.queueLimited) gate.rate.reserving = false;
+    return gate.rate.settle(gate.client, gate.marker, nonce, count, grant, reply);
+  }
+
+  private async sendToPartition(
+    acks: PendingAck<Data, Result>[],
+    count: number,
+    nonce: string,
+    slots: number,
+    reserved: boolean,
+  ): Promise<LeaseReply> {
     const { scripts, group } = this.ctx;
     // the first lease after a wake tells the script so: a full batch then wakes the next worker
-    const leaseConfigJson = this.woke && count > 0 ? this.wokeLeaseConfigJson : this.ctx.leaseConfigJson;
+    let leaseConfigJson = this.woke && count > 0 ? this.wokeLeaseConfigJson : this.ctx.leaseConfigJson;
+    if (reserved) leaseConfigJson = `${leaseConfigJson.slice(0, -1)},"reserved":true}`;
     if (count > 0) this.woke = false;
     if (acks.length === 0) return scripts.lease(group, CONSUMER, nonce, count, leaseConfigJson, slots);
     const { refused, lease } = await scripts.complete(group, CONSUMER, nonce, count, leaseConfigJson, acks, slots);

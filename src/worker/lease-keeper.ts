@@ -4,6 +4,9 @@
 import type { Logger } from '../logger.js';
 import type { Scripts } from '../redis/scripts.js';
 
+/** A renewal round this much later than due says the event loop was blocked (at least this long). */
+const BLOCKED_LOOP_MS = 500;
+
 interface Held {
   token: string;
   leaseMs: number;
@@ -14,6 +17,8 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private everyMs = Infinity;
+  private lastTick = 0;
+  private heldSinceTick = false;
 
   constructor(
     private readonly scripts: Scripts,
@@ -33,13 +38,37 @@ export class LeaseKeeper {
     if (this.timer && every >= this.everyMs) return;
     if (this.timer) clearInterval(this.timer);
     this.everyMs = every;
-    this.timer = setInterval(() => void this.renewAll(), every);
+    this.lastTick = performance.now();
+    this.timer = setInterval(() => this.tick(), every);
     this.timer.unref();
+  }
+
+  /**
+   * A renewal round, late when the event loop was blocked (a CPU-bound processor in the worker's
+   * own thread): renewals stop while it is, so a block longer than the lease loses the jobs.
+   * Said once per block, with its length; a sandbox (docs/sandbox.md) keeps the loop free.
+   */
+  private tick(): void {
+    const now = performance.now();
+    const lateMs = now - this.lastTick - this.everyMs;
+    this.lastTick = now;
+    // a job may have started and finished within the block: it counts too
+    const held = this.heldSinceTick || this.held.size > 0;
+    this.heldSinceTick = this.held.size > 0;
+    if (lateMs > BLOCKED_LOOP_MS && held) {
+      this.logger.warn(
+        { blockedMs: Math.round(lateMs), leaseMs: this.leaseMs },
+        'the event loop was blocked, so leases were not renewed: a processor that blocks longer than a lease has its job run again; ' +
+          'run CPU-bound processors in a sandbox (docs/sandbox.md)',
+      );
+    }
+    void this.renewAll();
   }
 
   /** Holds a job's lease, renewed to `leaseMs` (default: the worker's) from then on. */
   track(id: string, token: string, leaseMs = this.leaseMs): void {
     this.held.set(id, { token, leaseMs });
+    this.heldSinceTick = true;
     if (this.timer && leaseMs < this.leaseMs) this.schedule(leaseMs);
   }
 

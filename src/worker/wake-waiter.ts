@@ -26,7 +26,7 @@ export type WakeResult = { kind: 'woken'; member: string; at: number } | { kind:
 
 export class WakeWaiter {
   /** Last time Redis answered the blocking connection (ms, local clock; for health only). */
-  lastAnswerAt = Date.now();
+  lastAnswerAt = performance.now();
   private interrupted = false;
   private clientId: string | undefined;
   /** On a Cluster: the CLIENT ID of each node connection (it changes with every reconnect). */
@@ -80,7 +80,7 @@ export class WakeWaiter {
     const read = this.client
       .call('BZPOPMIN', marker, String((exact ? blockMs + 200 : blockMs) / 1000))
       .then((reply): WakeResult => {
-        this.lastAnswerAt = Date.now();
+        this.lastAnswerAt = performance.now();
         this.lastReported = undefined;
         // [key, member, score], or null on timeout
         return Array.isArray(reply) ? { kind: 'woken', member: String(reply[1]), at: Number(reply[2]) } : { kind: 'timeout' };

@@ -6,6 +6,8 @@ import type { LeaseLostError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import type { Logger } from '../logger.js';
 import type { RateLimit } from '../flow-control/rate-limit.js';
+import type { SandboxOptions } from '../sandbox/sandbox-pool.js';
+import type { TelemetryOption } from '../telemetry/telemetry-options.js';
 
 /** The second argument of a processor: what it needs besides the job. */
 export interface ProcessorContext {
@@ -44,6 +46,39 @@ export interface WorkerOptions {
    * @default 'sluice'
    */
   prefix?: string;
+  /**
+   * The queue's number of partitions (docs/partitions.md), checked against the number recorded
+   * in Redis (`PartitionsMismatchError` when another is), or recorded if none is. Leave it out
+   * to use the recorded number: the worker then consumes every partition of a partitioned
+   * queue, and the queue itself when it is not partitioned.
+   * @default the number recorded in Redis (1: not partitioned)
+   */
+  partitions?: number;
+  /**
+   * The worker's name in the queue's worker registry (`Queue.getWorkers`), e.g. a pod name.
+   * @default `host:pid`
+   */
+  name?: string;
+  /**
+   * Metrics (docs/metrics.md): counted in memory and sent to Redis every `flushMs` and on close,
+   * with the worker's heartbeat in the registry. `false` records nothing and lists the worker nowhere.
+   * @default `{ flushMs: 5000 }`
+   */
+  metrics?: false | { flushMs?: number };
+  /**
+   * OpenTelemetry tracing of the processor (a CONSUMER span per delivery; docs/telemetry.md),
+   * when `@opentelemetry/api` is installed: `false` turns it off, `{ tracer }` picks the tracer.
+   * @default true
+   */
+  telemetry?: TelemetryOption;
+  /**
+   * How a processor file runs (`new Worker(name, './processor.js', { sandbox })`; docs/sandbox.md):
+   * in worker threads or child processes, so that CPU-bound work never blocks the worker's own
+   * event loop (lease renewal, acks). Only with a processor file; a file without this option
+   * runs in threads with the defaults.
+   * @default `{ type: 'thread', size: concurrency, killAfterMs: 5000 }`
+   */
+  sandbox?: SandboxOptions;
   /**
    * The consumer group this worker takes jobs for: 1-64 letters, digits, `_ . -`. A group other
    * than `'default'` that does not exist is created when the worker starts, receiving the jobs

@@ -8,15 +8,17 @@
 // alone Settlement's, the blocking read idle-wait.ts's.
 // Its phase machine is documented on the class.
 import type { Redis } from 'ioredis';
-import { LeaseLostError } from '../errors.js';
+import { LeaseLostError, MalformedJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../redis/blocking-read.js';
+import { slotMoving } from '../redis/redis-errors.js';
 import type { LeasedJobRaw, LeaseReply } from '../redis/scripts.js';
 import type { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { waitWhileIdle } from './idle-wait.js';
 import type { PendingAck } from './job-runner.js';
 import { LeaseCalls, type LeaseCallsContext } from './lease-calls.js';
 import type { LeaseKeeper } from './lease-keeper.js';
+import type { PoolMember } from './slot-pool.js';
 import type { WakeWaiter } from './wake-waiter.js';
 import type { WorkerEvents } from './worker-api.js';
 
@@ -39,7 +41,7 @@ export interface WorkerLoopEvents<Data, Result> extends Pick<WorkerEvents<Data, 
 }
 
 /** The worker's parts and settings the loop works with. */
-export interface WorkerLoopContext<Data, Result> extends Omit<LeaseCallsContext<Data, Result>, 'leasedAhead'> {
+export interface WorkerLoopContext<Data, Result> extends LeaseCallsContext<Data, Result> {
   /** The worker's command connection: reset when a lease call goes unanswered. */
   client: Redis;
   /** The group's wake marker key. */
@@ -57,6 +59,8 @@ export interface WorkerLoopContext<Data, Result> extends Omit<LeaseCallsContext<
   isActive(): boolean;
   /** Recreates the group (it went missing: NOGROUP). */
   ensureGroup(): Promise<void>;
+  /** Sees every lease reply (metrics: time held by the rate limit). */
+  onReply?: ((reply: LeaseReply) => void) | undefined;
   events: WorkerLoopEvents<Data, Result>;
 }
 
@@ -87,7 +91,7 @@ export interface WorkerLoopContext<Data, Result> extends Omit<LeaseCallsContext<
  * an unexpected one), not thrown, since a transition can run in a timer callback, where a throw
  * would end the host process; the phase is set anyway, so the worker keeps working.
  */
-export class WorkerLoop<Data, Result> {
+export class WorkerLoop<Data, Result> implements PoolMember {
   private readonly ctx: WorkerLoopContext<Data, Result>;
   private readonly calls: LeaseCalls<Data, Result>;
   private currentPhase: LoopPhase = 'idle';
@@ -95,12 +99,23 @@ export class WorkerLoop<Data, Result> {
   private buffer: { raw: LeasedJobRaw; now: number; sentAt: number }[] = [];
   private loopWaiter: (() => void) | undefined;
   private wakeScheduled = false;
-  private lastFetchAt = Date.now();
+  private lastFetchAt = performance.now();
   private callStartedAt = 0;
 
   constructor(ctx: WorkerLoopContext<Data, Result>) {
     this.ctx = ctx;
-    this.calls = new LeaseCalls({ ...ctx, leasedAhead: () => this.buffer.length });
+    this.calls = new LeaseCalls(ctx, this);
+    ctx.pool.join(this);
+  }
+
+  /** Jobs this loop runs now (slot-pool.ts). */
+  running(): number {
+    return this.ctx.runner.size;
+  }
+
+  /** Jobs this loop holds or has asked for: running, leased ahead, asked for by calls in flight. */
+  held(): number {
+    return this.ctx.runner.size + this.buffer.length + this.calls.asked;
   }
 
   get phase(): LoopPhase {
@@ -114,23 +129,25 @@ export class WorkerLoop<Data, Result> {
 
   /** How long since Redis last answered this worker (a lease reply or the blocking read), in ms. */
   lastAnswerAgeMs(): number {
-    return Date.now() - Math.max(this.lastFetchAt, this.ctx.waiter.lastAnswerAt);
+    return performance.now() - Math.max(this.lastFetchAt, this.ctx.waiter.lastAnswerAt);
   }
 
   /**
    * The longest back-off after a failed lease call. A lost connection is retried every 500 ms at
    * most: on a standalone Redis the next call waits offline for the reconnect anyway, and a
    * Cluster reports a master's failover as such errors, so a longer back-off would resume the
-   * worker seconds after the replica took over. Error replies (NOPERM, OOM, …) back off to 5 s.
+   * worker seconds after the replica took over. Error replies (NOPERM, OOM, …) back off to 5 s,
+   * but not those of a slot moving to another master (Cluster resharding): every 200 ms.
    */
   private maxBackoffMs(err: unknown): number {
+    if (slotMoving(err)) return 200;
     return (err as Error)?.name === 'ReplyError' ? 5000 : 500;
   }
 
   /** Whether a lease call or a blocking read is overdue past the watchdog: Redis does not answer. */
   isOverdue(): boolean {
     const limit = this.callTimeoutMs();
-    if (this.phase === 'calling') return Date.now() - this.callStartedAt > limit;
+    if (this.phase === 'calling') return performance.now() - this.callStartedAt > limit;
     return this.phase === 'blocking' && this.lastAnswerAgeMs() > limit;
   }
 
@@ -157,6 +174,7 @@ export class WorkerLoop<Data, Result> {
         calls.answered(current);
         this.enterPhase('idle');
         calls.failed(current, err);
+        this.ctx.pool.roomFreed(current.want);
         // the group was removed (or the queue obliterated) while this worker ran: it recreates
         // its group, from now, and logs it (stop a group's workers before removing it)
         if (String((err as Error).message).includes('NOGROUP')) {
@@ -175,7 +193,9 @@ export class WorkerLoop<Data, Result> {
         calls.abandonAll(current);
         continue;
       }
-      this.lastFetchAt = Date.now();
+      this.lastFetchAt = performance.now();
+      // slots asked for and not filled are free again, for the worker's other partitions
+      this.ctx.pool.roomFreed(current.want - reply.jobs.length);
       this.onLeaseReply(reply);
       if (!this.ctx.isActive()) {
         await settlement.handBack(
@@ -197,7 +217,14 @@ export class WorkerLoop<Data, Result> {
       if (busy) calls.fill(PIPELINE_DEPTH);
       this.startBuffered();
       if (empty && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.ctx.isActive()) {
-        await this.block(reply);
+        // every slot taken by the worker's other partitions: wait for one before blocking, so
+        // that this worker does not take the partition's wake marker from an idle one
+        const pool = this.ctx.pool;
+        while (pool.shared && !pool.hasRoom() && settlement.size === 0 && this.ctx.isActive()) await this.waitForSlot();
+        if (settlement.size === 0 && this.ctx.isActive()) {
+          pool.leave(this); // its partition is empty: its turn at a slot is the next one's
+          await this.block(reply);
+        }
       }
     }
     calls.abandonAll();
@@ -218,10 +245,13 @@ export class WorkerLoop<Data, Result> {
   private onLeaseReply(reply: LeaseReply): void {
     // any group's worker fires a due slot: the job it makes reaches every group
     if (reply.schedulersDue) this.ctx.firer.fireDue(reply.now);
+    this.ctx.onReply?.(reply);
     for (const id of reply.stalled) this.ctx.events.stalled(id);
     for (const dead of reply.dead) {
       this.ctx.runner.failures++;
-      this.ctx.events.failed(undefined, new Error(`job ${dead.id}: ${dead.reason}`), false);
+      // a record or stream entry sluice did not write is reported typed (invariant 8)
+      const message = `job ${dead.id}: ${dead.reason}`;
+      this.ctx.events.failed(undefined, dead.reason.startsWith('malformed') ? new MalformedJobError(message) : new Error(message), false);
     }
   }
 
@@ -233,11 +263,12 @@ export class WorkerLoop<Data, Result> {
 
   private startBuffered(): void {
     const { runner, keeper } = this.ctx;
-    while (this.buffer.length > 0 && runner.size < this.ctx.concurrency) {
+    const pool = this.ctx.pool;
+    while (this.buffer.length > 0 && pool.running() < pool.concurrency) {
       const { raw, now, sentAt } = this.buffer.shift()!;
       // a lease that may have run out (this process froze, or the event loop was blocked, since
       // the call was sent) is renewed before the job starts: another worker may have it by now
-      if (Date.now() - sentAt >= this.ctx.aheadMs / 2) void this.startAfterRenewal(raw, now);
+      if (performance.now() - sentAt >= this.ctx.aheadMs / 2) void this.startAfterRenewal(raw, now);
       else {
         keeper.track(raw.id, raw.token); // running: renewed to the full lease from now on
         void runner.run(raw, now);
@@ -279,7 +310,12 @@ export class WorkerLoop<Data, Result> {
     else this.wakeLoop();
   }
 
-  /** JobRunner: a job ended (settled or not). */
+  /** The slot pool: a slot freed; start the jobs leased ahead, while slots are free. */
+  startHeld(): void {
+    if (this.ctx.isActive()) this.startBuffered();
+  }
+
+  /** The slot pool: a job ended (settled or not) and this loop may use the slot. */
   onSlotFree(): void {
     if (this.ctx.isActive()) this.startBuffered();
     this.wakeLoop();

@@ -3,8 +3,9 @@
 import type { EvictionPolicyMode } from '../redis/connection.js';
 import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, EVICTION_MODES, keepPolicy } from '../job/job-options.js';
-import { checkOptionNames, positiveInt, validateChoice, validatePrefix } from '../validate.js';
+import { checkOptionNames, positiveInt, shown, validateChoice, validatePartitions, validatePrefix } from '../validate.js';
 import { validateRateLimit, type GroupLimits } from '../flow-control/rate-limit.js';
+import { resolveTelemetry, type ResolvedTelemetry } from '../telemetry/telemetry-options.js';
 import type { WorkerOptions } from './worker-api.js';
 
 export interface ResolvedWorkerOptions {
@@ -21,6 +22,14 @@ export interface ResolvedWorkerOptions {
   leaseConfigJson: string;
   /** The first lease of jobs leased ahead of their start (see aheadLeaseMs). */
   aheadMs: number;
+  /** The queue's number of partitions as given (undefined: read from Redis). */
+  partitions: number | undefined;
+  /** The worker's name in the registry (undefined: host:pid). */
+  name: string | undefined;
+  /** The metrics flush interval (ms); undefined: metrics off. */
+  metricsFlushMs: number | undefined;
+  /** Tracing (telemetry option): off, or the tracer to use. */
+  telemetry: ResolvedTelemetry;
 }
 
 const WORKER_OPTION_NAMES = [
@@ -41,6 +50,11 @@ const WORKER_OPTION_NAMES = [
   'maxPayloadBytes',
   'evictionPolicy',
   'logger',
+  'partitions',
+  'name',
+  'metrics',
+  'telemetry',
+  'sandbox',
 ] as const;
 const RATE_LIMIT_NAMES = ['max', 'duration'] as const;
 
@@ -51,7 +65,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
   checkOptionNames('Worker options', opts.keyLimiter, RATE_LIMIT_NAMES, 'keyLimiter.');
   validatePrefix(opts.prefix);
   if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean')
-    throw new InvalidOptionError(`autorun must be true or false; got ${String(opts.autorun)}`);
+    throw new InvalidOptionError(`autorun must be true or false; got ${shown(opts.autorun)}`);
   const concurrency = positiveInt('concurrency', opts.concurrency, 1);
   const leaseMs = positiveInt('leaseMs', opts.leaseMs, 30_000, 50);
   const maxStalls = positiveInt('maxStalls', opts.maxStalls, 3, 0);
@@ -63,7 +77,11 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
       keyLimiter: opts.keyLimiter === undefined ? undefined : validateRateLimit(opts.keyLimiter, 'keyLimiter'),
     };
   }
+  const partitions = validatePartitions(opts.partitions);
   return {
+    partitions,
+    ...metricsOptions(opts),
+    telemetry: resolveTelemetry(opts.telemetry),
     concurrency,
     maxPrefetch: positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * concurrency)), 0),
     leaseMs,
@@ -81,6 +99,30 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
       blockMs: positiveInt('blockMs', opts.blockMs, 5_000),
     }),
   };
+}
+
+/** The `name` and `metrics` options: a name of 1-200 characters; false, or { flushMs } of 100 ms or more. */
+function metricsOptions(opts: WorkerOptions): { name: string | undefined; metricsFlushMs: number | undefined } {
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0 || opts.name.length > 200))
+    throw new InvalidOptionError(`name must be a string of 1 to 200 characters; got ${shown(opts.name)}`);
+  const metrics = opts.metrics;
+  if (metrics === false) return { name: opts.name, metricsFlushMs: undefined };
+  if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null))
+    throw new InvalidOptionError(`metrics must be false or { flushMs }; got ${shown(metrics)}`);
+  checkOptionNames('Worker options', metrics, ['flushMs'] as const, 'metrics.');
+  return { name: opts.name, metricsFlushMs: positiveInt('metrics.flushMs', metrics?.flushMs, 5_000, 100) };
+}
+
+/** The longest wait a timer can hold (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** close()'s timeoutMs, checked: a number of ms >= 0 (longer than a timer holds, less `graceMs`: clamped). */
+export function closeTimeout(opts: { timeoutMs?: number } | undefined, graceMs: number): number {
+  const ms = opts?.timeoutMs ?? 30_000;
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
+    throw new InvalidOptionError(`close({ timeoutMs }) must be a number of ms >= 0; got ${shown(ms)}`);
+  }
+  return Math.min(ms, MAX_TIMER_MS - graceMs);
 }
 
 /**

@@ -8,24 +8,22 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { checkEvictionPolicy, closeClient, createClient, cutConnection, type EvictionPolicyMode } from '../redis/connection.js';
-import { ClosedError, InvalidOptionError, ShutdownError } from '../errors.js';
-import { JobRunner } from './job-runner.js';
-import { queueKeys } from '../redis/keys.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import { childLogger, defaultLogger } from '../logger.js';
+import { resolveProcessor, type SandboxPool } from '../sandbox/sandbox-pool.js';
+import { checkEvictionPolicy, closeClient, createClient, cutConnection } from '../redis/connection.js';
+import { ClosedError, InvalidOptionError, PartitionsMismatchError, ShutdownError } from '../errors.js';
+import { queueKeys, type QueueKeys } from '../redis/keys.js';
+import { childLogger, defaultLogger, type Logger } from '../logger.js';
 import { validateGroupName, validateQueueName } from '../validate.js';
-import { SchedulerFirer } from '../scheduling/due-schedulers.js';
-import { Settlement } from './settlement.js';
-import { prepareGroup } from '../fanout/groups.js';
-import type { GroupLimits } from '../flow-control/rate-limit.js';
-import { resolveWorkerOptions } from './worker-options.js';
+import { closeTimeout, resolveWorkerOptions, type ResolvedWorkerOptions } from './worker-options.js';
+import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { reportLastingRefusals, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts } from '../redis/scripts.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
-import { WakeWaiter } from './wake-waiter.js';
-import { CONSUMER } from './lease-calls.js';
-import { WorkerLoop } from './worker-loop.js';
+import { PartitionConsumer, type ConsumerEvents } from './partition-consumer.js';
+import { SlotPool } from './slot-pool.js';
+import { partitionKeys } from '../partitions/layout.js';
+import { resolvePartitions } from '../partitions/layout-record.js';
+import { writeRateLimit, type GroupLimits } from '../flow-control/rate-limit.js';
 import type { Processor, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-api.js';
 
 export type { Processor, ProcessorContext, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-api.js';
@@ -40,7 +38,9 @@ const CLOSE_GRACE_MS = 5_000;
  * processes, as you need: they share the group's jobs, and a job whose worker dies is
  * delivered again once its lease runs out (at least once; `job.token` fences a late ack).
  *
- * Idle workers block in Redis and are woken when work is ready; they do not poll.
+ * Idle workers block in Redis and are woken when work is ready; they do not poll. For CPU-bound
+ * work, give the path of a processor file instead of a function: it runs in worker threads or
+ * child processes (`sandbox` option, docs/sandbox.md), and the worker's event loop stays free.
  *
  * @typeParam Data - the type of the jobs' data.
  * @typeParam Result - the type your processor returns.
@@ -71,16 +71,21 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   readonly concurrency: number;
   private state: WorkerState = 'starting';
   private readonly client: Redis;
+  /** The blocking connection of the first partition (of the queue, when it is not partitioned). */
   private readonly blocking: Redis;
-  private readonly scripts: Scripts;
-  private readonly keeper: LeaseKeeper;
-  private readonly waiter: WakeWaiter;
-  private readonly runner: JobRunner<Data, Result>;
-  private readonly firer: SchedulerFirer;
-  private readonly settlement: Settlement<Data, Result>;
-  private readonly loop: WorkerLoop<Data, Result>;
-  private readonly evictionMode: EvictionPolicyMode;
-  private readonly limits: GroupLimits | undefined;
+  private readonly connection: WorkerOptions['connection'];
+  private readonly prefix: string;
+  private readonly processor: Processor<Data, Result>;
+  /** The children that run a processor file (src/sandbox), when one was given. */
+  private readonly sandbox: SandboxPool<Data, Result> | undefined;
+  private readonly options: ResolvedWorkerOptions;
+  private readonly backoffStrategies: NonNullable<WorkerOptions['backoffStrategies']>;
+  /** Scripts on the queue's own keys: the partitions record (for a partitioned queue) lives there. */
+  private readonly rootScripts: Scripts;
+  private readonly wantedPartitions: number | undefined;
+  private readonly pool: SlotPool;
+  /** One per partition (one for a queue that is not partitioned); made once the number is known. */
+  private consumers: PartitionConsumer<Data, Result>[] = [];
   private readonly readyWaiters = new Set<(err?: Error) => void>();
   private loopDone: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -89,82 +94,72 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   /** Until when it waits for Redis to settle them, before cutting the connections. */
   private hardDeadline = 0;
   private rearmHardDeadline: (() => void) | undefined;
+  /** Metrics and registry heartbeat (src/metrics), unless `metrics: false`. */
+  private readonly metrics: WorkerMetrics | undefined;
 
-  constructor(name: string, processor: Processor<Data, Result>, opts: WorkerOptions) {
+  constructor(name: string, processor: Processor<Data, Result> | string | URL, opts: WorkerOptions) {
     const logger = opts?.logger ?? defaultLogger();
     const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const group = validateGroupName(opts?.group ?? 'default');
     super(childLogger(logger, { queue: name, group, worker: id }));
     this.name = validateQueueName(name);
-    if (typeof processor !== 'function') throw new InvalidOptionError('Worker needs a processor function (job, { signal }) => result');
-    const resolved = resolveWorkerOptions(opts);
-    const { leaseMs, maxPayloadBytes, leaseConfigJson } = resolved;
+    this.options = resolveWorkerOptions(opts);
+    ({ processor: this.processor, pool: this.sandbox } = resolveProcessor(processor, opts.sandbox, this.options.concurrency, this.logger));
+    this.backoffStrategies = { ...opts.backoffStrategies };
     this.id = id;
     this.group = group;
-    this.concurrency = resolved.concurrency;
-    this.limits = resolved.limits;
-    this.evictionMode = resolved.evictionMode;
-    const keys = queueKeys(opts.prefix ?? 'sluice', this.name);
+    this.concurrency = this.options.concurrency;
+    this.wantedPartitions = this.options.partitions;
+    this.pool = new SlotPool(this.concurrency);
+    this.connection = opts.connection;
+    this.prefix = opts.prefix ?? 'sluice';
     this.client = createClient(opts.connection, 'worker', `sluice:worker:${id}`).client;
-    this.blocking = createClient(opts.connection, 'blocking', `sluice:blocking:${id}`).client;
+    this.blocking = this.newBlockingClient(0);
     this.client.on('error', (err) => this.logger.debug({ err }, 'redis connection error'));
-    this.blocking.on('error', (err) => this.logger.debug({ err }, 'redis blocking connection error'));
     // an untrusted certificate or a refused password: an 'error' event, not a silent wait
     reportLastingRefusals(this.client, (err) => this.reportError(err));
-    this.scripts = new Scripts(this.client, keys);
-    const ctx = { client: this.client, scripts: this.scripts, queueName: this.name, group: this.group, maxPayloadBytes };
-    this.keeper = new LeaseKeeper(this.scripts, this.group, leaseMs, (jobId) => this.loop.onLeaseLost(jobId), this.logger);
-    this.waiter = new WakeWaiter(this.blocking, this.client, resolved.watchdogGraceMs, this.logger, (err) => this.reportError(err));
-    this.settlement = new Settlement<Data, Result>(this.scripts, this.group, CONSUMER, leaseConfigJson, {
+    this.rootScripts = new Scripts(this.client, queueKeys(this.prefix, this.name));
+    this.metrics = workerMetrics(this.options, id, group, this.pool, (err) => this.reportError(err));
+    if (opts.autorun !== false) this.run();
+  }
+
+  private newBlockingClient(partition: number): Redis {
+    const suffix = partition === 0 ? '' : `:p${partition}`;
+    const blocking = createClient(this.connection, 'blocking', `sluice:blocking:${this.id}${suffix}`).client;
+    blocking.on('error', (err) => this.logger.debug({ err, partition }, 'redis blocking connection error'));
+    return blocking;
+  }
+
+  /** The consumers of the queue's partitions, sharing the worker's connection, slots and events. */
+  private makeConsumers(keys: QueueKeys[], limits: GroupLimits | undefined): PartitionConsumer<Data, Result>[] {
+    const events: ConsumerEvents<Data, Result> = {
+      active: (job) => this.emit('active', job),
       completed: (job, result) => this.emit('completed', job, result),
+      failed: (job, err, willRetry) => this.emit('failed', job, err, willRetry),
+      stalled: (jobId) => this.emit('stalled', jobId),
       lost: (jobId, err) => this.emit('lost', jobId, err),
       error: (err) => this.reportError(err),
-    });
-    this.firer = new SchedulerFirer(this.client, this.scripts, keys, this.logger, (err) => this.reportError(err));
-    this.runner = new JobRunner<Data, Result>({
-      processor,
-      ctx,
-      scripts: this.scripts,
-      group: this.group,
-      keeper: this.keeper,
-      backoffStrategies: { ...opts.backoffStrategies },
-      events: {
-        active: (job) => this.emit('active', job),
-        failed: (job, err, willRetry) => this.emit('failed', job, err, willRetry),
-        lost: (jobId, err) => this.emit('lost', jobId, err),
-        error: (err) => this.reportError(err),
-      },
-      onAck: (ack) => this.loop.onAck(ack),
-      onSlotFree: () => this.loop.onSlotFree(),
-    });
-    this.loop = new WorkerLoop<Data, Result>({
-      client: this.client,
-      scripts: this.scripts,
-      group: this.group,
-      marker: keys.group(this.group).wake,
-      runner: this.runner,
-      keeper: this.keeper,
-      settlement: this.settlement,
-      waiter: this.waiter,
-      firer: this.firer,
-      concurrency: this.concurrency,
-      maxPrefetch: resolved.maxPrefetch,
-      leaseMs,
-      aheadMs: resolved.aheadMs,
-      blockMs: resolved.blockMs,
-      watchdogGraceMs: resolved.watchdogGraceMs,
-      leaseConfigJson,
-      logger: this.logger,
-      isActive: () => this.isActive(),
-      ensureGroup: () => this.ensureGroup(),
-      events: {
-        stalled: (jobId) => this.emit('stalled', jobId),
-        failed: (job, err, willRetry) => this.emit('failed', job, err, willRetry),
-        lost: (jobId, err) => this.emit('lost', jobId, err),
-        error: (err) => this.reportError(err),
-      },
-    });
-    if (opts.autorun !== false) this.run();
+    };
+    return keys.map(
+      (partitionKeys, p) =>
+        new PartitionConsumer<Data, Result>({
+          queueName: this.name,
+          group: this.group,
+          keys: partitionKeys,
+          client: this.client,
+          blocking: p === 0 ? this.blocking : this.newBlockingClient(p),
+          processor: this.processor,
+          options: this.options,
+          backoffStrategies: this.backoffStrategies,
+          limits,
+          pool: this.pool,
+          rootScripts: this.rootScripts,
+          logger: keys.length === 1 ? this.logger : (childLogger(this.logger, { partition: p }) as Logger),
+          isActive: () => this.isActive(),
+          events,
+          metrics: this.metrics?.recorder(p),
+        }),
+    );
   }
 
   private isActive(): boolean {
@@ -214,25 +209,39 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
    * of this process: what a liveness probe needs.
    */
   health(): WorkerHealth {
+    const all = this.consumers;
+    const blockingReady = all.length === 0 ? this.blocking.status === 'ready' : all.every((c) => c.blocking.status === 'ready');
     return {
       state: this.state,
       // healthy means Redis answers: a fetch or blocking read overdue past the watchdog is not
-      healthy: this.state === 'running' && this.client.status === 'ready' && this.blocking.status === 'ready' && !this.loop.isOverdue(),
+      healthy: this.state === 'running' && this.client.status === 'ready' && blockingReady && !all.some((c) => c.loop.isOverdue()),
       connection: this.client.status,
       blockingConnection: this.blocking.status,
-      lastFetchAgeMs: this.loop.lastAnswerAgeMs(),
-      activeJobs: this.runner.size,
-      prefetched: this.loop.prefetched,
-      processed: this.settlement.completed,
-      failed: this.runner.failures,
+      lastFetchAgeMs: all.length === 0 ? 0 : Math.max(...all.map((c) => c.loop.lastAnswerAgeMs())),
+      activeJobs: this.pool.running(),
+      prefetched: sum(all, (c) => c.loop.prefetched),
+      processed: sum(all, (c) => c.settlement.completed),
+      failed: sum(all, (c) => c.runner.failures),
     };
   }
 
-  /** Connects, checks the eviction policy, prepares the group, then runs the loop until closing. */
+  /**
+   * Connects, checks the eviction policy, learns the queue's partitions, prepares the group in
+   * each, then runs their loops until closing.
+   */
   private async start(): Promise<void> {
     try {
-      await checkEvictionPolicy(this.client, this.evictionMode, this.logger);
-      await this.ensureGroup();
+      await checkEvictionPolicy(this.client, this.options.evictionMode, this.logger);
+      const count = await resolvePartitions(this.rootScripts, this.name, this.wantedPartitions);
+      if (this.state !== 'starting') return;
+      let limits = this.options.limits;
+      if (count > 1 && limits?.limiter !== undefined) {
+        // a partitioned queue's group rate limit is the whole queue's: kept in its own meta
+        await writeRateLimit(this.client, this.rootScripts.keys, this.group, limits.limiter, partitionKeys(this.prefix, this.name, count));
+        limits = { ...limits, limiter: undefined };
+      }
+      this.consumers = this.makeConsumers(partitionKeys(this.prefix, this.name, count), limits);
+      await Promise.all(this.consumers.map((c) => c.ensureGroup()));
     } catch (err) {
       this.reportError(err);
       void this.close({ timeoutMs: 0 }); // not awaited: close() waits for this loop to end
@@ -240,18 +249,35 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     }
     if (this.state !== 'starting') return;
     this.setState('running');
-    this.keeper.start();
-    await this.loop.run();
+    if (this.consumers.length === 1 && this.wantedPartitions === undefined) this.watchForPartitions();
+    for (const c of this.consumers) c.keeper.start();
+    this.metrics?.start(this.consumers);
+    await Promise.all(this.consumers.map((c) => c.loop.run()));
+  }
+
+  /**
+   * Not partitioned when it started (and no number given): the record is read again once per
+   * block time, and a queue partitioned since is reported, not left unserved without a word.
+   */
+  private watchForPartitions(): void {
+    const timer = setInterval(() => {
+      if (this.state !== 'running') return clearInterval(timer);
+      this.rootScripts.setPartitions(0).then(
+        (count) => {
+          if (count <= 1 || this.state !== 'running') return;
+          clearInterval(timer);
+          const what = `queue "${this.name}" was partitioned (${count}) after this worker started: it consumes none of the partitions`;
+          this.reportError(new PartitionsMismatchError(`${what}; restart it, or give it { partitions: ${count} }`, count));
+        },
+        () => undefined, // Redis failures show in the loop's calls
+      );
+    }, this.options.blockMs);
+    timer.unref();
   }
 
   /** An 'error' event; Redis failures become typed SluiceErrors (the ioredis error as cause). */
   private reportError(err: unknown): void {
     this.emit('error', wrapRedisError(err instanceof Error ? err : new Error(String(err)), this.client));
-  }
-
-  /** Before leasing (and when the group went missing): see prepareGroup. */
-  private ensureGroup(): Promise<void> {
-    return prepareGroup(this.client, this.scripts, this.group, this.limits, this.logger);
   }
 
   /**
@@ -261,7 +287,9 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
    */
   async rateLimit(ms: number): Promise<void> {
     if (!Number.isInteger(ms) || ms < 0) throw new InvalidOptionError(`rateLimit needs an integer number of ms >= 0; got ${ms}`);
-    await this.scripts.rateLimit(this.group, ms);
+    await this.started();
+    // on a partitioned queue: on every partition
+    await Promise.all(this.consumers.map((c) => c.scripts.rateLimit(this.group, ms)));
   }
 
   // ---- shutdown ---------------------------------------------------------------------------
@@ -285,7 +313,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   close(opts: { timeoutMs?: number } | boolean = {}): Promise<void> {
     let timeoutMs: number;
     try {
-      timeoutMs = typeof opts === 'boolean' ? (opts ? 0 : 30_000) : closeTimeout(opts);
+      timeoutMs = typeof opts === 'boolean' ? (opts ? 0 : 30_000) : closeTimeout(opts, CLOSE_GRACE_MS);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -294,7 +322,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         this.runDeadline = Date.now() + timeoutMs;
         this.hardDeadline = Math.min(this.hardDeadline, this.runDeadline + CLOSE_GRACE_MS);
         this.rearmHardDeadline?.();
-        this.loop.resumeNow(); // waitForRunning re-reads the deadline
+        for (const c of this.consumers) c.loop.resumeNow(); // waitForRunning re-reads the deadline
       }
       return this.closing;
     }
@@ -306,22 +334,26 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   private async shutdown(): Promise<void> {
     this.setState('closing');
-    this.loop.interrupt();
+    const all = this.consumers;
+    for (const c of all) c.loop.interrupt();
     // Redis may be down: its steps get the timeout plus a grace, then the connections are cut
     // (leases then expire and the jobs are delivered again: nothing is lost)
     const settled = await this.withinHardDeadline(async () => {
       await this.loopDone?.catch(() => undefined);
-      await this.settlement.handBack(this.loop.takeBuffered(), false);
+      await Promise.all(all.map((c) => c.settlement.handBack(c.loop.takeBuffered(), false)));
       await this.waitForRunning();
-      await this.settlement.handBack(this.runner.abortAll(new ShutdownError()), true);
-      await this.settlement.flush();
-      await this.runner.whenSettled();
-      await this.firer.idle();
-      await this.settlement.flush();
+      await Promise.all(all.map((c) => c.settlement.handBack(c.runner.abortAll(new ShutdownError()), true)));
+      await Promise.all(all.map((c) => c.settlement.flush()));
+      await Promise.all(all.map((c) => c.runner.whenSettled()));
+      await Promise.all(all.map((c) => c.firer.idle()));
+      await Promise.all(all.map((c) => c.settlement.flush()));
+      await this.metrics?.close();
     });
     if (!settled) this.logger.warn('Redis did not answer while closing; unsettled jobs will be delivered again after their lease');
-    this.keeper.stop();
+    for (const c of all) c.keeper.stop();
+    this.sandbox?.close();
     cutConnection(this.blocking);
+    for (const c of all) if (c.blocking !== this.blocking) cutConnection(c.blocking);
     if (settled) await closeClient(this.client, true);
     else cutConnection(this.client);
     this.setState('closed');
@@ -346,21 +378,23 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   /** Waits for running jobs until `runDeadline`, which a second close() may bring forward. */
   private async waitForRunning(): Promise<void> {
-    while (this.runner.size > 0 && Date.now() < this.runDeadline) {
-      await this.loop.pause(Math.max(0, this.runDeadline - Date.now()));
-      await this.settlement.flush();
+    while (this.pool.running() > 0 && Date.now() < this.runDeadline) {
+      const left = Math.max(0, this.runDeadline - Date.now());
+      // any partition's loop is woken when one of its jobs ends
+      await Promise.race(this.consumers.map((c) => c.loop.pause(left)));
+      await Promise.all(this.consumers.map((c) => c.settlement.flush()));
     }
+  }
+
+  /** Resolves once the worker has made its consumers (it knows the queue's partitions). */
+  private async started(): Promise<void> {
+    if (this.consumers.length === 0) await this.waitUntilReady();
   }
 }
 
-/** The longest wait a timer can hold (about 24.8 days); a longer one would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** close()'s timeoutMs, checked: a number of ms >= 0 (longer than a timer holds: clamped). */
-function closeTimeout(opts: { timeoutMs?: number } | undefined): number {
-  const ms = opts?.timeoutMs ?? 30_000;
-  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new InvalidOptionError(`close({ timeoutMs }) must be a number of ms >= 0; got ${String(ms)}`);
-  }
-  return Math.min(ms, MAX_TIMER_MS - CLOSE_GRACE_MS);
+/** The sum of `f` over `items`. */
+function sum<T>(items: readonly T[], f: (item: T) => number): number {
+  let n = 0;
+  for (const item of items) n += f(item);
+  return n;
 }

@@ -12,7 +12,8 @@ import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { type Job, Queue } from '../../src/index.js';
 import { keySlot } from '../../src/redis/cluster.js';
-import { namesOnDistinctMasters, useCluster } from '../helpers/cluster.js';
+import { namesOnDistinctMasters } from '../helpers/cluster.js';
+import { useCluster } from '../helpers/use-cluster.js';
 import { quietLogger } from '../helpers/setup.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 

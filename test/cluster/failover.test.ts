@@ -10,7 +10,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/index.js';
-import { namesOnDistinctMasters, useCluster } from '../helpers/cluster.js';
+import { namesOnDistinctMasters } from '../helpers/cluster.js';
+import { useCluster } from '../helpers/use-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CANDIDATES = Array.from({ length: 40 }, (_, i) => `f${i}`);
@@ -54,6 +55,9 @@ describe('Redis Cluster: master failover', () => {
         },
         {
           concurrency: 8,
+          // no jobs leased ahead: one worker holds at most 8, so the slow jobs after the failover
+          // must reach both (with prefetch, one worker's call could lease all 32 of them)
+          prefetch: 0,
           leaseMs: 2000,
           blockMs: 1000,
           allowErrors: true,

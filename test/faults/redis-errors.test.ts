@@ -54,7 +54,9 @@ describe('Redis errors and lost replies', () => {
       await waitFor(async () => (await queue.getJobCounts()).completed === total, 20_000, 'every job completed while Redis is full');
       expect(a.proc.exitCode).toBeNull();
       expect(b.proc.exitCode).toBeNull();
-      // each job ran once: no ack was refused, so no lease lapsed on a healthy worker
+      // each job ran once: no ack was refused, so no lease lapsed on a healthy worker (the
+      // workers' reports travel over IPC and may trail Redis by a moment)
+      await waitFor(() => a.count('start') + b.count('start') >= total, 5000, 'every start reported');
       expect(a.count('start') + b.count('start')).toBe(total);
       expect(a.count('lost') + b.count('lost')).toBe(0);
     } finally {

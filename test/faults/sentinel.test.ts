@@ -104,6 +104,10 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
     if (opts.lagging) {
       // the replicas stop getting the stream: what the master acknowledges now, no replica has
       s.freezeReplication();
+      // and the workers stop taking jobs on the old master (the pause never reaches a replica,
+      // so the new master is not paused): the adds of the lag are still waiting when the master
+      // dies, instead of being run before it, however fast the workers are
+      await queue.pause();
       const from = settledAdds;
       await waitFor(() => settledAdds >= from + ADDS_DURING_LAG, 30_000, 'adds settled while replication is frozen');
     }

@@ -1,19 +1,19 @@
 // Test harness for Redis Cluster: starts private redis-server processes in cluster mode (each
 // through sluice/testing's startRedis: a free port, its own directory and nodes.conf), joins them with
 // `redis-cli --cluster create`, waits until every node says cluster_state:ok, and stops them all
-// afterwards. It never touches a Redis it did not start. useCluster() is the per-file fixture,
+// afterwards. It never touches a Redis it did not start. useCluster() (use-cluster.ts) is the per-file fixture,
 // the counterpart of useRedis() (test/helpers/setup.ts): one cluster per file, a prefix per test.
 // A cluster may have replicas (`replicasPerMaster`) and a short `cluster-node-timeout`, for
 // failover tests: killMasterOf() SIGKILLs the master that serves a key's slot, and
-// waitForFailover() waits until its replica has taken the slot over and the cluster is ok again.
+// waitForFailover() waits until its replica has taken the slot over and the cluster is ok again;
+// restartNode() brings a killed master back (it rejoins as its successor's replica), and
+// moveSlot() migrates a key's slot to another master under load, as `redis-cli --cluster reshard` does.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Cluster } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { type Cluster, Redis } from 'ioredis';
 import { keySlot } from '../../src/redis/cluster.js';
 import { startRedis, type TestRedis } from '../../src/testing/redis-server.js';
 import { askText, until } from './servers.js';
-import { withQueues } from './setup.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +30,19 @@ export interface TestCluster {
    * node says cluster_state:ok; gives the new master's port.
    */
   waitForFailover(key: string, killedPort: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Starts a node killMasterOf() killed, on its port and directory (its nodes.conf): it rejoins
+   * as a replica of the master that took its slots over; resolves once its replication link is up.
+   */
+  restartNode(port: number, timeoutMs?: number): Promise<void>;
+  /** The ports of the masters that serve slots now. */
+  masterPorts(): Promise<number[]>;
+  /**
+   * Moves `key`'s slot to the master on `toPort`, as `redis-cli --cluster reshard` does: SETSLOT
+   * IMPORTING on the target, MIGRATING on the source, GETKEYSINSLOT + MIGRATE in batches of
+   * `batch` keys, then SETSLOT NODE on the target, the source and every other master.
+   */
+  moveSlot(key: string, toPort: number, batch?: number): Promise<{ from: number; keysMoved: number }>;
   /** Stops every node (SIGKILL) and deletes their directories; idempotent. */
   stop(): Promise<void>;
 }
@@ -76,7 +89,8 @@ interface Node {
 
 /** One cluster-mode node: sluice/testing's redis-server (its own port, directory and exit hook). */
 async function startNode(nodeTimeoutMs: number): Promise<Node> {
-  const args = ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(nodeTimeoutMs)];
+  // a replica's full sync starts at once (Redis waits 5 s by default for more replicas to share it)
+  const args = ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(nodeTimeoutMs), '--repl-diskless-sync-delay', '0'];
   const server = await startRedis({ url: null, args });
   return { port: server.port, server, killed: false };
 }
@@ -145,6 +159,55 @@ export async function startCluster(masters = 3, shape: ClusterShape = {}): Promi
       await node.server.kill('SIGKILL');
       return { port, killedAt };
     },
+    async restartNode(port, timeoutMs = 20_000) {
+      const node = nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`cluster harness: no node on ${port}`);
+      await node.server.restart();
+      node.killed = false;
+      await until(`the node on ${port} to rejoin as a replica in sync`, timeoutMs, async () => {
+        const info = await askText(port, 'INFO', 'replication');
+        return info?.includes('role:slave') === true && info.includes('master_link_status:up');
+      });
+    },
+    async masterPorts() {
+      return (await clusterNodes())
+        .filter((n) => n.flags.includes('master') && !n.flags.includes('fail') && n.slots.length > 0)
+        .map((n) => n.port);
+    },
+    async moveSlot(key, toPort, batch = 50) {
+      const slot = keySlot(key);
+      const from = (await masterOf(key)).port;
+      if (from === toPort) throw new Error(`cluster harness: slot ${slot} is on ${toPort} already`);
+      const all = await clusterNodes();
+      const idOf = (port: number) => all.find((n) => n.port === port)!.id;
+      const masters = all.filter((n) => n.flags.includes('master') && !n.flags.includes('fail')).map((n) => n.port);
+      const open = (port: number) => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 3 });
+      const [source, target] = [open(from), open(toPort)];
+      let keysMoved = 0;
+      try {
+        await target.cluster('SETSLOT', slot, 'IMPORTING', idOf(from));
+        await source.cluster('SETSLOT', slot, 'MIGRATING', idOf(toPort));
+        for (;;) {
+          const keys = (await source.cluster('GETKEYSINSLOT', slot, batch)) as string[];
+          if (keys.length === 0) break;
+          await source.call('MIGRATE', '127.0.0.1', String(toPort), '', '0', '5000', 'KEYS', ...keys);
+          keysMoved += keys.length;
+        }
+        // the target first, then the source, then the others (redis-cli's order)
+        for (const port of [toPort, from, ...masters.filter((p) => p !== toPort && p !== from)]) {
+          const node = open(port);
+          try {
+            await node.cluster('SETSLOT', slot, 'NODE', idOf(toPort));
+          } finally {
+            node.disconnect();
+          }
+        }
+      } finally {
+        source.disconnect();
+        target.disconnect();
+      }
+      return { from, keysMoved };
+    },
     async waitForFailover(key, killedPort, timeoutMs = 15_000) {
       let port = killedPort;
       await until(`a replica to take over from ${killedPort}`, timeoutMs, async () => {
@@ -169,7 +232,7 @@ export async function startCluster(masters = 3, shape: ClusterShape = {}): Promi
  */
 export async function namesOnDistinctMasters(admin: Cluster, prefix: string, candidates: string[], count: number): Promise<string[]> {
   const picked = new Map<string, string>(); // master → name
-  const slots = (await admin.cluster('SLOTS')) as [number, number, [string, number]][];
+  const slots = (await admin.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
   for (const name of candidates) {
     const slot = Number(await admin.cluster('KEYSLOT', `${prefix}:{${name}}:x`));
     const range = slots.find(([from, to]) => slot >= from && slot <= to);
@@ -180,38 +243,4 @@ export async function namesOnDistinctMasters(admin: Cluster, prefix: string, can
   }
   if (picked.size < count) throw new Error(`only ${picked.size} masters serve the candidate names`);
   return [...picked.values()];
-}
-
-/** The per-file fixture: one cluster for the file, a unique prefix per test, everything closed after each test. */
-export function useCluster(masters = 3, shape: ClusterShape = {}) {
-  let cluster: TestCluster | undefined;
-  let admin: Cluster | undefined;
-
-  beforeAll(async () => {
-    cluster = await startCluster(masters, shape);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await cluster?.stop();
-  });
-
-  const ctx = withQueues(
-    {
-      get cluster(): TestCluster {
-        if (!cluster) throw new Error('cluster not started');
-        return cluster;
-      },
-      /** The seed URLs: what a user passes as `connection`. */
-      get urls(): string[] {
-        return ctx.cluster.urls;
-      },
-      /** An ioredis Cluster of the file's cluster, for looking at keys (made on first use). */
-      get admin(): Cluster {
-        admin ??= new Cluster(ctx.urls);
-        return admin;
-      },
-    },
-    () => ctx.urls,
-  );
-  return ctx;
 }

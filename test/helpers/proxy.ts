@@ -1,5 +1,6 @@
 // A TCP proxy in front of Redis that can freeze its open connections without closing them:
 // the half-open socket after a failover or a network partition, which a worker must detect.
+// The chaos runner also partitions its clients from Redis with it, then heals the partition.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface FreezableProxy {
@@ -19,6 +20,18 @@ export interface FreezableProxy {
   release(): void;
   /** Close every connection open now (the clients reconnect through the proxy). */
   cut(): void;
+  /**
+   * A partition that black-holes: every connection, open or new, holds its bytes both ways
+   * (nothing reaches the other side, nothing is answered) until heal().
+   */
+  blackhole(): void;
+  /** A partition that resets: every open connection is closed, and new ones at once, until heal(). */
+  refuse(): void;
+  /**
+   * Ends blackhole() or refuse(). Held bytes are delivered, as TCP retransmits them once the
+   * network is back; a client that closed meanwhile has its bytes delivered, then its end.
+   */
+  heal(): void;
   close(): Promise<void>;
 }
 
@@ -29,17 +42,43 @@ interface Pair {
   dropping: boolean;
   holding: boolean;
   held: Buffer[];
+  /** Black-holed: bytes wait in toRedis and toClient until heal(). */
+  parked: boolean;
+  toRedis: Buffer[];
+  toClient: Buffer[];
+  clientGone: boolean;
 }
 
 export async function startProxy(targetPort: number): Promise<FreezableProxy> {
   const pairs: Pair[] = [];
   let holdMarker: string | undefined;
+  let partition: 'blackhole' | 'refuse' | undefined;
   const server: Server = createServer((client) => {
+    if (partition === 'refuse') {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
-    const pair: Pair = { client, upstream, frozen: false, dropping: false, holding: false, held: [] };
+    const parked = partition === 'blackhole';
+    const pair: Pair = {
+      client,
+      upstream,
+      frozen: false,
+      dropping: false,
+      holding: false,
+      held: [],
+      parked,
+      toRedis: [],
+      toClient: [],
+      clientGone: false,
+    };
     pairs.push(pair);
     client.on('data', (d: Buffer) => {
       if (pair.frozen) return;
+      if (pair.parked) {
+        pair.toRedis.push(d);
+        return;
+      }
       if (holdMarker && d.includes(holdMarker)) {
         holdMarker = undefined;
         pair.holding = true;
@@ -48,14 +87,20 @@ export async function startProxy(targetPort: number): Promise<FreezableProxy> {
     });
     upstream.on('data', (d: Buffer) => {
       if (pair.frozen || pair.dropping) return;
-      if (pair.holding) pair.held.push(d);
+      if (pair.parked) pair.toClient.push(d);
+      else if (pair.holding) pair.held.push(d);
       else client.write(d);
     });
     const end = () => {
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', end).on('close', end);
+    // a client's close does not cross a black hole: Redis sees it (after its bytes) at heal()
+    const clientEnd = () => {
+      if (pair.parked) pair.clientGone = true;
+      else end();
+    };
+    client.on('error', clientEnd).on('close', clientEnd);
     upstream.on('error', end).on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -82,6 +127,32 @@ export async function startProxy(targetPort: number): Promise<FreezableProxy> {
       for (const p of pairs.splice(0)) {
         p.client.destroy();
         p.upstream.destroy();
+      }
+    },
+    blackhole: () => {
+      partition = 'blackhole';
+      for (const p of pairs) p.parked = true;
+    },
+    refuse: () => {
+      partition = 'refuse';
+      for (const p of pairs.splice(0)) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+    },
+    heal: () => {
+      partition = undefined;
+      for (const p of pairs.splice(0)) {
+        p.parked = false;
+        const up = Buffer.concat(p.toRedis.splice(0));
+        const down = Buffer.concat(p.toClient.splice(0));
+        if (p.clientGone) {
+          p.upstream.end(up);
+          continue;
+        }
+        pairs.push(p);
+        if (up.length > 0) p.upstream.write(up);
+        if (down.length > 0) p.client.write(down);
       }
     },
     close: async () => {

@@ -3,7 +3,8 @@
 // sentinel rewrites its config) on free loopback ports with temporary directories; waits until
 // the replica is in sync and every sentinel knows the replica and the two other sentinels (a
 // failover needs their votes); and stops them all afterwards. It never touches a Redis it did
-// not start. Fault tests kill the current master (killMaster) and wait for the promotion.
+// not start. Fault tests kill the current master (killMaster), wait for the promotion, and may
+// start the killed server again (restartData: the sentinels turn it into a replica).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,11 @@ export interface TestSentinel {
   masterPort(): Promise<number>;
   /** SIGKILLs the process on the current master's port; resolves once it exited. Returns that port. */
   killMaster(): Promise<number>;
+  /**
+   * Starts the data server killMaster() killed again, on its port and directory; resolves once
+   * the sentinels have made it a replica of the current master and its link is up.
+   */
+  restartData(port: number, timeoutMs?: number): Promise<void>;
   /** Waits until the sentinels name another master than `oldPort` and that server answers as master. */
   waitForFailover(oldPort: number, timeoutMs?: number): Promise<number>;
   /**
@@ -43,6 +49,8 @@ interface Proc {
   port: number;
   dir: string;
   proc: ChildProcess;
+  /** What it was started with, for restartData(). */
+  args: string[];
 }
 
 const running = new Set<Proc>();
@@ -62,7 +70,7 @@ function track(p: Proc): void {
 function launch(args: string[], port: number, dir: string): Proc {
   const proc = spawn('redis-server', args, { stdio: 'ignore' });
   proc.unref();
-  const p = { port, dir, proc };
+  const p = { port, dir, proc, args };
   track(p);
   return p;
 }
@@ -72,6 +80,8 @@ async function startData(replicaOf?: number): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-sentinel-data-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', join(dir, 'redis.log')];
   args.push('--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction');
+  // a replica's full sync starts at once (Redis waits 5 s by default for more replicas to share it)
+  args.push('--repl-diskless-sync-delay', '0');
   if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf));
   const p = launch(args, port, dir);
   await until(`redis-server on ${port} to answer`, 10_000, async () => (await ask(port, 'PING')) === 'PONG');
@@ -184,6 +194,20 @@ export async function startSentinelSet(opts: { replicas?: number; lagging?: bool
           p.proc.kill('SIGKILL');
         });
         return port;
+      },
+      restartData: async (port, timeoutMs = 30_000) => {
+        const p = byPort.get(port);
+        if (!p || sentinels.includes(p)) throw new Error(`sentinel harness: no data server of ours on ${port}`);
+        if (p.proc.exitCode === null && p.proc.signalCode === null) throw new Error(`sentinel harness: ${port} is running`);
+        const again = launch(p.args, port, p.dir);
+        running.delete(p);
+        p.proc = again.proc;
+        running.delete(again);
+        running.add(p);
+        await until(`the server on ${port} to be a replica in sync`, timeoutMs, async () => {
+          const info = await ask(port, 'INFO', 'replication');
+          return field(info, 'role') === 'slave' && field(info, 'master_link_status') === 'up';
+        });
       },
       waitForFailover: async (oldPort, timeoutMs = 30_000) => {
         let next = oldPort;

@@ -37,7 +37,7 @@ export function withQueues<T extends object>(target: T, connection: () => Connec
     },
     worker<D = unknown, R = unknown>(
       name: string,
-      processor: Processor<D, R>,
+      processor: Processor<D, R> | string | URL,
       opts: Partial<WorkerOptions> & { allowErrors?: boolean } = {},
     ): Worker<D, R> {
       const { allowErrors, ...rest } = opts;

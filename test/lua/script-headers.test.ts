@@ -13,6 +13,8 @@ import { luaScripts } from '../../src/generated/lua.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import { registerScripts } from '../../src/redis/script-registry.js';
 import { Scripts } from '../../src/redis/scripts.js';
+import { flushArgs } from '../../src/metrics/flush-args.js';
+import { emptyCounts } from '../../src/metrics/recorder.js';
 import { useRedis } from '../helpers/setup.js';
 import { useRawClients } from '../helpers/tools.js';
 
@@ -29,7 +31,7 @@ interface Header {
   body: string;
 }
 
-const WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
+const WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
 
 /** Parses the --[[ ]] header independently of lua/compile.mjs. */
 function parseHeader(op: string): Header {
@@ -176,6 +178,7 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.createGroup('billing', '$');
     await scripts.rateLimit('billing', 10, ['1', 'tok']);
     await scripts.removeGroup('billing', 10, true);
+    await scripts.setPartitions(0);
     await scripts.setPaused('default', true);
     await scripts.setPaused('default', false);
     await scripts.removeJob('default', '9');
@@ -189,6 +192,9 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.drain('default', 10, true);
     await scripts.clean('default', 'completed', Date.now(), 10);
     await scripts.obliterate(10, true);
+    await scripts.setPartitions(0);
+    await scripts.reserveStarts('default', 'nonce3', 2, ['nonce.1']);
+    await scripts.recordMetrics('default', '', flushArgs(emptyCounts(), undefined));
 
     expect([...new Set(calls.map((c) => c.op))].sort()).toEqual(ops);
     for (const { op, args } of calls) {
@@ -210,7 +216,8 @@ describe('the wrappers send what the headers declare', () => {
           last === name ||
           ['job', 'set', 'from'].includes(name) ||
           (name === 'logs' && key.includes(':logs:')) ||
-          (name === 'scheduler' && key.includes(':scheduler:'));
+          (name === 'scheduler' && key.includes(':scheduler:')) ||
+          (name === 'worker' && key.includes(':worker:'));
         expect(ok, `${op}: KEYS[${i + 1}] ${name} got ${key}`).toBe(true);
       }
       const fixed = header.argv.filter((a) => !a.variadic).length;

@@ -5,8 +5,9 @@
 // ioredis client. One project has ioredis 5 (the lowest version of the peer range), one the
 // latest 5.x, and one none listed, so npm installs the peer itself (6.x). The CommonJS and ESM
 // programs also run on Node 22 and 24 (binaries from the npm registry, cached in
-// ~/.cache/sluice-test; set SLUICE_TEST_NODES="" to skip that, or e.g. "24" for one).
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// ~/.cache/sluice-test; set SLUICE_TEST_NODES="" to skip that, or e.g. "24" for one). One project also
+// loads sluice/bull-board, from CommonJS and ESM, with the repo's @bull-board/api linked in.
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { pe
 const ioredisFloor = /\^(5\.\d+\.\d+)/.exec(pkg.peerDependencies.ioredis!)![1]!;
 const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
 const typesNode = join(root, 'node_modules', '@types', 'node');
+const bullBoardApi = realpathSync(join(root, 'node_modules', '@bull-board', 'api'));
 const npmFlags = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'];
 
 interface Project {
@@ -168,6 +170,10 @@ describe('the packed tarball in consumer projects', () => {
         // @types/node for the TypeScript programs: the repo's, linked (no download)
         mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
         symlinkSync(typesNode, join(dir, 'node_modules', '@types', 'node'), 'dir');
+        // @bull-board/api (the optional peer of sluice/bull-board): the repo's, linked (no download)
+        mkdirSync(join(dir, 'node_modules', '@bull-board'), { recursive: true });
+        if (!existsSync(join(dir, 'node_modules', '@bull-board', 'api')))
+          symlinkSync(bullBoardApi, join(dir, 'node_modules', '@bull-board', 'api'), 'dir');
         for (const [sub, { options, type }] of Object.entries(tsConfigs)) {
           mkdirSync(join(dir, sub));
           writeFileSync(join(dir, sub, 'package.json'), JSON.stringify({ name: `${p.name}-${sub}`, private: true, type }));
@@ -271,6 +277,38 @@ describe('the packed tarball in consumer projects', () => {
       `const m = await import('sluice/testing'); console.log(Object.keys(m).length > 0 ? 'ok' : 'empty');\n`,
     );
     for (const file of ['testing.cjs', 'testing.mjs']) {
+      const r = await runProgram('io6-peer', file);
+      expect(r.stderr, file).toBe('');
+      expect(r.stdout, file).toBe('ok');
+    }
+  }, 60_000);
+
+  it('sluice/bull-board gives a Bull Board adapter from CommonJS and ESM', async () => {
+    const dir = join(packed.dir, 'io6-peer');
+    const check = `const queue = new Queue('board', { connection: process.env.REDIS_URL, prefix: process.env.SLUICE_PREFIX });
+await queue.add('hello', { n: 1 });
+const adapter = new SluiceAdapter(queue);
+const counts = await adapter.getJobCounts();
+await queue.close();
+console.log(adapter instanceof BaseAdapter && adapter.getName() === 'board' && counts.waiting === 1 ? 'ok' : JSON.stringify(counts));
+`;
+    writeFileSync(
+      join(dir, 'board.cjs'),
+      `const { SluiceAdapter } = require('sluice/bull-board');
+const { Queue } = require('sluice');
+const { BaseAdapter } = require('@bull-board/api/dist/queueAdapters/base.js');
+(async () => {
+${check}})().catch((err) => { console.error(err); process.exit(1); });
+`,
+    );
+    writeFileSync(
+      join(dir, 'board.mjs'),
+      `import { SluiceAdapter } from 'sluice/bull-board';
+import { Queue } from 'sluice';
+import { BaseAdapter } from '@bull-board/api/dist/queueAdapters/base.js';
+${check}`,
+    );
+    for (const file of ['board.cjs', 'board.mjs']) {
       const r = await runProgram('io6-peer', file);
       expect(r.stderr, file).toBe('');
       expect(r.stdout, file).toBe('ok');

@@ -76,7 +76,8 @@ describe('the published tarball', () => {
       `npm pack: ${packed.entryCount} files, ${(packed.size / 1000).toFixed(1)} kB packed, ` +
         `${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked (d.ts ${(dts / 1000).toFixed(1)} kB)`,
     );
-    // a bound, not a target: today's package is well under it; a jump means something got in by mistake
-    expect(packed.unpackedSize).toBeLessThan(1_000_000);
+    // a bound, not a target: today's package (~1.3 MB with the dashboard, the CLI, metrics and
+    // tracing) is under it; a jump means something got in by mistake
+    expect(packed.unpackedSize).toBeLessThan(1_600_000);
   });
 });

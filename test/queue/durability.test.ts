@@ -1,7 +1,7 @@
 // The opt-in durable mode (`durability`): adds resolve only once replicas confirmed them (WAIT),
 // else ReplicationTimeoutError, with the job written on the master. The file's Redis has no
 // replica, so every WAIT falls short here; a replica that confirms is in test/redis/sentinel.test.ts,
-// and a failover in test/faults/sentinel.test.ts.
+// a failover in test/faults/sentinel.test.ts, and a Redis Cluster in test/cluster/durability.test.ts.
 import { describe, expect, it } from 'vitest';
 import { AddBulkError, InvalidOptionError, Queue, ReplicationTimeoutError, UnknownOptionError } from '../../src/index.js';
 import { counted } from '../helpers/counting.js';
@@ -10,7 +10,7 @@ import { quietLogger, useRedis } from '../helpers/setup.js';
 describe('durability', () => {
   const t = useRedis();
 
-  it('refuses unknown keys, bad values and Redis Cluster', () => {
+  it('refuses unknown keys and bad values', () => {
     const make = (durability: unknown, connection: unknown = t.url) =>
       // biome-ignore lint/suspicious/noExplicitAny: bad input on purpose
       new Queue('d', { connection: connection as any, logger: quietLogger, durability: durability as any });
@@ -19,7 +19,6 @@ describe('durability', () => {
     expect(() => make({ timeoutMs: 100 })).toThrow(/durability.replicas is required/);
     expect(() => make({ replicas: 1, timeoutMs: 0 })).toThrow(InvalidOptionError);
     expect(() => make(5)).toThrow(InvalidOptionError);
-    expect(() => make({ replicas: 1 }, ['redis://127.0.0.1:1'])).toThrow(/not supported on Redis Cluster/);
   });
 
   it('add: ReplicationTimeoutError after timeoutMs when replicas do not confirm; the job is written, a retry is safe', async () => {

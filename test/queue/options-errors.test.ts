@@ -58,9 +58,9 @@ describe('unknown options are refused, with the nearest known name', () => {
     const worker = (opts: object) => () => new Worker('q', async () => 1, { connection, logger: quietLogger, autorun: false, ...opts });
     expectUnknown(await failure(worker({ concurency: 10 })), 'concurency', 'concurrency');
     // nothing near: no suggestion, but the known names are listed
-    const partitions = await failure(worker({ partitions: 6 }));
-    expectUnknown(partitions, 'partitions', undefined);
-    expect((partitions as Error).message).toContain('concurrency');
+    const shards = await failure(worker({ shards: 6 }));
+    expectUnknown(shards, 'shards', undefined);
+    expect((shards as Error).message).toContain('concurrency');
     expectUnknown(await failure(worker({ limiter: { max: 1, duraton: 1000 } })), 'limiter.duraton', 'limiter.duration');
     expectUnknown(await failure(worker({ keyLimiter: { maxx: 1, duration: 1000 } })), 'keyLimiter.maxx', 'keyLimiter.max');
     expectUnknown(await failure(worker({ leasems: 1000 })), 'leasems', 'leaseMs');
@@ -292,7 +292,8 @@ describe('Redis failures are typed errors that keep their cause', () => {
     } finally {
       await t.admin.call('REPLICAOF', 'NO', 'ONE');
     }
-    expect(await t.admin.keys(`${prefix}:*`)).toEqual([]);
+    // only the registry entry its waitUntilReady() wrote before Redis became a replica
+    expect(await t.admin.keys(`${prefix}:*`)).toEqual([`${prefix}:queues`]);
   });
 
   it('any other error reply: RedisCommandError with the reply code', async () => {

@@ -120,9 +120,19 @@ describe('schedulers on Redis', () => {
     await waitFor(async () => (await repeatJobs(queue, 'beat')).length >= 30, 20_000, 'more beats');
     await queue.removeScheduler('beat');
     const slots = await repeatJobs(queue, 'beat');
+    // no slot fired twice (ids are unique by construction)
     expect(new Set(slots).size).toBe(slots.length);
-    // no slot fired twice, none skipped while workers ran (ids are unique by construction)
-    for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBe(50);
+    // and every slot fired, except around a kill: the worker holding the next due time killed,
+    // its backup check taken over late on a loaded machine — or, killed between taking the due
+    // time from the wake marker and leaving its backup (idle-wait.ts), the slot left to the next
+    // block timeout (300 ms here); a slot later than a whole period fires once for the slots it
+    // missed (catch-up). At most one such gap per killed worker, none past the block timeout and
+    // two periods.
+    const gaps = slots.slice(1).map((slot, i) => slot - slots[i]!);
+    expect(gaps.every((gap) => gap % 50 === 0)).toBe(true);
+    const stalls = gaps.filter((gap) => gap > 50);
+    expect(stalls.length).toBeLessThanOrEqual(2);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(300 + 100);
   });
 
   // regression: obliterate left the schedulers behind

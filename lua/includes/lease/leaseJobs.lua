@@ -58,6 +58,23 @@ local FLAG_PAUSED = 1       -- the group is paused
 local FLAG_LIMITED = 2      -- rate limited now
 local FLAG_HAS_LIMIT = 4    -- the group has a rate limit: it leases only for free slots (a job
                             -- leased ahead would start later than the limiter counted it)
+local FLAG_QUEUE_LIMIT = 8  -- a partition whose queue has a rate limit: lease only starts reserved
+                            -- first (reserve-starts.lua); a call without them leased nothing
+
+-- announceDrained(ctx, asked, leased, more): the group's drained event, once per transition.
+-- A call that could start `asked` jobs and found fewer (none more due) leaves the group with
+-- nothing to start: it emits drained unless it leased nothing and the last announcement still
+-- stands (meta drained:<G>, read with the settings: no command in the steady state). A full
+-- batch withdraws the announcement.
+local function announceDrained(ctx, asked, leased, more)
+  local announced = ctx.settings.drained
+  if asked > 0 and leased < asked and not more then
+    if leased > 0 or not announced then emit(ctx.base, 'drained') end
+    if not announced then redis.call('HSET', ctx.base .. Key.meta, 'drained:' .. ctx.group, '1') end
+  elseif leased > 0 and announced then
+    redis.call('HDEL', ctx.base .. Key.meta, 'drained:' .. ctx.group)
+  end
+end
 
 local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
   local ctx = newLeaseContext(keys, base, group, consumer, nonce, config, now)
@@ -67,6 +84,7 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
   local flags = paused * FLAG_PAUSED
   local more = false
   local limitedFor = -1
+  local asked = 0
   if count > 0 then
     more = promoteDue(ctx, 500)
     reclaimExpired(ctx)
@@ -74,8 +92,13 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
     if paused == 0 then
       local room
       room, limitedFor = limiterRoom(keys, settings, now)
+      if settings.queueLimited then
+        flags = flags + FLAG_QUEUE_LIMIT + FLAG_HAS_LIMIT
+        if not config.reserved then room = 0 end
+      end
       if room > 0 then
-        takeJobs(ctx, math.min(room, count))
+        asked = math.min(room, count)
+        takeJobs(ctx, asked)
         limitedFor = limiterRecord(keys, settings, nonce, #ctx.jobs / JOB_FIELDS, room, now)
         -- backpressure: producers waiting for room block on this stream
         if settings.maxLength > 0 and #ctx.jobs > 0 then
@@ -87,6 +110,7 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
     end
   end
   local leased = #ctx.jobs / JOB_FIELDS
+  announceDrained(ctx, asked, leased, more)
   local waitMs, idle = 0, 0
   -- fewer jobs than asked for: the queue is empty (or the group limited) now. The worker will
   -- block on the group's wake marker, which then holds the next due time (a delayed job, a

@@ -50,6 +50,9 @@ local function adoptJob(ctx, id, name, data, opts, timestamp, startBy)
   return true
 end
 
+-- the states a record sluice wrote can be in (a stale stream entry of such a job is ignored)
+local KNOWN_STATES = { waiting = true, active = true, delayed = true, completed = true, failed = true }
+
 -- leaseRecorded(ctx, id, fromRing): a job with a record hash (own id, delayed, prioritised,
 -- redelivered; fromRing: taken from its ordering key's line, which counted it already).
 -- Returns false for a job that cannot be leased: removed, moved on (a stale entry), over its
@@ -87,9 +90,12 @@ local function leaseRecorded(ctx, id, fromRing)
     appendJob(ctx.jobs, id, name, data, opts or '{}', timestamp or now, attemptsMade or 0, delivery, stalls or 0)
     return true
   end
-  if (state == 'waiting' or not state) and (state or name or data or opts) then
-    -- a record without state, name or data was not written by sluice: dead-letter it
-    local reason = 'malformed job record: missing ' .. (not state and 'state' or (not name and 'name' or 'data'))
+  local unknownState = state and not KNOWN_STATES[state]
+  if ((state == 'waiting' or not state) and (state or name or data or opts)) or unknownState then
+    -- a record without state, name or data, or in a state sluice has no name for, was not
+    -- written by sluice: dead-letter it
+    local reason = unknownState and ('malformed job record: unknown state ' .. string.sub(state, 1, 40))
+      or ('malformed job record: missing ' .. (not state and 'state' or (not name and 'name' or 'data')))
     local keep = failedRetention(jobKey, ctx.config.keepFailed)
     moveToFailed(ctx.keys.failed, ctx.base, records, id, now, reason, '[]', keep[1], keep[2], ctx.group)
     addDead(ctx, id, reason)

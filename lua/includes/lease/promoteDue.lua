@@ -3,16 +3,20 @@
 -- @include placeWaiting
 -- @include wake
 -- @include orderedKeys
+-- @include emit
 -- promoteDue(ctx, bound): the work that comes due while no one looks, done by whichever worker
 -- leases (no leader, invariant 5 (docs/invariants.md)): due delayed jobs (the queue's: placed
 -- for every group, placeWaiting) and the group's due retries (to the end of its wait list), in
 -- score order (which keeps the order jobs due at the same ms were scheduled in: see dueScore),
 -- the whole current ms (scores below now + 1), at most `bound` of each; and keys parked by a
 -- per-key limit go back into the ring. Returns whether a bound was reached (more may be due).
+-- Events: due (queue-wide: delayed jobs placed for every group) and waiting (the group's due
+-- retries); QueueEvents delivers both as waiting. The caller has called emitFor.
 local function promoteDue(ctx, bound)
   local keys, base, records, now = ctx.keys, ctx.base, ctx.records, ctx.now
   local upTo = string.format('(%d', now + 1)
   local due = redis.call('ZRANGEBYSCORE', keys.delayed, '-inf', upTo, 'LIMIT', 0, bound)
+  local promoted = {}
   for i = 1, #due do
     local id = due[i]
     local fields = readJob(ctx, base, id, 's', 'p', 'lf', 'ok')
@@ -21,6 +25,7 @@ local function promoteDue(ctx, bound)
       if state == 'delayed' then
         redis.call('HSET', Key.job(base, id), 's', 'waiting')
         placeWaiting(keys, base, id, tonumber(priority), lifo == '1', orderingKey)
+        promoted[#promoted + 1] = id
       end
     end
   end
@@ -28,6 +33,7 @@ local function promoteDue(ctx, bound)
     redis.call('ZREM', keys.delayed, unpack(due))
     wake(keys.wake, '*') -- the promoted jobs reach every group
   end
+  if #promoted > 0 then emitQueueWide(base, 'due', 'j', table.concat(promoted, ' ')) end
   local retries = redis.call('ZRANGEBYSCORE', keys.retry, '-inf', upTo, 'LIMIT', 0, bound)
   local ready = {}
   for i = 1, #retries do
@@ -38,7 +44,10 @@ local function promoteDue(ctx, bound)
       ready[#ready + 1] = retries[i]
     end
   end
-  if #ready > 0 then redis.call('RPUSH', keys.wait, unpack(ready)) end
+  if #ready > 0 then
+    redis.call('RPUSH', keys.wait, unpack(ready))
+    emit(base, 'waiting', 'j', table.concat(ready, ' '))
+  end
   if #retries > 0 then redis.call('ZREM', keys.retry, unpack(retries)) end
   if ctx.settings.keyLimitMax > 0 then keyUnpark(ctx.groupPrefix, now, true) end
   return #due >= bound or #retries >= bound
