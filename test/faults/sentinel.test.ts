@@ -99,6 +99,8 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
   };
   try {
     const producers = Promise.all(Array.from({ length: PRODUCERS }, produce));
+    // a run that fails early closes the queue under the producers: their rejection is not the news
+    producers.catch(() => {});
     await waitFor(() => completed >= TOTAL / 3, 60_000, 'a third of the jobs completed before the kill');
     const oldPort = await s.masterPort();
     if (opts.lagging) {
@@ -116,7 +118,9 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
     const newPort = await s.waitForFailover(oldPort, 60_000);
     const failoverMs = Date.now() - killedAt;
     expect(newPort).not.toBe(oldPort);
-    await waitFor(() => worker.isRunning(), 60_000, 'the worker to be healthy on the new master');
+    await waitFor(() => worker.isRunning(), 60_000, 'the worker to be healthy on the new master').catch((err: Error) => {
+      throw new Error(`${err.message}; its health: ${JSON.stringify(worker.health())}`);
+    });
     const workerHealthyMs = Date.now() - killedAt;
     await producers;
     // the run ends when every acknowledged job completed, or (when some were lost) when the new
