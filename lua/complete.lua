@@ -44,6 +44,7 @@
 -- @include settings
 -- @include orderedKeys
 -- @include trimFinished
+-- @include flowParents
 local keys = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -68,7 +69,7 @@ for i = 7, #ARGV, 5 do
   local jobKey = Key.job(rb, id)
   -- a record clobbered with another type is refused, not an error that fails the whole batch's acks;
   -- its lease runs out and the lease script dead-letters it (readJob)
-  local held = redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr')
+  local held = redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
   if held.err then
     refused[#refused + 1] = id
   elseif token ~= '' and held[1] == '=' .. token then
@@ -82,7 +83,7 @@ for i = 7, #ARGV, 5 do
     -- an ordered job: its key's next job may go
     if held[3] and not held[4] then keyRelease(g, held[3], settings.keyConcurrency) end
     if ARGV[i + 3] == '0' then
-      redis.call('DEL', jobKey, Key.logs(rb, id))
+      redis.call('DEL', jobKey, Key.logs(rb, id), Key.kids(rb, id))
     else
       -- the policy of the latest kept job in the batch applies to the set
       keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
@@ -90,6 +91,8 @@ for i = 7, #ARGV, 5 do
       kept[#kept + 1] = now
       kept[#kept + 1] = id
     end
+    -- a flow child (its published record names the parent): the parent gets its value
+    if held[5] and held[6] and rb == base then childSettled(jobKey, held[5], held[6], 'f', ARGV[i + 2], false, now) end
   else
     refused[#refused + 1] = id
   end

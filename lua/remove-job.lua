@@ -38,6 +38,7 @@
 -- @include records
 -- @include wake
 -- @include settings
+-- @include flowParents
 local REMOVE_SEARCH = 1000
 local jobKey, activeKey, waitKey, delayedKey, retryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prioKey, completedKey, failedKey, logsKey, streamKey = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
@@ -72,8 +73,9 @@ end
 
 -- the job's published record goes (a job no group holds yet), freeing its deduplication id
 local function deletePublished()
+  forgetFlowJob(base, id, 0)
   releaseDedup(base, Key.job(base, id), id)
-  redis.call('DEL', Key.job(base, id), Key.logs(base, id))
+  redis.call('DEL', Key.job(base, id), Key.logs(base, id), Key.kids(base, id))
 end
 
 -- unreadBy(entryId): the groups that have not read the entry yet, and how many groups there
@@ -177,11 +179,13 @@ if orderingKey and not keyReleased then
     inLine = true
   end
 end
+-- a flow child stops counting for its parent; a waiting parent leaves the waiting-children set
+if group == 'default' then forgetFlowJob(base, id, 0) end
 releaseDedup(base, jobKey, id)
 local sets = { retryKey, completedKey, failedKey }
 if group == 'default' then sets[#sets + 1] = delayedKey end
 for _, key in ipairs(sets) do redis.call('ZREM', key, id) end
 -- only a waiting job can be in the redelivery list
 if state == 'waiting' and not inPrio and not inLine then listRemove(waitKey, id) end
-redis.call('DEL', jobKey, logsKey)
+redis.call('DEL', jobKey, logsKey, Key.kids(Key.records(base, group), id))
 return removed()

@@ -31,6 +31,7 @@ export {
   ResultNotKeptError,
   SandboxError,
   DelayedError,
+  FlowRefusedError,
 } from './errors/job-errors.js';
 export {
   RedisUnavailableError,

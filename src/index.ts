@@ -14,6 +14,9 @@ export {
   type ProcessorContext,
 } from './worker/worker.js';
 export { Job, type JobState } from './job/job.js';
+export { FlowProducer, type FlowProducerOptions } from './flow/flow-producer.js';
+export type { ChildFailurePolicy, FlowAddOptions, FlowJob, FlowJobOptions, JobNode } from './flow/flow-types.js';
+export type { FlowDependencies, FlowJobMethods } from './flow/job-flow-methods.js';
 export type { SandboxOptions } from './sandbox/sandbox-pool.js';
 export type { SandboxedJob, SandboxedProcessor } from './sandbox/sandboxed-job.js';
 export { QueueEvents, type QueueEventsOptions, type QueueEventMap } from './events/queue-events.js';
@@ -54,6 +57,7 @@ export {
   ResultNotKeptError,
   SandboxError,
   DelayedError,
+  FlowRefusedError,
   WaitTimeoutError,
   CallInterruptedError,
   UnknownOptionError,

@@ -6,6 +6,12 @@
 /** Jobs per script call of the admin operations (drain, clean, retryJobs, promoteJobs, obliterate). */
 export const ADMIN_BATCH = 500;
 
+/** Jobs of a flow per add-flow call: a flow up to this size is added atomically, a larger one in chunks (docs/flows.md). */
+export const FLOW_CHUNK = 500;
+
+/** How deep a flow may be: a child's final failure fails its ancestors in the same call, one step per level. */
+export const FLOW_MAX_DEPTH = 100;
+
 /*
  * Caps of the loops inside the Lua scripts (constants live in the Lua files named):
  *
@@ -40,6 +46,9 @@ export const ADMIN_BATCH = 500;
  * remove-group          batch per call: unread entries, then dropGroupJobs
  * remove-job            LPOS ... MAXLEN 1000 from each end of the wait list and of the key's
  *                       line (REMOVE_SEARCH); LREM then stops at the job; groups: one XINFO
+ * add-flow              the jobs sent (<= FLOW_CHUNK per call); a finished child (complete,
+ *                       moveToFailed, remove-job: flowParents.lua) settles its parent in O(1),
+ *                       and a failure that fails the parent goes up at most FLOW_MAX_DEPTH levels
  * enqueue               the jobs sent (<= 250 per call, the add batcher); dedup index pruning:
  *                       10 expired ids per hold (DEDUP_PRUNE); dueScore below per delayed job
  * dueScore              (delayed and retry scores, lua/includes/dueScore.lua) at most 1,024

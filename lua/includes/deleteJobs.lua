@@ -13,6 +13,7 @@ local function deleteJobs(rb, ids)
   for i = 1, #ids do
     chunk[#chunk + 1] = Key.job(rb, ids[i])
     chunk[#chunk + 1] = Key.logs(rb, ids[i])
+    chunk[#chunk + 1] = Key.kids(rb, ids[i]) -- a flow parent's children (flowParents.lua)
     if #chunk >= DELETE_CHUNK then
       redis.call('DEL', unpack(chunk))
       chunk = {}

@@ -25,6 +25,9 @@ local Key = {
   -- under base
   scheduler = function(base, key) return base .. 'scheduler:' .. key end,
   dedup = function(base, dedupId) return base .. 'dedup:' .. dedupId end,
+  -- a flow parent's children (flowParents.lua): d:<child> pending, v:<child> its return value,
+  -- f:<child> the reason it failed (under the parent's base; only the published record is a parent)
+  kids = function(base, id) return base .. 'kids:' .. id end,
   -- under a group prefix, per ordering key (orderedKeys.lua)
   keyLine = function(g, key) return g .. 'key:' .. key end, -- (Lua only) the key's waiting jobs
   keyLimiter = function(g, key) return g .. 'klim:' .. key end, -- (Lua only) the key's limiter log
@@ -33,10 +36,11 @@ local Key = {
   wake = 'wake',
   -- under base
   groups = 'groups', meta = 'meta', events = 'events', room = 'room', schedulers = 'schedulers',
-  dedupIndex = 'dedups',
+  dedupIndex = 'dedups', stream = 'stream', delayed = 'delayed', id = 'id',
+  waitingChildren = 'waitkids', -- flow parents waiting for their children: id -> when added
   prioritySeq = 'pseq', -- (Lua only) the order in which prioritised jobs were placed
   -- under a group prefix
-  wait = 'wait', active = 'active', prio = 'prio', paused = 'paused', limiter = 'limiter',
+  wait = 'wait', active = 'active', prio = 'prio', failed = 'failed', paused = 'paused', limiter = 'limiter',
   keyState = 'keyst', keyWait = 'keywait',
   keyRing = 'keys', -- (Lua only) the ring of ready ordering keys
 }

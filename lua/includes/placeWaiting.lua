@@ -12,16 +12,19 @@
 -- published record, which belongs to the default group. A queue without a default group
 -- keeps the published record only until every group has its own (field pend counts down).
 
--- Module state (for the script call): subscribedCache, the queue's groups once read.
-local subscribedCache = false
+-- Module state (for the script call): subscribedCache, each queue's groups once read (by its
+-- groups key: a flow's scripts place jobs in several queues).
+local subscribedCache = {}
 -- subscribedGroups(groupsKey): the queue's groups; a queue no worker has used yet has the
 -- default group implicitly (it is created, from the start of the stream, by its first lease).
 local function subscribedGroups(groupsKey)
-  if subscribedCache == false then
-    subscribedCache = redis.call('SMEMBERS', groupsKey)
-    if #subscribedCache == 0 then subscribedCache = { 'default' } end
+  local groups = subscribedCache[groupsKey]
+  if not groups then
+    groups = redis.call('SMEMBERS', groupsKey)
+    if #groups == 0 then groups = { 'default' } end
+    subscribedCache[groupsKey] = groups
   end
-  return subscribedCache
+  return groups
 end
 
 local function hasGroup(groups, name)

@@ -9,7 +9,8 @@
 -- keyConcurrency (default 1) and keyLimitMax per keyLimitMs (0 = none); queueLimited: in a
 -- partition of a partitioned queue, the group's rate limit is the whole queue's (reserve-starts);
 -- drained: the group's drained event was emitted and no full lease came since (leaseJobs).
--- Module state (for the script call): settingsCache, the settings read, per group. compile.mjs
+-- Module state (for the script call): settingsCache, the settings read, per queue and group (a
+-- flow's scripts reach a parent's queue too). compile.mjs
 -- makes the first read before the script's first write (lua/README.md, invariant 11
 -- (docs/invariants.md)).
 local settingsCache = {}
@@ -25,7 +26,7 @@ local function intSetting(text, default, max)
 end
 local function queueSettings(base, group)
   group = group or 'default'
-  local cached = settingsCache[group]
+  local cached = settingsCache[base .. group]
   if cached then return cached end
   local f = redis.call('HMGET', base .. Key.meta, 'eventsMaxLen', 'keepLen', 'keepAgeMs', 'limit:' .. group, 'limitUntil:' .. group,
     'maxLength', 'keyConc:' .. group, 'keyLimit:' .. group, 'eventsMaxAgeMs', 'queueLimit:' .. group,
@@ -40,6 +41,6 @@ local function queueSettings(base, group)
     eventsMaxAgeMs = intSetting(f[9], 86400000, MAX_AGE_MS),
     queueLimited = f[10] == '1', drained = f[11] == '1',
   }
-  settingsCache[group] = cached
+  settingsCache[base .. group] = cached
   return cached
 end

@@ -272,3 +272,22 @@ export class DelayedError extends SluiceError {
     this.delayMs = delayMs;
   }
 }
+
+/**
+ * A flow was refused by Redis and nothing of it (of this call) was added: a queue of it is
+ * partitioned, or has consumer groups but not `default` (whose record tells the parent), a
+ * job id it gives exists already, or the parent a later chunk of a large flow belongs to no
+ * longer waits for its children.
+ */
+export class FlowRefusedError extends SluiceError {
+  /** Why, in one word: `queue`, `id` or `parent`. */
+  readonly reason: 'queue' | 'id' | 'parent';
+  /** The queue, job id or parent id the refusal is about. */
+  readonly subject: string;
+  /** @param reason - what was refused; @param subject - the queue, id or parent concerned; @param message - the explanation. */
+  constructor(reason: 'queue' | 'id' | 'parent', subject: string, message: string) {
+    super('FLOW_REFUSED', message);
+    this.reason = reason;
+    this.subject = subject;
+  }
+}

@@ -32,7 +32,8 @@ export type SluiceErrorCode =
   | 'REDIS_READONLY'
   | 'REDIS_COMMAND'
   | 'REPLICATION_TIMEOUT'
-  | 'ADD_BULK_INCOMPLETE';
+  | 'ADD_BULK_INCOMPLETE'
+  | 'FLOW_REFUSED';
 
 /**
  * The base class of every error sluice throws or reports. Test with `instanceof` (of this or of

@@ -10,10 +10,11 @@
  * A plain job waiting in its stream entry has no hash yet: it is `'waiting'` without a stored
  * value. Order: the usual path of a job.
  */
-export const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
+export const JOB_STATES = ['waiting-children', 'waiting', 'active', 'delayed', 'completed', 'failed'] as const;
 
 /**
  * Where a job is in its consumer group:
+ * - `'waiting-children'`: a flow's parent, waiting for its children to be done (docs/flows.md);
  * - `'waiting'`: ready to run, waiting for a worker (prioritised and ordered jobs included);
  * - `'active'`: a worker holds its lease and is running it;
  * - `'delayed'`: waiting for its `delay`, or for the backoff before a retry;
@@ -65,6 +66,24 @@ export const TRANSITIONS: readonly Transition[] = [
     by: 'placeWaiting',
     via: ['leaseJobs', 'change-delay', 'promote-jobs'],
     why: 'the same copy, for a delayed job being promoted',
+  },
+  // flows (add-flow.lua, flowParents.lua)
+  { from: 'new', to: 'waiting-children', by: 'add-flow', why: "a flow's parent: it waits for its children, placed nowhere" },
+  { from: 'new', to: 'waiting', by: 'add-flow', why: "a flow's job without children gets its record and is placed" },
+  { from: 'new', to: 'delayed', by: 'add-flow', why: "a flow's child with a delay: into its queue's delayed set" },
+  {
+    from: 'waiting-children',
+    to: 'waiting',
+    by: 'flowParents',
+    via: ['complete', 'moveToFailed', 'remove-job'],
+    why: 'its last child is done (or one failed with onFailure continue-parent): placed for every group',
+  },
+  {
+    from: 'waiting-children',
+    to: 'failed',
+    by: 'moveToFailed',
+    via: ['fail', 'lease', 'complete'],
+    why: 'a child failed for good with onFailure fail-parent: the parent fails, and its own parent hears of it',
   },
   // promotion (in every lease call, and on demand)
   {

@@ -12,6 +12,7 @@ import { findWaitingEntry, publishedNotYetMet } from '../redis/streams.js';
 import type { QueueEvents } from '../events/queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from '../queue/bullmq-aliases.js';
 import type { JobState } from './job-state.js';
+import { addFlowMethods, type FlowJobMethods } from '../flow/job-flow-methods.js';
 
 export type { JobState } from './job-state.js';
 
@@ -19,9 +20,9 @@ const MAX_LOG_LINES = 1000;
 /** Parsed (frozen) job options by their JSON text. */
 const parsedOpts = new Map<string, unknown>();
 
-/** BullMQ's names for some methods (extendLock): bullmq-aliases.ts. */
+/** BullMQ's names for some methods (extendLock): bullmq-aliases.ts; the flow methods: src/flow/job-flow-methods.ts. */
 // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
-export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases {}
+export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases, FlowJobMethods {}
 
 /**
  * One job of a queue, as one consumer group sees it: its data, options and record (attempts,
@@ -59,6 +60,7 @@ export class Job<Data = unknown, Result = unknown> {
   static {
     guardRedisErrors(Job, (job) => job.ctx.client); // Redis failures become typed errors
     addJobAliases(Job);
+    addFlowMethods(Job);
   }
 
   /** The name of the queue the job was added to. */

@@ -27,7 +27,7 @@ const BULK_CHUNK = 250;
 const BULK_WINDOW = 16;
 
 /** A new job, encoded for the enqueue script, with what the returned Job is made from. */
-type NewJob<Data> = EnqueueItem & { stored: JobsOptions; value: Data };
+export type NewJob<Data> = EnqueueItem & { stored: JobsOptions; value: Data };
 
 /** What the writer needs of its Queue. */
 export interface JobWriterDeps<Data, Result> {
@@ -124,7 +124,7 @@ export class JobWriter<Data, Result> {
         continue;
       }
       // not added (the id exists, or a job holds the deduplication id, maybe replaced): return that job
-      if (status !== 'added') return (await this.existingJob(id)) ?? this.toJob(item, id, now);
+      if (status !== 'added') return (await this.existing(id)) ?? this.toJob(item, id, now);
       return this.toJob(item, id, now);
     }
   }
@@ -183,7 +183,8 @@ export class JobWriter<Data, Result> {
     this.roomWaiter?.close();
   }
 
-  private encode(name: string, data: Data, opts: JobsOptions | undefined): NewJob<Data> {
+  /** A new job validated and encoded with the queue's defaults (also for flows: src/flow/flow-plan.ts). */
+  encode(name: string, data: Data, opts: JobsOptions | undefined): NewJob<Data> {
     validateJobName(name);
     const { defaults, encodedDefaults, maxPayloadBytes } = this.deps.options;
     const json = toJson(data, 'job data', maxPayloadBytes);
@@ -200,7 +201,8 @@ export class JobWriter<Data, Result> {
     return { stored, value: data, id: jobId ?? '', name, data: json, opts: optionsJson(stored), schedule: encodeSchedule(merged) };
   }
 
-  private toJob(item: NewJob<Data>, id: string, now: number): Job<Data, Result> {
+  /** The Job object of an added job. */
+  toJob(item: NewJob<Data>, id: string, now: number): Job<Data, Result> {
     // a plain job's time is its stream entry's, which can be a ms past the script's clock read
     const plain = item.id === '' && item.schedule === '' && isStreamId(id);
     const timestamp = plain ? Number(id.slice(0, id.indexOf('-'))) : now;
@@ -214,7 +216,7 @@ export class JobWriter<Data, Result> {
   }
 
   /** The job that holds an id: the default group's record, or else the first group's that has one. */
-  private async existingJob(id: string): Promise<Job<Data, Result> | undefined> {
+  async existing(id: string): Promise<Job<Data, Result> | undefined> {
     const own = await this.deps.getJob(id);
     if (own) return own;
     for (const group of await this.deps.client.smembers(this.deps.keys.groups)) {

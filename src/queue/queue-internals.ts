@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { QueueLayout } from '../partitions/queue-routing.js';
 import type { QueueKeys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
+import type { JobWriter } from './job-writer.js';
 import type { ResolvedQueueOptions } from './queue-options.js';
 import type { Queue } from './queue.js';
 
@@ -16,6 +17,8 @@ export interface QueueInternals {
   readonly keys: QueueKeys;
   readonly scripts: Scripts;
   readonly options: ResolvedQueueOptions;
+  /** Encodes new jobs and makes their Job objects (flows add through it). */
+  readonly writer: JobWriter<unknown, unknown>;
   /** Resolves once the queue's settings are written (Queue.waitUntilReady). */
   waitUntilReady(): Promise<void>;
   /** The Queues of its partitions, or the queue itself when it has one partition. */
@@ -33,6 +36,7 @@ export function queueInternals(queue: object): QueueInternals {
     keys: inside.keys,
     scripts: inside.scripts,
     options: inside.options,
+    writer: inside.writer,
     waitUntilReady: () => inside.waitUntilReady(),
     partitions: async () => (await inside.layout.resolve())?.parts ?? [queue as Queue<never, never>],
   };

@@ -68,6 +68,10 @@ export interface QueueKeys {
   dedupIndex: string;
   /** Metrics of the queue as a whole (producer side: backpressure rejections). */
   metrics: string;
+  /** A flow parent's children: `d:<child>` pending, `v:<child>` return value, `f:<child>` failure (flows). */
+  kids(id: string): string;
+  /** Flow parents waiting for their children: id -> when added (ms). */
+  waitingChildren: string;
   group(name: string): GroupKeys;
 }
 
@@ -92,6 +96,8 @@ export function queueKeys(prefix: string, queue: string, partition?: PartitionRe
     dedup: (id) => `${base}dedup:${id}`,
     dedupIndex: `${base}dedups`,
     metrics: `${base}metrics`,
+    kids: (id) => `${base}kids:${id}`,
+    waitingChildren: `${base}waitkids`,
     group: (name) => {
       const g = `${base}g:${name}:`;
       const records = name === 'default' ? base : g;
@@ -176,6 +182,14 @@ export const JobField = {
   keyReleased: 'kr',
   /** A published record in a queue without the default group: groups still to take their own copy (it goes at 0). */
   pendingCopies: 'pend',
+  /** A flow child: the base ("P:{Q}:") of its parent's queue. */
+  parentBase: 'pb',
+  /** A flow child: its parent's id. */
+  parentId: 'pi',
+  /** A flow child: what its final failure does to the parent: f fail it, i ignore, c continue it now, r remove the dependency. */
+  parentPolicy: 'pp',
+  /** A flow parent: children not finished yet (it is placed when this reaches 0). */
+  pendingChildren: 'pd',
 } as const;
 
 /** `group` in the per-group fields of MetaField. */

@@ -391,4 +391,9 @@ export class Scripts {
     const keys = { metrics: g.metrics, minutes: g.minutes, mhist: g.minuteHist, workers: g.workers, worker: g.worker(workerId) };
     return Number(await this.run('record-metrics', keys, args));
   }
+
+  /** add-flow.lua: a flow (or a chunk of one) whose first queue is this one; the raw reply (src/flow/flow-writer.ts). */
+  addFlow(queues: string[], nodes: Arg[]): Promise<unknown> {
+    return this.run('add-flow', { wake: this.keys.wake }, [JSON.stringify(queues), ...nodes]);
+  }
 }

@@ -22,7 +22,7 @@ const PAIRS = new Set(['HSET', 'HMSET']);
 /** Commands that take exactly one field. */
 const ONE_FIELD = new Set(['HSETNX', 'HINCRBY', 'HINCRBYFLOAT', 'HGET', 'HEXISTS']);
 
-type Hash = 'job' | 'meta' | 'keyState' | 'scheduler';
+type Hash = 'job' | 'meta' | 'keyState' | 'scheduler' | 'kids';
 
 /**
  * Which hash a key expression names, from the expression and what its names were assigned (or,
@@ -30,6 +30,8 @@ type Hash = 'job' | 'meta' | 'keyState' | 'scheduler';
  * knows fails the test: teach it here.
  */
 const HASH_RULES: [Hash, RegExp][] = [
+  // a flow parent's children: its fields are child keys (d:, v:, f: + the child's record key), not registered names
+  ['kids', /kids/i],
   ['meta', /meta/i],
   ['keyState', /keyst/i],
   ['scheduler', /scheduler/i],
@@ -206,6 +208,7 @@ class Scanner {
       result.unreadable.push(`${where}: ${command} on ${key}: which hash is it? (HASH_RULES)`);
       return;
     }
+    if (hash === 'kids') return;
     const write = WRITES.has(command);
     const fieldArgs = ONE_FIELD.has(command) ? rest.slice(0, 1) : PAIRS.has(command) ? rest.filter((_, i) => i % 2 === 0) : rest;
     for (const arg of fieldArgs) {

@@ -313,7 +313,7 @@ describe('the scan itself', () => {
       ['complete', file('')],
     ]);
     expect(checkTransitions(tree, rows)).toEqual([
-      'x.lua:2 writes state "wating", which is not a JobState (waiting, active, delayed, completed, failed)',
+      'x.lua:2 writes state "wating", which is not a JobState (waiting-children, waiting, active, delayed, completed, failed)',
       'missing row: release -> delayed is written (x.lua:2) but TRANSITIONS has no row for it',
       'stale row: active -> failed by "release": x.lua writes no "failed"',
       'row active -> waiting by "lease": via "complete" does not include it',

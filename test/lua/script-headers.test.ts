@@ -31,7 +31,7 @@ interface Header {
   body: string;
 }
 
-const WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8 };
+const WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9 };
 
 /** Parses the --[[ ]] header independently of lua/compile.mjs. */
 function parseHeader(op: string): Header {
@@ -195,6 +195,7 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.setPartitions(0);
     await scripts.reserveStarts('default', 'nonce3', 2, ['nonce.1']);
     await scripts.recordMetrics('default', '', flushArgs(emptyCounts(), undefined));
+    await scripts.addFlow([scripts.keys.base], [1, '', 'parent', '{}', '{}', '', '', 'f', 1, 1, '', 'child', '{}', '{}', '', 'n:1', 'f', 0]);
 
     expect([...new Set(calls.map((c) => c.op))].sort()).toEqual(ops);
     for (const { op, args } of calls) {
