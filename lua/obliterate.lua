@@ -45,6 +45,15 @@ if #delayed > 0 then
   redis.call('ZREM', delayedKey, unpack(delayed))
   budget = budget - #delayed
 end
+-- flow parents waiting for their children (their records, logs and kids hashes)
+if budget > 0 then
+  local parents = redis.call('ZRANGE', base .. Key.waitingChildren, 0, budget - 1)
+  if #parents > 0 then
+    deleteJobs(base, parents)
+    redis.call('ZREM', base .. Key.waitingChildren, unpack(parents))
+    budget = budget - #parents
+  end
+end
 for _, group in ipairs(groups) do
   if budget > 0 then budget = dropGroupJobs(base, group, budget) end
 end

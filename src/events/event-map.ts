@@ -37,6 +37,8 @@ export interface QueueEventMap<Result = unknown> {
    * group's listeners), or a retry of the group come due (or failed without a backoff).
    */
   waiting: JobEvent;
+  /** A flow's parent was added: it waits for its children, then comes `waiting` (reaches every group's listeners). */
+  'waiting-children': JobEvent;
   /**
    * The group has nothing more it can start now: a worker's lease found fewer jobs than it
    * could take. Once per transition (again only after jobs were leased); once per partition on

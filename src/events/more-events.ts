@@ -5,7 +5,7 @@
 import type { QueueEventMap } from './event-map.js';
 
 /** The events decoded here. */
-type MoreEvent = 'waiting' | 'drained' | 'paused' | 'resumed' | 'deduplicated' | 'cleaned';
+type MoreEvent = 'waiting' | 'waiting-children' | 'drained' | 'paused' | 'resumed' | 'deduplicated' | 'cleaned';
 
 /** Emits one of them on the QueueEvents (its emit, with the map's argument types). */
 export type MoreEmit = <K extends MoreEvent>(event: K, ...args: Parameters<QueueEventMap[K]>) => void;
@@ -27,9 +27,12 @@ export function dispatchMore(emit: MoreEmit, group: string, eventId: string, f: 
   switch (f.e) {
     case 'added': {
       // the jobs added with a delay are named by position (dl); the others wait
+      // and the flow parents added waiting for their children (wc)
       const delayed = new Set((f.dl ?? '').split(' ').filter(Boolean).map(Number));
+      const parents = new Set((f.wc ?? '').split(' ').filter(Boolean).map(Number));
       ids.forEach((jobId, i) => {
-        if (!delayed.has(i)) emit('waiting', { jobId }, eventId);
+        if (parents.has(i)) emit('waiting-children', { jobId }, eventId);
+        else if (!delayed.has(i)) emit('waiting', { jobId }, eventId);
       });
       return true;
     }

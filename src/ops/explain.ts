@@ -18,6 +18,7 @@ export type ExplainReason =
   | 'active'
   | 'lease-expired'
   | 'delayed'
+  | 'waiting-children'
   | 'retry-scheduled'
   | 'paused'
   | 'no-workers'
@@ -66,6 +67,7 @@ export interface ExplainTarget {
 const F = JobField;
 const RECORD_FIELDS = [
   F.state,
+  F.pendingChildren,
   F.attemptsMade,
   F.deliveries,
   F.due,
@@ -161,6 +163,15 @@ export async function explainJob(target: ExplainTarget, id: string, group: strin
         reason: 'active',
         message: `Job ${id} is running: a worker holds its lease until ${when(deadline, now)}.`,
         details: { leaseUntil: deadline, deliveries: Number(record[F.deliveries] ?? 0) },
+      };
+    }
+    case 'waiting-children': {
+      const pending = Number(record[F.pendingChildren] ?? 0);
+      return {
+        ...base,
+        reason: 'waiting-children',
+        message: `Job ${id} is a flow's parent: it runs once its ${pending} unfinished child${pending === 1 ? '' : 'ren'} are done.`,
+        details: { pendingChildren: pending },
       };
     }
     case 'delayed': {

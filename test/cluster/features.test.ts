@@ -1,8 +1,8 @@
 // sluice's features on a real 3-master Redis Cluster (test/helpers/cluster.ts), each on a queue
 // whose slot is served by a different master: fan-out groups, a rate limit, ordered keys,
-// QueueEvents with waitUntilFinished, and a scheduler that fires once.
+// QueueEvents with waitUntilFinished, a scheduler that fires once, and flows (one slot per flow).
 import { describe, expect, it } from 'vitest';
-import { type Job, JobFailedError, QueueEvents, UnrecoverableError } from '../../src/index.js';
+import { FlowProducer, InvalidOptionError, type Job, JobFailedError, QueueEvents, UnrecoverableError } from '../../src/index.js';
 import { namesOnDistinctMasters } from '../helpers/cluster.js';
 import { useCluster } from '../helpers/use-cluster.js';
 import { quietLogger } from '../helpers/setup.js';
@@ -129,5 +129,26 @@ describe('Redis Cluster: features', () => {
     await queue.add('after', null);
     await waitFor(() => ran.length === 2, 5000, 'the job after');
     expect(ran.map((j) => j.name)).toEqual(['h', 'after']);
+  });
+
+  it("flows: a flow within one queue's slot runs bottom up; one across slots is refused before anything is written", async () => {
+    t.newPrefix();
+    const [a, b] = [await nameOn(0), await nameOn(1)];
+    const flows = t.track(new FlowProducer({ connection: t.urls, prefix: t.prefix, logger: quietLogger }));
+    await expect(flows.add({ name: 'p', queueName: a, children: [{ name: 'c', queueName: b }] })).rejects.toBeInstanceOf(InvalidOptionError);
+    const { job: parent } = await flows.add({
+      name: 'collect',
+      queueName: a,
+      children: [1, 2, 3].map((n) => ({ name: 'part', queueName: a, data: n })),
+    });
+    const done: Job[] = [];
+    t.worker<number>(a, async (job) => (job.name === 'part' ? job.data * 10 : Object.values(await job.getChildrenValues<number>()))).on(
+      'completed',
+      (job) => done.push(job),
+    );
+    await waitFor(() => done.some((j) => j.id === parent.id), 10_000, 'the parent completed');
+    const result = done.find((j) => j.id === parent.id)!.returnvalue as number[];
+    expect(result.sort((x, y) => x - y)).toEqual([10, 20, 30]);
+    expect(await t.queue(b).getJobCounts()).toMatchObject({ waiting: 0 });
   });
 });

@@ -2,7 +2,7 @@
 // children completed, reading their values; children in other queues; failure policies; deep
 // and wide trees; a retried add; removal of a child.
 import { describe, expect, it } from 'vitest';
-import { FlowProducer, FlowRefusedError, InvalidOptionError, UnrecoverableError, type Job } from '../../src/index.js';
+import { FlowProducer, FlowRefusedError, InvalidOptionError, QueueEvents, UnrecoverableError, type Job } from '../../src/index.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -193,6 +193,30 @@ describe('flows', () => {
     const done: Job[] = [];
     t.worker('rm', async () => 'ran').on('completed', (j) => done.push(j));
     await waitFor(() => done.length === 1, 10_000, 'the parent ran');
+  });
+
+  it('the parent is visible: waiting-children in events and explain; obliterate deletes a waiting parent', async () => {
+    t.newPrefix();
+    const producer = flows();
+    const queue = t.queue('seen');
+    const events = t.track(new QueueEvents('seen', { connection: t.url, prefix: t.prefix, logger: quietLogger, blockMs: 200 }));
+    await events.waitUntilReady();
+    const seen: string[] = [];
+    events.on('waiting-children', ({ jobId }) => seen.push(`waiting-children:${jobId}`));
+    events.on('waiting', ({ jobId }) => seen.push(`waiting:${jobId}`));
+    const { job: parent, children } = await producer.add({ name: 'p', queueName: 'seen', children: [{ name: 'c', queueName: 'seen' }] });
+    const explained = await queue.explain(parent.id);
+    expect(explained.reason).toBe('waiting-children');
+    expect(explained.message).toMatch(/runs once its 1 unfinished child are done/);
+    t.worker('seen', async () => 'ok');
+    await waitFor(() => seen.length === 3, 10_000, 'three events');
+    expect(seen).toEqual([`waiting-children:${parent.id}`, `waiting:${children![0]!.job.id}`, `waiting:${parent.id}`]);
+
+    const other = await producer.add({ name: 'p', queueName: 'gone', children: [{ name: 'c', queueName: 'gone-kids', opts: { delay: 60_000 } }] });
+    const gone = t.queue('gone');
+    await gone.obliterate();
+    expect(await gone.getJob(other.job.id)).toBeUndefined();
+    expect(await t.admin.keys(`${t.prefix}:{gone}:*`)).toEqual([]);
   });
 
   it('bad trees are refused before anything is written', async () => {
