@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { eventsTour } from '../../examples/events.js';
 import { runEmailSender } from '../../examples/email-sender.js';
 import { runFanout } from '../../dist/examples/fanout.js';
+import { runThumbnails, SIZES } from '../../dist/examples/thumbnail-pipeline.js';
 import { schedulingTour } from '../../examples/scheduling.js';
 import { QueueEvents } from '../../src/index.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
@@ -55,5 +56,15 @@ describe('examples', () => {
     // never more than 50 deliveries in a 200 ms window (local times, so a little slack)
     const at = relay.delivered.map((e) => e.at).sort((a, b) => a - b);
     for (let i = 50; i < at.length; i++) expect(at[i]! - at[i - 50]!).toBeGreaterThanOrEqual(150);
+  }, 30_000);
+
+  it('examples/thumbnail-pipeline.ts: a flow per image, thumbnails in worker threads, the parent collects them', async () => {
+    t.newPrefix();
+    const { manifests } = await runThumbnails(t.url, t.prefix, 3);
+    expect(manifests.map((m) => m.image).sort()).toEqual(['upload-0.png', 'upload-1.png', 'upload-2.png']);
+    for (const m of manifests) {
+      expect(m.thumbnails.map((th) => th.width)).toEqual(SIZES);
+      expect(new Set(m.thumbnails.map((th) => th.checksum)).size).toBe(SIZES.length);
+    }
   }, 30_000);
 });
