@@ -135,7 +135,9 @@ describe('Redis Cluster: features', () => {
     t.newPrefix();
     const [a, b] = [await nameOn(0), await nameOn(1)];
     const flows = t.track(new FlowProducer({ connection: t.urls, prefix: t.prefix, logger: quietLogger }));
-    await expect(flows.add({ name: 'p', queueName: a, children: [{ name: 'c', queueName: b }] })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(flows.add({ name: 'p', queueName: a, children: [{ name: 'c', queueName: b }] })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     const { job: parent } = await flows.add({
       name: 'collect',
       queueName: a,

@@ -158,6 +158,10 @@ describe('flows', () => {
     const middle = await queue.getJob(children![0]!.job.id);
     expect(middle!.failedReason).toMatch(/failed: disk full$/);
     expect((await queue.getJob(root.id))!.failedReason).toMatch(/failed: child .* failed: disk full$/);
+    // a failed parent is retried as any dead-lettered job: it runs, its children do not
+    await (await queue.getJob(root.id))!.retry();
+    await waitFor(async () => (await (await queue.getJob(root.id))?.getState()) === 'completed', 10_000, 'the retried root completed');
+    expect(leafRuns).toBe(2);
   });
 
   it('a retried add with the root jobId adds nothing; a taken child id refuses the flow whole', async () => {
@@ -212,7 +216,11 @@ describe('flows', () => {
     await waitFor(() => seen.length === 3, 10_000, 'three events');
     expect(seen).toEqual([`waiting-children:${parent.id}`, `waiting:${children![0]!.job.id}`, `waiting:${parent.id}`]);
 
-    const other = await producer.add({ name: 'p', queueName: 'gone', children: [{ name: 'c', queueName: 'gone-kids', opts: { delay: 60_000 } }] });
+    const other = await producer.add({
+      name: 'p',
+      queueName: 'gone',
+      children: [{ name: 'c', queueName: 'gone-kids', opts: { delay: 60_000 } }],
+    });
     const gone = t.queue('gone');
     await gone.obliterate();
     expect(await gone.getJob(other.job.id)).toBeUndefined();

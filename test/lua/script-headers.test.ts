@@ -195,7 +195,10 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.setPartitions(0);
     await scripts.reserveStarts('default', 'nonce3', 2, ['nonce.1']);
     await scripts.recordMetrics('default', '', flushArgs(emptyCounts(), undefined));
-    await scripts.addFlow([scripts.keys.base], [1, '', 'parent', '{}', '{}', '', '', 'f', 1, 1, '', 'child', '{}', '{}', '', 'n:1', 'f', 0]);
+    await scripts.addFlow(
+      [scripts.keys.base],
+      [1, '', 'parent', '{}', '{}', '', '', 'f', 1, 1, '', 'child', '{}', '{}', '', 'n:1', 'f', 0],
+    );
 
     expect([...new Set(calls.map((c) => c.op))].sort()).toEqual(ops);
     for (const { op, args } of calls) {
