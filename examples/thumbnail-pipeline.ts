@@ -43,7 +43,7 @@ export async function runThumbnails(connection: string, prefix: string, images =
       manifests.push(job.returnvalue!);
       if (manifests.length === images) resolve();
     });
-    publisher.on('failed', (job, err) => reject(err));
+    publisher.on('failed', (_job, err) => reject(err));
   });
   const started = Date.now();
   try {

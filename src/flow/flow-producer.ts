@@ -156,7 +156,8 @@ export class FlowProducer {
       throw new FlowRefusedError(
         'queue',
         queue,
-        `queue "${queue}" cannot take part in a flow: it is partitioned, or it has consumer groups but not "default" (a child counts for its parent when the default group completes it)`,
+        `queue "${queue}" cannot take part in a flow: it is partitioned, or it has consumer groups but not "default" ` +
+          '(a child counts for its parent when the default group completes it)',
       );
     }
     if (status === -2) throw new FlowRefusedError('id', subject, `a job with id "${subject}" exists already: the flow was not added`);
@@ -170,7 +171,8 @@ export class FlowProducer {
     const other = slots.findIndex((slot) => slot !== slots[0]);
     if (other < 0) return;
     throw new InvalidOptionError(
-      `on a Redis Cluster a flow's queues must share one hash slot: "${names[0]}" is in slot ${slots[0]}, "${names[other]}" in slot ${slots[other]}. ` +
+      `on a Redis Cluster a flow's queues must share one hash slot: "${names[0]}" is in slot ${slots[0]}, ` +
+        `"${names[other]}" in slot ${slots[other]}. ` +
         'Keep such a flow in one queue (jobs of different names), or run it on one Redis (docs/flows.md)',
     );
   }
