@@ -95,7 +95,7 @@ if budget > 0 then
   -- everything is empty: remove the structure itself
   for _, group in ipairs(groups) do
     local g = Key.group(base, group)
-    redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
+    redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake, g .. Key.wakeBackup)
     dropGroupMetrics(g)
   end
   dropQueueMetrics(base)

@@ -52,7 +52,7 @@ if scanFrom then
 end
 budget = dropGroupJobs(base, group, budget)
 if budget > 0 and redis.call('HEXISTS', metaKey, scanField) == 0 then
-  redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake)
+  redis.call('DEL', g .. Key.paused, g .. Key.limiter, g .. Key.wake, g .. Key.wakeBackup)
   dropGroupMetrics(g)
   redis.call('HDEL', metaKey, 'limit:' .. group, 'limitUntil:' .. group, 'keyConc:' .. group, 'keyLimit:' .. group)
   return 0

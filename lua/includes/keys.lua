@@ -34,6 +34,7 @@ local Key = {
 
   -- fixed names under base or under a group prefix
   wake = 'wake',
+  wakeBackup = 'wakeb', -- under a group prefix: the backup check of a due time (src/worker/idle-wait.ts)
   -- under base
   groups = 'groups', meta = 'meta', events = 'events', room = 'room', schedulers = 'schedulers',
   dedupIndex = 'dedups', stream = 'stream', delayed = 'delayed', id = 'id',

@@ -5,8 +5,8 @@
 -- ready. Idle workers block on it with BZPOPMIN, so a marker wakes exactly one of them, however
 -- many wait (no thundering herd); that worker's lease re-arms the marker when it leaves work
 -- behind (a full batch, or a later due time), which wakes the next one. ZADD LT keeps the
--- earliest time, so waking is idempotent and the marker never grows. (Workers also put a
--- second member 'b' there: a backup check of a due time, see src/worker/idle-wait.ts.)
+-- earliest time, so waking is idempotent and the marker never grows. (Workers keep a backup
+-- check of a due time, member 'b', in a second set, g:G:wakeb: see src/worker/idle-wait.ts.)
 -- wakeKey is the queue's wake anchor P:{Q}:wake (declared in KEYS, so the scripts keep one
 -- contract); the markers are derived from it and share its hash tag.
 local function wakeMarker(wakeKey, group)

@@ -21,6 +21,8 @@ export interface GroupKeys {
   limiter: string;
   /** The group's wake marker: a zset of one member, scored by when work is ready (lua/includes/wake.lua). */
   wake: string;
+  /** The group's backup check of a due time: member 'b', for idle workers that hold no due time (src/worker/idle-wait.ts). */
+  wakeBackup: string;
   /** Ordered keys parked by their per-key limit: key -> when it may start again. */
   keyWait: string;
   /** Ordered keys: slots held and ring membership per key, and '#waiting'. */
@@ -115,6 +117,7 @@ export function queueKeys(prefix: string, queue: string, partition?: PartitionRe
         limiter: `${g}limiter`,
         keyState: `${g}keyst`,
         wake: `${g}wake`,
+        wakeBackup: `${g}wakeb`,
         keyWait: `${g}keywait`,
         metrics: `${g}metrics`,
         minutes: `${g}minutes`,

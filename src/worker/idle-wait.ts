@@ -2,9 +2,10 @@
 // of at most two members, lua/includes/wake.lua) until work is ready. Taking the member 'm'
 // scored in the future makes it the worker that holds that due time (a delayed job, a retry, a
 // lease deadline, a slot, the limiter): it blocks on until then, still woken early by new work,
-// and then leases. It also leaves a backup member 'b' a little later, which another idle
-// worker takes: that one checks (next-due.lua, a cheap read) that the due work was done, and
-// leases if not (the holder crashed). So a due time costs one lease and one check however many
+// and then leases. It also leaves a backup member 'b' a little later in a second sorted set,
+// which only workers that hold no due time block on (so the holder never takes its own backup):
+// another idle worker takes it and checks (next-due.lua, a cheap read) that the due work was
+// done, and leases if not (the holder crashed). So a due time costs one lease and one check however many
 // workers are idle, and survives the crash of either. A worker also checks the due time its own
 // last lease reported. It does not lease: it tells the worker loop when to.
 import type { Redis } from 'ioredis';
@@ -25,6 +26,8 @@ export interface IdleContext {
   group: string;
   /** The group's wake marker key. */
   marker: string;
+  /** The group's backup marker (member 'b'): blocked on only while this worker holds no due time. */
+  backupMarker: string;
   blockMs: number;
   isActive: () => boolean;
 }
@@ -53,7 +56,9 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
       } else if (checkAt !== undefined) {
         timeout = Math.max(1, Math.min(ctx.blockMs, checkAt - now));
       }
-      const result = await ctx.waiter.wait(marker, timeout, exact);
+      // the holder of a due time does not wait on the backup: another worker must take it
+      const keys = held === undefined ? [marker, ctx.backupMarker] : [marker];
+      const result = await ctx.waiter.wait(keys, timeout, exact);
       if (!ctx.isActive()) return 'lease';
       if (result.kind === 'woken') {
         if (result.member === 'b') {
@@ -65,7 +70,7 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
         if (result.at - offset > performance.now() + 1) {
           if (held === undefined || result.at < held) {
             held = result.at;
-            ctx.control.zadd(marker, 'LT', result.at + Math.ceil(backupMs), 'b').catch(() => undefined);
+            ctx.control.zadd(ctx.backupMarker, 'LT', result.at + Math.ceil(backupMs), 'b').catch(() => undefined);
           }
           continue;
         }
@@ -90,6 +95,6 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
     // a due time or a check taken and not done (woken for other work, or closing) goes back
     // to the marker, for another idle worker
     if (held !== undefined) ctx.control.zadd(marker, 'LT', held, 'm').catch(() => undefined);
-    if (backup !== undefined) ctx.control.zadd(marker, 'LT', backup, 'b').catch(() => undefined);
+    if (backup !== undefined) ctx.control.zadd(ctx.backupMarker, 'LT', backup, 'b').catch(() => undefined);
   }
 }

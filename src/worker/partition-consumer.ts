@@ -101,6 +101,7 @@ export class PartitionConsumer<Data, Result> {
       scripts: this.scripts,
       group,
       marker: keys.group(group).wake,
+      backupMarker: keys.group(group).wakeBackup,
       runner: this.runner,
       keeper: this.keeper,
       settlement: this.settlement,

@@ -54,7 +54,8 @@ export class WakeWaiter {
    * Blocks until the marker can be taken, or `timeoutMs` passes. With `exact`, the timeout is a
    * due time and is kept to the millisecond.
    */
-  async wait(marker: string, timeoutMs: number, exact = false): Promise<WakeResult> {
+  async wait(markers: string[], timeoutMs: number, exact = false): Promise<WakeResult> {
+    const marker = markers[0]!;
     const blockMs = Math.max(1, Math.ceil(timeoutMs));
     this.interrupted = false;
     let alarm: NodeJS.Timeout | undefined;
@@ -78,7 +79,7 @@ export class WakeWaiter {
       }
     }
     const read = this.client
-      .call('BZPOPMIN', marker, String((exact ? blockMs + 200 : blockMs) / 1000))
+      .call('BZPOPMIN', ...markers, String((exact ? blockMs + 200 : blockMs) / 1000))
       .then((reply): WakeResult => {
         this.lastAnswerAt = performance.now();
         this.lastReported = undefined;

@@ -46,6 +46,8 @@ export interface WorkerLoopContext<Data, Result> extends LeaseCallsContext<Data,
   client: Redis;
   /** The group's wake marker key. */
   marker: string;
+  /** Where the backup check of a due time waits (idle-wait.ts). */
+  backupMarker: string;
   keeper: LeaseKeeper;
   waiter: WakeWaiter;
   firer: SchedulerFirer;
@@ -337,11 +339,11 @@ export class WorkerLoop<Data, Result> implements PoolMember {
 
   /** Idle: waits for work on the group's wake marker (see idle-wait.ts). */
   private async block(reply: LeaseReply): Promise<void> {
-    const { waiter, client, scripts, group, marker, blockMs, isActive } = this.ctx;
+    const { waiter, client, scripts, group, marker, backupMarker, blockMs, isActive } = this.ctx;
     this.enterPhase('blocking');
     let outcome: 'woken' | 'lease' | 'error' | undefined;
     try {
-      outcome = await waitWhileIdle({ waiter, control: client, scripts, group, marker, blockMs, isActive }, reply);
+      outcome = await waitWhileIdle({ waiter, control: client, scripts, group, marker, backupMarker, blockMs, isActive }, reply);
       if (outcome === 'woken') this.calls.markWoken();
     } catch (err) {
       this.ctx.events.error(err);
