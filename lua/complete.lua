@@ -45,6 +45,7 @@
 -- @include orderedKeys
 -- @include trimFinished
 -- @include flowParents
+-- @include wake
 local keys = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -111,5 +112,8 @@ local reply = { #refused }
 for i = 1, #refused do reply[#reply + 1] = refused[i] end
 local leased = leaseJobs(keys, base, group, consumer, nonce, count, config, now)
 wakeForKeys(g, keys.wake, group)
+-- a group capped by setGlobalConcurrency: the slots these acks freed go to an idle worker
+-- when this call leased nothing in their place
+if settings.groupConcurrency > 0 and #finished > 0 and count == 0 then wake(keys.wake, group) end
 for i = 1, #leased do reply[#reply + 1] = leased[i] end
 return reply

@@ -70,7 +70,8 @@ if outcome.retry then
     keyRelease(Key.group(base, group), orderingKey, settings.keyConcurrency)
   end
   -- one idle worker leases it now, or waits for its due time (wake.lua)
-  wake(wakeKey, group, delayMs > 0 and now + delayMs or 0)
+  -- (at once, whatever the delay, in a group capped by setGlobalConcurrency: the slot is free)
+  wake(wakeKey, group, (delayMs > 0 and settings.groupConcurrency == 0) and now + delayMs or 0)
   if not outcome.defer then emit(base, 'retrying', 'j', id, 'r', reason, 'd', delayMs) end
 else
   local reads = moveToFailedReads(base, rb, id, group)
@@ -78,5 +79,6 @@ else
   redis.call('HSET', jobKey, 'a', attemptsMade)
   moveToFailed(failedKey, base, rb, id, now, reason, stack, outcome.keep[1], outcome.keep[2], group, reads)
   wakeForKeys(Key.group(base, group), wakeKey, group)
+  if settings.groupConcurrency > 0 then wake(wakeKey, group) end
 end
 return 1

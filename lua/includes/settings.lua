@@ -8,7 +8,9 @@
 -- maxLength (backpressure: most jobs waiting; 0 = no limit); the group's ordered-key settings:
 -- keyConcurrency (default 1) and keyLimitMax per keyLimitMs (0 = none); queueLimited: in a
 -- partition of a partitioned queue, the group's rate limit is the whole queue's (reserve-starts);
--- drained: the group's drained event was emitted and no full lease came since (leaseJobs).
+-- drained: the group's drained event was emitted and no full lease came since (leaseJobs);
+-- groupConcurrency: at most this many of the group's jobs leased at once, by all its workers
+-- (0: no cap; queue.setGlobalConcurrency).
 -- Module state (for the script call): settingsCache, the settings read, per queue and group (a
 -- flow's scripts reach a parent's queue too). compile.mjs
 -- makes the first read before the script's first write (lua/README.md, invariant 11
@@ -30,7 +32,7 @@ local function queueSettings(base, group)
   if cached then return cached end
   local f = redis.call('HMGET', base .. Key.meta, 'eventsMaxLen', 'keepLen', 'keepAgeMs', 'limit:' .. group, 'limitUntil:' .. group,
     'maxLength', 'keyConc:' .. group, 'keyLimit:' .. group, 'eventsMaxAgeMs', 'queueLimit:' .. group,
-    'drained:' .. group)
+    'drained:' .. group, 'gconc:' .. group)
   local limitMax, limitMs = string.match(f[4] or '', '^(%d+):(%d+)$')
   local keyLimitMax, keyLimitMs = string.match(f[8] or '', '^(%d+):(%d+)$')
   cached = {
@@ -39,7 +41,7 @@ local function queueSettings(base, group)
     maxLength = intSetting(f[6], 0),
     keyConcurrency = intSetting(f[7], 1), keyLimitMax = intSetting(keyLimitMax, 0), keyLimitMs = intSetting(keyLimitMs, 0),
     eventsMaxAgeMs = intSetting(f[9], 86400000, MAX_AGE_MS),
-    queueLimited = f[10] == '1', drained = f[11] == '1',
+    queueLimited = f[10] == '1', drained = f[11] == '1', groupConcurrency = intSetting(f[12], 0),
   }
   settingsCache[base .. group] = cached
   return cached

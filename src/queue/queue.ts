@@ -8,6 +8,7 @@ import { registerQueue, unregisterQueue } from '../ops/queue-registry.js';
 import { RequestReply } from '../events/request-reply.js';
 import { addSchedulerMethods, type QueueSchedulerMethods } from '../scheduling/scheduler-methods.js';
 import { addMetricsMethods, type QueueMetricsMethods } from '../metrics/metrics-methods.js';
+import { addConcurrencyMethods, type QueueConcurrencyMethods } from '../flow-control/global-concurrency.js';
 import { addExplainMethod, type QueueExplainMethods } from '../ops/explain-method.js';
 import { checkEvictionPolicy, closeClient, createClient } from '../redis/connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError } from '../errors.js';
@@ -38,7 +39,8 @@ import { QueueLayout, routeToPartitions, type PartOptions } from '../partitions/
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
 /**
- * Methods installed from other files: the schedulers' (scheduler-methods.ts) and BullMQ's names
+ * Methods installed from other files: the schedulers' (scheduler-methods.ts), the group-wide
+ * concurrency cap (global-concurrency.ts), and BullMQ's names
  * for some methods (removeJobScheduler, getJobSchedulersCount, count: bullmq-aliases.ts).
  */
 // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
@@ -46,7 +48,8 @@ export interface Queue<Data = unknown, Result = unknown>
   extends QueueSchedulerMethods<Data>,
     BullmqQueueAliases,
     QueueMetricsMethods,
-    QueueExplainMethods {}
+    QueueExplainMethods,
+    QueueConcurrencyMethods {}
 
 /**
  * The producer and admin side of one queue: add jobs, read them, and manage the queue
@@ -77,6 +80,7 @@ export class Queue<Data = unknown, Result = unknown> {
   static {
     addSchedulerMethods(Queue);
     addMetricsMethods(Queue);
+    addConcurrencyMethods(Queue);
     addExplainMethod(Queue);
     routeToPartitions(Queue, (queue) => ({ layout: queue.layout, client: queue.client }));
     guardRedisErrors(Queue, (queue) => queue.client);

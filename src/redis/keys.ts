@@ -232,4 +232,6 @@ export const MetaField = {
   removing: ((group) => `removing:${group}`) as PerGroup,
   /** '1' while the group's drained event stands: announced, and no full lease since (leaseJobs.lua). */
   drained: ((group) => `drained:${group}`) as PerGroup,
+  /** The group's cap on jobs leased at once by all its workers (queue.setGlobalConcurrency). */
+  groupConcurrency: ((group) => `gconc:${group}`) as PerGroup,
 } as const;

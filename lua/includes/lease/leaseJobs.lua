@@ -96,6 +96,12 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
         flags = flags + FLAG_QUEUE_LIMIT + FLAG_HAS_LIMIT
         if not config.reserved then room = 0 end
       end
+      -- the group's cap on jobs leased at once, by all its workers (setGlobalConcurrency): a
+      -- finished job's ack or failure wakes an idle worker for the slot it frees
+      if settings.groupConcurrency > 0 then
+        room = math.min(room, math.max(0, settings.groupConcurrency - redis.call('ZCARD', keys.active)))
+        flags = flags + FLAG_HAS_LIMIT
+      end
       if room > 0 then
         asked = math.min(room, count)
         takeJobs(ctx, asked)
