@@ -40,6 +40,7 @@ export {
   PartitionsMismatchError,
   JobNotFoundError,
   JobActiveError,
+  JobStateError,
   LeaseLostError,
   JobTimeoutError,
   ShutdownError,

@@ -11,6 +11,7 @@ import type { JobContext, LeaseHandle } from './job-context.js';
 import { findWaitingEntry, publishedNotYetMet } from '../redis/streams.js';
 import type { QueueEvents } from '../events/queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from '../queue/bullmq-aliases.js';
+import { addJobControls, withPlacement, type JobControls } from './job-controls.js';
 import type { JobState } from './job-state.js';
 
 export type { JobState } from './job-state.js';
@@ -19,9 +20,9 @@ const MAX_LOG_LINES = 1000;
 /** Parsed (frozen) job options by their JSON text. */
 const parsedOpts = new Map<string, unknown>();
 
-/** BullMQ's names for some methods (extendLock): bullmq-aliases.ts. */
+/** BullMQ's names for some methods (extendLock): bullmq-aliases.ts; updateData, changePriority: job-controls.ts. */
 // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
-export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases {}
+export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases, JobControls<Data> {}
 
 /**
  * One job of a queue, as one consumer group sees it: its data, options and record (attempts,
@@ -57,6 +58,7 @@ export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Job<Data = unknown, Result = unknown> {
   static {
+    addJobControls(Job); // before the guard, which wraps the methods the prototype has
     guardRedisErrors(Job, (job) => job.ctx.client); // Redis failures become typed errors
     addJobAliases(Job);
   }
@@ -140,7 +142,7 @@ export class Job<Data = unknown, Result = unknown> {
       id,
       name: hash[JobField.name] ?? '',
       data: fromJson(hash[JobField.data]) as D,
-      opts: typeof opts === 'object' && opts !== null ? (opts as JobsOptions) : {},
+      opts: withPlacement(opts, hash),
       timestamp: Number(hash[JobField.timestamp] ?? 0),
     });
     job.attemptsMade = Number(hash[JobField.attemptsMade] ?? 0);
