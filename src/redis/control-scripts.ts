@@ -19,6 +19,19 @@ export interface ChangePriorityResult {
   state: string;
 }
 
+/** Where clean-waiting looks: see lua/clean-waiting.lua. */
+export type WaitingPart = 'prio' | 'wait' | 'stream' | 'retry' | 'delayed';
+
+/** What one clean-waiting call did. */
+export interface CleanWaitingStep {
+  /** The ids deleted. */
+  removed: string[];
+  /** How many jobs (or entries) it looked at: fewer than the batch ends the part. */
+  looked: number;
+  /** Where the next call resumes. */
+  offset: number;
+}
+
 /** The control scripts of one queue, bound to a client. */
 export class ControlScripts {
   private readonly caller: ScriptCaller;
@@ -51,5 +64,28 @@ export class ControlScripts {
       string,
     ];
     return { outcome: reply[0] as ChangePriorityResult['outcome'], state: String(reply[1]) };
+  }
+
+  /** Deletes a batch of `group`'s waiting jobs added before `before` from one `part` (lua/clean-waiting.lua). */
+  async cleanWaiting(
+    group: string,
+    part: WaitingPart,
+    before: number,
+    step: { batch: number; offset: number; listCap: number; sofar: number; announce: 0 | 1 | 2 },
+  ): Promise<CleanWaitingStep> {
+    const g = this.keys.group(group);
+    const keys = {
+      stream: this.keys.stream,
+      groups: this.keys.groups,
+      wait: g.wait,
+      prio: g.prio,
+      retry: g.retry,
+      delayed: this.keys.delayed,
+      wake: this.keys.wake,
+    };
+    const { batch, offset, listCap, sofar, announce } = step;
+    const args = [this.keys.base, group, part, before, batch, offset, listCap, sofar, String(announce)];
+    const reply = (await this.run('clean-waiting', keys, args)) as [string[], number, number];
+    return { removed: reply[0].map(String), looked: Number(reply[1]), offset: Number(reply[2]) };
   }
 }

@@ -188,6 +188,9 @@ describe('the wrappers send what the headers declare', () => {
     const controls = new ControlScripts(recording, scripts.keys);
     await controls.updateData('default', '9', '{}');
     await controls.changePriority('default', '9', 3, false, 100);
+    for (const part of ['prio', 'wait', 'stream', 'retry', 'delayed'] as const) {
+      await controls.cleanWaiting('default', part, Date.now(), { batch: 10, offset: 0, listCap: 100, sofar: 0, announce: 1 });
+    }
     await scripts.upsertScheduler('s1', '{"every":1000}', '{"name":"n","data":"1","opts":"{}"}', Date.now());
     await scripts.fireScheduler('s1', 0, -1, false, 'repeat:s1:0');
     await scripts.removeScheduler('s1');
