@@ -129,6 +129,23 @@ describe('job.changePriority', () => {
     expect(await runOrder('prio-lifo', 2)).toEqual(['p', 'l']);
   });
 
+  it('moves the job in every group that has it waiting; a group that ran it already keeps its state', async () => {
+    t.newPrefix();
+    const queue = t.queue('prio-groups');
+    await queue.createGroup('default');
+    await queue.createGroup('audit');
+    await queue.add('a', null, { priority: 4 });
+    const b = await queue.add('b', null, { priority: 4 });
+    await b.changePriority({ priority: 2 });
+    const order: Record<string, string[]> = { default: [], audit: [] };
+    for (const group of ['default', 'audit']) {
+      t.worker('prio-groups', async (j) => order[group]!.push(j.name), { group, concurrency: 1, prefetch: 0 });
+    }
+    await waitFor(() => order.default!.length === 2 && order.audit!.length === 2, 10_000, 'both groups ran both jobs');
+    expect(order).toEqual({ default: ['b', 'a'], audit: ['b', 'a'] });
+    expect((await queue.getJob(b.id, { group: 'audit' }))!.opts.priority).toBe(2);
+  });
+
   it('refuses bad options, a plain job in the stream, an active job and a finished one', async () => {
     t.newPrefix();
     const queue = t.queue('prio-bad');

@@ -103,6 +103,23 @@ describe('clean() of waiting states', () => {
     expect(ran.sort()).toEqual(['young-plain', 'young-prio']);
   });
 
+  it("a group's clean consumes its own stream entries only: the other groups keep their jobs", async () => {
+    t.newPrefix();
+    const queue = t.queue('clean-groups');
+    await queue.createGroup('default');
+    await queue.createGroup('audit');
+    await queue.add('p1', null);
+    await queue.add('p2', null, { jobId: 'own-id' });
+    await queue.add('p3', null, { lifo: true });
+    await waitFor(async () => Date.now() > (await queue.getJob('own-id'))!.timestamp + 5, 1000, 'time to pass');
+    expect(await queue.clean(0, 0, 'waiting', { group: 'audit' })).toHaveLength(3);
+    expect(await queue.getJobCounts('waiting', { group: 'audit' })).toEqual({ waiting: 0 });
+    expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 3 });
+    const ran: string[] = [];
+    t.worker('clean-groups', async (j) => ran.push(j.name));
+    await waitFor(() => ran.length === 3, 10_000, 'the default group runs its three jobs');
+  });
+
   it('prioritized, delayed and paused; a limit; bounded calls over many jobs', async () => {
     t.newPrefix();
     const queue = t.queue('clean-more');

@@ -121,6 +121,31 @@ describe('worker.pause() / resume()', () => {
   });
 });
 
+describe('worker.pause() and close()', () => {
+  const t = useRedis();
+
+  it('a paused worker closes promptly, and a pause before it runs holds from the start', async () => {
+    t.newPrefix();
+    const queue = t.queue('wpause-close');
+    await queue.add('one', null);
+    const ran: string[] = [];
+    const worker = t.worker('wpause-close', async (j) => ran.push(j.id), { autorun: false });
+    await worker.pause();
+    expect(worker.isPaused()).toBe(true);
+    worker.run();
+    await worker.waitUntilReady();
+    expect(worker.health().paused).toBe(true);
+    const other = t.worker('wpause-close', async (j) => j.id);
+    await waitFor(async () => (await queue.getJobCounts()).completed === 1, 10_000, 'the other worker ran the job');
+    expect(ran).toEqual([]);
+    await other.close();
+    const started = performance.now();
+    await worker.close();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(worker.health().state).toBe('closed');
+  });
+});
+
 describe('worker.concurrency at run time', () => {
   const t = useRedis();
 
