@@ -134,6 +134,20 @@ export class WakeWaiter {
     return { id, via };
   }
 
+  /**
+   * Ends a wait in progress on `marker` and keeps the connection (Worker.pause()): CLIENT UNBLOCK
+   * from the control connection, so the read returns empty. A wait not yet sent is not ended:
+   * it returns at its timeout, and the worker's checks of its state come after.
+   */
+  async unblock(marker: string): Promise<void> {
+    try {
+      const target = await this.unblockTarget(marker);
+      if (target) await target.via.client('UNBLOCK', target.id);
+    } catch (err) {
+      this.logger.debug({ err }, 'could not unblock the blocking read');
+    }
+  }
+
   /** Ends a wait in progress (on close). */
   interrupt(): void {
     this.interrupted = true;

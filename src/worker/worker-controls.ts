@@ -12,13 +12,13 @@ import type { WorkerHealth, WorkerState } from './worker-api.js';
 type Consumer<D, R> = Pick<PartitionConsumer<D, R>, 'loop' | 'settlement' | 'runner' | 'blocking'>;
 
 /**
- * Stops leasing: no slot is free any more, a blocking read is interrupted (its wake-up goes back
- * to the marker, for another worker), and the jobs leased ahead and not started are handed back
+ * Stops leasing: no slot is free any more, a blocking read is ended (its connection kept; a
+ * wake-up it took goes back to the marker, for another worker), and the jobs leased ahead and not started are handed back
  * at once, without using an attempt. Calls in flight hand back what they lease (worker-loop.ts).
  */
 export async function pauseConsumers<D, R>(pool: SlotPool, consumers: readonly Consumer<D, R>[]): Promise<void> {
   pool.paused = true;
-  for (const c of consumers) c.loop.interrupt();
+  for (const c of consumers) c.loop.stopBlocking();
   await Promise.all(consumers.map((c) => c.settlement.handBack(c.loop.takeBuffered(), false)));
 }
 

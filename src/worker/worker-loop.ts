@@ -354,6 +354,12 @@ export class WorkerLoop<Data, Result> implements PoolMember {
     this.wakeLoop();
   }
 
+  /** Pausing: ends a blocking read, keeping its connection (interrupt() cuts it), and wakes a parked loop. */
+  stopBlocking(): void {
+    if (this.phase === 'blocking') void this.ctx.waiter.unblock(this.ctx.marker);
+    this.wakeLoop();
+  }
+
   /** Parks the loop in 'waiting-slot' until a slot frees, an ack arrives, or close() is called. */
   private waitForSlot(): Promise<void> {
     this.enterPhase('waiting-slot');

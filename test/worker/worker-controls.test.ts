@@ -119,6 +119,28 @@ describe('worker.pause() / resume()', () => {
     await waitFor(() => paused.health().lastFetchAgeMs > 600, 5000, 'time past the watchdog');
     expect(paused.health()).toMatchObject({ healthy: true, paused: true, state: 'running' });
   });
+
+  // regression: pausing a worker blocked idle in Redis cut its blocking connection (the close path), so
+  // after resume() it never woke for work and health() called it unhealthy
+  it('a worker paused while blocked idle in Redis keeps its blocking connection, and runs work after resume()', async () => {
+    t.newPrefix();
+    const queue = t.queue('wpause-blocked');
+    const ran: string[] = [];
+    const worker = t.worker('wpause-blocked', async (job) => ran.push(job.id));
+    await worker.waitUntilReady();
+    const blockedInRedis = async () => {
+      const clients = String(await t.admin.client('LIST'));
+      return clients.split('\n').some((line) => line.includes(`name=sluice:blocking:${worker.id}`) && line.includes('cmd=bzpopmin'));
+    };
+    await waitFor(blockedInRedis, 10_000, 'the worker blocks on its wake marker');
+    await worker.pause();
+    await waitFor(async () => !(await blockedInRedis()), 5000, 'the blocking read ended');
+    expect(worker.health()).toMatchObject({ healthy: true, paused: true, blockingConnection: 'ready' });
+    worker.resume();
+    await waitFor(blockedInRedis, 10_000, 'the worker blocks again');
+    const job = await queue.add('after', null);
+    await waitFor(() => ran.includes(job.id), 5000, 'the resumed worker woke for the job');
+  });
 });
 
 describe('worker.pause() and close()', () => {
