@@ -5,7 +5,8 @@
   priority set or its wait list: to the priority set under its new priority (after the jobs of
   that priority), to the front of the wait list for lifo, or to the end of the wait list for
   neither (jobs without a priority run before prioritised ones). A job waiting in its stream
-  entry, in an ordering key's line, or a retry waiting out its backoff is not moved.
+  entry, a job with an ordering key (it keeps its key's order), or a retry waiting out its backoff
+  is not moved.
 
   KEYS[1] job        P:{Q}:job:<id>     the published record
   KEYS[2] delayed    P:{Q}:delayed
@@ -52,7 +53,10 @@ local ownState = false
 for _, name in ipairs(groups) do
   local g = Key.group(base, name)
   local record = Key.job(Key.records(base, name), id)
-  if name == group then ownState = redis.call('HGET', record, 's') end
+  local fields = redis.call('HMGET', record, 's', 'ok')
+  if name == group then ownState = fields[1] end
+  -- (a redelivered ordered job holds its key's slot: it stays where its key's order put it)
+  if fields[2] then orderingKey = fields[2] end
   if redis.call('ZSCORE', g .. Key.prio, id) then
     found[#found + 1] = { g, 'prio', record }
   elseif redis.call('LPOS', g .. Key.wait, id, 'MAXLEN', scan) then
@@ -60,10 +64,8 @@ for _, name in ipairs(groups) do
   end
 end
 if not ownState then ownState = redis.call('HGET', jobKey, 's') end
-if #found == 0 then
-  if orderingKey and ownState == 'waiting' then return { 'ordered', ownState } end
-  return { 'notWaiting', ownState or '' }
-end
+if orderingKey and (#found > 0 or ownState == 'waiting') then return { 'ordered', ownState or 'waiting' } end
+if #found == 0 then return { 'notWaiting', ownState or '' } end
 
 local score
 if priority > 0 then

@@ -53,7 +53,7 @@ export interface JobControls<Data> {
    * @throws {InvalidOptionError} a priority out of range, an unknown option, or both set.
    * @throws {JobStateError} the job is active or finished; or it waits where it cannot be moved:
    * a plain job in its stream entry (add it with a priority or `lifo` to reorder it later), a
-   * job in its ordering key's line, a retry waiting out its backoff.
+   * job with an ordering key (it keeps its key's order), a retry waiting out its backoff.
    * @throws {JobNotFoundError} the job does not exist (any more).
    * @throws {RedisUnavailableError} Redis cannot be reached.
    */

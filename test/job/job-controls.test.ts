@@ -153,6 +153,10 @@ describe('job.changePriority', () => {
     for (const bad of [{ priority: -1 }, { priority: 1.5 }, { priority: 2_097_153 }, { priority: 2, lifo: true }, { other: 1 }]) {
       await expect(pj.changePriority(bad as { priority?: number })).rejects.toBeInstanceOf(InvalidOptionError);
     }
+    const ordered = await queue.add('ordered', null, { orderingKey: 'k1' });
+    const orderedErr = await ordered.changePriority({ priority: 1 }).catch((e: unknown) => e);
+    expect(orderedErr).toBeInstanceOf(JobStateError);
+    expect((orderedErr as Error).message).toMatch(/ordering key/);
     const plain = await queue.add('plain', null);
     const streamErr = await plain.changePriority({ priority: 1 }).catch((e: unknown) => e);
     expect(streamErr).toBeInstanceOf(JobStateError);
