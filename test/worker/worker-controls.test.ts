@@ -130,11 +130,12 @@ describe('worker.pause() / resume()', () => {
     await worker.waitUntilReady();
     const blockedInRedis = async () => {
       const clients = String(await t.admin.client('LIST'));
-      return clients.split('\n').some((line) => line.includes(`name=sluice:blocking:${worker.id}`) && line.includes('cmd=bzpopmin'));
+      // flags=b: blocked in a command now (cmd= names the last command, ended or not)
+      return clients.split('\n').some((line) => line.includes(`name=sluice:blocking:${worker.id}`) && /flags=\w*b/.test(line));
     };
     await waitFor(blockedInRedis, 10_000, 'the worker blocks on its wake marker');
     await worker.pause();
-    await waitFor(async () => !(await blockedInRedis()), 5000, 'the blocking read ended');
+    await waitFor(async () => !(await blockedInRedis()), 3000, 'the blocking read ended (blockMs is 5 s)');
     expect(worker.health()).toMatchObject({ healthy: true, paused: true, blockingConnection: 'ready' });
     worker.resume();
     await waitFor(blockedInRedis, 10_000, 'the worker blocks again');
@@ -165,6 +166,39 @@ describe('worker.pause() and close()', () => {
     await worker.close();
     expect(performance.now() - started).toBeLessThan(2000);
     expect(worker.health().state).toBe('closed');
+  });
+});
+
+describe('worker controls on a partitioned queue', () => {
+  const t = useRedis();
+
+  it('pause, resume and a raised concurrency act on every partition', async () => {
+    t.newPrefix();
+    const queue = t.queue('wpart', { partitions: 3 });
+    const g = gate();
+    const worker = t.worker('wpart', g.processor, { partitions: 3, concurrency: 1 });
+    await worker.waitUntilReady();
+    await worker.pause();
+    await queue.addBulk(Array.from({ length: 9 }, (_, i) => ({ name: 'j', data: i })));
+    expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 9 });
+    expect(g.state.started).toBe(0);
+    worker.concurrency = 3;
+    worker.resume();
+    await waitFor(() => g.held() === 3, 10_000, 'three jobs running');
+    const pausing = worker.pause();
+    expect(g.state.maxRunning).toBe(3);
+    g.releaseAll();
+    await pausing;
+    expect(await queue.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 6, active: 0, completed: 3 });
+    worker.resume();
+    await waitFor(
+      async () => {
+        g.releaseAll();
+        return (await queue.getJobCounts('completed')).completed === 9;
+      },
+      10_000,
+      'all done after resume',
+    );
   });
 });
 
