@@ -15,6 +15,7 @@ export {
 export {
   JobNotFoundError,
   JobActiveError,
+  JobStateError,
   LeaseLostError,
   JobTimeoutError,
   ShutdownError,

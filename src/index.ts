@@ -43,6 +43,7 @@ export {
   PartitionsMismatchError,
   JobNotFoundError,
   JobActiveError,
+  JobStateError,
   LeaseLostError,
   JobTimeoutError,
   ShutdownError,

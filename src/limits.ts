@@ -44,6 +44,12 @@ export const FLOW_MAX_DEPTH = 100;
  *                       list (dropGroupJobs), stream entries, schedulers, dedup ids (index
  *                       P:{Q}:dedups, never a keyspace SCAN)
  * remove-group          batch per call: unread entries, then dropGroupJobs
+ * change-priority       per group of the queue (a handful): one ZSCORE, LPOS ... MAXLEN 10,000 of
+ *                       the wait list (PRIORITY_SCAN, job-controls.ts); LREM then stops at the job
+ * update-data           two HGETs and one HSET
+ * clean-waiting         batch (ADMIN_BATCH) jobs or stream entries looked at per call; the wait
+ *                       list only to index 10,000 (CLEAN_WAIT_SCAN, queue-admin.ts), its LREM
+ *                       stopping at the last job removed; one XINFO GROUPS
  * remove-job            LPOS ... MAXLEN 1000 from each end of the wait list and of the key's
  *                       line (REMOVE_SEARCH); LREM then stops at the job; groups: one XINFO
  * add-flow              the jobs sent (<= FLOW_CHUNK per call); a finished child (complete,

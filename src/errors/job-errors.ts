@@ -26,6 +26,20 @@ export class JobActiveError extends SluiceError {
 }
 
 /**
+ * The job is in a state where the operation does not apply (`Job.changePriority` on an active
+ * or finished job, `Job.updateData` on a finished one, either on a plain job that lives only in
+ * its stream entry). The message says why and what to do instead. Code `JOB_STATE`.
+ */
+export class JobStateError extends SluiceError {
+  /** The state the job was found in (`'waiting'` for a plain job in its stream entry). */
+  readonly state: string;
+  constructor(id: string, state: string, message: string) {
+    super('JOB_STATE', `job "${id}" is ${state}: ${message}`);
+    this.state = state;
+  }
+}
+
+/**
  * This worker no longer holds the job's lease (it expired and the job went elsewhere), or the
  * Job was not handed to a processor; thrown by `Job.updateProgress`, `log` and `extendLease`,
  * and reported on the Worker's 'lost' event. Code `LEASE_LOST`.

@@ -11,6 +11,7 @@ export type SluiceErrorCode =
   | 'PARTITIONS_MISMATCH'
   | 'JOB_NOT_FOUND'
   | 'JOB_ACTIVE'
+  | 'JOB_STATE'
   | 'LEASE_LOST'
   | 'JOB_TIMEOUT'
   | 'SHUTDOWN'

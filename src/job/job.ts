@@ -11,6 +11,7 @@ import type { JobContext, LeaseHandle } from './job-context.js';
 import { findWaitingEntry, publishedNotYetMet } from '../redis/streams.js';
 import type { QueueEvents } from '../events/queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from '../queue/bullmq-aliases.js';
+import { addJobControls, withPlacement, type JobControls } from './job-controls.js';
 import type { JobState } from './job-state.js';
 import { addFlowMethods, type FlowJobMethods } from '../flow/job-flow-methods.js';
 
@@ -20,9 +21,12 @@ const MAX_LOG_LINES = 1000;
 /** Parsed (frozen) job options by their JSON text. */
 const parsedOpts = new Map<string, unknown>();
 
-/** BullMQ's names for some methods (extendLock): bullmq-aliases.ts; the flow methods: src/flow/job-flow-methods.ts. */
+/**
+ * BullMQ's names for some methods (extendLock): bullmq-aliases.ts; updateData, changePriority:
+ * job-controls.ts; the flow methods: src/flow/job-flow-methods.ts.
+ */
 // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
-export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases, FlowJobMethods {}
+export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases, JobControls<Data>, FlowJobMethods {}
 
 /**
  * One job of a queue, as one consumer group sees it: its data, options and record (attempts,
@@ -58,9 +62,10 @@ export interface Job<Data = unknown, Result = unknown> extends BullmqJobAliases,
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Job<Data = unknown, Result = unknown> {
   static {
+    addJobControls(Job); // before the guard, which wraps the methods the prototype has
+    addFlowMethods(Job);
     guardRedisErrors(Job, (job) => job.ctx.client); // Redis failures become typed errors
     addJobAliases(Job);
-    addFlowMethods(Job);
   }
 
   /** The name of the queue the job was added to. */
@@ -142,7 +147,7 @@ export class Job<Data = unknown, Result = unknown> {
       id,
       name: hash[JobField.name] ?? '',
       data: fromJson(hash[JobField.data]) as D,
-      opts: typeof opts === 'object' && opts !== null ? (opts as JobsOptions) : {},
+      opts: withPlacement(opts, hash),
       timestamp: Number(hash[JobField.timestamp] ?? 0),
     });
     job.attemptsMade = Number(hash[JobField.attemptsMade] ?? 0);

@@ -15,7 +15,8 @@ export interface WorkerMetricsOptions {
   /** Its name in the registry (WorkerOptions.name, else host:pid). */
   name: string | undefined;
   group: string;
-  concurrency: number;
+  /** Its concurrency now (Worker.concurrency may change at run time). */
+  concurrency(): number;
   flushMs: number | undefined;
   /** Jobs running now. */
   running(): number;
@@ -31,12 +32,12 @@ export function workerMetrics(
   options: { name: string | undefined; metricsFlushMs: number | undefined; concurrency: number },
   id: string,
   group: string,
-  pool: { running(): number },
+  pool: { running(): number; readonly concurrency: number },
   onError: (err: unknown) => void,
 ): WorkerMetrics | undefined {
   if (options.metricsFlushMs === undefined) return undefined;
-  const { name, concurrency, metricsFlushMs: flushMs } = options;
-  return new WorkerMetrics({ id, name, group, concurrency, flushMs, running: () => pool.running(), onError });
+  const { name, metricsFlushMs: flushMs } = options;
+  return new WorkerMetrics({ id, name, group, concurrency: () => pool.concurrency, flushMs, running: () => pool.running(), onError });
 }
 
 /** The part of a consumer a flush uses: its scripts and its recorder. */
@@ -118,7 +119,7 @@ export class WorkerMetrics {
         host,
         pid: process.pid,
         group: this.opts.group,
-        concurrency: this.opts.concurrency,
+        concurrency: this.opts.concurrency(),
         running: this.opts.running(),
       },
       ttlMs: Math.max(1_000, MISSED_HEARTBEATS * this.flushMs),

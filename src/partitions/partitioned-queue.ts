@@ -21,6 +21,7 @@ import { compareStreamIds } from '../redis/streams.js';
 import { hashToPartition, partitionOfGeneratedId, roundRobin, routeJob } from './layout.js';
 import { addBulkToParts } from './partitioned-bulk.js';
 import { mergedJobs, mergedPage } from './merged-pages.js';
+import { countArgs, countsOfStates, jobsOfTypes, type CleanState, type CountState } from '../queue/queue-getters.js';
 
 /**
  * The partition a routing key (an ordering key, a job id, a scheduler key) names; 0 for a value
@@ -112,15 +113,35 @@ export class PartitionedQueue<Data, Result> {
     return (await this.getJobs(state, start, end, opts)).map((j) => j.id);
   }
 
-  getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
-    return mergedJobs(this.parts, state, start, end, opts);
+  getJobs(
+    types: JobState | JobState[],
+    start = 0,
+    end = -1,
+    asc: boolean | GroupOption = {},
+    opts: GroupOption = {},
+  ): Promise<Job<Data, Result>[]> {
+    if (typeof types === 'string' && typeof asc !== 'boolean') return mergedJobs(this.parts, types, start, end, asc);
+    const range = (state: JobState, s: number, e: number) => mergedJobs(this.parts, state, s, e, opts);
+    return jobsOfTypes(types, start, end, asc === true, range, () => this.getJobCounts(opts));
   }
 
   getJobsPage(state: JobState, opts: PageOptions & GroupOption = {}): Promise<JobsPage<Data, Result>> {
     return mergedPage(this.parts, state, opts);
   }
 
-  async getJobCounts(opts: GroupOption = {}): Promise<JobCounts> {
+  getJobCounts(opts?: GroupOption): Promise<JobCounts>;
+  getJobCounts(...states: (CountState | GroupOption)[]): Promise<Record<string, number>>;
+  async getJobCounts(...args: unknown[]): Promise<JobCounts | Record<string, number>> {
+    if (typeof args[0] === 'string') {
+      // BullMQ's way: the states asked, over every part
+      const { states, opts } = countArgs(args);
+      const prioritized = async () => {
+        const each = await Promise.all(this.parts.map((p) => p.getJobCounts('prioritized', opts)));
+        return each.reduce((n, c) => n + (c.prioritized ?? 0), 0);
+      };
+      return countsOfStates(states, () => this.getJobCounts(opts), prioritized);
+    }
+    const opts = (args[0] ?? {}) as GroupOption;
     const all = await Promise.all(this.parts.map((p) => p.getJobCounts(opts)));
     const sum = (k: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed') => all.reduce((n, c) => n + c[k], 0);
     return {
@@ -166,7 +187,7 @@ export class PartitionedQueue<Data, Result> {
     return this.eachPart(Infinity, (p) => p.drain(delayed, opts));
   }
 
-  async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
+  async clean(graceMs: number, limit: number, state: CleanState = 'completed', opts: GroupOption = {}): Promise<string[]> {
     const ids: string[] = [];
     await this.eachPart(limit > 0 ? limit : Infinity, async (p, left) => {
       const some = await p.clean(graceMs, left === Infinity ? limit : left, state, opts);

@@ -8,6 +8,7 @@
 import { InvalidOptionError, LeaseLostError } from '../errors.js';
 import type { LeaseHandle } from '../job/job-context.js';
 import type { GroupOption } from './queue-options.js';
+import type { CountState } from './queue-getters.js';
 import type { Job } from '../job/job.js';
 import type { Queue } from './queue.js';
 
@@ -32,6 +33,13 @@ export interface BullmqQueueAliases {
    * @see Queue.getJobCounts
    */
   count(opts?: GroupOption): Promise<number>;
+  /**
+   * The sum of `getJobCounts(...states)` (then `{ group }` optionally): how many jobs the
+   * group has in those states, `paused` and `prioritized` counted as there.
+   * BullMQ-compatible alias.
+   * @see Queue.getJobCounts
+   */
+  getJobCountByTypes(...states: (CountState | GroupOption)[]): Promise<number>;
 }
 
 /** BullMQ-compatible names of Job methods. */
@@ -60,6 +68,10 @@ const queueAliases: BullmqQueueAliases & ThisType<Queue> = {
   },
   async getJobSchedulersCount() {
     return (await this.getSchedulers()).length;
+  },
+  async getJobCountByTypes(...states) {
+    const counts = await this.getJobCounts(...states);
+    return Object.values(counts).reduce((n: number, c: unknown) => n + (typeof c === 'number' ? c : 0), 0); // (no states: every state)
   },
   async count(opts) {
     const counts = await this.getJobCounts(opts);

@@ -5,6 +5,11 @@ import { redisNow } from '../redis/connection.js';
 import { InvalidOptionError, ObliterateRefusedError } from '../errors.js';
 import { ADMIN_BATCH } from '../limits.js';
 import type { Scripts } from '../redis/scripts.js';
+import { ControlScripts, type WaitingPart } from '../redis/control-scripts.js';
+import type { CleanState } from './queue-getters.js';
+
+/** How deep into a group's wait list (its redeliveries and lifo jobs) a clean looks. */
+export const CLEAN_WAIT_SCAN = 10_000;
 
 /** Redrives a group's finished jobs (failed by default), up to `count`; returns how many. */
 export async function retryFinished(
@@ -65,10 +70,10 @@ export async function cleanFinished(
   group: string,
   graceMs: number,
   limit: number,
-  state: 'completed' | 'failed',
+  state: CleanState,
 ): Promise<string[]> {
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
-  if (state !== 'completed' && state !== 'failed') throw new InvalidOptionError('clean: state must be "completed" or "failed"');
+  if (state !== 'completed' && state !== 'failed') return cleanWaiting(client, scripts, group, graceMs, limit, state);
   // a fraction would reach the script's ZRANGE LIMIT, which Redis refuses
   if (typeof limit !== 'number' || Number.isNaN(limit) || (Number.isFinite(limit) && !Number.isInteger(limit)))
     throw new InvalidOptionError('clean: limit must be an integer (<= 0: no limit)');
@@ -81,6 +86,59 @@ export async function cleanFinished(
     ids.push(...removed);
     if (removed.length < batch || ids.length >= max) return ids;
   }
+}
+
+/** Where each waiting state's jobs wait, in the order a clean goes through them. */
+const WAITING_PARTS: Record<string, WaitingPart[]> = {
+  waiting: ['wait', 'stream', 'prio'],
+  wait: ['wait', 'stream', 'prio'],
+  paused: ['wait', 'stream', 'prio'],
+  prioritized: ['prio'],
+  delayed: ['retry', 'delayed'],
+};
+
+/**
+ * clean() of waiting jobs (added more than `graceMs` ago, Redis time): each place they wait in
+ * bounded calls (lua/clean-waiting.lua). `paused` cleans the waiting jobs only while the group
+ * is paused; the queue's delayed jobs (no group has them yet) are cleaned through the default group.
+ */
+async function cleanWaiting(
+  client: Redis,
+  scripts: Scripts,
+  group: string,
+  graceMs: number,
+  limit: number,
+  state: string,
+): Promise<string[]> {
+  const parts = WAITING_PARTS[state];
+  if (!parts) {
+    throw new InvalidOptionError(`clean: unknown state "${state}"; use completed, failed, waiting, wait, delayed, prioritized or paused`);
+  }
+  if (state === 'paused' && (await client.exists(scripts.keys.group(group).paused)) === 0) return [];
+  const wanted = parts.filter((part) => part !== 'delayed' || group === 'default');
+  const controls = new ControlScripts(client, scripts.keys);
+  const before = (await redisNow(client)) - graceMs;
+  const ids: string[] = [];
+  const max = limit > 0 ? limit : Infinity;
+  for (const [i, part] of wanted.entries()) {
+    let offset = 0;
+    for (;;) {
+      const batch = Math.min(ADMIN_BATCH, max - ids.length);
+      const announce = ids.length + batch >= max ? 2 : i === wanted.length - 1 ? 1 : 0;
+      const step = await controls.cleanWaiting(group, part, before, {
+        batch,
+        offset,
+        listCap: CLEAN_WAIT_SCAN,
+        sofar: ids.length,
+        announce,
+      });
+      ids.push(...step.removed.slice(0, max - ids.length));
+      offset = step.offset;
+      if (ids.length >= max) return ids;
+      if (step.looked < batch) break;
+    }
+  }
+  return ids;
 }
 
 /**

@@ -126,6 +126,11 @@ export class QueueReader<Data, Result> {
     return jobs;
   }
 
+  /** How many of the group's waiting jobs have a priority (its priority set). */
+  async prioritizedCount(): Promise<number> {
+    return this.client.zcard(this.keys.group(this.group).prio);
+  }
+
   /** Counts of the group's jobs by state, in bounded work (no job or entry is read). */
   async getJobCounts(): Promise<JobCounts> {
     const g = this.keys.group(this.group);

@@ -9,13 +9,14 @@ import { RequestReply } from '../events/request-reply.js';
 import { addSchedulerMethods, type QueueSchedulerMethods } from '../scheduling/scheduler-methods.js';
 import { addMetricsMethods, type QueueMetricsMethods } from '../metrics/metrics-methods.js';
 import { addConcurrencyMethods, type QueueConcurrencyMethods } from '../flow-control/global-concurrency.js';
+import { addCancelMethod, type QueueCancelMethods } from './cancel-method.js';
 import { addExplainMethod, type QueueExplainMethods } from '../ops/explain-method.js';
 import { checkEvictionPolicy, closeClient, createClient } from '../redis/connection.js';
 import { ClosedError, InvalidOptionError, JobNotFoundError, JobActiveError } from '../errors.js';
 import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
 import { cleanFinished, drainGroup, obliterateQueue, promoteDelayed, retryFinished } from './queue-admin.js';
 import type { Job, JobState } from '../job/job.js';
-import { GroupReaders, type QueueReader, type JobCounts, type JobsPage, type PageOptions } from './queue-reader.js';
+import { GroupReaders, type QueueReader, type JobsPage, type PageOptions } from './queue-reader.js';
 import { readRateLimit, validateRateLimit, writeRateLimit, type RateLimit } from '../flow-control/rate-limit.js';
 import { createGroup, getGroups, removeGroup, type CreateGroupOptions, type GroupInfo } from '../fanout/groups.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
@@ -34,22 +35,24 @@ import {
 } from './queue-options.js';
 import { Scripts } from '../redis/scripts.js';
 import { addQueueAliases, type BullmqQueueAliases } from './bullmq-aliases.js';
+import { addGetterMethods, type CleanState, type QueueGetterMethods } from './queue-getters.js';
 import { QueueLayout, routeToPartitions, type PartOptions } from '../partitions/queue-routing.js';
 
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
 /**
- * Methods installed from other files: the schedulers' (scheduler-methods.ts), the group-wide
- * concurrency cap (global-concurrency.ts), and BullMQ's names
- * for some methods (removeJobScheduler, getJobSchedulersCount, count: bullmq-aliases.ts).
+ * Methods installed from other files: the schedulers' (scheduler-methods.ts), getJobs and
+ * getJobCounts (queue-getters.ts), the group-wide concurrency cap (global-concurrency.ts),
+ * cancelJob (cancel-method.ts) and BullMQ's names for some methods (bullmq-aliases.ts).
  */
-// biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
 export interface Queue<Data = unknown, Result = unknown>
   extends QueueSchedulerMethods<Data>,
     BullmqQueueAliases,
     QueueMetricsMethods,
     QueueExplainMethods,
-    QueueConcurrencyMethods {}
+    QueueGetterMethods<Data, Result>,
+    QueueConcurrencyMethods,
+    QueueCancelMethods {}
 
 /**
  * The producer and admin side of one queue: add jobs, read them, and manage the queue
@@ -81,7 +84,9 @@ export class Queue<Data = unknown, Result = unknown> {
     addSchedulerMethods(Queue);
     addMetricsMethods(Queue);
     addConcurrencyMethods(Queue);
+    addCancelMethod(Queue);
     addExplainMethod(Queue);
+    addGetterMethods(Queue); // before the routing, which wraps getJobs and getJobCounts
     routeToPartitions(Queue, (queue) => ({ layout: queue.layout, client: queue.client }));
     guardRedisErrors(Queue, (queue) => queue.client);
     addQueueAliases(Queue);
@@ -224,22 +229,12 @@ export class Queue<Data = unknown, Result = unknown> {
     return this.reader(opts, 'getJobIds').getJobIds(state, start, end);
   }
 
-  /** The jobs in a state (see getJobIds for the order and the bounds). */
-  async getJobs(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<Job<Data, Result>[]> {
-    return this.reader(opts, 'getJobs').getJobs(state, start, end);
-  }
-
   /**
    * One page of a state's jobs (count: default 100, at most 1,000) and the cursor of the next
    * (null at the end): pass it back as `cursor`. Every page costs the same, however deep.
    */
   async getJobsPage(state: JobState, opts: PageOptions & GroupOption = {}): Promise<JobsPage<Data, Result>> {
     return this.reader(opts).getJobsPage(state, opts);
-  }
-
-  /** Counts of one group's jobs by state (the default group unless given). */
-  async getJobCounts(opts: GroupOption = {}): Promise<JobCounts> {
-    return this.reader(opts, 'getJobCounts').getJobCounts();
   }
 
   /** Redrives finished jobs (failed by default) in bounded batches; returns how many. */
@@ -290,8 +285,11 @@ export class Queue<Data = unknown, Result = unknown> {
     return drainGroup(this.scripts, await this.groupReady('drain', opts, NAMES.group), delayed);
   }
 
-  /** Deletes finished jobs older than `graceMs` (Redis time), up to `limit`; returns their ids. */
-  async clean(graceMs: number, limit: number, state: 'completed' | 'failed' = 'completed', opts: GroupOption = {}): Promise<string[]> {
+  /**
+   * Deletes jobs of a state older than `graceMs` (Redis time: finished, or added), up to `limit`
+   * (<= 0: all); returns their ids. Waiting states: waiting (wait), delayed, prioritized, paused.
+   */
+  async clean(graceMs: number, limit: number, state: CleanState = 'completed', opts: GroupOption = {}): Promise<string[]> {
     const group = await this.groupReady('clean', opts, NAMES.group);
     return cleanFinished(this.client, this.scripts, group, graceMs, limit, state);
   }

@@ -167,7 +167,7 @@ export const JobField = {
   priority: 'p',
   /** Due time of a delayed job or of a retry waiting out its backoff (ms). */
   due: 'du',
-  /** 1: placed at the front of the line (lifo). */
+  /** 1: placed at the front of the line (lifo); 0: not lifo, written by job.changePriority. */
   lifo: 'lf',
   /** The start-by deadline (ms): not started by then, it fails as expired. */
   startBy: 'sb',

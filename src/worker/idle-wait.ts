@@ -59,7 +59,12 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
       // the holder of a due time does not wait on the backup: another worker must take it
       const keys = held === undefined ? [marker, ctx.backupMarker] : [marker];
       const result = await ctx.waiter.wait(keys, timeout, exact);
-      if (!ctx.isActive()) return 'lease';
+      if (!ctx.isActive()) {
+        // closing or paused: a wake-up taken goes back to the marker (finally), for another worker
+        if (result.kind === 'woken' && result.member === 'm') held = held === undefined ? result.at : Math.min(held, result.at);
+        else if (result.kind === 'woken') backup = result.at;
+        return 'lease';
+      }
       if (result.kind === 'woken') {
         if (result.member === 'b') {
           backup = result.at;

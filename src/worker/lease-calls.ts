@@ -7,7 +7,7 @@
 // It does not decide when to call or start jobs (worker-loop.ts), nor send acks alone
 // (settlement.ts).
 import { randomBytes } from 'node:crypto';
-import { certainlyNotApplied } from '../redis/redis-errors.js';
+import { certainlyNotApplied, slotMoving } from '../redis/redis-errors.js';
 import type { LeaseReply, Scripts } from '../redis/scripts.js';
 import type { JobRunner, PendingAck } from './job-runner.js';
 import type { Settlement } from './settlement.js';
@@ -116,7 +116,9 @@ export class LeaseCalls<Data, Result> {
   /** How many jobs to hold (running + leased ahead): more while jobs are short. */
   private capacity(): number {
     const { maxPrefetch } = this.ctx;
-    const concurrency = this.ctx.pool.concurrency;
+    // paused: no slot (only acks are sent)
+    const concurrency = this.ctx.pool.limit;
+    if (concurrency === 0) return 0;
     const avg = this.ctx.runner.avgJobMs;
     // no prefetch while the queue is empty (asking again would only poll), nor under a rate
     // limit (a job leased ahead would start later than the limiter counted it)
@@ -144,7 +146,7 @@ export class LeaseCalls<Data, Result> {
       if (want === 0 && (settlement.size === 0 || this.inflight.length > 0)) return;
       const acks = settlement.take();
       // the jobs that will start at once; the rest wait in the buffer (leased ahead)
-      const slots = Math.min(want, Math.max(0, pool.concurrency - held));
+      const slots = Math.min(want, Math.max(0, pool.limit - held));
       this.requested += want;
       const nonce = randomBytes(6).toString('base64url');
       const reply = this.send(acks, want, nonce, slots);
@@ -224,4 +226,16 @@ export class LeaseCalls<Data, Result> {
     }
     this.requested = 0;
   }
+}
+
+/**
+ * The longest back-off after a failed lease call. A lost connection is retried every 500 ms at
+ * most: on a standalone Redis the next call waits offline for the reconnect anyway, and a
+ * Cluster reports a master's failover as such errors, so a longer back-off would resume the
+ * worker seconds after the replica took over. Error replies (NOPERM, OOM, …) back off to 5 s,
+ * but not those of a slot moving to another master (Cluster resharding): every 200 ms.
+ */
+export function maxBackoffMs(err: unknown): number {
+  if (slotMoving(err)) return 200;
+  return (err as Error)?.name === 'ReplyError' ? 5000 : 500;
 }

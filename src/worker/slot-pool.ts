@@ -3,8 +3,9 @@
 // draw on the same `concurrency` slots. A busy partition may use every slot while the others
 // are idle; once a loop finds no slot free it queues, and a freed slot goes to the loop that has
 // waited longest (the loop that just freed it queues behind the others), so that no partition
-// with work waiting is starved by another. It counts and takes turns; it does not lease or run
-// jobs.
+// with work waiting is starved by another. It also holds the worker's pause (worker.pause():
+// no slot is free while paused) and its concurrency, which may change at run time. It counts and
+// takes turns; it does not lease or run jobs.
 
 /** One loop drawing on the pool. */
 export interface PoolMember {
@@ -25,7 +26,24 @@ export class SlotPool {
   /** The member that starts its leased-ahead jobs first at the next free slot. */
   private turn = 0;
 
-  constructor(readonly concurrency: number) {}
+  /** While true, no job starts and nothing is leased (Worker.pause()); running jobs finish. */
+  paused = false;
+  /** Waiters of whenNoneRunning(). */
+  private idleWaiters: (() => void)[] = [];
+
+  /** `concurrency`: the worker's; Worker.concurrency changes it at run time. */
+  constructor(public concurrency: number) {}
+
+  /** The slots that may be filled now: none while paused, else the concurrency. */
+  get limit(): number {
+    return this.paused ? 0 : this.concurrency;
+  }
+
+  /** Resolves once no job runs in any member (checked again at each slotFreed()). */
+  whenNoneRunning(): Promise<void> {
+    if (this.running() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
 
   /** Whether several loops (partitions) share the pool. */
   get shared(): boolean {
@@ -52,7 +70,7 @@ export class SlotPool {
 
   /** Whether a job could start now without waiting for a slot. */
   hasRoom(): boolean {
-    return this.held() < this.concurrency;
+    return this.held() < this.limit;
   }
 
   /**
@@ -96,6 +114,7 @@ export class SlotPool {
    * (their leases run); then the longest-waiting member may lease, or every member when none waits.
    */
   slotFreed(): void {
+    if (this.idleWaiters.length > 0 && this.running() === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     const n = this.members.length;
     if (n === 1) {
       this.members[0]!.onSlotFree();

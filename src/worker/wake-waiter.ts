@@ -135,6 +135,31 @@ export class WakeWaiter {
     return { id, via };
   }
 
+  /**
+   * Ends a wait in progress on `marker` and keeps the connection (Worker.pause()): CLIENT UNBLOCK
+   * from the control connection, so the read returns empty. A wait not yet sent is not ended:
+   * it returns at its timeout, and the worker's checks of its state come after. (On a Cluster
+   * whose node id is not known yet, too.)
+   */
+  async unblock(marker: string): Promise<void> {
+    try {
+      // the blocked connection cannot answer CLIENT ID now: its id is found by its name instead
+      if (!asCluster(this.client) && this.clientId === undefined) {
+        const name = ` name=${this.client.options.connectionName} `;
+        const line = String(await this.control.client('LIST'))
+          .split('\n')
+          .find((l) => l.includes(name));
+        const id = line && /(?:^|\s)id=(\d+)/.exec(line)?.[1];
+        if (!id) return; // the read ends at its timeout
+        this.clientId = id;
+      }
+      const target = await this.unblockTarget(marker);
+      if (target) await target.via.client('UNBLOCK', target.id);
+    } catch (err) {
+      this.logger.debug({ err }, 'could not unblock the blocking read');
+    }
+  }
+
   /** Ends a wait in progress (on close). */
   interrupt(): void {
     this.interrupted = true;

@@ -203,6 +203,10 @@ export interface WorkerEvents<Data, Result> {
   error: (error: Error) => void;
   /** The worker closed: its jobs are settled or handed back, its connections closed. */
   closed: () => void;
+  /** `worker.pause()` took effect: it leases nothing, and (unless `doNotWaitActive`) its running jobs have finished. */
+  paused: () => void;
+  /** `worker.resume()`: it leases again. */
+  resumed: () => void;
 }
 
 /** A snapshot of a worker's state, as `Worker.health()` returns it (for health checks and metrics). */
@@ -211,6 +215,8 @@ export interface WorkerHealth {
   state: WorkerState;
   /** True while running with both connections ready and Redis answering in time. */
   healthy: boolean;
+  /** True while paused with `worker.pause()` (a paused worker is healthy: it leases nothing on purpose). */
+  paused: boolean;
   /** The ioredis status of the worker's main connection (`'ready'` when connected). */
   connection: string;
   /** The ioredis status of its blocking connection (`'ready'` when connected). */

@@ -11,12 +11,11 @@ import type { Redis } from 'ioredis';
 import { LeaseLostError, MalformedJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../redis/blocking-read.js';
-import { slotMoving } from '../redis/redis-errors.js';
 import type { LeasedJobRaw, LeaseReply } from '../redis/scripts.js';
 import type { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { waitWhileIdle } from './idle-wait.js';
 import type { PendingAck } from './job-runner.js';
-import { LeaseCalls, type LeaseCallsContext } from './lease-calls.js';
+import { LeaseCalls, maxBackoffMs, type LeaseCallsContext } from './lease-calls.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { PoolMember } from './slot-pool.js';
 import type { WakeWaiter } from './wake-waiter.js';
@@ -134,16 +133,9 @@ export class WorkerLoop<Data, Result> implements PoolMember {
     return performance.now() - Math.max(this.lastFetchAt, this.ctx.waiter.lastAnswerAt);
   }
 
-  /**
-   * The longest back-off after a failed lease call. A lost connection is retried every 500 ms at
-   * most: on a standalone Redis the next call waits offline for the reconnect anyway, and a
-   * Cluster reports a master's failover as such errors, so a longer back-off would resume the
-   * worker seconds after the replica took over. Error replies (NOPERM, OOM, …) back off to 5 s,
-   * but not those of a slot moving to another master (Cluster resharding): every 200 ms.
-   */
-  private maxBackoffMs(err: unknown): number {
-    if (slotMoving(err)) return 200;
-    return (err as Error)?.name === 'ReplyError' ? 5000 : 500;
+  /** Whether the worker runs and is not paused (Worker.pause()). */
+  private leasing(): boolean {
+    return this.ctx.isActive() && !this.ctx.pool.paused;
   }
 
   /** Whether a lease call or a blocking read is overdue past the watchdog: Redis does not answer. */
@@ -182,7 +174,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         if (String((err as Error).message).includes('NOGROUP')) {
           await this.ctx.ensureGroup().catch((e: unknown) => this.ctx.events.error(e));
         } else this.ctx.events.error(err);
-        await this.pause(Math.min(this.maxBackoffMs(err), 100 * 2 ** failuresInARow++));
+        await this.pause(Math.min(maxBackoffMs(err), 100 * 2 ** failuresInARow++));
         continue;
       }
       calls.answered(current);
@@ -199,12 +191,14 @@ export class WorkerLoop<Data, Result> implements PoolMember {
       // slots asked for and not filled are free again, for the worker's other partitions
       this.ctx.pool.roomFreed(current.want - reply.jobs.length);
       this.onLeaseReply(reply);
-      if (!this.ctx.isActive()) {
+      if (!this.leasing()) {
+        // leased while closing, or by a call sent before the worker paused: handed back at once
         await settlement.handBack(
           reply.jobs.map((j) => [j.id, j.token]),
           false,
-        ); // leased while closing
-        break;
+        );
+        if (!this.ctx.isActive()) break;
+        continue;
       }
       calls.noteReply(reply);
       for (let i = 0; i < reply.jobs.length; i++) {
@@ -218,7 +212,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
       // send the next calls before running this batch, so that Redis works while the jobs run
       if (busy) calls.fill(PIPELINE_DEPTH);
       this.startBuffered();
-      if (empty && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.ctx.isActive()) {
+      if (empty && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.leasing()) {
         // every slot taken by the worker's other partitions: wait for one before blocking, so
         // that this worker does not take the partition's wake marker from an idle one
         const pool = this.ctx.pool;
@@ -266,7 +260,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
   private startBuffered(): void {
     const { runner, keeper } = this.ctx;
     const pool = this.ctx.pool;
-    while (this.buffer.length > 0 && pool.running() < pool.concurrency) {
+    while (this.buffer.length > 0 && pool.running() < pool.limit) {
       const { raw, now, sentAt } = this.buffer.shift()!;
       // a lease that may have run out (this process froze, or the event loop was blocked, since
       // the call was sent) is renewed before the job starts: another worker may have it by now
@@ -286,7 +280,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
     } catch (err) {
       events.error(err);
     }
-    if (held && this.ctx.isActive()) {
+    if (held && this.leasing()) {
       void this.ctx.runner.run(raw, now);
       return;
     }
@@ -297,9 +291,11 @@ export class WorkerLoop<Data, Result> implements PoolMember {
     this.wakeLoop();
   }
 
-  /** Closing: empties the buffer; returns the [id, token] of its jobs, to hand back. */
+  /** Closing or pausing: empties the buffer, untracked; returns the [id, token] of its jobs, to hand back. */
   takeBuffered(): [string, string][] {
-    return this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]);
+    const pairs = this.buffer.splice(0).map((b): [string, string] => [b.raw.id, b.raw.token]);
+    for (const [id, token] of pairs) this.ctx.keeper.untrack(id, token);
+    return pairs;
   }
 
   // ---- what the worker's parts tell the loop ------------------------------------------------
@@ -308,7 +304,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
   onAck(ack: PendingAck<Data, Result>): void {
     this.ctx.settlement.push(ack);
     // the loop folds acks into its next fetch; while it blocks in Redis, flush them here
-    if (this.phase === 'blocking' || !this.ctx.isActive()) void this.ctx.settlement.flush();
+    if (this.phase === 'blocking' || !this.ctx.isActive() || this.ctx.pool.paused) void this.ctx.settlement.flush();
     else this.wakeLoop();
   }
 
@@ -339,7 +335,8 @@ export class WorkerLoop<Data, Result> implements PoolMember {
 
   /** Idle: waits for work on the group's wake marker (see idle-wait.ts). */
   private async block(reply: LeaseReply): Promise<void> {
-    const { waiter, client, scripts, group, marker, backupMarker, blockMs, isActive } = this.ctx;
+    const { waiter, client, scripts, group, marker, backupMarker, blockMs } = this.ctx;
+    const isActive = () => this.leasing(); // a paused worker leaves the marker to others
     this.enterPhase('blocking');
     let outcome: 'woken' | 'lease' | 'error' | undefined;
     try {
@@ -356,6 +353,12 @@ export class WorkerLoop<Data, Result> implements PoolMember {
   /** Closing: interrupts a blocking read and wakes a parked loop, so that it sees the state. */
   interrupt(): void {
     if (this.phase === 'blocking') this.ctx.waiter.interrupt();
+    this.wakeLoop();
+  }
+
+  /** Pausing: ends a blocking read, keeping its connection (interrupt() cuts it), and wakes a parked loop. */
+  stopBlocking(): void {
+    if (this.phase === 'blocking') void this.ctx.waiter.unblock(this.ctx.marker);
     this.wakeLoop();
   }
 

@@ -1,6 +1,7 @@
 // The public Worker: its options, the wiring of its parts, and its lifecycle — starting
 // (connect, check the eviction policy, prepare the group), health, the dynamic rate limit, and a
-// graceful close. States: starting → running → closing → closed, changed only by setState().
+// graceful close. States: starting → running → closing → closed, changed only by setState();
+// pause()/resume() and the run-time concurrency act on its parts through worker-controls.ts.
 // The work itself — fetch (lease, folding pending acks into the same call) → run → settle, and
 // blocking while idle — is the loop's (worker-loop.ts, with its own phase machine), with running
 // jobs (JobRunner), lease renewal (LeaseKeeper), acks (Settlement) and idle blocking (WakeWaiter)
@@ -10,7 +11,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { resolveProcessor, type SandboxPool } from '../sandbox/sandbox-pool.js';
 import { checkEvictionPolicy, closeClient, createClient, cutConnection } from '../redis/connection.js';
-import { ClosedError, InvalidOptionError, PartitionsMismatchError, ShutdownError } from '../errors.js';
+import { ClosedError, InvalidOptionError, ShutdownError } from '../errors.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
 import { validateGroupName, validateQueueName } from '../validate.js';
@@ -19,6 +20,8 @@ import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js'
 import { reportLastingRefusals, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts } from '../redis/scripts.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
+import { watchForPartitions } from '../partitions/partition-watch.js';
+import * as controls from './worker-controls.js';
 import { PartitionConsumer, type ConsumerEvents } from './partition-consumer.js';
 import { SlotPool } from './slot-pool.js';
 import { partitionKeys } from '../partitions/layout.js';
@@ -67,8 +70,6 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   readonly group: string;
   /** This worker's id (`host:pid:random`), also in its Redis connection names. */
   readonly id: string;
-  /** How many jobs it runs at once. */
-  readonly concurrency: number;
   private state: WorkerState = 'starting';
   private readonly client: Redis;
   /** The blocking connection of the first partition (of the queue, when it is not partitioned). */
@@ -108,9 +109,8 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.backoffStrategies = { ...opts.backoffStrategies };
     this.id = id;
     this.group = group;
-    this.concurrency = this.options.concurrency;
     this.wantedPartitions = this.options.partitions;
-    this.pool = new SlotPool(this.concurrency);
+    this.pool = new SlotPool(this.options.concurrency);
     this.connection = opts.connection;
     this.prefix = opts.prefix ?? 'sluice';
     this.client = createClient(opts.connection, 'worker', `sluice:worker:${id}`).client;
@@ -209,20 +209,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
    * of this process: what a liveness probe needs.
    */
   health(): WorkerHealth {
-    const all = this.consumers;
-    const blockingReady = all.length === 0 ? this.blocking.status === 'ready' : all.every((c) => c.blocking.status === 'ready');
-    return {
-      state: this.state,
-      // healthy means Redis answers: a fetch or blocking read overdue past the watchdog is not
-      healthy: this.state === 'running' && this.client.status === 'ready' && blockingReady && !all.some((c) => c.loop.isOverdue()),
-      connection: this.client.status,
-      blockingConnection: this.blocking.status,
-      lastFetchAgeMs: all.length === 0 ? 0 : Math.max(...all.map((c) => c.loop.lastAnswerAgeMs())),
-      activeJobs: this.pool.running(),
-      prefetched: sum(all, (c) => c.loop.prefetched),
-      processed: sum(all, (c) => c.settlement.completed),
-      failed: sum(all, (c) => c.runner.failures),
-    };
+    return controls.workerHealth(this.state, this.client, this.blocking, this.pool, this.consumers);
   }
 
   /**
@@ -249,30 +236,13 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     }
     if (this.state !== 'starting') return;
     this.setState('running');
-    if (this.consumers.length === 1 && this.wantedPartitions === undefined) this.watchForPartitions();
+    const report = (e: Error) => this.reportError(e);
+    if (this.consumers.length === 1 && this.wantedPartitions === undefined) {
+      watchForPartitions(this.rootScripts, this.name, this.options.blockMs, () => this.isActive(), report);
+    }
     for (const c of this.consumers) c.keeper.start();
     this.metrics?.start(this.consumers);
     await Promise.all(this.consumers.map((c) => c.loop.run()));
-  }
-
-  /**
-   * Not partitioned when it started (and no number given): the record is read again once per
-   * block time, and a queue partitioned since is reported, not left unserved without a word.
-   */
-  private watchForPartitions(): void {
-    const timer = setInterval(() => {
-      if (this.state !== 'running') return clearInterval(timer);
-      this.rootScripts.setPartitions(0).then(
-        (count) => {
-          if (count <= 1 || this.state !== 'running') return;
-          clearInterval(timer);
-          const what = `queue "${this.name}" was partitioned (${count}) after this worker started: it consumes none of the partitions`;
-          this.reportError(new PartitionsMismatchError(`${what}; restart it, or give it { partitions: ${count} }`, count));
-        },
-        () => undefined, // Redis failures show in the loop's calls
-      );
-    }, this.options.blockMs);
-    timer.unref();
   }
 
   /** An 'error' event; Redis failures become typed SluiceErrors (the ioredis error as cause). */
@@ -290,6 +260,43 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     await this.started();
     // on a partitioned queue: on every partition
     await Promise.all(this.consumers.map((c) => c.scripts.rateLimit(this.group, ms)));
+  }
+
+  /**
+   * Pauses this worker only (`queue.pause()` pauses the group): it leases no new job and hands
+   * back at once the jobs it leased ahead (no attempt used); its running jobs finish and are
+   * acked. Emits `paused`. A paused worker stays healthy (`health().paused` says so).
+   * @param doNotWaitActive - resolve once it leases nothing, without waiting for its running jobs.
+   */
+  async pause(doNotWaitActive = false): Promise<void> {
+    const first = !this.pool.paused;
+    if (first) await controls.pauseConsumers(this.pool, this.consumers);
+    if (!doNotWaitActive) await controls.whenRunningSettled(this.pool, this.consumers);
+    if (first && this.pool.paused) this.emit('paused');
+  }
+
+  /** Leases again after pause(); emits `resumed`. Does nothing unless paused. */
+  resume(): void {
+    if (!this.pool.paused) return;
+    controls.resumeConsumers(this.pool, this.consumers);
+    this.emit('resumed');
+  }
+
+  /** Whether pause() was called and resume() not since. */
+  isPaused(): boolean {
+    return this.pool.paused;
+  }
+
+  /**
+   * Jobs it runs at once; settable at run time (a lower value cancels nothing: no job starts until fewer run).
+   * @throws {InvalidOptionError} set to anything but an integer >= 1.
+   */
+  get concurrency(): number {
+    return this.pool.concurrency;
+  }
+
+  set concurrency(value: number) {
+    controls.changeConcurrency(this.pool, this.consumers, controls.checkConcurrency(value));
   }
 
   // ---- shutdown ---------------------------------------------------------------------------
@@ -390,11 +397,4 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
   private async started(): Promise<void> {
     if (this.consumers.length === 0) await this.waitUntilReady();
   }
-}
-
-/** The sum of `f` over `items`. */
-function sum<T>(items: readonly T[], f: (item: T) => number): number {
-  let n = 0;
-  for (const item of items) n += f(item);
-  return n;
 }

@@ -11,6 +11,7 @@ import { certainlyNotApplied, slotMoving } from '../../src/redis/redis-errors.js
 import { queueKeys } from '../../src/redis/keys.js';
 import { registerScripts } from '../../src/redis/script-registry.js';
 import { type EnqueueItem, Scripts } from '../../src/redis/scripts.js';
+import { ControlScripts } from '../../src/redis/control-scripts.js';
 import { useCluster } from '../helpers/use-cluster.js';
 
 const CONFIG = JSON.stringify({ leaseMs: 60_000, maxStalls: 3, keepFailed: [100, -1] });
@@ -26,6 +27,8 @@ const item = (id: string, schedule: object | '' = ''): EnqueueItem => ({
 /** A busy queue: jobs waiting, delayed, prioritised, ordered, deduplicated, active, retried, failed, completed; a scheduler, two groups. */
 interface Busy {
   s: Scripts;
+  /** The job controls' and clean-waiting's scripts (src/redis/control-scripts.ts). */
+  c: ControlScripts;
   /** Leased jobs: [id, token]; ops use distinct ones. */
   active: [string, string][];
   failedId: string;
@@ -61,7 +64,8 @@ async function makeBusy(s: Scripts, client: Cluster): Promise<Busy> {
   await s.enqueue([item('', { priority: 1 }), item('D2', { delay: 600_000 })]);
   await s.upsertScheduler('s1', '{"every":60000}', '{"name":"n","data":"1","opts":"{}"}', Date.now() + 60_000);
   await s.lease('billing', 'c', 'n3', 3, CONFIG);
-  return { s, active, failedId: toFail[0], completedId: toComplete[0] };
+  const c = new ControlScripts(client as unknown as Redis, s.keys);
+  return { s, c, active, failedId: toFail[0], completedId: toComplete[0] };
 }
 
 const fail = (retry: boolean, delayMs: number) => ({ retry, delayMs, reason: 'boom', stack: '[]', keep: KEEP });
@@ -115,6 +119,17 @@ const OPS: Record<string, (b: Busy) => Promise<unknown>> = {
   'clean completed': (b) => b.s.clean('default', 'completed', Date.now() + 1000, 10),
   'clean failed': (b) => b.s.clean('default', 'failed', Date.now() + 1000, 10),
   drain: (b) => b.s.drain('default', 10, true),
+  'update data of a waiting job': (b) => b.c.updateData('default', 'J2', '{"x":2}'),
+  'update data of an active job': (b) => b.c.updateData('default', b.active[0]![0], '{"x":3}'),
+  'change priority': (b) => b.c.changePriority('default', 'P1', 1, false, 100),
+  'change priority to lifo': (b) => b.c.changePriority('default', 'P1', 0, true, 100),
+  'change priority of a delayed job': (b) => b.c.changePriority('default', 'D1', 2, false, 100),
+  ...Object.fromEntries(
+    (['wait', 'stream', 'prio', 'retry', 'delayed'] as const).map((part) => [
+      `clean waiting (${part})`,
+      (b: Busy) => b.c.cleanWaiting('default', part, Date.now() + 1000, { batch: 10, offset: 0, listCap: 100, sofar: 0, announce: 1 }),
+    ]),
+  ),
   pause: (b) => b.s.setPaused('default', true),
   'rate-limit with a job': (b) => b.s.rateLimit('default', 1, [b.active[3]![0], b.active[3]![1]]),
   'rate-limit': (b) => b.s.rateLimit('default', 1),

@@ -13,6 +13,7 @@ import { luaScripts } from '../../src/generated/lua.js';
 import { queueKeys } from '../../src/redis/keys.js';
 import { registerScripts } from '../../src/redis/script-registry.js';
 import { Scripts } from '../../src/redis/scripts.js';
+import { ControlScripts } from '../../src/redis/control-scripts.js';
 import { flushArgs } from '../../src/metrics/flush-args.js';
 import { emptyCounts } from '../../src/metrics/recorder.js';
 import { useRedis } from '../helpers/setup.js';
@@ -123,8 +124,8 @@ describe('Lua script headers', () => {
     }
   });
 
-  it('every script is called by a wrapper in src/redis/scripts.ts, and every wrapper calls a script', () => {
-    const source = readFileSync(join(root, 'src', 'redis', 'scripts.ts'), 'utf8');
+  it('every script is called by a wrapper in src/redis/scripts.ts (or control-scripts.ts), and every wrapper calls a script', () => {
+    const source = ['scripts.ts', 'control-scripts.ts'].map((f) => readFileSync(join(root, 'src', 'redis', f), 'utf8')).join('\n');
     const called = new Set([...source.matchAll(/this\.run\(\s*'([\w-]+)'/g)].map((m) => m[1]!));
     for (const op of ops) expect(source.includes(`'${op}'`), `${op} has no wrapper`).toBe(true);
     expect([...called].sort()).toEqual(ops);
@@ -184,6 +185,12 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.removeJob('default', '9');
     await scripts.retryJob('default', '9', 'failed');
     await scripts.changeDelay('default', '9', 10);
+    const controls = new ControlScripts(recording, scripts.keys);
+    await controls.updateData('default', '9', '{}');
+    await controls.changePriority('default', '9', 3, false, 100);
+    for (const part of ['prio', 'wait', 'stream', 'retry', 'delayed'] as const) {
+      await controls.cleanWaiting('default', part, Date.now(), { batch: 10, offset: 0, listCap: 100, sofar: 0, announce: 1 });
+    }
     await scripts.upsertScheduler('s1', '{"every":1000}', '{"name":"n","data":"1","opts":"{}"}', Date.now());
     await scripts.fireScheduler('s1', 0, -1, false, 'repeat:s1:0');
     await scripts.removeScheduler('s1');

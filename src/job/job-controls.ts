@@ -1,0 +1,148 @@
+// Job methods that change a waiting, delayed or running job's data or place in line:
+// updateData (a step job keeps its state between steps) and changePriority. Installed on Job's
+// prototype by Job itself (its static block calls addJobControls, as it does for the BullMQ
+// aliases) and typed by interface merging there, so that job.ts stays one concept: a job as the
+// API shows it. Each change is one script (lua/update-data.lua, lua/change-priority.lua).
+import { InvalidOptionError, JobNotFoundError, JobStateError } from '../errors.js';
+import { ControlScripts } from '../redis/control-scripts.js';
+import { JobField } from '../redis/keys.js';
+import { findWaitingEntry } from '../redis/streams.js';
+import type { JobContext } from './job-context.js';
+import { MAX_PRIORITY, type JobsOptions } from './job-options.js';
+import type { Job } from './job.js';
+import { toJson } from './payload.js';
+
+/** How far into each group's wait list changePriority looks for the job (LPOS MAXLEN; src/limits.ts). */
+export const PRIORITY_SCAN = 10_000;
+
+/** The job methods of this file, merged into Job's type. */
+export interface JobControls<Data> {
+  /**
+   * Replaces the job's data, checked as `Queue.add` checks it (JSON, at most `maxPayloadBytes`),
+   * and sets {@link Job.data}. Works for a job that waits with a record (one added with a
+   * `jobId`, a priority, lifo, an ordering key, a delay or a deadline), a delayed one, a retry
+   * waiting out its backoff, and an active one, from its processor or not: a step job
+   * (`DelayedError`) keeps state between steps this way. Each consumer group keeps its own copy
+   * of a job it has met: this changes the copy of the Job's group (a delayed job's, the queue's).
+   * @param data - the new data.
+   * @throws {InvalidPayloadError} `data` cannot be stored as JSON.
+   * @throws {PayloadTooLargeError} its JSON is over `maxPayloadBytes`.
+   * @throws {JobStateError} the job finished (completed or failed), or it is a plain job waiting
+   * in its stream entry, which cannot be rewritten (give it a `jobId` or a priority at add).
+   * @throws {JobNotFoundError} the job does not exist (any more).
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   * @example A step job keeps its progress between steps
+   * ```ts
+   * const worker = new Worker('import', async (job) => {
+   *   const next = await importPage(job.data.page);
+   *   if (next === undefined) return 'done';
+   *   await job.updateData({ ...job.data, page: next });
+   *   throw new DelayedError(1000); // runs again in a second, from the next page
+   * }, { connection });
+   * ```
+   */
+  updateData(data: Data): Promise<void>;
+  /**
+   * Gives a waiting or delayed job a new place in line, in one atomic step. A delayed job keeps
+   * the new priority or lifo for when it is due. A waiting job moves in every consumer group
+   * that has it waiting in its priority set or wait list: with a priority, behind the jobs of
+   * that priority; with `lifo`, to the front of the line; with neither (priority 0), ahead of
+   * the prioritised jobs and of the jobs still in the stream (jobs without a priority run first).
+   * @param opts - `priority`: 1 (highest) to 2,097,152 (lowest), or 0 for none (the default);
+   * `lifo`: to the front of the line (default false). Not both.
+   * @throws {InvalidOptionError} a priority out of range, an unknown option, or both set.
+   * @throws {JobStateError} the job is active or finished; or it waits where it cannot be moved:
+   * a plain job in its stream entry (add it with a priority or `lifo` to reorder it later), a
+   * job with an ordering key (it keeps its key's order), a retry waiting out its backoff.
+   * @throws {JobNotFoundError} the job does not exist (any more).
+   * @throws {RedisUnavailableError} Redis cannot be reached.
+   */
+  changePriority(opts: { priority?: number; lifo?: boolean }): Promise<void>;
+}
+
+/** A Job's private parts these methods use. */
+function contextOf(job: Job): JobContext {
+  return (job as unknown as { ctx: JobContext }).ctx;
+}
+
+/** Why a job found with no record in the group is not rewritable, or that it does not exist. */
+async function streamOrMissing(job: Job, ctx: JobContext, what: string): Promise<Error> {
+  const entry = await findWaitingEntry(ctx.client, ctx.scripts.keys, ctx.group, job.id);
+  if (!entry) return new JobNotFoundError(job.id);
+  return new JobStateError(
+    job.id,
+    'waiting',
+    `a plain job waits whole in its stream entry, which Redis cannot change in place, so its ${what} cannot change; ` +
+      'add it with a jobId or a priority to get a record that can',
+  );
+}
+
+const controls: JobControls<unknown> & ThisType<Job> = {
+  async updateData(data) {
+    const ctx = contextOf(this);
+    const json = toJson(data, 'job data', ctx.maxPayloadBytes);
+    const result = await new ControlScripts(ctx.client, ctx.scripts.keys).updateData(ctx.group, this.id, json);
+    if (result.outcome === 'finished') {
+      throw new JobStateError(this.id, result.state, 'a finished job keeps the data it ran with; add a new job instead');
+    }
+    if (result.outcome === 'notFound') throw await streamOrMissing(this, ctx, 'data');
+    (this as { data: unknown }).data = JSON.parse(json);
+  },
+
+  async changePriority(opts) {
+    if (typeof opts !== 'object' || opts === null) throw new InvalidOptionError('changePriority needs { priority?, lifo? }');
+    for (const key of Object.keys(opts)) {
+      if (key !== 'priority' && key !== 'lifo') throw new InvalidOptionError(`changePriority: unknown option "${key}"`);
+    }
+    const priority = opts.priority ?? 0;
+    if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
+      throw new InvalidOptionError(
+        `priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest), or 0 for none; got ${priority}`,
+      );
+    }
+    if (opts.lifo !== undefined && typeof opts.lifo !== 'boolean') throw new InvalidOptionError('lifo must be a boolean');
+    const lifo = opts.lifo === true;
+    if (lifo && priority > 0) throw new InvalidOptionError('lifo and priority cannot be combined: a prioritised job runs by its priority');
+    const ctx = contextOf(this);
+    const result = await new ControlScripts(ctx.client, ctx.scripts.keys).changePriority(ctx.group, this.id, priority, lifo, PRIORITY_SCAN);
+    if (result.outcome === 'delayed' || result.outcome === 'moved') return;
+    if (result.outcome === 'ordered') {
+      throw new JobStateError(this.id, result.state, 'it runs in the order of its ordering key, which a priority cannot change');
+    }
+    const state = result.state;
+    if (state === '') throw await streamOrMissing(this, ctx, 'priority');
+    if (state === 'active') throw new JobStateError(this.id, state, 'a worker runs it already; a priority only orders waiting jobs');
+    if (state === 'completed' || state === 'failed')
+      throw new JobStateError(this.id, state, 'it finished; a priority only orders waiting jobs');
+    if (state === 'delayed') {
+      throw new JobStateError(this.id, state, 'a retry waiting out its backoff is redelivered ahead of new jobs whatever its priority');
+    }
+    throw new JobStateError(
+      this.id,
+      state,
+      `it waits in the stream, in the order jobs were added, or deeper than ${PRIORITY_SCAN} jobs into a wait list; ` +
+        'add it with a priority or lifo to reorder it later',
+    );
+  },
+};
+
+/**
+ * The options a record's placement fields override: `p` (priority) and `lf` (lifo, '0' once
+ * changePriority made it not lifo), which changePriority writes; `o` keeps the options of the add.
+ */
+export function withPlacement(opts: unknown, hash: Record<string, string>): JobsOptions {
+  const base = typeof opts === 'object' && opts !== null ? (opts as JobsOptions) : {};
+  const lifo = hash[JobField.lifo];
+  if (lifo === undefined) return base;
+  const priority = hash[JobField.priority];
+  const placed: JobsOptions = { ...base, priority: priority ? Number(priority) : undefined, lifo: lifo === '1' };
+  if (placed.priority === undefined) delete placed.priority;
+  return placed;
+}
+
+/** Installs the methods on Job's prototype (not enumerable, as methods are). */
+export function addJobControls(cls: { prototype: object }): void {
+  for (const [name, value] of Object.entries(controls)) {
+    Object.defineProperty(cls.prototype, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+}

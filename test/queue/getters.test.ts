@@ -1,0 +1,142 @@
+// The queue's reads and cleans the BullMQ way, against a real Redis: getJobs over several states
+// with an order, getJobCounts(...states) as numbers, getJobCountByTypes, and clean() of waiting,
+// delayed, prioritised and paused jobs, in bounded calls.
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, type Job, QueueEvents } from '../../src/index.js';
+import { useRedis } from '../helpers/setup.js';
+import { waitFor, waitForEvent } from '../helpers/wait.js';
+
+describe('getJobs over several states', () => {
+  const t = useRedis();
+
+  it('pages over the states one after the other, asc puts finished jobs oldest first', async () => {
+    t.newPrefix();
+    const queue = t.queue('get-multi');
+    // five completed (c0 oldest), three failed, two waiting, one delayed
+    const done: Job[] = [];
+    const worker = t.worker('get-multi', async (j) => {
+      if (j.name.startsWith('f')) throw new Error('no');
+      return j.name;
+    });
+    worker.on('completed', (j) => done.push(j));
+    worker.on('failed', (j) => j && done.push(j));
+    for (const name of ['c0', 'c1', 'c2', 'c3', 'c4', 'f0', 'f1', 'f2']) {
+      await queue.add(name, null, { attempts: 1 });
+      await waitFor(() => done.length === Number(name[1]) + (name[0] === 'f' ? 6 : 1), 10_000, name);
+    }
+    await worker.close();
+    await queue.add('w0', null);
+    await queue.add('w1', null);
+    await queue.add('d0', null, { delay: 60_000 });
+    const names = (jobs: Job[]) => jobs.map((j) => j.name);
+
+    expect(names(await queue.getJobs(['completed', 'failed'], 0, 99))).toEqual(['c4', 'c3', 'c2', 'c1', 'c0', 'f2', 'f1', 'f0']);
+    expect(names(await queue.getJobs(['completed', 'failed'], 0, 99, true))).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'f0', 'f1', 'f2']);
+    // a page across the boundary of two states, asc
+    expect(names(await queue.getJobs(['completed', 'failed'], 3, 5, true))).toEqual(['c3', 'c4', 'f0']);
+    expect(names(await queue.getJobs(['failed', 'waiting', 'delayed'], 2, 4))).toEqual(['f0', 'w0', 'w1']);
+    expect(names(await queue.getJobs(['waiting', 'delayed'], 0, 10, false))).toEqual(['w0', 'w1', 'd0']);
+    // one state as an array, and the old form with { group } fourth
+    expect(names(await queue.getJobs(['failed'], 0, 0))).toEqual(['f2']);
+    expect(names(await queue.getJobs('failed', 0, 0, { group: 'default' }))).toEqual(['f2']);
+    expect(names(await queue.getJobs('completed', 0, 1, true, { group: 'default' }))).toEqual(['c0', 'c1']);
+    await expect(queue.getJobs(['completed', 'nope' as 'failed'])).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(queue.getJobs(['completed', 'failed'], 0, 5000)).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
+
+describe('getJobCounts(...states) and getJobCountByTypes', () => {
+  const t = useRedis();
+
+  it('returns numbers for the states asked; the no-argument form is unchanged', async () => {
+    t.newPrefix();
+    const queue = t.queue('counts');
+    await queue.add('a', null);
+    await queue.add('b', null, { priority: 3 });
+    await queue.add('c', null, { priority: 1 });
+    await queue.add('d', null, { delay: 60_000 });
+    expect(await queue.getJobCounts()).toEqual({ waiting: 3, active: 0, delayed: 1, completed: 0, failed: 0, paused: false });
+    expect(await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'paused')).toEqual({
+      waiting: 3,
+      delayed: 1,
+      prioritized: 2,
+      paused: 0,
+    });
+    await queue.pause();
+    expect(await queue.getJobCounts('paused', 'wait', { group: 'default' })).toEqual({ paused: 3, wait: 3 });
+    expect(await queue.getJobCountByTypes('paused', 'delayed')).toBe(4);
+    expect(await queue.getJobCountByTypes('completed', 'failed')).toBe(0);
+    await expect(queue.getJobCounts('waiting', 'bogus' as 'waiting')).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
+
+describe('clean() of waiting states', () => {
+  const t = useRedis();
+
+  it('deletes waiting jobs older than the grace from the stream, the wait list and the priority set; newer ones stay', async () => {
+    t.newPrefix();
+    const queue = t.queue('clean-wait');
+    await queue.add('plain', null);
+    await queue.add('with-id', null, { jobId: 'keep-me-not' });
+    await queue.add('prio', null, { priority: 2 });
+    await queue.add('lifo', null, { lifo: true });
+    // the cut-off: Redis time now; jobs added after it stay
+    const cutoff = (await queue.getJobs('waiting', 0, 10)).length;
+    expect(cutoff).toBe(4);
+    const events = t.track(new QueueEvents('clean-wait', { connection: t.url, prefix: t.prefix }));
+    await events.waitUntilReady();
+    // (a wide margin: the young jobs must stay younger than the grace on a loaded machine)
+    await waitFor(async () => Date.now() > (await queue.getJob('keep-me-not'))!.timestamp + 1500, 3000, 'time to pass');
+    await queue.add('young-plain', null);
+    await queue.add('young-prio', null, { priority: 2 });
+    const cleaned = waitForEvent<[{ count: number }]>(events, 'cleaned', 5000);
+    const ids = await queue.clean(1000, 0, 'wait');
+    expect(ids).toHaveLength(4);
+    expect((await cleaned)[0].count).toBe(4);
+    const left = (await queue.getJobs('waiting', 0, 10)).map((j) => j.name).sort();
+    expect(left).toEqual(['young-plain', 'young-prio']);
+    expect(await queue.getJob('keep-me-not')).toBeUndefined();
+    // what is left runs
+    const ran: string[] = [];
+    t.worker('clean-wait', async (j) => ran.push(j.name));
+    await waitFor(() => ran.length === 2, 10_000, 'the young jobs run');
+    expect(ran.sort()).toEqual(['young-plain', 'young-prio']);
+  });
+
+  it("a group's clean consumes its own stream entries only: the other groups keep their jobs", async () => {
+    t.newPrefix();
+    const queue = t.queue('clean-groups');
+    await queue.createGroup('default');
+    await queue.createGroup('audit');
+    await queue.add('p1', null);
+    await queue.add('p2', null, { jobId: 'own-id' });
+    await queue.add('p3', null, { lifo: true });
+    await waitFor(async () => Date.now() > (await queue.getJob('own-id'))!.timestamp + 5, 1000, 'time to pass');
+    expect(await queue.clean(0, 0, 'waiting', { group: 'audit' })).toHaveLength(3);
+    expect(await queue.getJobCounts('waiting', { group: 'audit' })).toEqual({ waiting: 0 });
+    expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 3 });
+    const ran: string[] = [];
+    t.worker('clean-groups', async (j) => ran.push(j.name));
+    await waitFor(() => ran.length === 3, 10_000, 'the default group runs its three jobs');
+  });
+
+  it('prioritized, delayed and paused; a limit; bounded calls over many jobs', async () => {
+    t.newPrefix();
+    const queue = t.queue('clean-more');
+    await queue.addBulk(Array.from({ length: 1200 }, (_, i) => ({ name: 'p', data: i, opts: { priority: 1 + (i % 7) } })));
+    await queue.add('plain', null);
+    await queue.add('d', null, { delay: 60_000 });
+    await waitFor(async () => Date.now() > (await queue.getJobs('delayed', 0, 0))[0]!.timestamp + 5, 1000, 'time to pass');
+    // paused: nothing while the group runs
+    expect(await queue.clean(0, 0, 'paused')).toEqual([]);
+    expect(await queue.clean(0, 100, 'prioritized')).toHaveLength(100);
+    expect(await queue.getJobCounts('prioritized')).toEqual({ prioritized: 1100 });
+    expect(await queue.clean(0, 0, 'prioritized')).toHaveLength(1100);
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 1 });
+    expect(await queue.clean(0, 0, 'delayed')).toHaveLength(1);
+    await queue.pause();
+    expect(await queue.clean(0, 0, 'paused')).toHaveLength(1);
+    expect(await queue.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
+    await expect(queue.clean(0, 0, 'active' as 'completed')).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
