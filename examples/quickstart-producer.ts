@@ -9,5 +9,5 @@ const queue = new Queue<{ to: string }>('emails', { connection });
 await queue.add('welcome', { to: 'ada@example.com' }, { attempts: 3, backoff: { type: 'exponential', delay: 1000 } });
 await queue.add('reminder', { to: 'ada@example.com' }, { delay: 60_000 }); // runs in a minute
 await queue.addBulk(['bob', 'eve'].map((who) => ({ name: 'welcome', data: { to: `${who}@example.com` } })));
-console.log(await queue.getJobCounts()); // { waiting: 3, active: 0, delayed: 1, completed: 0, failed: 0, paused: false }
+console.log(await queue.getJobCounts()); // { waiting: 3, active: 0, delayed: 1, completed: 0, failed: 0, paused: false, ... }
 await queue.close();

@@ -11,7 +11,9 @@
   ARGV[2] leaseMs    new lease length from now (ms of Redis time)
   ARGV[3..] pairs    job id, token, ...
 
-  Returns the ids whose lease is lost (token changed, job gone or reclaimed).
+  Returns the ids whose lease is lost (token changed, job gone or reclaimed), then, after an
+  empty string when there are any, the renewed jobs someone asked to cancel (cancel-job.lua):
+  id, reason, ... (an empty string is never a job id).
 ]]
 -- @include redisTime
 -- @include keys
@@ -19,15 +21,24 @@
 local activeKey = KEYS[1]
 local rb, leaseMs = ARGV[1], tonumber(ARGV[2])
 local deadline = redisTime() + leaseMs
-local lost, renewed = {}, {}
+local lost, renewed, cancelled = {}, {}, {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   if holdsLease(Key.job(rb, id), token) and redis.call('ZSCORE', activeKey, id) then
     renewed[#renewed + 1] = deadline
     renewed[#renewed + 1] = id
+    local reason = redis.call('HGET', Key.job(rb, id), 'cx')
+    if reason then
+      cancelled[#cancelled + 1] = id
+      cancelled[#cancelled + 1] = reason
+    end
   else
     lost[#lost + 1] = id
   end
 end
 if #renewed > 0 then redis.call('ZADD', activeKey, 'XX', unpack(renewed)) end
+if #cancelled > 0 then
+  lost[#lost + 1] = ''
+  for i = 1, #cancelled do lost[#lost + 1] = cancelled[i] end
+end
 return lost

@@ -17,7 +17,7 @@ local jobKey, fromKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, group = ARGV[1], ARGV[2]
 if redis.call('ZREM', fromKey, id) == 0 then return 0 end
 redis.call('HSET', jobKey, 's', 'waiting', 'a', 0, 'sc', 0, 'tk', '')
-redis.call('HDEL', jobKey, 'fr', 'st', 'fo', 'rv', 'po')
+redis.call('HDEL', jobKey, 'fr', 'st', 'fo', 'rv', 'po', 'cx')
 -- a redriven ordered job runs outside its key's order: it holds no key slot (kr)
 if redis.call('HEXISTS', jobKey, 'ok') == 1 then redis.call('HSET', jobKey, 'kr', 1) end
 redis.call('RPUSH', waitKey, id)

@@ -24,7 +24,7 @@ local rb = Key.records(base, group)
 for i = 1, #ids do
   local jobKey = Key.job(rb, ids[i])
   redis.call('HSET', jobKey, 's', 'waiting', 'a', 0, 'sc', 0, 'tk', '')
-  redis.call('HDEL', jobKey, 'fr', 'st', 'fo', 'rv', 'po')
+  redis.call('HDEL', jobKey, 'fr', 'st', 'fo', 'rv', 'po', 'cx')
   -- a redriven ordered job runs outside its key's order: it holds no key slot (kr)
   if redis.call('HEXISTS', jobKey, 'ok') == 1 then redis.call('HSET', jobKey, 'kr', 1) end
 end

@@ -33,6 +33,7 @@ export {
   SandboxError,
   DelayedError,
   FlowRefusedError,
+  JobCancelledError,
 } from './errors/job-errors.js';
 export {
   RedisUnavailableError,

@@ -59,6 +59,7 @@ export {
   SandboxError,
   DelayedError,
   FlowRefusedError,
+  JobCancelledError,
   WaitTimeoutError,
   CallInterruptedError,
   UnknownOptionError,

@@ -305,3 +305,18 @@ export class FlowRefusedError extends SluiceError {
     this.subject = subject;
   }
 }
+
+/**
+ * The job was cancelled while it ran (`queue.cancelJob`, `worker.cancelJob`): its processor's
+ * signal is aborted with this error, and the attempt fails for good with `reason`, without a
+ * retry. `job.retry()` runs it again.
+ */
+export class JobCancelledError extends SluiceError {
+  /** The cancelled job. */
+  readonly jobId: string;
+  /** @param jobId - the job; @param reason - why it was cancelled. */
+  constructor(jobId: string, reason: string) {
+    super('JOB_CANCELLED', reason);
+    this.jobId = jobId;
+  }
+}

@@ -34,7 +34,8 @@ export type SluiceErrorCode =
   | 'REDIS_COMMAND'
   | 'REPLICATION_TIMEOUT'
   | 'ADD_BULK_INCOMPLETE'
-  | 'FLOW_REFUSED';
+  | 'FLOW_REFUSED'
+  | 'JOB_CANCELLED';
 
 /**
  * The base class of every error sluice throws or reports. Test with `instanceof` (of this or of

@@ -10,6 +10,7 @@ import { queueInternals, type QueueInternals } from '../queue/queue-internals.js
 import { Queue } from '../queue/queue.js';
 import { isClusterClient, keySlot } from '../redis/cluster.js';
 import { closeClient, createClient, type ConnectionInput } from '../redis/connection.js';
+import { ControlScripts } from '../redis/control-scripts.js';
 import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
 import type { Arg } from '../redis/script-caller.js';
 import { checkOptionNames } from '../validate.js';
@@ -146,7 +147,8 @@ export class FlowProducer {
       const { id, name, data, opts: stored, schedule } = job.item;
       args.push(q, id, name, data, stored, schedule, parent, job.policy, job.children);
     }
-    const reply = (await this.internals(chunk[0]!.queueName, opts).scripts.addFlow(bases, args)) as (string | number)[];
+    const first = this.internals(chunk[0]!.queueName, opts);
+    const reply = (await new ControlScripts(first.client, first.keys).addFlow(bases, args)) as (string | number)[];
     const status = Number(reply[0]);
     if (status === 1) return { now: Number(reply[1]), ids: reply.slice(2).map(String) };
     if (status === 0) return { now: 0, ids: [], existed: String(reply[1]) };

@@ -46,11 +46,11 @@ export interface ItemPage {
   next: string | null;
 }
 
-const STATES: readonly JobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
+const STATES: readonly JobState[] = ['waiting-children', 'waiting', 'active', 'delayed', 'completed', 'failed'];
 
 export function checkState(state: JobState): void {
   if (!STATES.includes(state))
-    throw new InvalidOptionError(`unknown state "${shown(state)}"; use waiting, active, delayed, completed or failed`);
+    throw new InvalidOptionError(`unknown state "${shown(state)}"; use waiting-children, waiting, active, delayed, completed or failed`);
 }
 
 /** The number of jobs start..end asks for (end -1: a default page), checked against the cap. */
@@ -146,15 +146,21 @@ export class JobPager {
     }
   }
 
-  /** Active jobs by lease deadline, finished ones newest first: ranks of one sorted set. */
+  /**
+   * Active jobs by lease deadline, finished ones newest first, flow parents waiting for their
+   * children oldest first (the queue's: their records are the published ones): ranks of one sorted set.
+   */
   private async ranked(state: JobState, start: number, count: number): Promise<ItemPage> {
     const g = this.keys.group(this.group);
     const stop = String(start + count - 1);
     const ids =
       state === 'active'
         ? await this.client.zrange(g.active, String(start), stop)
-        : await this.client.zrevrange(state === 'completed' ? g.completed : g.failed, String(start), stop);
-    return { items: ids.map((id) => ({ id })), next: ids.length < count ? null : `r:${start + ids.length}` };
+        : state === 'waiting-children'
+          ? await this.client.zrange(this.keys.waitingChildren, String(start), stop)
+          : await this.client.zrevrange(state === 'completed' ? g.completed : g.failed, String(start), stop);
+    const published = state === 'waiting-children' ? { published: true } : {};
+    return { items: ids.map((id) => ({ id, ...published })), next: ids.length < count ? null : `r:${start + ids.length}` };
   }
 
   /**

@@ -143,13 +143,14 @@ export class PartitionedQueue<Data, Result> {
     }
     const opts = (args[0] ?? {}) as GroupOption;
     const all = await Promise.all(this.parts.map((p) => p.getJobCounts(opts)));
-    const sum = (k: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed') => all.reduce((n, c) => n + c[k], 0);
+    const sum = (k: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'waiting-children') => all.reduce((n, c) => n + c[k], 0);
     return {
       waiting: sum('waiting'),
       active: sum('active'),
       delayed: sum('delayed'),
       completed: sum('completed'),
       failed: sum('failed'),
+      'waiting-children': sum('waiting-children'),
       paused: all.some((c) => c.paused),
     };
   }

@@ -19,7 +19,17 @@ export type CountState = JobState | 'wait' | 'paused' | 'prioritized';
 /** The states clean() deletes from: finished jobs, or waiting ones (`'wait'`, `'paused'`, `'prioritized'` as in CountState). */
 export type CleanState = 'completed' | 'failed' | 'waiting' | 'wait' | 'delayed' | 'prioritized' | 'paused';
 
-const COUNT_STATES: readonly CountState[] = ['waiting', 'wait', 'active', 'delayed', 'completed', 'failed', 'paused', 'prioritized'];
+const COUNT_STATES: readonly CountState[] = [
+  'waiting-children',
+  'waiting',
+  'wait',
+  'active',
+  'delayed',
+  'completed',
+  'failed',
+  'paused',
+  'prioritized',
+];
 const JOB_STATES: readonly JobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 
 /** The states of a getJobs call: one or several, each once, in the order given. */

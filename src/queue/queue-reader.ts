@@ -45,6 +45,8 @@ export interface JobCounts {
   failed: number;
   /** True while the group is paused (`Queue.pause`): its workers start no job. */
   paused: boolean;
+  /** Flow parents waiting for their children (the queue's, in every group's counts: docs/flows.md). */
+  'waiting-children': number;
 }
 
 export class QueueReader<Data, Result> {
@@ -144,6 +146,7 @@ export class QueueReader<Data, Result> {
         .zcard(g.completed)
         .zcard(g.failed)
         .exists(g.paused)
+        .zcard(this.keys.waitingChildren)
         .exec(),
     ]);
     const n = (replies ?? []).map(([err, v]) => {
@@ -157,6 +160,7 @@ export class QueueReader<Data, Result> {
       completed: n[3]!,
       failed: n[4]!,
       paused: n[5]! === 1,
+      'waiting-children': n[6]!,
     };
   }
 }

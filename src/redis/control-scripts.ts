@@ -1,7 +1,7 @@
-// The typed wrappers of the job controls' scripts (job.updateData, job.changePriority) and of
-// the queue's clean of waiting jobs: like scripts.ts (one wrapper per script, keys by the names
-// in the script's header, replies decoded into named results), kept apart so that scripts.ts
-// stays readable. test/lua/script-headers.test.ts checks both files against the headers.
+// The typed wrappers of the job controls' scripts (job.updateData, job.changePriority,
+// queue.cancelJob), of the queue's clean of waiting jobs, and of flows (add-flow): like
+// scripts.ts (one wrapper per script, keys by the names in the script's header, replies decoded
+// into named results), kept apart so that scripts.ts stays readable. test/lua/script-headers.test.ts checks both files against the headers.
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from './keys.js';
 import { scriptCaller, type Arg, type ScriptCaller } from './script-caller.js';
@@ -87,5 +87,16 @@ export class ControlScripts {
     const args = [this.keys.base, group, part, before, batch, offset, listCap, sofar, String(announce)];
     const reply = (await this.run('clean-waiting', keys, args)) as [string[], number, number];
     return { removed: reply[0].map(String), looked: Number(reply[1]), offset: Number(reply[2]) };
+  }
+
+  /** Asks the worker running job `id` of `group` to cancel it (lua/cancel-job.lua): true when it runs. */
+  async cancelJob(group: string, id: string, reason: string): Promise<boolean> {
+    const g = this.keys.group(group);
+    return Number(await this.run('cancel-job', { job: g.job(id), active: g.active, wake: this.keys.wake }, [id, reason])) === 1;
+  }
+
+  /** add-flow.lua: a flow (or a chunk of one) whose first queue is this one; the raw reply (src/flow/flow-producer.ts). */
+  addFlow(queues: string[], nodes: Arg[]): Promise<unknown> {
+    return this.run('add-flow', { wake: this.keys.wake }, [JSON.stringify(queues), ...nodes]);
   }
 }

@@ -185,6 +185,8 @@ export const JobField = {
   keyReleased: 'kr',
   /** A published record in a queue without the default group: groups still to take their own copy (it goes at 0). */
   pendingCopies: 'pend',
+  /** A request to cancel the running job, with its reason (queue.cancelJob; read by the renewal, extend.lua). */
+  cancelRequest: 'cx',
   /** A flow child: the base ("P:{Q}:") of its parent's queue. */
   parentBase: 'pb',
   /** A flow child: its parent's id. */

@@ -176,3 +176,12 @@ export interface StartsGrant {
   /** The group has a rate limit. */
   limited: boolean;
 }
+
+/** extend.lua's reply: lost ids, then after '' the cancel requests as id, reason pairs. */
+export function decodeRenewal(reply: string[]): { lost: string[]; cancelled: [string, string][] } {
+  const at = reply.indexOf('');
+  if (at < 0) return { lost: reply, cancelled: [] };
+  const cancelled: [string, string][] = [];
+  for (let i = at + 1; i + 1 < reply.length; i += 2) cancelled.push([reply[i]!, reply[i + 1]!]);
+  return { lost: reply.slice(0, at), cancelled };
+}

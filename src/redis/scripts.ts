@@ -14,6 +14,7 @@ import {
   decodeNextDue,
   decodeNextSlot,
   decodeRemoveJob,
+  decodeRenewal,
   type BatchStep,
   type CreateGroupResult,
   type EnqueueStatus,
@@ -112,11 +113,13 @@ export class Scripts {
     return Number(reply) === 1;
   }
 
-  async extend(group: string, leaseMs: number, pairs: [string, string][]): Promise<string[]> {
+  /** Renews leases: the ids whose lease is lost, and the [id, reason] of renewed jobs asked to cancel. */
+  async extend(group: string, leaseMs: number, pairs: [string, string][]): Promise<{ lost: string[]; cancelled: [string, string][] }> {
     const g = this.keys.group(group);
     const args: Arg[] = [g.records, leaseMs];
     for (const [id, token] of pairs) args.push(id, token);
-    return ((await this.run('extend', { active: g.active, wake: this.keys.wake }, args)) as unknown[]).map(String);
+    const reply = ((await this.run('extend', { active: g.active, wake: this.keys.wake }, args)) as unknown[]).map(String);
+    return decodeRenewal(reply);
   }
 
   async release(group: string, started: boolean, pairs: [string, string][]): Promise<number> {
@@ -390,10 +393,5 @@ export class Scripts {
     const g = this.keys.group(group);
     const keys = { metrics: g.metrics, minutes: g.minutes, mhist: g.minuteHist, workers: g.workers, worker: g.worker(workerId) };
     return Number(await this.run('record-metrics', keys, args));
-  }
-
-  /** add-flow.lua: a flow (or a chunk of one) whose first queue is this one; the raw reply (src/flow/flow-writer.ts). */
-  addFlow(queues: string[], nodes: Arg[]): Promise<unknown> {
-    return this.run('add-flow', { wake: this.keys.wake }, [JSON.stringify(queues), ...nodes]);
   }
 }

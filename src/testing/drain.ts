@@ -72,7 +72,7 @@ export async function runUntilDrained<Data, Result>(
     completed: [],
     failed: [],
     errors: [],
-    counts: { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: false },
+    counts: { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: false, 'waiting-children': 0 },
   };
   const worker = new Worker<Data, Result>(queue.name, processor, { ...opts.worker, ...queue.workerOptions, group, autorun: false });
 

@@ -3,7 +3,15 @@
 // a failure a retry or a dead letter (one script call). It tracks what is running, so that a
 // lost lease or a shutdown can abort it. It does not fetch jobs or renew leases.
 import { backoffDelay, type BackoffStrategy } from '../job/backoff.js';
-import { DelayedError, JobTimeoutError, LeaseLostError, MalformedJobError, RateLimitError, UnrecoverableError } from '../errors.js';
+import {
+  DelayedError,
+  JobCancelledError,
+  JobTimeoutError,
+  LeaseLostError,
+  MalformedJobError,
+  RateLimitError,
+  UnrecoverableError,
+} from '../errors.js';
 import { Job } from '../job/job.js';
 import type { JobContext } from '../job/job-context.js';
 import type { LeaseKeeper } from './lease-keeper.js';
@@ -189,7 +197,11 @@ export class JobRunner<Data, Result> {
   ): Promise<void> {
     return this.settleWithRedis(async () => {
       const attemptsMade = (job?.attemptsMade ?? 0) + 1;
-      const final = error instanceof UnrecoverableError || error instanceof MalformedJobError || attemptsMade >= (opts.attempts ?? 1);
+      const final =
+        error instanceof UnrecoverableError ||
+        error instanceof MalformedJobError ||
+        error instanceof JobCancelledError ||
+        attemptsMade >= (opts.attempts ?? 1);
       let delayMs = 0;
       if (!final) {
         try {
@@ -260,6 +272,24 @@ export class JobRunner<Data, Result> {
     entry.controller.abort(err);
     this.events.lost(jobId, err);
     return true;
+  }
+
+  /**
+   * Cancels a running job: its signal is aborted with JobCancelledError and the attempt fails for
+   * good with `reason` at once (the processor's later result is discarded). False when it does not run here.
+   */
+  cancel(jobId: string, reason: string): boolean {
+    const entry = this.running.get(jobId);
+    if (!entry || entry.settled) return false;
+    const err = new JobCancelledError(jobId, reason);
+    entry.controller.abort(err);
+    void this.fail(entry, err);
+    return true;
+  }
+
+  /** The ids of the jobs running here and not settled yet. */
+  runningIds(): string[] {
+    return [...this.running.values()].filter((e) => !e.settled).map((e) => e.job.id);
   }
 
   /** Aborts every unsettled job with `reason`; returns their [id, token] to hand back. */

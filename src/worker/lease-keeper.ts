@@ -26,6 +26,8 @@ export class LeaseKeeper {
     private readonly leaseMs: number,
     private readonly onLost: (id: string) => void,
     private readonly logger: Logger,
+    /** A renewal found a request to cancel the job (queue.cancelJob): its reason. */
+    private readonly onCancel: (id: string, reason: string) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -82,9 +84,15 @@ export class LeaseKeeper {
     if (!entry || entry.token !== token) return false;
     entry.leaseMs = ms;
     if (this.timer) this.schedule(ms);
-    const lost = await this.scripts.extend(this.group, ms, [[id, token]]);
+    const { lost, cancelled } = await this.scripts.extend(this.group, ms, [[id, token]]);
     if (lost.length) this.lose([[id, token]]);
+    this.cancel(cancelled);
     return lost.length === 0;
+  }
+
+  /** Passes on the cancel requests a renewal found, for jobs still held. */
+  private cancel(requests: [string, string][]): void {
+    for (const [id, reason] of requests) if (this.held.has(id)) this.onCancel(id, reason);
   }
 
   /** Drops the given deliveries, if still held with that token (a newer delivery is kept). */
@@ -111,8 +119,10 @@ export class LeaseKeeper {
         for (let i = 0; i < pairs.length; i += 1000) {
           const chunk = pairs.slice(i, i + 1000);
           // a job that finished (or was delivered again) meanwhile is skipped by lose()
-          const lost = new Set(await this.scripts.extend(this.group, ms, chunk));
+          const renewal = await this.scripts.extend(this.group, ms, chunk);
+          const lost = new Set(renewal.lost);
           this.lose(chunk.filter(([id]) => lost.has(id)));
+          this.cancel(renewal.cancelled);
         }
       }
     } catch (err) {

@@ -72,7 +72,14 @@ export class PartitionConsumer<Data, Result> {
     this.blocking = ctx.blocking;
     this.scripts = new Scripts(client, keys);
     const jobCtx = { client, scripts: this.scripts, queueName: ctx.queueName, group, maxPayloadBytes };
-    this.keeper = new LeaseKeeper(this.scripts, group, leaseMs, (jobId) => this.loop.onLeaseLost(jobId), logger);
+    this.keeper = new LeaseKeeper(
+      this.scripts,
+      group,
+      leaseMs,
+      (jobId) => this.loop.onLeaseLost(jobId),
+      logger,
+      (jobId, reason) => this.runner.cancel(jobId, reason),
+    );
     this.waiter = new WakeWaiter(ctx.blocking, client, options.watchdogGraceMs, logger, events.error);
     this.settlement = new Settlement<Data, Result>(this.scripts, group, CONSUMER, leaseConfigJson, {
       completed: events.completed,

@@ -23,7 +23,6 @@ import type { WorkerEvents } from './worker-api.js';
 
 /** Lease calls in flight at once while the queue is busy. */
 const PIPELINE_DEPTH = 2;
-
 export type LoopPhase = 'idle' | 'calling' | 'waiting-slot' | 'blocking';
 
 /** The transitions enterPhase() allows (see WorkerLoop). */
@@ -43,9 +42,8 @@ export interface WorkerLoopEvents<Data, Result> extends Pick<WorkerEvents<Data, 
 export interface WorkerLoopContext<Data, Result> extends LeaseCallsContext<Data, Result> {
   /** The worker's command connection: reset when a lease call goes unanswered. */
   client: Redis;
-  /** The group's wake marker key. */
+  /** The group's wake marker key, and the key where the backup check of a due time waits (idle-wait.ts). */
   marker: string;
-  /** Where the backup check of a due time waits (idle-wait.ts). */
   backupMarker: string;
   keeper: LeaseKeeper;
   waiter: WakeWaiter;

@@ -88,15 +88,33 @@ describe('read commands', { timeout: 180_000 }, () => {
     const o = await json<QueueOverview>('stats', 'orders');
     expect(Object.keys(o).sort()).toEqual(['groups', 'groupsTruncated', 'maxLength', 'name', 'partitions', 'readAt', 'room', 'schedulers']);
     expect(o.groups).toHaveLength(1);
-    expect(o.groups[0]!.counts).toEqual({ waiting: 1, active: 1, delayed: 1, completed: 1, failed: 1, paused: false });
+    expect(o.groups[0]!.counts).toEqual({
+      waiting: 1,
+      active: 1,
+      delayed: 1,
+      completed: 1,
+      failed: 1,
+      paused: false,
+      'waiting-children': 0,
+    });
     expect(o.schedulers.count).toBe(1);
   });
 
   it("counts prints the group's counts (text and JSON)", async () => {
     const text = await cli('counts', 'orders');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^WAITING\s+ACTIVE\s+DELAYED\s+COMPLETED\s+FAILED\s+PAUSED\n\s+1\s+1\s+1\s+1\s+1\s+no\n$/);
-    expect(await json('counts', 'orders')).toEqual({ waiting: 1, active: 1, delayed: 1, completed: 1, failed: 1, paused: false });
+    expect(text.stdout).toMatch(
+      /^WAITING\s+ACTIVE\s+DELAYED\s+COMPLETED\s+FAILED\s+PAUSED\s+WAITING-CHILDREN\n\s+1\s+1\s+1\s+1\s+1\s+no\s+0\n$/,
+    );
+    expect(await json('counts', 'orders')).toEqual({
+      waiting: 1,
+      active: 1,
+      delayed: 1,
+      completed: 1,
+      failed: 1,
+      paused: false,
+      'waiting-children': 0,
+    });
   });
 
   it('--group picks the group: stats, jobs', async () => {

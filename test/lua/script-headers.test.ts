@@ -188,6 +188,11 @@ describe('the wrappers send what the headers declare', () => {
     const controls = new ControlScripts(recording, scripts.keys);
     await controls.updateData('default', '9', '{}');
     await controls.changePriority('default', '9', 3, false, 100);
+    await controls.cancelJob('default', '9', 'stop');
+    await controls.addFlow(
+      [scripts.keys.base],
+      [1, '', 'parent', '{}', '{}', '', '', 'f', 1, 1, '', 'child', '{}', '{}', '', 'n:1', 'f', 0],
+    );
     for (const part of ['prio', 'wait', 'stream', 'retry', 'delayed'] as const) {
       await controls.cleanWaiting('default', part, Date.now(), { batch: 10, offset: 0, listCap: 100, sofar: 0, announce: 1 });
     }
@@ -202,10 +207,6 @@ describe('the wrappers send what the headers declare', () => {
     await scripts.setPartitions(0);
     await scripts.reserveStarts('default', 'nonce3', 2, ['nonce.1']);
     await scripts.recordMetrics('default', '', flushArgs(emptyCounts(), undefined));
-    await scripts.addFlow(
-      [scripts.keys.base],
-      [1, '', 'parent', '{}', '{}', '', '', 'f', 1, 1, '', 'child', '{}', '{}', '', 'n:1', 'f', 0],
-    );
 
     expect([...new Set(calls.map((c) => c.op))].sort()).toEqual(ops);
     for (const { op, args } of calls) {

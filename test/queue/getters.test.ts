@@ -55,7 +55,15 @@ describe('getJobCounts(...states) and getJobCountByTypes', () => {
     await queue.add('b', null, { priority: 3 });
     await queue.add('c', null, { priority: 1 });
     await queue.add('d', null, { delay: 60_000 });
-    expect(await queue.getJobCounts()).toEqual({ waiting: 3, active: 0, delayed: 1, completed: 0, failed: 0, paused: false });
+    expect(await queue.getJobCounts()).toEqual({
+      waiting: 3,
+      active: 0,
+      delayed: 1,
+      completed: 0,
+      failed: 0,
+      paused: false,
+      'waiting-children': 0,
+    });
     expect(await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'paused')).toEqual({
       waiting: 3,
       delayed: 1,

@@ -35,7 +35,9 @@ describe.each(variants)('protocol %s', (label, protocolOptions) => {
     expect([prio.id, delayed.id, flaky.id]).toEqual(['1', '2', 'flaky-1']);
     for (const j of bulk) expect(j.id).toMatch(/^\d+-\d+$/);
 
-    expect.soft(await queue.getJobCounts()).toEqual({ waiting: 5, active: 0, delayed: 1, completed: 0, failed: 0, paused: false });
+    expect
+      .soft(await queue.getJobCounts())
+      .toEqual({ waiting: 5, active: 0, delayed: 1, completed: 0, failed: 0, paused: false, 'waiting-children': 0 });
     const [b1, b2] = bulk.map((j) => j.id);
     expect.soft(await queue.getJobIds('waiting')).toEqual([plain.id, 'flaky-1', b1, b2, prio.id]);
     expect.soft(await queue.getJobIds('delayed')).toEqual([delayed.id]);
@@ -69,7 +71,15 @@ describe.each(variants)('protocol %s', (label, protocolOptions) => {
     expect(failed.map(([j, err, willRetry]) => [j?.id, err.message, willRetry])).toEqual([['flaky-1', 'first attempt fails', true]]);
 
     await waitFor(async () => (await queue.getJobCounts()).completed === 6, 5000, 'six completed');
-    expect(await queue.getJobCounts()).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 6, failed: 0, paused: false });
+    expect(await queue.getJobCounts()).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      completed: 6,
+      failed: 0,
+      paused: false,
+      'waiting-children': 0,
+    });
     const completed = await queue.getJobs('completed');
     expect(completed.map((j) => j.id).sort()).toEqual(all);
     for (const job of completed) {
