@@ -133,3 +133,6 @@ export function closeTimeout(opts: { timeoutMs?: number } | undefined, graceMs: 
 export function aheadLeaseMs(leaseMs: number): number {
   return Math.min(leaseMs, Math.max(1000, Math.floor(leaseMs / 6)));
 }
+
+/** Time Redis gets to settle a closing worker's jobs, beyond close()'s timeout. */
+export const CLOSE_GRACE_MS = 5_000;

@@ -1,11 +1,9 @@
-// The public Worker: its options, the wiring of its parts, and its lifecycle — starting
-// (connect, check the eviction policy, prepare the group), health, the dynamic rate limit, and a
-// graceful close. States: starting → running → closing → closed, changed only by setState();
-// pause()/resume() and the run-time concurrency act on its parts through worker-controls.ts.
-// The work itself — fetch (lease, folding pending acks into the same call) → run → settle, and
-// blocking while idle — is the loop's (worker-loop.ts, with its own phase machine), with running
-// jobs (JobRunner), lease renewal (LeaseKeeper), acks (Settlement) and idle blocking (WakeWaiter)
-// as separate pieces. This file wires them and starts and stops the loop; it does not lease.
+// The public Worker: its options, the wiring of its parts, and its lifecycle — starting (connect,
+// check the eviction policy, prepare the group), health, the dynamic rate limit, and a graceful
+// close. States: starting → running → closing → closed, changed only by setState(); pause(),
+// resume() and the run-time concurrency go through worker-controls.ts, cancelJob worker-cancel.ts.
+// The work itself (fetch → run → settle, and blocking while idle) is the loop's (worker-loop.ts),
+// with JobRunner, LeaseKeeper, Settlement and WakeWaiter as separate pieces. It does not lease.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -15,7 +13,8 @@ import { ClosedError, InvalidOptionError, ShutdownError } from '../errors.js';
 import { queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
 import { validateGroupName, validateQueueName } from '../validate.js';
-import { closeTimeout, resolveWorkerOptions, type ResolvedWorkerOptions } from './worker-options.js';
+import { CLOSE_GRACE_MS, closeTimeout, resolveWorkerOptions, type ResolvedWorkerOptions } from './worker-options.js';
+import { addCancelMethods, type WorkerCancelMethods } from './worker-cancel.js';
 import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { reportLastingRefusals, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts } from '../redis/scripts.js';
@@ -31,8 +30,9 @@ import type { Processor, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState 
 
 export type { Processor, ProcessorContext, WorkerEvents, WorkerHealth, WorkerOptions, WorkerState } from './worker-api.js';
 
-/** Time Redis gets to settle a closing worker's jobs, beyond close()'s timeout. */
-const CLOSE_GRACE_MS = 5_000;
+/** Worker's methods from other files: cancelJob and cancelAllJobs (worker-cancel.ts). */
+// biome-ignore lint/correctness/noUnusedVariables: the type parameters must match the class it merges with
+export interface Worker<Data = unknown, Result = unknown> extends WorkerCancelMethods {}
 
 /**
  * Runs jobs of one queue's consumer group: leases them from Redis, calls your processor with up
@@ -63,7 +63,11 @@ const CLOSE_GRACE_MS = 5_000;
  * shutdownOnSignals([worker]);
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<WorkerEvents<Data, Result>> {
+  static {
+    addCancelMethods(Worker);
+  }
   /** The queue's name. */
   readonly name: string;
   /** The consumer group this worker takes jobs from. */
@@ -204,18 +208,12 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     return this.health().healthy;
   }
 
-  /**
-   * Its state, whether its connections answer and when it last heard from Redis, and counters
-   * of this process: what a liveness probe needs.
-   */
+  /** Its state, whether its connections answer, when it last heard from Redis, and counters: what a liveness probe needs. */
   health(): WorkerHealth {
     return controls.workerHealth(this.state, this.client, this.blocking, this.pool, this.consumers);
   }
 
-  /**
-   * Connects, checks the eviction policy, learns the queue's partitions, prepares the group in
-   * each, then runs their loops until closing.
-   */
+  /** Connects, checks the eviction policy, learns the queue's partitions, prepares the group in each, then runs their loops. */
   private async start(): Promise<void> {
     try {
       await checkEvictionPolicy(this.client, this.options.evictionMode, this.logger);
