@@ -13,7 +13,7 @@ import { closeClient, createClient, type ConnectionInput } from '../redis/connec
 import { ControlScripts } from '../redis/control-scripts.js';
 import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
 import type { Arg } from '../redis/script-caller.js';
-import { checkOptionNames } from '../validate.js';
+import { checkOptionNames, positiveInt } from '../validate.js';
 import { planFlow, type PlannedJob } from './flow-plan.js';
 import type { FlowAddOptions, FlowJob, JobNode } from './flow-types.js';
 
@@ -111,6 +111,45 @@ export class FlowProducer {
     const added: JobNode[] = [];
     for (const flow of flows) added.push(await this.add(flow, opts));
     return added;
+  }
+
+  /**
+   * A flow as it is now, read from its root (or any parent): the job and, level by level, its
+   * children (those still pending, completed or failed), down to `depth` levels, at most
+   * `maxChildren` per parent. Children removed by their retention are left out.
+   * @returns undefined when the job does not exist.
+   */
+  async getFlow<Data = unknown, Result = unknown>(opts: {
+    id: string;
+    queueName: string;
+    depth?: number;
+    maxChildren?: number;
+  }): Promise<JobNode<Data, Result> | undefined> {
+    checkOptionNames('getFlow options', opts, ['id', 'queueName', 'depth', 'maxChildren']);
+    const depth = positiveInt('depth', opts.depth, 10, 1);
+    const maxChildren = positiveInt('maxChildren', opts.maxChildren, 1000, 1);
+    const root = await this.queue(opts.queueName, {}).getJob(opts.id);
+    if (!root) return undefined;
+    const top: JobNode = { job: root };
+    let level: JobNode[] = [top];
+    for (let d = 1; d < depth && level.length > 0; d++) {
+      const next: JobNode[] = [];
+      for (const node of level) {
+        const deps = await node.job.getDependencies();
+        const keys = [...deps.unprocessed, ...Object.keys(deps.processed), ...Object.keys(deps.failed)].slice(0, maxChildren);
+        for (const key of keys) {
+          // a child's record key: <prefix>:{<queue>}:job:<id>
+          const m = /^.*:\{([^}]*)\}:job:(.+)$/.exec(key);
+          const child = m ? await this.queue(m[1]!, {}).getJob(m[2]!) : undefined;
+          if (!child) continue;
+          const childNode: JobNode = { job: child };
+          (node.children ??= []).push(childNode);
+          next.push(childNode);
+        }
+      }
+      level = next;
+    }
+    return top as JobNode<Data, Result>;
   }
 
   /** Closes its connections (a client you passed in stays open). Idempotent. */

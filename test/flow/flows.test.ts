@@ -49,6 +49,12 @@ describe('flows', () => {
     expect(Object.keys(values)[0]).toMatch(/:\{thumbnails\}:job:/);
     const child = children![0]!.job;
     expect(await child.getParent()).toEqual({ id: parent.id, queueName: 'images' });
+    // the flow read back from its root: the parent and its three completed children
+    const tree = await producer.getFlow({ id: parent.id, queueName: 'images' });
+    expect(tree!.job.id).toBe(parent.id);
+    expect(tree!.children!.map((n) => n.job.queueName)).toEqual(['thumbnails', 'thumbnails', 'thumbnails']);
+    expect(tree!.children!.map((n) => (n.job.returnvalue as { width: number }).width).sort((a, b) => a - b)).toEqual([320, 640, 1280]);
+    expect(await producer.getFlow({ id: 'nope', queueName: 'images' })).toBeUndefined();
   });
 
   it('a deep tree runs bottom up, each level after the one below', async () => {
