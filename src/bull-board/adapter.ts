@@ -3,20 +3,20 @@
 // group; the default group is shown under the queue's name, another group as `<queue>:<group>`.
 //
 // What does not map, and what the adapter does instead:
-// - statuses 'paused', 'prioritized', 'waiting-children': sluice has no such lists (a paused
-//   group's jobs stay waiting; prioritised jobs are within waiting; there are no flows), so the
-//   adapter offers none of them and reads nothing for them.
+// - statuses 'paused', 'prioritized': sluice has no such lists (a paused group's jobs stay
+//   waiting; prioritised jobs are within waiting), so the adapter offers neither. Flow parents
+//   waiting for their children are 'waiting-children', as in BullMQ.
 // - the queue type is reported as 'bull': Bull Board treats 'bullmq' queues as BullMQ flows and
 //   asks for a BullMQ FlowProducer, which sluice has not; 'bull' makes it skip flows.
-// - job data edit (updateData): refused; a sluice job is immutable once added.
+// - job data edit (updateData): sluice's job.updateData; a plain waiting job (in its stream entry
+//   only) is refused with the reason.
 // - job priority edit (changePriority): not offered (Bull Board answers "not supported").
 // - discard / moveToFailed from the dashboard: Bull Board does not call them; sluice has neither.
 // - clean 'active': refused; a worker holds those jobs' leases. Clean 'wait' and 'delayed' walk
 //   the state's pages and remove the jobs added before the grace time.
 // - metrics (getMetrics): sluice's per-minute counts (queue.getMetrics); `failed` counts jobs
 //   failed for good (BullMQ counts the same), `meta.prevTS` is Redis time, `prevCount` 0.
-// - global concurrency: refused; sluice caps concurrency per worker, and its queue-wide cap is the
-//   rate limit, which maps (the group's setRateLimit).
+// - global concurrency: the group's setGlobalConcurrency (refused on a partitioned queue).
 // - active rate-limit TTL / release: reported as 0 / nothing to release (sluice's limiter is a
 //   sliding window with no key to release).
 // - workers list: the live registry (queue.getWorkers); `addr` is host:pid (workers share
@@ -50,7 +50,8 @@ import { toBoardScheduler, updateSchedule } from './schedulers.js';
 import { BoardActionUnsupportedError } from './refusal.js';
 
 /** The job states sluice has, under Bull Board's names (they are the same). */
-const JOB_STATUSES = ['active', 'waiting', 'delayed', 'completed', 'failed'] as const satisfies readonly (JobStatus & JobState)[];
+const JOB_STATUSES = ['active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'] as const satisfies readonly (JobStatus &
+  JobState)[];
 /** Most jobs one sluice read returns. */
 const MAX_READ = 1000;
 
@@ -129,7 +130,8 @@ export class SluiceAdapter extends BaseAdapter {
   /** The group's counts, one per status the adapter offers. */
   async getJobCounts(): Promise<BoardJobCounts> {
     const c = await this.queue.getJobCounts(this.g);
-    return { active: c.active, waiting: c.waiting, delayed: c.delayed, completed: c.completed, failed: c.failed };
+    const { active, waiting, delayed, completed, failed } = c;
+    return { active, waiting, 'waiting-children': c['waiting-children'], delayed, completed, failed };
   }
 
   /** The job's log lines, oldest first; none when the group has no such job. */
@@ -267,27 +269,24 @@ export class SluiceAdapter extends BaseAdapter {
     return this.addJob(s.name, s.data, s.opts as QueueJobOptions);
   }
 
-  /** 'latest' and the five states sluice has. */
+  /** 'latest' and the six states sluice has. */
   getStatuses(): Status[] {
     return ['latest', ...this.getJobStatuses()];
   }
 
-  /** The five states sluice has: active, waiting, delayed, completed, failed. */
+  /** The six states sluice has: active, waiting, waiting-children, delayed, completed, failed. */
   getJobStatuses(): JobStatus[] {
     return [...JOB_STATUSES];
   }
 
-  /** Null: sluice has no queue-wide concurrency cap (workers set their own `concurrency`). */
+  /** The group's cap on running jobs (sluice's getGlobalConcurrency), or null when it has none. */
   async getGlobalConcurrency(): Promise<number | null> {
-    return null;
+    return (await this.queue.getGlobalConcurrency(this.g)) ?? null;
   }
 
-  /** Refused: sluice has no queue-wide concurrency cap; use the rate limit, or a worker's `concurrency`. */
-  async setGlobalConcurrency(_concurrency: number): Promise<void> {
-    throw new BoardActionUnsupportedError(
-      'set a global concurrency',
-      "each worker sets its own concurrency; the queue-wide cap is the group's rate limit",
-    );
+  /** Sets the group's cap on running jobs (sluice's setGlobalConcurrency). */
+  async setGlobalConcurrency(concurrency: number): Promise<void> {
+    await this.queue.setGlobalConcurrency(concurrency, this.g);
   }
 
   /** True: the group's rate limit maps (sluice's `setRateLimit`). */

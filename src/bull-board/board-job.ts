@@ -3,7 +3,7 @@
 // What has no sluice equivalent is refused with a message (see adapter.ts for the list).
 import type { JobRetryStatus, JobState as BoardJobState, QueueJob, QueueJobJson } from '@bull-board/api/dist/types.js';
 import type { Job } from '../job/job.js';
-import { BoardActionUnsupportedError, withJobStatus } from './refusal.js';
+import { withJobStatus } from './refusal.js';
 
 /**
  * One sluice job as Bull Board sees it: the fields of its job list and job page, and the
@@ -48,14 +48,12 @@ export class BoardJob implements QueueJob {
   }
 
   /**
-   * Refused: a sluice job's data is fixed once added (workers and every consumer group read
-   * the same record). Without this method Bull Board would answer "done" and change nothing.
+   * Replaces the job's data (sluice's `job.updateData`): a job with a record (an id of its own,
+   * a delay, a priority, a retry); a plain waiting job, which lives in its stream entry only, is
+   * refused with 409 and the reason.
    */
-  async updateData(_data: Record<string, unknown>): Promise<void> {
-    throw new BoardActionUnsupportedError(
-      "edit a job's data",
-      'a job is immutable once added; remove it and add a new one (or retry it as it is)',
-    );
+  async updateData(data: Record<string, unknown>): Promise<void> {
+    await withJobStatus(() => this.job.updateData(data));
   }
 
   /** The job's state in its consumer group now ('unknown' when it no longer exists there). */

@@ -20,14 +20,14 @@ export class BoardActionUnsupportedError extends Error {
   }
 }
 
-/** Runs `fn`; a sluice error about the job's state (not found, active) answers 400 or 409, not 500. */
+/** Runs `fn`; a sluice error about the job's state (not found 400; active, or a state the action does not apply to, 409), not 500. */
 export async function withJobStatus<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (err instanceof Error && (code === 'JOB_NOT_FOUND' || code === 'JOB_ACTIVE')) {
-      Object.assign(err, { statusCode: code === 'JOB_ACTIVE' ? 409 : 400 });
+    if (err instanceof Error && (code === 'JOB_NOT_FOUND' || code === 'JOB_ACTIVE' || code === 'JOB_STATE')) {
+      Object.assign(err, { statusCode: code === 'JOB_NOT_FOUND' ? 400 : 409 });
     }
     throw err;
   }

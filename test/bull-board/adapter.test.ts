@@ -52,8 +52,8 @@ describe('sluice/bull-board through Bull Board', () => {
     const [listed] = await listQueues(b);
     const counts = await queue.getJobCounts();
     expect(listed!.name).toBe('orders');
-    expect(listed!.statuses).toEqual(['latest', 'active', 'waiting', 'delayed', 'completed', 'failed']);
-    expect(listed!.counts).toEqual({ active: 0, waiting: 1, delayed: 1, completed: 1, failed: 1 });
+    expect(listed!.statuses).toEqual(['latest', 'active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed']);
+    expect(listed!.counts).toEqual({ active: 0, waiting: 1, 'waiting-children': 0, delayed: 1, completed: 1, failed: 1 });
     expect(listed!.counts).toMatchObject({ waiting: counts.waiting, delayed: counts.delayed, failed: counts.failed });
     expect(listed!.isPaused).toBe(false);
 
@@ -163,11 +163,16 @@ describe('sluice/bull-board through Bull Board', () => {
     const job = await queue.getJob(id);
     expect(job).toMatchObject({ name: 'from-board', data: { n: 9 }, opts: { attempts: 2 } });
 
+    // a plain waiting job lives in its stream entry: its data cannot change (409, with the reason)
     const edit = await b.api('PATCH', `/queues/control/${id}/update-data`, { jobData: { n: 10 } });
-    expect(edit.status).toBe(400);
-    expect(JSON.stringify(edit.body)).toMatch(/sluice cannot edit a job's data/);
+    expect(edit.status).toBe(409);
     expect((await queue.getJob(id))!.data).toEqual({ n: 9 });
-    expect((await b.api('PUT', '/queues/control/concurrency', { concurrency: 3 })).status).toBe(400);
+    // one with a record can
+    const own = await queue.add('own-id', { n: 1 }, { jobId: 'with-record' });
+    expect((await b.api('PATCH', `/queues/control/${own.id}/update-data`, { jobData: { n: 2 } })).status).toBe(200);
+    expect((await queue.getJob(own.id))!.data).toEqual({ n: 2 });
+    expect((await b.api('PUT', '/queues/control/concurrency', { concurrency: 3 })).status).toBe(200);
+    expect(await queue.getGlobalConcurrency()).toBe(3);
 
     expect((await b.api('PUT', '/queues/control/rate-limit', { max: 5, duration: 1000 })).status).toBe(200);
     expect(await queue.getRateLimit()).toEqual({ max: 5, duration: 1000 });
