@@ -61,4 +61,36 @@ describe('Sentinel: the switch to a new master', () => {
       await queue.close();
     }
   }, 60_000);
+
+  it('a connection ioredis ends by itself (a failover announced while it reconnects) connects again', async () => {
+    const s = await startSentinelSet({ replicas: 1 });
+    set = s;
+    const queue = new Queue<number>('revive', { connection: s.connection, prefix: uniquePrefix(), logger: quietLogger });
+    const sentinelPids = await Promise.all(s.sentinels.map((x) => pidOf(x.port)));
+    try {
+      await queue.add('warm-up', 0);
+      // ioredis internals (5 and 6): the client and its SentinelConnector
+      const client = (queue as unknown as { client: Redis }).client;
+      const connector = (client as unknown as { connector: { disconnect(): void } }).connector;
+      const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+      // the sentinels freeze, so that a reconnect waits in the middle of resolving the master...
+      for (const pid of sentinelPids) process.kill(pid, 'SIGSTOP');
+      try {
+        client.disconnect(true);
+        await waitFor(() => client.status === 'connecting', 5000, 'the client resolving the master');
+        // ...and what the failover detector of its last connection does on +switch-master
+        connector.disconnect();
+      } finally {
+        for (const pid of sentinelPids) process.kill(pid, 'SIGCONT');
+      }
+      // ioredis gives up on the connect it was making: the client ends
+      await ended;
+      // sluice connects it again, and the queue works
+      await waitFor(() => client.status === 'ready', 10_000, 'the client connected again');
+      expect((await queue.add('after', 1)).id).toBeTruthy();
+    } finally {
+      for (const pid of sentinelPids) process.kill(pid, 'SIGCONT');
+      await queue.close();
+    }
+  }, 60_000);
 });

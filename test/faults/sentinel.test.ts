@@ -156,10 +156,11 @@ async function failoverRun(opts: { replicas: number; durability?: DurabilityOpti
   }
 }
 
-// retry: 1 — one CI run in many (none in 20 runs here, loaded or not) saw the worker not report
-// healthy within 60 s of the failover of the lagging durable case; the failure message now
-// carries the worker's health() to find why. A second run keeps a rare stall from hiding the
-// rest of the suite; a test that fails twice still fails.
+// A worker that never got healthy again after the failover (two CI runs) had both connections
+// ended by ioredis: its failover detector fired while the client was reconnecting, which ends a
+// Sentinel client for good; sluice now connects such a client again (src/redis/connection.ts,
+// test/faults/sentinel-switch.test.ts reproduces it). retry: 1 stays as a guard for a slow
+// machine; a test that fails twice still fails, with the worker's health in the message.
 describe('Sentinel failover during work', { retry: 1 }, () => {
   it('default (asynchronous replication): producer and worker carry on through the failover; what was lost is reported', async () => {
     const figures = await failoverRun({ replicas: 1 });
