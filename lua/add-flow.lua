@@ -30,6 +30,7 @@
 -- @include emit
 -- @include dueScore
 -- @include wake
+-- @include newRecord
 local queues = cjson.decode(ARGV[1])
 local now = redisTime()
 
@@ -78,13 +79,7 @@ for i = 2, #ARGV, 9 do
   end
   ids[#ids + 1] = id
   local jobKey = Key.job(base, id)
-  redis.call('HSET', jobKey, 'n', name, 'd', data, 'o', opts, 'ts', now, 's', 'waiting', 'a', 0, 'dl', 0)
-  local priority = tonumber(sched.priority)
-  if priority then redis.call('HSET', jobKey, 'p', priority) end
-  if sched.lifo then redis.call('HSET', jobKey, 'lf', 1) end
-  if sched.orderingKey then redis.call('HSET', jobKey, 'ok', sched.orderingKey) end
-  local startBy = tonumber(sched.startBy) or (tonumber(sched.ttl) and now + tonumber(sched.ttl))
-  if startBy then redis.call('HSET', jobKey, 'sb', startBy) end
+  local priority = newRecord(jobKey, name, data, opts, now, sched)
   -- its parent: a node of this call (already written: parents come first) or of an earlier one
   local pb, pid
   local k = tonumber(string.match(parent, '^n:(%d+)$'))

@@ -45,6 +45,7 @@
 -- @include dedup
 -- @include wake
 -- @include partitionIds
+-- @include newRecord
 local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
 local base = ARGV[1]
@@ -167,13 +168,7 @@ for i = 3, #ARGV, 5 do
       reply[#reply + 1] = roomLastId
       reply[#reply + 1] = 3
     else
-      redis.call('HSET', jobKey, 'n', ARGV[i + 1], 'd', ARGV[i + 2], 'o', ARGV[i + 3], 'ts', now, 's', 'waiting', 'a', 0, 'dl', 0)
-      local priority = tonumber(sched.priority)
-      if priority then redis.call('HSET', jobKey, 'p', priority) end
-      if sched.lifo then redis.call('HSET', jobKey, 'lf', 1) end
-      if sched.orderingKey then redis.call('HSET', jobKey, 'ok', sched.orderingKey) end
-      local startBy = tonumber(sched.startBy) or (tonumber(sched.ttl) and now + tonumber(sched.ttl))
-      if startBy then redis.call('HSET', jobKey, 'sb', startBy) end
+      local priority = newRecord(jobKey, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], now, sched)
       if sched.dedup then
         dedupHold(base, sched.dedup.id, id, tonumber(sched.dedup.ttl), now)
         redis.call('HSET', jobKey, 'dd', sched.dedup.id)

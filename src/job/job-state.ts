@@ -45,10 +45,11 @@ export const TRANSITIONS: readonly Transition[] = [
   {
     from: 'new',
     to: 'waiting',
-    by: 'enqueue',
+    by: 'newRecord',
+    via: ['enqueue', 'add-flow'],
     why:
       'a job with its own id, a priority, lifo, an ordering key or a deadline gets its record ' +
-      '(a plain job is its stream entry only, no write)',
+      "(a plain job is its stream entry only, no write); a flow's job too",
   },
   { from: 'new', to: 'delayed', by: 'enqueue', why: "a job added with a delay: into the queue's delayed set" },
   { from: 'delayed', to: 'delayed', by: 'enqueue', why: 'deduplication with replace: a delayed holder restarts its delay' },
@@ -69,7 +70,6 @@ export const TRANSITIONS: readonly Transition[] = [
   },
   // flows (add-flow.lua, flowParents.lua)
   { from: 'new', to: 'waiting-children', by: 'add-flow', why: "a flow's parent: it waits for its children, placed nowhere" },
-  { from: 'new', to: 'waiting', by: 'add-flow', why: "a flow's job without children gets its record and is placed" },
   { from: 'new', to: 'delayed', by: 'add-flow', why: "a flow's child with a delay: into its queue's delayed set" },
   {
     from: 'waiting-children',
