@@ -33,7 +33,7 @@ export const MAX_QUEUES_PER_PAGE = 50;
 export const MAX_JOBS_PER_PAGE = 100;
 /** The most jobs one clean removes when no limit is given. */
 export const DEFAULT_CLEAN_LIMIT = 100_000;
-const STATES: readonly DashboardJobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
+const STATES: readonly DashboardJobState[] = ['waiting-children', 'waiting', 'active', 'delayed', 'completed', 'failed'];
 
 /** A request as a route sees it: its path parameters and query. */
 export interface RouteRequest {

@@ -10,7 +10,7 @@ export type { GroupOverview, QueueOverview } from '../ops/overview.js';
 export type { JobRecord } from '../ops/job-record.js';
 
 /** The job states the dashboard lists (a page each). */
-export type DashboardJobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+export type DashboardJobState = 'waiting-children' | 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
 /** The group's recent activity (src/metrics/activity.ts): throughput per minute and wait and processing percentiles. */
 export type { GroupActivity } from '../metrics/activity.js';

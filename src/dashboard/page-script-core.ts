@@ -5,7 +5,7 @@
 export const PAGE_SCRIPT_CORE = String.raw`'use strict';
 // Every value from the server reaches the page as text (textContent / text nodes): never as HTML.
 const S = { session: null, seq: 0, timer: null, last: '', dialogOpen: false, cursors: [], keyCursor: '0' };
-const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'];
+const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'waiting-children'];
 
 function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
