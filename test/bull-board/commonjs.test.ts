@@ -38,7 +38,7 @@ describe('sluice/bull-board from CommonJS', () => {
     expect(JSON.parse(stdout)).toEqual({
       base: true,
       name: 'cjs-board',
-      counts: { active: 0, waiting: 1, delayed: 0, completed: 0, failed: 0 },
+      counts: { active: 0, waiting: 1, 'waiting-children': 0, delayed: 0, completed: 0, failed: 0 },
       data: { from: 'cjs' },
     });
   });
