@@ -42,19 +42,12 @@ for _, base in ipairs(queues) do
   local groups = redis.call('SMEMBERS', base .. Key.groups)
   if #groups > 0 and not hasGroup(groups, 'default') then return { -1, base } end
 end
-local function taken(base, id)
-  if redis.call('EXISTS', Key.job(base, id)) == 1 then return true end
-  for _, group in ipairs(subscribedGroups(base .. Key.groups)) do
-    if group ~= 'default' and redis.call('EXISTS', Key.job(Key.group(base, group), id)) == 1 then return true end
-  end
-  return false
-end
 local generated = {}
 for i = 2, #ARGV, 9 do
   local base, id, parent = queues[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 6]
   if id == '' then
     generated[base] = (generated[base] or 0) + 1
-  elseif taken(base, id) then
+  elseif jobIdTaken(base, id) then
     if i == 2 and parent == '' then return { 0, id } end
     return { -2, id }
   end

@@ -79,14 +79,8 @@ local function delay(jobKey, id, due)
   end
 end
 
--- a job id is taken while the job has a record: the published one (the default group's, or
--- a delayed job's) or one of another group
 local function taken(id)
-  if redis.call('EXISTS', Key.job(base, id)) == 1 then return true end
-  for _, group in ipairs(subscribedGroups(k.groups)) do
-    if group ~= 'default' and redis.call('EXISTS', Key.job(Key.group(base, group), id)) == 1 then return true end
-  end
-  return false
+  return jobIdTaken(base, id)
 end
 
 -- a deduplicated add: report the holder; with replace, a holder that still waits is updated

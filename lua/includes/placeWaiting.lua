@@ -27,6 +27,16 @@ local function subscribedGroups(groupsKey)
   return groups
 end
 
+-- jobIdTaken(base, id): a job id is taken while the job has a record: the published one (the
+-- default group's, or a delayed job's) or one of another group (enqueue, add-flow)
+local function jobIdTaken(base, id)
+  if redis.call('EXISTS', Key.job(base, id)) == 1 then return true end
+  for _, group in ipairs(subscribedGroups(base .. Key.groups)) do
+    if group ~= 'default' and redis.call('EXISTS', Key.job(Key.group(base, group), id)) == 1 then return true end
+  end
+  return false
+end
+
 local function hasGroup(groups, name)
   for _, g in ipairs(groups) do
     if g == name then return true end

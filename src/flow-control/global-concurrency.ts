@@ -10,6 +10,7 @@ import { queueInternals } from '../queue/queue-internals.js';
 import type { Queue } from '../queue/queue.js';
 import { MetaField } from '../redis/keys.js';
 import { shown } from '../validate.js';
+import { installMethods } from '../install-methods.js';
 
 /** Queue's methods for a group-wide concurrency cap. */
 export interface QueueConcurrencyMethods {
@@ -62,7 +63,5 @@ const methods: QueueConcurrencyMethods & ThisType<Queue> = {
 
 /** Installs the concurrency-cap methods on Queue's prototype. */
 export function addConcurrencyMethods(cls: { prototype: object }): void {
-  for (const [name, method] of Object.entries(methods)) {
-    Object.defineProperty(cls.prototype, name, { value: method, writable: true, configurable: true });
-  }
+  installMethods(cls, methods);
 }

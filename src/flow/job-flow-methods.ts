@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { JobContext } from '../job/job-context.js';
 import type { Job } from '../job/job.js';
 import { JobField } from '../redis/keys.js';
+import { installMethods } from '../install-methods.js';
 
 /** A parent's children by state: see {@link FlowJobMethods.getDependencies}. */
 export interface FlowDependencies {
@@ -100,7 +101,5 @@ export function addFlowMethods(JobClass: { prototype: object }): void {
       return { id: parentId, queueName };
     },
   };
-  for (const [name, method] of Object.entries(methods)) {
-    Object.defineProperty(JobClass.prototype, name, { value: method, writable: true, configurable: true });
-  }
+  installMethods(JobClass, methods);
 }

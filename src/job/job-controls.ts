@@ -11,6 +11,7 @@ import type { JobContext } from './job-context.js';
 import { MAX_PRIORITY, type JobsOptions } from './job-options.js';
 import type { Job } from './job.js';
 import { toJson } from './payload.js';
+import { installMethods } from '../install-methods.js';
 
 /** How far into each group's wait list changePriority looks for the job (LPOS MAXLEN; src/limits.ts). */
 export const PRIORITY_SCAN = 10_000;
@@ -142,7 +143,5 @@ export function withPlacement(opts: unknown, hash: Record<string, string>): Jobs
 
 /** Installs the methods on Job's prototype (not enumerable, as methods are). */
 export function addJobControls(cls: { prototype: object }): void {
-  for (const [name, value] of Object.entries(controls)) {
-    Object.defineProperty(cls.prototype, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  installMethods(cls, controls);
 }

@@ -7,6 +7,7 @@ import { METHOD_OPTION_NAMES as NAMES, groupOf, methodOptions, type GroupOption 
 import { queueInternals } from './queue-internals.js';
 import type { Queue } from './queue.js';
 import { ControlScripts } from '../redis/control-scripts.js';
+import { installMethods } from '../install-methods.js';
 
 /** Queue's method to cancel a running job. */
 export interface QueueCancelMethods {
@@ -33,7 +34,5 @@ const methods: QueueCancelMethods & ThisType<Queue> = {
 
 /** Installs cancelJob on Queue's prototype. */
 export function addCancelMethod(cls: { prototype: object }): void {
-  for (const [name, method] of Object.entries(methods)) {
-    Object.defineProperty(cls.prototype, name, { value: method, writable: true, configurable: true });
-  }
+  installMethods(cls, methods);
 }

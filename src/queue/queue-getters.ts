@@ -8,6 +8,7 @@ import { MAX_PAGE, rangeCount } from '../job/job-pages.js';
 import { shown } from '../validate.js';
 import type { GroupOption } from './queue-options.js';
 import type { JobCounts, QueueReader } from './queue-reader.js';
+import { installMethods } from '../install-methods.js';
 
 /**
  * A state getJobCounts(...states) counts: a job state, or BullMQ's `'wait'` (the same as
@@ -189,7 +190,5 @@ const getters = {
 
 /** Installs getJobs and getJobCounts on Queue's prototype (as methods are: not enumerable). */
 export function addGetterMethods(cls: { prototype: object }): void {
-  for (const [name, value] of Object.entries(getters)) {
-    Object.defineProperty(cls.prototype, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  installMethods(cls, getters);
 }

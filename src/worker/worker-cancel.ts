@@ -3,6 +3,7 @@
 // JobCancelledError and its attempt fails for good (job-runner.ts). Installed on Worker's
 // prototype by Worker and typed by interface merging there.
 import type { PartitionConsumer } from './partition-consumer.js';
+import { installMethods } from '../install-methods.js';
 
 /** Worker's methods to cancel the jobs it runs. */
 export interface WorkerCancelMethods {
@@ -32,7 +33,5 @@ const methods: WorkerCancelMethods & ThisType<Inside> = {
 
 /** Installs cancelJob and cancelAllJobs on Worker's prototype. */
 export function addCancelMethods(cls: { prototype: object }): void {
-  for (const [name, method] of Object.entries(methods)) {
-    Object.defineProperty(cls.prototype, name, { value: method, writable: true, configurable: true });
-  }
+  installMethods(cls, methods);
 }
