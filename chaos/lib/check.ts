@@ -158,10 +158,17 @@ export function check(records: HistoryRecord[], finals: Map<string, FinalJob>): 
         r.retries++;
         continue;
       }
-      const fault = explainingFault(faults, s1, s2);
+      let fault = explainingFault(faults, s1, s2);
       // the same delivery again (or an earlier one) can only come from a Redis rollback; a new one needs a stall
-      const explained = fault !== undefined && (s2.d <= s1.d ? mayRollBack(fault) : s2.st > s1.st);
-      if (explained) {
+      let explained = fault !== undefined && (s2.d <= s1.d ? mayRollBack(fault) : s2.st > s1.st);
+      if (!explained && s2.d < s1.d) {
+        // or an earlier delivery started late: its process froze between leasing and starting it,
+        // its lease ran out meanwhile and another worker took the job over (s1)
+        const leased = s2.po || s2.t;
+        const frozen = faults.find((f) => PROCESS_FAULTS.has(f.what) && f.pid === s2.pid && (f.until ?? f.t) >= leased - 5 && f.t <= s2.t);
+        if (frozen) [fault, explained] = [frozen, true];
+      }
+      if (explained && fault) {
         r.duplicatesExplained++;
         r.explainedBy[fault.what] = (r.explainedBy[fault.what] ?? 0) + 1;
         if (PROCESS_FAULTS.has(fault.what)) redelivery.push(s2.t - fault.t);

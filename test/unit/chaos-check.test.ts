@@ -72,6 +72,26 @@ describe('chaos checker', () => {
     expect(r.explainedBy).toEqual({ sigkill: 1, 'redis-kill': 1 });
   });
 
+  it('an earlier delivery started late by a process frozen since it leased it: explained by the freeze', () => {
+    const history: HistoryRecord[] = [
+      add('1'),
+      // pid 10 leases delivery 1 at 5 and freezes before starting it; its lease runs out and pid 11 takes over
+      { k: 'fault', what: 'sigstop', pid: 10, t: 10, until: 2500 },
+      start('1', 2, 1, 11, 2000),
+      { ...(start('1', 1, 0, 10, 2560) as Extract<HistoryRecord, { k: 'start' }>), po: 5 },
+      done('1', 2, 11, 2600),
+    ];
+    const r = check(history, new Map([['1', completed(2, 11)]]));
+    expect(r).toMatchObject({ duplicatesExplained: 1, duplicatesUnexplained: 0 });
+    expect(r.explainedBy).toEqual({ sigstop: 1 });
+    // without the freeze of that process it stays unexplained
+    const unfrozen = check(
+      history.filter((h) => h.k !== 'fault'),
+      new Map([['1', completed(2, 11)]]),
+    );
+    expect(unfrozen.duplicatesUnexplained).toBe(1);
+  });
+
   it('a second start with no fault of its holder, or without a stall, is unexplained', () => {
     const noFault = check([add('1'), start('1', 1, 0, 10, 5), start('1', 2, 1, 11, 50)], new Map([['1', completed(2, 11)]]));
     expect(noFault.duplicatesUnexplained).toBe(1);
