@@ -73,10 +73,10 @@ export async function cleanFinished(
   state: CleanState,
 ): Promise<string[]> {
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new InvalidOptionError('clean: graceMs must be a number >= 0');
-  if (state !== 'completed' && state !== 'failed') return cleanWaiting(client, scripts, group, graceMs, limit, state);
-  // a fraction would reach the script's ZRANGE LIMIT, which Redis refuses
+  // a fraction would reach the scripts' ZRANGE and LRANGE, which Redis refuses
   if (typeof limit !== 'number' || Number.isNaN(limit) || (Number.isFinite(limit) && !Number.isInteger(limit)))
     throw new InvalidOptionError('clean: limit must be an integer (<= 0: no limit)');
+  if (state !== 'completed' && state !== 'failed') return cleanWaiting(client, scripts, group, graceMs, limit, state);
   const before = (await redisNow(client)) - graceMs;
   const ids: string[] = [];
   const max = limit > 0 ? limit : Infinity;
@@ -118,6 +118,8 @@ async function cleanWaiting(
   const wanted = parts.filter((part) => part !== 'delayed' || group === 'default');
   const controls = new ControlScripts(client, scripts.keys);
   const before = (await redisNow(client)) - graceMs;
+  // nothing was added before the epoch (and a negative cut-off is no stream id)
+  if (before <= 0) return [];
   const ids: string[] = [];
   const max = limit > 0 ? limit : Infinity;
   for (const [i, part] of wanted.entries()) {

@@ -147,4 +147,16 @@ describe('clean() of waiting states', () => {
     expect(await queue.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
     await expect(queue.clean(0, 0, 'active' as 'completed')).rejects.toBeInstanceOf(InvalidOptionError);
   });
+
+  it('a fractional limit is refused and a grace reaching before the epoch cleans nothing (the chaos fuzz found both)', async () => {
+    t.newPrefix();
+    const queue = t.queue('clean-odd');
+    await queue.add('p', null);
+    await queue.add('d', null, { delay: 60_000 });
+    for (const state of ['waiting', 'delayed', 'prioritized'] as const) {
+      await expect(queue.clean(0, 1.5, state)).rejects.toBeInstanceOf(InvalidOptionError);
+      expect(await queue.clean(1e300, 0, state)).toEqual([]);
+    }
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 1 });
+  });
 });
