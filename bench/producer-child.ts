@@ -1,10 +1,11 @@
 // The producer process of the bench (forked by scenarios; never run by hand). It adds `count`
-// jobs, each carrying its add time, in one of four ways: 'batches': single add() calls awaited
+// jobs, each carrying its add time, in one of five ways: 'batches': single add() calls awaited
 // in parallel batches of `window`; 'bulk': the library's bulk call, `window` jobs per call;
 // 'stream': single add() calls with `window` of them always in flight; 'paced': one add()
-// every `intervalMs`, on a schedule that does not drift. With `delays`, every job is delayed
-// by a pseudo-random whole number of ms in [minMs, maxMs] (the same for job i in every turn),
-// carried in its data as `d`.
+// every `intervalMs`, on a schedule that does not drift; 'lockstep': one add() per 'next' from
+// the parent (the first starts it, each later one relays a worker's completion), so that one
+// job is in flight. With `delays`, every job is delayed by a pseudo-random whole number of ms
+// in [minMs, maxMs] (the same for job i in every turn), carried in its data as `d`.
 import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
 import type { RedisAddress } from './lib/redis-server.js';
 import { sleep } from './lib/cleanup.js';
@@ -25,7 +26,7 @@ export interface ProducerChildConfig {
   queue: string;
   count: number;
   retention: Retention;
-  mode: 'batches' | 'bulk' | 'stream' | 'paced';
+  mode: 'batches' | 'bulk' | 'stream' | 'paced' | 'lockstep';
   window: number;
   intervalMs: number;
   delays?: { minMs: number; maxMs: number };
@@ -75,6 +76,26 @@ async function batches(p: ProducerHandle, bulk: boolean): Promise<void> {
   }
 }
 
+// 'next' messages not yet waited for (a completion can arrive before the add's own reply)
+let credits = 0;
+let wake: (() => void) | undefined;
+
+function nextCompletion(): Promise<void> {
+  if (credits > 0) {
+    credits--;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => (wake = resolve));
+}
+
+async function lockstep(p: ProducerHandle): Promise<void> {
+  for (let i = 0; i < config.count; i++) {
+    await nextCompletion();
+    const { data, opts } = job(i);
+    await p.add(data, opts);
+  }
+}
+
 async function paced(p: ProducerHandle, start: number): Promise<number> {
   const pending: Promise<void>[] = [];
   let lag = 0;
@@ -97,6 +118,7 @@ serveChild({
     const t0 = performance.now();
     let lagMs = 0;
     if (config.mode === 'paced') lagMs = await paced(producer, t0);
+    else if (config.mode === 'lockstep') await lockstep(producer);
     else if (config.mode === 'stream') await stream(producer);
     else await batches(producer, config.mode === 'bulk');
     const elapsedMs = performance.now() - t0;
@@ -105,5 +127,13 @@ serveChild({
   },
   async onStop() {
     await producer?.close();
+  },
+  onMessage(msg) {
+    if (msg.type !== 'next') return;
+    if (wake) {
+      const w = wake;
+      wake = undefined;
+      w();
+    } else credits++;
   },
 });

@@ -1,12 +1,13 @@
 // The benchmark runner: `npm run bench [-- options]`. Runs each scenario for sluice, BullMQ and
 // Bee-Queue in turns (A B C A B C …), every turn against a fresh redis-server that it starts
-// and kills itself, then prints the table and writes bench/results/latest.{json,md} and
+// and kills itself (RabbitMQ and NATS, reference points in the low-load scenarios only, run
+// against the servers already there, or are skipped with a note when none answers), then prints the table and writes bench/results/latest.{json,md} and
 // ratios.svg (with --quick: quick.{json,md,svg}; with --out NAME: NAME.{json,md,svg}).
 // Exits 1 only when a turn failed (never because of a ratio).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LIBRARIES, loadAdapter, type LibName } from './adapters/types.js';
+import { type BrokerControl, isBroker, LIBRARIES, loadAdapter, type LibName } from './adapters/types.js';
 import { withTimeout } from './lib/cleanup.js';
 import { embedInReadme, readmeBlock } from './lib/readme.js';
 import { machineInfo, sluiceRevision } from './lib/machine.js';
@@ -19,6 +20,7 @@ import { delayedScenario } from './scenarios/delayed.js';
 import { flowControlScenarios } from './scenarios/flow-control.js';
 import { enqueueScenarios } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
+import { lowLoadScenarios } from './scenarios/low-load.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { metricsScenario } from './scenarios/metrics.js';
 import { partitionsMarkdown, partitionsScenario, partitionsSummary } from './scenarios/partitions.js';
@@ -33,10 +35,12 @@ const USAGE = `usage: npm run bench -- [options]
                     about a minute on an idle machine (partitions adds ~20 s)
   --repeats N       turns per library and scenario (default 3; quick 1)
   --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
-  --libs a,b        libraries to run (default ${LIBRARIES.join(',')})
-  --only x,y        scenarios whose id starts with x or y (enqueue, processing, produce-consume,
-                    latency, delayed, priority, memory, limiter, ordered, bounded, partitions, metrics;
-                    e.g. processing-c10; partitions is sluice only and starts a 3-master Redis Cluster)
+  --libs a,b        libraries to run (default ${LIBRARIES.join(',')}; rabbitmq and nats run in the
+                    low-load scenarios only, and are skipped with a note when their server is not running)
+  --only x,y        scenarios whose id starts with x or y, or of family x (enqueue, processing, produce-consume,
+                    latency, delayed, priority, memory, limiter, ordered, bounded, partitions, metrics, sandbox,
+                    low-load = one-in-flight, steady-200, idle; e.g. processing-c10; partitions is sluice only
+                    and starts a 3-master Redis Cluster)
   --out NAME        results file name under bench/results (default latest; quick: quick)`;
 
 function config(): { config: BenchConfig; only: string[]; out: string } {
@@ -83,6 +87,12 @@ function config(): { config: BenchConfig; only: string[]; out: string } {
         ordered: { jobs: quick ? 5_000 : 50_000, keys: 1_000, concurrency: 100 },
       },
       partitions: { jobs: values.jobs ? jobs : quick ? 10_000 : 50_000, concurrency: 100, masters: 3, batch: 500 },
+      lowLoad: {
+        oneInFlight: { jobs: quick ? 1_000 : 5_000 },
+        steady: { rate: 200, seconds: quick ? 5 : 10, concurrency: 10 },
+        // blockMs 1000 (sluice's default is 5000) keeps the run short; the others idle as long
+        idle: { blockMs: 1_000, timeouts: 3, concurrency: 10 },
+      },
     },
     only: values.only?.split(',').filter(Boolean) ?? [],
     out: values.out ?? (quick ? 'quick' : 'latest'),
@@ -107,8 +117,9 @@ function scenarios(c: BenchConfig, only: string[]): Scenario[] {
         ? { noopJobs: 1_000, noopConcurrency: 8, cpuJobs: 40, cpuMs: 20 }
         : { noopJobs: 10_000, noopConcurrency: 8, cpuJobs: 400, cpuMs: 20 },
     ),
+    ...lowLoadScenarios(c.lowLoad),
   ];
-  const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o))) : all;
+  const chosen = only.length ? all.filter((s) => only.some((o) => s.id.startsWith(o) || s.family === o)) : all;
   if (chosen.length === 0) throw new Error(`--only ${only.join(',')} matches no scenario; ids: ${all.map((s) => s.id).join(', ')}`);
   return chosen;
 }
@@ -127,12 +138,30 @@ function notes(list: Scenario[]): string[] {
     out.push("Limiter: Bee-Queue has no rate limiter (n/a). Start times are each library's recorded start (processedOn).");
   if (list.some((s) => s.id === 'ordered'))
     out.push('Ordered keys: only sluice has them among the three (BullMQ groups are a paid Pro feature).');
+  if (list.some((s) => s.family === 'low-load'))
+    out.push(
+      'Low load: one-in-flight adds a job only when the previous one completed (sluice prefetch: 0); ' +
+        'RabbitMQ (durable queue, persistent, publisher confirms, manual ack) and NATS JetStream (file stream, ' +
+        'publish ack, explicit ack) are reference points: no Redis figures (n/a), no idle figure.',
+    );
   if (list.some((s) => s.id === 'partitions'))
     out.push(
       'Partitions: sluice only (BullMQ and Bee-Queue cannot split one queue over shards); ' +
         'per-master figures and the projection in the section after the table.',
     );
   return out;
+}
+
+/** Whether a broker answers; the note for the output when it does not (asked once per run). */
+async function brokerSkip(lib: LibName, broker: BrokerControl, seen: Map<LibName, { skip?: string; server?: string }>) {
+  if (!seen.has(lib)) {
+    try {
+      seen.set(lib, { server: await broker.probe() });
+    } catch (err) {
+      seen.set(lib, { skip: `${lib}: not running at ${broker.url}, skipped (${(err as Error).message.split('\n')[0]})` });
+    }
+  }
+  return seen.get(lib)!.skip;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -148,6 +177,7 @@ async function main(): Promise<number> {
   let redisVersion = 'unknown';
   const started = Date.now();
   const revision = sluiceRevision();
+  const brokers = new Map<LibName, { skip?: string; server?: string }>();
   console.error(`bench: ${list.map((s) => s.id).join(', ')} × ${cfg.libs.join(', ')} × ${cfg.repeats} repeat(s)`);
   for (const scenario of list) {
     for (let repeat = 1; repeat <= cfg.repeats; repeat++) {
@@ -155,23 +185,27 @@ async function main(): Promise<number> {
         // a library without the feature that every metric of the scenario measures: no turn
         const shownMetric = scenario.metrics.find((m) => appliesTo(m, lib));
         if (!shownMetric) {
-          if (repeat === 1) console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} n/a`);
+          if (repeat === 1 && !isBroker(lib)) console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} n/a`);
           continue;
         }
         const t0 = Date.now();
         const record: RunRecord = { scenario: scenario.id, lib, repeat, seconds: 0, metrics: {} };
         let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
         try {
+          const adapter = await loadAdapter(lib);
+          record.skipped = adapter.broker && (await brokerSkip(lib, adapter.broker, brokers));
+          if (record.skipped) throw new Error(record.skipped);
+          // a broker's turn does not use it, but every turn context has one
           redis = await startRedisServer();
           redisVersion = redis.version;
           const server = redis;
           let n = 0;
-          const ctx = { lib, adapter: await loadAdapter(lib), redis: server, config: cfg, queue: (s: string) => `bench-${s}-${++n}` };
+          const ctx = { lib, adapter, redis: server, config: cfg, queue: (s: string) => `bench-${s}-${++n}` };
           const result = await withTimeout(scenario.run(ctx), turnBudget, `${scenario.id} for ${lib}`);
           record.metrics = result.metrics;
           record.extra = result.extra;
         } catch (err) {
-          record.error = (err as Error).message;
+          if (!record.skipped) record.error = (err as Error).message;
         } finally {
           ChildHandle.killAll();
           await redis?.close();
@@ -179,9 +213,12 @@ async function main(): Promise<number> {
         record.seconds = (Date.now() - t0) / 1000;
         runs.push(record);
         const first = shownMetric;
-        const shown = record.error
-          ? `ERROR ${record.error.split('\n')[0]}`
-          : `${fmt(record.metrics[first.key], first.digits)} ${first.unit}`;
+        if (record.skipped && repeat > 1) continue;
+        const shown = record.skipped
+          ? record.skipped
+          : record.error
+            ? `ERROR ${record.error.split('\n')[0]}`
+            : `${fmt(record.metrics[first.key], first.digits)} ${first.unit}`;
         console.error(`  ${scenario.id.padEnd(16)} ${lib.padEnd(9)} #${repeat}  ${shown}  (${record.seconds.toFixed(1)} s)`);
       }
     }
@@ -191,16 +228,22 @@ async function main(): Promise<number> {
     runs,
     cfg.libs,
   );
-  const machine = await machineInfo(cfg.libs, redisVersion, revision);
+  // the brokers only where they had a turn (the low-load scenarios); the chart and README compare the Redis libraries
+  const ran = cfg.libs.filter((l) => !isBroker(l) || runs.some((r) => r.lib === l));
+  const compared = cfg.libs.filter((l) => !isBroker(l));
+  const skipNotes = [...brokers.values()].flatMap((b) => (b.skip ? [b.skip] : []));
+  const machine = await machineInfo(ran, redisVersion, revision);
+  for (const [lib, b] of brokers) if (b.server) machine.libraries[lib] += ` (server ${b.server})`;
   const revisionAtEnd = sluiceRevision();
   if (revisionAtEnd !== revision)
     console.error(`bench: warning: the sluice checkout changed during the run (${revision} → ${revisionAtEnd})`);
   const date = new Date().toISOString();
   const errors = runs.filter((r) => r.error);
 
-  const table = textTable(results, cfg.libs);
+  const table = textTable(results, ran);
   console.log(table);
-  const libs = cfg.libs.map((l) => `${l} ${machine.libraries[l]}${l === 'sluice' ? ` (${machine.sluiceRevision})` : ''}`).join(', ');
+  for (const note of skipNotes) console.log(note);
+  const libs = ran.map((l) => `${l} ${machine.libraries[l]}${l === 'sluice' ? ` (${machine.sluiceRevision})` : ''}`).join(', ');
   const about =
     `${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ` +
     `Node ${machine.node}, Redis ${machine.redis}; ${libs}`;
@@ -222,6 +265,7 @@ async function main(): Promise<number> {
         metrics: results,
         // the partitions scenario's per-master medians and projection (also in the markdown's section)
         partitions,
+        skipped: skipNotes,
         runs,
       },
       null,
@@ -242,27 +286,28 @@ async function main(): Promise<number> {
     `Processing removes completed jobs at once in all three libraries; ${cfg.jobs.toLocaleString('en-US')} jobs per turn; ` +
       'commands per job count the commands run inside Lua scripts.',
     ...notes(list),
+    ...skipNotes,
     '',
-    markdownTable(results, cfg.libs),
+    markdownTable(results, ran),
     '',
     ...(partitionsSection ? [partitionsSection] : []),
   ].join('\n');
   writeAtomic(`${dir}${out}.md`, md);
   const written = [`${out}.json`, `${out}.md`];
   // the chart shows sluice against the others: none with --libs sluice
-  if (cfg.libs.some((l) => l !== 'sluice')) {
+  if (compared.some((l) => l !== 'sluice')) {
     const svg = out === 'latest' ? 'ratios.svg' : `${out}.svg`;
-    const others = cfg.libs.filter((l) => l !== 'sluice').join(' and ');
+    const others = compared.filter((l) => l !== 'sluice').join(' and ');
     const title = `sluice vs ${others} — ${date.slice(0, 10)}, ${machine.cpuCount} × ${machine.cpuModel}`;
-    writeAtomic(`${dir}${svg}`, ratioChart(results, cfg.libs, title));
+    writeAtomic(`${dir}${svg}`, ratioChart(results, compared, title));
     written.push(svg);
   }
   console.log(`wrote ${written.map((f) => `bench/results/${f}`).join(', ')}`);
   // a complete default run is what the README shows
-  if (out === 'latest' && only.length === 0 && errors.length === 0 && cfg.libs.length === 3) {
+  if (out === 'latest' && only.length === 0 && errors.length === 0 && compared.length === 3) {
     const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
     const measured = `Measured ${date.slice(0, 10)} on ${about}; median of ${cfg.repeats} run(s).`;
-    if (embedInReadme(readme, readmeBlock(results, cfg.libs, measured))) console.log('updated the Benchmarks section of README.md');
+    if (embedInReadme(readme, readmeBlock(results, compared, measured))) console.log('updated the Benchmarks section of README.md');
   }
   for (const e of errors) console.error(`failed: ${e.scenario} ${e.lib} #${e.repeat}: ${e.error}`);
   return errors.length ? 1 : 0;

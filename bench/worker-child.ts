@@ -3,7 +3,9 @@
 // the time from the parent's 'start' until then, its own CPU time (process.cpuUsage), the
 // steady-state rate between 10% and 90% of completions, and — with `latency` — the
 // percentiles of (processor start − add time) from the job data; for a delayed job (data.d)
-// of its lateness, processor start − (add time + delay).
+// of its lateness, processor start − (add time + delay). With `notify` it tells the parent of
+// every completion (the low-load scenario's one job in flight); on the parent's 'mark' it counts
+// time and CPU from then, and on 'finish' it reports at once (the idle scenario, no job count).
 import { childConfig, sendToParent, serveChild } from './lib/protocol.js';
 import type { RedisAddress } from './lib/redis-server.js';
 import { LatencyRecorder, type LatencySummary } from './lib/stats.js';
@@ -26,6 +28,14 @@ export interface WorkerChildConfig {
   cluster?: string[];
   /** sluice only: the queue's number of partitions (the Worker's `partitions` option). */
   partitions?: number;
+  /** sluice: the Worker's prefetch (see WorkerSpec.prefetch). */
+  prefetch?: number;
+  /** An idle worker's block time per call (see WorkerSpec.blockMs). */
+  blockMs?: number;
+  /** Send the parent a 'completed' message per job. */
+  notify?: boolean;
+  /** Time and CPU count from 'running' (the worker connected), leaving out its start-up. */
+  measureFromRunning?: boolean;
 }
 
 export interface WorkerChildResult {
@@ -83,6 +93,8 @@ serveChild({
       limiter: config.limiter,
       cluster: config.cluster,
       partitions: config.partitions,
+      prefetch: config.prefetch,
+      blockMs: config.blockMs,
       onStart: (data, recordedStart) => {
         recorder?.record(performance.timeOrigin + performance.now() - data.t - (data.d ?? 0));
         startTimes?.push(recordedStart ?? performance.timeOrigin + performance.now());
@@ -91,6 +103,7 @@ serveChild({
         completed++;
         if (completed === low) tLow = performance.now();
         if (completed === high) tHigh = performance.now();
+        if (config.notify) sendToParent({ type: 'completed' });
         if (completed === config.expected) finish();
       },
       onFailed: (err) => {
@@ -98,9 +111,20 @@ serveChild({
         if (failed <= 3) console.error(`bench worker (${config.lib}): ${err.message}`);
       },
     });
+    if (config.measureFromRunning) {
+      cpu0 = process.cpuUsage();
+      t0 = performance.now();
+    }
     sendToParent({ type: 'running' });
   },
   async onStop() {
     await worker?.close();
+  },
+  onMessage(msg) {
+    if (msg.type === 'finish') finish();
+    if (msg.type === 'mark') {
+      cpu0 = process.cpuUsage();
+      t0 = performance.now();
+    }
   },
 });

@@ -4,7 +4,8 @@
 // docs advise for producers); retention is the worker's removeOnSuccess setting. Delays are
 // absolute in Bee-Queue (delayUntil), and only a queue with activateDelayedJobs runs them:
 // the worker sets it when the scenario asks for delayed jobs (other settings at their
-// defaults, delayedDebounce 1000 ms included). Bee-Queue has no priorities.
+// defaults, delayedDebounce 1000 ms included). Bee-Queue has no priorities, and an idle worker
+// blocks in BRPOPLPUSH without a timeout (no blockMs to set).
 import { createRequire } from 'node:module';
 import type { Adapter, AddOptions, Payload } from './types.js';
 

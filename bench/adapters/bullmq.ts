@@ -53,6 +53,8 @@ export const adapter: Adapter = {
         connection: { host: redis.host, port: redis.port, maxRetriesPerRequest: null },
         concurrency: spec.concurrency,
         ...(spec.limiter ? { limiter: spec.limiter } : {}),
+        // its long poll on an empty queue, in whole seconds (sluice's blockMs)
+        ...(spec.blockMs ? { drainDelay: Math.ceil(spec.blockMs / 1000) } : {}),
       },
     );
     worker.on('completed', () => spec.onCompleted());

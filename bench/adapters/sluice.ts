@@ -56,6 +56,8 @@ export const adapter: Adapter = {
         concurrency: spec.concurrency,
         limiter: spec.limiter,
         partitions: spec.partitions,
+        prefetch: spec.prefetch,
+        blockMs: spec.blockMs,
         logger,
       },
     );

@@ -1,10 +1,19 @@
 // The common face the scenarios see for each library: a producer (add, bulk add) and a worker
 // (concurrency, retention, a hook when a job starts and when it completes). Each adapter maps
 // it to the library's own API and nothing more, so every scenario runs identical code.
+// RabbitMQ and NATS JetStream are reference points for the low-load scenarios only: they take
+// the same interface (ignoring the Redis address) plus `broker`, their own server's lifecycle.
 import type { RedisAddress } from '../lib/redis-server.js';
 
-export const LIBRARIES = ['sluice', 'bullmq', 'bee-queue'] as const;
+/** The Redis-backed queues: every scenario compares them. */
+export const REDIS_LIBRARIES = ['sluice', 'bullmq', 'bee-queue'] as const;
+/** Message brokers with their own server, run only where a metric names them (the low-load scenarios). */
+export const BROKERS = ['rabbitmq', 'nats'] as const;
+export const LIBRARIES = [...REDIS_LIBRARIES, ...BROKERS] as const;
 export type LibName = (typeof LIBRARIES)[number];
+export type BrokerName = (typeof BROKERS)[number];
+
+export const isBroker = (lib: LibName): lib is BrokerName => (BROKERS as readonly string[]).includes(lib);
 
 /**
  * What happens to a job once completed. 'remove': deleted at once (the throughput scenarios,
@@ -60,6 +69,10 @@ export interface WorkerSpec {
   cluster?: string[];
   /** sluice only (partitions scenario): the queue's number of partitions. */
   partitions?: number;
+  /** sluice: the Worker's `prefetch` (0: lease only what it starts); brokers: their prefetch is `concurrency`. */
+  prefetch?: number;
+  /** How long an idle worker blocks per call (sluice blockMs; BullMQ drainDelay, rounded up to seconds). */
+  blockMs?: number;
   /**
    * Called as the processor starts (the processor itself is a no-op), with the start time the
    * library recorded for the job (its processedOn, ms), where it has one.
@@ -73,9 +86,23 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
+/** A broker's server, seen from the bench process (never from the measured children). */
+export interface BrokerControl {
+  /** Where the bench expects it, for the skip note. */
+  url: string;
+  /** Connects (failing within ~2 s when nothing answers) and returns the server's version. */
+  probe(): Promise<string>;
+  /** Creates the turn's queue or stream afresh (deleting a leftover of the same name first). */
+  create(queue: string, spec: { maxInFlight: number }): Promise<void>;
+  /** Deletes what create() made. */
+  remove(queue: string): Promise<void>;
+}
+
 export interface Adapter {
   name: LibName;
   version: string;
+  /** Brokers only: their server's lifecycle. */
+  broker?: BrokerControl;
   producer(redis: RedisAddress, queue: string, retention: Retention): Promise<ProducerHandle>;
   /** Resolves once the worker is connected and consuming. */
   worker(redis: RedisAddress, queue: string, spec: WorkerSpec): Promise<WorkerHandle>;
@@ -90,6 +117,10 @@ export async function loadAdapter(name: LibName): Promise<Adapter> {
       return (await import('./bullmq.js')).adapter;
     case 'bee-queue':
       return (await import('./bee-queue.js')).adapter;
+    case 'rabbitmq':
+      return (await import('./rabbitmq.js')).adapter;
+    case 'nats':
+      return (await import('./nats.js')).adapter;
     default:
       throw new Error(`unknown library "${String(name)}"; use one of ${LIBRARIES.join(', ')}`);
   }

@@ -3,7 +3,9 @@
 // JSON argument, then:  child → ready;  parent → start;  child → running (its worker or
 // producer is connected) … child → done {result};  parent → stop;  child closes and exits.
 // A child reports a failure as {type:'error'}; every parent-side wait has a timeout, and a
-// child exits on its own if the parent goes away.
+// child exits on its own if the parent goes away. The low-load scenarios add: worker →
+// completed (one per job, relayed by the parent to the producer as 'next'), parent → mark
+// (count time and CPU from now) and parent → finish (report now: a worker with no job count).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { own, sleep } from './cleanup.js';
@@ -14,6 +16,10 @@ export type Message =
   | { type: 'running' }
   | { type: 'done'; result: unknown }
   | { type: 'stop' }
+  | { type: 'completed' }
+  | { type: 'next' }
+  | { type: 'finish' }
+  | { type: 'mark' }
   | { type: 'error'; message: string };
 
 type MessageType = Message['type'];
@@ -25,6 +31,7 @@ export class ChildHandle {
   private readonly inbox: Message[] = [];
   private waiters: { type: MessageType; resolve: (m: Message) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | undefined;
+  private readonly listeners = new Map<MessageType, () => void>();
 
   private constructor(
     readonly label: string,
@@ -33,6 +40,7 @@ export class ChildHandle {
     proc.on('message', (raw) => {
       const msg = raw as Message;
       if (msg.type === 'error') this.fail(new Error(`${label}: ${msg.message}`));
+      else if (this.listeners.has(msg.type)) this.listeners.get(msg.type)!();
       else this.deliver(msg);
     });
     ChildHandle.live.add(this);
@@ -61,6 +69,11 @@ export class ChildHandle {
   private fail(err: Error): void {
     this.failure ??= err;
     for (const w of this.waiters.splice(0)) w.reject(this.failure);
+  }
+
+  /** Calls `fn` on every message of `type` (instead of queueing it for waitFor). */
+  onEach(type: MessageType, fn: () => void): void {
+    this.listeners.set(type, fn);
   }
 
   send(msg: Message): void {
@@ -128,10 +141,14 @@ export function sendToParent(msg: Message): void {
 }
 
 /**
- * Runs a child: `onStart` on the parent's 'start', `onStop` on its 'stop' (then exits 0).
- * Any error is reported to the parent and ends the process with code 1.
+ * Runs a child: `onStart` on the parent's 'start', `onStop` on its 'stop' (then exits 0),
+ * `onMessage` on any other message. Any error is reported to the parent and ends the process with code 1.
  */
-export function serveChild(handlers: { onStart: () => Promise<void>; onStop: () => Promise<void> }): void {
+export function serveChild(handlers: {
+  onStart: () => Promise<void>;
+  onStop: () => Promise<void>;
+  onMessage?: (msg: Message) => void;
+}): void {
   const die = (err: unknown) => {
     sendToParent({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     setTimeout(() => process.exit(1), 50).unref();
@@ -149,7 +166,7 @@ export function serveChild(handlers: { onStart: () => Promise<void>; onStop: () 
         .onStop()
         .catch(() => undefined)
         .finally(() => process.exit(0));
-    }
+    } else handlers.onMessage?.(msg);
   });
   sendToParent({ type: 'ready' });
 }

@@ -2,6 +2,7 @@
 // bars per metric. The scale is logarithmic around 1 (equal): bars to the right mean sluice is
 // better (×2 = twice as good, whichever direction the metric runs), to the left worse.
 import type { LibName } from '../adapters/types.js';
+import { appliesTo } from '../scenarios/types.js';
 import type { MetricResult } from './report.js';
 
 const COLORS: Record<string, string> = { bullmq: '#e4572e', 'bee-queue': '#2e86ab' };
@@ -67,7 +68,7 @@ export function ratioChart(results: MetricResult[], libs: LibName[], title: stri
       const y = gy + li * ROW;
       if (!r) {
         // not applicable (the library lacks the feature), or no result (its turns failed)
-        const why = m.libs && !m.libs.includes(lib) ? 'n/a' : 'no result';
+        const why = !appliesTo(m, lib) ? 'n/a' : 'no result';
         parts.push(`<text x="${cx + 4}" y="${y + 12}" fill="#999">${why}</text>`);
         return;
       }

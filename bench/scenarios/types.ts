@@ -2,7 +2,7 @@
 // and one turn — a measurement of one library against a fresh Redis. Also the bench config
 // and the helpers every scenario family shares (bulk prefill, Redis deltas, wait budgets).
 import type { Adapter, AddOptions, LibName, Retention } from '../adapters/types.js';
-import { payload } from '../adapters/types.js';
+import { isBroker, payload } from '../adapters/types.js';
 import type { RedisDelta, RedisServer } from '../lib/redis-server.js';
 import { diffSnapshots } from '../lib/redis-server.js';
 
@@ -25,6 +25,8 @@ export interface BenchConfig {
   flowControl: import('./flow-control.js').FlowControlConfig;
   /** The partitions scenario (sluice only): one workload on a standalone Redis and a cluster. */
   partitions: import('./partitions.js').PartitionsConfig;
+  /** The low-load scenarios (one job in flight, steady 200 jobs/s, idle worker). */
+  lowLoad: import('./low-load.js').LowLoadConfig;
 }
 
 export interface MetricDef {
@@ -38,12 +40,12 @@ export interface MetricDef {
   better: 'higher' | 'lower';
   /** Decimals in the table. */
   digits: number;
-  /** The libraries the metric applies to (default: all); the others show "n/a". */
+  /** The libraries the metric applies to (default: the Redis libraries, not the brokers); the others show "n/a". */
   libs?: readonly LibName[];
 }
 
 /** Whether `def` applies to `lib` (a library without the feature it measures shows "n/a"). */
-export const appliesTo = (def: MetricDef, lib: LibName): boolean => !def.libs || def.libs.includes(lib);
+export const appliesTo = (def: MetricDef, lib: LibName): boolean => (def.libs ? def.libs.includes(lib) : !isBroker(lib));
 
 export interface TurnContext {
   lib: LibName;
