@@ -23,7 +23,8 @@ import { latencyScenario } from './scenarios/latency.js';
 import { lowLoadScenarios } from './scenarios/low-load.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { metricsScenario } from './scenarios/metrics.js';
-import { partitionsMarkdown, partitionsScenario, partitionsSummary } from './scenarios/partitions.js';
+import { partitionsScenario } from './scenarios/partitions.js';
+import { partitionsMarkdown, partitionsSummary } from './scenarios/partitions-report.js';
 import { priorityScenario } from './scenarios/priority.js';
 import { processingScenarios } from './scenarios/processing.js';
 import { produceConsumeScenario } from './scenarios/produce-consume.js';
@@ -233,7 +234,7 @@ async function main(): Promise<number> {
   const compared = cfg.libs.filter((l) => !isBroker(l));
   const skipNotes = [...brokers.values()].flatMap((b) => (b.skip ? [b.skip] : []));
   const machine = await machineInfo(ran, redisVersion, revision);
-  for (const [lib, b] of brokers) if (b.server) machine.libraries[lib] += ` (server ${b.server})`;
+  for (const [lib, b] of brokers) machine.libraries[lib] += b.server ? ` (server ${b.server})` : ' (not running: skipped)';
   const revisionAtEnd = sluiceRevision();
   if (revisionAtEnd !== revision)
     console.error(`bench: warning: the sluice checkout changed during the run (${revision} → ${revisionAtEnd})`);

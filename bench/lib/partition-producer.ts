@@ -25,9 +25,16 @@ export interface PartitionTarget {
   partitions: number;
 }
 
-/** Adds `jobs` bench payloads (removed on completion) to the queue's partitions, `batch` per call. */
-export async function fillPartitions(at: PartitionTarget, jobs: number, batch: number): Promise<void> {
-  if (PRODUCE_WITH === 'queue') return fillWithQueue(at, jobs, batch);
+/**
+ * Adds `jobs` bench payloads (removed on completion) to the queue's partitions, `batch` per call;
+ * returns how many each partition got (the queue path: an even split, as its round robin deals them).
+ */
+export async function fillPartitions(at: PartitionTarget, jobs: number, batch: number): Promise<number[]> {
+  if (PRODUCE_WITH === 'queue') {
+    await fillWithQueue(at, jobs, batch);
+    return Array.from({ length: at.partitions }, (_, p) => Math.floor(jobs / at.partitions) + (p < jobs % at.partitions ? 1 : 0));
+  }
+  const counts = Array.from({ length: at.partitions }, () => 0);
   const client = Array.isArray(at.connection)
     ? new Cluster(at.connection, { scaleReads: 'master' })
     : new Redis({ ...at.connection, maxRetriesPerRequest: 1 });
@@ -45,10 +52,12 @@ export async function fillPartitions(at: PartitionTarget, jobs: number, batch: n
     };
     for (let i = 0; i < jobs; i++) {
       const p = next();
+      counts[p]!++;
       pending[p]!.push({ id: '', name: 'bench', data: JSON.stringify(payload(i)), opts, schedule: '' });
       if (pending[p]!.length === batch) await flush(p);
     }
     for (let p = 0; p < at.partitions; p++) await flush(p);
+    return counts;
   } finally {
     client.disconnect();
   }

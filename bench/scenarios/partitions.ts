@@ -9,20 +9,19 @@
 //   (b) the cluster, partitions: M (one partition per master);
 //   (c) the cluster, partitions: 2M (two per master).
 // Per master: Redis CPU (INFO cpu) and commands (INFO commandstats) per job, as deltas around
-// the drain. Per case: jobs/s, worker CPU per job, total Redis CPU per job, the busiest master's
+// the drain, over all jobs and over the jobs of the master's own partitions (the producer counts
+// them). Per case: jobs/s, worker CPU per job, total Redis CPU per job, the busiest master's
 // CPU per job and its ratio to (a)'s (the target is 1/M). The projection: if every master had a
 // core of its own, a cluster's ceiling is 1 / (the busiest master's CPU seconds per job); for M
 // masters from (b), for 2M masters from (c) counted per partition (one partition per master).
 // What else bounds that rate: the worker CPU it needs (rate × worker CPU per job, in cores) and
-// the round trips (script calls) per second each master must serve.
+// the round trips (script calls) per second each master must serve. The report: partitions-report.ts.
 import { loadavg } from 'node:os';
 import { partitionKeys } from '../../src/partitions/layout.js';
 import { fillPartitions } from '../lib/partition-producer.js';
 import { ChildHandle } from '../lib/protocol.js';
 import { startRedisCluster, type RedisCluster } from '../lib/redis-cluster.js';
 import { diffSnapshots, type RedisDelta, type RedisSnapshot } from '../lib/redis-server.js';
-import { fmt, type RunRecord } from '../lib/report.js';
-import { summarize } from '../lib/stats.js';
 import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
 import { budgetMs, commandsPerJob, metric, type MetricDef, type Scenario, type TurnContext } from './types.js';
 
@@ -53,6 +52,11 @@ export interface MasterFigures {
   callsPerJob: number;
   /** Script calls (EVALSHA and the like) per job: the client round trips it served, about. */
   scriptCallsPerJob: number;
+  /** The jobs this master's partitions were given (and processed: every job is). */
+  ownJobs: number;
+  /** Per job of its own: commands and CPU µs over ownJobs (null on a master without partitions). */
+  callsPerOwnJob: number | null;
+  cpuUsPerOwnJob: number | null;
   commandsPerJob: Record<string, number>;
 }
 
@@ -98,7 +102,7 @@ function cases(masters: number): CaseSpec[] {
   ];
 }
 
-function masterFigures(port: number, partitions: number, delta: RedisDelta, jobs: number): MasterFigures {
+function masterFigures(port: number, partitions: number, ownJobs: number, delta: RedisDelta, jobs: number): MasterFigures {
   let scripts = 0;
   for (const [name, c] of Object.entries(delta.commands)) if (SCRIPT_COMMANDS.has(name)) scripts += c.calls;
   return {
@@ -107,6 +111,9 @@ function masterFigures(port: number, partitions: number, delta: RedisDelta, jobs
     cpuUsPerJob: delta.cpuUs / jobs,
     callsPerJob: delta.calls / jobs,
     scriptCallsPerJob: scripts / jobs,
+    ownJobs,
+    callsPerOwnJob: ownJobs > 0 ? delta.calls / ownJobs : null,
+    cpuUsPerOwnJob: ownJobs > 0 ? delta.cpuUs / ownJobs : null,
     commandsPerJob: commandsPerJob(delta, jobs),
   };
 }
@@ -119,10 +126,12 @@ async function runCase(ctx: TurnContext, cluster: RedisCluster, spec: CaseSpec, 
   const queue = ctx.queue(`${spec.id}${spec.partitions}`);
   const prefix = 'sluice';
   // where each partition lives (a standalone server holds them all)
-  const perServer = servers.map(() => 0);
-  for (const keys of partitionKeys(prefix, queue, spec.partitions)) perServer[onCluster ? cluster.masterOf(keys.stream) : 0]!++;
+  const home = partitionKeys(prefix, queue, spec.partitions).map((keys) => (onCluster ? cluster.masterOf(keys.stream) : 0));
+  const perServer = servers.map((_, i) => home.filter((h) => h === i).length);
   const connection = onCluster ? cluster.seeds : { host: ctx.redis.host, port: ctx.redis.port };
-  await fillPartitions({ connection, prefix, queue, partitions: spec.partitions }, c.jobs, c.batch);
+  const given = await fillPartitions({ connection, prefix, queue, partitions: spec.partitions }, c.jobs, c.batch);
+  // each master's own jobs: those its partitions were given
+  const ownJobs = servers.map((_, i) => given.reduce((sum, n, p) => sum + (home[p] === i ? n : 0), 0));
 
   const worker = await ChildHandle.fork('worker-child', `sluice worker (${spec.id})`, {
     lib: 'sluice',
@@ -148,7 +157,7 @@ async function runCase(ctx: TurnContext, cluster: RedisCluster, spec: CaseSpec, 
     await worker.stop();
   }
   if (result.failed > 0) throw new Error(`${result.failed} jobs failed in the worker (${spec.label})`);
-  const masters = servers.map((s, i) => masterFigures(s.port, perServer[i]!, diffSnapshots(before[i]!, after[i]!), c.jobs));
+  const masters = servers.map((s, i) => masterFigures(s.port, perServer[i]!, ownJobs[i]!, diffSnapshots(before[i]!, after[i]!), c.jobs));
   let busiest = 0;
   masters.forEach((m, i) => {
     if (m.cpuUsPerJob > masters[busiest]!.cpuUsPerJob) busiest = i;
@@ -236,136 +245,4 @@ export function partitionsScenario(c: PartitionsConfig): Scenario {
       return { metrics: out, extra: { redisVersion: cluster.version, loadAverage1m: load, cases: [d, a, b, cc], projections } };
     },
   };
-}
-
-// ---- the per-master report (a section of bench/results/<out>.md) ----------------------------------------
-
-interface TurnExtra {
-  loadAverage1m: number[];
-  cases: CaseResult[];
-  projections: Projection[];
-}
-
-const median = (values: number[]) => summarize(values)?.median ?? Number.NaN;
-
-/** Medians over the turns of the per-master, per-case figures and the projections; undefined when no turn succeeded. */
-export function partitionsSummary(runs: RunRecord[]): { cases: CaseResult[]; projections: Projection[]; turns: number } | undefined {
-  const turns = runs.filter((r) => r.scenario === 'partitions' && !r.error && r.extra).map((r) => r.extra as unknown as TurnExtra);
-  if (turns.length === 0) return undefined;
-  const first = turns[0]!;
-  const cases = first.cases.map((shape, ci) => {
-    const all = turns.map((t) => t.cases[ci]!);
-    const pick = (f: (r: CaseResult) => number) => median(all.map(f));
-    const masters = shape.masters.map((mm, mi) => ({
-      ...mm,
-      cpuUsPerJob: pick((r) => r.masters[mi]!.cpuUsPerJob),
-      callsPerJob: pick((r) => r.masters[mi]!.callsPerJob),
-      scriptCallsPerJob: pick((r) => r.masters[mi]!.scriptCallsPerJob),
-    }));
-    return {
-      ...shape,
-      elapsedMs: pick((r) => r.elapsedMs),
-      rate: pick((r) => r.rate),
-      steadyRate: pick((r) => r.steadyRate),
-      workerCpuUsPerJob: pick((r) => r.workerCpuUsPerJob),
-      redisCpuUsPerJob: pick((r) => r.redisCpuUsPerJob),
-      maxMasterCpuUsPerJob: pick((r) => r.maxMasterCpuUsPerJob),
-      masters,
-    };
-  });
-  const projections = first.projections.map((shape, pi) => {
-    const all = turns.map((t) => t.projections[pi]!);
-    const pick = (f: (p: Projection) => number) => median(all.map(f));
-    return {
-      ...shape,
-      busiestCpuUsPerJob: pick((p) => p.busiestCpuUsPerJob),
-      ceiling: pick((p) => p.ceiling),
-      workerCores: pick((p) => p.workerCores),
-      redisCores: pick((p) => p.redisCores),
-      scriptCallsPerSecond: pick((p) => p.scriptCallsPerSecond),
-    };
-  });
-  return { cases, projections, turns: turns.length };
-}
-
-/** The per-master section of bench/results/<out>.md (also printed by the runner). */
-export function partitionsMarkdown(summary: NonNullable<ReturnType<typeof partitionsSummary>>, about: string, loads: number[]): string {
-  const { cases, projections } = summary;
-  const a = cases.find((r) => r.id === 'a')!;
-  const masters = Math.max(...cases.map((r) => r.masters.length));
-  const head = [
-    'case',
-    'jobs/s',
-    'worker CPU µs/job',
-    'Redis CPU µs/job (all)',
-    ...Array.from({ length: masters }, (_, i) => `master ${i + 1} µs/job (partitions)`),
-    'busiest µs/job',
-    'busiest / (a)',
-    'target',
-  ];
-  const lines = [
-    `| ${head.join(' | ')} |`,
-    `|---|${head
-      .slice(1)
-      .map(() => '---:')
-      .join('|')}|`,
-  ];
-  for (const r of cases) {
-    const used = r.masters.filter((mm) => mm.partitions > 0).length;
-    const cells = Array.from({ length: masters }, (_, i) => {
-      const mm = r.masters[i];
-      return mm ? `${fmt(mm.cpuUsPerJob, 1)} (${mm.partitions})` : '';
-    });
-    const ratio = r.id === 'd' ? '' : fmt(r.maxMasterCpuUsPerJob / a.maxMasterCpuUsPerJob, 2);
-    const target = r.id === 'd' || r.id === 'a' ? '' : `1/${used} = ${fmt(1 / used, 2)}`;
-    const row = [`(${r.id}) ${r.label}`, fmt(r.rate, 0), fmt(r.workerCpuUsPerJob, 1), fmt(r.redisCpuUsPerJob, 1)];
-    lines.push(`| ${[...row, ...cells, fmt(r.maxMasterCpuUsPerJob, 1), ratio, target].join(' | ')} |`);
-  }
-  const projHead = [
-    'cluster',
-    'from',
-    'busiest master µs/job',
-    'ceiling jobs/s (a core per master)',
-    'worker cores needed',
-    'Redis cores (all masters)',
-    'script calls/s on the busiest master',
-  ];
-  const proj = [
-    `| ${projHead.join(' | ')} |`,
-    '|---|---|---:|---:|---:|---:|---:|',
-    ...projections.map((p) => {
-      const name = `${p.masters} master${p.masters > 1 ? 's' : ''}, ${p.masters === 1 ? 'plain queue' : `partitions: ${p.masters}`}`;
-      const cells = [name, `(${p.from})`, fmt(p.busiestCpuUsPerJob, 1), fmt(p.ceiling, 0), fmt(p.workerCores, 1), fmt(p.redisCores, 1)];
-      return `| ${[...cells, fmt(p.scriptCallsPerSecond, 0)].join(' | ')} |`;
-    }),
-  ];
-  const commands = cases.map((r) => {
-    const top = r.masters[r.busiest] ?? r.masters[0]!;
-    const list = Object.entries(top.commandsPerJob)
-      .slice(0, 8)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
-    return `- (${r.id}) busiest master: ${fmt(top.callsPerJob, 2)} commands/job (${fmt(top.scriptCallsPerJob, 2)} script calls); ${list}`;
-  });
-  return [
-    '## Partitions: Redis CPU per job on each master',
-    '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${about}; median of ${summary.turns} turn(s).`,
-    `1-minute load average during the turns: ${loads.map((l) => l.toFixed(1)).join(', ')} — the machine's cores are shared ` +
-      'with other work, so jobs/s are a floor; CPU per job is the steadier figure.',
-    `Scenario \`partitions\` (bench/scenarios/partitions.ts); sluice only: ` + 'BullMQ and Bee-Queue cannot split one queue over shards.',
-    `${fmt(cases[0]!.jobs, 0)} jobs per case (~75-byte payload, removed on completion), pre-filled, drained by one worker ` +
-      'process at concurrency 100. Per master: `INFO cpu` (sys + user) and `INFO commandstats` deltas around the drain.',
-    '',
-    ...lines,
-    '',
-    'Projection: a cluster whose masters each have a core of their own is full when its busiest master is, at',
-    '1 / (busiest master CPU seconds per job) jobs/s; from (b) for one partition per master, from (c) per partition',
-    '(its master CPU / the partitions it serves) for twice the masters. The worker CPU and round trips it then needs:',
-    '',
-    ...proj,
-    '',
-    ...commands,
-    '',
-  ].join('\n');
 }
