@@ -32,8 +32,9 @@ import { sandboxScenario } from './scenarios/sandbox.js';
 import { appliesTo, type BenchConfig, type Scenario } from './scenarios/types.js';
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100, 300 delayed jobs, 10k partitioned jobs),
-                    about a minute on an idle machine (partitions adds ~20 s)
+  --quick           reduced set (5k jobs, 1 repeat, concurrency 1 and 100, 300 delayed jobs, 10k partitioned jobs,
+                    1k jobs in flight one at a time, 5 s at 200 jobs/s), about a minute on an idle machine
+                    (partitions adds ~20 s, low-load ~1 min)
   --repeats N       turns per library and scenario (default 3; quick 1)
   --jobs N          jobs per enqueue / processing / produce-consume turn (default 50000)
   --libs a,b        libraries to run (default ${LIBRARIES.join(',')}; rabbitmq and nats run in the

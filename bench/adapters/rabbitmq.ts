@@ -18,9 +18,13 @@ const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const shown = URL.replace(/^amqp:\/\/[^@]*@/, '');
 const name = (queue: string) => `sluice-bench.${queue}`;
 
-/** Connects, or fails within 2 s (a host that drops packets would otherwise hang for long). */
+/**
+ * Connects, or fails within 2 s (a host that drops packets would otherwise hang for long).
+ * noDelay: amqplib leaves Nagle on by default, which holds small frames (acks, publishes) back
+ * for tens of ms at low rates; the Redis clients and nats.js turn it off, so here too.
+ */
 async function open(): Promise<ChannelModel> {
-  const pending = connect(URL, { timeout: 2_000 });
+  const pending = connect(URL, { timeout: 2_000, noDelay: true });
   try {
     return await withTimeout(pending, 2_000, `rabbitmq at ${shown}`);
   } catch (err) {
