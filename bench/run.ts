@@ -1,8 +1,9 @@
 // The benchmark runner: `npm run bench [-- options]`. Runs each scenario for sluice, BullMQ and
 // Bee-Queue in turns (A B C A B C …), every turn against a fresh redis-server that it starts
 // and kills itself (RabbitMQ and NATS, reference points in the low-load scenarios only, run
-// against the servers already there, or are skipped with a note when none answers), then prints the table and writes bench/results/latest.{json,md} and
-// ratios.svg (with --quick: quick.{json,md,svg}; with --out NAME: NAME.{json,md,svg}).
+// against the servers already there, or are skipped with a note when none answers), then
+// prints the table and writes bench/results/latest.{json,md} and ratios.svg (with --quick:
+// quick.{json,md,svg}; with --out NAME: NAME.{json,md,svg}).
 // Exits 1 only when a turn failed (never because of a ratio).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

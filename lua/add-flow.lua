@@ -57,7 +57,7 @@ end
 local nextIds = {}
 for base, n in pairs(generated) do nextIds[base] = redis.call('INCRBY', base .. Key.id, n) - n end
 
-local ids, added, delayedIds, ready, isParent = {}, {}, {}, {}, {}
+local ids, added, delayedIds, ready, isParent, firstDue = {}, {}, {}, {}, {}, {}
 local function note(list, base, id)
   list[base] = list[base] or {}
   table.insert(list[base], id)
@@ -95,7 +95,9 @@ for i = 2, #ARGV, 9 do
     note(added, base, id)
   elseif delayMs > 0 then
     redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs)
-    redis.call('ZADD', base .. Key.delayed, dueScore(base .. Key.delayed, now + delayMs), id)
+    local score = dueScore(base .. Key.delayed, now + delayMs)
+    redis.call('ZADD', base .. Key.delayed, score, id)
+    firstDue[base] = math.min(firstDue[base] or score, score)
     note(added, base, id)
     note(delayedIds, base, id)
   else
@@ -108,6 +110,8 @@ end
 -- delayed, wc: of the parents waiting for children; the others wait)
 for _, base in ipairs(queues) do
   if ready[base] then wake(base .. Key.wake, '*') end
+  -- a delayed job's due time goes into each group's marker (an idle worker holds it until then)
+  if firstDue[base] then wake(base .. Key.wake, '*', firstDue[base]) end
 end
 for _, base in ipairs(queues) do
   local list = added[base]

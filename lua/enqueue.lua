@@ -183,9 +183,10 @@ local added = {}
 for i = 2, #reply, 2 do
   if reply[i + 1] == 1 then added[#added + 1] = reply[i] end
 end
--- one idle worker per group is woken for the whole call (a new earliest due time: that
--- worker's lease then sets its group's marker to it)
-if mustWake or #added > #delayedIds then wake(k.wake, '*') end
+-- jobs ready now: one idle worker per group is woken for the whole call. A new earliest due
+-- time alone goes into each group's marker, where an idle worker holds it until then (see
+-- src/worker/idle-wait.ts): no lease now, and none missed if no worker leases before it
+if #added > #delayedIds then wake(k.wake, '*') elseif mustWake then wake(k.wake, '*', earliestDue) end
 if #added > 0 and #delayedIds > 0 then
   -- which of them wait out a delay (QueueEvents derives waiting from the others)
   local isDelayed, positions = {}, {}

@@ -68,6 +68,8 @@ if outcome.retry then
   local orderingKey = held[2]
   if outcome.releaseKey and orderingKey and redis.call('HSETNX', jobKey, 'kr', 1) == 1 then
     keyRelease(Key.group(base, group), orderingKey, settings.keyConcurrency)
+    -- the key's next job is ready now (not at this job's due time)
+    wakeForKeys(Key.group(base, group), wakeKey, group)
   end
   -- one idle worker leases it now, or waits for its due time (wake.lua)
   -- (at once, whatever the delay, in a group capped by setGlobalConcurrency: the slot is free)

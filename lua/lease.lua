@@ -31,9 +31,10 @@
                      reserved for the whole partitioned queue first (reserve-starts.lua)}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), idle (1 when
-  fewer jobs than asked for were leased: the worker blocks on its group's wake marker, which
-  this call set to the next due time), flags (1 paused, 2 rate
-  limited now: waitMs is then at most the time until the next start is allowed, 4 the group
+  fewer jobs than asked for were leased, or when a call with `woke` took all there was: the
+  worker blocks on its group's wake marker, which this call set to the next due time), flags
+  (1 paused (asked only by a call that leases), 2 rate limited now: waitMs is then at most the
+  time until the next start is allowed, 4 the group
   has a rate limit, 8 a partition whose queue has a rate limit: a call without reserved starts
   leased nothing),
   schedulersDue (0/1: a scheduler's slot is due; the worker fires it), nStalled,

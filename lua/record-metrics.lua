@@ -27,10 +27,13 @@
   ARGV[8] waitSum      sum of the wait times recorded (ms)
   ARGV[9] procSum      sum of the processing times recorded (ms)
   ARGV[10] workerId    the worker's id; '' for no heartbeat (another partition's flush)
-  ARGV[11] info        the worker's description (JSON object); the script adds started and heartbeat
+  ARGV[11] info        the worker's description (JSON object); the script adds heartbeat, and
+                       started unless the worker passes it (the reply of its first heartbeat)
   ARGV[12] ttlMs       how long the entry lives without a heartbeat (ms)
   ARGV[13] leaving     '1': the worker closes, its entry is removed
-  ARGV[14] reapMax     most expired entries removed per call
+  ARGV[14] reapMax     most expired entries removed per call; 0: this heartbeat neither reaps
+                       nor looks at the registry's TTL (the worker does both every few beats,
+                       so that an idle worker's beat stays a few commands)
   ARGV[15..] buckets   pairs: the wait histogram's count and the processing histogram's count of one bucket
 
   Returns Redis' time (ms).
@@ -53,19 +56,25 @@ for i = 15, #ARGV, 2 do
 end
 local buckets = #waitCounts
 local slot = minute % ringMinutes
-local stamp = redis.call('BITFIELD_RO', minutesKey, 'GET', 'u32', '#' .. (slot * 3))[1]
+-- (each read only when its write will come: an idle worker's beat is SET and ZADD)
+local stamp, histStamp
+if completed > 0 or dead > 0 then stamp = redis.call('BITFIELD_RO', minutesKey, 'GET', 'u32', '#' .. (slot * 3))[1] end
 local histWidth = 1 + 2 * buckets
 local histSlot = minute % histMinutes
-local histStamp = redis.call('BITFIELD_RO', mhistKey, 'GET', 'u32', '#' .. (histSlot * histWidth))[1]
-local started = now
-if workerId ~= '' then
+if histAny then histStamp = redis.call('BITFIELD_RO', mhistKey, 'GET', 'u32', '#' .. (histSlot * histWidth))[1] end
+local entry = workerId ~= '' and not leaving and cjson.decode(info)
+local started = entry and tonumber(entry.started)
+if entry and not started then
   local old = redis.call('GET', workerKey)
-  if old then started = tonumber(cjson.decode(old).started) or now end
+  started = old and tonumber(cjson.decode(old).started) or now
 end
 -- entries of workers that missed their heartbeats (bounded: reapMax per call); their
 -- descriptions expire by themselves
-local expired = redis.call('ZRANGE', workersKey, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, reapMax)
-local workersTtl = redis.call('PTTL', workersKey)
+local expired, workersTtl = {}, nil
+if reapMax > 0 then
+  expired = redis.call('ZRANGE', workersKey, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, reapMax)
+  workersTtl = redis.call('PTTL', workersKey)
+end
 
 -- totals: monotonic i64 counters at fixed places: completed, retried, dead, stalled,
 -- rate-limited ms, wait sum, processing sum, then the wait buckets and the processing buckets
@@ -106,12 +115,12 @@ if workerId ~= '' then
     redis.call('ZREM', workersKey, workerId)
     redis.call('DEL', workerKey)
   else
-    local entry = cjson.decode(info)
     entry.started, entry.heartbeat = started, now
     redis.call('SET', workerKey, cjson.encode(entry), 'PX', ttlMs)
     redis.call('ZADD', workersKey, now + ttlMs, workerId)
-    -- the set expires once no worker has beaten for a while (never shortened by a faster worker)
-    if workersTtl < ttlMs then redis.call('PEXPIRE', workersKey, ttlMs) end
+    -- the set expires once no worker has beaten for a while (never shortened by a faster
+    -- worker); looked at every few beats, so it is given room for those
+    if workersTtl and workersTtl < 2 * ttlMs then redis.call('PEXPIRE', workersKey, 3 * ttlMs) end
   end
 end
 if #expired > 0 then redis.call('ZREM', workersKey, unpack(expired)) end

@@ -19,6 +19,14 @@ export const HIST_FIELDS = 1 + 2 * BUCKETS;
 export const DEFAULT_FLUSH_MS = 5_000;
 /** Heartbeats a worker may miss before its registry entry expires. */
 export const MISSED_HEARTBEATS = 3;
+/**
+ * A worker with nothing to flush (no counts, its description unchanged) beats once per this
+ * many flush intervals: an idle worker's cost stays small (docs/performance.md). Its entry lives
+ * MISSED_HEARTBEATS of those longer intervals.
+ */
+export const IDLE_BEAT_EVERY = 2;
+/** Every this many heartbeats, one also reaps expired entries and looks at the registry's TTL. */
+export const REAP_EVERY = 3;
 /** Expired registry entries removed per flush (record-metrics.lua reapMax). */
 export const REAP_MAX = 100;
 
@@ -42,6 +50,10 @@ export interface WorkerDescription {
 export interface Heartbeat {
   id: string;
   description: WorkerDescription;
+  /** When the worker's entry was first written (the reply of its first heartbeat); unknown: read by the script. */
+  started: number | undefined;
+  /** This beat reaps expired entries and looks at the registry's TTL. */
+  reap: boolean;
   ttlMs: number;
   leaving: boolean;
 }
@@ -59,10 +71,12 @@ export function flushArgs(counts: MetricsCounts, heartbeat: Heartbeat | undefine
     Math.round(counts.wait.sum),
     Math.round(counts.processing.sum),
     heartbeat?.id ?? '',
-    heartbeat ? JSON.stringify(heartbeat.description) : '',
+    heartbeat
+      ? JSON.stringify(heartbeat.started === undefined ? heartbeat.description : { ...heartbeat.description, started: heartbeat.started })
+      : '',
     heartbeat?.ttlMs ?? 0,
     heartbeat?.leaving ? '1' : '0',
-    REAP_MAX,
+    heartbeat?.reap ? REAP_MAX : 0,
   ];
   for (let i = 0; i < BUCKETS; i++) args.push(counts.wait.counts[i]!, counts.processing.counts[i]!);
   return args;

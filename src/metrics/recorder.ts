@@ -130,6 +130,11 @@ export class MetricsRecorder {
     }
   }
 
+  /** Nothing to flush: no counts since the last take, and not held by the rate limit now. */
+  get quiet(): boolean {
+    return this.limitedSince === undefined && !hasCounts(this.counts);
+  }
+
   /** The counts since the last take (the time held so far included), and a fresh start. */
   take(): MetricsCounts {
     const taken = this.counts;

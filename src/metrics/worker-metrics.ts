@@ -1,11 +1,13 @@
 // A worker's metrics: one recorder per partition it consumes (recorder.ts), flushed to Redis
 // every `flushMs` (default 5 s) and when the worker closes, with one record-metrics.lua call per
 // partition per flush. The first partition's call also carries the worker's heartbeat in its
-// group's registry (Queue.getWorkers). A killed worker loses at most one interval of counts
+// group's registry (Queue.getWorkers); a worker with nothing to flush beats every IDLE_BEAT_EVERY
+// intervals only (flush-args.ts). A killed worker loses at most one interval of counts
 // (never a job); a flush that fails puts its counts back for the next one.
 import { hostname } from 'node:os';
 import type { Scripts } from '../redis/scripts.js';
-import { DEFAULT_FLUSH_MS, flushArgs, type Heartbeat, MISSED_HEARTBEATS } from './flush-args.js';
+import type { WorkerDescription } from './flush-args.js';
+import { DEFAULT_FLUSH_MS, flushArgs, type Heartbeat, IDLE_BEAT_EVERY, MISSED_HEARTBEATS, REAP_EVERY } from './flush-args.js';
 import { hasCounts, MetricsRecorder } from './recorder.js';
 
 /** What WorkerMetrics needs from its Worker. */
@@ -53,6 +55,11 @@ export class WorkerMetrics {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private readonly flushMs: number;
+  /** Heartbeats sent, flushes skipped in a row (idle), the last description sent, and when the entry was first written. */
+  private beats = 0;
+  private skipped = 0;
+  private lastSent = '';
+  private started: number | undefined;
 
   constructor(private readonly opts: WorkerMetricsOptions) {
     this.flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
@@ -72,7 +79,10 @@ export class WorkerMetrics {
   start(consumers: readonly MeteredConsumer[]): void {
     this.consumers = consumers;
     void this.flush(false);
-    this.timer = setInterval(() => void this.flush(false), this.flushMs);
+    this.timer = setInterval(() => {
+      if (this.idleSkip()) return;
+      void this.flush(false);
+    }, this.flushMs);
     this.timer.unref();
   }
 
@@ -82,6 +92,20 @@ export class WorkerMetrics {
     this.timer = undefined;
     while (this.flushing) await this.flushing;
     if (this.consumers.length > 0) await this.flush(true);
+  }
+
+  /**
+   * Whether this interval's flush can be left out: nothing counted, the description unchanged,
+   * and fewer than IDLE_BEAT_EVERY intervals since the last beat (its entry lives that long × MISSED_HEARTBEATS).
+   */
+  private idleSkip(): boolean {
+    const quiet = this.consumers.every((c) => c.metrics?.quiet ?? true) && this.describe() === this.lastSent;
+    if (quiet && this.skipped < IDLE_BEAT_EVERY - 1) {
+      this.skipped++;
+      return true;
+    }
+    this.skipped = 0;
+    return false;
   }
 
   /** One flush: one script call per partition that has counts (the first one always: the heartbeat). */
@@ -103,7 +127,8 @@ export class WorkerMetrics {
     const counts = recorder.take();
     if (!heartbeat && !hasCounts(counts)) return;
     try {
-      await consumer.scripts.recordMetrics(this.opts.group, heartbeat?.id ?? '', flushArgs(counts, heartbeat));
+      const now = await consumer.scripts.recordMetrics(this.opts.group, heartbeat?.id ?? '', flushArgs(counts, heartbeat));
+      if (heartbeat && !heartbeat.leaving) this.started ??= now;
     } catch (err) {
       recorder.putBack(counts);
       this.opts.onError(err);
@@ -111,19 +136,31 @@ export class WorkerMetrics {
   }
 
   private heartbeat(leaving: boolean): Heartbeat {
-    const host = hostname();
+    const description = this.description();
+    this.lastSent = JSON.stringify(description);
     return {
       id: this.opts.id,
-      description: {
-        name: this.opts.name ?? `${host}:${process.pid}`,
-        host,
-        pid: process.pid,
-        group: this.opts.group,
-        concurrency: this.opts.concurrency(),
-        running: this.opts.running(),
-      },
-      ttlMs: Math.max(1_000, MISSED_HEARTBEATS * this.flushMs),
+      description,
+      started: this.started,
+      reap: this.beats++ % REAP_EVERY === 0,
+      ttlMs: Math.max(1_000, MISSED_HEARTBEATS * IDLE_BEAT_EVERY * this.flushMs),
       leaving,
     };
+  }
+
+  private description(): WorkerDescription {
+    const host = hostname();
+    return {
+      name: this.opts.name ?? `${host}:${process.pid}`,
+      host,
+      pid: process.pid,
+      group: this.opts.group,
+      concurrency: this.opts.concurrency(),
+      running: this.opts.running(),
+    };
+  }
+
+  private describe(): string {
+    return JSON.stringify(this.description());
   }
 }

@@ -1,9 +1,13 @@
 // A worker of a queue that was not partitioned when it started (and was given no number of
-// partitions) reads the queue's partitions record again once per block time, and reports a
+// partitions) reads the queue's partitions record again every few block times (rarely: an
+// idle worker's cost must stay small, docs/performance.md), and reports a
 // queue partitioned since, rather than leave it unserved without a word. It does not
 // repartition anything: partitioning is the CLI's and Queue's (docs/partitions.md).
 import { PartitionsMismatchError } from '../errors.js';
 import type { Scripts } from '../redis/scripts.js';
+
+/** The watch reads the record once per this many of the worker's block timeouts (30 s by default). */
+export const PARTITION_WATCH_BLOCKS = 6;
 
 /**
  * Watches the record every `everyMs` while `running()`; reports a mismatch once, through `report`.

@@ -19,7 +19,11 @@ export interface LeaseReply {
   now: number;
   /** ms until the next delayed job, retry or lease deadline; undefined: nothing scheduled (-1 in the reply). */
   waitMs: number | undefined;
-  /** Fewer jobs than asked for: the queue is empty (or limited) for now; block on the group's wake marker. */
+  /**
+   * Fewer jobs than asked for, or a woken worker's full batch that took all there was: the queue
+   * is empty (or limited) for now; block on the group's wake marker (with no free slot: after
+   * the next ack, sent alone, see LeaseCalls.ackAloneNext).
+   */
   idle: boolean;
   paused: boolean;
   /** The group's rate limit allows no more starts right now (waitMs says until when, at most). */

@@ -7,7 +7,9 @@
 // another idle worker takes it and checks (next-due.lua, a cheap read) that the due work was
 // done, and leases if not (the holder crashed). So a due time costs one lease and one check however many
 // workers are idle, and survives the crash of either. A worker also checks the due time its own
-// last lease reported. It does not lease: it tells the worker loop when to.
+// last lease reported. A block timeout alone is no reason to lease: the worker blocks again
+// (leasing once every IDLE_LEASE_MS as a safety net). It does not lease: it tells the worker
+// loop when to.
 import type { Redis } from 'ioredis';
 import type { LeaseReply, Scripts } from '../redis/scripts.js';
 import type { WakeWaiter } from './wake-waiter.js';
@@ -17,6 +19,13 @@ import type { WakeWaiter } from './wake-waiter.js';
  * up to twice as long, spread) that the due work was done.
  */
 const DUE_BACKUP_MS = 15;
+
+/**
+ * An idle worker leases at least this often (ms) whatever the wake markers say: the net under a
+ * wake taken by a worker killed before it could lease (nothing else strands work). Not once per
+ * block timeout: an idle worker's cost is its blocking read and its heartbeat (docs/performance.md).
+ */
+export const IDLE_LEASE_MS = 60_000;
 
 export interface IdleContext {
   waiter: WakeWaiter;
@@ -42,7 +51,8 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
   // local times are monotonic (performance.now()): a step of the wall clock must not move a due time
   let offset = reply.now - performance.now(); // Redis clock minus ours
   const backupMs = DUE_BACKUP_MS * (1 + Math.random()); // spread, so that checks do not coincide
-  let checkAt = reply.waitMs !== undefined ? performance.now() + reply.waitMs + backupMs : undefined; // local ms
+  const since = performance.now();
+  let checkAt = reply.waitMs !== undefined ? since + reply.waitMs + backupMs : undefined; // local ms
   let held: number | undefined; // the due time this worker holds (ms, Redis time)
   let backup: number | undefined; // a backup check this worker took (ms, Redis time)
   try {
@@ -94,7 +104,12 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
         checkAt = next.at !== undefined ? next.at - offset + backupMs : undefined;
         continue;
       }
-      return 'lease'; // the block timeout: one lease per blockMs keeps an idle worker honest
+      // a block timeout: blocks again, unless the group's next due time (its last lease's) is
+      // within the next block timeout (the lease then sets the marker, and a holder waits for it
+      // exactly) or the safety net's time has come
+      const after = performance.now();
+      const dueSoon = checkAt !== undefined && checkAt - backupMs - after < ctx.blockMs;
+      if (dueSoon || after - since >= IDLE_LEASE_MS) return 'lease';
     }
   } finally {
     // a due time or a check taken and not done (woken for other work, or closing) goes back

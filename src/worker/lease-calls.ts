@@ -69,6 +69,12 @@ export class LeaseCalls<Data, Result> {
   private drained = false;
   /** The group has a rate limit (the last reply said so). */
   private hasRateLimit = false;
+  /**
+   * Set by ackAloneNext: the queue was empty and every slot taken, so the next acks go alone
+   * (no lease that would only find the queue empty) and their reply says idle; the group's next
+   * due time then, in Redis ms (undefined: none).
+   */
+  private ackAlone: { dueAt: number | undefined } | undefined;
 
   constructor(
     ctx: LeaseCallsContext<Data, Result>,
@@ -97,6 +103,16 @@ export class LeaseCalls<Data, Result> {
   /** The worker was woken from its group's wake marker: the next lease tells the script. */
   markWoken(): void {
     this.woke = true;
+  }
+
+  /**
+   * The reply said idle but no slot is free to block with (a woken worker took all there was):
+   * new work goes to the wake marker meanwhile, so the next acks are sent alone and the loop
+   * then blocks, rather than send a lease to find the queue empty. Idle work at low load: one
+   * script call per job fewer (docs/performance.md).
+   */
+  ackAloneNext(reply: LeaseReply): void {
+    this.ackAlone = { dueAt: reply.waitMs === undefined ? undefined : reply.now + reply.waitMs };
   }
 
   /** A call answered or failed: what it asked for is no longer on its way. */
@@ -136,6 +152,14 @@ export class LeaseCalls<Data, Result> {
   fill(depth: number): void {
     const { pool, settlement } = this.ctx;
     while (this.inflight.length < depth) {
+      if (this.ackAlone && this.inflight.length === 0) {
+        if (settlement.size > 0) {
+          this.sendAcksAlone(this.ackAlone.dueAt);
+          return;
+        }
+        if (!pool.hasRoom()) return; // the jobs still run: wait for their acks
+        this.ackAlone = undefined; // a slot freed without an ack (a failure): lease
+      }
       // a third of the capacity per call: the next batches are on their way while one runs
       const capacity = this.capacity();
       // what this loop and the worker's other partition loops hold: running, leased ahead, asked for
@@ -155,6 +179,21 @@ export class LeaseCalls<Data, Result> {
       reply.catch(() => undefined);
       this.inflight.push({ reply, acks, want, slots, sentAt: performance.now(), nonce });
     }
+  }
+
+  /** The buffered acks in a call that leases nothing, whose reply says idle (see ackAloneNext). */
+  private sendAcksAlone(dueAt: number | undefined): void {
+    this.ackAlone = undefined;
+    const acks = this.ctx.settlement.take();
+    const nonce = randomBytes(6).toString('base64url');
+    const reply = this.send(acks, 0, nonce, 0).then((r) => ({
+      ...r,
+      idle: true,
+      // the due time the last lease reported, from now (0: due: the loop leases rather than block)
+      waitMs: dueAt === undefined ? undefined : Math.max(0, dueAt - r.now),
+    }));
+    reply.catch(() => undefined);
+    this.inflight.push({ reply, acks, want: 0, slots: 0, sentAt: performance.now(), nonce });
   }
 
   private async send(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {

@@ -5,8 +5,7 @@
 // Redis works while the jobs run. It does not connect, start or stop itself, nor decide whether
 // the worker runs: the Worker (worker.ts) does, and shuts it down. Sizing and sending the calls
 // is lease-calls.ts's, running a job JobRunner's, renewing leases LeaseKeeper's, sending acks
-// alone Settlement's, the blocking read idle-wait.ts's.
-// Its phase machine is documented on the class.
+// alone Settlement's, the blocking read idle-wait.ts's. Its phase machine is on the class.
 import type { Redis } from 'ioredis';
 import { LeaseLostError, MalformedJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -86,9 +85,8 @@ export interface WorkerLoopContext<Data, Result> extends LeaseCallsContext<Data,
  * onAck (while blocking, acks are flushed at once rather than wait for the loop), and close()
  * (a blocking read is interrupted). docs/job-lifecycle.md has the same table.
  *
- * An illegal transition is a bug in sluice: it is reported as an 'error' event (a test fails on
- * an unexpected one), not thrown, since a transition can run in a timer callback, where a throw
- * would end the host process; the phase is set anyway, so the worker keeps working.
+ * An illegal transition is a bug in sluice: reported as an 'error' event, not thrown (a throw in
+ * a timer callback would end the host process); the phase is set anyway, and the worker goes on.
  */
 export class WorkerLoop<Data, Result> implements PoolMember {
   private readonly ctx: WorkerLoopContext<Data, Result>;
@@ -125,7 +123,6 @@ export class WorkerLoop<Data, Result> implements PoolMember {
   get prefetched(): number {
     return this.buffer.length;
   }
-
   /** How long since Redis last answered this worker (a lease reply or the blocking read), in ms. */
   lastAnswerAgeMs(): number {
     return performance.now() - Math.max(this.lastFetchAt, this.ctx.waiter.lastAnswerAt);
@@ -205,15 +202,19 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         keeper.track(raw.id, raw.token, i < current.slots ? this.ctx.leaseMs : this.ctx.aheadMs);
         this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
       }
-      const empty = reply.idle; // fewer jobs than asked for: the queue is empty for now
+      const empty = reply.idle; // the queue is empty for now
       busy = !empty;
       // send the next calls before running this batch, so that Redis works while the jobs run
       if (busy) calls.fill(PIPELINE_DEPTH);
       this.startBuffered();
       if (empty && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.leasing()) {
+        const pool = this.ctx.pool;
+        if (!pool.shared && !pool.hasRoom()) {
+          calls.ackAloneNext(reply); // it took all there was into its last slots: the marker is an idle worker's
+          continue;
+        }
         // every slot taken by the worker's other partitions: wait for one before blocking, so
         // that this worker does not take the partition's wake marker from an idle one
-        const pool = this.ctx.pool;
         while (pool.shared && !pool.hasRoom() && settlement.size === 0 && this.ctx.isActive()) await this.waitForSlot();
         if (settlement.size === 0 && this.ctx.isActive()) {
           pool.leave(this); // its partition is empty: its turn at a slot is the next one's
@@ -252,7 +253,6 @@ export class WorkerLoop<Data, Result> implements PoolMember {
   private callTimeoutMs(): number {
     return this.ctx.blockMs + this.ctx.watchdogGraceMs;
   }
-
   // ---- run: the leased-ahead buffer ---------------------------------------------------------
 
   private startBuffered(): void {

@@ -19,7 +19,7 @@ import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js'
 import { reportLastingRefusals, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts } from '../redis/scripts.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
-import { watchForPartitions } from '../partitions/partition-watch.js';
+import { PARTITION_WATCH_BLOCKS, watchForPartitions } from '../partitions/partition-watch.js';
 import * as controls from './worker-controls.js';
 import { PartitionConsumer, type ConsumerEvents } from './partition-consumer.js';
 import { SlotPool } from './slot-pool.js';
@@ -236,7 +236,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     this.setState('running');
     const report = (e: Error) => this.reportError(e);
     if (this.consumers.length === 1 && this.wantedPartitions === undefined) {
-      watchForPartitions(this.rootScripts, this.name, this.options.blockMs, () => this.isActive(), report);
+      watchForPartitions(this.rootScripts, this.name, PARTITION_WATCH_BLOCKS * this.options.blockMs, () => this.isActive(), report);
     }
     for (const c of this.consumers) c.keeper.start();
     this.metrics?.start(this.consumers);

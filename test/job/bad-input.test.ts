@@ -239,6 +239,8 @@ describe('malformed records planted in Redis', () => {
       worker,
       redis,
       failed,
+      /** What an add does after writing: wake an idle worker (one that times out blocks again). */
+      wake: () => redis.zadd(queue.keys.group('default').wake, 'LT', 0, 'm'),
       async stillWorks() {
         const job = await queue.add('normal', { after: true });
         await waitFor(async () => (await queue.getJob(job.id))?.finishedOn !== undefined, 5000, 'a normal job afterwards');
@@ -248,8 +250,9 @@ describe('malformed records planted in Redis', () => {
   }
 
   it('a stream entry without the job id field is dead-lettered', async () => {
-    const { queue, redis, failed, stillWorks } = await running('no-j');
+    const { queue, redis, failed, wake, stillWorks } = await running('no-j');
     const entryId = await redis.xadd(queue.keys.stream, '*', 'x', 'y');
+    await wake();
     const id = `malformed-${entryId}`;
     await waitFor(async () => (await queue.getJobIds('failed')).includes(id), 5000, 'the entry dead-lettered');
     const dead = await queue.getJob(id);
@@ -269,9 +272,10 @@ describe('malformed records planted in Redis', () => {
   ];
   for (const [what, fields, reason] of plantedRecords) {
     it(`a job record with ${what} is dead-lettered with a reason`, async () => {
-      const { queue, redis, failed, stillWorks } = await running('planted');
+      const { queue, redis, failed, wake, stillWorks } = await running('planted');
       await redis.hset(queue.keys.job('bad'), fields);
       await redis.xadd(queue.keys.stream, '*', 'j', 'bad');
+      await wake();
       await waitFor(async () => (await queue.getJobIds('failed')).includes('bad'), 5000, 'the record dead-lettered');
       const dead = await queue.getJob('bad');
       expect(await dead?.getState()).toBe('failed');

@@ -135,7 +135,11 @@ describe('ACL users', () => {
     const rules = documentedRules('sluice-worker', t.prefix, 'PASSWORD').filter((r) => r !== '+evalsha' && !r.startsWith('>'));
     const url = await user('noevalshaworker', ['>PASSWORD', ...rules]);
     const worker = t.worker('q', async () => 1, { connection: url, allowErrors: true });
-    const [err] = await waitForEvent<[Error]>(worker, 'error', 10_000);
+    await worker.waitUntilReady();
+    // (ioredis loads each script with EVAL on its first call: the next one, for the job, is an EVALSHA)
+    const said = waitForEvent<[Error]>(worker, 'error', 10_000);
+    await t.queue('q').add('x', 1);
+    const [err] = await said;
     expect(err).toBeInstanceOf(RedisCommandError);
     expect((err as RedisCommandError).redisCode).toBe('NOPERM');
     expect(err.message).toMatch(/no permissions to run the 'evalsha' command/);

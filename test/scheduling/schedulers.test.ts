@@ -35,9 +35,13 @@ describe('schedulers on Redis', () => {
     );
     expect(again.next).toBe(results[0]!.next);
     expect((await queue.getScheduler('report'))?.data).toEqual({ n: 2 });
-    const changed = await queue.upsertScheduler('report', { every: 3_600_000 }, { name: 'report' });
+    // (every 7 s: its next slot comes within 7 s, so it is the cron's only in the 7 s before a
+    // weekday 9:00; every hour, as before, met the cron's 9:00 between 8:00 and 9:00)
+    const changed = await queue.upsertScheduler('report', { every: 7_000 }, { name: 'report' });
     expect(changed.next).not.toBe(results[0]!.next);
+    expect(changed.next! % 7_000).toBe(0);
     expect((await queue.getScheduler('report'))?.next).toBe(changed.next);
+    expect((await queue.getScheduler('report'))?.repeat).toEqual({ every: 7_000 });
     const before = await t.admin.keys(`${t.prefix}:*`);
     await expect(queue.upsertScheduler('bad', { pattern: 'nope' }, { name: 'x' })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(queue.upsertScheduler('bad', { every: 1000, tz: 'Nowhere/Land' }, { name: 'x' })).rejects.toBeInstanceOf(

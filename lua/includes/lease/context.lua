@@ -14,6 +14,9 @@
 --   dead        id, reason, ... of the jobs dead-lettered in this call
 --   jobs        the leased jobs, JOB_FIELDS reply items each (leaseOne.lua)
 --   streamLastRead  what the stream read says of more entries (takeJobs, moreWaiting)
+--   heads       per sorted set (delayed, retry, active, schedulers): the score of its first
+--               member, false when empty, nil when not read yet or changed since (headOf)
+--   emptied     what takeJobs found it emptied: wait, prio (moreWaiting needs not ask)
 
 local function newLeaseContext(keys, base, group, consumer, nonce, config, now)
   return {
@@ -21,8 +24,33 @@ local function newLeaseContext(keys, base, group, consumer, nonce, config, now)
     groupPrefix = Key.group(base, group), records = Key.records(base, group),
     consumer = consumer, nonce = nonce, now = now, config = config,
     settings = queueSettings(base, group),
-    stalled = {}, dead = {}, jobs = {}, streamLastRead = nil,
+    stalled = {}, dead = {}, jobs = {}, streamLastRead = nil, heads = {}, emptied = {},
   }
+end
+
+-- headOf(ctx, key): the score of the first member of a sorted set (nil when it is empty), read
+-- once per call: the same peek tells promoteDue or reclaimExpired whether anything is due, and
+-- nextWakeIn when the next due time is (one command per set on an idle lease, not two)
+local function headOf(ctx, key)
+  local head = ctx.heads[key]
+  if head == nil then
+    head = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]) or false
+    ctx.heads[key] = head
+  end
+  return head or nil
+end
+
+-- headChanged(ctx, key, added): the set was written: with `added` (the lowest score added, no
+-- member removed) a known head stays known, otherwise the next headOf reads it again
+local function headChanged(ctx, key, added)
+  local head = ctx.heads[key]
+  if added and head == false then
+    ctx.heads[key] = added
+  elseif added and head then
+    ctx.heads[key] = math.min(head, added)
+  else
+    ctx.heads[key] = nil
+  end
 end
 
 -- addDead(ctx, id, reason): the job was dead-lettered in this call (the worker reports it)

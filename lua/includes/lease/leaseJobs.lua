@@ -21,8 +21,7 @@ local function nextWakeIn(ctx)
   local sets = { keys.delayed, keys.retry, keys.active, keys.schedulers }
   if ctx.settings.keyLimitMax > 0 then sets[#sets + 1] = ctx.groupPrefix .. Key.keyWait end
   for _, key in ipairs(sets) do
-    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    local at = tonumber(first[2])
+    local at = headOf(ctx, key)
     -- a due scheduler is being fired by a worker (schedulersDue); fire-scheduler wakes
     -- everyone once it has planned the next slot, so it must not keep idle workers spinning
     if at and key == keys.schedulers and at <= now then at = nil end
@@ -39,8 +38,9 @@ local function moreWaiting(ctx)
   local keys, lastRead = ctx.keys, ctx.streamLastRead
   local streamMore = lastRead == nil
     or (lastRead and lastRead ~= redis.call('XREVRANGE', keys.stream, '+', '-', 'COUNT', 1)[1][1])
-  return streamMore or redis.call('LLEN', keys.wait) > 0 or redis.call('LLEN', ctx.groupPrefix .. Key.keyRing) > 0
-    or redis.call('ZCARD', keys.prio) > 0
+  return streamMore or (not ctx.emptied.wait and redis.call('LLEN', keys.wait) > 0)
+    or (not ctx.emptied.ring and redis.call('LLEN', ctx.groupPrefix .. Key.keyRing) > 0)
+    or (not ctx.emptied.prio and redis.call('ZCARD', keys.prio) > 0)
 end
 
 -- leaseCount(arg, config): ARGV count of lease and complete, "count" or "count:slots": only
@@ -61,14 +61,15 @@ local FLAG_HAS_LIMIT = 4    -- the group has a rate limit: it leases only for fr
 local FLAG_QUEUE_LIMIT = 8  -- a partition whose queue has a rate limit: lease only starts reserved
                             -- first (reserve-starts.lua); a call without them leased nothing
 
--- announceDrained(ctx, asked, leased, more): the group's drained event, once per transition.
--- A call that could start `asked` jobs and found fewer (none more due) leaves the group with
--- nothing to start: it emits drained unless it leased nothing and the last announcement still
--- stands (meta drained:<G>, read with the settings: no command in the steady state). A full
--- batch withdraws the announcement.
-local function announceDrained(ctx, asked, leased, more)
+-- announceDrained(ctx, asked, leased, more, emptied): the group's drained event, once per
+-- transition. A call that could start `asked` jobs and found fewer (none more due), or took all
+-- there was (`emptied`), leaves the group with nothing to start: it emits drained unless it
+-- leased nothing and the last announcement still stands (meta drained:<G>, read with the
+-- settings: no command in the steady state). A full batch with more behind it withdraws the
+-- announcement.
+local function announceDrained(ctx, asked, leased, more, emptied)
   local announced = ctx.settings.drained
-  if asked > 0 and leased < asked and not more then
+  if asked > 0 and ((leased < asked and not more) or emptied) then
     if leased > 0 or not announced then emit(ctx.base, 'drained') end
     if not announced then redis.call('HSET', ctx.base .. Key.meta, 'drained:' .. ctx.group, '1') end
   elseif leased > 0 and announced then
@@ -80,7 +81,8 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
   local ctx = newLeaseContext(keys, base, group, consumer, nonce, config, now)
   emitFor(group)
   local settings = ctx.settings
-  local paused = redis.call('EXISTS', keys.paused)
+  -- (an ack-only call leases nothing: whether the group is paused does not matter to it)
+  local paused = count > 0 and redis.call('EXISTS', keys.paused) or 0
   local flags = paused * FLAG_PAUSED
   local more = false
   local limitedFor = -1
@@ -116,28 +118,34 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
     end
   end
   local leased = #ctx.jobs / JOB_FIELDS
-  announceDrained(ctx, asked, leased, more)
+  local short = count > 0 and leased < count and (not more or limitedFor >= 0)
+  -- a worker just woken that took a full batch: whether more waits (then the next idle worker
+  -- wakes too); if not, it took all there was, and is told so as if it had found fewer (idle):
+  -- it acks its jobs alone and blocks, rather than send one more lease to find the queue empty
+  local moreReady = false
+  if count > 0 and config.woke and not short then moreReady = more or moreWaiting(ctx) end
+  local emptied = count > 0 and config.woke and not short and not moreReady
+  announceDrained(ctx, asked, leased, more, emptied)
   local waitMs, idle = 0, 0
   -- fewer jobs than asked for: the queue is empty (or the group limited) now. The worker will
   -- block on the group's wake marker, which then holds the next due time (a delayed job, a
   -- retry, a lease deadline, a slot, the limiter): whichever idle worker takes the marker waits
   -- for that time, so one worker, not all, wakes for it (see wake.lua)
-  if count > 0 and leased < count and (not more or limitedFor >= 0) then
+  if short or emptied then
     idle = 1
     waitMs = nextWakeIn(ctx)
     if limitedFor >= 0 and (waitMs < 0 or limitedFor < waitMs) then waitMs = limitedFor end
     -- (a due time past the block timeout needs no holder: every idle worker leases once per
     -- block timeout anyway, and a lease deadline of a running job is usually that far)
     if waitMs >= 0 and waitMs < (config.blockMs or math.huge) then wake(keys.wake, group, now + waitMs) end
-  elseif count > 0 and config.woke and (more or moreWaiting(ctx)) then
-    -- a worker just woken took a full batch: more may wait, so the next idle worker wakes too
+  elseif moreReady then
     wake(keys.wake, group)
   end
   -- a repeating job's slot is due: the worker computes the next slot (cron) and fires it
   -- (also on ack-only calls: workers that are all busy must still fire slots on time)
   local schedulersDue = 0
-  local head = redis.call('ZRANGE', keys.schedulers, 0, 0, 'WITHSCORES')[2]
-  if head and tonumber(head) <= now then schedulersDue = 1 end
+  local head = headOf(ctx, keys.schedulers)
+  if head and head <= now then schedulersDue = 1 end
   local stalled, dead, jobs = ctx.stalled, ctx.dead, ctx.jobs
   local reply = { now, waitMs, idle, flags, schedulersDue, #stalled }
   for i = 1, #stalled do reply[#reply + 1] = stalled[i] end

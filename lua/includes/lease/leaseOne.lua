@@ -73,6 +73,7 @@ local function leaseRecorded(ctx, id, fromRing)
     if wait > 0 then
       redis.call('HSET', jobKey, 's', 'delayed', 'du', now + wait)
       redis.call('ZADD', ctx.keys.retry, now + wait, id)
+      headChanged(ctx, ctx.keys.retry, now + wait)
       return false
     end
   end

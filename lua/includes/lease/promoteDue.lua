@@ -15,7 +15,14 @@
 local function promoteDue(ctx, bound)
   local keys, base, records, now = ctx.keys, ctx.base, ctx.records, ctx.now
   local upTo = string.format('(%d', now + 1)
-  local due = redis.call('ZRANGEBYSCORE', keys.delayed, '-inf', upTo, 'LIMIT', 0, bound)
+  -- each set is peeked first (headOf): nothing due, the common case, costs one command, whose
+  -- answer nextWakeIn uses too
+  local dueHead, retryHead = headOf(ctx, keys.delayed), headOf(ctx, keys.retry)
+  local due = {}
+  if dueHead and dueHead < now + 1 then
+    due = redis.call('ZRANGEBYSCORE', keys.delayed, '-inf', upTo, 'LIMIT', 0, bound)
+    headChanged(ctx, keys.delayed)
+  end
   local promoted = {}
   for i = 1, #due do
     local id = due[i]
@@ -34,7 +41,11 @@ local function promoteDue(ctx, bound)
     wake(keys.wake, '*') -- the promoted jobs reach every group
   end
   if #promoted > 0 then emitQueueWide(base, 'due', 'j', table.concat(promoted, ' ')) end
-  local retries = redis.call('ZRANGEBYSCORE', keys.retry, '-inf', upTo, 'LIMIT', 0, bound)
+  local retries = {}
+  if retryHead and retryHead < now + 1 then
+    retries = redis.call('ZRANGEBYSCORE', keys.retry, '-inf', upTo, 'LIMIT', 0, bound)
+    headChanged(ctx, keys.retry)
+  end
   local ready = {}
   for i = 1, #retries do
     -- only a job still waiting out its backoff: a stale entry must not run a job twice

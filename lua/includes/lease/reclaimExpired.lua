@@ -10,9 +10,12 @@ local RECLAIM_MAX = 100
 
 local function reclaimExpired(ctx)
   local keys, records, now = ctx.keys, ctx.records, ctx.now
+  local head = headOf(ctx, keys.active)
+  if not head or head > now then return end
   local expired = redis.call('ZRANGEBYSCORE', keys.active, '-inf', now, 'LIMIT', 0, RECLAIM_MAX)
   if #expired == 0 then return end
   redis.call('ZREM', keys.active, unpack(expired))
+  headChanged(ctx, keys.active)
   local stalled, back = ctx.stalled, {}
   for i = 1, #expired do
     local id = expired[i]

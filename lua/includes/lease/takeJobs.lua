@@ -39,9 +39,12 @@ local function takeJobs(ctx, count)
   if redo then
     for i = 1, #redo do ids[#ids + 1] = redo[i] end
   end
+  -- fewer than asked: the list is empty now (moreWaiting needs not ask)
+  ctx.emptied.wait = not redo or #redo < count
   local keyed = {}
   -- (one command when no key is ready or parked: the common case of a queue without ordering keys)
   local ringEmpty = not keysListed(ctx.groupPrefix, settings, now)
+  ctx.emptied.ring = ringEmpty
   local function takeKeyed(n)
     if n <= 0 or ringEmpty then return end
     local from = #keyed
@@ -83,6 +86,7 @@ local function takeJobs(ctx, count)
   takeKeyed(count - #ids)
   if #ids < count then
     local popped = redis.call('ZPOPMIN', keys.prio, count - #ids)
+    ctx.emptied.prio = #popped / 2 < count - #ids
     for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
   end
   local leases = {}
@@ -114,6 +118,7 @@ local function takeJobs(ctx, count)
   end
   if #leases > 0 then
     redis.call('ZADD', keys.active, unpack(leases))
+    headChanged(ctx, keys.active, math.min(leases[1], leases[#leases - 1]))
     local leased = {}
     for i = 2, #leases, 2 do leased[#leased + 1] = leases[i] end
     emit(ctx.base, 'active', 'j', table.concat(leased, ' '))
