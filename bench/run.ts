@@ -93,8 +93,10 @@ function config(): { config: BenchConfig; only: string[]; out: string } {
       lowLoad: {
         oneInFlight: { jobs: quick ? 1_000 : 5_000 },
         steady: { rate: 200, seconds: quick ? 5 : 10, concurrency: 10 },
-        // blockMs 1000 (sluice's default is 5000) keeps the run short; the others idle as long
-        idle: { blockMs: 1_000, timeouts: 3, concurrency: 10 },
+        // blockMs 1000 (sluice's default is 5000) keeps the run short; the others idle as long.
+        // The full run idles 20 s, so that what an idle worker does every few seconds counts
+        // too (sluice: a heartbeat every 10 s, the partitions watch every 6 block timeouts)
+        idle: { blockMs: 1_000, timeouts: quick ? 3 : 20, concurrency: 10 },
       },
     },
     only: values.only?.split(',').filter(Boolean) ?? [],

@@ -1,0 +1,55 @@
+// What an idle worker and a job at low load cost Redis, counted structurally (INFO commandstats on
+// the file's own server, the commands run inside scripts included): an idle worker blocks again
+// at its block timeout rather than lease; a job that reaches an idle worker is one lease and one
+// ack, with no second lease that only finds the queue empty (docs/performance.md).
+import { describe, expect, it } from 'vitest';
+import { useRedis } from '../helpers/setup.js';
+import { commandStats } from '../helpers/tools.js';
+import { waitFor, waitForEvent } from '../helpers/wait.js';
+
+describe('low-load cost', () => {
+  const t = useRedis();
+  /** Clients blocked in Redis now: the worker's blocking read on its wake marker. */
+  const blocked = async () => Number(/blocked_clients:(\d+)/.exec(await t.admin.info('clients'))?.[1]);
+
+  it('an idle worker blocks again at each block timeout: no lease in five of them', async () => {
+    t.newPrefix();
+    const queue = t.queue('idle');
+    const worker = t.worker('idle', async () => 1, { blockMs: 100, metrics: false });
+    await queue.add('warm-up', null);
+    await waitForEvent(worker, 'completed');
+    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
+    const before = await commandStats(t.admin);
+    await waitFor(async () => ((await commandStats(t.admin)).bzpopmin ?? 0) >= (before.bzpopmin ?? 0) + 5, 5000, 'five block timeouts');
+    const after = await commandStats(t.admin);
+    // no lease (it would read the stream); at most the partitions watch, every 6 block timeouts
+    expect((after.xreadgroup ?? 0) - (before.xreadgroup ?? 0)).toBe(0);
+    expect((after.evalsha ?? 0) - (before.evalsha ?? 0)).toBeLessThanOrEqual(1);
+    // and it still wakes for work
+    const done = waitForEvent(worker, 'completed', 5000);
+    await queue.add('later', null);
+    await done;
+  });
+
+  it('a job reaching an idle worker (concurrency 1, no prefetch) is one add, one lease and one ack', async () => {
+    t.newPrefix();
+    const queue = t.queue('one');
+    const worker = t.worker('one', async () => 1, { concurrency: 1, prefetch: 0, metrics: false });
+    await queue.add('warm-up', null);
+    await waitForEvent(worker, 'completed');
+    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
+    for (let round = 0; round < 3; round++) {
+      const before = await commandStats(t.admin);
+      const done = waitForEvent(worker, 'completed', 5000);
+      await queue.add('job', { round });
+      await done;
+      // the ack was sent alone, and the worker blocks again
+      await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks again');
+      const after = await commandStats(t.admin);
+      const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+      expect(delta('evalsha') + delta('eval')).toBe(3);
+      // one stream read: the lease that took the job; no second lease found the stream empty
+      expect(delta('xreadgroup')).toBe(1);
+    }
+  });
+});
