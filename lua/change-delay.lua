@@ -50,7 +50,8 @@ else
   promoteRetry(k, rb, id)
   emit(base, 'waiting', 'j', id)
 end
--- idle workers recompute their wake-up time (or lease the job at once): a delayed job is the
--- queue's, so every group's; a retry is its group's
-wake(k.wake, inDelayed and '*' or group)
+-- a delayed job is the queue's, so every group's; a retry is its group's. Made due now, an idle
+-- worker leases it at once; delayed, its new due time goes into the marker, where an idle worker
+-- holds it (src/worker/idle-wait.ts)
+wake(k.wake, inDelayed and '*' or group, delayMs > 0 and now + delayMs or 0)
 return 1

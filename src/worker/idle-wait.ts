@@ -8,7 +8,7 @@
 // done, and leases if not (the holder crashed). So a due time costs one lease and one check however many
 // workers are idle, and survives the crash of either. A worker also checks the due time its own
 // last lease reported. A block timeout alone is no reason to lease: the worker blocks again
-// (leasing once every IDLE_LEASE_MS as a safety net). It does not lease: it tells the worker
+// (leasing once a lease period as a safety net, see IDLE_LEASE_MS). It does not lease: it tells the worker
 // loop when to.
 import type { Redis } from 'ioredis';
 import type { LeaseReply, Scripts } from '../redis/scripts.js';
@@ -21,9 +21,13 @@ import type { WakeWaiter } from './wake-waiter.js';
 const DUE_BACKUP_MS = 15;
 
 /**
- * An idle worker leases at least this often (ms) whatever the wake markers say: the net under a
- * wake taken by a worker killed before it could lease (nothing else strands work). Not once per
- * block timeout: an idle worker's cost is its blocking read and its heartbeat (docs/performance.md).
+ * An idle worker leases at least this often (ms), or once per its leaseMs if that is shorter,
+ * whatever the wake markers say. It is the net under a wake taken by a worker killed before it
+ * could lease (nothing else strands work). And because it comes within a lease period, an idle
+ * worker learns of a job leased since its own last lease before that job's lease can run out:
+ * a job whose worker dies while every other worker is idle is reclaimed at its deadline. Not
+ * once per block timeout: an idle worker's cost is its blocking read and its heartbeat
+ * (docs/performance.md).
  */
 export const IDLE_LEASE_MS = 60_000;
 
@@ -38,6 +42,8 @@ export interface IdleContext {
   /** The group's backup marker (member 'b'): blocked on only while this worker holds no due time. */
   backupMarker: string;
   blockMs: number;
+  /** The worker's lease length (ms): it leases at least this often while idle (see IDLE_LEASE_MS). */
+  leaseMs: number;
   isActive: () => boolean;
 }
 
@@ -109,7 +115,7 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
       // exactly) or the safety net's time has come
       const after = performance.now();
       const dueSoon = checkAt !== undefined && checkAt - backupMs - after < ctx.blockMs;
-      if (dueSoon || after - since >= IDLE_LEASE_MS) return 'lease';
+      if (dueSoon || after - since >= Math.min(IDLE_LEASE_MS, ctx.leaseMs)) return 'lease';
     }
   } finally {
     // a due time or a check taken and not done (woken for other work, or closing) goes back

@@ -333,12 +333,12 @@ export class WorkerLoop<Data, Result> implements PoolMember {
 
   /** Idle: waits for work on the group's wake marker (see idle-wait.ts). */
   private async block(reply: LeaseReply): Promise<void> {
-    const { waiter, client, scripts, group, marker, backupMarker, blockMs } = this.ctx;
+    const { waiter, client: control, scripts, group, marker, backupMarker, blockMs, leaseMs } = this.ctx;
     const isActive = () => this.leasing(); // a paused worker leaves the marker to others
     this.enterPhase('blocking');
     let outcome: 'woken' | 'lease' | 'error' | undefined;
     try {
-      outcome = await waitWhileIdle({ waiter, control: client, scripts, group, marker, backupMarker, blockMs, isActive }, reply);
+      outcome = await waitWhileIdle({ waiter, control, scripts, group, marker, backupMarker, blockMs, leaseMs, isActive }, reply);
       if (outcome === 'woken') this.calls.markWoken();
     } catch (err) {
       this.ctx.events.error(err);

@@ -114,6 +114,7 @@ describe('corruption regressions', () => {
     worker.on('failed', (_job, err) => failed.push(err));
     await t.admin.hset(queue.keys.job('odd'), 'n', 'x', 'd', '{}', 'o', '{}', 's', 'WAITING', 'ts', '1', 'a', '0', 'dl', '0');
     await t.admin.xadd(queue.keys.stream, '*', 'j', 'odd');
+    await t.admin.zadd(queue.keys.group('default').wake, 'LT', 0, 'm'); // the wake an add writes
     await waitFor(async () => (await queue.getJobIds('failed')).includes('odd'), 5000, 'the record dead-lettered');
     expect((await queue.getJob('odd'))?.failedReason).toContain('unknown state WAITING');
     expect(failed[0]).toBeInstanceOf(MalformedJobError);
@@ -127,6 +128,7 @@ describe('corruption regressions', () => {
     worker.on('failed', (job, err) => failed.push([job, err]));
     await queue.add('warm', null);
     await t.admin.xadd(queue.keys.stream, '*', 'x', 'y');
+    await t.admin.zadd(queue.keys.group('default').wake, 'LT', 0, 'm'); // the wake an add writes
     await waitFor(() => failed.length > 0, 5000, 'a failed event');
     expect(failed[0]![0]).toBeUndefined();
     expect(failed[0]![1]).toBeInstanceOf(MalformedJobError);

@@ -3,6 +3,7 @@
 // at its block timeout rather than lease; a job that reaches an idle worker is one lease and one
 // ack, with no second lease that only finds the queue empty (docs/performance.md).
 import { describe, expect, it } from 'vitest';
+import { scriptsFor } from '../helpers/counting.js';
 import { useRedis } from '../helpers/setup.js';
 import { commandStats } from '../helpers/tools.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
@@ -29,6 +30,26 @@ describe('low-load cost', () => {
     const done = waitForEvent(worker, 'completed', 5000);
     await queue.add('later', null);
     await done;
+  });
+
+  it("a job leased by a worker that dies while the other one idles is reclaimed at its lease's end, not a minute later", async () => {
+    t.newPrefix();
+    const queue = t.queue('reclaim');
+    const leaseMs = 1500;
+    const ran: string[] = [];
+    // its first lease finds nothing at all: no due time it could check later
+    const idle = t.worker('reclaim', async (j) => ran.push(j.name), { blockMs: 200, leaseMs, metrics: false });
+    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
+    // another worker took the job's wake and leased it, and died holding it (never renewed): the
+    // idle worker's last lease came before, and no wake is left for it (a plain job's stream
+    // entry written without the wake an add writes)
+    const { scripts } = scriptsFor(t.admin, t.prefix, 'reclaim');
+    await t.admin.xadd(queue.keys.stream, '*', 'n', 'orphan', 'd', 'null', 'o', '{}');
+    const taken = await scripts.lease('default', 'sluice', 'dead1', 1, JSON.stringify({ leaseMs, maxStalls: 3, keepFailed: [100, -1] }));
+    expect(taken.jobs.map((j) => j.name)).toEqual(['orphan']);
+    // reclaimed once its lease ran out (the idle worker leases at least once per leaseMs)
+    await waitForEvent(idle, 'stalled', 2 * leaseMs + 2000);
+    await waitFor(() => ran.includes('orphan'), 3000, 'the orphan run by the idle worker');
   });
 
   it('a job reaching an idle worker (concurrency 1, no prefetch) is one add, one lease and one ack', async () => {
