@@ -48,8 +48,9 @@ export interface IdleContext {
 }
 
 /**
- * Waits until the worker should lease again: 'woken' (work is ready: the next lease says it was
- * woken), 'lease' (a due time, a check that found it undone, the block timeout, or closing), or
+ * Waits until the worker should lease again: 'woken' (work is ready or due: a wake, the due time
+ * it held, a check that found due work undone; the next lease says it was woken, so that it
+ * wakes the next worker for what it leaves behind), 'lease' (a due time near, the safety net, or closing), or
  * 'error' (the blocking read failed: back off a little).
  */
 export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promise<'woken' | 'lease' | 'error'> {
@@ -100,13 +101,13 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
       if (result.kind !== 'timeout') return result.kind === 'error' ? 'error' : 'lease';
       if (held !== undefined && exact) {
         held = undefined; // its time: the lease does the due work and sets the next one
-        return 'lease';
+        return 'woken';
       }
       if (checkAt !== undefined && performance.now() >= checkAt - 1) {
         backup = undefined;
         const next = await ctx.scripts.nextDue(ctx.group);
         offset = next.now - performance.now();
-        if (next.at !== undefined && next.at <= next.now - backupMs / 2) return 'lease'; // still undone
+        if (next.at !== undefined && next.at <= next.now - backupMs / 2) return 'woken'; // still undone
         checkAt = next.at !== undefined ? next.at - offset + backupMs : undefined;
         continue;
       }

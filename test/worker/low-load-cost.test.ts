@@ -52,6 +52,22 @@ describe('low-load cost', () => {
     await waitFor(() => ran.includes('orphan'), 3000, 'the orphan run by the idle worker');
   });
 
+  it('a delayed job wakes no one before it is due: one lease, at its due time', async () => {
+    t.newPrefix();
+    const queue = t.queue('later');
+    const started: number[] = [];
+    const worker = t.worker('later', async (j) => started.push(j.processedOn!), { blockMs: 100, metrics: false });
+    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
+    const before = await commandStats(t.admin);
+    const job = await queue.add('later', null, { delay: 800 });
+    await waitFor(() => started.length === 1, 5000, 'the delayed job runs');
+    const after = await commandStats(t.admin);
+    // the marker held the due time: the idle worker leased once, then, and not before
+    expect((after.xreadgroup ?? 0) - (before.xreadgroup ?? 0)).toBe(1);
+    expect(started[0]).toBeGreaterThanOrEqual(job.timestamp + 800);
+    expect(worker.isRunning()).toBe(true);
+  });
+
   it('a job reaching an idle worker (concurrency 1, no prefetch) is one add, one lease and one ack', async () => {
     t.newPrefix();
     const queue = t.queue('one');

@@ -38,7 +38,10 @@ local function promoteDue(ctx, bound)
   end
   if #due > 0 then
     redis.call('ZREM', keys.delayed, unpack(due))
-    wake(keys.wake, '*') -- the promoted jobs reach every group
+    -- the promoted jobs reach every group: an idle worker of each is woken, but not of this
+    -- call's group when a woken worker makes it (leaseJobs wakes the next one if it leaves
+    -- any behind)
+    wake(keys.wake, '*', 0, ctx.config.woke and ctx.group or nil)
   end
   if #promoted > 0 then emitQueueWide(base, 'due', 'j', table.concat(promoted, ' ')) end
   local retries = {}
