@@ -27,7 +27,8 @@
                      them loses them after aheadMs, not leaseMs)
   ARGV[6] config     JSON {leaseMs, aheadMs, maxStalls, keepFailed: [count, ageMs], blockMs (the worker's
                      block timeout), woke: true on the first call after the worker was woken
-                     (a full batch then wakes the next worker), reserved: true when its starts were
+                     or its held due time came (a full batch then wakes the next worker if more
+                     waits, else the call says idle), reserved: true when its starts were
                      reserved for the whole partitioned queue first (reserve-starts.lua)}
 
   Returns a flat array: now, waitMs (-1 none, else ms until the next due time), idle (1 when

@@ -8,10 +8,9 @@
 // delayUntil(add time + delay), and its worker queue activateDelayedJobs: true (its other
 // settings at their defaults — delayedDebounce is 1000 ms). Also Redis commands per job, from
 // the first add until the last job has run.
-import { sleep } from '../lib/cleanup.js';
-import { ChildHandle } from '../lib/protocol.js';
-import type { ProducerChildConfig, ProducerChildResult } from '../producer-child.js';
-import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
+import { produceAndDrain, withWorkerAndProducer } from '../lib/worker-and-producer.js';
+import type { ProducerChildConfig } from '../producer-child.js';
+import type { WorkerChildConfig } from '../worker-child.js';
 import { aroundRedis, budgetMs, commandsPerJob, metric, type BenchConfig, type Scenario, type TurnContext } from './types.js';
 
 /** How long the worker gets, once running, to reach its blocking wait before the adds start. */
@@ -53,23 +52,13 @@ export function delayedScenario(c: BenchConfig['delayed']): Scenario {
         intervalMs: 0,
         delays: { minMs: c.minMs, maxMs: c.maxMs },
       };
-      const [worker, producer] = await Promise.all([
-        ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
-        ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),
-      ]);
-      try {
-        worker.send({ type: 'start' });
-        await worker.waitFor('running', 20_000);
-        await sleep(SETTLE_MS);
+      return withWorkerAndProducer(ctx.lib, wc, pc, async (worker, producer) => {
         const budget = budgetMs(c.jobs) + c.maxMs;
-        const { value, delta } = await aroundRedis(ctx.redis, async () => {
-          producer.send({ type: 'start' });
-          const p = (await producer.waitFor('done', budget)).result as ProducerChildResult;
-          const w = (await worker.waitFor('done', budget)).result as WorkerChildResult;
-          return { p, w };
+        const { p, w, delta } = await produceAndDrain(worker, producer, {
+          budgetMs: budget,
+          settleMs: SETTLE_MS,
+          around: (fn) => aroundRedis(ctx.redis, fn),
         });
-        const { p, w } = value;
-        if (w.failed > 0) throw new Error(`${w.failed} jobs failed in the worker`);
         const l = w.latency!;
         return {
           metrics: {
@@ -89,9 +78,7 @@ export function delayedScenario(c: BenchConfig['delayed']): Scenario {
             commandsPerJob: commandsPerJob(delta, c.jobs),
           },
         };
-      } finally {
-        await Promise.all([producer.stop(), worker.stop()]);
-      }
+      });
     },
   };
 }

@@ -2,9 +2,9 @@
 // `intervalMs`; a worker process (concurrency 10) records, as each processor starts,
 // now − the add time carried in the job data (performance.timeOrigin + performance.now() in
 // both processes: one machine clock). Percentiles come from an HDR histogram in the worker.
-import { ChildHandle } from '../lib/protocol.js';
-import type { ProducerChildConfig, ProducerChildResult } from '../producer-child.js';
-import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
+import { produceAndDrain, withWorkerAndProducer } from '../lib/worker-and-producer.js';
+import type { ProducerChildConfig } from '../producer-child.js';
+import type { WorkerChildConfig } from '../worker-child.js';
 import { aroundRedis, budgetMs, commandsPerJob, metric, type Scenario, type TurnContext } from './types.js';
 
 export function latencyScenario(jobs: number, intervalMs: number, concurrency: number): Scenario {
@@ -34,22 +34,9 @@ export function latencyScenario(jobs: number, intervalMs: number, concurrency: n
         window: 1,
         intervalMs,
       };
-      const [worker, producer] = await Promise.all([
-        ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
-        ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),
-      ]);
-      try {
-        worker.send({ type: 'start' });
-        await worker.waitFor('running', 20_000);
+      return withWorkerAndProducer(ctx.lib, wc, pc, async (worker, producer) => {
         const budget = budgetMs(jobs) + jobs * intervalMs;
-        const { value, delta } = await aroundRedis(ctx.redis, async () => {
-          producer.send({ type: 'start' });
-          const p = (await producer.waitFor('done', budget)).result as ProducerChildResult;
-          const w = (await worker.waitFor('done', budget)).result as WorkerChildResult;
-          return { p, w };
-        });
-        const { p, w } = value;
-        if (w.failed > 0) throw new Error(`${w.failed} jobs failed in the worker`);
+        const { p, w, delta } = await produceAndDrain(worker, producer, { budgetMs: budget, around: (fn) => aroundRedis(ctx.redis, fn) });
         const l = w.latency!;
         return {
           metrics: {
@@ -61,9 +48,7 @@ export function latencyScenario(jobs: number, intervalMs: number, concurrency: n
           },
           extra: { meanMs: l.meanMs, count: l.count, producerLagMs: p.lagMs, commandsPerJob: commandsPerJob(delta, jobs) },
         };
-      } finally {
-        await Promise.all([producer.stop(), worker.stop()]);
-      }
+      });
     },
   };
 }

@@ -12,6 +12,7 @@
 // latency; Redis figures are n/a), each turn on a queue/stream it creates and deletes.
 import type { RedisDelta } from '../lib/redis-server.js';
 import { ChildHandle } from '../lib/protocol.js';
+import { produceAndDrain, withWorkerAndProducer } from '../lib/worker-and-producer.js';
 import { sleep } from '../lib/cleanup.js';
 import { LIBRARIES, REDIS_LIBRARIES, type LibName } from '../adapters/types.js';
 import type { ProducerChildConfig } from '../producer-child.js';
@@ -43,8 +44,8 @@ async function onBrokerQueue<T>(ctx: TurnContext, queue: string, maxInFlight: nu
 }
 
 /** `fn` between two INFO snapshots of the turn's Redis; no delta for a broker. */
-async function measure<T>(ctx: TurnContext, fn: () => Promise<T>): Promise<{ value: T; delta?: RedisDelta }> {
-  return ctx.adapter.broker ? { value: await fn() } : aroundRedis(ctx.redis, fn);
+async function measure<T>(ctx: TurnContext, fn: () => Promise<T>): Promise<{ value: T; delta: RedisDelta | undefined }> {
+  return ctx.adapter.broker ? { value: await fn(), delta: undefined } : aroundRedis(ctx.redis, fn);
 }
 
 /** The Redis figures per job (commands incl. those inside Lua, process CPU, time inside commands). */
@@ -93,12 +94,8 @@ function oneInFlight(c: LowLoadConfig['oneInFlight']): Scenario {
         window: 1,
         intervalMs: 0,
       };
-      return onBrokerQueue(ctx, queue, 1, async () => {
-        const [worker, producer] = await Promise.all([
-          ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
-          ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),
-        ]);
-        try {
+      return onBrokerQueue(ctx, queue, 1, () =>
+        withWorkerAndProducer(ctx.lib, wc, pc, async (worker, producer) => {
           // every completion lets the producer add the next job; the first 'next' starts it
           worker.onEach('completed', () => producer.send({ type: 'next' }));
           worker.send({ type: 'start' });
@@ -125,10 +122,8 @@ function oneInFlight(c: LowLoadConfig['oneInFlight']): Scenario {
               ...(delta ? { commandsPerJob: commandsPerJob(delta, c.jobs), redisUsecPerJob: usecPerJob(delta, c.jobs) } : {}),
             },
           };
-        } finally {
-          await Promise.all([producer.stop(), worker.stop()]);
-        }
-      });
+        }),
+      );
     },
   };
 }
@@ -167,23 +162,10 @@ function steady(c: LowLoadConfig['steady']): Scenario {
         window: 1,
         intervalMs,
       };
-      return onBrokerQueue(ctx, queue, c.concurrency, async () => {
-        const [worker, producer] = await Promise.all([
-          ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
-          ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),
-        ]);
-        try {
-          worker.send({ type: 'start' });
-          await worker.waitFor('running', 20_000);
+      return onBrokerQueue(ctx, queue, c.concurrency, () =>
+        withWorkerAndProducer(ctx.lib, wc, pc, async (worker, producer) => {
           const budget = budgetMs(jobs) + c.seconds * 1000;
-          const { value, delta } = await measure(ctx, async () => {
-            producer.send({ type: 'start' });
-            const p = (await producer.waitFor('done', budget)).result as { lagMs: number };
-            const w = (await worker.waitFor('done', budget)).result as WorkerChildResult;
-            return { p, w };
-          });
-          const { p, w } = value;
-          if (w.failed > 0) throw new Error(`${w.failed} jobs failed in the worker`);
+          const { p, w, delta } = await produceAndDrain(worker, producer, { budgetMs: budget, around: (fn) => measure(ctx, fn) });
           const l = w.latency!;
           return {
             metrics: {
@@ -202,10 +184,8 @@ function steady(c: LowLoadConfig['steady']): Scenario {
               ...(delta ? { commandsPerJob: commandsPerJob(delta, jobs), redisUsecPerJob: usecPerJob(delta, jobs) } : {}),
             },
           };
-        } finally {
-          await Promise.all([producer.stop(), worker.stop()]);
-        }
-      });
+        }),
+      );
     },
   };
 }

@@ -2,9 +2,9 @@
 // add() calls (a window of them in flight) while a worker process consumes them. Reports the
 // worker's steady-state rate (completions between the 10% and 90% marks), and Redis commands
 // and CPU per job for the whole life of a job (add + process).
-import { ChildHandle } from '../lib/protocol.js';
-import type { ProducerChildConfig, ProducerChildResult } from '../producer-child.js';
-import type { WorkerChildConfig, WorkerChildResult } from '../worker-child.js';
+import { produceAndDrain, withWorkerAndProducer } from '../lib/worker-and-producer.js';
+import type { ProducerChildConfig } from '../producer-child.js';
+import type { WorkerChildConfig } from '../worker-child.js';
 import { aroundRedis, budgetMs, commandsPerJob, metric, type Scenario, type TurnContext } from './types.js';
 
 export function produceConsumeScenario(concurrency: number, window: number): Scenario {
@@ -32,20 +32,9 @@ export function produceConsumeScenario(concurrency: number, window: number): Sce
         window,
         intervalMs: 0,
       };
-      const [worker, producer] = await Promise.all([
-        ChildHandle.fork('worker-child', `${ctx.lib} worker`, wc),
-        ChildHandle.fork('producer-child', `${ctx.lib} producer`, pc),
-      ]);
-      try {
-        worker.send({ type: 'start' });
-        await worker.waitFor('running', 20_000);
-        const { value, delta } = await aroundRedis(ctx.redis, async () => {
-          producer.send({ type: 'start' });
-          const p = (await producer.waitFor('done', budgetMs(jobs))).result as ProducerChildResult;
-          const w = (await worker.waitFor('done', budgetMs(jobs))).result as WorkerChildResult;
-          return { p, w };
-        });
-        if (value.w.failed > 0) throw new Error(`${value.w.failed} jobs failed in the worker`);
+      return withWorkerAndProducer(ctx.lib, wc, pc, async (worker, producer) => {
+        const value = await produceAndDrain(worker, producer, { budgetMs: budgetMs(jobs), around: (fn) => aroundRedis(ctx.redis, fn) });
+        const { delta } = value;
         return {
           metrics: {
             [`${family}.rate`]: value.w.steadyRate,
@@ -54,9 +43,7 @@ export function produceConsumeScenario(concurrency: number, window: number): Sce
           },
           extra: { producerRate: value.p.rate, workerElapsedMs: value.w.elapsedMs, commandsPerJob: commandsPerJob(delta, jobs) },
         };
-      } finally {
-        await Promise.all([producer.stop(), worker.stop()]);
-      }
+      });
     },
   };
 }

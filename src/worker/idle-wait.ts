@@ -29,7 +29,7 @@ const DUE_BACKUP_MS = 15;
  * once per block timeout: an idle worker's cost is its blocking read and its heartbeat
  * (docs/performance.md).
  */
-export const IDLE_LEASE_MS = 60_000;
+const IDLE_LEASE_MS = 60_000;
 
 export interface IdleContext {
   waiter: WakeWaiter;

@@ -154,7 +154,9 @@ export class LeaseCalls<Data, Result> {
     while (this.inflight.length < depth) {
       if (this.ackAlone && this.inflight.length === 0) {
         if (settlement.size > 0) {
-          this.sendAcksAlone(this.ackAlone.dueAt);
+          // the acks alone; the reply says idle, with the due time the last lease reported
+          this.call(settlement.take(), 0, 0, this.ackAlone);
+          this.ackAlone = undefined;
           return;
         }
         if (!pool.hasRoom()) return; // the jobs still run: wait for their acks
@@ -168,32 +170,27 @@ export class LeaseCalls<Data, Result> {
       // the worker's other partitions may be waiting for a slot longer: then it is theirs
       const want = pool.take(this.member, Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room)));
       if (want === 0 && (settlement.size === 0 || this.inflight.length > 0)) return;
-      const acks = settlement.take();
       // the jobs that will start at once; the rest wait in the buffer (leased ahead)
-      const slots = Math.min(want, Math.max(0, pool.limit - held));
-      this.requested += want;
-      const nonce = randomBytes(6).toString('base64url');
-      const reply = this.send(acks, want, nonce, slots);
-      // handled here as well as where the loop awaits it: a pipelined call that fails while
-      // the loop waits on another must not become an unhandled rejection (it kills the process)
-      reply.catch(() => undefined);
-      this.inflight.push({ reply, acks, want, slots, sentAt: performance.now(), nonce });
+      this.call(settlement.take(), want, Math.min(want, Math.max(0, pool.limit - held)));
     }
   }
 
-  /** The buffered acks in a call that leases nothing, whose reply says idle (see ackAloneNext). */
-  private sendAcksAlone(dueAt: number | undefined): void {
-    this.ackAlone = undefined;
-    const acks = this.ctx.settlement.take();
+  /**
+   * Sends one call and keeps it in flight. `idle` (acks alone, see ackAloneNext): its reply is
+   * made to say idle, with the group's next due time from now (0, due: the loop leases rather than block).
+   */
+  private call(acks: PendingAck<Data, Result>[], want: number, slots: number, idle?: { dueAt: number | undefined }): void {
+    this.requested += want;
     const nonce = randomBytes(6).toString('base64url');
-    const reply = this.send(acks, 0, nonce, 0).then((r) => ({
-      ...r,
-      idle: true,
-      // the due time the last lease reported, from now (0: due: the loop leases rather than block)
-      waitMs: dueAt === undefined ? undefined : Math.max(0, dueAt - r.now),
-    }));
+    let reply = this.send(acks, want, nonce, slots);
+    if (idle) {
+      const { dueAt } = idle;
+      reply = reply.then((r) => ({ ...r, idle: true, waitMs: dueAt === undefined ? undefined : Math.max(0, dueAt - r.now) }));
+    }
+    // handled here as well as where the loop awaits it: a pipelined call that fails while
+    // the loop waits on another must not become an unhandled rejection (it kills the process)
     reply.catch(() => undefined);
-    this.inflight.push({ reply, acks, want: 0, slots: 0, sentAt: performance.now(), nonce });
+    this.inflight.push({ reply, acks, want, slots, sentAt: performance.now(), nonce });
   }
 
   private async send(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
