@@ -135,7 +135,10 @@ async function variant(ctx: ScenarioContext, plan: Plan): Promise<ScenarioOutcom
     if (plan.storms) notes.push(`storms: ${stormNotes.join('; ')}`);
     notes.push(...stallNote(records));
     const failures = verdict(check);
-    if (recovery.some((r) => r.all === undefined)) failures.push(`a worker completed nothing after a ${what}`);
+    if (recovery.some((r) => r.all === undefined)) {
+      failures.push(`a worker completed nothing after a ${what}`);
+      notes.push(...silentAfter(records, ends, pids));
+    }
     return {
       id: plan.id,
       title: plan.title,
@@ -160,3 +163,24 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome[]> {
 }
 
 export const clientFaults: Scenario = { id: 'client-faults', run };
+
+/**
+ * For a worker that completed nothing after a fault ended: what it did last (start, done) and its
+ * error events from a second before that fault's end, so that the report says where it was stuck.
+ */
+function silentAfter(records: HistoryRecord[], ends: number[], pids: number[]): string[] {
+  const out: string[] = [];
+  for (const end of ends) {
+    for (const pid of pids) {
+      const mine = records.filter((r) => r.pid === pid);
+      if (mine.some((r) => r.k === 'done' && r.t >= end)) continue;
+      const last = (k: string) => mine.filter((r) => r.k === k).at(-1)?.t;
+      const errors = mine.flatMap((r) => (r.k === 'error' && r.t >= end - 1000 ? [`${r.t - end} ms: ${r.err.slice(0, 160)}`] : []));
+      out.push(
+        `silent worker ${pid} after the fault ending at ${end}: last start ${(last('start') ?? end) - end} ms, last done ` +
+          `${(last('done') ?? end) - end} ms (relative to the end); errors: ${errors.join(' | ') || 'none'}`,
+      );
+    }
+  }
+  return out;
+}

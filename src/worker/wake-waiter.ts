@@ -78,6 +78,13 @@ export class WakeWaiter {
         }, blockMs);
       }
     }
+    // only on a ready connection: a read queued while it reconnects would be sent later, after
+    // this wait gave up on it, and block the connection (and take a wake) with no one listening;
+    // the worker's next read would then wait behind it, silent (chaos: client-kill)
+    if (this.client.status !== 'ready') {
+      clearTimeout(alarm);
+      return { kind: 'error' };
+    }
     const read = this.client
       .call('BZPOPMIN', ...markers, String((exact ? blockMs + 200 : blockMs) / 1000))
       .then((reply): WakeResult => {
@@ -116,7 +123,7 @@ export class WakeWaiter {
   private async unblockTarget(marker: string): Promise<{ id: string; via: Redis } | undefined> {
     const cluster = asCluster(this.client);
     if (!cluster) {
-      this.clientId ??= String(await this.client.client('ID'));
+      this.clientId ??= await this.askId(this.client);
       return { id: this.clientId, via: this.control };
     }
     const node = slotNode(cluster, marker);
@@ -128,11 +135,22 @@ export class WakeWaiter {
     if (!via) return undefined;
     let id = this.nodeIds.get(node);
     if (id === undefined) {
-      id = String(await node.client('ID'));
+      id = await this.askId(node);
       this.nodeIds.set(node, id);
       node.once('ready', () => this.nodeIds.delete(node));
     }
     return { id, via };
+  }
+
+  /**
+   * CLIENT ID of `connection`. A connection that drops with it unanswered (a sluice connection
+   * does not resend) would leave it unsettled for good, and the wait with it: a worker idle and
+   * silent (chaos: client-kill). So it fails then, or when no answer comes within the grace.
+   */
+  private async askId(connection: Redis): Promise<string> {
+    const outcome = await guardBlockingRead(connection, connection.client('ID'), this.graceMs);
+    if (outcome.kind !== 'answer') throw new Error(`CLIENT ID got no answer (${outcome.kind})`);
+    return String(outcome.value);
   }
 
   /**
