@@ -77,7 +77,7 @@ export async function cleanFinished(
   if (typeof limit !== 'number' || Number.isNaN(limit) || (Number.isFinite(limit) && !Number.isInteger(limit)))
     throw new InvalidOptionError('clean: limit must be an integer (<= 0: no limit)');
   if (state !== 'completed' && state !== 'failed') return cleanWaiting(client, scripts, group, graceMs, limit, state);
-  const before = (await redisNow(client)) - graceMs;
+  const before = await cutOff(client, graceMs);
   const ids: string[] = [];
   const max = limit > 0 ? limit : Infinity;
   for (;;) {
@@ -86,6 +86,14 @@ export async function cleanFinished(
     ids.push(...removed);
     if (removed.length < batch || ids.length >= max) return ids;
   }
+}
+
+/**
+ * The time before which a clean takes jobs (Redis time, exclusive), whole: a fraction is no
+ * stream id. Rounded up, so that "added before" means what it did with the fraction.
+ */
+async function cutOff(client: Redis, graceMs: number): Promise<number> {
+  return Math.ceil((await redisNow(client)) - graceMs);
 }
 
 /** Where each waiting state's jobs wait, in the order a clean goes through them. */
@@ -117,7 +125,7 @@ async function cleanWaiting(
   if (state === 'paused' && (await client.exists(scripts.keys.group(group).paused)) === 0) return [];
   const wanted = parts.filter((part) => part !== 'delayed' || group === 'default');
   const controls = new ControlScripts(client, scripts.keys);
-  const before = (await redisNow(client)) - graceMs;
+  const before = await cutOff(client, graceMs);
   // nothing was added before the epoch (and a negative cut-off is no stream id)
   if (before <= 0) return [];
   const ids: string[] = [];

@@ -148,7 +148,7 @@ describe('clean() of waiting states', () => {
     await expect(queue.clean(0, 0, 'active' as 'completed')).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
-  it('a fractional limit is refused and a grace reaching before the epoch cleans nothing (the chaos fuzz found both)', async () => {
+  it('a fractional limit is refused, a fractional grace is taken, a grace reaching before the epoch cleans nothing (the chaos fuzz found all three)', async () => {
     t.newPrefix();
     const queue = t.queue('clean-odd');
     await queue.add('p', null);
@@ -158,5 +158,9 @@ describe('clean() of waiting states', () => {
       expect(await queue.clean(1e300, 0, state)).toEqual([]);
     }
     expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 1 });
+    // a fractional grace made a cut-off that is no stream id
+    expect(await queue.clean(0.5, 0, 'waiting')).toHaveLength(1);
+    expect(await queue.clean(0.5, 0, 'delayed')).toHaveLength(1);
+    expect(await queue.clean(0.5, 0, 'completed')).toEqual([]);
   });
 });
