@@ -181,8 +181,7 @@ function reviveWhenEnded(client: Redis): void {
 
 /**
  * The Cluster form of createClient. A Cluster's commands reach its nodes through one connection
- * per node, made from `redisOptions`: that is where the role's settings go (ioredis's
- * duplicate() merges them into the user's), and the cluster's own reconnection
+ * per node, made from `redisOptions`: that is where the role's settings go (merged over the user's), and the cluster's own reconnection
  * (`clusterRetryStrategy`) keeps retrying for a worker. The client is typed as a Redis: the two
  * share their command interface; where they differ (closing, addressing one node's connection)
  * the code asks isClusterClient().
@@ -218,7 +217,9 @@ function createClusterClient(
       cluster = input;
       owned = false;
     } else {
-      cluster = input.duplicate([], clusterRole);
+      // the user's node settings (password, TLS) under the role's: ioredis 5's duplicate()
+      // replaces redisOptions whole where ioredis 6 merges them, so the merge is done here
+      cluster = input.duplicate([], { ...clusterRole, redisOptions: { ...input.options.redisOptions, ...clusterRole.redisOptions } });
     }
   } else {
     // a node connection never reconnects by itself (the cluster does): no retryStrategy there

@@ -107,7 +107,11 @@ describe('Redis Cluster: core', () => {
 
   it('the role duplicates keep their settings on every node connection', async () => {
     t.newPrefix();
-    const user = new Cluster(t.urls, { redisOptions: { connectionName: 'user' }, clusterNodeRetryStrategy: () => 100 });
+    // connectTimeout stands for the user's node settings (password, TLS): ioredis 5's duplicate() dropped them
+    const user = new Cluster(t.urls, {
+      redisOptions: { connectionName: 'user', connectTimeout: 4321 },
+      clusterNodeRetryStrategy: () => 100,
+    });
     t.track({ close: async () => user.disconnect() });
     const queue = t.track(new Queue('roles', { connection: user, prefix: t.prefix, logger: quietLogger }));
     await queue.add('j', null);
@@ -125,6 +129,7 @@ describe('Redis Cluster: core', () => {
         expect(node.options.autoResendUnfulfilledCommands).toBe(false);
         expect(node.options.retryStrategy ?? null).toBeNull();
         expect(node.options.connectionName).toMatch(/^sluice:(worker|blocking):/);
+        expect(node.options.connectTimeout).toBe(4321);
       }
     }
     // the Queue uses the user's client as it is, and leaves it open
