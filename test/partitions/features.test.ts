@@ -84,9 +84,9 @@ describe('partitioned queue: what works on any queue', () => {
     for (let w = 0; w < 3; w++) {
       t.worker('orders', async (job) => void runs.set(job.id, (runs.get(job.id) ?? 0) + 1), { partitions: N, concurrency: 2 });
     }
-    const every = 300;
+    const every = 500;
     await queue.upsertScheduler('tick', { every }, { name: 'tick', data: {} });
-    await waitFor(() => runs.size >= 5, 10_000, 'five slots');
+    await waitFor(() => runs.size >= 4, 10_000, 'four slots');
     await queue.removeScheduler('tick');
     await waitFor(
       async () => {
