@@ -26,6 +26,19 @@ function recorded(file: string): { name: string; message: string } {
   return JSON.parse(readFileSync(file, 'utf8')) as { name: string; message: string };
 }
 
+/** `promise`, or a failure when it takes longer than `ms`. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Makes the job's lease look expired until another worker reclaims it (its holder may renew first: then again). */
 async function loseLease(redis: Redis, keys: QueueKeys, id: string, token: string): Promise<void> {
   const active = keys.group('default').active;
@@ -60,6 +73,20 @@ describe.each(['thread', 'process'] as const)('sandbox signals: %s', (type) => {
     // the child had its 100 ms of clean-up before it was stopped
     expect(existsSync(record)).toBe(true);
     expect(recorded(record).name).toBe('ShutdownError');
+    const stored = await queue.getJob(job.id);
+    expect(await stored!.getState()).toBe('waiting');
+    expect(stored!.attemptsMade).toBe(0);
+  });
+
+  it('worker.close() stops a child that ignores its abort after killAfterMs, and resolves', async () => {
+    t.newPrefix();
+    const queue = t.queue('close-ignored');
+    const job = await queue.add('ignore-abort', null, { attempts: 1 });
+    const worker = t.worker('close-ignored', FILE, { sandbox: { type, killAfterMs: 300 } });
+    await waitForEvent(worker, 'active', 10_000);
+    const started = Date.now();
+    await within(10_000, 'close()', worker.close({ timeoutMs: 0 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     const stored = await queue.getJob(job.id);
     expect(await stored!.getState()).toBe('waiting');
     expect(stored!.attemptsMade).toBe(0);
