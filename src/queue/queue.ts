@@ -41,8 +41,8 @@ import { QueueLayout, routeToPartitions, type PartOptions } from '../partitions/
 export type { AddOptions, GroupOption, QueueOptions } from './queue-options.js';
 
 /**
- * Methods installed from other files: the schedulers' (scheduler-methods.ts), getJobs and
- * getJobCounts (queue-getters.ts), the group-wide concurrency cap (global-concurrency.ts),
+ * Methods installed from other files: the schedulers' (scheduler-methods.ts), getJobs, getJobIds
+ * and getJobCounts (queue-getters.ts), the group-wide concurrency cap (global-concurrency.ts),
  * cancelJob (cancel-method.ts) and BullMQ's names for some methods (bullmq-aliases.ts).
  */
 export interface Queue<Data = unknown, Result = unknown>
@@ -218,15 +218,6 @@ export class Queue<Data = unknown, Result = unknown> {
   /** A job as its group sees it (default group unless given); undefined if it has no record there. */
   async getJob(id: string, opts: GroupOption = {}): Promise<Job<Data, Result> | undefined> {
     return this.reader(opts, 'getJob').getJob(id);
-  }
-
-  /**
-   * Ids of jobs in a state, in the order they will run (waiting) or newest first (finished).
-   * `start`/`end` are inclusive positions; `end = -1` reads a page of 100 from `start`, and
-   * one call returns at most 1,000. Use getJobsPage to walk a long list.
-   */
-  async getJobIds(state: JobState, start = 0, end = -1, opts: GroupOption = {}): Promise<string[]> {
-    return this.reader(opts, 'getJobIds').getJobIds(state, start, end);
   }
 
   /**

@@ -59,6 +59,10 @@ export class SandboxPool<Data, Result> {
   private readonly maxMemoryMb: number | undefined;
   private readonly idle: SandboxChild[] = [];
   private readonly all = new Set<SandboxChild>();
+  /** The children running a job now. */
+  private readonly busy = new Set<SandboxChild>();
+  /** close() waits for the busy children: told when the last one is released. */
+  private drained: (() => void) | undefined;
   private readonly waiters: ((child: SandboxChild) => void)[] = [];
   private closed = false;
 
@@ -84,6 +88,7 @@ export class SandboxPool<Data, Result> {
 
   private async run(job: Job<unknown, unknown>, ctx: ProcessorContext): Promise<unknown> {
     const child = await this.acquire();
+    this.busy.add(child);
     try {
       return await child.run(job, ctx);
     } finally {
@@ -102,8 +107,10 @@ export class SandboxPool<Data, Result> {
   }
 
   private release(child: SandboxChild): void {
+    this.busy.delete(child);
     if (this.closed) {
       child.kill();
+      if (this.busy.size === 0) this.drained?.();
       return;
     }
     const next = this.waiters.shift();
@@ -130,12 +137,26 @@ export class SandboxPool<Data, Result> {
     if (next) next(this.spawn());
   }
 
-  /** Stops every child (the worker has settled its jobs, or gave up waiting for them). */
-  close(): void {
+  /**
+   * Stops every child (the worker has settled its jobs, or gave up waiting for them): idle ones
+   * at once, one still running a job when that run ends — the worker aborted its signal, and the
+   * processor has `killAfterMs` to clean up and end, as after any abort — and the rest after
+   * `killAfterMs`.
+   */
+  async close(): Promise<void> {
     this.closed = true;
+    for (const child of this.idle) child.kill();
+    this.idle.length = 0;
+    if (this.busy.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        timer = setTimeout(resolve, this.killAfterMs);
+      });
+      clearTimeout(timer);
+    }
     for (const child of this.all) child.kill();
     this.all.clear();
-    this.idle.length = 0;
   }
 }
 

@@ -356,7 +356,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     });
     if (!settled) this.logger.warn('Redis did not answer while closing; unsettled jobs will be delivered again after their lease');
     for (const c of all) c.keeper.stop();
-    this.sandbox?.close();
+    await this.sandbox?.close();
     cutConnection(this.blocking);
     for (const c of all) if (c.blocking !== this.blocking) cutConnection(c.blocking);
     if (settled) await closeClient(this.client, true);

@@ -1,9 +1,10 @@
 // The queue's reads and cleans the BullMQ way, against a real Redis: getJobs over several states
-// with an order, getJobCounts(...states) as numbers, getJobCountByTypes, and clean() of waiting,
-// delayed, prioritised and paused jobs, in bounded calls.
+// with an order, getJobs / getJobIds of BullMQ's states (waiting-children, prioritized, paused),
+// getJobCounts(...states) as numbers, getJobCountByTypes, and clean() of waiting, delayed,
+// prioritised and paused jobs, in bounded calls.
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, type Job, QueueEvents } from '../../src/index.js';
-import { useRedis } from '../helpers/setup.js';
+import { FlowProducer, InvalidOptionError, type Job, QueueEvents } from '../../src/index.js';
+import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('getJobs over several states', () => {
@@ -42,6 +43,91 @@ describe('getJobs over several states', () => {
     expect(names(await queue.getJobs('completed', 0, 1, true, { group: 'default' }))).toEqual(['c0', 'c1']);
     await expect(queue.getJobs(['completed', 'nope' as 'failed'])).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(queue.getJobs(['completed', 'failed'], 0, 5000)).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
+
+describe("getJobs and getJobIds of BullMQ's states: waiting-children, prioritized, paused", () => {
+  const t = useRedis();
+  const names = (jobs: Job[]) => jobs.map((j) => j.name);
+
+  it('a live flow parent is counted and listed in waiting-children, alone or with other states', async () => {
+    t.newPrefix();
+    const queue = t.queue('parents');
+    const producer = t.track(new FlowProducer({ connection: t.url, prefix: t.prefix, logger: quietLogger }));
+    const flows = [];
+    for (const name of ['p0', 'p1']) {
+      flows.push(await producer.add({ name, queueName: 'parents', children: [{ name: `${name}-child`, queueName: 'parts' }] }));
+    }
+    await queue.add('w0', null);
+    expect((await queue.getJobCounts())['waiting-children']).toBe(2);
+    expect(await queue.getJobCounts('waiting-children', 'waiting')).toEqual({ 'waiting-children': 2, waiting: 1 });
+    // oldest first, as the single-state read lists them
+    expect(names(await queue.getJobs('waiting-children'))).toEqual(['p0', 'p1']);
+    expect(await queue.getJobIds('waiting-children', 1, 1)).toEqual([flows[1]!.job.id]);
+    expect(names(await queue.getJobs(['waiting-children', 'waiting'], 0, 9))).toEqual(['p0', 'p1', 'w0']);
+    expect(names(await queue.getJobs(['waiting', 'waiting-children'], 1, 1, true))).toEqual(['p0']);
+    // the parent leaves waiting-children when its child is done
+    const done: Job[] = [];
+    t.worker('parts', async () => 'ok').on('completed', (j) => done.push(j));
+    await waitFor(() => done.length === 2, 10_000, 'both children done');
+    await waitFor(async () => (await queue.getJobCounts())['waiting-children'] === 0, 5000, 'the parents waiting');
+    expect(await queue.getJobs(['waiting-children'])).toEqual([]);
+    expect(names(await queue.getJobs('waiting', 0, 9)).sort()).toEqual(['p0', 'p1', 'w0']);
+  });
+
+  it('prioritized lists the waiting jobs that have a priority, in the order they run, paged', async () => {
+    t.newPrefix();
+    const queue = t.queue('prio-list');
+    await queue.add('plain', null);
+    await queue.add('low', null, { priority: 9 });
+    await queue.add('high', null, { priority: 1 });
+    await queue.add('mid', null, { priority: 5 });
+    expect(names(await queue.getJobs('prioritized'))).toEqual(['high', 'mid', 'low']);
+    expect(names(await queue.getJobs('prioritized', 1, 2))).toEqual(['mid', 'low']);
+    const high = (await queue.getJobs('prioritized', 0, 0))[0]!;
+    expect(await queue.getJobIds('prioritized', 0, 0)).toEqual([high.id]);
+    expect(await queue.getJobIds('prioritized', 5, 9)).toEqual([]);
+    expect(names(await queue.getJobs(['prioritized', 'waiting'], 2, 4))).toEqual(['low', 'plain', 'high']);
+    expect(names(await queue.getJobs(['wait', 'prioritized'], 0, 99, true))).toEqual(['plain', 'high', 'mid', 'low', 'high', 'mid', 'low']);
+    // bounded like the other states: 1,000 at most per call
+    await expect(queue.getJobs('prioritized', 0, 1000)).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(queue.getJobIds('prioritized', 0, 1000)).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+
+  it('prioritized pages through more than one read holds', async () => {
+    t.newPrefix();
+    const queue = t.queue<number>('prio-many');
+    await queue.addBulk(Array.from({ length: 1500 }, (_, i) => ({ name: 'p', data: i, opts: { priority: 1 + (i % 3) } })));
+    const seen: number[] = [];
+    for (let start = 0; start < 1500; start += 1000) {
+      seen.push(...(await queue.getJobs('prioritized', start, start + 999)).map((j) => j.data));
+    }
+    expect(seen).toHaveLength(1500);
+    expect(new Set(seen).size).toBe(1500);
+    // priority 1 (i % 3 === 0) first, in the order added
+    expect(seen.slice(0, 3)).toEqual([0, 3, 6]);
+    expect(seen.at(-1)).toBe(1499); // the last of priority 3 (i % 3 === 2)
+  });
+
+  it('paused lists the waiting jobs while the group is paused, and none while it runs', async () => {
+    t.newPrefix();
+    const queue = t.queue('paused-list');
+    await queue.add('a', null);
+    await queue.add('b', null, { priority: 2 });
+    await queue.createGroup('audit');
+    expect(await queue.getJobs('paused')).toEqual([]);
+    expect(await queue.getJobIds('paused')).toEqual([]);
+    expect(names(await queue.getJobs(['paused', 'waiting'], 0, 9))).toEqual(['a', 'b']);
+    await queue.pause();
+    expect(names(await queue.getJobs('paused'))).toEqual(['a', 'b']);
+    expect(await queue.getJobIds('paused', 1, 1)).toEqual([(await queue.getJobs('prioritized'))[0]!.id]);
+    expect(names(await queue.getJobs(['paused', 'waiting'], 0, 9))).toEqual(['a', 'b', 'a', 'b']);
+    expect(names(await queue.getJobs(['paused'], 1, 5, false))).toEqual(['b']);
+    // pausing is per group: the audit group runs
+    expect(await queue.getJobs('paused', 0, -1, { group: 'audit' })).toEqual([]);
+    await queue.resume();
+    expect(await queue.getJobs(['paused'])).toEqual([]);
+    await expect(queue.getJobIds('bogus' as 'paused')).rejects.toBeInstanceOf(InvalidOptionError);
   });
 });
 
@@ -148,7 +234,8 @@ describe('clean() of waiting states', () => {
     await expect(queue.clean(0, 0, 'active' as 'completed')).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
-  it('a fractional limit is refused, a fractional grace is taken, a grace reaching before the epoch cleans nothing (the chaos fuzz found all three)', async () => {
+  // (the chaos fuzz found all three)
+  it('a fractional limit is refused, a fractional grace is taken, a grace reaching before the epoch cleans nothing', async () => {
     t.newPrefix();
     const queue = t.queue('clean-odd');
     await queue.add('p', null);
