@@ -72,6 +72,12 @@ describe('dashboard page', () => {
     expect(await page.locator('#ro').isHidden()).toBe(true);
     expect(await row.locator('svg.spark polyline').count()).toBe(1);
     expect(await row.textContent()).toContain('12 ms / 480 ms');
+    // every column shows in a 1280 px window: the groups' table fits its card (the card clips)
+    const overflow = await page.evaluate(() => {
+      const card = document.querySelector('[data-queue="orders"]')!;
+      return card.querySelector('table')!.getBoundingClientRect().right - card.getBoundingClientRect().right;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
   });
 
