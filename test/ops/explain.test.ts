@@ -140,12 +140,12 @@ describe('queue.explain', () => {
   it('lease expired: the process running it was killed, and its lease ran out', async () => {
     const queue = t.queue('gone');
     // a worker in its own process (dist/, as the fault tests use), its job running for a minute
-    const proc = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'gone', CONCURRENCY: 1, LEASE_MS: 500, JOB_MS: 60_000 });
+    const proc = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'gone', CONCURRENCY: 1, LEASE_MS: 2000, JOB_MS: 60_000 });
     const job = await queue.add('x', 1);
     await proc.until('start', 1);
     expect(await queue.explain(job.id)).toMatchObject({ state: 'active', reason: 'active' });
     proc.kill('SIGKILL');
-    await waitFor(async () => (await queue.explain(job.id)).reason === 'lease-expired', 10_000, 'the lease to run out');
+    await waitFor(async () => (await queue.explain(job.id)).reason === 'lease-expired', 15_000, 'the lease to run out');
     const e = await queue.explain(job.id);
     expect(e).toMatchObject({ state: 'active', reason: 'lease-expired' });
     expect(e.details.leaseUntil).toBeLessThanOrEqual(Date.now());
