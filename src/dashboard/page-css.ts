@@ -46,7 +46,8 @@ h2 { font-size: 15px; margin: 0 0 12px; font-weight: 600; }
 .tile.t-delayed { border-top: 3px solid var(--delayed); }
 .tile.t-failed { border-top: 3px solid var(--failed); }
 .card, .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; margin-bottom: 16px; }
-.card { overflow: hidden; }
+/* a table wider than its card scrolls instead of losing its last columns */
+.card { overflow: auto hidden; }
 .card-head { display: flex; align-items: center; gap: 16px; padding: 12px 16px; border-bottom: 1px solid var(--line);
   flex-wrap: wrap; }
 .card-head h2 { margin: 0; font-size: 16px; }
@@ -65,11 +66,12 @@ h2 { font-size: 15px; margin: 0 0 12px; font-weight: 600; }
 table.grid { width: 100%; border-collapse: collapse; font-size: 13px; }
 .grid th { text-align: left; font-weight: 600; color: var(--muted); font-size: 11.5px; text-transform: uppercase;
   letter-spacing: .4px;
-  padding: 8px 12px; border-bottom: 1px solid var(--line); background: #fafbfc; white-space: nowrap; }
+  padding: 8px 12px; border-bottom: 1px solid var(--line); background: #fafbfc; vertical-align: bottom; }
 .grid td { padding: 8px 12px; border-bottom: 1px solid var(--line2); vertical-align: middle; }
 .grid tr:last-child td { border-bottom: 0; }
 .grid tbody tr:hover { background: #f8fafd; }
-.grid .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.grid .num { text-align: right; font-variant-numeric: tabular-nums; }
+.grid td.num { white-space: nowrap; }
 .grid td.name { font-weight: 550; }
 .grid td.preview { max-width: 280px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
 .grid td.reason { max-width: 320px; color: var(--bad); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }

@@ -1,6 +1,7 @@
 // The dashboard's page in headless Chromium (Debian's, driven by playwright-core): it shows the
 // counts of every state, retries a failed job through its confirmation dialog, keeps hostile
-// job data inert, renders injected activity and explanations, and hides actions read-only.
+// job names, failures and data (the job page's Data panel) inert, renders injected activity and
+// explanations, and hides actions read-only.
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboard, type DashboardOptions } from '../../src/index.js';
@@ -71,6 +72,12 @@ describe('dashboard page', () => {
     expect(await page.locator('#ro').isHidden()).toBe(true);
     expect(await row.locator('svg.spark polyline').count()).toBe(1);
     expect(await row.textContent()).toContain('12 ms / 480 ms');
+    // every column shows in a 1280 px window: the groups' table fits its card (the card clips)
+    const overflow = await page.evaluate(() => {
+      const card = document.querySelector('[data-queue="orders"]')!;
+      return card.querySelector('table')!.getBoundingClientRect().right - card.getBoundingClientRect().right;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
   });
 
@@ -117,6 +124,35 @@ describe('dashboard page', () => {
     }));
     expect(injected).toEqual({ pwned: undefined, elements: 0 });
     expect(dialogs).toEqual([]);
+  });
+
+  it("shows a job's hostile data in its Data panel as text: no script runs, no element is made", async () => {
+    t.newPrefix();
+    const seeded = await seedQueue(t, 'orders'); // the group is paused: the job stays waiting
+    closers.push(async () => seeded.release());
+    const data = {
+      note: '<script>window.__pwned=1;alert(1)</script>',
+      avatar: '<img src=x onerror="window.__pwned=2;alert(2)">',
+      nested: ['</pre><script>window.__pwned=3</script>', { '<b onmouseover=alert(4)>k</b>': '<iframe src="javascript:alert(5)">' }],
+    };
+    const job = await seeded.queue.add('import-profile', data);
+    const { url, page, dialogs, errors } = await open();
+    await page.goto(`${url}#/q/orders/g/default/j/${encodeURIComponent(job.id)}`);
+    const pre = page.locator('section.panel', { has: page.locator('h2', { hasText: /^Data$/ }) }).locator('pre');
+    await pre.waitFor();
+    // shown whole, as the text of the JSON
+    expect(JSON.parse((await pre.textContent())!)).toEqual(data);
+    const markup = await pre.innerHTML();
+    expect(markup).toContain('&lt;script&gt;window.__pwned=1;alert(1)&lt;/script&gt;');
+    expect(markup).toContain('&lt;img src=x onerror=');
+    expect(markup).not.toMatch(/<(script|img|iframe|b|\/pre)\b/);
+    const injected = await page.evaluate(() => ({
+      pwned: (window as unknown as { __pwned?: number }).__pwned,
+      elements: document.querySelectorAll('main script, main img, main iframe, main b, main [onerror], main [onmouseover]').length,
+    }));
+    expect(injected).toEqual({ pwned: undefined, elements: 0 });
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
   });
 
   it('hides every action in read-only mode, and its API refuses them', async () => {

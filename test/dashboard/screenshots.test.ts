@@ -1,19 +1,24 @@
 // Writes the dashboard's screenshots (docs/img/dashboard-overview.png, dashboard-job.png) from
 // demo data: several queues and groups, failures with stack traces and logs, a rate limit, a
-// paused group, schedulers. Runs only with SLUICE_DASHBOARD_SCREENSHOTS=1:
+// paused group, schedulers, a flow's parent waiting for its children. Runs only with
+// SLUICE_DASHBOARD_SCREENSHOTS=1:
 //   SLUICE_DASHBOARD_SCREENSHOTS=1 npx vitest run test/dashboard/screenshots.test.ts
-// The activity column comes from an injected source (createDashboard's `activity` option).
+// The counts, jobs, logs, timeline and explanation are real (workers ran the jobs); the
+// activity figures (throughput sparklines, wait p50/p95) are made up: an injected source
+// (createDashboard's `activity` option), as the docs' captions say. The overview is shot whole
+// (full page), the job page from the top.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { createDashboard, type Job } from '../../src/index.js';
-import { useRedis } from '../helpers/setup.js';
+import { createDashboard, FlowProducer, type Job } from '../../src/index.js';
+import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor } from '../helpers/wait.js';
 import { serve } from './fixture.js';
 
 const t = useRedis();
 const imgDir = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A made-up hour of throughput, the same on every run. */
 function demoActivity(seed: number, scale: number) {
@@ -32,7 +37,22 @@ class GatewayError extends Error {
 }
 
 async function chargeCard(data: { amount: number; customer: string }): Promise<never> {
-  throw new GatewayError(`card_declined: issuer refused ${data.amount} EUR for ${data.customer} (do_not_honor)`);
+  const err = new GatewayError(`card_declined: issuer refused ${data.amount} EUR for ${data.customer} (do_not_honor)`);
+  // paths relative to the package, not to whoever's checkout wrote the screenshot
+  err.stack = err.stack?.replaceAll(`file://${repoRoot}`, '').replaceAll(repoRoot, '');
+  throw err;
+}
+
+/** The payments processor (named: its name is the stack's frame). */
+async function processPayment(job: Job<{ amount: number; customer: string }>) {
+  await job.log(`attempt ${job.attemptsMade + 1}: authorising ${job.data.amount} EUR for ${job.data.customer}`);
+  await job.updateProgress(40);
+  if (job.data.amount > 900) {
+    await job.log('gateway answered 402 card_declined (do_not_honor)');
+    return chargeCard(job.data);
+  }
+  await job.log('authorised, capturing');
+  return { charge: `ch_${job.id}`, captured: true };
 }
 
 describe.skipIf(process.env.SLUICE_DASHBOARD_SCREENSHOTS !== '1')('dashboard screenshots', () => {
@@ -82,20 +102,12 @@ describe.skipIf(process.env.SLUICE_DASHBOARD_SCREENSHOTS !== '1')('dashboard scr
     await emails.add('weekly-newsletter', { segment: 'all' }, { delay: 6 * 3600_000 });
 
     // payments: retries that end in the dead-letter set, with logs and a stack trace
-    const payer = t.worker<{ amount: number; customer: string }>(
-      'payments',
-      async (job) => {
-        await job.log(`attempt ${job.attemptsMade + 1}: authorising ${job.data.amount} EUR for ${job.data.customer}`);
-        await job.updateProgress(40);
-        if (job.data.amount > 900) {
-          await job.log('gateway answered 402 card_declined (do_not_honor)');
-          return chargeCard(job.data);
-        }
-        await job.log('authorised, capturing');
-        return { charge: `ch_${job.id}`, captured: true };
-      },
-      { prefix, concurrency: 4, allowErrors: true, limiter: { max: 30, duration: 60_000 } },
-    );
+    const payer = t.worker<{ amount: number; customer: string }>('payments', processPayment, {
+      prefix,
+      concurrency: 4,
+      allowErrors: true,
+      limiter: { max: 30, duration: 60_000 },
+    });
     const settled: Job[] = [];
     payer.on('completed', (j: Job) => void settled.push(j));
     payer.on('failed', (j: Job | undefined, _e: Error, willRetry: boolean) => void (j && !willRetry && settled.push(j)));
@@ -118,6 +130,14 @@ describe.skipIf(process.env.SLUICE_DASHBOARD_SCREENSHOTS !== '1')('dashboard scr
     await reports.upsertScheduler('hourly-usage', { every: 3_600_000 }, { name: 'usage-rollup' });
     await reports.upsertScheduler('weekly-churn', { pattern: '0 6 * * 1' }, { name: 'churn-report' });
     await reports.add('export-csv', { account: 'acme' }, { delay: 1_200_000 });
+    const flows = new FlowProducer({ connection: t.url, prefix, logger: quietLogger });
+    await flows.add({
+      name: 'monthly-summary',
+      queueName: 'reports',
+      data: { month: '2026-11' },
+      children: ['eu', 'us', 'apac'].map((region) => ({ name: 'region-report', queueName: 'reports', data: { region } })),
+    });
+    await flows.close();
     await webhooks.pause();
     await webhooks.addBulk(
       Array.from({ length: 25 }, (_, i) => ({ name: 'deliver', data: { endpoint: `https://hooks.example.net/${i}` } })),
@@ -138,12 +158,21 @@ describe.skipIf(process.env.SLUICE_DASHBOARD_SCREENSHOTS !== '1')('dashboard scr
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       mkdirSync(imgDir, { recursive: true });
       await page.goto(`${server.url}/`);
-      await page.locator('[data-queue="webhooks"]').waitFor();
-      await page.screenshot({ path: `${imgDir}dashboard-overview.png` });
+      // every queue drawn, the paused one last
+      await page.locator('[data-queue="webhooks"] tr[data-group="default"] .badge', { hasText: 'Paused' }).waitFor();
+      await page.locator('[data-queue="reports"] td.c-waiting-children', { hasText: '1' }).waitFor();
+      expect(await page.locator('[data-queue]').count()).toBe(4);
+      expect(await page.locator('[data-queue="emails"] th').allTextContents()).toContain('Waiting-children');
+      await page.screenshot({ path: `${imgDir}dashboard-overview.png`, fullPage: true });
       await page.goto(`${server.url}/#/q/payments/g/default/j/${encodeURIComponent(failedJob.id)}`);
       await page.locator('.timeline').waitFor();
-      await page.screenshot({ path: `${imgDir}dashboard-job.png` });
+      await page.locator('.panel h2', { hasText: 'Why is it failed?' }).waitFor();
+      expect(await page.locator('.explain').textContent()).toMatch(/dead-lettered.*because "card_declined.* after 3 attempts/);
       expect(await page.locator('.failure').textContent()).toContain('card_declined');
+      const stack = (await page.locator('pre.stack').textContent())!;
+      expect(stack).toContain('(test/dashboard/screenshots.test.ts:');
+      expect(stack).not.toContain(repoRoot);
+      await page.screenshot({ path: `${imgDir}dashboard-job.png` });
     } finally {
       release();
       await browser.close();

@@ -1,9 +1,11 @@
 // queue.explain(jobId) (docs/explain.md) against a real Redis: one test per reason a job is not
-// running — not found, no worker polling, paused, waiting behind N (capped: "at least"),
-// delayed, retry scheduled, rate limited, ordering key held, running, completed, dead-lettered
-// — and on a partitioned queue and for another group.
+// running — not found, no worker polling, workers busy, paused, waiting behind N (capped: "at
+// least"), delayed, retry scheduled, rate limited, ordering key held or over its per-key limit,
+// running, lease expired (its worker killed), completed, dead-lettered — and on a partitioned
+// queue and for another group.
 import { describe, expect, it } from 'vitest';
 import { QueueEvents, type Queue, type Worker } from '../../src/index.js';
+import { startWorkerProcess } from '../helpers/processes.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
@@ -133,6 +135,60 @@ describe('queue.explain', () => {
     const limited = await queue.explain(third.id);
     expect(limited).toMatchObject({ reason: 'rate-limited', details: { limit: { max: 1, duration: 60_000 }, startedInWindow: 1 } });
     expect(limited.message).toMatch(/the rate limit \(1 per 60000 ms\) allows the next start at /);
+  });
+
+  it('lease expired: the process running it was killed, and its lease ran out', async () => {
+    const queue = t.queue('gone');
+    // a worker in its own process (dist/, as the fault tests use), its job running for a minute
+    const proc = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'gone', CONCURRENCY: 1, LEASE_MS: 2000, JOB_MS: 60_000 });
+    const job = await queue.add('x', 1);
+    await proc.until('start', 1);
+    expect(await queue.explain(job.id)).toMatchObject({ state: 'active', reason: 'active' });
+    proc.kill('SIGKILL');
+    await waitFor(async () => (await queue.explain(job.id)).reason === 'lease-expired', 15_000, 'the lease to run out');
+    const e = await queue.explain(job.id);
+    expect(e).toMatchObject({ state: 'active', reason: 'lease-expired' });
+    expect(e.details.leaseUntil).toBeLessThanOrEqual(Date.now());
+    expect(e.message).toMatch(
+      new RegExp(
+        `^Job ${e.jobId}'s lease ran out at .* s ago\\): its worker is gone or frozen; the next lease of a worker in group "default"`,
+      ),
+    );
+  });
+
+  it("workers busy: the group's workers have every slot taken, so none polls", async () => {
+    const queue = t.queue('busy');
+    const h = held();
+    const worker = t.worker('busy', () => h.gate, { concurrency: 1, prefetch: 0 });
+    const active = waitForEvent(worker, 'active');
+    await queue.add('x', 1);
+    await active;
+    const second = await queue.add('x', 2);
+    const why = () => queue.explain(second.id, { workerIdleMs: 300 });
+    await waitFor(async () => (await why()).reason === 'workers-busy', 10_000, 'no poll for 300 ms');
+    const e = await why();
+    expect(e).toMatchObject({ state: 'waiting', reason: 'workers-busy', details: { active: 1 } });
+    expect(e.details.lastPollMsAgo).toBeGreaterThan(300);
+    expect(e.message).toMatch(/waits: the workers of group "default" are busy with 1 job and have not polled for \d+ s\.$/);
+    const done = waitForEvent(worker, 'completed', 10_000, (job: { id: string }) => job.id === second.id);
+    h.release();
+    await done;
+  });
+
+  it('key rate limited: its ordering key used up its per-key limit; other keys run', async () => {
+    const queue = t.queue('klim');
+    const worker = t.worker('klim', async () => 'ok', { keyLimiter: { max: 1, duration: 60_000 } });
+    const first = waitForEvent(worker, 'completed');
+    await queue.add('x', 1, { orderingKey: 'acct-9' });
+    await first;
+    const next = await queue.add('x', 2, { orderingKey: 'acct-9' });
+    const other = await queue.add('x', 3, { orderingKey: 'acct-10' });
+    await waitFor(async () => (await queue.explain(next.id)).reason === 'key-rate-limited', 10_000, 'the key parked by its limit');
+    const e = await queue.explain(next.id);
+    expect(e).toMatchObject({ state: 'waiting', reason: 'key-rate-limited', details: { orderingKey: 'acct-9', keyLimit: '1:60000' } });
+    expect(e.details.nextStartAt).toBeGreaterThan(Date.now() + 50_000);
+    expect(e.message).toMatch(/waits: its ordering key "acct-9" may start again at .*\(in \d+(\.\d)? s\) \(per-key limit 1:60000\)\.$/);
+    await waitFor(async () => (await queue.explain(other.id)).reason === 'completed', 10_000, 'the other key runs');
   });
 
   it('on a partitioned queue: the job is found in its partition; another group is asked with { group }', async () => {
