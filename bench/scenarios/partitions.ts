@@ -2,7 +2,7 @@
 // cluster's masters? sluice only — BullMQ and Bee-Queue cannot split one queue over shards.
 // In one turn, on a private M-master Redis Cluster (redis-cluster.ts, default 3 masters) and on
 // the turn's standalone Redis, the same workload each time — `jobs` jobs of the usual ~75-byte
-// payload, removed on completion, pre-filled (bench-local producer, partition-producer.ts) and
+// payload, removed on completion, pre-filled through the Queue's addBulk (partition-producer.ts) and
 // then drained by one worker process at `concurrency` — in four cases:
 //   (d) standalone Redis, a plain queue (the reference);
 //   (a) the cluster, a plain queue: one master does everything;
