@@ -2,7 +2,8 @@
 // documented lines of docs/production.md plus its Cluster rules, created on every node (ACL
 // users are per node), run a producer and a worker (plain, delayed and prioritised jobs on
 // queues served by two masters, Worker.pause/resume) with no denial in any node's ACL LOG; a
-// user confined to prefix A is refused a queue under prefix B with NOPERM.
+// worker whose user lacks cluster|slots says so in an error event; a user confined to prefix A
+// is refused a queue under prefix B with NOPERM.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type Job, RedisCommandError } from '../../src/index.js';
@@ -10,7 +11,7 @@ import { type AclRole, documentedRules } from '../helpers/acl-rules.js';
 import { namesOnDistinctMasters } from '../helpers/cluster.js';
 import { ask } from '../helpers/servers.js';
 import { useCluster } from '../helpers/use-cluster.js';
-import { collectEvents } from '../helpers/wait.js';
+import { collectEvents, waitForEvent } from '../helpers/wait.js';
 
 const CANDIDATES = Array.from({ length: 40 }, (_, i) => `q${i}`);
 
@@ -62,6 +63,19 @@ describe('Redis Cluster: ACL users', () => {
     }
     expect(await denials('producer1')).toEqual([]);
     expect(await denials('worker1')).toEqual([]);
+  });
+
+  it('a worker whose user lacks cluster|slots: an error event naming the command, not a silent wait', async () => {
+    const prefix = t.newPrefix();
+    const password = randomBytes(8).toString('hex');
+    const rules = documentedRules('sluice-worker', { prefix, password, cluster: true }).filter((r) => r !== '+cluster|slots');
+    for (const port of t.cluster.ports) expect(await ask(port, 'ACL', 'SETUSER', 'noslots', 'reset', ...rules)).toBe('OK');
+    const seeds = t.urls.map((url) => url.replace('redis://', `redis://noslots:${password}@`));
+    const worker = t.worker('q', async () => 1, { connection: seeds, allowErrors: true });
+    const [err] = await waitForEvent<[Error]>(worker, 'error', 20_000);
+    expect(err).toBeInstanceOf(RedisCommandError);
+    expect((err as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(err.message).toMatch(/no permissions to run the 'cluster\|slots' command/);
   });
 
   it('a user confined to prefix A cannot read or change a queue under prefix B: RedisCommandError NOPERM', async () => {
