@@ -1,12 +1,14 @@
 // ACL users on a Redis Cluster (a local 3-master cluster, test/helpers/cluster.ts): the
 // documented lines of docs/production.md plus its Cluster rules, created on every node (ACL
 // users are per node), run a producer and a worker (plain, delayed and prioritised jobs on
-// queues served by two masters, Worker.pause/resume) with no denial in any node's ACL LOG; a
-// worker whose user lacks cluster|slots says so in an error event; a user confined to prefix A
-// is refused a queue under prefix B with NOPERM.
+// queues served by two masters, Worker.pause/resume) with no denial in any node's ACL LOG, and
+// follow an ASK redirection (ASKING) while a key's slot moves; a worker whose user lacks
+// cluster|slots says so in an error event; a user confined to prefix A is refused a queue
+// under prefix B with NOPERM.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type Job, RedisCommandError } from '../../src/index.js';
+import { keySlot } from '../../src/redis/cluster.js';
 import { type AclRole, documentedRules } from '../helpers/acl-rules.js';
 import { namesOnDistinctMasters } from '../helpers/cluster.js';
 import { ask } from '../helpers/servers.js';
@@ -63,6 +65,30 @@ describe('Redis Cluster: ACL users', () => {
     }
     expect(await denials('producer1')).toEqual([]);
     expect(await denials('worker1')).toEqual([]);
+  });
+
+  it('a read of a key whose slot is moving follows the ASK redirection (ASKING) under the documented Cluster rules', async () => {
+    const prefix = t.newPrefix();
+    const queue = t.queue('asking', { connection: await clusterUser('sluice-producer', 'asker', prefix) });
+    const job = await queue.add('a', 1, { deduplication: { id: 'd1' } });
+    // move the deduplication key alone to another master, as a reshard does key by key: its slot
+    // is then MIGRATING on the source, which answers ASK for it
+    const key = `${prefix}:{asking}:dedup:d1`;
+    const slot = String(keySlot(key));
+    const from = (await t.cluster.masterOf(key)).port;
+    const to = (await t.cluster.masterPorts()).find((p) => p !== from)!;
+    const [fromId, toId] = [String(await ask(from, 'CLUSTER', 'MYID')), String(await ask(to, 'CLUSTER', 'MYID'))];
+    expect(await ask(to, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId)).toBe('OK');
+    expect(await ask(from, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId)).toBe('OK');
+    try {
+      expect(await ask(from, 'MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', key)).toBe('OK');
+      expect(await queue.getDeduplicationJobId('d1')).toBe(job.id);
+      expect(await denials('asker')).toEqual([]);
+    } finally {
+      // back as it was: the key home again, the slot stable on both
+      await ask(to, 'MIGRATE', '127.0.0.1', String(from), '', '0', '5000', 'KEYS', key);
+      for (const port of [from, to]) await ask(port, 'CLUSTER', 'SETSLOT', slot, 'STABLE');
+    }
   });
 
   it('a worker whose user lacks cluster|slots: an error event naming the command, not a silent wait', async () => {
