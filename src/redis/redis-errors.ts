@@ -174,7 +174,8 @@ function isTlsFailure(err: Error): boolean {
 
 /**
  * Calls `report` with the first connection error of an outage that reconnecting will not cure
- * (an untrusted TLS certificate, a refused password), once until the client is ready again.
+ * (an untrusted TLS certificate, a refused password, a Cluster's slot map refused to the ACL
+ * user), once until the client is ready again.
  * Other connection errors stay quiet: a worker waits for Redis to come back by design, but a
  * worker that can never connect must say so rather than wait in silence.
  */
@@ -184,11 +185,23 @@ export function reportLastingRefusals(client: Redis, report: (err: Error) => voi
     reported = false;
   });
   client.on('error', (err: Error) => {
-    const code = replyCode(err);
-    if (reported || !(isTlsFailure(err) || (code !== undefined && REFUSED_LOGIN.has(code)))) return;
+    const refusal = lastingRefusal(err);
+    if (reported || !refusal) return;
     reported = true;
-    report(err);
+    report(refusal);
   });
+}
+
+/**
+ * The refusal in `err` that reconnecting will not cure: an untrusted certificate, a refused
+ * login, or, when a Cluster could not load its slot map from any node, the last node's
+ * refusal (those two, or NOPERM: an ACL user without `cluster|slots`, named by the reply).
+ */
+function lastingRefusal(err: Error): Error | undefined {
+  const code = replyCode(err);
+  if (isTlsFailure(err) || (code !== undefined && REFUSED_LOGIN.has(code))) return err;
+  const node: unknown = err.name === CLUSTER_ALL_FAILED ? (err as { lastNodeError?: unknown }).lastNodeError : undefined;
+  return node instanceof Error && replyCode(node) === 'NOPERM' ? node : node instanceof Error ? lastingRefusal(node) : undefined;
 }
 
 /**

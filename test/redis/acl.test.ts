@@ -1,24 +1,21 @@
 // ACL users: a producer and a worker run under the exact ACL SETUSER lines of
-// docs/production.md; a user confined to one prefix cannot touch another; a missing command
-// is a typed NOPERM error (a rejected call, a worker 'error' event), never a hang; and where
-// CONFIG GET is refused the eviction check says so once, at info, and sluice carries on.
-import { readFileSync } from 'node:fs';
+// docs/production.md (test/helpers/acl-rules.ts reads them): jobs, the admin calls (clean of
+// waiting jobs, removeGroup, explain), Worker.pause/resume and the durable mode with a replica,
+// with no denial in Redis's ACL LOG; a user confined to one prefix cannot touch another; a
+// missing command is a typed NOPERM error (a rejected call, a worker 'error' event) that names
+// it, never a hang; and where CONFIG GET is refused the eviction check says so once, at info.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { QueueEvents, RedisCommandError } from '../../src/index.js';
+import { startRedis } from '../../src/testing/redis-server.js';
+import { type AclRole, documentedRules as pageRules } from '../helpers/acl-rules.js';
+import { askText, until } from '../helpers/servers.js';
 import { quietLogger, useRedis } from '../helpers/setup.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
-const page = readFileSync(new URL('../../docs/production.md', import.meta.url), 'utf8');
-
-/** The documented ACL SETUSER line of `user`, as arguments, for `prefix` and `password`. */
-function documentedRules(user: 'sluice-producer' | 'sluice-worker', prefix: string, password: string): string[] {
-  const line = page.split('\n').find((l) => l.startsWith(`ACL SETUSER ${user} `));
-  if (!line) throw new Error(`docs/production.md has no ACL SETUSER line for ${user}`);
-  return line
-    .split(' ')
-    .slice(3)
-    .map((arg) => (arg === '>PASSWORD' ? `>${password}` : arg === '~sluice:*' ? `~${prefix}:*` : arg));
+/** The documented rules of `role`, for `prefix` and `password`. */
+function documentedRules(role: AclRole, prefix: string, password: string): string[] {
+  return pageRules(role, { prefix, password });
 }
 
 type Line = { level: string; context: unknown; message: unknown };
@@ -36,7 +33,7 @@ describe('ACL users', () => {
     await t.admin.call('ACL', 'SETUSER', name, 'reset', ...rules.map((r) => (r === '>PASSWORD' ? `>${password}` : r)));
     return `redis://${name}:${password}@127.0.0.1:${t.redis.port}`;
   }
-  const documented = async (role: 'sluice-producer' | 'sluice-worker', name: string) => {
+  const documented = async (role: AclRole, name: string) => {
     const password = randomBytes(8).toString('hex');
     await t.admin.call('ACL', 'SETUSER', name, 'reset', ...documentedRules(role, t.prefix, password));
     return `redis://${name}:${password}@127.0.0.1:${t.redis.port}`;
@@ -87,6 +84,73 @@ describe('ACL users', () => {
       expect(await denials('worker1')).toEqual([]);
     } finally {
       await events.close();
+    }
+  });
+
+  /** The names of the consumer groups of `queue`'s stream (XINFO GROUPS, RESP2 or RESP3 replies). */
+  const consumerGroups = async (queue: string): Promise<string[]> => {
+    const reply = (await t.admin.call('XINFO', 'GROUPS', `${t.prefix}:{${queue}}:stream`)) as unknown[];
+    return reply.map((g) => (Array.isArray(g) ? String(g[g.indexOf('name') + 1]) : String((g as Record<string, unknown>).name)));
+  };
+
+  it('clean of waiting jobs, explain() and removeGroup run under the documented producer: the consumer group is gone', async () => {
+    t.newPrefix();
+    await t.admin.call('ACL', 'LOG', 'RESET');
+    const queue = t.queue('admin', { connection: await documented('sluice-producer', 'producer2') });
+    // waiting jobs in the stream, in the group's wait list (lifo) and prioritised
+    const waiting = [await queue.add('w', 1), await queue.add('w', 2, { lifo: true }), await queue.add('w', 3, { priority: 5 })];
+    // explain(): a prioritised job's place in line (ZRANK)
+    expect(await queue.explain(waiting[2]!.id)).toMatchObject({ jobId: waiting[2]!.id, state: 'waiting' });
+    // clean of waiting jobs (clean-waiting.lua marks the wait list's with LSET)
+    expect((await queue.clean(0, 0, 'wait')).sort()).toEqual(waiting.map((j) => j.id).sort());
+    expect((await queue.getJobCounts()).waiting).toBe(0);
+    // removeGroup: XGROUP DESTROY, which the script runs in a pcall (a refusal would pass in silence)
+    await queue.createGroup('audit');
+    expect(await consumerGroups('admin')).toContain('audit');
+    await queue.removeGroup('audit');
+    expect(await consumerGroups('admin')).not.toContain('audit');
+    expect(await denials('producer2')).toEqual([]);
+  });
+
+  it('Worker.pause() ends an idle worker’s blocked read at once under the documented worker; after resume() it runs jobs', async () => {
+    t.newPrefix();
+    await t.admin.call('ACL', 'LOG', 'RESET');
+    const url = await documented('sluice-worker', 'worker2');
+    // a read that would block 60 s: only CLIENT UNBLOCK (found through CLIENT LIST) ends it sooner
+    const worker = t.worker('idle', async (job) => job.data, { connection: url, blockMs: 60_000 });
+    const blocked = async () =>
+      String(await t.admin.call('CLIENT', 'LIST'))
+        .split('\n')
+        .some((l) => l.includes(' user=worker2') && / flags=[A-Za-z]*b/.test(l));
+    await waitFor(blocked, 10_000, 'the worker to block on its wake marker');
+    await worker.pause();
+    await waitFor(async () => !(await blocked()), 5_000, 'pause() to end the blocked read');
+    worker.resume();
+    const done = waitForEvent(worker, 'completed', 10_000);
+    await t.queue('idle', { connection: url }).add('x', 1);
+    await done;
+    expect(await denials('worker2')).toEqual([]);
+  });
+
+  it('the durable mode under the documented producer: an add resolves once the replica confirmed it (WAIT)', async () => {
+    t.newPrefix();
+    await t.admin.call('ACL', 'LOG', 'RESET');
+    // (the master would wait 5 s, repl-diskless-sync-delay, before it sends the replica its data)
+    await t.admin.call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0');
+    const replica = await startRedis({ url: null, args: ['--replicaof', '127.0.0.1', String(t.redis.port)] });
+    try {
+      await until('the replica to be in sync', 10_000, async () =>
+        /master_link_status:up/.test((await askText(replica.port, 'INFO', 'replication')) ?? ''),
+      );
+      const queue = t.queue('durable', {
+        connection: await documented('sluice-producer', 'durable1'),
+        durability: { replicas: 1, timeoutMs: 5000 },
+      });
+      const job = await queue.add('a', 1);
+      expect((await queue.getJob(job.id))?.data).toBe(1);
+      expect(await denials('durable1')).toEqual([]);
+    } finally {
+      await replica.stop();
     }
   });
 
@@ -143,6 +207,19 @@ describe('ACL users', () => {
     expect(err).toBeInstanceOf(RedisCommandError);
     expect((err as RedisCommandError).redisCode).toBe('NOPERM');
     expect(err.message).toMatch(/no permissions to run the 'evalsha' command/);
+  });
+
+  it('a durable producer without WAIT: the add rejects with NOPERM naming the command', async () => {
+    t.newPrefix();
+    const rules = documentedRules('sluice-producer', t.prefix, 'PASSWORD').filter((r) => r !== '+wait' && !r.startsWith('>'));
+    const queue = t.queue('q', { connection: await user('nowait', ['>PASSWORD', ...rules]), durability: { replicas: 1 } });
+    const failure = await queue.add('x', 1).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(failure).toBeInstanceOf(RedisCommandError);
+    expect((failure as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(failure!.message).toMatch(/no permissions to run the 'wait' command/);
   });
 
   it('a worker without BZPOPMIN: one error event naming the command when it goes idle; it still runs jobs', async () => {
