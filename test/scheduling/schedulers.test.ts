@@ -56,7 +56,7 @@ describe('schedulers on Redis', () => {
     expect(await queue.getSchedulers()).toEqual([]);
   });
 
-  it('every N ms with a worker: one job per slot, slots contiguous; a limit stops it', async () => {
+  it('every N ms with a worker: one job per slot, on the slot grid; a limit stops it', async () => {
     t.newPrefix();
     const queue = t.queue('every');
     t.worker('every', async (job) => job.data);
@@ -65,7 +65,12 @@ describe('schedulers on Redis', () => {
     await waitFor(async () => (await repeatJobs(queue, 'tick')).length >= 5, 10_000, 'five ticks');
     await queue.removeScheduler('tick');
     const slots = await repeatJobs(queue, 'tick');
-    for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBe(100);
+    // on the slot grid, each once; contiguous unless the worker stood still past a slot (a loaded
+    // machine), when the missed slots fire once as the earliest (docs/scheduling.md)
+    for (let i = 1; i < slots.length; i++) {
+      expect(slots[i]! - slots[i - 1]!).toBeGreaterThan(0);
+      expect((slots[i]! - slots[i - 1]!) % 100).toBe(0);
+    }
     await waitFor(async () => (await queue.getScheduler('three')) === undefined, 10_000, 'three jobs, then done');
     expect(await repeatJobs(queue, 'three')).toHaveLength(3);
   });
