@@ -13,8 +13,10 @@ describe('fan-out groups in separate processes', () => {
     const groups = ['billing', 'email', 'analytics'];
     for (const g of groups) await queue.createGroup(g);
     const env = { REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'orders', CONCURRENCY: 50, LEASE_MS: 1000, JOB_MS: 1, BLOCK_MS: 500 };
-    const billing = startWorkerProcess({ ...env, GROUP: 'billing' });
-    const analytics = startWorkerProcess({ ...env, GROUP: 'analytics' });
+    // billing and analytics must see each job once: a lease long enough that a loaded machine's
+    // stalls do not run one out (the email worker keeps the short one: its jobs come back soon)
+    const billing = startWorkerProcess({ ...env, GROUP: 'billing', LEASE_MS: 10_000 });
+    const analytics = startWorkerProcess({ ...env, GROUP: 'analytics', LEASE_MS: 10_000 });
     const emailA = startWorkerProcess({ ...env, GROUP: 'email', TAG: 'A' });
     const total = 10_000;
     for (let i = 0; i < total; i += 1000) {
