@@ -66,6 +66,19 @@ export function positiveInt(name: string, value: unknown, fallback: number, min 
   return value;
 }
 
+/**
+ * The longest block or grace time an option may set (a day): timers are derived from these
+ * (block + grace, a multiple of the block), and Node fires a timer past 2^31 - 1 ms at once.
+ */
+export const MAX_WAIT_OPTION_MS = 86_400_000;
+
+/** A wait time option (blockMs, watchdogGraceMs): an integer from `min` to a day. */
+export function waitOptionMs(name: string, value: unknown, fallback: number, min = 1): number {
+  const ms = positiveInt(name, value, fallback, min);
+  if (ms > MAX_WAIT_OPTION_MS) throw new InvalidOptionError(`${name} must be at most ${MAX_WAIT_OPTION_MS} (a day); got ${shown(value)}`);
+  return ms;
+}
+
 /** The `partitions` option: undefined (the number recorded in Redis) or an integer 1..MAX_PARTITIONS. */
 export function validatePartitions(value: unknown): number | undefined {
   if (value === undefined) return undefined;

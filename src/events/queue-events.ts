@@ -10,7 +10,7 @@ import { createClient, cutConnection, type ConnectionInput } from '../redis/conn
 import { ClosedError, InvalidOptionError, JobFailedError, ResultNotKeptError, WaitTimeoutError } from '../errors.js';
 import { JobField, queueKeys, type QueueKeys } from '../redis/keys.js';
 import { childLogger, defaultLogger, type Logger } from '../logger.js';
-import { checkOptionNames, positiveInt, shown, validateGroupName, validatePrefix, validateQueueName } from '../validate.js';
+import { checkOptionNames, shown, validateGroupName, validatePrefix, validateQueueName, waitOptionMs } from '../validate.js';
 import { fromJson } from '../job/payload.js';
 import { xreadEntries } from '../redis/streams.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -121,7 +121,7 @@ export class QueueEvents<Result = unknown> extends TypedEmitter<QueueEventMap<Re
     this.opts = { ...opts, partitions: validatePartitions(opts.partitions) };
     this.group = validateGroupName(opts.group ?? 'default');
     this.keys = queueKeys(validatePrefix(opts.prefix), this.name, opts.partition);
-    this.blockMs = positiveInt('blockMs', opts.blockMs, 5000);
+    this.blockMs = waitOptionMs('blockMs', opts.blockMs, 5000);
     this.start = opts.from ?? 'now';
     if (this.start !== 'now' && (typeof this.start !== 'string' || !/^\d+-\d+(,\d+-\d+)*$/.test(this.start)))
       throw new InvalidOptionError(`from must be 'now' or an event id; got ${shown(this.start)}`);

@@ -7,6 +7,9 @@
 // cancels the command.
 import type { Redis } from 'ioredis';
 
+/** Node fires a timer longer than this at once (options are capped well below it; a backstop). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type BlockingOutcome<T> = { kind: 'answer'; value: T } | { kind: 'dropped' } | { kind: 'silent' };
 
 export async function guardBlockingRead<T>(client: Redis, read: Promise<T>, silentAfterMs: number): Promise<BlockingOutcome<T>> {
@@ -17,7 +20,7 @@ export async function guardBlockingRead<T>(client: Redis, read: Promise<T>, sile
     client.once('close', onClose);
   });
   const silent = new Promise<BlockingOutcome<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'silent' }), silentAfterMs);
+    timer = setTimeout(() => resolve({ kind: 'silent' }), Math.min(silentAfterMs, MAX_TIMER_MS));
   });
   try {
     const outcome = await Promise.race([read.then((value): BlockingOutcome<T> => ({ kind: 'answer', value })), dropped, silent]);
@@ -33,7 +36,7 @@ export async function guardBlockingRead<T>(client: Redis, read: Promise<T>, sile
 export function withTimeout<T>(call: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const dog = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
+    timer = setTimeout(() => resolve('timeout'), Math.min(ms, MAX_TIMER_MS));
   });
   return Promise.race([call, dog]).finally(() => clearTimeout(timer));
 }

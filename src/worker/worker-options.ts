@@ -3,7 +3,7 @@
 import type { EvictionPolicyMode } from '../redis/connection.js';
 import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REMOVE_ON_FAIL, EVICTION_MODES, keepPolicy } from '../job/job-options.js';
-import { checkOptionNames, positiveInt, shown, validateChoice, validatePartitions, validatePrefix } from '../validate.js';
+import { checkOptionNames, positiveInt, shown, validateChoice, validatePartitions, validatePrefix, waitOptionMs } from '../validate.js';
 import { validateRateLimit, type GroupLimits } from '../flow-control/rate-limit.js';
 import { resolveTelemetry, type ResolvedTelemetry } from '../telemetry/telemetry-options.js';
 import type { WorkerOptions } from './worker-api.js';
@@ -85,8 +85,8 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     concurrency,
     maxPrefetch: positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * concurrency)), 0),
     leaseMs,
-    blockMs: positiveInt('blockMs', opts.blockMs, 5_000),
-    watchdogGraceMs: positiveInt('watchdogGraceMs', opts.watchdogGraceMs, 5_000),
+    blockMs: waitOptionMs('blockMs', opts.blockMs, 5_000),
+    watchdogGraceMs: waitOptionMs('watchdogGraceMs', opts.watchdogGraceMs, 5_000),
     maxPayloadBytes: positiveInt('maxPayloadBytes', opts.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
     evictionMode: validateChoice('evictionPolicy', opts.evictionPolicy, EVICTION_MODES) ?? 'warn',
     limits,
@@ -96,7 +96,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
       aheadMs: aheadLeaseMs(leaseMs),
       maxStalls,
       keepFailed: keepPolicy(undefined, DEFAULT_REMOVE_ON_FAIL),
-      blockMs: positiveInt('blockMs', opts.blockMs, 5_000),
+      blockMs: waitOptionMs('blockMs', opts.blockMs, 5_000),
     }),
   };
 }
@@ -110,7 +110,7 @@ function metricsOptions(opts: WorkerOptions): { name: string | undefined; metric
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null))
     throw new InvalidOptionError(`metrics must be false or { flushMs }; got ${shown(metrics)}`);
   checkOptionNames('Worker options', metrics, ['flushMs'] as const, 'metrics.');
-  return { name: opts.name, metricsFlushMs: positiveInt('metrics.flushMs', metrics?.flushMs, 5_000, 100) };
+  return { name: opts.name, metricsFlushMs: waitOptionMs('metrics.flushMs', metrics?.flushMs, 5_000, 100) };
 }
 
 /** The longest wait a timer can hold (about 24.8 days); a longer one would fire at once. */

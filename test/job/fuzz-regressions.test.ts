@@ -44,6 +44,22 @@ describe('fuzz regressions', () => {
   });
 
   // regression: a lone surrogate became U+FFFD in Redis, so the job came back under another id or name
+  // regression: a block or grace time past 2^31 - 1 ms made Node fire its timers at once: the
+  // worker reset its connection every millisecond and ran nothing
+  it('a block, grace or flush time longer than a day is refused; a day is taken', async () => {
+    t.newPrefix();
+    const huge = 2 ** 31;
+    const opts = { connection: t.url, logger: quietLogger, autorun: false };
+    expect(() => new Worker('q', async () => null, { ...opts, blockMs: huge })).toThrow(InvalidOptionError);
+    expect(() => new Worker('q', async () => null, { ...opts, watchdogGraceMs: huge })).toThrow(InvalidOptionError);
+    expect(() => new Worker('q', async () => null, { ...opts, metrics: { flushMs: huge } })).toThrow(InvalidOptionError);
+    expect(() => new QueueEvents('q', { connection: t.url, logger: quietLogger, blockMs: huge })).toThrow(InvalidOptionError);
+    const worker = t.worker('day', async (job) => job.data, { blockMs: 86_400_000, watchdogGraceMs: 86_400_000 });
+    const done = waitForEvent(worker, 'completed');
+    await t.queue('day').add('j', 1);
+    await done;
+  });
+
   it('ids, names and option strings with a lone surrogate are refused; well-formed non-ASCII round-trips', async () => {
     t.newPrefix();
     const queue = t.queue<unknown, unknown>('surrogates');
