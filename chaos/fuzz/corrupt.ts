@@ -67,6 +67,12 @@ export interface PlantContext {
   redis: Redis;
   queue: Queue;
   group: string;
+  /**
+   * Settings fields as they were before the first plant that garbled them: two plants on one
+   * field overlap (full mode plants every 10 ms), and the later one must not save the earlier
+   * one's garbage as the value to put back (it stayed: a limitUntil in 2031 stopped the group).
+   */
+  settingsBefore?: Map<string, string | null>;
 }
 
 const groupPrefix = (c: PlantContext) => `${c.queue.keys.base}g:${c.group}:`;
@@ -199,7 +205,9 @@ const PLANTERS: Record<string, Planter> = {
       MetaField.keyLimit(c.group),
       MetaField.drained(c.group),
     ]);
-    const before = await c.redis.hget(q.meta, field);
+    const saved = (c.settingsBefore ??= new Map());
+    if (!saved.has(field)) saved.set(field, await c.redis.hget(q.meta, field));
+    const before = saved.get(field) ?? null;
     await c.redis.hset(q.meta, field, garbage(rng));
     p.restore = () => (before === null ? c.redis.hdel(q.meta, field) : c.redis.hset(q.meta, field, before));
   },
