@@ -5,6 +5,7 @@ import { ConnectionConfigError, EvictionPolicyError, InvalidOptionError } from '
 import type { Logger } from '../logger.js';
 import { asCluster, type ClusterConnectionOptions, isClusterClient, isClusterOptions, newCluster } from './cluster.js';
 import { registerScripts } from './script-registry.js';
+import { giveUpQueuedCalls } from './cluster-unavailable.js';
 
 /**
  * Where Redis is: a `redis://` (or `rediss://` for TLS) URL, ioredis options (optionally with a
@@ -227,6 +228,8 @@ function createClusterClient(
     const clusterDefaults: ClusterOptions = role === 'producer' ? { maxRedirections: PRODUCER_CLUSTER_REDIRECTIONS } : {};
     cluster = newCluster(input, clusterRole, { ...clusterDefaults, redisOptions: nodeDefaults });
   }
+  // a producer's calls give up as a standalone producer's do (the user's own Cluster is left as it is)
+  if (role === 'producer' && owned) giveUpQueuedCalls(cluster);
   const client = cluster as unknown as Redis;
   registerScripts(client);
   return { client, owned };

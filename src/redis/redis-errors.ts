@@ -197,7 +197,7 @@ export function reportLastingRefusals(client: Redis, report: (err: Error) => voi
  * login, or, when a Cluster could not load its slot map from any node, the last node's
  * refusal (those two, or NOPERM: an ACL user without `cluster|slots`, named by the reply).
  */
-function lastingRefusal(err: Error): Error | undefined {
+export function lastingRefusal(err: Error): Error | undefined {
   const code = replyCode(err);
   if (isTlsFailure(err) || (code !== undefined && REFUSED_LOGIN.has(code))) return err;
   const node: unknown = err.name === CLUSTER_ALL_FAILED ? (err as { lastNodeError?: unknown }).lastNodeError : undefined;

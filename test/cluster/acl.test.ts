@@ -3,7 +3,7 @@
 // users are per node), run a producer and a worker (plain, delayed and prioritised jobs on
 // queues served by two masters, Worker.pause/resume) with no denial in any node's ACL LOG, and
 // follow an ASK redirection (ASKING) while a key's slot moves; a worker whose user lacks
-// cluster|slots says so in an error event; a user confined to prefix A is refused a queue
+// cluster|slots says so in an error event, and a producer's add() rejects naming it; a user confined to prefix A is refused a queue
 // under prefix B with NOPERM.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +103,24 @@ describe('Redis Cluster: ACL users', () => {
     expect((err as RedisCommandError).redisCode).toBe('NOPERM');
     expect(err.message).toMatch(/no permissions to run the 'cluster\|slots' command/);
   });
+
+  it('a producer whose user lacks cluster|slots: add() rejects naming the command after about 20 s, not a wait without end', async () => {
+    const prefix = t.newPrefix();
+    const password = randomBytes(8).toString('hex');
+    const rules = documentedRules('sluice-producer', { prefix, password, cluster: true }).filter((r) => r !== '+cluster|slots');
+    for (const port of t.cluster.ports) expect(await ask(port, 'ACL', 'SETUSER', 'noslotsp', 'reset', ...rules)).toBe('OK');
+    const seeds = t.urls.map((url) => url.replace('redis://', `redis://noslotsp:${password}@`));
+    const queue = t.queue('q', { connection: seeds });
+    const started = Date.now();
+    const err = await queue.add('j', null).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(RedisCommandError);
+    expect((err as RedisCommandError).redisCode).toBe('NOPERM');
+    expect(err!.message).toMatch(/no permissions to run the 'cluster\|slots' command/);
+    expect(Date.now() - started).toBeLessThan(40_000);
+  }, 60_000);
 
   it('a user confined to prefix A cannot read or change a queue under prefix B: RedisCommandError NOPERM', async () => {
     const prefixA = t.newPrefix();
