@@ -15,6 +15,7 @@ import { clusterFailover } from './scenarios/cluster-failover.js';
 import { freezeMany } from './scenarios/freeze-many.js';
 import { freezeWorker } from './scenarios/freeze-worker.js';
 import { fuzz } from './scenarios/fuzz.js';
+import { killBacklog } from './scenarios/kill-backlog.js';
 import { killWorkers } from './scenarios/kill-workers.js';
 import { maxmemory } from './scenarios/maxmemory.js';
 import { ordered } from './scenarios/ordered.js';
@@ -27,6 +28,7 @@ import { clockSkew } from './scenarios/clock-skew.js';
 
 const SCENARIOS: Scenario[] = [
   killWorkers,
+  killBacklog,
   freezeWorker,
   freezeMany,
   redisRestart,
