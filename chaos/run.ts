@@ -12,6 +12,7 @@ import { clearHistory, HistoryWriter } from './lib/history.js';
 import { textTable, writeResults, type RunInfo } from './lib/report.js';
 import { clientFaults } from './scenarios/client-faults.js';
 import { clusterFailover } from './scenarios/cluster-failover.js';
+import { freezeIdle } from './scenarios/freeze-idle.js';
 import { freezeMany } from './scenarios/freeze-many.js';
 import { freezeWorker } from './scenarios/freeze-worker.js';
 import { fuzz } from './scenarios/fuzz.js';
@@ -30,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   killWorkers,
   killBacklog,
   freezeWorker,
+  freezeIdle,
   freezeMany,
   redisRestart,
   ordered,
