@@ -2,10 +2,11 @@
 // redis-server is SIGKILLed and restarted on the same port and directory, twice, with AOF
 // `appendfsync everysec`, then `always`, then everysec with an OS crash simulated (the AOF's
 // last second cut off at each kill: lib/aof-tail.ts). `always` must lose nothing, and so must
-// `everysec` when only the process dies: Redis has written each acknowledged write to the AOF
-// (the page cache) before it replies, so a lost acknowledged job fails both. Only the crash
-// variant may lose up to about a second of them (what was not fsynced yet); its losses are
-// reported as a figure and do not fail the run.
+// `everysec` when only the process dies: Redis writes each write to the AOF (the page cache)
+// before it replies, so a lost acknowledged job fails both. (Redis's own exception: while its
+// background fsync runs, it postpones AOF writes, up to 2 s, and replies all the same; the Redis
+// log's lines for 2 s postponements are reported.) Only the crash variant may lose up to about
+// a second of them (what was not fsynced yet); its losses are reported and do not fail the run.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,8 +82,8 @@ async function variant(ctx: ScenarioContext, mode: Mode): Promise<ScenarioOutcom
         `${check.lostEventsWithStoredResult}`,
     ];
     if (fsync === 'everysec') {
-      // Redis logs this when an fsync took over 2 s and it wrote on without waiting; shorter waits
-      // postpone the AOF write silently, while replies go out: the one way a process kill loses acknowledged writes
+      // Redis logs this when its fsync ran 2 s and it wrote without waiting; shorter waits postpone
+      // the AOF write silently while replies go out: the one way a process kill loses acknowledged writes
       const log = join(dir, 'redis.log');
       const slow = existsSync(log)
         ? readFileSync(log, 'utf8')
