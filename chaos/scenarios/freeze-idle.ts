@@ -117,7 +117,8 @@ async function round(ctx: ScenarioContext, stopMs: number): Promise<ScenarioOutc
       `${during.length} jobs added during the freeze: ${during.length - byA} run by B, ${byA} by A after its thaw; ` +
         `add to start p50 ${median(waits)} ms, max ${Math.max(...waits)} ms`,
       after
-        ? `A blocked again ${blockedAgainMs} ms after SIGCONT, ${reset ? 'on a new connection (the watchdog reset it)' : 'on the same one'}`
+        ? `A blocked again ${blockedAgainMs} ms after SIGCONT, ` +
+          `on ${reset ? 'a new connection (the watchdog reset it)' : 'the same connection'}`
         : 'A did not block again within 20 s of SIGCONT',
       `the ${AFTER} jobs added after the thaw all completed ${Number.isNaN(lateDoneMs) ? 'never' : `${lateDoneMs} ms`} after the add; ` +
         `A ran ${lateByA}`,
