@@ -12,9 +12,11 @@ import { clearHistory, HistoryWriter } from './lib/history.js';
 import { textTable, writeResults, type RunInfo } from './lib/report.js';
 import { clientFaults } from './scenarios/client-faults.js';
 import { clusterFailover } from './scenarios/cluster-failover.js';
+import { freezeIdle } from './scenarios/freeze-idle.js';
 import { freezeMany } from './scenarios/freeze-many.js';
 import { freezeWorker } from './scenarios/freeze-worker.js';
 import { fuzz } from './scenarios/fuzz.js';
+import { killBacklog } from './scenarios/kill-backlog.js';
 import { killWorkers } from './scenarios/kill-workers.js';
 import { maxmemory } from './scenarios/maxmemory.js';
 import { ordered } from './scenarios/ordered.js';
@@ -27,7 +29,9 @@ import { clockSkew } from './scenarios/clock-skew.js';
 
 const SCENARIOS: Scenario[] = [
   killWorkers,
+  killBacklog,
   freezeWorker,
+  freezeIdle,
   freezeMany,
   redisRestart,
   ordered,

@@ -63,11 +63,13 @@ function percentile(sorted: number[], p: number): number {
 /**
  * A fault that explains the holder of `s1` losing the job before `s2` started: it came (or
  * lasted) while that lease ran (from when Redis leased delivery `s1`, which may be before its
- * start, to `s2`), and it hit that holder (chaos/lib/faults.ts).
+ * start, to `s2`), it hit that holder (chaos/lib/faults.ts), and it is of a kind `kind` allows
+ * (any fault in that window that can explain it, not the first one: a stall of the holder
+ * cannot explain a rollback that a later Redis kill does).
  */
-function explainingFault(faults: Fault[], s1: Start, s2: Start): Fault | undefined {
+function explainingFault(faults: Fault[], s1: Start, s2: Start, kind: (f: Fault) => boolean = () => true): Fault | undefined {
   const leased = Math.min(s1.po || s1.t, s1.t);
-  return faults.find((f) => (f.until ?? f.t) >= leased - 5 && f.t <= s2.t && faultHits(f, s1.pid));
+  return faults.find((f) => (f.until ?? f.t) >= leased - 5 && f.t <= s2.t && faultHits(f, s1.pid) && kind(f));
 }
 
 /** A result with every figure at zero (a scenario that checks no history fills in what it counts). */
@@ -158,9 +160,10 @@ export function check(records: HistoryRecord[], finals: Map<string, FinalJob>): 
         r.retries++;
         continue;
       }
-      let fault = explainingFault(faults, s1, s2);
       // the same delivery again (or an earlier one) can only come from a Redis rollback; a new one needs a stall
-      let explained = fault !== undefined && (s2.d <= s1.d ? mayRollBack(fault) : s2.st > s1.st);
+      const again = s2.d <= s1.d;
+      let fault = explainingFault(faults, s1, s2, again ? mayRollBack : undefined);
+      let explained = fault !== undefined && (again || s2.st > s1.st);
       if (!explained && s2.d < s1.d) {
         // or an earlier delivery started late: its process froze between leasing and starting it,
         // its lease ran out meanwhile and another worker took the job over (s1)

@@ -72,6 +72,22 @@ describe('chaos checker', () => {
     expect(r.explainedBy).toEqual({ sigkill: 1, 'redis-kill': 1 });
   });
 
+  it('a rollback is explained by the Redis kill even when a stall of the holder came first (chaos run, restart-crash)', () => {
+    const history: HistoryRecord[] = [
+      add('1'),
+      start('1', 1, 0, 10, 5),
+      done('1', 1, 10, 9),
+      { k: 'fault', what: 'stall', pid: 10, t: 300, until: 700 },
+      { k: 'fault', what: 'redis-kill', pid: 99, t: 1000 },
+      // the AOF lost its last second: the lease and the ack are gone, the job is delivered as its first delivery again
+      { ...(start('1', 1, 0, 10, 2500) as Extract<HistoryRecord, { k: 'start' }>), tk: 'tk1-again' },
+      { ...(done('1', 1, 10, 2510) as Extract<HistoryRecord, { k: 'done' }>), tk: 'tk1-again' },
+    ];
+    const r = check(history, new Map([['1', completed(1, 10)]]));
+    expect(r).toMatchObject({ duplicatesExplained: 1, duplicatesUnexplained: 0, staleAcks: 0 });
+    expect(r.explainedBy).toEqual({ 'redis-kill': 1 });
+  });
+
   it('an earlier delivery started late by a process frozen since it leased it: explained by the freeze', () => {
     const history: HistoryRecord[] = [
       add('1'),
