@@ -28,6 +28,12 @@ export interface CheckResult {
   duplicatesUnexplained: number;
   /** Accepted acks (`completed` events) of a delivery older than one that had started before. */
   staleAcks: number;
+  /**
+   * Acks that would be stale but for a Redis rollback (a kill that cut the AOF, a failover to a
+   * replica behind) between the newer delivery's start and the ack: the rollback undid that
+   * delivery's lease, so Redis rightly took the older one's ack. Reported, not judged.
+   */
+  staleAcksAfterRollback: number;
   /** Completed jobs whose stored result comes from an older delivery than the latest started. */
   staleResults: number;
   /** Starts after the job's completion had been accepted (a worker running a finished job). */
@@ -86,6 +92,7 @@ export function emptyCheck(): CheckResult {
     duplicatesExplained: 0,
     duplicatesUnexplained: 0,
     staleAcks: 0,
+    staleAcksAfterRollback: 0,
     staleResults: 0,
     startsAfterCompletion: 0,
     lostEvents: 0,
@@ -189,7 +196,8 @@ export function check(records: HistoryRecord[], finals: Map<string, FinalJob>): 
       // stale: another delivery started after the acked one (by its token) and before the ack
       const own = list.filter((s) => s.tk === done.tk && s.t <= done.t).at(-1);
       const newer = own ? list.find((s) => s.t > own.t && s.t < done.t) : list.find((s) => s.d > done.d && s.t < done.t);
-      if (newer) {
+      if (newer && faults.some((f) => mayRollBack(f) && f.t >= newer.t - 5 && f.t <= done.t)) r.staleAcksAfterRollback++;
+      else if (newer) {
         r.staleAcks++;
         example(`stale ack accepted: job ${id} delivery ${done.d} (pid ${done.pid}) after delivery ${newer.d} started (pid ${newer.pid})`);
       }

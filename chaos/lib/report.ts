@@ -79,7 +79,8 @@ export function markdown(info: RunInfo, outcomes: ScenarioOutcome[]): string {
           .map(([k, n]) => `${k} ${n}`)
           .join(', ') || 'none'
       }`,
-      `- stale acks accepted ${c.staleAcks}, stale results stored ${c.staleResults}, starts after completion ${c.startsAfterCompletion}`,
+      `- stale acks accepted ${c.staleAcks} (and ${c.staleAcksAfterRollback} after a Redis rollback undid the newer lease), ` +
+        `stale results stored ${c.staleResults}, starts after completion ${c.startsAfterCompletion}`,
       `- lost events ${c.lostEvents} (the result stored anyway: ${c.lostEventsWithStoredResult})`,
       `- worker error events ${c.workerErrors}; worker processes that died on their own ${c.workersDied}`,
       `- jobs run with no acknowledged add ${c.unackedJobsRun}; adds that became two jobs ${c.duplicateAdds}`,

@@ -138,6 +138,19 @@ describe('chaos checker', () => {
     expect(r).toMatchObject({ staleAcks: 1, staleResults: 1, duplicatesExplained: 1 });
   });
 
+  it("an older delivery's ack taken after a Redis rollback undid the newer delivery's lease is counted apart, not as stale", () => {
+    const history: HistoryRecord[] = [
+      add('1'),
+      start('1', 1, 0, 10, 5),
+      { k: 'fault', what: 'sigstop', pid: 10, t: 6 },
+      start('1', 2, 1, 11, 3000),
+      { k: 'fault', what: 'failover', pid: 99, t: 3500 },
+      done('1', 1, 10, 4000),
+    ];
+    const r = check(history, new Map([['1', completed(1, 10)]]));
+    expect(r).toMatchObject({ staleAcks: 0, staleAcksAfterRollback: 1 });
+  });
+
   it('a job that ran with no acknowledged add, under the sequence number of another, is an add made twice', () => {
     const history: HistoryRecord[] = [add('1'), start('1', 1, 0, 10, 5), { ...start('2', 1, 0, 10, 6), seq: 1 } as HistoryRecord];
     expect(check(history, new Map([['1', completed(1, 10)]]))).toMatchObject({ unackedJobsRun: 1, duplicateAdds: 1 });
