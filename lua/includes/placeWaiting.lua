@@ -49,6 +49,8 @@ end
 local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'ok' }
 
 local function placeWaiting(k, base, id, priority, lifo, orderingKey)
+  -- a priority read back from a garbled record (tonumber('nan')) is no score ZADD takes: none
+  if priority ~= priority then priority = nil end
   local groups = subscribedGroups(k.groups)
   local withDefault = hasGroup(groups, 'default')
   local jobKey = Key.job(base, id)

@@ -32,6 +32,24 @@ describe('low-load cost', () => {
     await done;
   });
 
+  // regression: the woken lease's look for more work indexed the newest stream entry, and a
+  // retention of maxLen 0 had just trimmed the stream empty: the script failed after its read
+  it('a woken lease whose trim empties the stream (retention maxLen 0) leases, and the worker goes on', async () => {
+    t.newPrefix();
+    const queue = t.queue('keep0', { retention: { maxLen: 0 } });
+    const errors: Error[] = [];
+    const worker = t.worker('keep0', async (j) => j.data, { concurrency: 1, prefetch: 0, blockMs: 1000, metrics: false });
+    worker.on('error', (err) => errors.push(err));
+    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
+    for (let i = 0; i < 3; i++) {
+      const done = waitForEvent(worker, 'completed', 5000);
+      await queue.add('one', i);
+      await done;
+      await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks again');
+    }
+    expect(errors).toEqual([]);
+  });
+
   it("a job leased by a worker that dies while the other one idles is reclaimed at its lease's end, not a minute later", async () => {
     t.newPrefix();
     const queue = t.queue('reclaim');

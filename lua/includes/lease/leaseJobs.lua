@@ -37,7 +37,11 @@ end
 local function moreWaiting(ctx)
   local keys, lastRead = ctx.keys, ctx.streamLastRead
   local streamMore = lastRead == nil
-    or (lastRead and lastRead ~= redis.call('XREVRANGE', keys.stream, '+', '-', 'COUNT', 1)[1][1])
+  if lastRead then
+    -- the trim after the read may have emptied the stream (a retention of maxLen 0): no newest entry
+    local newest = redis.call('XREVRANGE', keys.stream, '+', '-', 'COUNT', 1)[1]
+    streamMore = newest ~= nil and newest[1] ~= lastRead
+  end
   return streamMore or (not ctx.emptied.wait and redis.call('LLEN', keys.wait) > 0)
     or (not ctx.emptied.ring and redis.call('LLEN', ctx.groupPrefix .. Key.keyRing) > 0)
     or (not ctx.emptied.prio and redis.call('ZCARD', keys.prio) > 0)
