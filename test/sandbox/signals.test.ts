@@ -5,11 +5,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/index.js';
-import type { QueueKeys } from '../../src/redis/keys.js';
 import { useRedis } from '../helpers/setup.js';
+import { expireLease } from '../helpers/leases.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 const FILE = new URL('./fixtures/processor.mjs', import.meta.url);
@@ -37,26 +36,6 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Makes the job's lease look expired until another worker reclaims it (its holder may renew first: then again). */
-async function loseLease(redis: Redis, keys: QueueKeys, id: string, token: string): Promise<void> {
-  const active = keys.group('default').active;
-  for (let round = 0; round < 50; round++) {
-    await redis.multi().zadd(active, 0, id).xadd(keys.wake, 'MAXLEN', '16', '*', 'g', 'default').exec();
-    let taken = false;
-    await waitFor(
-      async () => {
-        const [tk, score] = await Promise.all([redis.hget(keys.job(id), 'tk'), redis.zscore(active, id)]);
-        if (tk !== token) return (taken = true);
-        return Number(score) > 0; // renewed by its holder before anyone reclaimed it: try again
-      },
-      5000,
-      'the lease to be reclaimed or renewed',
-    );
-    if (taken) return;
-  }
-  throw new Error('the lease was renewed every time');
 }
 
 describe.each(['thread', 'process'] as const)('sandbox signals: %s', (type) => {
@@ -104,7 +83,7 @@ describe.each(['thread', 'process'] as const)('sandbox signals: %s', (type) => {
     const [jobA] = await waitForEvent<[Job]>(a, 'active', 10_000);
     const b = t.worker('lost', async () => 'B', { leaseMs: 600, blockMs: 200 });
     const doneB = waitForEvent<[Job, unknown]>(b, 'completed', 20_000);
-    await loseLease(t.admin, queue.keys, job.id, jobA.token!);
+    await expireLease(t.admin, queue.keys, job.id, jobA.token!);
     expect((await lost)[0]).toBe(job.id);
     await waitFor(() => existsSync(record), 10_000, 'the child to see its abort');
     expect(recorded(record).name).toBe('LeaseLostError');

@@ -1,35 +1,10 @@
 // Leases: renewal of long jobs, fencing of a holder that lost its lease, concurrency, timeouts.
 import { describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { InvalidOptionError, JobTimeoutError, LeaseLostError, type Job } from '../../src/index.js';
-import type { QueueKeys } from '../../src/redis/keys.js';
 import { useRedis } from '../helpers/setup.js';
 import { gate, redisNow, untilAborted, useRawClients } from '../helpers/tools.js';
+import { expireLease } from '../helpers/leases.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
-
-/**
- * Makes a job's lease expire now, as if its holder froze, and wakes idle workers so that one of
- * them reclaims it. The holder's lease keeper may renew the lease between the two steps; then
- * the expiry is simply done again. Resolves once the job's token has changed (reclaimed).
- */
-async function expireLease(redis: Redis, keys: QueueKeys, id: string, token: string): Promise<void> {
-  const active = keys.group('default').active;
-  for (let round = 0; round < 50; round++) {
-    await redis.multi().zadd(active, 0, id).xadd(keys.wake, 'MAXLEN', '16', '*', 'g', 'default').exec();
-    let taken = false;
-    await waitFor(
-      async () => {
-        const [tk, score] = await Promise.all([redis.hget(keys.job(id), 'tk'), redis.zscore(active, id)]);
-        if (tk !== token) return (taken = true);
-        return Number(score) > 0; // renewed by its holder before anyone reclaimed it: try again
-      },
-      5000,
-      'the lease to be reclaimed or renewed',
-    );
-    if (taken) return;
-  }
-  throw new Error('could not expire the lease');
-}
 
 describe('leases', () => {
   const t = useRedis();
