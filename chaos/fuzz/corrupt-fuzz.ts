@@ -92,7 +92,9 @@ export async function runCorruptionFuzz(o: CorruptFuzzOptions): Promise<CorruptF
       tally.count(label);
       byKind.set(`${p.kind}: ${label}`, (byKind.get(`${p.kind}: ${label}`) ?? 0) + 1);
     }
-    for (let n = 0; n < o.normalJobs; n++) if (!normalDone.has(n)) tally.problem(`normal job n-${n}`, 'never completed');
+    for (let n = 0; n < o.normalJobs; n++) {
+      if (!normalDone.has(n)) tally.problem(`normal job n-${n}`, `never completed; ${await whereIs(queue, redis, `n-${n}`)}`);
+    }
     // the queue still works end to end, QueueEvents included
     const after = await queue.add('normal', { n: -1 });
     const result = await after.waitUntilFinished(events, 10_000).catch((err: unknown) => err);
@@ -219,4 +221,14 @@ async function classify(queue: Queue, redis: Redis, tally: Tally, p: Plant): Pro
     return there ? 'left in place' : 'dropped';
   }
   return 'survived';
+}
+
+/** Where a job that never completed is: its explain() reason and record, for replaying the case. */
+async function whereIs(queue: Queue, redis: Redis, id: string): Promise<string> {
+  const explained = await queue.explain(id).then(
+    (e) => JSON.stringify(e),
+    (err: unknown) => `explain failed: ${String(err)}`,
+  );
+  const record = await redis.hgetall(queue.keys.job(id)).catch((err: unknown) => String(err));
+  return `explain ${explained}; record ${JSON.stringify(record).slice(0, 600)}`;
 }

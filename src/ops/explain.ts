@@ -7,6 +7,8 @@ import type { Redis } from 'ioredis';
 import type { JobState } from '../job/job-state.js';
 import { JobField, type QueueKeys } from '../redis/keys.js';
 import { redisNow } from '../redis/connection.js';
+import { tokenWorkerTag, workerTagOf } from '../redis/lease-token.js';
+import { MAX_LISTED_WORKERS } from '../metrics/metrics-store.js';
 import { findWaitingEntry, publishedNotYetMet } from '../redis/streams.js';
 import { explainWaiting, when, type WaitingFacts } from './explain-waiting.js';
 
@@ -76,6 +78,7 @@ const RECORD_FIELDS = [
   F.orderingKey,
   F.priority,
   F.streamEntry,
+  F.token,
 ];
 
 /** Explains job `id` of `group` (see Queue.explain). */
@@ -149,20 +152,21 @@ export async function explainJob(target: ExplainTarget, id: string, group: strin
     }
     case 'active': {
       const deadline = Number(activeScore ?? 0);
+      const holder = await leaseHolder(target, group, record[F.token], now);
       if (deadline > 0 && deadline < now)
         return {
           ...base,
           reason: 'lease-expired',
           message:
-            `Job ${id}'s lease ran out at ${when(deadline, now)}: its worker is gone or frozen; ` +
+            `Job ${id}'s lease ran out at ${when(deadline, now)}: its worker${holder.named} is gone or frozen; ` +
             `the next lease of a worker in group "${group}" reclaims it.`,
-          details: { leaseUntil: deadline },
+          details: { leaseUntil: deadline, ...holder.details },
         };
       return {
         ...base,
         reason: 'active',
-        message: `Job ${id} is running: a worker holds its lease until ${when(deadline, now)}.`,
-        details: { leaseUntil: deadline, deliveries: Number(record[F.deliveries] ?? 0) },
+        message: `Job ${id} is running: ${holder.named ? `worker${holder.named}` : 'a worker'} holds its lease until ${when(deadline, now)}.`,
+        details: { leaseUntil: deadline, deliveries: Number(record[F.deliveries] ?? 0), ...holder.details },
       };
     }
     case 'waiting-children': {
@@ -195,4 +199,28 @@ export async function explainJob(target: ExplainTarget, id: string, group: strin
     default:
       return explainWaiting(target, { id, group, now, workerIdleMs, record, place: placed }, base);
   }
+}
+
+/**
+ * Which worker holds a job's lease: its token begins with the worker's tag (redis/lease-token.ts),
+ * looked for among the group's newest registry entries, live or expired (a dead worker's stays
+ * until it is pruned). `named` is " <id>" for the message ("" when unknown); a worker with
+ * metrics off is not in the registry: then only its tag is known.
+ */
+async function leaseHolder(
+  target: ExplainTarget,
+  group: string,
+  token: string | undefined,
+  now: number,
+): Promise<{ named: string; details: Record<string, unknown> }> {
+  const tag = tokenWorkerTag(token);
+  if (!tag) return { named: '', details: {} };
+  const entries = await target.client.zrevrange(target.keys.group(group).workers, 0, MAX_LISTED_WORKERS - 1, 'WITHSCORES');
+  for (let i = 0; i < entries.length; i += 2) {
+    const workerId = entries[i]!;
+    if (workerTagOf(workerId) !== tag) continue;
+    const alive = Number(entries[i + 1]) > now;
+    return { named: ` ${workerId}${alive ? '' : ' (no longer heartbeating)'}`, details: { worker: workerId, workerAlive: alive } };
+  }
+  return { named: ` …${tag} (not in the worker registry: metrics off?)`, details: { workerTag: tag } };
 }

@@ -6,7 +6,7 @@
 // one (the connection went silent, or closing) hands back what it leases if it ever answers.
 // It does not decide when to call or start jobs (worker-loop.ts), nor send acks alone
 // (settlement.ts).
-import { randomBytes } from 'node:crypto';
+import { leaseNonce } from '../redis/lease-token.js';
 import { certainlyNotApplied, slotMoving } from '../redis/redis-errors.js';
 import type { LeaseReply, Scripts } from '../redis/scripts.js';
 import type { JobRunner, PendingAck } from './job-runner.js';
@@ -43,6 +43,8 @@ export interface LeaseCall<Data, Result> {
 export interface LeaseCallsContext<Data, Result> {
   scripts: Scripts;
   group: string;
+  /** The worker's tag: its lease tokens begin with it, so explain() can name the holder (redis/lease-token.ts). */
+  workerTag: string;
   runner: JobRunner<Data, Result>;
   settlement: Settlement<Data, Result>;
   /** The worker's slots, shared with the loops of its other partitions (slot-pool.ts). */
@@ -181,7 +183,7 @@ export class LeaseCalls<Data, Result> {
    */
   private call(acks: PendingAck<Data, Result>[], want: number, slots: number, idle?: { dueAt: number | undefined }): void {
     this.requested += want;
-    const nonce = randomBytes(6).toString('base64url');
+    const nonce = leaseNonce(this.ctx.workerTag);
     let reply = this.send(acks, want, nonce, slots);
     if (idle) {
       const { dueAt } = idle;

@@ -8,6 +8,7 @@ import type { BackoffStrategy } from '../job/backoff.js';
 import type { Logger } from '../logger.js';
 import type { QueueKeys } from '../redis/keys.js';
 import { Scripts } from '../redis/scripts.js';
+import { workerTagOf } from '../redis/lease-token.js';
 import { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { prepareGroup } from '../fanout/groups.js';
 import type { GroupLimits } from '../flow-control/rate-limit.js';
@@ -32,6 +33,8 @@ export interface ConsumerContext<Data, Result> {
   /** The queue's name (a partition keeps its queue's name; only its keys differ). */
   queueName: string;
   group: string;
+  /** The worker's id (`host:pid:tag`): its lease tokens begin with the tag (redis/lease-token.ts). */
+  workerId: string;
   keys: QueueKeys;
   /** The worker's command connection, shared by its consumers. */
   client: Redis;
@@ -107,6 +110,7 @@ export class PartitionConsumer<Data, Result> {
       client,
       scripts: this.scripts,
       group,
+      workerTag: workerTagOf(ctx.workerId),
       marker: keys.group(group).wake,
       backupMarker: keys.group(group).wakeBackup,
       runner: this.runner,

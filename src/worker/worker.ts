@@ -149,6 +149,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
         new PartitionConsumer<Data, Result>({
           queueName: this.name,
           group: this.group,
+          workerId: this.id,
           keys: partitionKeys,
           client: this.client,
           blocking: p === 0 ? this.blocking : this.newBlockingClient(p),

@@ -103,7 +103,7 @@ describe('queue.explain', () => {
     expect(await queue.explain(c.id)).toMatchObject({ state: 'completed', reason: 'completed' });
   });
 
-  it('running: leased until T; its ordering key held by that job; the rate limit allows the next start at T', async () => {
+  it('running: leased by worker W until T; its ordering key held by that job; the rate limit allows the next start at T', async () => {
     const queue = t.queue('run');
     const h = held();
     const worker: Worker = t.worker(
@@ -118,9 +118,12 @@ describe('queue.explain', () => {
     const first = await queue.add('x', 1, { orderingKey: 'acct-1' });
     await active;
     const second = await queue.add('x', 2, { orderingKey: 'acct-1' });
+    // the worker's first heartbeat (its registry entry) goes as it starts: wait for it to land
+    await waitFor(async () => (await queue.getWorkers()).some((w) => w.id === worker.id), 5000, 'the worker heartbeat');
     const running = await queue.explain(first.id);
-    expect(running).toMatchObject({ state: 'active', reason: 'active' });
+    expect(running).toMatchObject({ state: 'active', reason: 'active', details: { worker: worker.id, workerAlive: true } });
     expect(running.details.leaseUntil).toBeGreaterThan(Date.now());
+    expect(running.message).toMatch(new RegExp(`^Job ${first.id} is running: worker ${worker.id} holds its lease until `));
     const blocked = await queue.explain(second.id);
     expect(blocked).toMatchObject({ state: 'waiting', reason: 'key-held', details: { orderingKey: 'acct-1', heldBy: first.id } });
     expect(blocked.message).toBe(`Job ${second.id} waits: its ordering key "acct-1" is held by job ${first.id}.`);
@@ -149,11 +152,30 @@ describe('queue.explain', () => {
     const e = await queue.explain(job.id);
     expect(e).toMatchObject({ state: 'active', reason: 'lease-expired' });
     expect(e.details.leaseUntil).toBeLessThanOrEqual(Date.now());
+    // the killed process's worker is named (its registry entry outlives it by a few heartbeats)
+    expect(e.details.worker).toMatch(new RegExp(`:${proc.proc.pid}:[0-9a-f]{6}$`));
     expect(e.message).toMatch(
       new RegExp(
-        `^Job ${e.jobId}'s lease ran out at .* s ago\\): its worker is gone or frozen; the next lease of a worker in group "default"`,
+        `^Job ${e.jobId}'s lease ran out at .* s ago\\): its worker \\S+:${proc.proc.pid}:[0-9a-f]{6}( \\(no longer heartbeating\\))? ` +
+          'is gone or frozen; the next lease of a worker in group "default"',
       ),
     );
+  });
+
+  it('running, held by a worker with metrics off: not in the registry, so only its tag is named', async () => {
+    const queue = t.queue('unlisted');
+    const h = held();
+    const worker: Worker = t.worker('unlisted', () => h.gate, { metrics: false });
+    const active = waitForEvent(worker, 'active');
+    const job = await queue.add('x', 1);
+    await active;
+    const e = await queue.explain(job.id);
+    const tag = worker.id.split(':').pop();
+    expect(e).toMatchObject({ state: 'active', reason: 'active', details: { workerTag: tag } });
+    expect(e.message).toMatch(
+      new RegExp(`^Job ${job.id} is running: worker …${tag} \\(not in the worker registry: metrics off\\?\\) holds`),
+    );
+    h.release();
   });
 
   it("workers busy: the group's workers have every slot taken, so none polls", async () => {

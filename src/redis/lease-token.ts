@@ -1,0 +1,25 @@
+// Lease tokens name the worker that holds them. A lease call's nonce is the worker's tag (the
+// random end of its id, `host:pid:tag`), a `~`, and random bytes of its own; the call's k-th
+// job gets the token `nonce.k` (lease.lua). The random part keeps tokens of two workers apart
+// even if their tags collide, so fencing never depends on the tag; the tag only lets explain()
+// say which worker holds a job, by matching it against the group's worker registry.
+import { randomBytes } from 'node:crypto';
+
+/** The part of a worker's id its lease tokens begin with (its last `:` segment). */
+export function workerTagOf(workerId: string): string {
+  return workerId.slice(workerId.lastIndexOf(':') + 1);
+}
+
+/** A new lease-call nonce for the worker with tag `tag`. */
+export function leaseNonce(tag: string): string {
+  return `${tag}~${randomBytes(6).toString('base64url')}`;
+}
+
+/**
+ * The worker tag a job's token (field `tk`) begins with; undefined for an empty token or one
+ * of a version that did not tag its tokens. A completed job's token has a leading `=`.
+ */
+export function tokenWorkerTag(token: string | null | undefined): string | undefined {
+  const match = /^=?([0-9a-f]{6})~/.exec(token ?? '');
+  return match?.[1];
+}
