@@ -3,9 +3,8 @@
 // care which kind it holds. A child's end is told once, with a reason a person can act on
 // (its exit code, the signal that killed it, or "ran out of memory").
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
+import { compiledEntry } from '../compiled-entry.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
 
 export type SandboxType = 'thread' | 'process';
@@ -32,16 +31,9 @@ export interface SpawnOptions {
   maxMemoryMb: number | undefined;
 }
 
-/**
- * The child's entry, compiled next to this file. Run from source (the test suite imports src/
- * through vitest), the compiled one in dist/ is used: a thread or a process runs plain Node.
- */
+/** The child's entry, compiled next to this file (or under dist/, run from source). */
 function childEntry(): string {
-  const here = new URL('./child-main.js', import.meta.url);
-  if (existsSync(here)) return fileURLToPath(here);
-  const compiled = fileURLToPath(here).replace(/([\\/])src([\\/]sandbox[\\/])/, '$1dist$1src$2');
-  if (existsSync(compiled)) return compiled;
-  throw new Error(`the sandbox's child entry is missing (${fileURLToPath(here)}): build the package (npm run build)`);
+  return compiledEntry(new URL('./child-main.js', import.meta.url), "the sandbox's child entry");
 }
 
 export function spawnChild(opts: SpawnOptions, handlers: ChildHandlers): ChildChannel {

@@ -3,6 +3,7 @@
 // e.g. after this process froze) so that their processors are aborted. It does not run jobs.
 import type { Logger } from '../logger.js';
 import type { Scripts } from '../redis/scripts.js';
+import type { LeaseGuard } from './lease-guard.js';
 
 /** A renewal round this much later than due says the event loop was blocked (at least this long). */
 const BLOCKED_LOOP_MS = 500;
@@ -28,6 +29,8 @@ export class LeaseKeeper {
     private readonly logger: Logger,
     /** A renewal found a request to cancel the job (queue.cancelJob): its reason. */
     private readonly onCancel: (id: string, reason: string) => void = () => undefined,
+    /** Renews from a helper thread while the event loop is blocked (lease-guard.ts); undefined: off. */
+    private readonly guard?: LeaseGuard,
   ) {}
 
   start(): void {
@@ -64,6 +67,7 @@ export class LeaseKeeper {
           'run CPU-bound processors in a sandbox (docs/sandbox.md)',
       );
     }
+    this.guard?.round(this.everyMs, this.held);
     void this.renewAll();
   }
 
@@ -72,6 +76,11 @@ export class LeaseKeeper {
     this.held.set(id, { token, leaseMs });
     this.heldSinceTick = true;
     if (this.timer && leaseMs < this.leaseMs) this.schedule(leaseMs);
+  }
+
+  /** A lease reply's jobs, just tracked: the guard renews them to the full lease if the loop blocks. */
+  guardLeased(jobs: readonly { id: string; token: string }[]): void {
+    this.guard?.leased(jobs, this.leaseMs, Math.min(this.everyMs, Math.max(20, Math.floor(this.leaseMs / 3))));
   }
 
   untrack(id: string, token?: string): void {
@@ -137,5 +146,6 @@ export class LeaseKeeper {
     this.timer = undefined;
     this.everyMs = Infinity;
     this.held.clear();
+    this.guard?.close();
   }
 }

@@ -13,6 +13,7 @@ import { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { prepareGroup } from '../fanout/groups.js';
 import type { GroupLimits } from '../flow-control/rate-limit.js';
 import { JobRunner } from './job-runner.js';
+import { LeaseGuard } from './lease-guard.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { CONSUMER } from './lease-calls.js';
 import { Settlement } from './settlement.js';
@@ -82,6 +83,7 @@ export class PartitionConsumer<Data, Result> {
       (jobId) => this.loop.onLeaseLost(jobId),
       logger,
       (jobId, reason) => this.runner.cancel(jobId, reason),
+      leaseGuard(client, keys, group, options, logger),
     );
     this.waiter = new WakeWaiter(ctx.blocking, client, options.watchdogGraceMs, logger, events.error);
     this.settlement = new Settlement<Data, Result>(this.scripts, group, CONSUMER, leaseConfigJson, {
@@ -138,4 +140,11 @@ export class PartitionConsumer<Data, Result> {
   ensureGroup(): Promise<void> {
     return prepareGroup(this.ctx.client, this.scripts, this.ctx.group, this.ctx.limits, this.ctx.logger);
   }
+}
+
+/** The lease guard of this consumer's keeper (lease-guard.ts), unless it is off. */
+function leaseGuard(client: Redis, keys: QueueKeys, group: string, options: ResolvedWorkerOptions, logger: Logger): LeaseGuard | undefined {
+  if (options.leaseGuardMaxMs === undefined) return undefined;
+  const g = keys.group(group);
+  return new LeaseGuard(client, { records: g.records, active: g.active, wake: keys.wake, maxBlockedMs: options.leaseGuardMaxMs }, logger);
 }

@@ -66,6 +66,14 @@ export interface WorkerOptions {
    */
   metrics?: false | { flushMs?: number };
   /**
+   * Renew the leases of running jobs from a helper thread while this worker's event loop is
+   * blocked (a CPU-bound processor run without a sandbox), for at most `maxBlockedMs` of
+   * blocking; past that the jobs are delivered again, as a dead worker's would be. One thread
+   * per process, started with the first job; not used with a sandbox. docs/sandbox.md.
+   * @default `{ maxBlockedMs: 300000 }`
+   */
+  leaseGuard?: boolean | { maxBlockedMs?: number };
+  /**
    * OpenTelemetry tracing of the processor (a CONSUMER span per delivery; docs/telemetry.md),
    * when `@opentelemetry/api` is installed: `false` turns it off, `{ tracer }` picks the tracer.
    * @default true

@@ -202,12 +202,12 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         keeper.track(raw.id, raw.token, i < current.slots ? this.ctx.leaseMs : this.ctx.aheadMs);
         this.buffer.push({ raw, now: reply.now, sentAt: current.sentAt });
       }
-      const empty = reply.idle; // the queue is empty for now
-      busy = !empty;
+      keeper.guardLeased(reply.jobs);
+      busy = !reply.idle; // idle: the queue is empty for now
       // send the next calls before running this batch, so that Redis works while the jobs run
       if (busy) calls.fill(PIPELINE_DEPTH);
       this.startBuffered();
-      if (empty && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.leasing()) {
+      if (reply.idle && calls.size === 0 && settlement.size === 0 && this.buffer.length === 0 && reply.waitMs !== 0 && this.leasing()) {
         const pool = this.ctx.pool;
         if (!pool.shared && !pool.hasRoom()) {
           calls.ackAloneNext(reply); // it took all there was into its last slots: the marker is an idle worker's

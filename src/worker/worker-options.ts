@@ -30,6 +30,8 @@ export interface ResolvedWorkerOptions {
   metricsFlushMs: number | undefined;
   /** Tracing (telemetry option): off, or the tracer to use. */
   telemetry: ResolvedTelemetry;
+  /** The lease guard's longest renewal of a blocked loop (ms); undefined: no guard (leaseGuard false, or a sandbox). */
+  leaseGuardMaxMs: number | undefined;
 }
 
 const WORKER_OPTION_NAMES = [
@@ -55,10 +57,15 @@ const WORKER_OPTION_NAMES = [
   'metrics',
   'telemetry',
   'sandbox',
+  'leaseGuard',
 ] as const;
 const RATE_LIMIT_NAMES = ['max', 'duration'] as const;
 
-export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions {
+/** The lease guard's default longest renewal of a blocked event loop (ms). */
+export const LEASE_GUARD_MAX_MS = 300_000;
+
+/** `sandboxed`: the processor is a file run in a sandbox, whose event loop is never blocked by a job. */
+export function resolveWorkerOptions(opts: WorkerOptions, sandboxed = false): ResolvedWorkerOptions {
   if (!opts || typeof opts !== 'object') throw new InvalidOptionError('Worker options with a connection are required');
   checkOptionNames('Worker options', opts, WORKER_OPTION_NAMES);
   checkOptionNames('Worker options', opts.limiter, RATE_LIMIT_NAMES, 'limiter.');
@@ -82,6 +89,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     partitions,
     ...metricsOptions(opts),
     telemetry: resolveTelemetry(opts.telemetry),
+    leaseGuardMaxMs: sandboxed ? undefined : leaseGuardMaxMs(opts.leaseGuard),
     concurrency,
     maxPrefetch: positiveInt('prefetch', opts.prefetch, Math.min(1000, Math.max(100, 2 * concurrency)), 0),
     leaseMs,
@@ -111,6 +119,16 @@ function metricsOptions(opts: WorkerOptions): { name: string | undefined; metric
     throw new InvalidOptionError(`metrics must be false or { flushMs }; got ${shown(metrics)}`);
   checkOptionNames('Worker options', metrics, ['flushMs'] as const, 'metrics.');
   return { name: opts.name, metricsFlushMs: waitOptionMs('metrics.flushMs', metrics?.flushMs, 5_000, 100) };
+}
+
+/** The `leaseGuard` option: true (the default), false, or { maxBlockedMs } of 1 s to a day. */
+function leaseGuardMaxMs(option: WorkerOptions['leaseGuard']): number | undefined {
+  if (option === false) return undefined;
+  if (option === undefined || option === true) return LEASE_GUARD_MAX_MS;
+  if (typeof option !== 'object' || option === null)
+    throw new InvalidOptionError(`leaseGuard must be true, false or { maxBlockedMs }; got ${shown(option)}`);
+  checkOptionNames('Worker options', option, ['maxBlockedMs'] as const, 'leaseGuard.');
+  return waitOptionMs('leaseGuard.maxBlockedMs', option.maxBlockedMs, LEASE_GUARD_MAX_MS, 1000);
 }
 
 /** The longest wait a timer can hold (about 24.8 days); a longer one would fire at once. */

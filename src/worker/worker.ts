@@ -108,7 +108,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
     const group = validateGroupName(opts?.group ?? 'default');
     super(childLogger(logger, { queue: name, group, worker: id }));
     this.name = validateQueueName(name);
-    this.options = resolveWorkerOptions(opts);
+    this.options = resolveWorkerOptions(opts, typeof processor !== 'function');
     ({ processor: this.processor, pool: this.sandbox } = resolveProcessor(processor, opts.sandbox, this.options.concurrency, this.logger));
     this.backoffStrategies = { ...opts.backoffStrategies };
     this.id = id;

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClosedError, type Job, QueueFullError } from '../../src/index.js';
 import { ADMIN_BATCH } from '../../src/limits.js';
+import { partitionKeys } from '../../src/partitions/layout.js';
 import { namesOnDistinctMasters } from '../helpers/cluster.js';
 import { gate } from '../helpers/tools.js';
 import { useCluster } from '../helpers/use-cluster.js';
@@ -163,5 +164,34 @@ describe('Redis Cluster: more features', () => {
     await waitFor(() => emailed.includes(marker.id) && audited.includes(marker.id), 10_000, 'both groups to reach the marker');
     expect(emailed).toEqual([marker.id]);
     expect(audited).toEqual([job.id, marker.id]);
+  });
+
+  it('the lease guard renews on a Cluster: jobs blocking the loop for three leases keep their leases, in each of two partitions', async () => {
+    t.newPrefix();
+    const name = await nameOn(1);
+    const queue = t.queue(name, { partitions: 2 });
+    const keys = partitionKeys(t.prefix, name, 2);
+    const left = new Map<number, number>();
+    t.worker<number>(
+      name,
+      async (job) => {
+        const end = Date.now() + 1500;
+        while (Date.now() < end) {
+          // busy: only the guard's thread can renew
+        }
+        // sent at once: the first read after the block goes before the worker's own late renewal
+        const deadlines = keys.map((k) => t.admin.zscore(k.group('default').active, job.id));
+        const deadline = Math.max(...(await Promise.all(deadlines)).map(Number));
+        left.set(job.data, deadline - Date.now());
+      },
+      { leaseMs: 500 },
+    );
+    // one job per partition (round robin), run one after the other
+    await queue.addBulk([
+      { name: 'a', data: 1 },
+      { name: 'b', data: 2 },
+    ]);
+    await waitFor(() => left.size === 2, 15_000, 'both blocking jobs done');
+    expect([...left.values()].every((ms) => ms > 0)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents, RedisUnavailableError, Worker } from '../../src/index.js';
 import { startRedis, type TestRedis, uniquePrefix } from '../../src/testing/index.js';
@@ -89,6 +90,32 @@ describe('TLS', () => {
     expect(results.get(delayed.id)).toBe(10);
     // the producer's connection really is TLS
     expect(queue.client.stream.constructor.name).toBe('TLSSocket');
+  });
+
+  it("the lease guard renews over TLS: a client passed in, its CA a Buffer, copied to the guard's thread", async () => {
+    const prefix = uniquePrefix();
+    const queue = track(new Queue('tls-guard', { connection: { url: redis.tlsUrl!, tls: { ca } }, prefix, logger: quietLogger }));
+    const client = new Redis({ host: '127.0.0.1', port: redis.tlsPort, tls: { ca: Buffer.from(ca) }, lazyConnect: true });
+    await client.connect(); // the read after the block must not wait for a connect (the worker's own renewal would land first)
+    const active = queue.keys.group('default').active;
+    const worker = new Worker(
+      'tls-guard',
+      async (job) => {
+        // the event loop blocked for three leases: only the guard's thread can renew
+        const end = Date.now() + 1500;
+        while (Date.now() < end) {
+          // busy
+        }
+        return Number(await client.zscore(active, job.id)) - Date.now();
+      },
+      { connection: client, prefix, leaseMs: 500, logger: quietLogger },
+    );
+    track({ close: () => worker.close({ timeoutMs: 2000 }).finally(() => client.disconnect()) });
+    const done = waitForEvent<[unknown, number]>(worker, 'completed', 10_000);
+    await queue.add('spin', {});
+    const [, leftMs] = await done;
+    // renewed while blocked: the lease still had time left when the loop came back
+    expect(leftMs).toBeGreaterThan(0);
   });
 
   it('a client that does not trust the CA: a queue call rejects with RedisUnavailableError naming the certificate problem', async () => {

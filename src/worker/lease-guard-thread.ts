@@ -1,0 +1,140 @@
+// The lease guard's thread (lease-guard.ts): it keeps, per LeaseKeeper, the jobs the keeper
+// last said it holds, and renews them only when the keeper has gone silent past its renewal
+// round (its event loop is blocked), for at most maxBlockedMs of silence. It answers nothing:
+// a lease it finds lost is dropped here, and the keeper finds out on its own next round.
+import { parentPort } from 'node:worker_threads';
+import type { Redis } from 'ioredis';
+import { closeClient, type ConnectionInput, createClient } from '../redis/connection.js';
+import { scriptCaller } from '../redis/script-caller.js';
+import { decodeRenewal } from '../redis/script-results.js';
+import type { GuardMessage, GuardTarget } from './lease-guard.js';
+
+/** How often the thread looks for a silent keeper (ms). */
+const CHECK_EVERY_MS = 100;
+/** Most leases renewed per script call (the keeper's chunk too). */
+const CHUNK = 1000;
+
+interface Keeper extends GuardTarget {
+  client: Redis;
+  connectionKey: string;
+  held: Map<string, { token: string; leaseMs: number }>;
+  /** The keeper's renewal period (ms). */
+  everyMs: number;
+  /** When the keeper last said anything (this thread's clock): its loop was free then. */
+  heardAt: number;
+  renewedAt: number;
+  renewing: boolean;
+}
+
+const keepers = new Map<number, Keeper>();
+/** One connection per distinct connection description, shared by the keepers that use it. */
+const clients = new Map<string, { client: Redis; users: number }>();
+let timer: NodeJS.Timeout | undefined;
+
+function connect(connection: GuardMessage & { t: 'open' }): { client: Redis; key: string } {
+  const key = JSON.stringify(connection.connection);
+  let entry = clients.get(key);
+  if (!entry) {
+    const name = `sluice:lease-guard:${process.pid}`;
+    entry = { client: createClient(revive(connection.connection) as ConnectionInput, 'worker', name).client, users: 0 };
+    entry.client.on('error', () => undefined); // it reconnects by itself; the keeper reports Redis trouble
+    clients.set(key, entry);
+  }
+  entry.users++;
+  return { client: entry.client, key };
+}
+
+/** Buffers (a TLS certificate) arrive as plain Uint8Arrays: Buffers again, as ioredis and tls expect. */
+function revive(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (Array.isArray(value)) return value.map(revive);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v)]));
+}
+
+function disconnect(key: string): void {
+  const entry = clients.get(key);
+  if (!entry || --entry.users > 0) return;
+  clients.delete(key);
+  void closeClient(entry.client, true);
+}
+
+function onMessage(m: GuardMessage): void {
+  const now = performance.now();
+  if (m.t === 'open') {
+    const { client, key } = connect(m);
+    const { records, active, wake, maxBlockedMs } = m;
+    keepers.set(m.k, {
+      records,
+      active,
+      wake,
+      maxBlockedMs,
+      client,
+      connectionKey: key,
+      held: new Map(),
+      everyMs: Infinity,
+      heardAt: now,
+      renewedAt: now,
+      renewing: false,
+    });
+    timer ??= setInterval(check, CHECK_EVERY_MS);
+    return;
+  }
+  const keeper = keepers.get(m.k);
+  if (!keeper) return;
+  keeper.heardAt = now;
+  if (m.t === 'leased') {
+    for (let i = 0; i < m.pairs.length; i += 2) keeper.held.set(m.pairs[i]!, { token: m.pairs[i + 1]!, leaseMs: m.leaseMs });
+    keeper.everyMs = Math.min(keeper.everyMs, m.everyMs);
+  } else if (m.t === 'round') {
+    keeper.everyMs = m.everyMs;
+    keeper.held = new Map(m.held.map(([id, token, leaseMs]) => [id, { token, leaseMs }]));
+  } else {
+    keepers.delete(m.k);
+    disconnect(keeper.connectionKey);
+    if (keepers.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  }
+}
+
+/** Renews the jobs of every keeper whose loop is overdue for a round, and silent for less than maxBlockedMs. */
+function check(): void {
+  const now = performance.now();
+  for (const keeper of keepers.values()) {
+    if (keeper.held.size === 0 || keeper.renewing || keeper.everyMs === Infinity) continue;
+    const silentMs = now - keeper.heardAt;
+    // a round is late by more than half a period: the keeper's loop is blocked
+    if (silentMs < keeper.everyMs * 1.5 || silentMs > keeper.maxBlockedMs) continue;
+    if (now - keeper.renewedAt < keeper.everyMs) continue;
+    keeper.renewedAt = now;
+    keeper.renewing = true;
+    void renew(keeper).finally(() => {
+      keeper.renewing = false;
+    });
+  }
+}
+
+async function renew(keeper: Keeper): Promise<void> {
+  const byLength = new Map<number, [string, string][]>();
+  for (const [id, h] of keeper.held) {
+    let list = byLength.get(h.leaseMs);
+    if (!list) byLength.set(h.leaseMs, (list = []));
+    list.push([id, h.token]);
+  }
+  try {
+    for (const [ms, pairs] of byLength) {
+      for (let i = 0; i < pairs.length; i += CHUNK) {
+        const args: (string | number)[] = [keeper.records, ms];
+        for (const [id, token] of pairs.slice(i, i + CHUNK)) args.push(id, token);
+        const reply = (await scriptCaller(keeper.client).call('extend', { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
+        for (const id of decodeRenewal(reply.map(String)).lost) keeper.held.delete(id);
+      }
+    }
+  } catch {
+    // Redis is away: the next check tries again
+  }
+}
+
+parentPort?.on('message', onMessage);
