@@ -153,6 +153,7 @@ export async function explainJob(target: ExplainTarget, id: string, group: strin
     case 'active': {
       const deadline = Number(activeScore ?? 0);
       const holder = await leaseHolder(target, group, record[F.token], now);
+      const until = when(deadline, now);
       if (deadline > 0 && deadline < now)
         return {
           ...base,
@@ -165,7 +166,7 @@ export async function explainJob(target: ExplainTarget, id: string, group: strin
       return {
         ...base,
         reason: 'active',
-        message: `Job ${id} is running: ${holder.named ? `worker${holder.named}` : 'a worker'} holds its lease until ${when(deadline, now)}.`,
+        message: `Job ${id} is running: ${holder.named ? `worker${holder.named}` : 'a worker'} holds its lease until ${until}.`,
         details: { leaseUntil: deadline, deliveries: Number(record[F.deliveries] ?? 0), ...holder.details },
       };
     }

@@ -6,7 +6,8 @@
 // renews those jobs itself, with their tokens (fencing is the same as the keeper's), for at
 // most `maxBlockedMs` of silence: a loop blocked for good loses its jobs as a dead one would.
 // One thread per process serves every worker in it; it starts with the first job and stays,
-// idle and without a connection once no worker uses it, for the next one. Its thread's file is lease-guard-thread.ts; docs/sandbox.md tells the limits.
+// idle and without a connection once no worker uses it, for the next one. Its thread's file is
+// lease-guard-thread.ts; docs/sandbox.md tells the limits.
 import { Worker as Thread } from 'node:worker_threads';
 import { compiledEntry } from '../compiled-entry.js';
 import type { Logger } from '../logger.js';

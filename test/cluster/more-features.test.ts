@@ -166,7 +166,7 @@ describe('Redis Cluster: more features', () => {
     expect(audited).toEqual([job.id, marker.id]);
   });
 
-  it('the lease guard renews on a Cluster: jobs blocking the loop for three leases keep their leases, in each of two partitions', async () => {
+  it('the lease guard renews on a Cluster: jobs blocking the loop for three leases keep them, in each of two partitions', async () => {
     t.newPrefix();
     const name = await nameOn(1);
     const queue = t.queue(name, { partitions: 2 });
