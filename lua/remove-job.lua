@@ -33,7 +33,7 @@
 -- @include keys
 -- @include dedup
 -- @include emit
--- @include streamIds
+-- @include streamEntryJob
 -- @include orderedKeys
 -- @include records
 -- @include wake
@@ -78,45 +78,10 @@ local function deletePublished()
   redis.call('DEL', Key.job(base, id), Key.logs(base, id), Key.kids(base, id))
 end
 
--- unreadBy(entryId): the groups that have not read the entry yet, and how many groups there
--- are (none yet: the default group, created from the start of the stream by its first lease)
-local function unreadBy(entryId)
-  local cursors = groupCursors(streamKey)
-  if #cursors == 0 then return { 'default' }, 1 end
-  local unread = {}
-  for _, c in ipairs(cursors) do
-    if idBefore(c.last, entryId) then unread[#unread + 1] = c.name end
-  end
-  return unread, #cursors
-end
-
--- copyOf(entry): the record a group that has not read the entry would make from it at its
--- lease (see leaseJobs): a plain job's from the entry, else the copy the entry carries or the
--- published record's fields. Read before anything is written.
-local function copyOf(entry)
-  local f = entry[2]
-  if f[1] == 'n' then
-    return { 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}', 'ts', tonumber(string.match(id, '^(%d+)')),
-      's', 'waiting', 'a', 0, 'dl', 0 }
-  end
-  local c
-  if f[3] == 'n' and f[6] then
-    c = { f[4], f[6], f[8] or '{}', f[10] or '0', f[12] or '' }
-  else
-    c = redis.call('HMGET', Key.job(base, id), 'n', 'd', 'o', 'ts', 'sb')
-  end
-  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'd', c[2] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
-  if c[5] and c[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = c[5] end
-  return record
-end
-
 -- giveCopy(other, entry, record): a group that has not read the entry gets the job now, in its
--- redelivery list (the default group's record of a job with a published record is that record)
+-- redelivery list
 local function giveCopy(other, entry, record)
-  if entry[2][1] == 'n' or other ~= 'default' then
-    redis.call('HSET', Key.job(Key.records(base, other), id), unpack(record))
-    if entry[2][1] == 'j' then releasePublished(base, id) end
-  end
+  takeRecord(base, id, other, entry, record)
   redis.call('RPUSH', Key.group(base, other) .. Key.wait, id)
 end
 
@@ -128,12 +93,9 @@ if redis.call('EXISTS', jobKey) == 0 then
     return removed()
   end
   -- a job in the stream that this group has not read yet
-  local entryId = id
-  if not string.match(id, '^%d+%-%d+$') then entryId = redis.pcall('HGET', Key.job(base, id), 'se') end
-  if type(entryId) ~= 'string' then return 0 end
-  local entry = redis.call('XRANGE', streamKey, entryId, entryId)[1]
-  if not entry or not ((entry[2][1] == 'n' and entryId == id) or (entry[2][1] == 'j' and entry[2][2] == id)) then return 0 end
-  local unread, all = unreadBy(entryId)
+  local entryId, entry = streamEntryOf(base, streamKey, id)
+  if not entryId then return 0 end
+  local unread, all = unreadBy(streamKey, entryId)
   local mine = false
   for _, name in ipairs(unread) do mine = mine or name == group end
   if not mine then return 0 end
@@ -143,7 +105,7 @@ if redis.call('EXISTS', jobKey) == 0 then
     if entry[2][1] == 'j' then deletePublished() end
     return removed()
   end
-  local record = copyOf(entry)
+  local record = entryRecord(base, id, entry)
   redis.call('XDEL', streamKey, entryId)
   for _, other in ipairs(unread) do
     if other ~= group then giveCopy(other, entry, record) end
@@ -158,7 +120,7 @@ local f = redis.call('HMGET', jobKey, 'ok', 'kr', 's', 'po', 'se')
 local orderingKey, keyReleased, state, leased, entryId = f[1], f[2], f[3], f[4], f[5]
 -- a job announced in the stream (own id, promoted) loses its entry too, if no one read it yet
 if entryId then
-  local unread, all = unreadBy(entryId)
+  local unread, all = unreadBy(streamKey, entryId)
   if #unread == all then redis.call('XDEL', streamKey, entryId) end
 end
 local inPrio = redis.call('ZREM', prioKey, id) == 1

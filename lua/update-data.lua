@@ -1,12 +1,19 @@
 --[[
   update-data: replace a job's data (job.updateData), in the record its group reads it from: the
   group's own record when it has one (waiting with a record, active, a retry, a step job between
-  steps), else the published record (a delayed job no group has taken yet). A finished job is
-  refused; a job with no record (a plain job in its stream entry) is not found.
+  steps), else the published record (a delayed job no group has taken yet). A job still in the
+  stream that the group has not read yet (streamEntryJob.lua): a group other than default gets
+  its own record now, with the new data, and its lease takes that record when it reaches the
+  entry (the job keeps its place); a plain job's entry carries the job, and a lease would
+  rewrite the record from it, so the job leaves the stream: every group that has not read it
+  gets its record and goes on in its wait list (ahead of the stream). A finished job is refused.
 
   KEYS[1] job        P:{Q}:job:<id>     the published record
-  KEYS[2] wake       P:{Q}:wake         never written: declared so that Redis refuses this call
-                                        whole while the queue's slot migrates (lua/README.md)
+  KEYS[2] groups     P:{Q}:groups
+  KEYS[3] stream     P:{Q}:stream
+  KEYS[4] wake       P:{Q}:wake         never written (the groups' wake markers are): declared so
+                                        that Redis refuses this call whole while the queue's slot
+                                        migrates (lua/README.md)
 
   ARGV[1] base       key prefix "P:{Q}:"
   ARGV[2] group      group name
@@ -14,13 +21,46 @@
   ARGV[4] data       the new data (JSON, checked by the caller)
 
   Returns { outcome, state }: outcome 'ok', 'finished' (state: completed or failed, nothing
-  written) or 'notFound' (no record in the group nor a published one; state '').
+  written) or 'notFound' (no record in the group, no published one, and not in the stream for
+  the group; state '').
 ]]
 -- @include keys
-local jobKey = KEYS[1]
+-- @include streamEntryJob
+-- @include wake
+local jobKey, groupsKey, streamKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, group, id, data = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target = Key.job(Key.records(base, group), id)
 local state = redis.call('HGET', target, 's')
+
+if not state then
+  -- not met by the group yet: still in the stream for it?
+  local entryId, entry = streamEntryOf(base, streamKey, id)
+  local unread = {}
+  if entryId then
+    local groups = redis.call('SMEMBERS', groupsKey)
+    if #groups == 0 then groups = { 'default' } end
+    unread = unreadAmong(streamKey, entryId, groups)
+  end
+  local mine = false
+  for _, name in ipairs(unread) do mine = mine or name == group end
+  if mine then
+    local record = entryRecord(base, id, entry)
+    if entry[2][1] == 'j' then
+      -- its lease adopts a record the group has (adoptJob): the entry stays, and so does its place
+      takeRecord(base, id, group, entry, record)
+    else
+      redis.call('XDEL', streamKey, entryId)
+      for _, name in ipairs(unread) do
+        takeRecord(base, id, name, entry, record)
+        redis.call('RPUSH', Key.group(base, name) .. Key.wait, id)
+      end
+      wake(wakeKey, '*')
+    end
+    redis.call('HSET', target, 'd', data)
+    return { 'ok', 'waiting' }
+  end
+end
+
 if not state and target ~= jobKey then
   -- not met by the group yet: the published record is the one it will read
   target = jobKey

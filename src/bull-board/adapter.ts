@@ -8,8 +8,7 @@
 //   waiting for their children are 'waiting-children', as in BullMQ.
 // - the queue type is reported as 'bull': Bull Board treats 'bullmq' queues as BullMQ flows and
 //   asks for a BullMQ FlowProducer, which sluice has not; 'bull' makes it skip flows.
-// - job data edit (updateData): sluice's job.updateData; a plain waiting job (in its stream entry
-//   only) is refused with the reason.
+// - job data edit (updateData): sluice's job.updateData (a finished job is refused with the reason).
 // - job priority edit (changePriority): not offered (Bull Board answers "not supported").
 // - discard / moveToFailed from the dashboard: Bull Board does not call them; sluice has neither.
 // - clean 'active': refused; a worker holds those jobs' leases. Clean 'wait' and 'delayed' walk

@@ -48,9 +48,8 @@ export class BoardJob implements QueueJob {
   }
 
   /**
-   * Replaces the job's data (sluice's `job.updateData`): a job with a record (an id of its own,
-   * a delay, a priority, a retry); a plain waiting job, which lives in its stream entry only, is
-   * refused with 409 and the reason.
+   * Replaces the job's data (sluice's `job.updateData`); a finished job is refused with 409 and
+   * the reason.
    */
   async updateData(data: Record<string, unknown>): Promise<void> {
     await withJobStatus(() => this.job.updateData(data));

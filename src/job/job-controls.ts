@@ -6,7 +6,6 @@
 import { InvalidOptionError, JobNotFoundError, JobStateError } from '../errors.js';
 import { ControlScripts } from '../redis/control-scripts.js';
 import { JobField } from '../redis/keys.js';
-import { findWaitingEntry } from '../redis/streams.js';
 import type { JobContext } from './job-context.js';
 import { MAX_PRIORITY, type JobsOptions } from './job-options.js';
 import type { Job } from './job.js';
@@ -20,16 +19,17 @@ export const PRIORITY_SCAN = 10_000;
 export interface JobControls<Data> {
   /**
    * Replaces the job's data, checked as `Queue.add` checks it (JSON, at most `maxPayloadBytes`),
-   * and sets {@link Job.data}. Works for a job that waits with a record (one added with a
-   * `jobId`, a priority, lifo, an ordering key, a delay or a deadline), a delayed one, a retry
+   * and sets {@link Job.data}. Works for any job that has not finished: waiting, delayed, a retry
    * waiting out its backoff, and an active one, from its processor or not: a step job
    * (`DelayedError`) keeps state between steps this way. Each consumer group keeps its own copy
    * of a job it has met: this changes the copy of the Job's group (a delayed job's, the queue's).
+   * A plain job (no `jobId`, priority, lifo, ordering key, delay or deadline) still in the
+   * stream is carried whole by its stream entry, which cannot be rewritten: it leaves the
+   * stream for the wait list of each group that has not read it (ahead of the stream's jobs).
    * @param data - the new data.
    * @throws {InvalidPayloadError} `data` cannot be stored as JSON.
    * @throws {PayloadTooLargeError} its JSON is over `maxPayloadBytes`.
-   * @throws {JobStateError} the job finished (completed or failed), or it is a plain job waiting
-   * in its stream entry, which cannot be rewritten (give it a `jobId` or a priority at add).
+   * @throws {JobStateError} the job finished (completed or failed).
    * @throws {JobNotFoundError} the job does not exist (any more).
    * @throws {RedisUnavailableError} Redis cannot be reached.
    * @example A step job keeps its progress between steps
@@ -46,15 +46,17 @@ export interface JobControls<Data> {
   /**
    * Gives a waiting or delayed job a new place in line, in one atomic step. A delayed job keeps
    * the new priority or lifo for when it is due. A waiting job moves in every consumer group
-   * that has it waiting in its priority set or wait list: with a priority, behind the jobs of
-   * that priority; with `lifo`, to the front of the line; with neither (priority 0), ahead of
-   * the prioritised jobs and of the jobs still in the stream (jobs without a priority run first).
+   * that has it waiting, in its priority set, its wait list or the stream: with a priority,
+   * behind the jobs of that priority; with `lifo`, to the front of the line; with neither
+   * (priority 0), ahead of the prioritised jobs and of the jobs still in the stream (jobs
+   * without a priority run first). A job still in the stream leaves it (an entry cannot be
+   * rewritten) in every group that has not read it.
    * @param opts - `priority`: 1 (highest) to 2,097,152 (lowest), or 0 for none (the default);
    * `lifo`: to the front of the line (default false). Not both.
    * @throws {InvalidOptionError} a priority out of range, an unknown option, or both set.
    * @throws {JobStateError} the job is active or finished; or it waits where it cannot be moved:
-   * a plain job in its stream entry (add it with a priority or `lifo` to reorder it later), a
-   * job with an ordering key (it keeps its key's order), a retry waiting out its backoff.
+   * a job with an ordering key (it keeps its key's order), a retry waiting out its backoff, or
+   * one deeper than 10,000 jobs into a wait list.
    * @throws {JobNotFoundError} the job does not exist (any more).
    * @throws {RedisUnavailableError} Redis cannot be reached.
    */
@@ -66,18 +68,6 @@ function contextOf(job: Job): JobContext {
   return (job as unknown as { ctx: JobContext }).ctx;
 }
 
-/** Why a job found with no record in the group is not rewritable, or that it does not exist. */
-async function streamOrMissing(job: Job, ctx: JobContext, what: string): Promise<Error> {
-  const entry = await findWaitingEntry(ctx.client, ctx.scripts.keys, ctx.group, job.id);
-  if (!entry) return new JobNotFoundError(job.id);
-  return new JobStateError(
-    job.id,
-    'waiting',
-    `a plain job waits whole in its stream entry, which Redis cannot change in place, so its ${what} cannot change; ` +
-      'add it with a jobId or a priority to get a record that can',
-  );
-}
-
 const controls: JobControls<unknown> & ThisType<Job> = {
   async updateData(data) {
     const ctx = contextOf(this);
@@ -86,7 +76,7 @@ const controls: JobControls<unknown> & ThisType<Job> = {
     if (result.outcome === 'finished') {
       throw new JobStateError(this.id, result.state, 'a finished job keeps the data it ran with; add a new job instead');
     }
-    if (result.outcome === 'notFound') throw await streamOrMissing(this, ctx, 'data');
+    if (result.outcome === 'notFound') throw new JobNotFoundError(this.id);
     (this as { data: unknown }).data = JSON.parse(json);
   },
 
@@ -111,7 +101,7 @@ const controls: JobControls<unknown> & ThisType<Job> = {
       throw new JobStateError(this.id, result.state, 'it runs in the order of its ordering key, which a priority cannot change');
     }
     const state = result.state;
-    if (state === '') throw await streamOrMissing(this, ctx, 'priority');
+    if (state === '') throw new JobNotFoundError(this.id);
     if (state === 'active') throw new JobStateError(this.id, state, 'a worker runs it already; a priority only orders waiting jobs');
     if (state === 'completed' || state === 'failed')
       throw new JobStateError(this.id, state, 'it finished; a priority only orders waiting jobs');
@@ -121,7 +111,7 @@ const controls: JobControls<unknown> & ThisType<Job> = {
     throw new JobStateError(
       this.id,
       state,
-      `it waits in the stream, in the order jobs were added, or deeper than ${PRIORITY_SCAN} jobs into a wait list; ` +
+      `it waits deeper than ${PRIORITY_SCAN} jobs into a wait list, where it is not looked for; ` +
         'add it with a priority or lifo to reorder it later',
     );
   },

@@ -149,11 +149,14 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'completed', to: 'waiting', by: 'retry-job', why: "job.retry('completed')" },
   { from: 'failed', to: 'waiting', by: 'retry-jobs', why: 'queue.retryJobs(): a bounded batch' },
   { from: 'completed', to: 'waiting', by: 'retry-jobs', why: "queue.retryJobs({ state: 'completed' })" },
-  // removal of a job some groups have read
+  // a change to a job still in the stream: its entry cannot be rewritten
   {
     from: 'waiting',
     to: 'waiting',
-    by: 'remove-job',
-    why: 'the other groups that have not read the removed stream entry get their copy in their wait lists',
+    by: 'streamEntryJob',
+    via: ['remove-job', 'change-priority', 'update-data'],
+    why:
+      'the job leaves the stream: each group that has not read its entry gets its own record now (for remove, the other groups; ' +
+      'for a new priority or new data, every such group), and a place in its wait list or priority set',
   },
 ];

@@ -6,11 +6,14 @@ import { parentPort } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 import { closeClient, type ConnectionInput, createClient } from '../redis/connection.js';
 import { scriptCaller } from '../redis/script-caller.js';
+import type { ScriptName } from '../redis/script-registry.js';
 import { decodeRenewal } from '../redis/script-results.js';
 import type { GuardMessage, GuardTarget } from './lease-guard.js';
 
 /** How often the thread looks for a silent keeper (ms). */
 const CHECK_EVERY_MS = 100;
+/** The script it calls: the keeper's renewal (lua/extend.lua), sent as EVALSHA like every script call. */
+const EXTEND: ScriptName = 'extend';
 /** Most leases renewed per script call (the keeper's chunk too). */
 const CHUNK = 1000;
 
@@ -128,7 +131,7 @@ async function renew(keeper: Keeper): Promise<void> {
       for (let i = 0; i < pairs.length; i += CHUNK) {
         const args: (string | number)[] = [keeper.records, ms];
         for (const [id, token] of pairs.slice(i, i + CHUNK)) args.push(id, token);
-        const reply = (await scriptCaller(keeper.client).call('extend', { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
+        const reply = (await scriptCaller(keeper.client).call(EXTEND, { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
         for (const id of decodeRenewal(reply.map(String)).lost) keeper.held.delete(id);
       }
     }

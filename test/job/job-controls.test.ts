@@ -53,17 +53,55 @@ describe('job.updateData', () => {
     expect(seen.sort()).toEqual([2, 3]);
   });
 
-  it('refuses a plain job in its stream entry, a finished job, bad data, and a job that is gone', async () => {
+  it('a plain job still in the stream leaves it with its new data, ahead of the stream; each group that has not read it follows', async () => {
+    t.newPrefix();
+    const queue = t.queue<{ v: number }>('upd-plain');
+    await queue.createGroup('default');
+    await queue.createGroup('audit');
+    const first = await queue.add('first', { v: 1 });
+    const plain = await queue.add('plain', { v: 1 });
+    const stream = queue.keys.stream;
+    expect(await t.admin.xlen(stream)).toBe(2);
+    await plain.updateData({ v: 2 });
+    expect(plain.data).toEqual({ v: 2 });
+    // its entry is gone; it runs first (the wait list goes before the stream), with the new data
+    // in the default group; audit, which had not read it either, keeps the data it was added with
+    expect(await t.admin.xlen(stream)).toBe(1);
+    expect((await queue.getJob(plain.id))!.data).toEqual({ v: 2 });
+    expect((await queue.getJob(plain.id, { group: 'audit' }))!.data).toEqual({ v: 1 });
+    const runs: Record<string, string[]> = { default: [], audit: [] };
+    for (const group of ['default', 'audit'] as const) {
+      t.worker<{ v: number }>('upd-plain', async (j) => runs[group]!.push(`${j.name}:${j.data.v}`), { group, concurrency: 1, prefetch: 0 });
+    }
+    await waitFor(() => runs.default!.length === 2 && runs.audit!.length === 2, 10_000, 'both groups ran both jobs');
+    expect(runs).toEqual({ default: ['plain:2', 'first:1'], audit: ['plain:1', 'first:1'] });
+    expect(first.id).not.toBe(plain.id);
+  });
+
+  it('a job with its own id in the stream, unread by its group: the group gets its record with the data, and the job keeps its place', async () => {
+    t.newPrefix();
+    const queue = t.queue<{ v: number }>('upd-own');
+    await queue.createGroup('billing');
+    await queue.createGroup('audit');
+    await queue.add('first', { v: 1 }, { jobId: 'o1' });
+    const second = await queue.add('second', { v: 1 }, { jobId: 'o2' });
+    await queue.add('third', { v: 1 }, { jobId: 'o3' });
+    const billing = (await queue.getJob('o2', { group: 'billing' }))!;
+    await billing.updateData({ v: 5 });
+    expect(await t.admin.xlen(queue.keys.stream)).toBe(3);
+    const runs: Record<string, string[]> = { billing: [], audit: [] };
+    for (const group of ['billing', 'audit'] as const) {
+      t.worker<{ v: number }>('upd-own', async (j) => runs[group]!.push(`${j.name}:${j.data.v}`), { group, concurrency: 1, prefetch: 0 });
+    }
+    await waitFor(() => runs.billing!.length === 3 && runs.audit!.length === 3, 10_000, 'both groups ran the jobs');
+    expect(runs).toEqual({ billing: ['first:1', 'second:5', 'third:1'], audit: ['first:1', 'second:1', 'third:1'] });
+    // the published record went once both groups had their copies
+    expect(await t.admin.exists(queue.keys.job(second.id))).toBe(0);
+  });
+
+  it('refuses a finished job, bad data, and a job that is gone', async () => {
     t.newPrefix();
     const queue = t.queue('upd-bad', { maxPayloadBytes: 1024 });
-    const plain = await queue.add('p', { a: 1 });
-    const err = await plain.updateData({ a: 2 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(JobStateError);
-    expect((err as JobStateError).code).toBe('JOB_STATE');
-    expect((err as JobStateError).state).toBe('waiting');
-    expect((err as Error).message).toMatch(/stream entry.*jobId or a priority/);
-    expect((await queue.getJob(plain.id))!.data).toEqual({ a: 1 });
-
     const recorded = await queue.add('r', { a: 1 }, { jobId: 'r1' });
     await expect(recorded.updateData({ big: 'x'.repeat(2000) })).rejects.toBeInstanceOf(PayloadTooLargeError);
     await expect(recorded.updateData({ n: 10n } as unknown as object)).rejects.toBeInstanceOf(InvalidPayloadError);
@@ -71,7 +109,7 @@ describe('job.updateData', () => {
 
     const done: string[] = [];
     t.worker('upd-bad', async (j) => j.id).on('completed', (j) => done.push(j.id));
-    await waitFor(() => done.length === 2, 10_000, 'jobs done');
+    await waitFor(() => done.length === 1, 10_000, 'the job done');
     const finished = await recorded.updateData({ a: 3 }).catch((e: unknown) => e);
     expect(finished).toBeInstanceOf(JobStateError);
     expect((finished as JobStateError).state).toBe('completed');
@@ -146,7 +184,7 @@ describe('job.changePriority', () => {
     expect((await queue.getJob(b.id, { group: 'audit' }))!.opts.priority).toBe(2);
   });
 
-  it('refuses bad options, a plain job in the stream, an active job and a finished one', async () => {
+  it('refuses bad options, an ordered job, an active job, a finished one and one that is gone', async () => {
     t.newPrefix();
     const queue = t.queue('prio-bad');
     const pj = await queue.add('p', null, { priority: 4 });
@@ -157,10 +195,6 @@ describe('job.changePriority', () => {
     const orderedErr = await ordered.changePriority({ priority: 1 }).catch((e: unknown) => e);
     expect(orderedErr).toBeInstanceOf(JobStateError);
     expect((orderedErr as Error).message).toMatch(/ordering key/);
-    const plain = await queue.add('plain', null);
-    const streamErr = await plain.changePriority({ priority: 1 }).catch((e: unknown) => e);
-    expect(streamErr).toBeInstanceOf(JobStateError);
-    expect((streamErr as Error).message).toMatch(/stream entry.*jobId or a priority/);
 
     let release: () => void = () => undefined;
     const running = new Promise<void>((r) => {
@@ -179,5 +213,44 @@ describe('job.changePriority', () => {
     await waitFor(async () => (await pj.getState()) === 'completed', 10_000, 'completed');
     const doneErr = await pj.changePriority({ priority: 1 }).catch((e: unknown) => e);
     expect((doneErr as JobStateError).state).toBe('completed');
+    await pj.remove();
+    await expect(pj.changePriority({ priority: 1 })).rejects.toBeInstanceOf(JobNotFoundError);
+  });
+
+  it('a job still in the stream, plain or with its own id, leaves it for its new place', async () => {
+    t.newPrefix();
+    const queue = t.queue('prio-stream');
+    await queue.add('a', null);
+    const b = await queue.add('b', null);
+    const c = await queue.add('c', null, { jobId: 'own-c' });
+    await queue.add('d', null, { priority: 3 });
+    await b.changePriority({ priority: 1 });
+    await c.changePriority({ lifo: true });
+    expect(await t.admin.xlen(queue.keys.stream)).toBe(1);
+    expect((await queue.getJob(b.id))!.opts.priority).toBe(1);
+    // the wait list (c), the stream (a: jobs without a priority go first), then by priority (b 1, d 3)
+    expect(await runOrder('prio-stream', 4)).toEqual(['c', 'a', 'b', 'd']);
+  });
+
+  it('fan-out: a group that read the job keeps it; the groups that have not get it at its new place', async () => {
+    t.newPrefix();
+    const queue = t.queue('prio-fan');
+    await queue.createGroup('fast');
+    await queue.createGroup('slow');
+    await queue.add('a', null);
+    const b = await queue.add('b', null);
+    // fast reads both (and runs them); slow reads none
+    const fast: string[] = [];
+    const fastWorker = t.worker('prio-fan', async (j) => fast.push(j.name), { group: 'fast' });
+    await waitFor(() => fast.length === 2, 10_000, 'fast ran both');
+    await fastWorker.close();
+    await b.changePriority({ lifo: true });
+    expect(await (await queue.getJob(b.id, { group: 'fast' }))!.getState()).toBe('completed');
+    expect((await queue.getJob(b.id, { group: 'slow' }))!.opts.lifo).toBe(true);
+    const slow: string[] = [];
+    t.worker('prio-fan', async (j) => slow.push(j.name), { group: 'slow', concurrency: 1, prefetch: 0 });
+    await waitFor(() => slow.length === 2, 10_000, 'slow ran both');
+    expect(slow).toEqual(['b', 'a']);
+    expect(fast.sort()).toEqual(['a', 'b']);
   });
 });
