@@ -50,16 +50,19 @@ export class ControlScripts {
   /** Replaces the data of job `id` in the record `group` reads it from (lua/update-data.lua). */
   async updateData(group: string, id: string, data: string): Promise<UpdateDataResult> {
     const keys = { job: this.keys.job(id), groups: this.keys.groups, stream: this.keys.stream, wake: this.keys.wake };
-    const reply = (await this.run('update-data', keys, [this.keys.base, group, id, data])) as [
-      string,
-      string,
-    ];
+    const reply = (await this.run('update-data', keys, [this.keys.base, group, id, data])) as [string, string];
     return { outcome: reply[0] as UpdateDataResult['outcome'], state: String(reply[1]) };
   }
 
   /** Gives job `id` a new priority (0: none) or lifo (lua/change-priority.lua); `scan`: how far into each wait list to look. */
   async changePriority(group: string, id: string, priority: number, lifo: boolean, scan: number): Promise<ChangePriorityResult> {
-    const keys = { job: this.keys.job(id), delayed: this.keys.delayed, groups: this.keys.groups, stream: this.keys.stream, wake: this.keys.wake };
+    const keys = {
+      job: this.keys.job(id),
+      delayed: this.keys.delayed,
+      groups: this.keys.groups,
+      stream: this.keys.stream,
+      wake: this.keys.wake,
+    };
     const reply = (await this.run('change-priority', keys, [this.keys.base, group, id, priority, lifo ? '1' : '0', scan])) as [
       string,
       string,
