@@ -1,6 +1,7 @@
 --[[
   add-flow: add a flow (a tree of jobs: parents wait for their children) in one atomic step,
-  or one chunk of a flow too large for one call. Nodes come parents first. A parent gets a
+  or one chunk of a flow too large for one call (stage 'hold', then 'commit' for the last one:
+  its jobs are held, not placed, until the commit; flowPlace.lua). Nodes come parents first. A parent gets a
   published record in state waiting-children (not placed: no worker sees it) with pd = its
   number of children, and joins its queue's waitkids set; a child gets a record naming its
   parent (pb, pi, pp) and is placed as any job with a record (delay, priority, lifo,
@@ -10,9 +11,13 @@
 
   KEYS[1] wake       P:{Q}:wake         the first queue's wake anchor: never written, declared so
                                         that Redis refuses the call whole while the slot migrates
+  KEYS[2] held       P:{R}:flow:<F>     a flow of several calls: its held list, in its root's
+                                        queue R (untouched by a one-call flow)
 
   ARGV[1] queues     JSON array of the queues' bases "P:{Q}:" (nodes name them by position, 1-based)
-  ARGV[2..] nodes    nine per node: queue (position in queues), id ('' = generate), name, data
+  ARGV[2] stage      '' (one call: place every job), 'hold' (a call of a flow of several: hold its
+                     jobs) or 'commit' (the last call of such a flow: hold them, and commit it)
+  ARGV[3..] nodes    nine per node: queue (position in queues), id ('' = generate), name, data
                      (JSON), opts (JSON), schedule ('' = none, else JSON {delay?, priority?,
                      lifo?, orderingKey?, startBy?}), parent ('' for a root; 'n:<k>' node k of
                      this call; 'j:<q>:<id>' a parent a previous call added, in queue q), policy
@@ -20,19 +25,21 @@
                      all, 0 for a leaf)
 
   Returns { 1, now, id, ... } Redis time (ms) and the node ids in order; { 0, id } when the first node has an id of its
-  own that exists (the flow was added before: nothing is added); { -1, base } a queue is
+  own that exists (the flow was added before: nothing is added); { -4, id } it exists, held by
+  an add of its flow that stopped before its last call (it expires: nothing is added); { -1, base } a queue is
   partitioned or has groups but not default; { -2, id } another node's own id exists; { -3, id }
   the previous call's parent no longer waits for children.
 ]]
 -- @include keys
 -- @include redisTime
 -- @include placeWaiting
--- @include emit
--- @include dueScore
--- @include wake
 -- @include newRecord
-local queues = cjson.decode(ARGV[1])
+-- @include flowPlace
+local heldKey = KEYS[2]
+local queues, stage = cjson.decode(ARGV[1]), ARGV[2]
 local now = redisTime()
+-- the held list is under the root's queue base, as that queue's list of committed flows
+local rootBase = string.match(heldKey, '^(.*)flow:[^:]*$') or ''
 
 
 -- reads first: the queues (not partitioned; fan-out only with a default group, whose record is
@@ -43,12 +50,19 @@ for _, base in ipairs(queues) do
   if #groups > 0 and not hasGroup(groups, 'default') then return { -1, base } end
 end
 local generated = {}
-for i = 2, #ARGV, 9 do
+for i = 3, #ARGV, 9 do
   local base, id, parent = queues[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 6]
   if id == '' then
     generated[base] = (generated[base] or 0) + 1
   elseif jobIdTaken(base, id) then
-    if i == 2 and parent == '' then return { 0, id } end
+    if i == 3 and parent == '' then
+      -- the root of a flow added before; one whose add stopped before its commit is held, unseen
+      local held = redis.pcall('HGET', Key.job(base, id), 'fh')
+      if type(held) == 'string' and not redis.call('LPOS', string.match(held, '^(.*)flow:[^:]*$') .. Key.flows, held) then
+        return { -4, id }
+      end
+      return { 0, id }
+    end
     return { -2, id }
   end
   local q, pid = string.match(parent, '^j:(%d+):(.+)$')
@@ -57,12 +71,9 @@ end
 local nextIds = {}
 for base, n in pairs(generated) do nextIds[base] = redis.call('INCRBY', base .. Key.id, n) - n end
 
-local ids, added, delayedIds, ready, isParent, firstDue = {}, {}, {}, {}, {}, {}
-local function note(list, base, id)
-  list[base] = list[base] or {}
-  table.insert(list[base], id)
-end
-for i = 2, #ARGV, 9 do
+local ids = {}
+local acc = newFlowPlacing(now)
+for i = 3, #ARGV, 9 do
   local base, id, name, data, opts = queues[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local sched = ARGV[i + 5] ~= '' and cjson.decode(ARGV[i + 5]) or {}
   local parent, policy, children = ARGV[i + 6], ARGV[i + 7], tonumber(ARGV[i + 8])
@@ -77,7 +88,7 @@ for i = 2, #ARGV, 9 do
   local pb, pid
   local k = tonumber(string.match(parent, '^n:(%d+)$'))
   if k then
-    pb, pid = queues[tonumber(ARGV[2 + (k - 1) * 9])], ids[k]
+    pb, pid = queues[tonumber(ARGV[3 + (k - 1) * 9])], ids[k]
   elseif parent ~= '' then
     local q
     q, pid = string.match(parent, '^j:(%d+):(.+)$')
@@ -88,47 +99,18 @@ for i = 2, #ARGV, 9 do
     redis.call('HSET', Key.kids(pb, pid), 'd:' .. jobKey, '')
   end
   local delayMs = tonumber(sched.delay) or 0
-  if children > 0 then
-    redis.call('HSET', jobKey, 's', 'waiting-children', 'pd', children)
-    redis.call('ZADD', base .. Key.waitingChildren, now, id)
-    isParent[base .. id] = true
-    note(added, base, id)
-  elseif delayMs > 0 then
-    redis.call('HSET', jobKey, 's', 'delayed', 'du', now + delayMs)
-    local score = dueScore(base .. Key.delayed, now + delayMs)
-    redis.call('ZADD', base .. Key.delayed, score, id)
-    firstDue[base] = math.min(firstDue[base] or score, score)
-    note(added, base, id)
-    note(delayedIds, base, id)
+  if children > 0 then redis.call('HSET', jobKey, 's', 'waiting-children', 'pd', children) end
+  if stage == '' then
+    placeFlowJob(acc, base, id, children > 0, delayMs, priority, sched.lifo, sched.orderingKey)
   else
-    local k2 = { stream = base .. Key.stream, groups = base .. Key.groups, wake = base .. Key.wake }
-    if placeWaiting(k2, base, id, priority, sched.lifo, sched.orderingKey) or not sched.orderingKey then ready[base] = true end
-    note(added, base, id)
+    holdFlowJob(heldKey, base, id, delayMs, pb and Key.kids(pb, pid))
   end
 end
--- per queue: wake its workers, then one added event (field dl: the positions of the jobs added
--- delayed, wc: of the parents waiting for children; the others wait)
-for _, base in ipairs(queues) do
-  if ready[base] then wake(base .. Key.wake, '*') end
-  -- a delayed job's due time goes into each group's marker (an idle worker holds it until then)
-  if firstDue[base] then wake(base .. Key.wake, '*', firstDue[base]) end
-end
-for _, base in ipairs(queues) do
-  local list = added[base]
-  if list then
-    added[base] = nil
-    local isDelayed, dl, wc = {}, {}, {}
-    for _, id in ipairs(delayedIds[base] or {}) do isDelayed[id] = true end
-    for j, id in ipairs(list) do
-      if isDelayed[id] then dl[#dl + 1] = j - 1 end
-      if isParent[base .. id] then wc[#wc + 1] = j - 1 end
-    end
-    local fields = { 'j', table.concat(list, ' ') }
-    if #dl > 0 then fields[#fields + 1] = 'dl'; fields[#fields + 1] = table.concat(dl, ' ') end
-    if #wc > 0 then fields[#fields + 1] = 'wc'; fields[#fields + 1] = table.concat(wc, ' ') end
-    appendEvent(base, 'added', fields, true)
-    if #dl > 0 then emitQueueWide(base, 'delayed', 'j', table.concat(delayedIds[base], ' ')) end
-  end
+if stage == '' then finishFlowPlacing(acc) end
+if stage == 'commit' then
+  -- committed: from now on the flow is placed in full, by the producer or the root queue's workers
+  redis.call('RPUSH', rootBase .. Key.flows, heldKey)
+  redis.call('HSET', rootBase .. Key.meta, 'flows', '1')
 end
 local reply = { 1, now }
 for i = 1, #ids do reply[#reply + 1] = ids[i] end

@@ -99,8 +99,11 @@ if budget > 0 then
     dropGroupMetrics(g)
   end
   dropQueueMetrics(base)
+  -- flows rooted here and not placed in full: their held lists go (the held records expire)
+  local heldLists = redis.call('LRANGE', base .. Key.flows, 0, 99)
+  if #heldLists > 0 then redis.call('UNLINK', unpack(heldLists)) end
   redis.call('UNLINK', streamKey, groupsKey, delayedKey, wakeKey, idKey, base .. Key.prioritySeq, base .. Key.meta, base .. Key.events,
-    base .. Key.room, base .. Key.dedupIndex)
+    base .. Key.room, base .. Key.dedupIndex, base .. Key.flows)
   return 0
 end
 return 1

@@ -6,7 +6,7 @@
 /** Jobs per script call of the admin operations (drain, clean, retryJobs, promoteJobs, obliterate). */
 export const ADMIN_BATCH = 500;
 
-/** Jobs of a flow per add-flow call: a flow up to this size is added atomically, a larger one in chunks (docs/flows.md). */
+/** Jobs of a flow per add-flow (and place-flow) call: a larger flow is written held in chunks, committed, then placed (docs/flows.md). */
 export const FLOW_CHUNK = 500;
 
 /** How deep a flow may be: a child's final failure fails its ancestors in the same call, one step per level. */
@@ -55,6 +55,8 @@ export const FLOW_MAX_DEPTH = 100;
  * add-flow              the jobs sent (<= FLOW_CHUNK per call); a finished child (complete,
  *                       moveToFailed, remove-job: flowParents.lua) settles its parent in O(1),
  *                       and a failure that fails the parent goes up at most FLOW_MAX_DEPTH levels
+ * place-flow            a committed flow's held jobs: FLOW_CHUNK per call (the producer's), 100
+ *                       per lease call of the root queue whose producer stopped (flowPlace.lua)
  * enqueue               the jobs sent (<= 250 per call, the add batcher); dedup index pruning:
  *                       10 expired ids per hold (DEDUP_PRUNE); dueScore below per delayed job
  * dueScore              (delayed and retry scores, lua/includes/dueScore.lua) at most 1,024

@@ -81,7 +81,8 @@ const SPLIT_BRAIN = 'reported, not judged: the sentinels also failed over on the
 export function failoverNotes(variant: Variant, c: CheckResult, splitBrain = false): string[] {
   const judged = splitBrain ? SPLIT_BRAIN : variant.durability ? 'judged: must be 0' : 'reported, not judged: replication is asynchronous';
   return [
-    `stale acks accepted ${c.staleAcks} (${c.staleAcksAfterRollback} after a rollback undid the newer lease), stale results stored ${c.staleResults} (${splitBrain ? SPLIT_BRAIN : 'judged: must be 0'})`,
+    `stale acks accepted ${c.staleAcks} (${c.staleAcksAfterRollback} after a rollback undid the newer lease), ` +
+      `stale results stored ${c.staleResults} (${splitBrain ? SPLIT_BRAIN : 'judged: must be 0'})`,
     `acknowledged adds lost: ${c.lost} (${judged}); of them had run: ${c.lostAfterRunning}`,
     `adds rejected: ${c.rejected}; jobs run with no acknowledged add: ${c.unackedJobsRun}; adds that became two jobs: ${c.duplicateAdds}`,
     `starts after an accepted completion (completions rolled back or re-run): ${c.startsAfterCompletion}; ` +

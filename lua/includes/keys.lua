@@ -36,6 +36,7 @@ local Key = {
   wake = 'wake',
   wakeBackup = 'wakeb', -- under a group prefix: the backup check of a due time (src/worker/idle-wait.ts)
   -- under base
+  flows = 'flows', -- flows committed whose jobs are still being placed: their held lists' keys (flowPlace.lua)
   groups = 'groups', meta = 'meta', events = 'events', room = 'room', schedulers = 'schedulers',
   dedupIndex = 'dedups', stream = 'stream', delayed = 'delayed', id = 'id',
   waitingChildren = 'waitkids', -- flow parents waiting for their children: id -> when added

@@ -1,7 +1,10 @@
 // FlowProducer: adds flows, trees of jobs in which a parent runs once its children are done
-// (fan-in). One add-flow.lua call adds a flow of up to FLOW_CHUNK jobs atomically; a larger one
-// goes in chunks, parents first, each chunk atomic (docs/flows.md says what a crash between
-// chunks leaves). The queues of a flow may differ; on a Redis Cluster they must share a slot.
+// (fan-in). One add-flow.lua call adds a flow of up to FLOW_CHUNK jobs atomically. A larger one
+// is atomic too, without a call that does work in proportion to it: its chunks (parents first)
+// are written held, unseen, and the last call commits it; then place-flow.lua calls place it,
+// FLOW_CHUNK jobs at a time (lua/includes/flowPlace.lua; docs/flows.md). The queues of a flow
+// may differ; on a Redis Cluster they must share a slot.
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { FlowRefusedError, InvalidOptionError } from '../errors.js';
 import { FLOW_CHUNK } from '../limits.js';
@@ -10,7 +13,7 @@ import { queueInternals, type QueueInternals } from '../queue/queue-internals.js
 import { Queue } from '../queue/queue.js';
 import { isClusterClient, keySlot } from '../redis/cluster.js';
 import { closeClient, createClient, type ConnectionInput } from '../redis/connection.js';
-import { ControlScripts } from '../redis/control-scripts.js';
+import { ControlScripts, type FlowStage } from '../redis/control-scripts.js';
 import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
 import type { Arg } from '../redis/script-caller.js';
 import { checkOptionNames, positiveInt } from '../validate.js';
@@ -69,8 +72,9 @@ export class FlowProducer {
   }
 
   /**
-   * Adds a flow. Up to 500 jobs it is atomic: all of it or nothing. When its root has a `jobId`
-   * that exists, nothing is added and the existing root is returned (a retried add is safe).
+   * Adds a flow, atomically: all of it or nothing, whatever its size (a flow of more than 500
+   * jobs is written in several calls, unseen until the last one commits it). When its root has
+   * a `jobId` that exists, nothing is added and the existing root is returned (a retried add is safe).
    * @returns the tree of added Jobs, in the order given.
    * @throws {InvalidOptionError} a bad tree or option (nothing is added).
    * @throws {FlowRefusedError} Redis refused it (nothing of that call is added).
@@ -86,15 +90,25 @@ export class FlowProducer {
     this.checkSlots(names, opts);
     const ids: string[] = [];
     let now = 0;
+    // a flow of several calls is held under its root's queue until the last call commits it
+    const root = this.internals(plan[0]!.queueName, opts);
+    const oneCall = plan.length <= FLOW_CHUNK;
+    const held = root.keys.flowHeld(oneCall ? '-' : randomBytes(8).toString('hex'));
     for (let start = 0; start < plan.length; start += FLOW_CHUNK) {
-      const reply = await this.addChunk(plan, start, ids, opts);
+      const stage: FlowStage = oneCall ? '' : start + FLOW_CHUNK >= plan.length ? 'commit' : 'hold';
+      const reply = await this.addChunk(plan, start, ids, opts, stage, held);
       if (reply.existed !== undefined) {
-        const existing = await this.internals(plan[0]!.queueName, opts).writer.existing(reply.existed);
+        const existing = await root.writer.existing(reply.existed);
         if (existing) return { job: existing } as JobNode<Data, Result>;
         throw new FlowRefusedError('id', reply.existed, `job ${reply.existed} exists but could not be read back`);
       }
       now = reply.now;
       ids.push(...reply.ids);
+    }
+    // committed: placed a batch at a time (if this process stops, the root queue's workers go on)
+    if (!oneCall) {
+      const control = new ControlScripts(root.client, root.keys);
+      while ((await control.placeFlow(held, FLOW_CHUNK)) > 0);
     }
     const nodes: JobNode[] = plan.map((job, i) => ({ job: this.internals(job.queueName, opts).writer.toJob(job.item, ids[i]!, now) }));
     plan.forEach((job, i) => {
@@ -166,6 +180,8 @@ export class FlowProducer {
     start: number,
     ids: string[],
     opts: FlowAddOptions,
+    stage: FlowStage,
+    held: string,
   ): Promise<{ now: number; ids: string[]; existed?: string }> {
     const chunk = plan.slice(start, start + FLOW_CHUNK);
     const bases: string[] = [];
@@ -187,7 +203,7 @@ export class FlowProducer {
       args.push(q, id, name, data, stored, schedule, parent, job.policy, job.children);
     }
     const first = this.internals(chunk[0]!.queueName, opts);
-    const reply = (await new ControlScripts(first.client, first.keys).addFlow(bases, args)) as (string | number)[];
+    const reply = (await new ControlScripts(first.client, first.keys).addFlow(bases, stage, held, args)) as (string | number)[];
     const status = Number(reply[0]);
     if (status === 1) return { now: Number(reply[1]), ids: reply.slice(2).map(String) };
     if (status === 0) return { now: 0, ids: [], existed: String(reply[1]) };
@@ -202,6 +218,14 @@ export class FlowProducer {
       );
     }
     if (status === -2) throw new FlowRefusedError('id', subject, `a job with id "${subject}" exists already: the flow was not added`);
+    if (status === -4) {
+      throw new FlowRefusedError(
+        'id',
+        subject,
+        `root "${subject}" belongs to an add of this flow that stopped before its last call: its jobs are held, unseen, ` +
+          'and expire within 7 days; add the flow under another root jobId (docs/flows.md)',
+      );
+    }
     throw new FlowRefusedError('parent', subject, `parent ${subject} no longer waits for its children: the rest of its flow was not added`);
   }
 

@@ -70,7 +70,13 @@ export const TRANSITIONS: readonly Transition[] = [
   },
   // flows (add-flow.lua, flowParents.lua)
   { from: 'new', to: 'waiting-children', by: 'add-flow', why: "a flow's parent: it waits for its children, placed nowhere" },
-  { from: 'new', to: 'delayed', by: 'add-flow', why: "a flow's child with a delay: into its queue's delayed set" },
+  {
+    from: 'new',
+    to: 'delayed',
+    by: 'flowPlace',
+    via: ['add-flow', 'place-flow', 'lease', 'complete'],
+    why: "a flow's child with a delay: into its queue's delayed set, as its flow is placed (at once, or after a large flow's commit)",
+  },
   {
     from: 'waiting-children',
     to: 'waiting',

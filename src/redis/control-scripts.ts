@@ -7,6 +7,9 @@ import type { QueueKeys } from './keys.js';
 import { scriptCaller, type Arg, type ScriptCaller } from './script-caller.js';
 import type { ScriptName } from './script-registry.js';
 
+/** add-flow's stage: '' a flow in one call; 'hold' a call of a larger one; 'commit' its last (lua/add-flow.lua). */
+export type FlowStage = '' | 'hold' | 'commit';
+
 /** What update-data did: stored, or why not, with the state the job was found in. */
 export interface UpdateDataResult {
   outcome: 'ok' | 'finished' | 'notFound';
@@ -100,7 +103,12 @@ export class ControlScripts {
   }
 
   /** add-flow.lua: a flow (or a chunk of one) whose first queue is this one; the raw reply (src/flow/flow-producer.ts). */
-  addFlow(queues: string[], nodes: Arg[]): Promise<unknown> {
-    return this.run('add-flow', { wake: this.keys.wake }, [JSON.stringify(queues), ...nodes]);
+  addFlow(queues: string[], stage: FlowStage, held: string, nodes: Arg[]): Promise<unknown> {
+    return this.run('add-flow', { wake: this.keys.wake, held }, [JSON.stringify(queues), stage, ...nodes]);
+  }
+
+  /** Places the next `batch` held jobs of a committed flow whose held list is `held` (lua/place-flow.lua); how many are left. */
+  async placeFlow(held: string, batch: number): Promise<number> {
+    return Number(await this.run('place-flow', { held, wake: this.keys.wake }, [this.keys.base, batch]));
   }
 }

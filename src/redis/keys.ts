@@ -74,6 +74,10 @@ export interface QueueKeys {
   kids(id: string): string;
   /** Flow parents waiting for their children: id -> when added (ms). */
   waitingChildren: string;
+  /** A flow added in several calls: its jobs written and not placed yet (a list, in the root's queue; docs/flows.md). */
+  flowHeld(flowId: string): string;
+  /** Flows committed whose jobs are still being placed: their held lists' keys. */
+  flows: string;
   group(name: string): GroupKeys;
 }
 
@@ -100,6 +104,8 @@ export function queueKeys(prefix: string, queue: string, partition?: PartitionRe
     metrics: `${base}metrics`,
     kids: (id) => `${base}kids:${id}`,
     waitingChildren: `${base}waitkids`,
+    flowHeld: (flowId) => `${base}flow:${flowId}`,
+    flows: `${base}flows`,
     group: (name) => {
       const g = `${base}g:${name}:`;
       const records = name === 'default' ? base : g;
@@ -195,6 +201,8 @@ export const JobField = {
   parentPolicy: 'pp',
   /** A flow parent: children not finished yet (it is placed when this reaches 0). */
   pendingChildren: 'pd',
+  /** A job of a flow added in several calls, written and not placed yet: the flow's held list (flowPlace.lua). */
+  flowHeld: 'fh',
 } as const;
 
 /** `group` in the per-group fields of MetaField. */
@@ -236,4 +244,6 @@ export const MetaField = {
   drained: ((group) => `drained:${group}`) as PerGroup,
   /** The group's cap on jobs leased at once by all its workers (queue.setGlobalConcurrency). */
   groupConcurrency: ((group) => `gconc:${group}`) as PerGroup,
+  /** '1' while flows committed in this queue (their root's) are not placed in full (flowPlace.lua: its leases finish them). */
+  flows: 'flows',
 } as const;

@@ -131,7 +131,7 @@ describe('Redis Cluster: features', () => {
     expect(ran.map((j) => j.name)).toEqual(['h', 'after']);
   });
 
-  it("flows: a flow within one queue's slot runs bottom up; one across slots is refused before anything is written", async () => {
+  it("flows: a flow in one queue's slot runs bottom up, a large one too; one across slots is refused before anything is written", async () => {
     t.newPrefix();
     const [a, b] = [await nameOn(0), await nameOn(1)];
     const flows = t.track(new FlowProducer({ connection: t.urls, prefix: t.prefix, logger: quietLogger }));
@@ -152,5 +152,13 @@ describe('Redis Cluster: features', () => {
     const result = done.find((j) => j.id === parent.id)!.returnvalue as number[];
     expect(result.sort((x, y) => x - y)).toEqual([10, 20, 30]);
     expect(await t.queue(b).getJobCounts()).toMatchObject({ waiting: 0 });
+    // a flow of several calls (held, committed, placed) in the same slot
+    const { job: wide } = await flows.add({
+      name: 'collect',
+      queueName: a,
+      children: Array.from({ length: 1200 }, (_, n) => ({ name: 'part', queueName: a, data: n })),
+    });
+    await waitFor(() => done.some((j) => j.id === wide.id), 30_000, 'the wide parent completed');
+    expect((done.find((j) => j.id === wide.id)!.returnvalue as number[]).length).toBe(1200);
   });
 });

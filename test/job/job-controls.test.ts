@@ -53,7 +53,7 @@ describe('job.updateData', () => {
     expect(seen.sort()).toEqual([2, 3]);
   });
 
-  it('a plain job still in the stream leaves it with its new data, ahead of the stream; each group that has not read it follows', async () => {
+  it('a plain job still in the stream leaves it with its new data, ahead of the stream; each unread group too', async () => {
     t.newPrefix();
     const queue = t.queue<{ v: number }>('upd-plain');
     await queue.createGroup('default');
@@ -78,7 +78,7 @@ describe('job.updateData', () => {
     expect(first.id).not.toBe(plain.id);
   });
 
-  it('a job with its own id in the stream, unread by its group: the group gets its record with the data, and the job keeps its place', async () => {
+  it('a job with its own id in the stream, unread by its group: the group gets its own record, and the job keeps its place', async () => {
     t.newPrefix();
     const queue = t.queue<{ v: number }>('upd-own');
     await queue.createGroup('billing');

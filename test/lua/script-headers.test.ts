@@ -189,10 +189,27 @@ describe('the wrappers send what the headers declare', () => {
     await controls.updateData('default', '9', '{}');
     await controls.changePriority('default', '9', 3, false, 100);
     await controls.cancelJob('default', '9', 'stop');
-    await controls.addFlow(
-      [scripts.keys.base],
-      [1, '', 'parent', '{}', '{}', '', '', 'f', 1, 1, '', 'child', '{}', '{}', '', 'n:1', 'f', 0],
-    );
+    await controls.addFlow([scripts.keys.base], 'commit', scripts.keys.flowHeld('f1'), [
+      1,
+      '',
+      'parent',
+      '{}',
+      '{}',
+      '',
+      '',
+      'f',
+      1,
+      1,
+      '',
+      'child',
+      '{}',
+      '{}',
+      '',
+      'n:1',
+      'f',
+      0,
+    ]);
+    await controls.placeFlow(scripts.keys.flowHeld('f1'), 10);
     for (const part of ['prio', 'wait', 'stream', 'retry', 'delayed'] as const) {
       await controls.cleanWaiting('default', part, Date.now(), { batch: 10, offset: 0, listCap: 100, sofar: 0, announce: 1 });
     }
@@ -229,6 +246,7 @@ describe('the wrappers send what the headers declare', () => {
           ['job', 'set', 'from'].includes(name) ||
           (name === 'logs' && key.includes(':logs:')) ||
           (name === 'scheduler' && key.includes(':scheduler:')) ||
+          (name === 'held' && key.includes(':flow:')) ||
           (name === 'worker' && key.includes(':worker:'));
         expect(ok, `${op}: KEYS[${i + 1}] ${name} got ${key}`).toBe(true);
       }

@@ -7,11 +7,15 @@
 -- @include limiter
 -- @include emit
 -- @include wake
+-- @include flowPlace
 -- leaseJobs(keys, base, group, consumer, nonce, count, config, now): the body shared by
 -- lease.lua and complete.lua. It keeps the group moving without a leader (promoteDue: due
 -- delayed jobs and retries; reclaimExpired: expired leases), then leases up to `count` jobs
 -- (takeJobs) within the group's rate limit, and builds the reply documented in lease.lua's
 -- header. keys: the script's KEYS by name (see lease/context.lua); it is not changed.
+
+-- held jobs of a stopped producer's flow a lease places (a lease call stays short)
+local FLOW_LEASE_BATCH = 100
 
 -- nextWakeIn(ctx): ms until the group's next due time (a delayed job, a retry, a lease
 -- deadline, a scheduler's slot, a parked key): 0 when past, -1 when there is none
@@ -93,6 +97,9 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
   local asked = 0
   if count > 0 then
     more = promoteDue(ctx, 500)
+    -- flows committed here and not placed in full: their producer stopped midway, so leases go on
+    -- (more of them left: the worker leases again at once rather than block)
+    if settings.flowsHeld and group == 'default' and placeFlows(base, now, FLOW_LEASE_BATCH) then more = true end
     reclaimExpired(ctx)
     if #ctx.stalled > 0 then emit(base, 'stalled', 'j', table.concat(ctx.stalled, ' ')) end
     if paused == 0 then
