@@ -131,7 +131,7 @@ describe('Redis Cluster: features', () => {
     expect(ran.map((j) => j.name)).toEqual(['h', 'after']);
   });
 
-  it("flows: a flow in one queue's slot runs bottom up, a large one too; one across slots is refused before anything is written", async () => {
+  it("flows: a flow in one queue's slot runs bottom up, a large one too; one across slots is refused before it is written", async () => {
     t.newPrefix();
     const [a, b] = [await nameOn(0), await nameOn(1)];
     const flows = t.track(new FlowProducer({ connection: t.urls, prefix: t.prefix, logger: quietLogger }));
