@@ -57,6 +57,8 @@ export class LeaseGuard {
   private readonly k = nextKeeper++;
   private thread: Thread | undefined;
   private failed = false;
+  /** The last round told the thread that nothing is held. */
+  private saidEmpty = false;
   private readonly connection: ConnectionInput | undefined;
 
   constructor(
@@ -77,6 +79,7 @@ export class LeaseGuard {
    */
   leased(jobs: readonly { id: string; token: string }[], leaseMs: number, everyMs: number): void {
     if (jobs.length === 0) return;
+    this.saidEmpty = false;
     const pairs: string[] = [];
     for (const j of jobs) pairs.push(j.id, j.token);
     this.send({ t: 'leased', k: this.k, leaseMs, everyMs, pairs });
@@ -87,6 +90,9 @@ export class LeaseGuard {
     if (!this.thread) return;
     const list: [string, string, number][] = [];
     for (const [id, h] of held) list.push([id, h.token, h.leaseMs]);
+    // an idle worker says nothing (its next lease reply speaks for it): no message per round while idle
+    if (list.length === 0 && this.saidEmpty) return;
+    this.saidEmpty = list.length === 0;
     this.send({ t: 'round', k: this.k, everyMs, held: list });
   }
 

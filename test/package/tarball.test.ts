@@ -76,8 +76,9 @@ describe('the published tarball', () => {
       `npm pack: ${packed.entryCount} files, ${(packed.size / 1000).toFixed(1)} kB packed, ` +
         `${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked (d.ts ${(dts / 1000).toFixed(1)} kB)`,
     );
-    // a bound, not a target: today's package (~1.3 MB with the dashboard, the CLI, metrics and
-    // tracing) is under it; a jump means something got in by mistake
-    expect(packed.unpackedSize).toBeLessThan(1_600_000);
+    // a bound, not a target: today's package (~1.63 MB with the dashboard, the CLI, metrics,
+    // tracing, and the Lua of every script with its includes inlined, lua.js ~470 kB) is under
+    // it; a jump means something got in by mistake
+    expect(packed.unpackedSize).toBeLessThan(1_750_000);
   });
 });
