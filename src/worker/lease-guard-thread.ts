@@ -9,6 +9,7 @@ import { scriptCaller } from '../redis/script-caller.js';
 import type { ScriptName } from '../redis/script-registry.js';
 import { decodeRenewal } from '../redis/script-results.js';
 import type { GuardMessage, GuardTarget } from './lease-guard.js';
+import { RingReader } from './lease-ring.js';
 
 /** How often the thread looks for a silent keeper (ms). */
 const CHECK_EVERY_MS = 100;
@@ -21,9 +22,13 @@ interface Keeper extends GuardTarget {
   client: Redis;
   connectionKey: string;
   held: Map<string, { token: string; leaseMs: number }>;
+  /** The worker's lease reply jobs and heartbeat, in shared memory (lease-ring.ts). */
+  ring: RingReader;
+  /** The worker's lease length, to which the jobs of its replies are renewed. */
+  leaseMs: number;
   /** The keeper's renewal period (ms). */
   everyMs: number;
-  /** When the keeper last said anything (this thread's clock): its loop was free then. */
+  /** When the keeper last sent a message (Date.now() ms): its loop was free then. */
   heardAt: number;
   renewedAt: number;
   renewing: boolean;
@@ -63,10 +68,10 @@ function disconnect(key: string): void {
 }
 
 function onMessage(m: GuardMessage): void {
-  const now = performance.now();
+  const now = Date.now();
   if (m.t === 'open') {
     const { client, key } = connect(m);
-    const { records, active, wake, maxBlockedMs } = m;
+    const { records, active, wake, maxBlockedMs, leaseMs } = m;
     keepers.set(m.k, {
       records,
       active,
@@ -75,6 +80,8 @@ function onMessage(m: GuardMessage): void {
       client,
       connectionKey: key,
       held: new Map(),
+      ring: new RingReader(m.ring),
+      leaseMs,
       everyMs: Infinity,
       heardAt: now,
       renewedAt: now,
@@ -86,10 +93,8 @@ function onMessage(m: GuardMessage): void {
   const keeper = keepers.get(m.k);
   if (!keeper) return;
   keeper.heardAt = now;
-  if (m.t === 'leased') {
-    for (let i = 0; i < m.pairs.length; i += 2) keeper.held.set(m.pairs[i]!, { token: m.pairs[i + 1]!, leaseMs: m.leaseMs });
-    keeper.everyMs = Math.min(keeper.everyMs, m.everyMs);
-  } else if (m.t === 'round') {
+  if (m.t === 'round') {
+    takeLeased(keeper); // what the ring says was written before this round
     keeper.everyMs = m.everyMs;
     keeper.held = new Map(m.held.map(([id, token, leaseMs]) => [id, { token, leaseMs }]));
   } else {
@@ -102,12 +107,19 @@ function onMessage(m: GuardMessage): void {
   }
 }
 
+/** The jobs of the lease replies written to the keeper's ring since the last look. */
+function takeLeased(keeper: Keeper): void {
+  for (const [id, token] of keeper.ring.take()) keeper.held.set(id, { token, leaseMs: keeper.leaseMs });
+  keeper.everyMs = Math.min(keeper.everyMs, keeper.ring.everyMs());
+}
+
 /** Renews the jobs of every keeper whose loop is overdue for a round, and silent for less than maxBlockedMs. */
 function check(): void {
-  const now = performance.now();
+  const now = Date.now();
   for (const keeper of keepers.values()) {
+    takeLeased(keeper);
     if (keeper.held.size === 0 || keeper.renewing || keeper.everyMs === Infinity) continue;
-    const silentMs = now - keeper.heardAt;
+    const silentMs = now - Math.max(keeper.heardAt, keeper.ring.lastBeat());
     // a round is late by more than half a period: the keeper's loop is blocked
     if (silentMs < keeper.everyMs * 1.5 || silentMs > keeper.maxBlockedMs) continue;
     if (now - keeper.renewedAt < keeper.everyMs) continue;

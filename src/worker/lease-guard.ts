@@ -1,10 +1,12 @@
 // The lease guard: renews a worker's leases from a helper thread while the worker's own event
 // loop is blocked (a processor that spins the CPU without a sandbox, a huge JSON.parse), so a
 // job is not delivered a second time while its first run still goes on. The LeaseKeeper renews
-// as usual; it tells the guard which jobs it holds, at each start and at each renewal round.
-// The guard's thread hears nothing from a blocked loop, and only then, once a round is overdue,
-// renews those jobs itself, with their tokens (fencing is the same as the keeper's), for at
-// most `maxBlockedMs` of silence: a loop blocked for good loses its jobs as a dead one would.
+// as usual; it tells the guard which jobs it holds: each lease reply's jobs, before they start,
+// through shared memory (lease-ring.ts: no message, no wake of the thread), and at each renewal
+// round, by a message. The guard's thread hears nothing from a blocked loop, and only then, once
+// a round is overdue, renews those jobs itself, with their tokens (fencing is the same as the
+// keeper's), for at most `maxBlockedMs` of silence: a loop blocked for good loses its jobs as a
+// dead one would.
 // One thread per process serves every worker in it; it starts with the first job and stays,
 // idle and without a connection once no worker uses it, for the next one. Its thread's file is
 // lease-guard-thread.ts; docs/sandbox.md tells the limits.
@@ -13,6 +15,7 @@ import { compiledEntry } from '../compiled-entry.js';
 import type { Logger } from '../logger.js';
 import { cloneableConnection } from '../redis/cloneable-connection.js';
 import type { ConnectionInput } from '../redis/connection.js';
+import { type LeaseRingMemory, newRingMemory, RingWriter } from './lease-ring.js';
 
 /** What the guard renews for one LeaseKeeper: a group's leases in one queue or partition. */
 export interface GuardTarget {
@@ -25,8 +28,7 @@ export interface GuardTarget {
 
 /** Messages to the guard's thread; `k` names a keeper. */
 export type GuardMessage =
-  | ({ t: 'open'; k: number; connection: ConnectionInput } & GuardTarget)
-  | { t: 'leased'; k: number; leaseMs: number; everyMs: number; pairs: string[] }
+  | ({ t: 'open'; k: number; connection: ConnectionInput; ring: LeaseRingMemory; leaseMs: number } & GuardTarget)
   | { t: 'round'; k: number; everyMs: number; held: [id: string, token: string, leaseMs: number][] }
   | { t: 'close'; k: number };
 
@@ -59,6 +61,8 @@ export class LeaseGuard {
   private failed = false;
   /** The last round told the thread that nothing is held. */
   private saidEmpty = false;
+  /** This keeper's side of the shared ring, once the thread is open. */
+  private ring: RingWriter | undefined;
   private readonly connection: ConnectionInput | undefined;
 
   constructor(
@@ -74,20 +78,20 @@ export class LeaseGuard {
   }
 
   /**
-   * A lease reply's jobs, renewed to `leaseMs` if the loop blocks: one message per reply, sent
+   * A lease reply's jobs, renewed to `leaseMs` if the loop blocks: written to the shared ring
    * before any of them starts (a processor that blocks at once must be covered).
    */
   leased(jobs: readonly { id: string; token: string }[], leaseMs: number, everyMs: number): void {
-    if (jobs.length === 0) return;
+    if (jobs.length === 0 || this.failed) return;
     this.saidEmpty = false;
-    const pairs: string[] = [];
-    for (const j of jobs) pairs.push(j.id, j.token);
-    this.send({ t: 'leased', k: this.k, leaseMs, everyMs, pairs });
+    if (!this.ring && !this.open(leaseMs)) return;
+    this.ring!.append(jobs, everyMs);
   }
 
   /** A renewal round of the keeper: the loop is alive, and these are the jobs it holds. */
   round(everyMs: number, held: Iterable<[string, { token: string; leaseMs: number }]>): void {
     if (!this.thread) return;
+    this.ring?.beat();
     const list: [string, string, number][] = [];
     for (const [id, h] of held) list.push([id, h.token, h.leaseMs]);
     // an idle worker says nothing (its next lease reply speaks for it): no message per round while idle
@@ -100,18 +104,23 @@ export class LeaseGuard {
     if (!this.thread) return;
     this.send({ t: 'close', k: this.k });
     this.thread = undefined;
+    this.ring = undefined;
+  }
+
+  /** Starts (or joins) the thread and hands it this keeper's ring; false when the guard cannot run. */
+  private open(leaseMs: number): boolean {
+    this.thread = guardThread(this.logger);
+    if (!this.thread) {
+      this.failed = true;
+      return false;
+    }
+    const ring = newRingMemory();
+    this.ring = new RingWriter(ring);
+    this.thread.postMessage({ t: 'open', k: this.k, connection: this.connection!, ring, leaseMs, ...this.target } satisfies GuardMessage);
+    return true;
   }
 
   private send(message: GuardMessage): void {
-    if (!this.thread) {
-      if (this.failed) return;
-      this.thread = guardThread(this.logger);
-      if (!this.thread) {
-        this.failed = true;
-        return;
-      }
-      this.thread.postMessage({ t: 'open', k: this.k, connection: this.connection!, ...this.target } satisfies GuardMessage);
-    }
-    this.thread.postMessage(message);
+    this.thread?.postMessage(message);
   }
 }
