@@ -39,7 +39,7 @@ local heldKey = KEYS[2]
 local queues, stage = cjson.decode(ARGV[1]), ARGV[2]
 local now = redisTime()
 -- the held list is under the root's queue base, as that queue's list of committed flows
-local rootBase = string.match(heldKey, '^(.*)flow:[^:]*$') or ''
+local rootBase = flowRootBase(heldKey)
 
 
 -- reads first: the queues (not partitioned; fan-out only with a default group, whose record is
@@ -58,7 +58,7 @@ for i = 3, #ARGV, 9 do
     if i == 3 and parent == '' then
       -- the root of a flow added before; one whose add stopped before its commit is held, unseen
       local held = redis.pcall('HGET', Key.job(base, id), 'fh')
-      if type(held) == 'string' and not redis.call('LPOS', string.match(held, '^(.*)flow:[^:]*$') .. Key.flows, held) then
+      if type(held) == 'string' and not redis.call('LPOS', flowRootBase(held) .. Key.flows, held) then
         return { -4, id }
       end
       return { 0, id }

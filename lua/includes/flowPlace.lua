@@ -10,11 +10,16 @@
 -- held list (root queue's flow:<id>), and expiring (FLOW_HELD_TTL_MS) unless placed, so a
 -- producer that stops before the last call leaves nothing anyone sees. The last call commits:
 -- the held list joins the root queue's `flows` list (meta field flows = '1'). From then on the
--- flow is placed in batches, parents first: by the producer (release-flow.lua), or, if it
--- stopped, by the next leases of the root queue's default group (releaseFlows).
+-- flow is placed in batches, parents first: by the producer (place-flow.lua), or, if it
+-- stopped, by the next leases of the root queue's default group (placeFlows).
 
 -- how long a held job waits for its flow's commit and placing before it expires (7 days)
 local FLOW_HELD_TTL_MS = 604800000
+
+-- flowRootBase(heldKey): the base "P:{R}:" of the root queue a held list lives under (R's flow:<F>)
+local function flowRootBase(heldKey)
+  return string.match(heldKey, '^(.*)flow:[^:]*$') or ''
+end
 
 -- newFlowPlacing(now): what the placing of some flow jobs collects for finishFlowPlacing
 local function newFlowPlacing(now)

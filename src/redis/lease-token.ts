@@ -4,6 +4,12 @@
 // even if their tags collide, so fencing never depends on the tag; the tag only lets explain()
 // say which worker holds a job, by matching it against the group's worker registry.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
+/** A new worker id, `host:pid:tag`: the tag (6 hex digits) is what its lease tokens begin with. */
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
 
 /** The part of a worker's id its lease tokens begin with (its last `:` segment). */
 export function workerTagOf(workerId: string): string {

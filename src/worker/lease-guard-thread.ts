@@ -9,14 +9,13 @@ import { scriptCaller } from '../redis/script-caller.js';
 import type { ScriptName } from '../redis/script-registry.js';
 import { decodeRenewal } from '../redis/script-results.js';
 import type { GuardMessage, GuardTarget } from './lease-guard.js';
+import { renewalBatches } from './lease-keeper.js';
 import { RingReader } from './lease-ring.js';
 
 /** How often the thread looks for a silent keeper (ms). */
 const CHECK_EVERY_MS = 100;
 /** The script it calls: the keeper's renewal (lua/extend.lua), sent as EVALSHA like every script call. */
 const EXTEND: ScriptName = 'extend';
-/** Most leases renewed per script call (the keeper's chunk too). */
-const CHUNK = 1000;
 
 interface Keeper extends GuardTarget {
   client: Redis;
@@ -28,8 +27,6 @@ interface Keeper extends GuardTarget {
   leaseMs: number;
   /** The keeper's renewal period (ms). */
   everyMs: number;
-  /** When the keeper last sent a message (Date.now() ms): its loop was free then. */
-  heardAt: number;
   renewedAt: number;
   renewing: boolean;
 }
@@ -83,7 +80,6 @@ function onMessage(m: GuardMessage): void {
       ring: new RingReader(m.ring),
       leaseMs,
       everyMs: Infinity,
-      heardAt: now,
       renewedAt: now,
       renewing: false,
     });
@@ -92,7 +88,6 @@ function onMessage(m: GuardMessage): void {
   }
   const keeper = keepers.get(m.k);
   if (!keeper) return;
-  keeper.heardAt = now;
   if (m.t === 'round') {
     takeLeased(keeper); // what the ring says was written before this round
     keeper.everyMs = m.everyMs;
@@ -119,7 +114,8 @@ function check(): void {
   for (const keeper of keepers.values()) {
     takeLeased(keeper);
     if (keeper.held.size === 0 || keeper.renewing || keeper.everyMs === Infinity) continue;
-    const silentMs = now - Math.max(keeper.heardAt, keeper.ring.lastBeat());
+    // the loop stamps the heartbeat with each lease reply and each renewal round
+    const silentMs = now - keeper.ring.lastBeat();
     // a round is late by more than half a period: the keeper's loop is blocked
     if (silentMs < keeper.everyMs * 1.5 || silentMs > keeper.maxBlockedMs) continue;
     if (now - keeper.renewedAt < keeper.everyMs) continue;
@@ -132,20 +128,12 @@ function check(): void {
 }
 
 async function renew(keeper: Keeper): Promise<void> {
-  const byLength = new Map<number, [string, string][]>();
-  for (const [id, h] of keeper.held) {
-    let list = byLength.get(h.leaseMs);
-    if (!list) byLength.set(h.leaseMs, (list = []));
-    list.push([id, h.token]);
-  }
   try {
-    for (const [ms, pairs] of byLength) {
-      for (let i = 0; i < pairs.length; i += CHUNK) {
-        const args: (string | number)[] = [keeper.records, ms];
-        for (const [id, token] of pairs.slice(i, i + CHUNK)) args.push(id, token);
-        const reply = (await scriptCaller(keeper.client).call(EXTEND, { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
-        for (const id of decodeRenewal(reply.map(String)).lost) keeper.held.delete(id);
-      }
+    for (const [ms, pairs] of renewalBatches(keeper.held)) {
+      const args: (string | number)[] = [keeper.records, ms];
+      for (const [id, token] of pairs) args.push(id, token);
+      const reply = (await scriptCaller(keeper.client).call(EXTEND, { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
+      for (const id of decodeRenewal(reply.map(String)).lost) keeper.held.delete(id);
     }
   } catch {
     // Redis is away: the next check tries again

@@ -5,6 +5,29 @@ import type { Logger } from '../logger.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { LeaseGuard } from './lease-guard.js';
 
+/** Most leases renewed per extend call. */
+export const RENEW_CHUNK = 1000;
+
+/** How often a lease of `leaseMs` is renewed: every third of it (at least every 20 ms). */
+export function renewalPeriod(leaseMs: number): number {
+  return Math.max(20, Math.floor(leaseMs / 3));
+}
+
+/** Held leases grouped by their length, in chunks of RENEW_CHUNK: one extend call per chunk. */
+export function renewalBatches(held: Iterable<[string, { token: string; leaseMs: number }]>): [number, [string, string][]][] {
+  const byLength = new Map<number, [string, string][]>();
+  for (const [id, h] of held) {
+    let list = byLength.get(h.leaseMs);
+    if (!list) byLength.set(h.leaseMs, (list = []));
+    list.push([id, h.token]);
+  }
+  const batches: [number, [string, string][]][] = [];
+  for (const [ms, pairs] of byLength) {
+    for (let i = 0; i < pairs.length; i += RENEW_CHUNK) batches.push([ms, pairs.slice(i, i + RENEW_CHUNK)]);
+  }
+  return batches;
+}
+
 /** A renewal round this much later than due says the event loop was blocked (at least this long). */
 const BLOCKED_LOOP_MS = 500;
 
@@ -39,7 +62,7 @@ export class LeaseKeeper {
 
   /** Renews every third of `leaseMs`; a shorter lease (extendLease) makes renewals more frequent. */
   private schedule(leaseMs: number): void {
-    const every = Math.max(20, Math.floor(leaseMs / 3));
+    const every = renewalPeriod(leaseMs);
     if (this.timer && every >= this.everyMs) return;
     if (this.timer) clearInterval(this.timer);
     this.everyMs = every;
@@ -80,7 +103,7 @@ export class LeaseKeeper {
 
   /** A lease reply's jobs, just tracked: the guard renews them to the full lease if the loop blocks. */
   guardLeased(jobs: readonly { id: string; token: string }[]): void {
-    this.guard?.leased(jobs, this.leaseMs, Math.min(this.everyMs, Math.max(20, Math.floor(this.leaseMs / 3))));
+    this.guard?.leased(jobs, this.leaseMs, Math.min(this.everyMs, renewalPeriod(this.leaseMs)));
   }
 
   untrack(id: string, token?: string): void {
@@ -118,21 +141,12 @@ export class LeaseKeeper {
     if (this.running || this.held.size === 0) return;
     this.running = true;
     try {
-      const byLength = new Map<number, [string, string][]>();
-      for (const [id, h] of this.held) {
-        let list = byLength.get(h.leaseMs);
-        if (!list) byLength.set(h.leaseMs, (list = []));
-        list.push([id, h.token]);
-      }
-      for (const [ms, pairs] of byLength) {
-        for (let i = 0; i < pairs.length; i += 1000) {
-          const chunk = pairs.slice(i, i + 1000);
-          // a job that finished (or was delivered again) meanwhile is skipped by lose()
-          const renewal = await this.scripts.extend(this.group, ms, chunk);
-          const lost = new Set(renewal.lost);
-          this.lose(chunk.filter(([id]) => lost.has(id)));
-          this.cancel(renewal.cancelled);
-        }
+      for (const [ms, chunk] of renewalBatches(this.held)) {
+        // a job that finished (or was delivered again) meanwhile is skipped by lose()
+        const renewal = await this.scripts.extend(this.group, ms, chunk);
+        const lost = new Set(renewal.lost);
+        this.lose(chunk.filter(([id]) => lost.has(id)));
+        this.cancel(renewal.cancelled);
       }
     } catch (err) {
       this.logger.warn({ err }, 'renewing leases failed; will retry');

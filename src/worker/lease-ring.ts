@@ -21,17 +21,21 @@ export function newRingMemory(): LeaseRingMemory {
   return { bytes: new SharedArrayBuffer(RING_BYTES), control: new SharedArrayBuffer(24) };
 }
 
-/** The worker's side: appends records and stamps the heartbeat. */
-export class RingWriter {
-  private readonly bytes: Uint8Array;
-  private readonly control: BigInt64Array;
-  private readonly encoder = new TextEncoder();
-  private written = 0;
+/** Either side's view of the shared memory. */
+abstract class RingView {
+  protected readonly bytes: Uint8Array;
+  protected readonly control: BigInt64Array;
 
   constructor(memory: LeaseRingMemory) {
     this.bytes = new Uint8Array(memory.bytes);
     this.control = new BigInt64Array(memory.control);
   }
+}
+
+/** The worker's side: appends records and stamps the heartbeat. */
+export class RingWriter extends RingView {
+  private readonly encoder = new TextEncoder();
+  private written = 0;
 
   /** The event loop is alive now. */
   beat(): void {
@@ -57,16 +61,9 @@ export class RingWriter {
 }
 
 /** The thread's side: the records written since its last read, and the last heartbeat. */
-export class RingReader {
-  private readonly bytes: Uint8Array;
-  private readonly control: BigInt64Array;
+export class RingReader extends RingView {
   private readonly decoder = new TextDecoder();
   private read = 0;
-
-  constructor(memory: LeaseRingMemory) {
-    this.bytes = new Uint8Array(memory.bytes);
-    this.control = new BigInt64Array(memory.control);
-  }
 
   /** When the worker's loop last stamped the heartbeat (Date.now() ms; 0: never). */
   lastBeat(): number {

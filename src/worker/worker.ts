@@ -4,8 +4,6 @@
 // resume() and the run-time concurrency go through worker-controls.ts, cancelJob worker-cancel.ts.
 // The work itself (fetch → run → settle, and blocking while idle) is the loop's (worker-loop.ts),
 // with JobRunner, LeaseKeeper, Settlement and WakeWaiter as separate pieces. It does not lease.
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { resolveProcessor, type SandboxPool } from '../sandbox/sandbox-pool.js';
 import { checkEvictionPolicy, closeClient, createClient, cutConnection } from '../redis/connection.js';
@@ -18,6 +16,7 @@ import { addCancelMethods, type WorkerCancelMethods } from './worker-cancel.js';
 import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { reportLastingRefusals, wrapRedisError } from '../redis/redis-errors.js';
 import { Scripts } from '../redis/scripts.js';
+import { newWorkerId } from '../redis/lease-token.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
 import { PARTITION_WATCH_BLOCKS, watchForPartitions } from '../partitions/partition-watch.js';
 import * as controls from './worker-controls.js';
@@ -104,7 +103,7 @@ export class Worker<Data = unknown, Result = unknown> extends TypedEmitter<Worke
 
   constructor(name: string, processor: Processor<Data, Result> | string | URL, opts: WorkerOptions) {
     const logger = opts?.logger ?? defaultLogger();
-    const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const id = newWorkerId();
     const group = validateGroupName(opts?.group ?? 'default');
     super(childLogger(logger, { queue: name, group, worker: id }));
     this.name = validateQueueName(name);
