@@ -2,11 +2,11 @@
 // folds them into its next lease; this flushes them alone when the loop is idle), confirms them
 // (or reports the ones refused because the lease was lost), and hands leases back. It does not
 // fetch or run jobs.
-import { randomBytes } from 'node:crypto';
 import { LeaseLostError } from '../errors.js';
 import type { PendingAck } from './job-runner.js';
 import type { Job } from '../job/job.js';
 import type { Scripts } from '../redis/scripts.js';
+import { randomText } from '../redis/lease-token.js';
 
 export const MAX_PER_CALL = 1000;
 /** Return values carried by one ack call, in bytes (JSON text length). */
@@ -99,7 +99,7 @@ export class Settlement<Data, Result> {
       while (this.pending.length > 0) {
         const acks = this.take();
         try {
-          const nonce = randomBytes(6).toString('base64url');
+          const nonce = randomText(6);
           const { refused } = await this.scripts.complete(this.group, this.consumer, nonce, 0, this.leaseConfigJson, acks);
           this.confirm(acks, refused);
         } catch (err) {

@@ -191,7 +191,8 @@ describe('Redis Cluster: more features', () => {
       { name: 'a', data: 1 },
       { name: 'b', data: 2 },
     ]);
-    await waitFor(() => left.size === 2, 15_000, 'both blocking jobs done');
+    // (30 s: on a loaded machine one run in four took more than 15 s; the cause is not known yet)
+    await waitFor(() => left.size === 2, 30_000, 'both blocking jobs done');
     expect([...left.values()].every((ms) => ms > 0)).toBe(true);
   });
 });

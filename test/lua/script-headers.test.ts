@@ -374,3 +374,63 @@ describe('lua/compile.mjs', () => {
     expect(r.stderr).toContain('out of order');
   });
 });
+
+describe('lua/prune.mjs (scripts carry only the functions they can reach)', () => {
+  const t = useRedis();
+  const raw = useRawClients(() => t.url);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-prune-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('drops a top-level function nothing reaches, keeps what is reached, and keeps line numbers', async () => {
+    const lua = join(dir, 'lua');
+    cpSync(luaDir, lua, { recursive: true });
+    writeFileSync(
+      join(lua, 'includes', 'pair.lua'),
+      'local function used(x)\n  return x + 1\nend\n\nlocal function unused(x)\n  return x - 1\nend\n' +
+        'local function reachedByUsed(x) return used(x) * 10 end\nlocal function onlyInComment() return 0 end\n',
+    );
+    writeFileSync(
+      join(lua, 'pruned.lua'),
+      '--[[\n  pruned\n\n  KEYS[1] k   a key\n\n  ARGV[1] a   an arg\n]]\n-- @include pair\n' +
+        'local v = reachedByUsed(tonumber(ARGV[1])) -- onlyInComment is named here, in a comment\n' +
+        "if v > 100 then return redis.error_reply('too big') end\nreturn v\n",
+    );
+    const r = spawnSync(process.execPath, [join(lua, 'compile.mjs')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const generated = readFileSync(join(dir, 'src', 'generated', 'lua.ts'), 'utf8');
+    const scripts = JSON.parse(generated.slice(generated.indexOf('= {') + 2).replace(/;\s*$/, '')) as Record<string, { lua: string }>;
+    const text = scripts.pruned!.lua;
+    expect(text).toContain('local function used(');
+    expect(text).toContain('local function reachedByUsed(');
+    expect(text).not.toContain('unused');
+    expect(text).not.toContain('local function onlyInComment');
+    // the include's 9 lines (and its last newline) and the script's are all still there, empty where dropped
+    const source = readFileSync(join(lua, 'pruned.lua'), 'utf8');
+    const lineOf = (s: string, needle: string) => s.split('\n').findIndex((l) => l.includes(needle));
+    expect(lineOf(text, 'return v') - lineOf(text, 'local v =')).toBe(lineOf(source, 'return v') - lineOf(source, 'local v ='));
+    expect(lineOf(text, 'local v =') - lineOf(text, 'local function used(')).toBe(10);
+    // and the pruned script runs on Redis
+    expect(await raw().eval(text, 1, `${t.prefix}:{x}:k`, '2')).toBe(30);
+  });
+
+  it('leaves fewer functions in the hot scripts than their includes define', () => {
+    const defined = (op: 'lease' | 'complete' | 'enqueue') => [...luaScripts[op].lua.matchAll(/^local function /gm)].length;
+    // the includes' own definitions, counted from lua/ (each include once)
+    const count = (op: string) => {
+      const seen = new Set<string>();
+      let n = 0;
+      const visit = (file: string) => {
+        const text = readFileSync(file, 'utf8');
+        n += [...text.matchAll(/^local function /gm)].length;
+        for (const m of text.matchAll(/^--\s*@include\s+(\S+)\s*$/gm)) {
+          if (seen.has(m[1]!)) continue;
+          seen.add(m[1]!);
+          visit(join(luaDir, 'includes', `${m[1]}.lua`));
+        }
+      };
+      visit(join(luaDir, `${op}.lua`));
+      return n;
+    };
+    for (const op of ['lease', 'complete', 'enqueue'] as const) expect(defined(op), op).toBeLessThan(count(op));
+  });
+});
