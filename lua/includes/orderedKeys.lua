@@ -33,11 +33,12 @@ local function keyCount(state, field, by)
   return by
 end
 
--- keyListIfReady(g, key, conc): put a key in the ring if it has waiting jobs and a free slot
-local function keyListIfReady(g, key, conc)
+-- keyListIfReady(g, key, conc, hasWaiting): put a key in the ring if it has waiting jobs and a
+-- free slot (hasWaiting: the caller knows its line is not empty)
+local function keyListIfReady(g, key, conc, hasWaiting)
   local st = redis.call('HMGET', g .. Key.keyState, 'a:' .. key, 'r:' .. key)
   if st[2] == '1' or (tonumber(st[1]) or 0) >= conc then return false end
-  if redis.call('LLEN', Key.keyLine(g, key)) == 0 then return false end
+  if not hasWaiting and redis.call('LLEN', Key.keyLine(g, key)) == 0 then return false end
   redis.call('RPUSH', g .. Key.keyRing, key)
   redis.call('HSET', g .. Key.keyState, 'r:' .. key, '1')
   keysRelisted = true
@@ -53,9 +54,14 @@ end
 -- keyPush(g, key, id, conc): a job waits behind its key's earlier jobs. True when the key
 -- became ready (idle workers must be woken).
 local function keyPush(g, key, id, conc)
-  redis.call('RPUSH', Key.keyLine(g, key), id)
+  local waiting = redis.call('RPUSH', Key.keyLine(g, key), id)
   keyCount(g .. Key.keyState, '#waiting', 1)
-  return keyListIfReady(g, key, conc)
+  -- jobs waited already: the key is listed (ring or parked), or all its slots are held and the
+  -- next release lists it; only a line that was empty can make the key ready (two commands
+  -- saved per ordered job behind another). (A keyConcurrency raised at run time lets a key
+  -- with a slot held and jobs waiting wait for that release, as it would without new jobs.)
+  if waiting > 1 then return false end
+  return keyListIfReady(g, key, conc, true)
 end
 
 -- keyRelease(g, key, conc, id): a job of the key is done for good (completed, failed, removed):
