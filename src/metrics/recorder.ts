@@ -52,7 +52,7 @@ export interface CountedEvents {
 // Times noted on the job object itself, under symbols only this file knows: a job handed back
 // leaves nothing behind, and unlike a WeakMap entry per job (an ephemeron the garbage collector
 // must trace), a property costs nothing extra to collect. Two WeakMaps cost about a tenth of a
-// worker's CPU per job at concurrency 100 (bench, issue 17).
+// worker's CPU per job at concurrency 100 (bench/README.md).
 /** When the job started running (performance.now()). */
 const STARTED = Symbol('sluice.metrics.started');
 /** How long the job ran, noted when it succeeded (its completion is confirmed later). */

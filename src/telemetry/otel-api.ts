@@ -49,7 +49,27 @@ export function tracerNow(telemetry: ResolvedTelemetry): { api: Otel; tracer: Ot
   if (telemetry === false) return undefined;
   if (loaded === undefined) void loadOtel();
   if (!loaded) return undefined;
-  return { api: loaded, tracer: (telemetry.tracer as OtelApi.Tracer | undefined) ?? loaded.trace.getTracer(TRACER_NAME) };
+  return withTracer(loaded, telemetry);
+}
+
+/**
+ * The API and the tracer to use: the one given in the options, else the global provider's;
+ * undefined when neither can record (no SDK registered: the API's no-op provider), so that no
+ * span is made for nothing. Asked on each span, so an SDK registered later is found. A no-op
+ * span per job cost a worker about 0.7 KB of garbage (bench/README.md).
+ */
+function withTracer(api: Otel, telemetry: Exclude<ResolvedTelemetry, false>): { api: Otel; tracer: OtelApi.Tracer } | undefined {
+  const given = telemetry.tracer as OtelApi.Tracer | undefined;
+  if (given) return { api, tracer: given };
+  if (!sdkRegistered(api)) return undefined;
+  return { api, tracer: api.trace.getTracer(TRACER_NAME) };
+}
+
+/** Whether a tracer provider other than the API's built-in no-op one is registered. */
+function sdkRegistered(api: Otel): boolean {
+  const provider = api.trace.getTracerProvider() as OtelApi.TracerProvider & { getDelegate?: () => object };
+  const actual = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  return actual?.constructor?.name !== 'NoopTracerProvider';
 }
 
 /**
@@ -71,6 +91,5 @@ export async function tracerFor(telemetry: ResolvedTelemetry): Promise<{ api: Ot
   if (telemetry === false) return undefined;
   const api = loaded === undefined ? await loadOtel() : (loaded ?? undefined);
   if (!api) return undefined;
-  const tracer = (telemetry.tracer as OtelApi.Tracer | undefined) ?? api.trace.getTracer(TRACER_NAME);
-  return { api, tracer };
+  return withTracer(api, telemetry);
 }

@@ -178,4 +178,23 @@ describe('OpenTelemetry tracing', () => {
     expect(result).toBe(2);
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
+
+  it('a tracer provider registered after the worker started is used from the next job on (none is made before)', async () => {
+    const queue = t.queue<number>('late');
+    const worker = t.worker<number>('late', async (job) => job.data);
+    const first = waitForEvent(worker, 'completed');
+    expect((await queue.add('before', 1)).opts.traceContext).toBeUndefined();
+    await first;
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const second = waitForEvent(worker, 'completed');
+      const job = await queue.add('after', 2);
+      expect(job.opts.traceContext?.traceparent).toMatch(/^00-/);
+      await second;
+      await waitFor(() => spans('process late').length === 1, 5000, 'the process span of the job added after');
+      expect(spans('publish late')).toHaveLength(1);
+    } finally {
+      trace.disable();
+    }
+  });
 });
