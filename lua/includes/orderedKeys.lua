@@ -57,8 +57,8 @@ local function keyPush(g, key, id, conc)
   local waiting = redis.call('RPUSH', Key.keyLine(g, key), id)
   keyCount(g .. Key.keyState, '#waiting', 1)
   -- jobs waited already: the key is listed (ring or parked), or all its slots are held and the
-  -- next release lists it; only a line that was empty can make the key ready (two commands
-  -- saved per ordered job behind another). (A keyConcurrency raised at run time lets a key
+  -- next release lists it; only a line that was empty can make the key ready (the state read
+  -- saved: one command per ordered job added behind another). (A keyConcurrency raised at run time lets a key
   -- with a slot held and jobs waiting wait for that release, as it would without new jobs.)
   if waiting > 1 then return false end
   return keyListIfReady(g, key, conc, true)

@@ -65,7 +65,11 @@ function withTracer(api: Otel, telemetry: Exclude<ResolvedTelemetry, false>): { 
   return { api, tracer: api.trace.getTracer(TRACER_NAME) };
 }
 
-/** Whether a tracer provider other than the API's built-in no-op one is registered. */
+/**
+ * Whether a tracer provider other than the API's built-in no-op one is registered, told by the
+ * class name of the global provider's delegate (should a bundler rename it, spans are made as
+ * before, non-recording).
+ */
 function sdkRegistered(api: Otel): boolean {
   const provider = api.trace.getTracerProvider() as OtelApi.TracerProvider & { getDelegate?: () => object };
   const actual = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
@@ -84,12 +88,4 @@ export function otelLoading(telemetry: ResolvedTelemetry): Promise<unknown> | un
 /** Starts loading the API when telemetry is on (a Worker does, so its first job finds it loaded). */
 export function preloadOtel(telemetry: ResolvedTelemetry): void {
   if (telemetry !== false && loaded === undefined) void loadOtel();
-}
-
-/** The tracer of a resolved telemetry option: undefined when off or not installed. */
-export async function tracerFor(telemetry: ResolvedTelemetry): Promise<{ api: Otel; tracer: OtelApi.Tracer } | undefined> {
-  if (telemetry === false) return undefined;
-  const api = loaded === undefined ? await loadOtel() : (loaded ?? undefined);
-  if (!api) return undefined;
-  return withTracer(api, telemetry);
 }
