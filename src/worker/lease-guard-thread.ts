@@ -1,6 +1,8 @@
 // The lease guard's thread (lease-guard.ts): it keeps, per LeaseKeeper, the jobs the keeper
 // last said it holds, and renews them only when the keeper has gone silent past its renewal
-// round (its event loop is blocked), for at most maxBlockedMs of silence. It answers nothing:
+// round (its event loop is blocked), for at most maxBlockedMs of silence. It reads the jobs
+// leased since the last round from the shared ring only then: a healthy worker costs it nothing
+// per job. It answers nothing:
 // a lease it finds lost is dropped here, and the keeper finds out on its own next round.
 import { parentPort } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
@@ -89,7 +91,8 @@ function onMessage(m: GuardMessage): void {
   const keeper = keepers.get(m.k);
   if (!keeper) return;
   if (m.t === 'round') {
-    takeLeased(keeper); // what the ring says was written before this round
+    // the round's list covers what the ring holds before `from`
+    keeper.ring.skipTo(m.from);
     keeper.everyMs = m.everyMs;
     keeper.held = new Map(m.held.map(([id, token, leaseMs]) => [id, { token, leaseMs }]));
   } else {
@@ -105,20 +108,21 @@ function onMessage(m: GuardMessage): void {
 /** The jobs of the lease replies written to the keeper's ring since the last look. */
 function takeLeased(keeper: Keeper): void {
   for (const [id, token] of keeper.ring.take()) keeper.held.set(id, { token, leaseMs: keeper.leaseMs });
-  keeper.everyMs = Math.min(keeper.everyMs, keeper.ring.everyMs());
 }
 
 /** Renews the jobs of every keeper whose loop is overdue for a round, and silent for less than maxBlockedMs. */
 function check(): void {
   const now = Date.now();
   for (const keeper of keepers.values()) {
-    takeLeased(keeper);
-    if (keeper.held.size === 0 || keeper.renewing || keeper.everyMs === Infinity) continue;
+    keeper.everyMs = Math.min(keeper.everyMs, keeper.ring.everyMs());
+    if (keeper.renewing || keeper.everyMs === Infinity) continue;
     // the loop stamps the heartbeat with each lease reply and each renewal round
     const silentMs = now - keeper.ring.lastBeat();
     // a round is late by more than half a period: the keeper's loop is blocked
     if (silentMs < keeper.everyMs * 1.5 || silentMs > keeper.maxBlockedMs) continue;
     if (now - keeper.renewedAt < keeper.everyMs) continue;
+    takeLeased(keeper);
+    if (keeper.held.size === 0) continue;
     keeper.renewedAt = now;
     keeper.renewing = true;
     void renew(keeper).finally(() => {

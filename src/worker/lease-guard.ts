@@ -3,7 +3,7 @@
 // job is not delivered a second time while its first run still goes on. The LeaseKeeper renews
 // as usual; it tells the guard which jobs it holds: each lease reply's jobs, before they start,
 // through shared memory (lease-ring.ts: no message, no wake of the thread), and at each renewal
-// round, by a message. The guard's thread hears nothing from a blocked loop, and only then, once
+// round, by a message (also sent when half the ring is written between two rounds). The guard's thread hears nothing from a blocked loop, and only then, once
 // a round is overdue, renews those jobs itself, with their tokens (fencing is the same as the
 // keeper's), for at most `maxBlockedMs` of silence: a loop blocked for good loses its jobs as a
 // dead one would.
@@ -29,7 +29,8 @@ export interface GuardTarget {
 /** Messages to the guard's thread; `k` names a keeper. */
 export type GuardMessage =
   | ({ t: 'open'; k: number; connection: ConnectionInput; ring: LeaseRingMemory; leaseMs: number } & GuardTarget)
-  | { t: 'round'; k: number; everyMs: number; held: [id: string, token: string, leaseMs: number][] }
+  /** Every job held, and the ring position up to which this covers what the ring says. */
+  | { t: 'round'; k: number; everyMs: number; held: [id: string, token: string, leaseMs: number][]; from: number }
   | { t: 'close'; k: number };
 
 /** The process's guard thread, shared by every keeper. */
@@ -79,25 +80,33 @@ export class LeaseGuard {
 
   /**
    * A lease reply's jobs, renewed to `leaseMs` if the loop blocks: written to the shared ring
-   * before any of them starts (a processor that blocks at once must be covered).
+   * before any of them starts (a processor that blocks at once must be covered). `held`: every
+   * job the keeper holds, these included, for a round when the ring asks for one.
    */
-  leased(jobs: readonly { id: string; token: string }[], leaseMs: number, everyMs: number): void {
+  leased(
+    jobs: readonly { id: string; token: string }[],
+    leaseMs: number,
+    everyMs: number,
+    held: Iterable<[string, { token: string; leaseMs: number }]>,
+  ): void {
     if (jobs.length === 0 || this.failed) return;
     this.saidEmpty = false;
     if (!this.ring && !this.open(leaseMs)) return;
-    this.ring!.append(jobs, everyMs);
+    if (this.ring!.append(jobs, everyMs)) this.round(everyMs, held);
   }
 
   /** A renewal round of the keeper: the loop is alive, and these are the jobs it holds. */
   round(everyMs: number, held: Iterable<[string, { token: string; leaseMs: number }]>): void {
-    if (!this.thread) return;
-    this.ring?.beat();
+    if (!this.thread || !this.ring) return;
     const list: [string, string, number][] = [];
     for (const [id, h] of held) list.push([id, h.token, h.leaseMs]);
     // an idle worker says nothing (its next lease reply speaks for it): no message per round while idle
-    if (list.length === 0 && this.saidEmpty) return;
+    if (list.length === 0 && this.saidEmpty) {
+      this.ring.beat();
+      return;
+    }
     this.saidEmpty = list.length === 0;
-    this.send({ t: 'round', k: this.k, everyMs, held: list });
+    this.send({ t: 'round', k: this.k, everyMs, held: list, from: this.ring.markRound() });
   }
 
   close(): void {

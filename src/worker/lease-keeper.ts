@@ -103,7 +103,7 @@ export class LeaseKeeper {
 
   /** A lease reply's jobs, just tracked: the guard renews them to the full lease if the loop blocks. */
   guardLeased(jobs: readonly { id: string; token: string }[]): void {
-    this.guard?.leased(jobs, this.leaseMs, Math.min(this.everyMs, renewalPeriod(this.leaseMs)));
+    this.guard?.leased(jobs, this.leaseMs, Math.min(this.everyMs, renewalPeriod(this.leaseMs)), this.held);
   }
 
   untrack(id: string, token?: string): void {

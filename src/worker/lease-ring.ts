@@ -1,8 +1,10 @@
 // The lease guard's shared memory (lease-guard.ts): the worker writes the jobs of each lease
 // reply into a ring of bytes, "id\ttoken\n" each, and stamps a heartbeat, with no message and no
-// wake of the guard's thread; the thread reads what is new when it looks (every 100 ms). A reader
-// lapped by the writer skips what it missed: the keeper's next renewal round (a message) says
-// again what the worker holds.
+// wake of the guard's thread. A renewal round (a message with every job held) makes what was
+// written before it moot, so the thread reads the ring only when it finds the loop blocked, from
+// the last round on; the writer asks for a round whenever half the ring has been written since
+// the last one, so what the thread needs is never overwritten. A reader lapped all the same
+// (its messages far behind) skips what it missed.
 
 /** Bytes of a keeper's ring: at 30,000 jobs/s of ~40 bytes, a third of a second and more. */
 export const RING_BYTES = 1 << 20;
@@ -13,6 +15,7 @@ export interface LeaseRingMemory {
   control: SharedArrayBuffer;
 }
 
+const HALF = RING_BYTES / 2;
 const BEAT = 0;
 const WRITTEN = 1;
 const EVERY = 2;
@@ -36,27 +39,48 @@ abstract class RingView {
 export class RingWriter extends RingView {
   private readonly encoder = new TextEncoder();
   private written = 0;
+  /** Where the last round was (bytes written in all then). */
+  private roundAt = 0;
 
   /** The event loop is alive now. */
   beat(): void {
     Atomics.store(this.control, BEAT, BigInt(Date.now()));
   }
 
-  /** Appends one record per job (one longer than the ring is dropped: no job id is that long); `everyMs`: the renewal period now. */
-  append(jobs: readonly { id: string; token: string }[], everyMs: number): void {
+  /**
+   * Appends one record per job; `everyMs`: the renewal period now. True when the caller must
+   * send a round (markRound) now: half the ring has been written since the last one, so the
+   * thread's start point would be overwritten next, or this batch is too long to write (half
+   * the ring or more: a round's list says the same).
+   */
+  append(jobs: readonly { id: string; token: string }[], everyMs: number): boolean {
     Atomics.store(this.control, EVERY, BigInt(everyMs));
+    this.beat();
     let text = '';
     for (const j of jobs) text += `${j.id}\t${j.token}\n`;
-    const data = this.encoder.encode(text);
-    if (data.length < RING_BYTES) {
-      const at = this.written % RING_BYTES;
-      const first = Math.min(data.length, RING_BYTES - at);
+    const at = this.written % RING_BYTES;
+    // straight into the ring when it fits before the end (no copy, no garbage); never more than
+    // half the ring, which is what lies behind the last round's start point
+    const direct = this.encoder.encodeInto(text, this.bytes.subarray(at, Math.min(RING_BYTES, at + HALF)));
+    let length = direct.written;
+    if (direct.read < text.length) {
+      const data = this.encoder.encode(text);
+      if (data.length >= HALF) return true;
+      length = data.length;
+      const first = Math.min(length, RING_BYTES - at);
       this.bytes.set(data.subarray(0, first), at);
-      if (first < data.length) this.bytes.set(data.subarray(first), 0);
-      this.written += data.length;
-      Atomics.store(this.control, WRITTEN, BigInt(this.written));
+      this.bytes.set(data.subarray(first), 0);
     }
+    this.written += length;
+    Atomics.store(this.control, WRITTEN, BigInt(this.written));
+    return this.written - this.roundAt > HALF;
+  }
+
+  /** A round is being sent: the position it covers (records before it are in the round's list). */
+  markRound(): number {
+    this.roundAt = this.written;
     this.beat();
+    return this.written;
   }
 }
 
@@ -75,7 +99,12 @@ export class RingReader extends RingView {
     return Number(Atomics.load(this.control, EVERY)) || Infinity;
   }
 
-  /** The [id, token] records written since the last call. */
+  /** A round covered everything written before `position`: read on from there. */
+  skipTo(position: number): void {
+    this.read = position;
+  }
+
+  /** The [id, token] records written since the last call or skipTo. */
   take(): [string, string][] {
     const written = Number(Atomics.load(this.control, WRITTEN));
     if (written === this.read) return [];
