@@ -16,10 +16,10 @@ import { Job } from '../job/job.js';
 import type { JobContext } from '../job/job-context.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, keepPolicy, type JobsOptions } from '../job/job-options.js';
-import { LazyAbort } from './lazy-abort.js';
+import { Delivery } from './delivery.js';
 import { toJson } from '../job/payload.js';
 import type { Ack, LeasedJobRaw, Scripts } from '../redis/scripts.js';
-import type { Processor, ProcessorContext } from './worker-api.js';
+import type { Processor } from './worker-api.js';
 import { startProcess, type ProcessSpan } from '../telemetry/consumer-spans.js';
 import { preloadOtel } from '../telemetry/otel-api.js';
 import type { ResolvedTelemetry } from '../telemetry/telemetry-options.js';
@@ -27,14 +27,6 @@ import type { ResolvedTelemetry } from '../telemetry/telemetry-options.js';
 export interface PendingAck<Data, Result> extends Ack {
   job: Job<Data, Result>;
   result: Result;
-}
-
-interface Running<Data, Result> {
-  job: Job<Data, Result>;
-  controller: LazyAbort;
-  settled: boolean;
-  /** The delivery's OpenTelemetry span (telemetry/consumer-spans.ts), when tracing. */
-  span?: ProcessSpan | undefined;
 }
 
 export interface RunnerEvents<Data, Result> {
@@ -64,7 +56,7 @@ export interface JobRunnerOptions<Data, Result> {
 }
 
 export class JobRunner<Data, Result> {
-  private readonly running = new Map<string, Running<Data, Result>>();
+  private readonly running = new Map<string, Delivery<Data, Result>>();
   private settling = 0;
   private settledWaiters: (() => void)[] = [];
   /** Running average of how long a job takes (ms), to size the worker's prefetch. */
@@ -100,44 +92,23 @@ export class JobRunner<Data, Result> {
   }
 
   async run(raw: LeasedJobRaw, now: number): Promise<void> {
-    let deferUntil: number | undefined;
-    const lease = {
-      extend: (ms: number) => this.keeper.extend(raw.id, raw.token, ms),
-      deferUntil: (timestamp: number) => {
-        deferUntil = timestamp;
-      },
-    };
-    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, lease);
+    const entry = new Delivery<Data, Result>(this.keeper, raw.id, raw.token);
+    const job = Job.fromLease<Data, Result>(this.ctx, raw, now, entry);
     if (typeof job === 'string') {
       // a record sluice did not write: dead-letter it with the reason, keep working
       this.keeper.untrack(raw.id, raw.token);
       await this.settleFailure(raw.id, raw.token, undefined, new MalformedJobError(job), {});
       return;
     }
-    const controller = new LazyAbort();
+    entry.job = job;
     const span = this.telemetry ? startProcess(this.telemetry, this.ctx.queueName, this.group, job) : undefined;
-    const entry: Running<Data, Result> = { job, controller, settled: false, span };
+    entry.span = span;
     this.running.set(job.id, entry);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = job.opts.timeout;
-    if (timeout) {
-      timer = setTimeout(() => {
-        const err = new JobTimeoutError(job.id, timeout);
-        controller.abort(err);
-        void this.fail(entry, err);
-      }, timeout);
-      timer.unref();
-    }
+    const timer = job.opts.timeout ? this.startTimeout(entry, job.opts.timeout) : undefined;
     this.events.active(job);
     const started = performance.now();
     try {
-      const context: ProcessorContext = {
-        get signal() {
-          return controller.signal;
-        },
-        token: raw.token,
-      };
-      const result = await (span ? span.run(() => this.processor(job, context)) : this.processor(job, context));
+      const result = await (span ? span.run(() => this.processor(job, entry)) : this.processor(job, entry));
       if (!entry.settled) this.succeed(entry, result);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -145,10 +116,10 @@ export class JobRunner<Data, Result> {
       if (!entry.settled && error instanceof DelayedError) {
         entry.settled = true;
         entry.span?.other('deferred');
-        await this.defer(job, error.delayMs ?? Math.max(0, Math.round((deferUntil ?? 0) - Date.now())));
+        await this.defer(job, error.delayMs ?? Math.max(0, Math.round((entry.deferredUntil ?? 0) - Date.now())));
       } else if (!entry.settled) await this.fail(entry, error);
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       const ms = performance.now() - started;
       this.avgJobMs = this.avgJobMs === undefined ? ms : this.avgJobMs * 0.9 + ms * 0.1;
       // a later delivery of the same job (after a timeout or a lost lease) may own the id now
@@ -159,7 +130,18 @@ export class JobRunner<Data, Result> {
     }
   }
 
-  private succeed(entry: Running<Data, Result>, result: Result): void {
+  /** The job's `timeout`: aborts the processor and fails the attempt. */
+  private startTimeout(entry: Delivery<Data, Result>, timeoutMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const err = new JobTimeoutError(entry.id, timeoutMs);
+      entry.abort(err);
+      void this.fail(entry, err);
+    }, timeoutMs);
+    timer.unref();
+    return timer;
+  }
+
+  private succeed(entry: Delivery<Data, Result>, result: Result): void {
     const { job } = entry;
     let returnvalue: string;
     try {
@@ -180,7 +162,7 @@ export class JobRunner<Data, Result> {
     });
   }
 
-  private async fail(entry: Running<Data, Result>, error: Error): Promise<void> {
+  private async fail(entry: Delivery<Data, Result>, error: Error): Promise<void> {
     if (entry.settled) return;
     entry.settled = true;
     if (error instanceof RateLimitError) return this.rateLimited(entry.job, error);
@@ -269,7 +251,7 @@ export class JobRunner<Data, Result> {
     entry.settled = true;
     const err = new LeaseLostError(jobId);
     entry.span?.other('lease-lost');
-    entry.controller.abort(err);
+    entry.abort(err);
     this.events.lost(jobId, err);
     return true;
   }
@@ -282,7 +264,7 @@ export class JobRunner<Data, Result> {
     const entry = this.running.get(jobId);
     if (!entry || entry.settled) return false;
     const err = new JobCancelledError(jobId, reason);
-    entry.controller.abort(err);
+    entry.abort(err);
     void this.fail(entry, err);
     return true;
   }
@@ -299,7 +281,7 @@ export class JobRunner<Data, Result> {
       if (entry.settled) continue;
       entry.settled = true;
       entry.span?.other('handed-back');
-      entry.controller.abort(reason);
+      entry.abort(reason);
       pairs.push([entry.job.id, entry.job.token!]);
     }
     return pairs;

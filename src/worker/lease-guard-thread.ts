@@ -1,13 +1,14 @@
 // The lease guard's thread (lease-guard.ts): it keeps, per LeaseKeeper, the jobs the keeper
 // last said it holds, and renews them only when the keeper has gone silent past its renewal
-// round (its event loop is blocked), for at most maxBlockedMs of silence. It reads the jobs
-// leased since the last round from the shared ring only then: a healthy worker costs it nothing
-// per job. It answers nothing:
+// round (its event loop is blocked), for at most maxBlockedMs of silence. It answers nothing:
 // a lease it finds lost is dropped here, and the keeper finds out on its own next round.
+// It reads the jobs leased since the last round from the shared ring only then: a healthy
+// worker costs it nothing per job. Nor does it load its Redis client (ioredis, about 150 ms of
+// CPU and several MB in a thread) before a loop is first found silent past its renewal period,
+// unless the lease is too short to leave time for that (LAZY_LEASE_MS).
 import { parentPort } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
-import { closeClient, type ConnectionInput, createClient } from '../redis/connection.js';
-import { scriptCaller } from '../redis/script-caller.js';
+import type { ConnectionInput } from '../redis/connection.js';
 import type { ScriptName } from '../redis/script-registry.js';
 import { decodeRenewal } from '../redis/script-results.js';
 import type { GuardMessage, GuardTarget } from './lease-guard.js';
@@ -18,10 +19,19 @@ import { RingReader } from './lease-ring.js';
 const CHECK_EVERY_MS = 100;
 /** The script it calls: the keeper's renewal (lua/extend.lua), sent as EVALSHA like every script call. */
 const EXTEND: ScriptName = 'extend';
+/**
+ * Leases at least this long (ms) get their client only once a round is overdue: the guard
+ * renews at 1.5 periods of silence and a lease runs out at 3, so half a period (here 1 s or
+ * more) is left for loading and connecting. A shorter lease connects at once.
+ */
+const LAZY_LEASE_MS = 6000;
 
 interface Keeper extends GuardTarget {
-  client: Redis;
-  connectionKey: string;
+  k: number;
+  connection: ConnectionInput;
+  /** Its Redis client, once connected (shared with other keepers of the same connection). */
+  client?: Redis;
+  connecting: boolean;
   held: Map<string, { token: string; leaseMs: number }>;
   /** The worker's lease reply jobs and heartbeat, in shared memory (lease-ring.ts). */
   ring: RingReader;
@@ -38,17 +48,34 @@ const keepers = new Map<number, Keeper>();
 const clients = new Map<string, { client: Redis; users: number }>();
 let timer: NodeJS.Timeout | undefined;
 
-function connect(connection: GuardMessage & { t: 'open' }): { client: Redis; key: string } {
-  const key = JSON.stringify(connection.connection);
+/** The client modules, loaded on first need. */
+let redisModules: Promise<[typeof import('../redis/connection.js'), typeof import('../redis/script-caller.js')]> | undefined;
+
+/** Gives the keeper its client (loading ioredis the first time); a keeper closed meanwhile gets none. */
+async function connect(keeper: Keeper): Promise<void> {
+  if (keeper.client || keeper.connecting) return;
+  keeper.connecting = true;
+  let createClient: typeof import('../redis/connection.js')['createClient'];
+  try {
+    redisModules ??= Promise.all([import('../redis/connection.js'), import('../redis/script-caller.js')]);
+    [{ createClient }] = await redisModules;
+  } catch {
+    redisModules = undefined; // the next check tries again
+    return;
+  } finally {
+    keeper.connecting = false;
+  }
+  if (keepers.get(keeper.k) !== keeper) return;
+  const key = JSON.stringify(keeper.connection);
   let entry = clients.get(key);
   if (!entry) {
     const name = `sluice:lease-guard:${process.pid}`;
-    entry = { client: createClient(revive(connection.connection) as ConnectionInput, 'worker', name).client, users: 0 };
+    entry = { client: createClient(revive(keeper.connection) as ConnectionInput, 'worker', name).client, users: 0 };
     entry.client.on('error', () => undefined); // it reconnects by itself; the keeper reports Redis trouble
     clients.set(key, entry);
   }
   entry.users++;
-  return { client: entry.client, key };
+  keeper.client = entry.client;
 }
 
 /** Buffers (a TLS certificate) arrive as plain Uint8Arrays: Buffers again, as ioredis and tls expect. */
@@ -59,32 +86,36 @@ function revive(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v)]));
 }
 
-function disconnect(key: string): void {
+function disconnect(keeper: Keeper): void {
+  if (!keeper.client || !redisModules) return;
+  const key = JSON.stringify(keeper.connection);
   const entry = clients.get(key);
   if (!entry || --entry.users > 0) return;
   clients.delete(key);
-  void closeClient(entry.client, true);
+  void redisModules.then(([{ closeClient }]) => closeClient(entry.client, true));
 }
 
 function onMessage(m: GuardMessage): void {
   const now = Date.now();
   if (m.t === 'open') {
-    const { client, key } = connect(m);
     const { records, active, wake, maxBlockedMs, leaseMs } = m;
-    keepers.set(m.k, {
+    const keeper: Keeper = {
+      k: m.k,
       records,
       active,
       wake,
       maxBlockedMs,
-      client,
-      connectionKey: key,
+      connection: m.connection,
+      connecting: false,
       held: new Map(),
       ring: new RingReader(m.ring),
       leaseMs,
       everyMs: Infinity,
       renewedAt: now,
       renewing: false,
-    });
+    };
+    keepers.set(m.k, keeper);
+    if (leaseMs < LAZY_LEASE_MS) void connect(keeper);
     timer ??= setInterval(check, CHECK_EVERY_MS);
     return;
   }
@@ -97,7 +128,7 @@ function onMessage(m: GuardMessage): void {
     keeper.held = new Map(m.held.map(([id, token, leaseMs]) => [id, { token, leaseMs }]));
   } else {
     keepers.delete(m.k);
-    disconnect(keeper.connectionKey);
+    disconnect(keeper);
     if (keepers.size === 0 && timer) {
       clearInterval(timer);
       timer = undefined;
@@ -118,8 +149,10 @@ function check(): void {
     if (keeper.renewing || keeper.everyMs === Infinity) continue;
     // the loop stamps the heartbeat with each lease reply and each renewal round
     const silentMs = now - keeper.ring.lastBeat();
+    // a round is overdue: get the client ready
+    if (silentMs > keeper.everyMs && !keeper.client) void connect(keeper);
     // a round is late by more than half a period: the keeper's loop is blocked
-    if (silentMs < keeper.everyMs * 1.5 || silentMs > keeper.maxBlockedMs) continue;
+    if (silentMs < keeper.everyMs * 1.5 || silentMs > keeper.maxBlockedMs || !keeper.client) continue;
     if (now - keeper.renewedAt < keeper.everyMs) continue;
     takeLeased(keeper);
     if (keeper.held.size === 0) continue;
@@ -132,11 +165,12 @@ function check(): void {
 }
 
 async function renew(keeper: Keeper): Promise<void> {
+  const [, { scriptCaller }] = await redisModules!;
   try {
     for (const [ms, pairs] of renewalBatches(keeper.held)) {
       const args: (string | number)[] = [keeper.records, ms];
       for (const [id, token] of pairs) args.push(id, token);
-      const reply = (await scriptCaller(keeper.client).call(EXTEND, { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
+      const reply = (await scriptCaller(keeper.client!).call(EXTEND, { active: keeper.active, wake: keeper.wake }, args)) as unknown[];
       for (const id of decodeRenewal(reply.map(String)).lost) keeper.held.delete(id);
     }
   } catch {

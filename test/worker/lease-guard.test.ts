@@ -20,7 +20,11 @@ describe('lease guard', () => {
   const t = useRedis();
 
   /** A worker here whose processor spins `spinMs` once a second worker process polls the group. */
-  async function spinWhileAnotherPolls(name: string, spinMs: number, opts: { leaseGuard?: { maxBlockedMs: number } } = {}) {
+  async function spinWhileAnotherPolls(
+    name: string,
+    spinMs: number,
+    opts: { leaseGuard?: { maxBlockedMs: number }; leaseMs?: number } = {},
+  ) {
     const queue = t.queue(name);
     let otherPolls!: () => void;
     const polling = new Promise<void>((resolve) => (otherPolls = resolve));
@@ -67,6 +71,26 @@ describe('lease guard', () => {
     const stored = await queue.getJob(job.id);
     expect(stored?.returnvalue).toBe('spun');
     expect(stored?.deliveries).toBe(1);
+  });
+
+  it('with a longer lease the thread connects only once a round is overdue, and still keeps the job of a loop blocked past the lease', async () => {
+    const { queue, worker, job, other, start } = await spinWhileAnotherPolls('lazy', 7500, { leaseMs: 6000 });
+    const guardConnections = async () =>
+      String(await t.admin.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(`name=sluice:lease-guard:${process.pid}`)).length;
+    // jobs have run (the probe in the other process, ours now active): the guard's thread holds no connection yet
+    expect(await guardConnections()).toBe(0);
+    const lost: string[] = [];
+    worker.on('lost', (id) => lost.push(id));
+    const completed = waitForEvent(worker, 'completed', 20_000);
+    start();
+    const [done] = await completed;
+    expect(done.id).toBe(job.id);
+    expect(lost).toEqual([]);
+    expect(other.messages.filter((m) => m.t === 'start' && m.id === job.id)).toEqual([]);
+    expect((await queue.getJob(job.id))?.deliveries).toBe(1);
+    expect(await guardConnections()).toBe(1);
   });
 
   it('past maxBlockedMs the guard stops: the lease runs out and the other worker runs the job', async () => {
