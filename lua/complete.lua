@@ -55,6 +55,8 @@ local base, group, consumer, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local config = cjson.decode(ARGV[6])
 local count = leaseCount(ARGV[5], config)
 local now = redisTime()
+-- written per job: as text once (a number argument is formatted per use)
+local nowText = tostring(now)
 local rb, g = Key.records(base, group), Key.group(base, group)
 emitFor(group)
 -- (read before the first write, with the events' settings: see lua/compile.mjs, invariant 11
@@ -88,8 +90,8 @@ for i = 7, #ARGV, 5 do
     else
       -- the policy of the latest kept job in the batch applies to the set
       keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-      redis.call('HSET', jobKey, 's', 'completed', 'fo', now, 'rv', ARGV[i + 2], 'tk', '=' .. token)
-      kept[#kept + 1] = now
+      redis.call('HSET', jobKey, 's', 'completed', 'fo', nowText, 'rv', ARGV[i + 2], 'tk', '=' .. token)
+      kept[#kept + 1] = nowText
       kept[#kept + 1] = id
     end
     -- a flow child (its published record names the parent): the parent gets its value

@@ -8,7 +8,9 @@
 --   groupPrefix Key.group(base, group); records, Key.records(base, group): the group's job
 --               records (the delayed set and the stream are the queue's, shared by all groups)
 --   consumer    the worker's id (its XREADGROUP consumer); nonce, the call's (tokens nonce.k)
---   now         ms of Redis time; config, the worker's JSON config (see lease.lua)
+--   now         ms of Redis time, and nowText, the same as a string (written per job: a number
+--               argument costs Redis a printf, a number in a Lua concatenation one more)
+--   config      the worker's JSON config (see lease.lua)
 --   settings    queueSettings(base, group)
 --   stalled     ids of the jobs whose lease ran out (reclaimExpired)
 --   dead        id, reason, ... of the jobs dead-lettered in this call
@@ -22,7 +24,7 @@ local function newLeaseContext(keys, base, group, consumer, nonce, config, now)
   return {
     keys = keys, base = base, group = group,
     groupPrefix = Key.group(base, group), records = Key.records(base, group),
-    consumer = consumer, nonce = nonce, now = now, config = config,
+    consumer = consumer, nonce = nonce, now = now, nowText = tostring(now), config = config,
     settings = queueSettings(base, group),
     stalled = {}, dead = {}, jobs = {}, streamLastRead = nil, heads = {}, emptied = {},
   }

@@ -23,11 +23,12 @@ local function appendJob(jobs, id, name, data, opts, timestamp, attemptsMade, de
 end
 
 -- leaseCarried(ctx, id, name, data, opts, timestamp): a plain job came whole in its stream
--- entry (id: the entry's); its record is written now, at its first lease.
+-- entry (id: the entry's; timestamp: its ms, as text); its record is written now, at its first
+-- lease. Every value is a string: a number would be formatted per job.
 local function leaseCarried(ctx, id, name, data, opts, timestamp)
   redis.call('HSET', Key.job(ctx.records, id), 'n', name, 'd', data, 'o', opts, 'ts', timestamp,
-    's', 'active', 'a', 0, 'dl', 1, 'tk', nextToken(ctx), 'po', ctx.now)
-  appendJob(ctx.jobs, id, name, data, opts, timestamp, 0, 1, 0)
+    's', 'active', 'a', '0', 'dl', '1', 'tk', nextToken(ctx), 'po', ctx.nowText)
+  appendJob(ctx.jobs, id, name, data, opts, timestamp, '0', '1', '0')
   return true
 end
 
@@ -87,8 +88,8 @@ local function leaseRecorded(ctx, id, fromRing)
   end
   if state == 'waiting' and name and data then
     local delivery = (tonumber(deliveries) or 0) + 1
-    redis.call('HSET', jobKey, 's', 'active', 'tk', nextToken(ctx), 'po', now, 'dl', delivery)
-    appendJob(ctx.jobs, id, name, data, opts or '{}', timestamp or now, attemptsMade or 0, delivery, stalls or 0)
+    redis.call('HSET', jobKey, 's', 'active', 'tk', nextToken(ctx), 'po', ctx.nowText, 'dl', delivery)
+    appendJob(ctx.jobs, id, name, data, opts or '{}', timestamp or ctx.nowText, attemptsMade or '0', delivery, stalls or '0')
     return true
   end
   local unknownState = state and not KNOWN_STATES[state]

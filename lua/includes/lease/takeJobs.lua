@@ -77,7 +77,7 @@ local function takeJobs(ctx, count)
       elseif fields[1] == 'n' and fields[3] == 'd' and fields[4] then
         -- a plain job, carried whole by its entry: its record is written now, at its first lease
         ids[#ids + 1] = entryId
-        inline[entryId] = { fields[2], fields[4], fields[5] == 'o' and fields[6] or '{}', tonumber(string.match(entryId, '^(%d+)')) }
+        inline[entryId] = { fields[2], fields[4], fields[5] == 'o' and fields[6] or '{}', string.match(entryId, '^(%d+)') }
       else
         deadLetterEntry(ctx, entries[i])
       end
@@ -91,6 +91,8 @@ local function takeJobs(ctx, count)
   end
   local leases = {}
   local slots, leaseMs, aheadMs = config.slots or count, config.leaseMs, config.aheadMs or config.leaseMs
+  -- the two lease ends as text, once: a number score is formatted per job
+  local leaseEnd, aheadEnd = tostring(now + leaseMs), tostring(now + aheadMs)
   for i = 1, #ids do
     local id = ids[i]
     local leased
@@ -112,13 +114,15 @@ local function takeJobs(ctx, count)
     if leased then
       -- jobs past the worker's free slots wait in its buffer: a short first lease, renewed by the
       -- worker while it holds them, so that a killed worker's leased-ahead jobs come back soon
-      leases[#leases + 1] = now + ((#leases / 2 < slots) and leaseMs or aheadMs)
+      leases[#leases + 1] = (#leases / 2 < slots) and leaseEnd or aheadEnd
       leases[#leases + 1] = id
     end
   end
   if #leases > 0 then
     redis.call('ZADD', keys.active, unpack(leases))
-    headChanged(ctx, keys.active, math.min(leases[1], leases[#leases - 1]))
+    -- the lowest end written: the first job's (a slot's, if any) or the last's (ahead, past the slots)
+    local firstMs, lastMs = (slots > 0) and leaseMs or aheadMs, (#leases / 2 > slots) and aheadMs or leaseMs
+    headChanged(ctx, keys.active, now + math.min(firstMs, lastMs))
     local leased = {}
     for i = 2, #leases, 2 do leased[#leased + 1] = leases[i] end
     emit(ctx.base, 'active', 'j', table.concat(leased, ' '))
