@@ -45,6 +45,7 @@
 -- @include dedup
 -- @include wake
 -- @include partitionIds
+-- @include jobData
 -- @include newRecord
 local k = { stream = KEYS[2], groups = KEYS[4], wake = KEYS[5] }
 local idKey, delayedKey = KEYS[1], KEYS[3]
@@ -90,7 +91,8 @@ local function deduplicated(holder, i, sched)
   -- (only a published record can be updated: copies made for other groups are theirs)
   local state = redis.call('HGET', holderKey, 's')
   if state ~= 'delayed' and state ~= 'waiting' then return 0 end
-  redis.call('HSET', holderKey, 'd', ARGV[i + 2], 'o', ARGV[i + 3])
+  writeData(holderKey, ARGV[i + 2])
+  redis.call('HSET', holderKey, 'o', ARGV[i + 3])
   local delayMs = tonumber(sched.delay) or 0
   -- restart the delay of a delayed job (not of a retry waiting out its backoff)
   if state == 'delayed' and delayMs > 0 and redis.call('ZSCORE', delayedKey, holder) then

@@ -27,6 +27,7 @@
 -- @include keys
 -- @include streamEntryJob
 -- @include wake
+-- @include jobData
 local jobKey, groupsKey, streamKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, group, id, data = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target = Key.job(Key.records(base, group), id)
@@ -56,7 +57,7 @@ if not state then
       end
       wake(wakeKey, '*')
     end
-    redis.call('HSET', target, 'd', data)
+    writeData(target, data)
     return { 'ok', 'waiting' }
   end
 end
@@ -68,5 +69,5 @@ if not state and target ~= jobKey then
 end
 if not state then return { 'notFound', '' } end
 if state == 'completed' or state == 'failed' then return { 'finished', state } end
-redis.call('HSET', target, 'd', data)
+writeData(target, data)
 return { 'ok', state }

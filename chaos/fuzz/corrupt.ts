@@ -23,7 +23,12 @@ export interface Plant {
   restore?: () => Promise<unknown>;
 }
 
-const FIELDS = Object.values(JobField);
+// every named field, and the first pieces of spread data (lua/includes/jobData.lua)
+const FIELDS: string[] = [
+  ...Object.values(JobField).flatMap((f) => (typeof f === 'string' ? [f] : [])),
+  JobField.dataPiece(1),
+  JobField.dataPiece(2),
+];
 
 /** A garbage value for a Redis field or member. */
 export function garbage(rng: Rng): string | Buffer {

@@ -2,6 +2,7 @@
 -- @include orderedKeys
 -- @include settings
 -- @include dedup
+-- @include jobData
 -- placeWaiting(k, base, id, priority, lifo, orderingKey): put a job that has a published
 -- record and is ready to run where the workers of every group will find it: the stream (every
 -- group reads it), or, for a prioritised, lifo or ordered job, each group's priority set, the
@@ -46,7 +47,8 @@ end
 
 -- the fields a group's own record copies from the published one (not the deduplication id:
 -- that is the published job's, released once)
-local COPIED = { 'n', 'd', 'o', 'ts', 'sb', 'p', 'ok' }
+-- (the data too, read whole and written as dataFields spreads it)
+local COPIED = { 'n', 'o', 'ts', 'sb', 'p', 'ok', 'd' }
 
 local function placeWaiting(k, base, id, priority, lifo, orderingKey)
   -- a priority read back from a garbled record (tonumber('nan')) is no score ZADD takes: none
@@ -61,7 +63,7 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
       return false
     end
     local f = redis.call('HMGET', jobKey, 'n', 'd', 'o', 'ts', 'sb')
-    local entry = redis.call('XADD', k.stream, '*', 'j', id, 'n', f[1] or '', 'd', f[2] or '', 'o', f[3] or '{}',
+    local entry = redis.call('XADD', k.stream, '*', 'j', id, 'n', f[1] or '', 'd', readData(jobKey, f[2]) or '', 'o', f[3] or '{}',
       'ts', f[4] or '0', 'sb', f[5] or '')
     if withDefault then
       redis.call('HSET', jobKey, 'se', entry)
@@ -90,12 +92,13 @@ local function placeWaiting(k, base, id, priority, lifo, orderingKey)
       if not copy then
         local f = redis.call('HMGET', jobKey, unpack(COPIED))
         copy = { 's', 'waiting', 'a', 0, 'dl', 0 }
-        for i = 1, #COPIED do
+        for i = 1, #COPIED - 1 do
           if f[i] then
             copy[#copy + 1] = COPIED[i]
             copy[#copy + 1] = f[i]
           end
         end
+        if f[#COPIED] then dataFields(copy, readData(jobKey, f[#COPIED])) end
       end
       redis.call('HSET', Key.job(g, id), unpack(copy))
     end

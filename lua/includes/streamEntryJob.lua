@@ -1,6 +1,7 @@
 -- @include keys
 -- @include streamIds
 -- @include records
+-- @include jobData
 -- A job waiting in the queue's stream — a plain job's own entry ('n' first: the entry carries the
 -- job), or the announcement of a job with a published record ('j' first) — that some groups have
 -- not read yet. An entry cannot be rewritten, so a change to such a job (remove for one group,
@@ -52,18 +53,19 @@ end
 local function entryRecord(base, id, entry)
   local f = entry[2]
   if f[1] == 'n' then
-    return { 'n', f[2], 'd', f[4] or '', 'o', f[5] == 'o' and f[6] or '{}', 'ts', tonumber(string.match(id, '^(%d+)')),
-      's', 'waiting', 'a', 0, 'dl', 0 }
+    local record = { 'n', f[2], 'o', f[5] == 'o' and f[6] or '{}', 'ts', string.match(id, '^(%d+)'), 's', 'waiting', 'a', '0', 'dl', '0' }
+    return dataFields(record, f[4] or '')
   end
   local c
   if f[3] == 'n' and f[6] then
     c = { f[4], f[6], f[8] or '{}', f[10] or '0', f[12] or '' }
   else
     c = redis.call('HMGET', Key.job(base, id), 'n', 'd', 'o', 'ts', 'sb')
+    c[2] = readData(Key.job(base, id), c[2])
   end
-  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'd', c[2] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
+  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', c[1] or '', 'o', c[3] or '{}', 'ts', c[4] or '0' }
   if c[5] and c[5] ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = c[5] end
-  return record
+  return dataFields(record, c[2] or '')
 end
 
 -- takeRecord(base, id, group, entry, record): group, which had not read the entry, gets its own

@@ -9,6 +9,7 @@ import { fromJson, toJson } from './payload.js';
 import type { LeasedJobRaw } from '../redis/scripts.js';
 import type { JobContext, LeaseHandle } from './job-context.js';
 import { findWaitingEntry, publishedNotYetMet } from '../redis/streams.js';
+import { recordData } from './job-data.js';
 import type { QueueEvents } from '../events/queue-events.js';
 import { addJobAliases, type BullmqJobAliases } from '../queue/bullmq-aliases.js';
 import { addJobControls, withPlacement, type JobControls } from './job-controls.js';
@@ -146,7 +147,7 @@ export class Job<Data = unknown, Result = unknown> {
     const job = new Job<D, R>(ctx, {
       id,
       name: hash[JobField.name] ?? '',
-      data: fromJson(hash[JobField.data]) as D,
+      data: fromJson(recordData(hash)) as D,
       opts: withPlacement(opts, hash),
       timestamp: Number(hash[JobField.timestamp] ?? 0),
     });

@@ -143,8 +143,10 @@ export function queueKeys(prefix: string, queue: string, partition?: PartitionRe
 export const JobField = {
   /** The job's name. */
   name: 'n',
-  /** Its data (JSON). */
+  /** Its data (JSON); "#n" when it is spread over n pieces (lua/includes/jobData.lua). */
   data: 'd',
+  /** A piece of spread data (1..n). */
+  dataPiece: (piece: number | string) => `d${piece}`,
   /** Its options (JSON). */
   opts: 'o',
   /** When it was added (ms, Redis time). */

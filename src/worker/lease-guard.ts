@@ -3,10 +3,10 @@
 // job is not delivered a second time while its first run still goes on. The LeaseKeeper renews
 // as usual; it tells the guard which jobs it holds: each lease reply's jobs, before they start,
 // through shared memory (lease-ring.ts: no message, no wake of the thread), and at each renewal
-// round, by a message (also sent when half the ring is written between two rounds). The guard's thread hears nothing from a blocked loop, and only then, once
-// a round is overdue, renews those jobs itself, with their tokens (fencing is the same as the
-// keeper's), for at most `maxBlockedMs` of silence: a loop blocked for good loses its jobs as a
-// dead one would.
+// round, by a message (also sent when half the ring is written between two rounds). The
+// guard's thread hears nothing from a blocked loop, and only then, once a round is overdue,
+// renews those jobs itself, with their tokens (fencing is the same as the keeper's), for at
+// most `maxBlockedMs` of silence: a loop blocked for good loses its jobs as a dead one would.
 // One thread per process serves every worker in it; it starts with the first job and stays,
 // idle and without a connection once no worker uses it, for the next one. Its thread's file is
 // lease-guard-thread.ts; docs/sandbox.md tells the limits.

@@ -300,8 +300,12 @@ class Scanner {
         .trim();
       const listItem = /^(\w+)\[/.exec(value);
       if (literal(value) !== undefined) fields.push(literal(value)!);
+      else if (/^'[^']*'\s*\.\./.test(value)) fields.push(...this.fieldNames(file, value, 0));
       else if (listItem && listItem[1] !== name) fields.push(...this.tableFields(file, listItem[1]!, false));
     }
+    // a table passed to dataFields (lua/includes/jobData.lua) gets the data: d and its pieces
+    if (new RegExp(`\\bdataFields\\(\\s*${name}\\s*,`).test(file.code))
+      fields.push(...this.fieldNames(file, "'d'", 0), ...this.fieldNames(file, "'d' .. n", 0));
     return [...new Set(fields)];
   }
 }

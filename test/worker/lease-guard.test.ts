@@ -73,7 +73,7 @@ describe('lease guard', () => {
     expect(stored?.deliveries).toBe(1);
   });
 
-  it('with a longer lease the thread connects only once a round is overdue, and still keeps the job of a loop blocked past the lease', async () => {
+  it('with a longer lease the thread connects only once a round is overdue, and keeps the job of a loop blocked past it', async () => {
     const { queue, worker, job, other, start } = await spinWhileAnotherPolls('lazy', 7500, { leaseMs: 6000 });
     const guardConnections = async () =>
       String(await t.admin.client('LIST'))

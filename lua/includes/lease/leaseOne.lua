@@ -4,6 +4,7 @@
 -- @include moveToFailed
 -- @include orderedKeys
 -- @include records
+-- @include jobData
 -- Leasing one job: its record is marked active with a fresh token, and the job is appended to
 -- ctx.jobs for the reply. The reply carries JOB_FIELDS fields per job: id, name, data, opts and
 -- the numbers as one "meta" string "timestamp:attemptsMade:deliveries:stalls" (fewer reply
@@ -26,8 +27,14 @@ end
 -- entry (id: the entry's; timestamp: its ms, as text); its record is written now, at its first
 -- lease. Every value is a string: a number would be formatted per job.
 local function leaseCarried(ctx, id, name, data, opts, timestamp)
-  redis.call('HSET', Key.job(ctx.records, id), 'n', name, 'd', data, 'o', opts, 'ts', timestamp,
-    's', 'active', 'a', '0', 'dl', '1', 'tk', nextToken(ctx), 'po', ctx.nowText)
+  if #data <= DATA_PIECE then
+    redis.call('HSET', Key.job(ctx.records, id), 'n', name, 'd', data, 'o', opts, 'ts', timestamp,
+      's', 'active', 'a', '0', 'dl', '1', 'tk', nextToken(ctx), 'po', ctx.nowText)
+  else
+    local record = { 'n', name, 'o', opts, 'ts', timestamp, 's', 'active', 'a', '0', 'dl', '1', 'tk', nextToken(ctx), 'po', ctx.nowText }
+    dataFields(record, data)
+    redis.call('HSET', Key.job(ctx.records, id), unpack(record))
+  end
   appendJob(ctx.jobs, id, name, data, opts, timestamp, '0', '1', '0')
   return true
 end
@@ -42,10 +49,12 @@ local function adoptJob(ctx, id, name, data, opts, timestamp, startBy)
   if not name then
     local published = redis.pcall('HMGET', Key.job(ctx.base, id), 'n', 'd', 'o', 'ts', 'sb')
     if published.err or not published[1] then return false end
-    name, data, opts, timestamp, startBy = published[1], published[2], published[3], published[4], published[5]
+    name, opts, timestamp, startBy = published[1], published[3], published[4], published[5]
+    data = readData(Key.job(ctx.base, id), published[2])
   end
-  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', name, 'd', data or '', 'o', opts or '{}', 'ts', timestamp or '0' }
+  local record = { 's', 'waiting', 'a', 0, 'dl', 0, 'n', name, 'o', opts or '{}', 'ts', timestamp or '0' }
   if startBy and startBy ~= '' then record[#record + 1] = 'sb'; record[#record + 1] = startBy end
+  dataFields(record, data or '')
   redis.call('HSET', jobKey, unpack(record))
   releasePublished(ctx.base, id)
   return true
@@ -65,7 +74,7 @@ local function leaseRecorded(ctx, id, fromRing)
   -- a key of another type must not abort the batch, whose stream entries are consumed already
   local f = readJob(ctx, records, id, 's', 'n', 'd', 'o', 'ts', 'a', 'dl', 'sc', 'sb', 'ok', 'kr')
   if not f then return false end
-  local state, name, data, opts, timestamp, attemptsMade = f[1], f[2], f[3], f[4], f[5], f[6]
+  local state, name, data, opts, timestamp, attemptsMade = f[1], f[2], readData(jobKey, f[3]), f[4], f[5], f[6]
   local deliveries, stalls, startBy, orderingKey, keyReleased = f[7], f[8], f[9], f[10], f[11]
   -- an ordered job coming back (retry, reclaimed, handed back) counts against its key's limit
   -- too; over it, the job waits (still holding its key) until the key's window has room
