@@ -46,6 +46,7 @@
 -- @include trimFinished
 -- @include flowParents
 -- @include wake
+-- @include deleteJobs
 local keys = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -63,18 +64,24 @@ emitFor(group)
 -- (docs/invariants.md))
 local settings = queueSettings(base, group)
 
-local refused, finished, kept, results = {}, {}, {}, {}
+-- removed: the ids deleted at once (keepCount 0), in one DEL per chunk after the loop, not one
+-- per job; seen: an id met twice in one batch counts once (its record is still there for the second)
+local refused, finished, kept, results, removed, seen = {}, {}, {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
   local resent = string.sub(token, 1, 1) == '='
   if resent then token = string.sub(token, 2) end
   local jobKey = Key.job(rb, id)
+  local again = seen[id]
+  seen[id] = true
   -- a record clobbered with another type is refused, not an error that fails the whole batch's acks;
   -- its lease runs out and the lease script dead-letters it (readJob)
   local held = redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
   if held.err then
     refused[#refused + 1] = id
+  elseif again then
+    -- the same job twice in one batch: the first ack counted (an ack is idempotent)
   elseif token ~= '' and held[1] == '=' .. token then
     -- already completed by this very delivery (an ack applied before its reply was lost)
   elseif resent and not held[1] and redis.call('EXISTS', jobKey) == 0 then
@@ -86,7 +93,7 @@ for i = 7, #ARGV, 5 do
     -- an ordered job: its key's next job may go
     if held[3] and not held[4] then keyRelease(g, held[3], settings.keyConcurrency) end
     if ARGV[i + 3] == '0' then
-      redis.call('DEL', jobKey, Key.logs(rb, id), Key.kids(rb, id))
+      removed[#removed + 1] = id
     else
       -- the policy of the latest kept job in the batch applies to the set
       keepCount, keepAgeMs = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
@@ -100,6 +107,7 @@ for i = 7, #ARGV, 5 do
     refused[#refused + 1] = id
   end
 end
+if #removed > 0 then deleteJobs(rb, removed) end
 if #finished > 0 then
   redis.call('ZREM', keys.active, unpack(finished))
   -- one event for the batch; values over 1 KiB are read from the record (emitCompleted)
