@@ -38,6 +38,13 @@ local function dataFields(record, data)
   return record
 end
 
+-- removedOnCompletion(opts): the options (JSON from JSON.stringify, no spaces) delete the job the
+-- moment it completes (removeOnComplete true or 0): its record lives only while it runs, so
+-- spreading its data would cost work (about 7% of Redis CPU per job at c=100) and save nothing
+local function removedOnCompletion(opts)
+  return string.find(opts, '"removeOnComplete":true', 1, true) ~= nil or string.find(opts, '"removeOnComplete":0[,}]') ~= nil
+end
+
 -- pieceNames(marker): the fields d1..dn a marker "#n" names (none for anything else)
 local function pieceNames(marker)
   local names = {}

@@ -46,6 +46,23 @@ describe('job data spread over a record', () => {
     }
   });
 
+  it('a job removed on completion keeps its data whole while it runs (nothing to save); failed, it reads back exact', async () => {
+    t.newPrefix();
+    const queue = t.queue<Data>('removed');
+    const text = mixed(300);
+    let encoding: unknown;
+    const worker = t.worker<Data>('removed', async (job) => {
+      encoding = await t.admin.object('ENCODING', queue.keys.job(job.id));
+      throw new Error(job.data.text === text ? 'fail on purpose' : 'data differs');
+    });
+    const failed = waitForEvent(worker, 'failed');
+    const job = await queue.add('r', { text }, { removeOnComplete: true });
+    const [, error] = await failed;
+    expect((error as Error).message).toBe('fail on purpose');
+    expect(encoding).toBe('hashtable');
+    expect((await queue.getJob(job.id))?.data.text).toBe(text);
+  });
+
   it('a retried job and a job with its own id read their spread data back whole; updateData replaces it both ways', async () => {
     t.newPrefix();
     const queue = t.queue<Data>('retry');
