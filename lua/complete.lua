@@ -65,28 +65,28 @@ emitFor(group)
 local settings = queueSettings(base, group)
 
 -- removed: the ids deleted at once (keepCount 0), in one DEL per chunk after the loop, not one
--- per job; seen: an id met twice in one batch counts once (its record is still there for the second)
-local refused, finished, kept, results, removed, seen = {}, {}, {}, {}, {}, {}
+-- per job; applied: the ids whose ack counted, so that the same id again in the batch (its
+-- record not deleted yet) counts once
+local refused, finished, kept, results, removed, applied = {}, {}, {}, {}, {}, {}
 local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
   local resent = string.sub(token, 1, 1) == '='
   if resent then token = string.sub(token, 2) end
   local jobKey = Key.job(rb, id)
-  local again = seen[id]
-  seen[id] = true
   -- a record clobbered with another type is refused, not an error that fails the whole batch's acks;
   -- its lease runs out and the lease script dead-letters it (readJob)
-  local held = redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
-  if held.err then
+  local held = applied[id] or redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
+  if held == true then
+    -- the same job again in this batch, after its ack counted (an ack is idempotent)
+  elseif held.err then
     refused[#refused + 1] = id
-  elseif again then
-    -- the same job twice in one batch: the first ack counted (an ack is idempotent)
   elseif token ~= '' and held[1] == '=' .. token then
     -- already completed by this very delivery (an ack applied before its reply was lost)
   elseif resent and not held[1] and redis.call('EXISTS', jobKey) == 0 then
     -- resent, and the record is gone: the first run of this ack deleted it (keepCount 0)
   elseif isCurrentToken(held[1], token) then
+    applied[id] = true
     finished[#finished + 1] = id
     results[#results + 1] = ARGV[i + 2]
     if held[2] then releaseDedup(base, jobKey, id) end

@@ -29,6 +29,8 @@ const LAZY_LEASE_MS = 6000;
 interface Keeper extends GuardTarget {
   k: number;
   connection: ConnectionInput;
+  /** The connection's description as text: the key of its entry in `clients`. */
+  connectionKey: string;
   /** Its Redis client, once connected (shared with other keepers of the same connection). */
   client?: Redis;
   connecting: boolean;
@@ -66,7 +68,7 @@ async function connect(keeper: Keeper): Promise<void> {
     keeper.connecting = false;
   }
   if (keepers.get(keeper.k) !== keeper) return;
-  const key = JSON.stringify(keeper.connection);
+  const key = keeper.connectionKey;
   let entry = clients.get(key);
   if (!entry) {
     const name = `sluice:lease-guard:${process.pid}`;
@@ -88,7 +90,7 @@ function revive(value: unknown): unknown {
 
 function disconnect(keeper: Keeper): void {
   if (!keeper.client || !redisModules) return;
-  const key = JSON.stringify(keeper.connection);
+  const key = keeper.connectionKey;
   const entry = clients.get(key);
   if (!entry || --entry.users > 0) return;
   clients.delete(key);
@@ -106,6 +108,7 @@ function onMessage(m: GuardMessage): void {
       wake,
       maxBlockedMs,
       connection: m.connection,
+      connectionKey: JSON.stringify(m.connection),
       connecting: false,
       held: new Map(),
       ring: new RingReader(m.ring),

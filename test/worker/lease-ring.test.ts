@@ -8,11 +8,15 @@ function jobs(from: number, count: number, pad = ''): { id: string; token: strin
   return Array.from({ length: count }, (_, k) => ({ id: `${pad}job-${from + k}`, token: `t${from + k}` }));
 }
 
+/** Both sides of one new ring. */
+function ring(): { writer: RingWriter; reader: RingReader } {
+  const memory = newRingMemory();
+  return { writer: new RingWriter(memory), reader: new RingReader(memory) };
+}
+
 describe('lease ring', () => {
   it('the thread reads only what was written after the last round', () => {
-    const memory = newRingMemory();
-    const writer = new RingWriter(memory);
-    const reader = new RingReader(memory);
+    const { writer, reader } = ring();
     expect(writer.append(jobs(0, 3), 1000)).toBe(false);
     reader.skipTo(writer.markRound());
     expect(writer.append(jobs(3, 2), 500)).toBe(false);
@@ -26,9 +30,7 @@ describe('lease ring', () => {
   });
 
   it('asks for a round once half the ring is written since the last one, and records that wrap the end read whole', () => {
-    const memory = newRingMemory();
-    const writer = new RingWriter(memory);
-    const reader = new RingReader(memory);
+    const { writer, reader } = ring();
     const pad = 'x'.repeat(1000);
     let n = 0;
     let rounds = 0;
@@ -52,17 +54,13 @@ describe('lease ring', () => {
   });
 
   it('a lease reply too long for the ring asks for a round instead of being written', () => {
-    const memory = newRingMemory();
-    const writer = new RingWriter(memory);
-    const reader = new RingReader(memory);
+    const { writer, reader } = ring();
     expect(writer.append(jobs(0, 1000, 'y'.repeat(600)), 1000)).toBe(true);
     expect(reader.take()).toEqual([]);
   });
 
   it('records since a round survive until the next round is due', () => {
-    const memory = newRingMemory();
-    const writer = new RingWriter(memory);
-    const reader = new RingReader(memory);
+    const { writer, reader } = ring();
     const pad = 'z'.repeat(200);
     let n = 0;
     let asked = false;

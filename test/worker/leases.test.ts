@@ -4,6 +4,8 @@ import { InvalidOptionError, JobTimeoutError, LeaseLostError, type Job } from '.
 import { useRedis } from '../helpers/setup.js';
 import { gate, redisNow, untilAborted, useRawClients } from '../helpers/tools.js';
 import { expireLease } from '../helpers/leases.js';
+import { LEASE_CONFIG, scriptsFor } from '../helpers/counting.js';
+import { writeGroupLimits } from '../../src/flow-control/rate-limit.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('leases', () => {
@@ -433,5 +435,23 @@ describe('leases', () => {
     await queue.add('long', 1);
     await waitFor(async () => (await queue.getJobCounts()).completed === 1, 10_000, 'the job completed');
     expect(deliveries).toHaveLength(1);
+  });
+
+  it('one ack batch that names a job twice counts it once: its key is released once, its record deleted after the batch', async () => {
+    t.newPrefix();
+    const queue = t.queue('twice');
+    for (const name of ['a', 'b', 'c']) await queue.add(name, 1, { orderingKey: 'K', removeOnComplete: true });
+    const { scripts, keys } = scriptsFor(t.admin, t.prefix, 'twice');
+    await writeGroupLimits(t.admin, keys, 'default', { keyConcurrency: 2 });
+    const first = await scripts.lease('default', 'c', 'n1', 10, LEASE_CONFIG);
+    expect(first.jobs.map((j) => j.name)).toEqual(['a', 'b']);
+    const a = first.jobs[0]!;
+    const ack = { id: a.id, token: a.token, returnvalue: '1', keep: [0, -1] as [number, number] };
+    const { refused, lease } = await scripts.complete('default', 'c', 'n2', 10, LEASE_CONFIG, [ack, ack]);
+    expect(refused).toEqual([]);
+    expect(await t.admin.exists(keys.job(a.id))).toBe(0);
+    // a's slot freed once: c is leased, and the key holds two slots (b and c); released twice, it would count one
+    expect(lease.jobs.map((j) => j.name)).toEqual(['c']);
+    expect(await t.admin.hget(keys.group('default').keyState, 'a:K')).toBe('2');
   });
 });

@@ -120,9 +120,8 @@ local function takeJobs(ctx, count)
   end
   if #leases > 0 then
     redis.call('ZADD', keys.active, unpack(leases))
-    -- the lowest end written: the first job's (a slot's, if any) or the last's (ahead, past the slots)
-    local firstMs, lastMs = (slots > 0) and leaseMs or aheadMs, (#leases / 2 > slots) and aheadMs or leaseMs
-    headChanged(ctx, keys.active, now + math.min(firstMs, lastMs))
+    -- the lowest end written: the first job's or the last's (leased ahead, past the slots)
+    headChanged(ctx, keys.active, math.min(tonumber(leases[1]), tonumber(leases[#leases - 1])))
     local leased = {}
     for i = 2, #leases, 2 do leased[#leased + 1] = leases[i] end
     emit(ctx.base, 'active', 'j', table.concat(leased, ' '))
