@@ -11,7 +11,7 @@ const CONTINUATION = /^(end\b|else\b|elseif\b|until\b|[)}\]])/;
 const FUNCTION_HEAD = /^local\s+function\s+([A-Za-z_]\w*)\s*\(/;
 
 /** The script's top-level statements: { lines, name } (name: a droppable `local function`). */
-function statements(lines) {
+export function statements(lines) {
   const out = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
