@@ -45,6 +45,14 @@ export interface IdleContext {
   /** The worker's lease length (ms): it leases at least this often while idle (see IDLE_LEASE_MS). */
   leaseMs: number;
   isActive: () => boolean;
+  /**
+   * Sends a lease on the blocking connection right behind the first blocking read (the worker
+   * was busy just before: work is likely to come). Redis runs it as soon as the read returns, so
+   * the wake and the lease are one round trip; the wait then ends with that read, whatever it
+   * returned, and the loop takes the lease's reply. Absent, a wake ends the wait and the loop
+   * sends the lease.
+   */
+  leaseWithWait?: (() => void) | undefined;
 }
 
 /**
@@ -62,6 +70,7 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
   let checkAt = reply.waitMs !== undefined ? since + reply.waitMs + backupMs : undefined; // local ms
   let held: number | undefined; // the due time this worker holds (ms, Redis time)
   let backup: number | undefined; // a backup check this worker took (ms, Redis time)
+  let leaseWithWait = ctx.leaseWithWait;
   try {
     for (;;) {
       const now = performance.now();
@@ -75,7 +84,23 @@ export async function waitWhileIdle(ctx: IdleContext, reply: LeaseReply): Promis
       }
       // the holder of a due time does not wait on the backup: another worker must take it
       const keys = held === undefined ? [marker, ctx.backupMarker] : [marker];
-      const result = await ctx.waiter.wait(keys, timeout, exact);
+      let leased = false;
+      const lease = exact ? undefined : leaseWithWait;
+      leaseWithWait = undefined; // with the first read only
+      const thenLease = lease
+        ? () => {
+            leased = true;
+            lease();
+          }
+        : undefined;
+      const result = await ctx.waiter.wait(keys, timeout, exact, thenLease);
+      if (leased) {
+        // the lease ran right after the read: a due time or a check it took is put back
+        // (finally), for the next wait of this worker or another's; the lease is the answer
+        if (result.kind === 'woken' && result.member === 'b') backup = result.at;
+        else if (result.kind === 'woken' && result.at - offset > performance.now() + 1) held = result.at;
+        return result.kind === 'error' ? 'error' : 'woken';
+      }
       if (!ctx.isActive()) {
         // closing or paused: a wake-up taken goes back to the marker (finally), for another worker
         if (result.kind === 'woken' && result.member === 'm') held = held === undefined ? result.at : Math.min(held, result.at);

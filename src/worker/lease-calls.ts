@@ -150,6 +150,35 @@ export class LeaseCalls<Data, Result> {
     return Math.max(1, Math.floor(MAX_LEASE_REPLY_BYTES / Math.max(1, this.avgJobBytes)));
   }
 
+  /**
+   * Sends the first lease after a wake before the wake: on `blocking`, the connection about to
+   * block, right behind its blocking read (idle-wait.ts leaseWithWait). It carries no acks
+   * (those go alone while the loop blocks) and asks for what fill() would; false when there is
+   * nothing to ask. `wokeAt()` then dates it from the wake.
+   */
+  leaseBehindWait(blocking: Scripts): boolean {
+    const { pool } = this.ctx;
+    const capacity = this.capacity();
+    const held = pool.held();
+    const want = pool.take(
+      this.member,
+      Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), capacity - held)),
+    );
+    if (want === 0) return false;
+    this.call([], want, Math.min(want, Math.max(0, pool.limit - held)), undefined, blocking);
+    return true;
+  }
+
+  /**
+   * The lease sent behind the blocking read ran when the read returned, not when it was sent:
+   * its leases are dated from then (the loop renews a job leased ahead before starting it when
+   * its call is old, and health measures a call from it).
+   */
+  wokeAt(now: number): void {
+    const call = this.inflight[this.inflight.length - 1];
+    if (call) call.sentAt = now;
+  }
+
   /** Sends calls (acks folded in) until `depth` are in flight or there is nothing to ask. */
   fill(depth: number): void {
     const { pool, settlement } = this.ctx;
@@ -181,10 +210,16 @@ export class LeaseCalls<Data, Result> {
    * Sends one call and keeps it in flight. `idle` (acks alone, see ackAloneNext): its reply is
    * made to say idle, with the group's next due time from now (0, due: the loop leases rather than block).
    */
-  private call(acks: PendingAck<Data, Result>[], want: number, slots: number, idle?: { dueAt: number | undefined }): void {
+  private call(
+    acks: PendingAck<Data, Result>[],
+    want: number,
+    slots: number,
+    idle?: { dueAt: number | undefined },
+    behindWait?: Scripts,
+  ): void {
     this.requested += want;
     const nonce = leaseNonce(this.ctx.workerTag);
-    let reply = this.send(acks, want, nonce, slots);
+    let reply = behindWait ? this.leaseBehind(behindWait, want, nonce, slots) : this.send(acks, want, nonce, slots);
     if (idle) {
       const { dueAt } = idle;
       reply = reply.then((r) => ({ ...r, idle: true, waitMs: dueAt === undefined ? undefined : Math.max(0, dueAt - r.now) }));
@@ -193,6 +228,12 @@ export class LeaseCalls<Data, Result> {
     // the loop waits on another must not become an unhandled rejection (it kills the process)
     reply.catch(() => undefined);
     this.inflight.push({ reply, acks, want, slots, sentAt: performance.now(), nonce });
+  }
+
+  /** A woken lease on the blocking connection (see leaseBehindWait); never on a partition with a rate gate. */
+  private leaseBehind(blocking: Scripts, count: number, nonce: string, slots: number): Promise<LeaseReply> {
+    this.woke = false;
+    return blocking.lease(this.ctx.group, CONSUMER, nonce, count, this.wokeLeaseConfigJson, slots);
   }
 
   private async send(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
@@ -239,30 +280,34 @@ export class LeaseCalls<Data, Result> {
    * marked so that an ack Redis applied the first time counts as done; what it may have leased
    * is handed back by its nonce, so those jobs neither wait out a lease nor count a stall.
    */
-  failed(call: LeaseCall<Data, Result>, err?: unknown): void {
+  failed(call: LeaseCall<Data, Result>, err?: unknown): Promise<void> {
     const ran = !certainlyNotApplied(err);
     this.ctx.settlement.putBack(call.acks, ran);
-    if (ran && call.want > 0) void this.ctx.settlement.releaseCall(call.nonce);
+    return ran && call.want > 0 ? this.ctx.settlement.releaseCall(call.nonce) : Promise.resolve();
   }
 
   /**
    * Calls whose reply the loop will not use (`current`, then every call in flight): each hands
-   * back what it leases, or keeps its acks if it fails.
+   * back what it leases, or keeps its acks if it fails. Resolves once each is settled so (a
+   * closing worker closes its command connection after: a lease sent behind a blocking read
+   * fails when close() cuts that connection, and is released on the command connection).
    */
-  abandonAll(current?: LeaseCall<Data, Result>): void {
+  abandonAll(current?: LeaseCall<Data, Result>): Promise<void> {
     const calls = this.inflight.splice(0);
     if (current) calls.unshift(current);
-    for (const call of calls) {
-      call.reply.then(
-        (late) =>
-          this.ctx.settlement.handBack(
-            late.jobs.map((j) => [j.id, j.token]),
-            false,
-          ),
-        (err: unknown) => this.failed(call, err),
-      );
-    }
     this.requested = 0;
+    return Promise.all(
+      calls.map((call) =>
+        call.reply.then(
+          (late) =>
+            this.ctx.settlement.handBack(
+              late.jobs.map((j) => [j.id, j.token]),
+              false,
+            ),
+          (err: unknown) => this.failed(call, err),
+        ),
+      ),
+    ).then(() => undefined);
   }
 }
 

@@ -111,6 +111,7 @@ export class PartitionConsumer<Data, Result> {
     this.loop = new WorkerLoop<Data, Result>({
       client,
       scripts: this.scripts,
+      blockingScripts: new Scripts(ctx.blocking, keys),
       group,
       workerTag: workerTagOf(ctx.workerId),
       marker: keys.group(group).wake,

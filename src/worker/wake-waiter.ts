@@ -52,9 +52,10 @@ export class WakeWaiter {
 
   /**
    * Blocks until the marker can be taken, or `timeoutMs` passes. With `exact`, the timeout is a
-   * due time and is kept to the millisecond.
+   * due time and is kept to the millisecond. `thenSend` sends a command on the blocking
+   * connection right behind the read (a lease): Redis runs it as soon as the read returns.
    */
-  async wait(markers: string[], timeoutMs: number, exact = false): Promise<WakeResult> {
+  async wait(markers: string[], timeoutMs: number, exact = false, thenSend?: () => void): Promise<WakeResult> {
     const marker = markers[0]!;
     const blockMs = Math.max(1, Math.ceil(timeoutMs));
     this.interrupted = false;
@@ -104,6 +105,7 @@ export class WakeWaiter {
         } else this.logger.warn({ err }, 'blocking read failed; the worker will reconnect and carry on');
         return { kind: 'error' };
       });
+    thenSend?.();
     const outcome = await guardBlockingRead(this.client, read, blockMs + (exact ? 200 : 0) + this.graceMs);
     clearTimeout(alarm);
     if (outcome.kind === 'answer') return outcome.value;

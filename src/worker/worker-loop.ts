@@ -5,14 +5,15 @@
 // Redis works while the jobs run. It does not connect, start or stop itself, nor decide whether
 // the worker runs: the Worker (worker.ts) does, and shuts it down. Sizing and sending the calls
 // is lease-calls.ts's, running a job JobRunner's, renewing leases LeaseKeeper's, sending acks
-// alone Settlement's, the blocking read idle-wait.ts's. Its phase machine is on the class.
+// alone Settlement's, the blocking read idle-wait.ts's, its phase machine loop-phase.ts's.
 import type { Redis } from 'ioredis';
 import { LeaseLostError, MalformedJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../redis/blocking-read.js';
-import type { LeasedJobRaw, LeaseReply } from '../redis/scripts.js';
+import type { LeasedJobRaw, LeaseReply, Scripts } from '../redis/scripts.js';
 import type { SchedulerFirer } from '../scheduling/due-schedulers.js';
 import { waitWhileIdle } from './idle-wait.js';
+import { LoopPhases, type LoopPhase } from './loop-phase.js';
 import type { PendingAck } from './job-runner.js';
 import { LeaseCalls, maxBackoffMs, type LeaseCallsContext } from './lease-calls.js';
 import type { LeaseKeeper } from './lease-keeper.js';
@@ -22,16 +23,6 @@ import type { WorkerEvents } from './worker-api.js';
 
 /** Lease calls in flight at once while the queue is busy. */
 const PIPELINE_DEPTH = 2;
-export type LoopPhase = 'idle' | 'calling' | 'waiting-slot' | 'blocking';
-
-/** The transitions enterPhase() allows (see WorkerLoop). */
-const PHASE_TRANSITIONS: Record<LoopPhase, readonly LoopPhase[]> = {
-  idle: ['calling', 'waiting-slot', 'blocking'],
-  calling: ['idle'],
-  'waiting-slot': ['idle'],
-  blocking: ['idle'],
-};
-
 /** What the loop reports to its Worker, which emits it. */
 export interface WorkerLoopEvents<Data, Result> extends Pick<WorkerEvents<Data, Result>, 'stalled' | 'failed' | 'lost'> {
   error(err: unknown): void;
@@ -57,51 +48,37 @@ export interface WorkerLoopContext<Data, Result> extends LeaseCallsContext<Data,
   isActive(): boolean;
   /** Recreates the group (it went missing: NOGROUP). */
   ensureGroup(): Promise<void>;
+  /**
+   * The scripts on the loop's blocking connection: the first lease after a wake is sent behind
+   * the blocking read (see block()). Absent, it is sent once the read returns.
+   */
+  blockingScripts?: Scripts | undefined;
   /** Sees every lease reply (metrics: time held by the rate limit). */
   onReply?: ((reply: LeaseReply) => void) | undefined;
   events: WorkerLoopEvents<Data, Result>;
 }
 
 /**
- * The loop of one Worker, and its phase: what the loop is doing. The phase changes only in
- * enterPhase(), which checks the transition against PHASE_TRANSITIONS and logs it at debug
- * level. Every phase is entered from 'idle' and left back to 'idle'; nothing else is a
- * transition. A pause (a back-off after a failed call or a failed blocking read, shutdown
- * waiting for its running jobs) parks the loop without leaving 'idle'.
- *
- *           ┌─→ calling ──────┐
- *   idle ───┼─→ waiting-slot ─┼──→ idle
- *           └─→ blocking ─────┘
- *
- * - `calling`: it awaits the oldest lease call in flight; back to idle on the reply, an error,
- *   or the watchdog (`withTimeout`: Redis did not answer in blockMs + watchdogGraceMs).
- * - `waiting-slot`: no call could be sent (every slot taken, nothing to ack); back to idle when
- *   a slot frees, an ack arrives, or close() wakes it.
- * - `blocking`: the reply was idle and nothing runs, is leased ahead or in flight: it blocks on
- *   the group's wake marker (idle-wait.ts); back to idle when woken, at a due time or the block
- *   timeout, on an error, or on close().
- *
- * What reads the phase: health() (a call or a block overdue past the watchdog is unhealthy),
- * onAck (while blocking, acks are flushed at once rather than wait for the loop), and close()
- * (a blocking read is interrupted). docs/job-lifecycle.md has the same table.
- *
- * An illegal transition is a bug in sluice: reported as an 'error' event, not thrown (a throw in
- * a timer callback would end the host process); the phase is set anyway, and the worker goes on.
+ * The loop of one Worker. What it is doing is its phase (loop-phase.ts: the phases, their
+ * transitions, and what reads them); it changes only through `phases.enter()`.
  */
 export class WorkerLoop<Data, Result> implements PoolMember {
   private readonly ctx: WorkerLoopContext<Data, Result>;
   private readonly calls: LeaseCalls<Data, Result>;
-  private currentPhase: LoopPhase = 'idle';
+  private readonly phases: LoopPhases;
   /** Leased and not started yet, with the local time the leasing call was sent. */
   private buffer: { raw: LeasedJobRaw; now: number; sentAt: number }[] = [];
   private loopWaiter: (() => void) | undefined;
   private wakeScheduled = false;
   private lastFetchAt = performance.now();
   private callStartedAt = 0;
+  /** The last lease that asked for jobs got some: the next block sends its lease behind the read. */
+  private recentlyLeased = false;
 
   constructor(ctx: WorkerLoopContext<Data, Result>) {
     this.ctx = ctx;
     this.calls = new LeaseCalls(ctx, this);
+    this.phases = new LoopPhases(ctx.logger, (err) => ctx.events.error(err));
     ctx.pool.join(this);
   }
 
@@ -116,7 +93,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
   }
 
   get phase(): LoopPhase {
-    return this.currentPhase;
+    return this.phases.current;
   }
 
   /** Jobs leased ahead and not started. */
@@ -153,7 +130,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         await this.waitForSlot();
         continue;
       }
-      this.enterPhase('calling');
+      this.phases.enter('calling');
       this.callStartedAt = current.sentAt;
       let reply: LeaseReply | 'timeout';
       try {
@@ -161,8 +138,8 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         failuresInARow = 0;
       } catch (err) {
         calls.answered(current);
-        this.enterPhase('idle');
-        calls.failed(current, err);
+        this.phases.enter('idle');
+        void calls.failed(current, err);
         this.ctx.pool.roomFreed(current.want);
         // the group was removed (or the queue obliterated) while this worker ran: it recreates
         // its group, from now, and logs it (stop a group's workers before removing it)
@@ -173,16 +150,18 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         continue;
       }
       calls.answered(current);
-      this.enterPhase('idle');
+      this.phases.enter('idle');
       if (reply === 'timeout') {
         // a silent connection (half-open socket): reset it; abandoned calls keep their acks
         // and hand back whatever they lease if they ever complete
         this.ctx.logger.warn({ timeoutMs: this.callTimeoutMs() }, 'Redis did not answer a fetch in time; resetting the connection');
         this.ctx.client.disconnect(true);
-        calls.abandonAll(current);
+        void calls.abandonAll(current);
         continue;
       }
       this.lastFetchAt = performance.now();
+      if (reply.jobs.length > 0) this.recentlyLeased = true;
+      else if (current.want > 0) this.recentlyLeased = false;
       // slots asked for and not filled are free again, for the worker's other partitions
       this.ctx.pool.roomFreed(current.want - reply.jobs.length);
       this.onLeaseReply(reply);
@@ -222,18 +201,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
         }
       }
     }
-    calls.abandonAll();
-  }
-
-  /** The only place the phase changes: checks the transition (see the class comment) and logs it. */
-  private enterPhase(next: LoopPhase): void {
-    const from = this.currentPhase;
-    // a bug, not a Redis failure: reported, not thrown (see the class comment)
-    if (!PHASE_TRANSITIONS[from].includes(next)) {
-      this.ctx.events.error(new Error(`worker loop phase ${from} → ${next} is not a transition (a bug in sluice)`));
-    }
-    this.ctx.logger.debug({ from, to: next }, 'worker loop phase');
-    this.currentPhase = next;
+    await calls.abandonAll();
   }
 
   /** A reply arrived: fires the schedulers it says are due, reports stalled and dead-lettered jobs. */
@@ -331,19 +299,38 @@ export class WorkerLoop<Data, Result> implements PoolMember {
 
   // ---- waiting: blocking on the wake marker, parking the loop -------------------------------
 
-  /** Idle: waits for work on the group's wake marker (see idle-wait.ts). */
+  /**
+   * Idle: waits for work on the group's wake marker (see idle-wait.ts). A loop that leased jobs
+   * since it last found the queue empty sends its next lease behind the blocking read, on the
+   * same connection: Redis runs it the moment the read returns, so a job reaching a worker that
+   * was just busy costs one round trip, not two (docs/performance.md). If the read ends without
+   * work (its block timeout), that lease finds nothing, and the loop blocks plainly from then on.
+   * Not on a partition that shares its slots or has a rate gate: their leases are sized or
+   * reserved when sent.
+   */
   private async block(reply: LeaseReply): Promise<void> {
-    const { waiter, client: control, scripts, group, marker, backupMarker, blockMs, leaseMs } = this.ctx;
+    const { waiter, client: control, scripts, group, marker, backupMarker, blockMs, leaseMs, blockingScripts } = this.ctx;
     const isActive = () => this.leasing(); // a paused worker leaves the marker to others
-    this.enterPhase('blocking');
+    this.phases.enter('blocking');
     let outcome: 'woken' | 'lease' | 'error' | undefined;
+    let sentBehind = false;
+    const leaseWithWait =
+      blockingScripts && this.recentlyLeased && !this.ctx.pool.shared && !this.ctx.gate
+        ? () => {
+            sentBehind = this.calls.leaseBehindWait(blockingScripts);
+          }
+        : undefined;
     try {
-      outcome = await waitWhileIdle({ waiter, control, scripts, group, marker, backupMarker, blockMs, leaseMs, isActive }, reply);
-      if (outcome === 'woken') this.calls.markWoken();
+      outcome = await waitWhileIdle(
+        { waiter, control, scripts, group, marker, backupMarker, blockMs, leaseMs, isActive, leaseWithWait },
+        reply,
+      );
+      if (sentBehind) this.calls.wokeAt(performance.now());
+      else if (outcome === 'woken') this.calls.markWoken();
     } catch (err) {
       this.ctx.events.error(err);
     } finally {
-      this.enterPhase('idle');
+      this.phases.enter('idle');
     }
     if (outcome === 'error' && isActive()) await this.pause(100);
   }
@@ -362,7 +349,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
 
   /** Parks the loop in 'waiting-slot' until a slot frees, an ack arrives, or close() is called. */
   private waitForSlot(): Promise<void> {
-    this.enterPhase('waiting-slot');
+    this.phases.enter('waiting-slot');
     return this.park();
   }
 
@@ -377,7 +364,7 @@ export class WorkerLoop<Data, Result> implements PoolMember {
       this.loopWaiter = () => {
         clearTimeout(timer);
         this.loopWaiter = undefined;
-        if (this.phase === 'waiting-slot') this.enterPhase('idle');
+        if (this.phase === 'waiting-slot') this.phases.enter('idle');
         resolve();
       };
     });

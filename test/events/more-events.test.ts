@@ -134,6 +134,14 @@ describe('more queue events', () => {
     const done = collectEvents(worker, 'completed', 5);
     await queue.addBulk([1, 2, 3, 4, 5].map((n) => ({ name: 'n', data: n })));
     await done;
+    // clean(0) takes the jobs finished before now, to the millisecond: Redis time must be past the last finish
+    const finished = await t.admin.zrange(queue.keys.group('default').completed, 0, -1, 'WITHSCORES');
+    const lastFinish = Math.max(...finished.filter((_, i) => i % 2 === 1).map(Number));
+    const redisMs = async () => {
+      const [seconds, micros] = await t.admin.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    };
+    await waitFor(async () => (await redisMs()) > lastFinish, 1000, 'Redis time past the last finish');
     const cleaned = waitForEvent<[{ group: string; count: number }]>(ev, 'cleaned');
     expect(await queue.clean(0, 3)).toHaveLength(3);
     expect((await cleaned)[0]).toEqual({ group: 'default', count: 3 });

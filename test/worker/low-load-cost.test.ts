@@ -5,13 +5,21 @@
 import { describe, expect, it } from 'vitest';
 import { scriptsFor } from '../helpers/counting.js';
 import { useRedis } from '../helpers/setup.js';
-import { commandStats } from '../helpers/tools.js';
+import { commandStats, gate } from '../helpers/tools.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
 
 describe('low-load cost', () => {
   const t = useRedis();
   /** Clients blocked in Redis now: the worker's blocking read on its wake marker. */
   const blocked = async () => Number(/blocked_clients:(\d+)/.exec(await t.admin.info('clients'))?.[1]);
+
+  /** The CLIENT LIST line of the worker's blocking connection. */
+  const blockingClient = async () =>
+    String(await t.admin.client('LIST'))
+      .split('\n')
+      .find((l) => l.includes('name=sluice:blocking:'));
+  /** Bytes of commands waiting behind the connection's blocked read (a lease sent behind it). */
+  const queuedBehind = (line: string | undefined) => Number(/ qbuf=(\d+)/.exec(line ?? '')?.[1] ?? 0);
 
   it('an idle worker blocks again at each block timeout: no lease in five of them', async () => {
     t.newPrefix();
@@ -20,6 +28,9 @@ describe('low-load cost', () => {
     await queue.add('warm-up', null);
     await waitForEvent(worker, 'completed');
     await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
+    // the lease it sent behind its first read (it had just run a job) runs at that read's
+    // timeout and finds nothing: from then on it blocks plainly
+    await waitFor(async () => queuedBehind(await blockingClient()) === 0 && (await blocked()) === 1, 5000, 'a plain block');
     const before = await commandStats(t.admin);
     await waitFor(async () => ((await commandStats(t.admin)).bzpopmin ?? 0) >= (before.bzpopmin ?? 0) + 5, 5000, 'five block timeouts');
     const after = await commandStats(t.admin);
@@ -74,16 +85,54 @@ describe('low-load cost', () => {
     t.newPrefix();
     const queue = t.queue('later');
     const started: number[] = [];
-    const worker = t.worker('later', async (j) => started.push(j.processedOn!), { blockMs: 100, metrics: false });
+    const running = gate();
+    // the job holds its only slot until the count is read: a worker that just ran a job sends a
+    // lease behind its next blocking read, which would count once more at that read's timeout
+    const worker = t.worker(
+      'later',
+      async (j) => {
+        started.push(j.processedOn!);
+        await running.promise;
+      },
+      { blockMs: 100, concurrency: 1, metrics: false },
+    );
     await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
     const before = await commandStats(t.admin);
     const job = await queue.add('later', null, { delay: 800 });
     await waitFor(() => started.length === 1, 5000, 'the delayed job runs');
     const after = await commandStats(t.admin);
+    running.open();
     // the marker held the due time: the idle worker leased once, then, and not before
     expect((after.xreadgroup ?? 0) - (before.xreadgroup ?? 0)).toBe(1);
     expect(started[0]).toBeGreaterThanOrEqual(job.timestamp + 800);
     expect(worker.isRunning()).toBe(true);
+  });
+
+  it('a worker that was just busy sends its next lease behind its blocking read: a job then takes one round trip', async () => {
+    t.newPrefix();
+    const queue = t.queue('behind');
+    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 300, metrics: false });
+    await queue.add('warm-up', null);
+    await waitForEvent(worker, 'completed');
+    for (let round = 0; round < 3; round++) {
+      // blocked, with the lease waiting in the connection's query buffer behind the read
+      await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) > 0, 5000, 'a lease behind the read');
+      const before = await commandStats(t.admin);
+      const done = waitForEvent(worker, 'completed', 5000);
+      await queue.add('job', { round });
+      await done;
+      await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks again');
+      const after = await commandStats(t.admin);
+      const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+      // the add, the lease that waited behind the read, the ack; one stream read
+      expect(delta('evalsha') + delta('eval')).toBe(3);
+      expect(delta('xreadgroup')).toBe(1);
+    }
+    // no job within the block timeout: the lease behind the read finds nothing, the next read goes alone
+    await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) === 0, 5000, 'a plain block');
+    const done = waitForEvent(worker, 'completed', 5000);
+    await queue.add('later', null);
+    await done;
   });
 
   it('a job reaching an idle worker (concurrency 1, no prefetch) is one add, one lease and one ack', async () => {
