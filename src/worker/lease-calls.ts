@@ -157,16 +157,26 @@ export class LeaseCalls<Data, Result> {
    * nothing to ask. `wokeAt()` then dates it from the wake.
    */
   leaseBehindWait(blocking: Scripts): boolean {
-    const { pool } = this.ctx;
-    const capacity = this.capacity();
-    const held = pool.held();
-    const want = pool.take(
-      this.member,
-      Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), capacity - held)),
-    );
+    const { want, slots } = this.nextAsk();
     if (want === 0) return false;
-    this.call([], want, Math.min(want, Math.max(0, pool.limit - held)), undefined, blocking);
+    this.call([], want, slots, undefined, blocking);
     return true;
+  }
+
+  /**
+   * How many jobs the next call asks for, taken from the slot pool, and how many of them start
+   * at once (the rest wait in the buffer, leased ahead).
+   */
+  private nextAsk(): { want: number; slots: number } {
+    const { pool } = this.ctx;
+    // a third of the capacity per call: the next batches are on their way while one runs
+    const capacity = this.capacity();
+    // what this loop and the worker's other partition loops hold: running, leased ahead, asked for
+    const held = pool.held();
+    const room = capacity - held;
+    // the worker's other partitions may be waiting for a slot longer: then it is theirs
+    const want = pool.take(this.member, Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room)));
+    return { want, slots: Math.min(want, Math.max(0, pool.limit - held)) };
   }
 
   /**
@@ -193,16 +203,9 @@ export class LeaseCalls<Data, Result> {
         if (!pool.hasRoom()) return; // the jobs still run: wait for their acks
         this.ackAlone = undefined; // a slot freed without an ack (a failure): lease
       }
-      // a third of the capacity per call: the next batches are on their way while one runs
-      const capacity = this.capacity();
-      // what this loop and the worker's other partition loops hold: running, leased ahead, asked for
-      const held = pool.held();
-      const room = capacity - held;
-      // the worker's other partitions may be waiting for a slot longer: then it is theirs
-      const want = pool.take(this.member, Math.max(0, Math.min(MAX_LEASE_PER_CALL, this.maxByBytes(), Math.ceil(capacity / 3), room)));
+      const { want, slots } = this.nextAsk();
       if (want === 0 && (settlement.size === 0 || this.inflight.length > 0)) return;
-      // the jobs that will start at once; the rest wait in the buffer (leased ahead)
-      this.call(settlement.take(), want, Math.min(want, Math.max(0, pool.limit - held)));
+      this.call(settlement.take(), want, slots);
     }
   }
 
