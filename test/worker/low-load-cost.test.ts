@@ -111,7 +111,8 @@ describe('low-load cost', () => {
   it('a worker that was just busy sends its next lease behind its blocking read: a job then takes one round trip', async () => {
     t.newPrefix();
     const queue = t.queue('behind');
-    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 300, metrics: false });
+    // (a block timeout long enough for the test to see each lease waiting, on a loaded machine too)
+    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 2000, metrics: false });
     await queue.add('warm-up', null);
     await waitForEvent(worker, 'completed');
     for (let round = 0; round < 3; round++) {
