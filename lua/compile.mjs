@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lazyFunctions } from './lazy.mjs';
+import { declaredNames, lazyFunctions } from './lazy.mjs';
 import { pruneUnreached } from './prune.mjs';
 
 const luaDir = dirname(fileURLToPath(import.meta.url));
@@ -69,20 +69,7 @@ function topLevelNames(code) {
 
 /** Names declared anywhere in a file: locals, function parameters, loop variables. */
 function ownNames(code) {
-  const names = topLevelNames(code);
-  const add = (list) =>
-    list
-      .split(',')
-      .map((n) => n.trim())
-      .filter((n) => /^\w+$/.test(n))
-      .forEach((n) => {
-        names.add(n);
-      });
-  for (const m of code.matchAll(/\blocal\s+function\s+(\w+)/g)) names.add(m[1]);
-  for (const m of code.matchAll(/\blocal\s+(?!function\b)([\w\s,]+?)\s*(?:=|\n)/g)) add(m[1]);
-  for (const m of code.matchAll(/\bfunction\b[\w.:\s]*\(([^)]*)\)/g)) add(m[1]);
-  for (const m of code.matchAll(/\bfor\s+([\w\s,]+?)\s+(?:in\b|=)/g)) add(m[1]);
-  return names;
+  return new Set([...topLevelNames(code), ...declaredNames(code)]);
 }
 
 function checkIncludes(files) {

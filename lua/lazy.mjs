@@ -41,8 +41,8 @@ const MAX_UPVALUES = 60;
 // `name = function(…)` in column 0: a forward-declared local (`local name = false`) defined
 const ASSIGNED_FUNCTION = /^[A-Za-z_]\w*\s*=\s*function\s*\(/;
 
-/** Names `code` declares: locals, parameters, loop variables, local functions. */
-function declaredNames(code) {
+/** Names `code` declares, once per declaration: locals, parameters, loop variables, local functions. */
+export function declaredNames(code) {
   const names = [];
   const add = (list) => {
     for (const n of list.split(',')) if (/^\s*[A-Za-z_]\w*\s*$/.test(n)) names.push(n.trim());

@@ -108,7 +108,7 @@ describe('low-load cost', () => {
     expect(worker.isRunning()).toBe(true);
   });
 
-  it('a worker that was just busy sends its next lease behind its blocking read: a job then takes one round trip', async () => {
+  it('a job reaching a worker just busy (c=1, no prefetch) is one add, one lease sent behind the blocking read, one ack', async () => {
     t.newPrefix();
     const queue = t.queue('behind');
     // (a block timeout long enough for the test to see each lease waiting, on a loaded machine too)
@@ -125,8 +125,9 @@ describe('low-load cost', () => {
       await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks again');
       const after = await commandStats(t.admin);
       const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-      // the add, the lease that waited behind the read, the ack; one stream read
+      // the add, the lease that waited behind the read, the ack sent alone
       expect(delta('evalsha') + delta('eval')).toBe(3);
+      // one stream read: the lease that took the job; no second lease found the stream empty
       expect(delta('xreadgroup')).toBe(1);
     }
     // no job within the block timeout: the lease behind the read finds nothing, the next read goes alone
@@ -134,27 +135,5 @@ describe('low-load cost', () => {
     const done = waitForEvent(worker, 'completed', 5000);
     await queue.add('later', null);
     await done;
-  });
-
-  it('a job reaching an idle worker (concurrency 1, no prefetch) is one add, one lease and one ack', async () => {
-    t.newPrefix();
-    const queue = t.queue('one');
-    const worker = t.worker('one', async () => 1, { concurrency: 1, prefetch: 0, metrics: false });
-    await queue.add('warm-up', null);
-    await waitForEvent(worker, 'completed');
-    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
-    for (let round = 0; round < 3; round++) {
-      const before = await commandStats(t.admin);
-      const done = waitForEvent(worker, 'completed', 5000);
-      await queue.add('job', { round });
-      await done;
-      // the ack was sent alone, and the worker blocks again
-      await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks again');
-      const after = await commandStats(t.admin);
-      const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-      expect(delta('evalsha') + delta('eval')).toBe(3);
-      // one stream read: the lease that took the job; no second lease found the stream empty
-      expect(delta('xreadgroup')).toBe(1);
-    }
   });
 });
