@@ -16,8 +16,15 @@
   Returns 1 when the job is running (the request is left for its worker), 0 when it is not.
 ]]
 -- @include textCaps
+-- @include keys
+-- @include leasedEntry
 local jobKey, activeKey = KEYS[1], KEYS[2]
 local id, reason = ARGV[1], ARGV[2]
-if not redis.call('ZSCORE', activeKey, id) or redis.call('EXISTS', jobKey) == 0 then return 0 end
+if not redis.call('ZSCORE', activeKey, id) then return 0 end
+if redis.call('EXISTS', jobKey) == 0 then
+  -- leased without a record (leasedEntry.lua): it gets one, for the request; its holder's lease goes on
+  local records = string.sub(jobKey, 1, #jobKey - #Key.job('', id))
+  if not recordLease(records .. Key.stream, jobKey, id, '*') then return 0 end
+end
 redis.call('HSET', jobKey, 'cx', capText(reason, REASON_MAX))
 return 1

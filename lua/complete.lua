@@ -32,7 +32,9 @@
   lease); others are refused and change nothing. Acks are idempotent: a completed job keeps
   "=token" of the delivery that completed it in tk (never equal to a live token), and an ack
   of that same delivery is accepted again without changing anything; a resent ack whose job
-  record is gone is accepted too (its first run deleted it: keepCount 0).
+  record is gone is accepted too (its first run deleted it: keepCount 0). A job leased without a
+  record (lua/includes/leasedEntry.lua) is acknowledged by XACK: its entry was pending, so the lease
+  is the current one.
   Returns: nRefused, refused ids..., then the lease reply (see lease.lua).
 ]]
 -- @include redisTime
@@ -47,6 +49,7 @@
 -- @include flowParents
 -- @include wake
 -- @include deleteJobs
+-- @include leasedEntry
 local keys = {
   stream = KEYS[1], wake = KEYS[2], groups = KEYS[3], delayed = KEYS[4], wait = KEYS[5],
   active = KEYS[6], retry = KEYS[7], prio = KEYS[8], failed = KEYS[9], paused = KEYS[10],
@@ -76,8 +79,15 @@ for i = 7, #ARGV, 5 do
   local jobKey = Key.job(rb, id)
   -- a record clobbered with another type is refused, not an error that fails the whole batch's acks;
   -- its lease runs out and the lease script dead-letters it (readJob)
-  local held = applied[id] or redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
-  if held == true then
+  -- a job deleted on completion may have been leased without a record: then its ack is one XACK
+  -- (leasedEntry.lua; a plain job: no deduplication id, ordering key or parent)
+  local leasedEntry = not applied[id] and ARGV[i + 3] == '0' and rb == base and ackLeasedEntry(keys.stream, id)
+  local held = leasedEntry or applied[id] or redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
+  if leasedEntry then
+    applied[id] = true
+    finished[#finished + 1] = id
+    results[#results + 1] = ARGV[i + 2]
+  elseif held == true then
     -- the same job again in this batch, after its ack counted (an ack is idempotent)
   elseif held.err then
     refused[#refused + 1] = id

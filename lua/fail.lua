@@ -31,6 +31,7 @@
 -- @include settings
 -- @include textCaps
 -- @include orderedKeys
+-- @include leasedEntry
 local activeKey, waitKey, retryKey, failedKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, group, id, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local outcome = cjson.decode(ARGV[5])
@@ -43,6 +44,10 @@ emitFor(group)
 -- a record clobbered with another type is refused as a lost lease (its lease runs out and the
 -- lease script dead-letters it); attemptsMade is read, not HINCRBY'd, so garbage there is no error
 local held = redis.pcall('HMGET', jobKey, 'tk', 'ok', 'a')
+-- a job leased without a record gets it first (leasedEntry.lua)
+if not held.err and not held[1] and recordLease(base .. Key.stream, jobKey, id, token) then
+  held = redis.call('HMGET', jobKey, 'tk', 'ok', 'a')
+end
 if held.err or not isCurrentToken(held[1], token) then return 0 end
 local attemptsMade = math.floor(tonumber(held[3]) or 0) + 1
 local now = redisTime()

@@ -16,11 +16,12 @@
   Returns 1 when stored, 0 when refused (not the current holder).
 ]]
 -- @include emit
--- @include leaseToken
+-- @include leasedEntry
+-- @include keys
 local jobKey = KEYS[1]
 local token, progress, base, id, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 emitFor(group)
-if not holdsLease(jobKey, token) then return 0 end
+if not holdsAnyLease(base .. Key.stream, jobKey, id, token) then return 0 end
 eventSettings(base) -- every read before the first write
 redis.call('HSET', jobKey, 'pg', progress)
 if #progress <= EVENT_VALUE_MAX then

@@ -22,8 +22,8 @@
 ]]
 -- @include redisTime
 -- @include keys
--- @include leaseToken
 -- @include wake
+-- @include leasedEntry
 local metaKey, activeKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, group, ms, id, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local now = redisTime()
@@ -33,7 +33,7 @@ redis.call('HSET', metaKey, field, untilMs)
 local lost = false
 if id ~= '' then
   local jobKey = Key.job(Key.records(base, group), id)
-  if holdsLease(jobKey, token) then
+  if holdsAnyLease(base .. Key.stream, jobKey, id, token) then
     redis.call('ZREM', activeKey, id)
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     redis.call('LPUSH', waitKey, id)

@@ -22,7 +22,7 @@
 ]]
 -- @include keys
 -- @include wake
--- @include leaseToken
+-- @include leasedEntry
 local activeKey, waitKey, wakeKey = KEYS[1], KEYS[2], KEYS[3]
 local base, group, started = ARGV[1], ARGV[2], ARGV[3]
 local rb = Key.records(base, group)
@@ -54,7 +54,7 @@ end
 for i = #handBack - 1, 1, -2 do
   local id, token = handBack[i], handBack[i + 1]
   local jobKey = Key.job(rb, id)
-  if holdsLease(jobKey, token) then
+  if holdsAnyLease(base .. Key.stream, jobKey, id, token) then
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     if started == '0' then redis.call('HINCRBY', jobKey, 'dl', -1) end
     back[#back + 1] = id

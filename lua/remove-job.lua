@@ -85,6 +85,8 @@ local function giveCopy(other, entry, record)
   redis.call('RPUSH', Key.group(base, other) .. Key.wait, id)
 end
 
+-- (a job leased without a record is active too: lua/includes/leasedEntry.lua)
+if redis.call('ZSCORE', activeKey, id) then return -1 end
 if redis.call('EXISTS', jobKey) == 0 then
   -- a delayed job is the queue's (only a default group's record is the published one)
   if redis.call('ZSCORE', delayedKey, id) then
@@ -115,7 +117,6 @@ if redis.call('EXISTS', jobKey) == 0 then
   wake(wakeKey, '*')
   return removed()
 end
-if redis.call('ZSCORE', activeKey, id) then return -1 end
 local f = redis.call('HMGET', jobKey, 'ok', 'kr', 's', 'po', 'se')
 local orderingKey, keyReleased, state, leased, entryId = f[1], f[2], f[3], f[4], f[5]
 -- a job announced in the stream (own id, promoted) loses its entry too, if no one read it yet

@@ -28,10 +28,13 @@
 -- @include streamEntryJob
 -- @include wake
 -- @include jobData
+-- @include leasedEntry
 local jobKey, groupsKey, streamKey, wakeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, group, id, data = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target = Key.job(Key.records(base, group), id)
 local state = redis.call('HGET', target, 's')
+-- leased without a record (leasedEntry.lua): it gets one, for the new data; its holder's lease goes on
+if not state and recordLease(streamKey, target, id, '*') then state = 'active' end
 
 if not state then
   -- not met by the group yet: still in the stream for it?

@@ -12,12 +12,14 @@ local function leaseToken(nonce, n)
 end
 
 -- isCurrentToken(current, token): `token` is the job's current one (current: its tk field,
--- read by the caller along with other fields); an empty token never is
+-- read by the caller along with other fields); an empty token never is. A tk of '*' takes any
+-- token: a job leased without a record got its record from a caller other than its holder
+-- (leasedEntry.lua), while that lease, the only one the job had, went on.
 local function isCurrentToken(current, token)
-  return token ~= '' and current == token
+  return token ~= '' and (current == token or current == '*')
 end
 
 -- holdsLease(jobKey, token): the caller's token is the job's current one (one HGET)
 local function holdsLease(jobKey, token)
-  return token ~= '' and redis.call('HGET', jobKey, 'tk') == token
+  return token ~= '' and isCurrentToken(redis.call('HGET', jobKey, 'tk'), token)
 end

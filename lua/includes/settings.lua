@@ -11,7 +11,9 @@
 -- drained: the group's drained event was emitted and no full lease came since (leaseJobs);
 -- groupConcurrency: at most this many of the group's jobs leased at once, by all its workers
 -- (0: no cap; queue.setGlobalConcurrency); flowsHeld: flows added in several calls are committed
--- and not placed in full yet (flowPlace.lua: the queue's workers finish them).
+-- and not placed in full yet (flowPlace.lua: the queue's workers finish them); leasedEntries: a
+-- lease has read the stream into the default group's PEL (leasedEntry.lua): trimming asks where
+-- the first pending entry is (never set: there is none, and it need not ask).
 -- Module state (for the script call): settingsCache, the settings read, per queue and group (a
 -- flow's scripts reach a parent's queue too). compile.mjs
 -- makes the first read before the script's first write (lua/README.md, invariant 11
@@ -33,7 +35,7 @@ local function queueSettings(base, group)
   if cached then return cached end
   local f = redis.call('HMGET', base .. Key.meta, 'eventsMaxLen', 'keepLen', 'keepAgeMs', 'limit:' .. group, 'limitUntil:' .. group,
     'maxLength', 'keyConc:' .. group, 'keyLimit:' .. group, 'eventsMaxAgeMs', 'queueLimit:' .. group,
-    'drained:' .. group, 'gconc:' .. group, 'flows')
+    'drained:' .. group, 'gconc:' .. group, 'flows', 'pel')
   local limitMax, limitMs = string.match(f[4] or '', '^(%d+):(%d+)$')
   local keyLimitMax, keyLimitMs = string.match(f[8] or '', '^(%d+):(%d+)$')
   cached = {
@@ -43,7 +45,7 @@ local function queueSettings(base, group)
     keyConcurrency = intSetting(f[7], 1), keyLimitMax = intSetting(keyLimitMax, 0), keyLimitMs = intSetting(keyLimitMs, 0),
     eventsMaxAgeMs = intSetting(f[9], 86400000, MAX_AGE_MS),
     queueLimited = f[10] == '1', drained = f[11] == '1', groupConcurrency = intSetting(f[12], 0),
-    flowsHeld = f[13] == '1',
+    flowsHeld = f[13] == '1', leasedEntries = f[14] == '1',
   }
   settingsCache[base .. group] = cached
   return cached

@@ -116,6 +116,13 @@ export const TRANSITIONS: readonly Transition[] = [
   },
   { from: 'waiting', to: 'active', by: 'leaseOne', via: ['lease', 'complete'], why: 'leased: a fresh token, a deadline in the active set' },
   {
+    from: 'active',
+    to: 'active',
+    by: 'leasedEntry',
+    via: ['extend', 'fail', 'progress', 'log', 'release', 'rate-limit', 'cancel-job', 'update-data', 'lease', 'complete'],
+    why: 'a job leased without a record (its stream entry pending) gets its record before anything else is done to it',
+  },
+  {
     from: 'waiting',
     to: 'delayed',
     by: 'leaseOne',

@@ -220,9 +220,9 @@ export class Job<Data = unknown, Result = unknown> {
       const published = await publishedNotYetMet(this.ctx.client, keys, this.ctx.group, this.id);
       if (published) return published.s as JobState;
     }
-    // a plain job that no worker has leased yet lives in its stream entry only
-    const waiting = await findWaitingEntry(this.ctx.client, this.ctx.scripts.keys, this.ctx.group, this.id);
-    return waiting ? 'waiting' : 'unknown';
+    // a plain job that no worker has leased yet (or leased without a record) lives in its stream entry only
+    const entry = await findWaitingEntry(this.ctx.client, this.ctx.scripts.keys, this.ctx.group, this.id);
+    return entry ? (entry[JobField.state] as JobState) : 'unknown';
   }
 
   private requireToken(what: string): string {

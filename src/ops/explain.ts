@@ -109,7 +109,8 @@ export async function explainJob(target: ExplainTarget, id: string, group: strin
       record = published;
       placed = 'stream';
     } else if (plain) {
-      record = { [F.state]: 'waiting', [F.streamEntry]: id };
+      // waiting in the stream, or leased without a record (active: its entry is pending)
+      record = plain[F.state] === 'active' ? plain : { [F.state]: 'waiting', [F.streamEntry]: id };
       placed = 'stream';
     } else {
       return {

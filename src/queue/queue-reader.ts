@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import { Job, type JobState } from '../job/job.js';
 import type { JobContext } from '../job/job-context.js';
-import type { QueueKeys } from '../redis/keys.js';
+import { JobField, type QueueKeys } from '../redis/keys.js';
 import { checkState, JobPager, pageCount, rangeCount, type PageItem, type PageOptions } from '../job/job-pages.js';
 import { findWaitingEntry, publishedNotYetMet, streamBacklog, streamGroups, type StreamGroupInfo } from '../redis/streams.js';
 
@@ -71,7 +71,7 @@ export class QueueReader<Data, Result> {
       const hash = await publishedNotYetMet(this.client, this.keys, this.group, id);
       if (hash) return Job.fromHash<Data, Result>(this.ctx, id, hash);
     }
-    // a plain job that no worker of the group has leased yet lives in its stream entry only
+    // a plain job that no worker of the group has leased yet (or leased without a record) lives in its stream entry only
     const waiting = await findWaitingEntry(this.client, this.keys, this.group, id);
     return waiting && Job.fromHash<Data, Result>(this.ctx, id, waiting);
   }
@@ -82,9 +82,16 @@ export class QueueReader<Data, Result> {
     for (const id of ids) pipeline.hgetall(records.job(id));
     const replies = (await pipeline.exec()) ?? [];
     const jobs: Job<Data, Result>[] = [];
+    const recordless: string[] = [];
     replies.forEach(([err, hash], i) => {
       if (!err && hash && Object.keys(hash as object).length > 0)
         jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
+      else if (!err && this.group === 'default') recordless.push(ids[i]!);
+    });
+    // an active job may be leased without a record: it lives in its stream entry (a page holds few)
+    const entries = await Promise.all(recordless.map((id) => findWaitingEntry(this.client, this.keys, this.group, id)));
+    entries.forEach((entry, i) => {
+      if (entry?.[JobField.state] === 'active') jobs.push(Job.fromHash(this.ctx, recordless[i]!, entry));
     });
     return jobs;
   }

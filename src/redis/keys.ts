@@ -248,4 +248,6 @@ export const MetaField = {
   groupConcurrency: ((group) => `gconc:${group}`) as PerGroup,
   /** '1' while flows committed in this queue (their root's) are not placed in full (flowPlace.lua: its leases finish them). */
   flows: 'flows',
+  /** '1' once a lease read the stream into the default group's PEL (jobs leased without a record: leasedEntry.lua). */
+  leasedEntries: 'pel',
 } as const;

@@ -161,7 +161,7 @@ export class Scripts {
 
   async log(group: string, id: string, token: string, line: string, maxLines: number): Promise<LogResult> {
     const g = this.keys.group(group);
-    return decodeLog(await this.run('log', { job: g.job(id), logs: g.logs(id) }, [token, line, maxLines]));
+    return decodeLog(await this.run('log', { job: g.job(id), logs: g.logs(id), stream: this.keys.stream }, [token, line, maxLines, id]));
   }
 
   /**

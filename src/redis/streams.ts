@@ -165,7 +165,12 @@ export async function publishedNotYetMet(
   return compareStreamIds(lastDeliveredId, entryId) < 0 ? hash : undefined;
 }
 
-/** The hash-like record of a plain job still waiting in the stream, or undefined. */
+/**
+ * The hash-like record of a plain job that lives in its stream entry only, or undefined: one
+ * still waiting (its group has not read the entry), or one the default group leased without a
+ * record (state active: its entry is pending until the ack, lua/includes/leasedEntry.lua). The
+ * caller found no record of the job in the group.
+ */
 export async function findWaitingEntry(
   client: Redis,
   keys: QueueKeys,
@@ -178,8 +183,9 @@ export async function findWaitingEntry(
   if (!entry) return undefined;
   const hash = carriedJobHash(entry[0], entry[1]);
   if (!hash) return undefined;
-  // read by the group already: the job has (or had) a record of its own
+  // read by the group already: the job has (or had) a record of its own, unless it is leased without one
   const cursor = await groupCursor(client, keys, group);
-  if (compareStreamIds(id, cursor.lastDeliveredId) <= 0) return undefined;
-  return hash;
+  if (compareStreamIds(id, cursor.lastDeliveredId) > 0) return hash;
+  if (group !== 'default' || (await client.zscore(keys.group(group).active, id)) === null) return undefined;
+  return { ...hash, [JobField.state]: 'active', [JobField.deliveries]: '1' };
 }

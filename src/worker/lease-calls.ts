@@ -72,6 +72,11 @@ export class LeaseCalls<Data, Result> {
   /** The group has a rate limit (the last reply said so). */
   private hasRateLimit = false;
   /**
+   * Most jobs of the last reply were deleted on completion: the next leases read the stream into
+   * the group's PEL, which leases such plain jobs without a record (lua/includes/leasedEntry.lua).
+   */
+  private intoPel = false;
+  /**
    * Set by ackAloneNext: the queue was empty and every slot taken, so the next acks go alone
    * (no lease that would only find the queue empty) and their reply says idle; the group's next
    * due time then, in Redis ms (undefined: none).
@@ -126,7 +131,12 @@ export class LeaseCalls<Data, Result> {
   noteReply(reply: LeaseReply): void {
     this.hasRateLimit = reply.hasRateLimit;
     // a moving average of the jobs' size bounds the next replies in bytes
-    for (const raw of reply.jobs) this.avgJobBytes += (raw.data.length + raw.opts.length - this.avgJobBytes) / 16;
+    let deleted = 0;
+    for (const raw of reply.jobs) {
+      this.avgJobBytes += (raw.data.length + raw.opts.length - this.avgJobBytes) / 16;
+      if (deletedOnCompletion(raw.opts)) deleted++;
+    }
+    if (reply.jobs.length > 0) this.intoPel = deleted * 2 >= reply.jobs.length;
     // fewer jobs than asked for means the queue is empty for now
     this.drained = reply.idle;
   }
@@ -233,10 +243,15 @@ export class LeaseCalls<Data, Result> {
     this.inflight.push({ reply, acks, want, slots, sentAt: performance.now(), nonce });
   }
 
+  /** The lease configuration, with `pel: true` while most jobs are deleted on completion (see intoPel). */
+  private withPel(json: string): string {
+    return this.intoPel ? `${json.slice(0, -1)},"pel":true}` : json;
+  }
+
   /** A woken lease on the blocking connection (see leaseBehindWait); never on a partition with a rate gate. */
   private leaseBehind(blocking: Scripts, count: number, nonce: string, slots: number): Promise<LeaseReply> {
     this.woke = false;
-    return blocking.lease(this.ctx.group, CONSUMER, nonce, count, this.wokeLeaseConfigJson, slots);
+    return blocking.lease(this.ctx.group, CONSUMER, nonce, count, this.withPel(this.wokeLeaseConfigJson), slots);
   }
 
   private async send(acks: PendingAck<Data, Result>[], count: number, nonce: string, slots: number): Promise<LeaseReply> {
@@ -269,6 +284,7 @@ export class LeaseCalls<Data, Result> {
     // the first lease after a wake tells the script so: a full batch then wakes the next worker
     let leaseConfigJson = this.woke && count > 0 ? this.wokeLeaseConfigJson : this.ctx.leaseConfigJson;
     if (reserved) leaseConfigJson = `${leaseConfigJson.slice(0, -1)},"reserved":true}`;
+    leaseConfigJson = this.withPel(leaseConfigJson);
     if (count > 0) this.woke = false;
     if (acks.length === 0) return scripts.lease(group, CONSUMER, nonce, count, leaseConfigJson, slots);
     const { refused, lease } = await scripts.complete(group, CONSUMER, nonce, count, leaseConfigJson, acks, slots);
@@ -324,4 +340,9 @@ export class LeaseCalls<Data, Result> {
 export function maxBackoffMs(err: unknown): number {
   if (slotMoving(err)) return 200;
   return (err as Error)?.name === 'ReplyError' ? 5000 : 500;
+}
+
+/** The options (JSON text) delete the job when it completes, as the lease script reads them (removedOnCompletion in jobData.lua). */
+function deletedOnCompletion(opts: string): boolean {
+  return opts.includes('"removeOnComplete":true') || /"removeOnComplete":0[,}]/.test(opts);
 }

@@ -48,6 +48,39 @@ describe('worker crashes', () => {
     expect(duplicates.length).toBeLessThanOrEqual(inFlight.length);
   });
 
+  it('a worker killed holding jobs leased without a record loses nothing: their entries give them back', async () => {
+    t.newPrefix();
+    const queue = t.queue('norecord', { defaultJobOptions: { removeOnComplete: true } });
+    const total = 300;
+    const added = await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i } })));
+    const a = startWorkerProcess({ REDIS_URL: t.url, PREFIX: t.prefix, QUEUE: 'norecord', CONCURRENCY: 10, LEASE_MS: 800, JOB_MS: 20 });
+    await a.until('start', 60);
+    a.kill('SIGKILL');
+    const doneByA = new Set(a.messages.filter((m) => m.t === 'done').map((m) => m.id));
+    // A read into the PEL once its first jobs told it they are deleted on completion
+    const keys = queue.keys;
+    const pendingAtKill = (await t.admin.xpending(keys.stream, 'default')) as [number, ...unknown[]];
+    expect(pendingAtKill[0]).toBeGreaterThan(0);
+
+    const b = t.worker('norecord', async () => 'b', { concurrency: 10, leaseMs: 800, blockMs: 500 });
+    const doneByB = new Set<string>();
+    b.on('completed', (job) => doneByB.add(job.id));
+    await waitFor(
+      async () => {
+        const counts = await queue.getJobCounts();
+        return counts.waiting === 0 && counts.active === 0;
+      },
+      30_000,
+      'every job completed',
+    );
+    expect((await queue.getJobCounts()).failed).toBe(0);
+    expect(((await t.admin.xpending(keys.stream, 'default')) as [number])[0]).toBe(0);
+    // every job ran to its ack: those neither reported are ones A acked in the instant before the kill
+    const unreported = added.filter((j) => !doneByA.has(j.id) && !doneByB.has(j.id));
+    expect(unreported.length).toBeLessThanOrEqual(10);
+    expect(doneByB.size).toBeGreaterThan(0);
+  });
+
   it('a worker frozen with SIGSTOP past its lease: its jobs run elsewhere, and its late acks are refused', async () => {
     t.newPrefix();
     const queue = t.queue('freeze');

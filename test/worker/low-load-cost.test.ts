@@ -112,12 +112,12 @@ describe('low-load cost', () => {
     t.newPrefix();
     const queue = t.queue('behind');
     // (a block timeout long enough for the test to see each lease waiting, on a loaded machine too)
-    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 2000, metrics: false });
+    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 4000, metrics: false });
     await queue.add('warm-up', null);
     await waitForEvent(worker, 'completed');
     for (let round = 0; round < 3; round++) {
       // blocked, with the lease waiting in the connection's query buffer behind the read
-      await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) > 0, 5000, 'a lease behind the read');
+      await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) > 0, 10_000, 'a lease behind the read');
       const before = await commandStats(t.admin);
       const done = waitForEvent(worker, 'completed', 5000);
       await queue.add('job', { round });
@@ -131,7 +131,7 @@ describe('low-load cost', () => {
       expect(delta('xreadgroup')).toBe(1);
     }
     // no job within the block timeout: the lease behind the read finds nothing, the next read goes alone
-    await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) === 0, 5000, 'a plain block');
+    await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) === 0, 10_000, 'a plain block');
     const done = waitForEvent(worker, 'completed', 5000);
     await queue.add('later', null);
     await done;

@@ -19,6 +19,7 @@
 --   heads       per sorted set (delayed, retry, active, schedulers): the score of its first
 --               member, false when empty, nil when not read yet or changed since (headOf)
 --   emptied     what takeJobs found it emptied: wait, prio (moreWaiting needs not ask)
+--   leasedEntries  the entries read into the PEL to be leased without a record (readStream)
 
 local function newLeaseContext(keys, base, group, consumer, nonce, config, now)
   return {
@@ -26,7 +27,7 @@ local function newLeaseContext(keys, base, group, consumer, nonce, config, now)
     groupPrefix = Key.group(base, group), records = Key.records(base, group),
     consumer = consumer, nonce = nonce, now = now, nowText = tostring(now), config = config,
     settings = queueSettings(base, group),
-    stalled = {}, dead = {}, jobs = {}, streamLastRead = nil, heads = {}, emptied = {},
+    stalled = {}, dead = {}, jobs = {}, streamLastRead = nil, heads = {}, emptied = {}, leasedEntries = {},
   }
 end
 

@@ -25,10 +25,13 @@ end
 
 -- leaseCarried(ctx, id, name, data, opts, timestamp): a plain job came whole in its stream
 -- entry (id: the entry's; timestamp: its ms, as text); its record is written now, at its first
--- lease. Every value is a string: a number would be formatted per job. Long data is spread
+-- lease, unless its entry was read into the PEL to lease it without one (leasedEntry.lua).
+-- Every value is a string: a number would be formatted per job. Long data is spread
 -- (jobData.lua) unless the record goes when the job completes.
 local function leaseCarried(ctx, id, name, data, opts, timestamp)
-  if #data <= DATA_PIECE or removedOnCompletion(opts) then
+  if ctx.leasedEntries[id] then
+    -- no record: the entry stays pending until the ack
+  elseif #data <= DATA_PIECE or removedOnCompletion(opts) then
     redis.call('HSET', Key.job(ctx.records, id), 'n', name, 'd', data, 'o', opts, 'ts', timestamp,
       's', 'active', 'a', '0', 'dl', '1', 'tk', nextToken(ctx), 'po', ctx.nowText)
   else

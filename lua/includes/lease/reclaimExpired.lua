@@ -2,6 +2,7 @@
 -- @include keys
 -- @include moveToFailed
 -- @include wake
+-- @include leasedEntry
 -- reclaimExpired(ctx): leases that ran out (the worker crashed, froze or lost Redis: invariant
 -- 3 (docs/invariants.md)), at most RECLAIM_MAX per call. Each counts a stall (field sc); within
 -- config.maxStalls the job goes back to the front of the group's wait list, past it the job is
@@ -21,6 +22,8 @@ local function reclaimExpired(ctx)
     local id = expired[i]
     local jobKey = Key.job(records, id)
     local fields = readJob(ctx, records, id, 's', 'sc')
+    -- leased without a record: it gets one now, and comes back as any job does
+    if fields and not fields[1] and recordLease(keys.stream, jobKey, id, '') then fields = { 'active' } end
     if fields and fields[1] then
       stalled[#stalled + 1] = id
       local stalls = (tonumber(fields[2]) or 0) + 1

@@ -1,0 +1,71 @@
+-- @include keys
+-- @include redisTime
+-- @include leaseToken
+-- Leases without a record (docs/job-lifecycle.md, "Leased without a record"). The default group
+-- may lease a plain job that is deleted when it completes (removeOnComplete true or 0) without
+-- writing its record: the stream entry that carries the job whole stays pending in the group's
+-- PEL (the read was not NOACK), and the stream is not trimmed past it (trimStream.lua). The
+-- active set holds its lease as for any job. Its ack is one XACK (complete.lua), where a
+-- recorded job costs a record written at the lease, read at the ack and deleted.
+-- Anything else done to such a job (a renewal, a failure, progress, a log line, a hand-back, a
+-- cancel request, new data, a lease that ran out) first gives it its record (recordLease), and
+-- acknowledges the entry in the same step. So "pending in the default group" and "leased
+-- without a record" are one and the same, and every other script finds an ordinary record.
+-- Such a job has had one lease only, so the token a caller presents for it is taken as the
+-- holder's: a stale holder exists only once that lease ran out, which gave the job its record
+-- (tk emptied). The one gap: a lease call whose reply was lost cannot hand such jobs back by its
+-- nonce (release.lua finds tokens in records); they come back when their lease runs out.
+-- (Scripts that take the queue's base derive its stream key from it, as they derive job keys.)
+
+local LEASE_GROUP = 'default'
+
+-- isEntryId(id): the id can name a stream entry (a plain job's id is its entry's)
+local function isEntryId(id)
+  return string.match(id, '^%d+%-%d+$') ~= nil
+end
+
+-- ackLeasedEntry(streamKey, id): the ack of a job leased without a record: true when it was (its
+-- entry was pending), and is acknowledged now; false for any other job
+local function ackLeasedEntry(streamKey, id)
+  return isEntryId(id) and redis.pcall('XACK', streamKey, LEASE_GROUP, id) == 1
+end
+
+-- recordLease(streamKey, jobKey, id, token): a job leased without a record gets it now, state
+-- active, with `token` as its lease token: the holder's own, or '*' when the caller is not the
+-- holder (cancel-job, update-data; see leaseToken.lua); its entry is acknowledged. Returns
+-- whether it did: false for a job of another group (jobKey is not the default group's record),
+-- with a record, or not leased this way. The caller knows the record does not exist.
+local function recordLease(streamKey, jobKey, id, token)
+  local base = string.sub(streamKey, 1, -(#Key.stream + 1))
+  if not isEntryId(id) or jobKey ~= Key.job(base, id) then return false end
+  local pending = redis.pcall('XPENDING', streamKey, LEASE_GROUP, id, id, 1)
+  if type(pending) ~= 'table' or pending.err or not pending[1] then return false end
+  local entry = redis.call('XRANGE', streamKey, id, id)[1]
+  redis.call('XACK', streamKey, LEASE_GROUP, id)
+  -- (a pending entry is never trimmed; one deleted by hand leaves nothing to record)
+  local f = entry and entry[2]
+  if not f or f[1] ~= 'n' or f[3] ~= 'd' or not f[4] then return false end
+  local opts = f[5] == 'o' and f[6] or '{}'
+  -- leased when delivered: Redis time less the entry's idle time
+  local leasedAt = redisTime() - (tonumber(pending[1][3]) or 0)
+  redis.call('HSET', jobKey, 'n', f[2], 'd', f[4], 'o', opts, 'ts', string.match(id, '^(%d+)'), 's', 'active',
+    'a', '0', 'dl', tostring(pending[1][4] or 1), 'tk', token, 'po', string.format('%d', leasedAt))
+  return true
+end
+
+-- firstLeasedEntry(streamKey): the oldest entry leased without a record (nil: none); the
+-- stream is never trimmed past it
+local function firstLeasedEntry(streamKey)
+  local pending = redis.pcall('XPENDING', streamKey, LEASE_GROUP, '-', '+', 1)
+  if type(pending) ~= 'table' or pending.err or not pending[1] then return nil end
+  return pending[1][1]
+end
+
+-- holdsAnyLease(streamKey, jobKey, id, token): holdsLease (leaseToken.lua) for a job leased
+-- without a record too, which gets its record now, with this token (the caller is its holder)
+local function holdsAnyLease(streamKey, jobKey, id, token)
+  if token == '' then return false end
+  local current = redis.call('HGET', jobKey, 'tk')
+  if current then return isCurrentToken(current, token) end
+  return recordLease(streamKey, jobKey, id, token)
+end
