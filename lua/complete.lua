@@ -71,6 +71,12 @@ local settings = queueSettings(base, group)
 -- per job; applied: the ids whose ack counted, so that the same id again in the batch (its
 -- record not deleted yet) counts once
 local refused, finished, kept, results, removed, applied = {}, {}, {}, {}, {}, {}
+-- the acks of jobs that may be leased without a record (deleted on completion, default group)
+-- are acknowledged in one XACK first (leasedEntry.lua): acknowledged = all of them, each was
+-- pending, so each is a job leased without a record whose lease is current; some of them, each
+-- one without a record that is still in the active set was (a job there has a record or a
+-- pending entry), the others go the record's way; none, all do
+local leasedEntries = ackLeasedEntries(keys.stream, rb == base, ARGV, 7, 5)
 local keepCount, keepAgeMs = -1, -1
 for i = 7, #ARGV, 5 do
   local id, token = ARGV[i], ARGV[i + 1]
@@ -79,10 +85,13 @@ for i = 7, #ARGV, 5 do
   local jobKey = Key.job(rb, id)
   -- a record clobbered with another type is refused, not an error that fails the whole batch's acks;
   -- its lease runs out and the lease script dead-letters it (readJob)
-  -- a job deleted on completion may have been leased without a record: then its ack is one XACK
-  -- (leasedEntry.lua; a plain job: no deduplication id, ordering key or parent)
-  local leasedEntry = not applied[id] and ARGV[i + 3] == '0' and rb == base and ackLeasedEntry(keys.stream, id)
+  -- a job leased without a record: acknowledged above (a plain job: no deduplication id,
+  -- ordering key or parent)
+  local leasedEntry = not applied[id] and leasedEntries.all and leasedEntries[id]
   local held = leasedEntry or applied[id] or redis.pcall('HMGET', jobKey, 'tk', 'dd', 'ok', 'kr', 'pb', 'pi')
+  if held ~= true and not leasedEntry and leasedEntries.some and leasedEntries[id] and not held.err and not held[1] then
+    leasedEntry = redis.call('ZSCORE', keys.active, id) ~= false
+  end
   if leasedEntry then
     applied[id] = true
     finished[#finished + 1] = id

@@ -24,10 +24,27 @@ local function isEntryId(id)
   return string.match(id, '^%d+%-%d+$') ~= nil
 end
 
--- ackLeasedEntry(streamKey, id): the ack of a job leased without a record: true when it was (its
--- entry was pending), and is acknowledged now; false for any other job
-local function ackLeasedEntry(streamKey, id)
-  return isEntryId(id) and redis.pcall('XACK', streamKey, LEASE_GROUP, id) == 1
+-- ackLeasedEntries(streamKey, defaultGroup, acks, from, stride): the acks (ARGV from `from`, `stride`
+-- items each: id, token, value, keepCount, ...) of jobs deleted on completion in the default group
+-- may be of jobs leased without a record: their entries are acknowledged in one XACK. Returns the
+-- set of those ids, with all = true when every one was pending (each is then leased without a
+-- record, its lease current), some = true when only some were (complete.lua tells which).
+local function ackLeasedEntries(streamKey, defaultGroup, acks, from, stride)
+  local ids = {}
+  if not defaultGroup then return ids end
+  local xack = { 'XACK', streamKey, LEASE_GROUP }
+  for i = from, #acks, stride do
+    if acks[i + 3] == '0' and isEntryId(acks[i]) then
+      xack[#xack + 1] = acks[i]
+      ids[acks[i]] = true
+    end
+  end
+  if #xack == 3 then return ids end
+  local acked = redis.pcall(unpack(xack))
+  if type(acked) ~= 'number' or acked == 0 then return {} end
+  ids.all = acked == #xack - 3
+  ids.some = not ids.all
+  return ids
 end
 
 -- recordLease(streamKey, jobKey, id, token): a job leased without a record gets it now, state
