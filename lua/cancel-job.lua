@@ -9,6 +9,8 @@
   KEYS[2] active     P:{Q}:g:G:active
   KEYS[3] wake       P:{Q}:wake         never written: declared so that Redis refuses this call
                                         whole while the queue's slot migrates (lua/README.md)
+  KEYS[4] stream     P:{Q}:stream       (a job leased without a record gets its record first:
+                                        lua/includes/leasedEntry.lua)
 
   ARGV[1] id         job id
   ARGV[2] reason     why it is cancelled (its failure reason)
@@ -16,15 +18,13 @@
   Returns 1 when the job is running (the request is left for its worker), 0 when it is not.
 ]]
 -- @include textCaps
--- @include keys
 -- @include leasedEntry
-local jobKey, activeKey = KEYS[1], KEYS[2]
+local jobKey, activeKey, streamKey = KEYS[1], KEYS[2], KEYS[4]
 local id, reason = ARGV[1], ARGV[2]
 if not redis.call('ZSCORE', activeKey, id) then return 0 end
 if redis.call('EXISTS', jobKey) == 0 then
   -- leased without a record (leasedEntry.lua): it gets one, for the request; its holder's lease goes on
-  local records = string.sub(jobKey, 1, #jobKey - #Key.job('', id))
-  if not recordLease(records .. Key.stream, jobKey, id, '*') then return 0 end
+  if not recordLease(streamKey, jobKey, id, '*') then return 0 end
 end
 redis.call('HSET', jobKey, 'cx', capText(reason, REASON_MAX))
 return 1

@@ -25,7 +25,7 @@ local lost, renewed, cancelled = {}, {}, {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   -- (a job leased without a record gets it at its first renewal: the stream is then trimmed past its entry)
-  if holdsAnyLease(rb .. Key.stream, Key.job(rb, id), id, token) and redis.call('ZSCORE', activeKey, id) then
+  if holdsLease(rb .. Key.stream, Key.job(rb, id), id, token) and redis.call('ZSCORE', activeKey, id) then
     renewed[#renewed + 1] = deadline
     renewed[#renewed + 1] = id
     local reason = redis.call('HGET', Key.job(rb, id), 'cx')

@@ -17,7 +17,7 @@
 -- @include leasedEntry
 local jobKey, logsKey, streamKey = KEYS[1], KEYS[2], KEYS[3]
 local token, line, maxLines, id = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-if not holdsAnyLease(streamKey, jobKey, id, token) then return -1 end
+if not holdsLease(streamKey, jobKey, id, token) then return -1 end
 local length = redis.call('RPUSH', logsKey, capText(line, LOG_LINE_MAX))
 if length > maxLines then
   redis.call('LTRIM', logsKey, -maxLines, -1)

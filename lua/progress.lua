@@ -21,7 +21,7 @@
 local jobKey = KEYS[1]
 local token, progress, base, id, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 emitFor(group)
-if not holdsAnyLease(base .. Key.stream, jobKey, id, token) then return 0 end
+if not holdsLease(base .. Key.stream, jobKey, id, token) then return 0 end
 eventSettings(base) -- every read before the first write
 redis.call('HSET', jobKey, 'pg', progress)
 if #progress <= EVENT_VALUE_MAX then

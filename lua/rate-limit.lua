@@ -33,7 +33,7 @@ redis.call('HSET', metaKey, field, untilMs)
 local lost = false
 if id ~= '' then
   local jobKey = Key.job(Key.records(base, group), id)
-  if holdsAnyLease(base .. Key.stream, jobKey, id, token) then
+  if holdsLease(base .. Key.stream, jobKey, id, token) then
     redis.call('ZREM', activeKey, id)
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     redis.call('LPUSH', waitKey, id)

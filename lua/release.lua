@@ -54,7 +54,7 @@ end
 for i = #handBack - 1, 1, -2 do
   local id, token = handBack[i], handBack[i + 1]
   local jobKey = Key.job(rb, id)
-  if holdsAnyLease(base .. Key.stream, jobKey, id, token) then
+  if holdsLease(base .. Key.stream, jobKey, id, token) then
     redis.call('HSET', jobKey, 's', 'waiting', 'tk', '')
     if started == '0' then redis.call('HINCRBY', jobKey, 'dl', -1) end
     back[#back + 1] = id

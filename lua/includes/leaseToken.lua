@@ -19,7 +19,3 @@ local function isCurrentToken(current, token)
   return token ~= '' and (current == token or current == '*')
 end
 
--- holdsLease(jobKey, token): the caller's token is the job's current one (one HGET)
-local function holdsLease(jobKey, token)
-  return token ~= '' and isCurrentToken(redis.call('HGET', jobKey, 'tk'), token)
-end

@@ -78,9 +78,10 @@ local function firstLeasedEntry(streamKey)
   return pending[1][1]
 end
 
--- holdsAnyLease(streamKey, jobKey, id, token): holdsLease (leaseToken.lua) for a job leased
--- without a record too, which gets its record now, with this token (the caller is its holder)
-local function holdsAnyLease(streamKey, jobKey, id, token)
+-- holdsLease(streamKey, jobKey, id, token): the caller's token is the job's current one (one
+-- HGET of its record); a job leased without a record gets its record now, with this token (the
+-- caller is its holder)
+local function holdsLease(streamKey, jobKey, id, token)
   if token == '' then return false end
   local current = redis.call('HGET', jobKey, 'tk')
   if current then return isCurrentToken(current, token) end

@@ -82,16 +82,9 @@ export class QueueReader<Data, Result> {
     for (const id of ids) pipeline.hgetall(records.job(id));
     const replies = (await pipeline.exec()) ?? [];
     const jobs: Job<Data, Result>[] = [];
-    const recordless: string[] = [];
     replies.forEach(([err, hash], i) => {
       if (!err && hash && Object.keys(hash as object).length > 0)
         jobs.push(Job.fromHash(this.ctx, ids[i]!, hash as Record<string, string>));
-      else if (!err && this.group === 'default') recordless.push(ids[i]!);
-    });
-    // an active job may be leased without a record: it lives in its stream entry (a page holds few)
-    const entries = await Promise.all(recordless.map((id) => findWaitingEntry(this.client, this.keys, this.group, id)));
-    entries.forEach((entry, i) => {
-      if (entry?.[JobField.state] === 'active') jobs.push(Job.fromHash(this.ctx, recordless[i]!, entry));
     });
     return jobs;
   }
@@ -105,7 +98,7 @@ export class QueueReader<Data, Result> {
   /** Jobs start..end in a state (end -1: a page of 100; at most 1,000 per call). */
   async getJobs(state: JobState, start = 0, end = -1): Promise<Job<Data, Result>[]> {
     checkState(state);
-    return this.toJobs(await this.pager.range(state, start, rangeCount(start, end)));
+    return this.toJobs(await this.pager.range(state, start, rangeCount(start, end)), state);
   }
 
   /** One page of a state's jobs, and the cursor of the next page (null at the end). */
@@ -113,11 +106,11 @@ export class QueueReader<Data, Result> {
     if (typeof opts !== 'object' || opts === null) throw new InvalidOptionError('getJobsPage options must be an object');
     checkState(state);
     const { items, next } = await this.pager.page(state, opts.cursor, pageCount(opts.count));
-    return { jobs: await this.toJobs(items), next };
+    return { jobs: await this.toJobs(items, state), next };
   }
 
   /** The jobs of page items, in their order; those that have gone meanwhile are left out. */
-  private async toJobs(items: PageItem[]): Promise<Job<Data, Result>[]> {
+  private async toJobs(items: PageItem[], state: JobState): Promise<Job<Data, Result>[]> {
     // delayed jobs are the queue's: their record is the published one (the default group's)
     const [published, own] = await Promise.all([
       this.jobsByIds(
@@ -127,6 +120,15 @@ export class QueueReader<Data, Result> {
       this.jobsByIds(items.filter((i) => !i.published && !i.carried).map((i) => i.id)),
     ]);
     const byId = new Map([...published, ...own].map((j) => [j.id, j]));
+    // an active job of the default group without a record is leased without one: it lives in its
+    // stream entry (lua/includes/leasedEntry.lua; a page holds few)
+    if (state === 'active' && this.group === 'default') {
+      const missing = items.filter((i) => !byId.has(i.id));
+      const entries = await Promise.all(missing.map((i) => findWaitingEntry(this.client, this.keys, this.group, i.id)));
+      entries.forEach((entry, k) => {
+        if (entry?.[JobField.state] === 'active') byId.set(missing[k]!.id, Job.fromHash<Data, Result>(this.ctx, missing[k]!.id, entry));
+      });
+    }
     const jobs: Job<Data, Result>[] = [];
     for (const item of items) {
       const job = item.carried ? Job.fromHash<Data, Result>(this.ctx, item.id, item.carried) : byId.get(item.id);

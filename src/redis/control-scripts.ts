@@ -99,7 +99,8 @@ export class ControlScripts {
   /** Asks the worker running job `id` of `group` to cancel it (lua/cancel-job.lua): true when it runs. */
   async cancelJob(group: string, id: string, reason: string): Promise<boolean> {
     const g = this.keys.group(group);
-    return Number(await this.run('cancel-job', { job: g.job(id), active: g.active, wake: this.keys.wake }, [id, reason])) === 1;
+    const keys = { job: g.job(id), active: g.active, wake: this.keys.wake, stream: this.keys.stream };
+    return Number(await this.run('cancel-job', keys, [id, reason])) === 1;
   }
 
   /** add-flow.lua: a flow (or a chunk of one) whose first queue is this one; the raw reply (src/flow/flow-producer.ts). */

@@ -111,8 +111,8 @@ describe('low-load cost', () => {
   it('a job reaching a worker just busy (c=1, no prefetch) is one add, one lease sent behind the blocking read, one ack', async () => {
     t.newPrefix();
     const queue = t.queue('behind');
-    // (a block timeout long enough for the test to see each lease waiting, on a loaded machine too)
-    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 4000, metrics: false });
+    // (a block timeout far past what the test takes to see each lease waiting, on a loaded machine too)
+    const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 30_000, metrics: false });
     await queue.add('warm-up', null);
     await waitForEvent(worker, 'completed');
     for (let round = 0; round < 3; round++) {
@@ -130,7 +130,14 @@ describe('low-load cost', () => {
       // one stream read: the lease that took the job; no second lease found the stream empty
       expect(delta('xreadgroup')).toBe(1);
     }
-    // no job within the block timeout: the lease behind the read finds nothing, the next read goes alone
+  });
+
+  it('a read that ends at its block timeout runs the lease behind it for nothing, and the next reads go alone', async () => {
+    t.newPrefix();
+    const queue = t.queue('behind-idle');
+    const worker = t.worker('behind-idle', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 300, metrics: false });
+    await queue.add('warm-up', null);
+    await waitForEvent(worker, 'completed');
     await waitFor(async () => (await blocked()) === 1 && queuedBehind(await blockingClient()) === 0, 10_000, 'a plain block');
     const done = waitForEvent(worker, 'completed', 5000);
     await queue.add('later', null);
