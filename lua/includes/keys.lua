@@ -11,8 +11,9 @@
 -- part after its prefix: base .. Key.meta (keys.ts meta), g .. Key.wait (group(G).wait);
 -- Key.wake names the queue's wake anchor under base and a group's marker under g.
 -- Names marked (Lua only) have no counterpart in keys.ts: only the scripts use them.
--- (One table built by one constructor, and functions only where a parameter needs them: every
--- script call runs this code again, so it is kept to a few closures.)
+-- (Written as one table, it is never built as one: compile.mjs takes it apart (key-names.mjs),
+-- a fixed name becoming its string where it is used and a name with a parameter a function
+-- made on first use, so that a call pays for none of it. Use it only as Key.name.)
 local Key = {
   group = function(base, group) return base .. 'g:' .. group .. ':' end,
   records = function(base, group)

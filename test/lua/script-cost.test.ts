@@ -85,11 +85,31 @@ describe('lua/compile.mjs: the cost of a script call', () => {
     expect(stderr).toContain('reserves');
   });
 
+  it('takes the Key table apart: fixed names become strings, names with a parameter functions made on use', async () => {
+    const { lua, stderr } = compileWith(
+      '-- @include keys\nlocal function metaOf(base) return base .. Key.meta end\n',
+      "-- @include keys\nlocal base = 'q:{x}:'\n" +
+        "return { metaOf(base), Key.job(base, ARGV[1]), Key.records(base, 'g1') .. Key.wait, 'Key.meta' }\n",
+    );
+    expect(lua, stderr).toBeDefined();
+    expect(lua).not.toContain('local Key');
+    expect(lua).not.toMatch(/\bKey\.(?:job|records|wait)\b/);
+    expect(lua).toContain("LazyName == 'Key_job'");
+    // a name with a parameter that nothing calls is dropped with the table
+    expect(lua).not.toContain('Key_kids');
+    const reply = (await raw().eval(lua!, 1, `${t.prefix}:{x}:k`, '7')) as unknown[];
+    expect(reply).toEqual(['q:{x}:meta', 'q:{x}:job:7', 'q:{x}:g:g1:wait', 'Key.meta']);
+    const wrong = compileWith('-- @include keys\nlocal function f(base) return base .. Key.nosuch end\n', 'return f(ARGV[1])\n');
+    expect(wrong.lua).toBeUndefined();
+    expect(wrong.stderr).toContain('Key.nosuch is not a name of Key');
+  });
+
   it('makes none of the hot scripts’ functions before the script runs', () => {
     for (const op of ['lease', 'complete', 'enqueue'] as const) {
       const text = luaScripts[op].lua;
       const made = text.slice(0, text.indexOf('setmetatable(Lazy'));
       expect(made, op).not.toMatch(/^local function /m);
+      expect(text, op).not.toMatch(/^local Key = /m);
       expect([...text.matchAll(/^ {2}(?:if|elseif) LazyName == '/gm)].length, op).toBeGreaterThan(20);
     }
   });
