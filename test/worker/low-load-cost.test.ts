@@ -1,9 +1,10 @@
 // What an idle worker and a job at low load cost Redis, counted structurally (INFO commandstats on
 // the file's own server, the commands run inside scripts included): an idle worker blocks again
 // at its block timeout rather than lease; a job that reaches an idle worker is one lease and one
-// ack, with no second lease that only finds the queue empty (docs/performance.md).
+// ack, with no second lease that only finds the queue empty; a lease peeks only at the features
+// in use (docs/performance.md).
 import { describe, expect, it } from 'vitest';
-import { scriptsFor } from '../helpers/counting.js';
+import { counted, LEASE_CONFIG, scriptsFor } from '../helpers/counting.js';
 import { useRedis } from '../helpers/setup.js';
 import { commandStats, gate } from '../helpers/tools.js';
 import { waitFor, waitForEvent } from '../helpers/wait.js';
@@ -130,6 +131,34 @@ describe('low-load cost', () => {
       // one stream read: the lease that took the job; no second lease found the stream empty
       expect(delta('xreadgroup')).toBe(1);
     }
+  });
+
+  it('a lease looks once for the optional features a group may use, and peeks only where one is in use', async () => {
+    t.newPrefix();
+    const queue = t.queue('quiet');
+    const { scripts } = scriptsFor(t.admin, t.prefix, 'quiet');
+    await queue.add('plain', null);
+    // nothing paused, delayed, retrying, prioritised, scheduled or keyed: one EXISTS for them all,
+    // no peek at the delayed set, the retries or the schedulers, no pop of the priorities
+    const quiet = await counted(t.admin, () => scripts.lease('default', 'c1', 'n1', 2, LEASE_CONFIG));
+    expect(quiet.value.jobs.map((j) => j.name)).toEqual(['plain']);
+    expect(quiet.calls.exists).toBe(1);
+    expect(quiet.calls.zpopmin).toBeUndefined();
+    expect(quiet.calls.zrange).toBe(1); // the active set's head: leases that ran out
+    // a prioritised and an ordered job: their structures exist, so the lease looks and takes them
+    await queue.add('prio', null, { priority: 1 });
+    await queue.add('keyed', null, { orderingKey: 'k' });
+    const busy = await counted(t.admin, () => scripts.lease('default', 'c1', 'n2', 2, LEASE_CONFIG));
+    expect(busy.value.jobs.map((j) => j.name).sort()).toEqual(['keyed', 'prio']);
+    expect(busy.calls.zpopmin).toBe(1);
+    // a paused group is seen as paused
+    await queue.pause();
+    await queue.add('held', null);
+    const paused = await scripts.lease('default', 'c1', 'n3', 1, LEASE_CONFIG);
+    expect(paused.paused).toBe(true);
+    expect(paused.jobs).toEqual([]);
+    await queue.resume();
+    expect((await scripts.lease('default', 'c1', 'n4', 1, LEASE_CONFIG)).jobs.map((j) => j.name)).toEqual(['held']);
   });
 
   it('a read that ends at its block timeout runs the lease behind it for nothing, and the next reads go alone', async () => {

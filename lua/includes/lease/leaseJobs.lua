@@ -90,7 +90,8 @@ local function leaseJobs(keys, base, group, consumer, nonce, count, config, now)
   emitFor(group)
   local settings = ctx.settings
   -- (an ack-only call leases nothing: whether the group is paused does not matter to it)
-  local paused = count > 0 and redis.call('EXISTS', keys.paused) or 0
+  local paused = 0
+  if count > 0 and not quietGroup(ctx) then paused = redis.call('EXISTS', keys.paused) end
   local flags = paused * FLAG_PAUSED
   local more = false
   local limitedFor = -1

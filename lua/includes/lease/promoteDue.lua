@@ -63,6 +63,6 @@ local function promoteDue(ctx, bound)
     emit(base, 'waiting', 'j', table.concat(ready, ' '))
   end
   if #retries > 0 then redis.call('ZREM', keys.retry, unpack(retries)) end
-  if ctx.settings.keyLimitMax > 0 then keyUnpark(ctx.groupPrefix, now, true) end
+  if ctx.settings.keyLimitMax > 0 and not ctx.quiet then keyUnpark(ctx.groupPrefix, now, true) end
   return #due >= bound or #retries >= bound
 end

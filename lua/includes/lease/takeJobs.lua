@@ -43,7 +43,7 @@ local function takeJobs(ctx, count)
   ctx.emptied.wait = not redo or #redo < count
   local keyed = {}
   -- (one command when no key is ready or parked: the common case of a queue without ordering keys)
-  local ringEmpty = not keysListed(ctx.groupPrefix, settings, now)
+  local ringEmpty = ctx.quiet or not keysListed(ctx.groupPrefix, settings, now)
   ctx.emptied.ring = ringEmpty
   local function takeKeyed(n)
     if n <= 0 or ringEmpty then return end
@@ -84,7 +84,9 @@ local function takeJobs(ctx, count)
     end
   end
   takeKeyed(count - #ids)
-  if #ids < count then
+  if #ids < count and ctx.quiet then
+    ctx.emptied.prio = true
+  elseif #ids < count then
     local popped = redis.call('ZPOPMIN', keys.prio, count - #ids)
     ctx.emptied.prio = #popped / 2 < count - #ids
     for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
