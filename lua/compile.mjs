@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inlineConstants } from './constants.mjs';
 import { inlineKeyNames } from './key-names.mjs';
 import { declaredNames, lazyFunctions } from './lazy.mjs';
 import { pruneUnreached } from './prune.mjs';
@@ -163,7 +164,7 @@ export function compile() {
       const read = `queueSettings(ARGV[${baseArg}], ${groupArg > 0 ? `ARGV[${groupArg}]` : "'default'"})`;
       body = `${source.slice(0, at)}\n${read} -- settings before the first write (invariant 11)${source.slice(at)}`;
     }
-    const code = inlineKeyNames(stripComments(resolveIncludes(body, file, new Set(), []), file), file);
+    const code = inlineConstants(inlineKeyNames(stripComments(resolveIncludes(body, file, new Set(), []), file), file));
     const lua = shebang + guard + lazyFunctions(pruneUnreached(code));
     const op = file.replace(/\.lua$/, '');
     const hash = createHash('sha1').update(lua).digest('hex').slice(0, 10);

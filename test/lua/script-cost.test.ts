@@ -104,12 +104,36 @@ describe('lua/compile.mjs: the cost of a script call', () => {
     expect(wrong.stderr).toContain('Key.nosuch is not a name of Key');
   });
 
+  it('writes constants where they are used, and leaves names that are not constants alone', async () => {
+    const { lua, stderr } = compileWith(
+      [
+        'local MAX_THING = 5 -- a cap',
+        'local HALF = MAX_THING / 2',
+        "local LABEL = 'x'",
+        'local MUTABLE = 1',
+        'local LIST = { 1, 2 }',
+        'local function f(t) MUTABLE = MUTABLE + 1; return MAX_THING + HALF + #LIST + t.MAX_THING + MUTABLE end',
+      ].join('\n'),
+      "local t = {}\nt['MAX_THING'] = 10\nreturn { f(t), LABEL .. 'MAX_THING', MUTABLE }\n",
+    );
+    expect(lua, stderr).toBeDefined();
+    expect(lua).not.toMatch(/local (MAX_THING|HALF|LABEL) =/);
+    expect(lua).toContain('((5) / 2)');
+    // assigned again, or not a literal: kept as locals
+    expect(lua).toContain('local MUTABLE = 1');
+    expect(lua).toContain('local LIST = {');
+    const reply = (await raw().eval(lua!, 1, `${t.prefix}:{x}:k`, '1')) as unknown[];
+    // 5 + 2.5 + 2 + 10 + 2 = 21.5, returned by Redis as the integer 21
+    expect(reply).toEqual([21, 'xMAX_THING', 2]);
+  });
+
   it('makes none of the hot scripts’ functions before the script runs', () => {
     for (const op of ['lease', 'complete', 'enqueue'] as const) {
       const text = luaScripts[op].lua;
       const made = text.slice(0, text.indexOf('setmetatable(Lazy'));
       expect(made, op).not.toMatch(/^local function /m);
       expect(text, op).not.toMatch(/^local Key = /m);
+      expect(text, op).not.toMatch(/^local [A-Z][A-Z_]* = \d/m);
       expect([...text.matchAll(/^ {2}(?:if|elseif) LazyName == '/gm)].length, op).toBeGreaterThan(20);
     }
   });

@@ -114,6 +114,9 @@ describe('low-load cost', () => {
     const queue = t.queue('behind');
     // (a block timeout far past what the test takes to see each lease waiting, on a loaded machine too)
     const worker = t.worker('behind', async () => 1, { concurrency: 1, prefetch: 0, blockMs: 30_000, metrics: false });
+    // idle first: the warm-up then goes to a woken lease, after which the worker sends its next
+    // lease behind its read (a first lease that found the warm-up already there would not)
+    await waitFor(async () => (await blocked()) === 1, 5000, 'the worker blocks');
     await queue.add('warm-up', null);
     await waitForEvent(worker, 'completed');
     for (let round = 0; round < 3; round++) {
@@ -145,6 +148,13 @@ describe('low-load cost', () => {
     expect(quiet.calls.exists).toBe(1);
     expect(quiet.calls.zpopmin).toBeUndefined();
     expect(quiet.calls.zrange).toBe(1); // the active set's head: leases that ran out
+    expect(quiet.calls.lpop).toBeUndefined();
+    // a lease that ran out, in a group still quiet: reclaimed and leased again in the same call
+    const [taken] = quiet.value.jobs;
+    await t.admin.zadd(queue.keys.group('default').active, 'XX', 1, taken!.id);
+    const again = await scripts.lease('default', 'c2', 'n1b', 1, LEASE_CONFIG);
+    expect(again.stalled).toEqual([taken!.id]);
+    expect(again.jobs.map((j) => j.id)).toEqual([taken!.id]);
     // a prioritised and an ordered job: their structures exist, so the lease looks and takes them
     await queue.add('prio', null, { priority: 1 });
     await queue.add('keyed', null, { orderingKey: 'k' });

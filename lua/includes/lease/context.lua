@@ -46,16 +46,20 @@ local function headOf(ctx, key)
 end
 
 -- quietGroup(ctx): one look (EXISTS) at the keys of what a group may not use: its pause, the
--- delayed jobs, its retries, priorities, the schedulers, its ordered keys (the ring and the
--- parked keys). When none exists, the common case of a plain queue, a lease knows without asking
--- that nothing is due, paused, prioritised or keyed: five to seven peeks saved. The call's own
--- writes cannot make one of them before it would peek: only promoting delayed jobs (there are
--- none) and placing held flows (a group with flows held is never quiet) place prioritised or
--- keyed jobs. Whatever wrote them, the keys say what is in use: no flag to keep true.
+-- delayed jobs, its redeliveries, retries and priorities, the schedulers, its ordered keys (the
+-- ring and the parked keys). When none exists, the common case of a plain queue, a lease knows
+-- without asking that nothing is due, paused, redelivered, prioritised or keyed: six to eight
+-- peeks saved. The call's own writes cannot make one of them before it would peek, but for
+-- reclaimExpired's redeliveries (takeJobs pops them when it reclaimed any): only promoting
+-- delayed jobs and retries (there are none) and placing held flows (a group with flows held is
+-- never quiet) place waiting, prioritised or keyed jobs. Whatever wrote them, the keys say what
+-- is in use: no flag to keep true.
 local function quietGroup(ctx)
   if ctx.settings.flowsHeld then return false end
   local keys, g = ctx.keys, ctx.groupPrefix
-  if redis.call('EXISTS', keys.paused, keys.delayed, keys.retry, keys.prio, keys.schedulers, g .. Key.keyRing, g .. Key.keyWait) > 0 then
+  local present = redis.call('EXISTS', keys.paused, keys.delayed, keys.wait, keys.retry, keys.prio, keys.schedulers,
+    g .. Key.keyRing, g .. Key.keyWait)
+  if present > 0 then
     return false
   end
   ctx.quiet = true

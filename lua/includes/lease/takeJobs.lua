@@ -35,7 +35,8 @@ local function takeJobs(ctx, count)
   if group ~= 'default' and redis.call('SISMEMBER', keys.groups, group) == 0 then
     error('NOGROUP consumer group ' .. group .. ' does not exist', 0)
   end
-  local redo = redis.call('LPOP', keys.wait, count)
+  -- (a quiet group's list did not exist: only leases reclaimed in this call can be in it)
+  local redo = (not ctx.quiet or #ctx.stalled > 0) and redis.call('LPOP', keys.wait, count)
   if redo then
     for i = 1, #redo do ids[#ids + 1] = redo[i] end
   end
