@@ -13,39 +13,32 @@
 // again (a table field of the same name, `{ NAME = … }`, counts as an assignment: the constant
 // then stays a local). A name in a string or comment, or after `.` or `:` (a field), is left
 // alone.
-import { declaredNames } from './lazy.mjs';
+import { declaredNames, replaceUses } from './lazy.mjs';
 
 const DECLARATION = /^local ([A-Z][A-Z0-9_]*) = ([^\n]*?)\s*(--[^\n]*)?$/;
 const NUMBER = '\\d+(?:\\.\\d+)?';
 const VALUE = new RegExp(`^(?:'[^'\\\\\\n]*'|[(]?${NUMBER}(?:\\s*[-+*/]\\s*[(]?${NUMBER}[)]?)*[)]?)$`);
-// a string, a comment, or a name not after `.` or `:` (the form lazy.mjs looks at)
-const TOKENS = /--[^\n]*|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|(?<![\w:]|(?<!\.)\.)[A-Za-z_]\w*/g;
-
-function substitute(text, values) {
-  return text.replace(TOKENS, (token, at) => {
-    if (!values.has(token)) return token;
-    if (/^\s*=(?!=)/.test(text.slice(at + token.length, at + token.length + 40))) return token;
-    return values.get(token);
-  });
-}
+const STRINGS = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g;
 
 /** `lua` (comments stripped, includes resolved) with its constants written where they are used. */
 export function inlineConstants(lua) {
   const lines = lua.split('\n');
   const declared = new Map();
   for (const n of declaredNames(lua)) declared.set(n, (declared.get(n) ?? 0) + 1);
+  const code = lua.replace(STRINGS, "''");
   const values = new Map();
+  const substitute = (text) => replaceUses(text, (name) => values.get(name));
   for (let i = 0; i < lines.length; i++) {
     const m = DECLARATION.exec(lines[i]);
     if (!m || declared.get(m[1]) !== 1) continue;
     // (an earlier constant in the value is written in first: `60 * DATA_PIECE` is `60 * (64)`)
-    const value = substitute(m[2], values);
+    const value = substitute(m[2]);
     if (!VALUE.test(value.replace(/\((\d+(?:\.\d+)?)\)/g, '$1'))) continue;
     const assigned = new RegExp(`(?<![\\w.:])${m[1]}\\s*=(?!=)`, 'g');
-    if ((lua.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, "''").match(assigned) ?? []).length !== 1) continue;
+    if ((code.match(assigned) ?? []).length !== 1) continue;
     values.set(m[1], `(${value})`);
     lines[i] = '';
   }
   if (values.size === 0) return lua;
-  return substitute(lines.join('\n'), values);
+  return substitute(lines.join('\n'));
 }

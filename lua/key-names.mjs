@@ -13,6 +13,8 @@
 // the compile, as would a use of Key other than `Key.name`.
 
 const TABLE = /^local Key = \{\n([\s\S]*?)^\}\n/m;
+// an entry with a parameter: from `name = function(` to the `end,` that closes it
+const FUNCTION_ENTRY = /^\s*([A-Za-z_]\w*) = function(\([^)]*\))([\s\S]*?)\bend,[^\n]*$/gm;
 // a string, a comment, or Key.name (the only form a script may use)
 const TOKENS = /--[^\n]*|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|\bKey\b(?:\.([A-Za-z_]\w*))?/g;
 
@@ -20,33 +22,27 @@ const TOKENS = /--[^\n]*|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|\bKey\b(?:\.([A
 function entries(body) {
   const names = new Map();
   const functions = new Map();
-  // a function runs from `name = function(` to the `end,` at its own indentation
-  for (const m of body.matchAll(/^(\s*)([A-Za-z_]\w*) = function(\([^)]*\))([\s\S]*?)\bend,[^\n]*$/gm)) {
+  for (const m of body.matchAll(FUNCTION_ENTRY)) {
     // (a body of several lines is closed in column 0, where prune.mjs and lazy.mjs look for it)
-    const closing = m[4].includes('\n') ? '\nend' : 'end';
-    functions.set(m[2], `local function Key_${m[2]}${m[3]}${m[4].replace(/\s*$/, closing === 'end' ? ' ' : '')}${closing}`);
+    const text = m[3].includes('\n') ? `${m[3].replace(/\s*$/, '')}\nend` : `${m[3].replace(/\s*$/, '')} end`;
+    functions.set(m[1], `local function Key_${m[1]}${m[2]}${text}`);
   }
-  const fixed = body.replace(/^(\s*)([A-Za-z_]\w*) = function\([^)]*\)[\s\S]*?\bend,[^\n]*$/gm, '');
-  for (const m of fixed.matchAll(/\b([A-Za-z_]\w*) = ('[^'\n]*')/g)) names.set(m[1], m[2]);
+  for (const m of body.replace(FUNCTION_ENTRY, '').matchAll(/\b([A-Za-z_]\w*) = ('[^'\n]*')/g)) names.set(m[1], m[2]);
   return { names, functions };
 }
 
-/** `lua` (comments stripped, includes resolved) with the Key table taken apart. */
+/**
+ * `lua` (comments stripped, includes resolved) with the Key table taken apart. (A script that
+ * uses Key without including keys.lua is refused by the include check of compile.mjs.)
+ */
 export function inlineKeyNames(lua, file) {
   const table = lua.match(TABLE);
-  if (!table) {
-    if (/\bKey\./.test(lua.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, "''"))) {
-      throw new Error(`${file}: uses Key without including keys`);
-    }
-    return lua;
-  }
+  if (!table) return lua;
   const { names, functions } = entries(table[1]);
   // the functions stand where the table stood (before any code that uses them), on as many
   // lines, so that Redis's error messages still count lines of the compiled text
   const functionsText = [...functions.values()].join('\n');
-  const defined = functionsText + '\n'.repeat(table[0].split('\n').length - functionsText.split('\n').length - 1);
-  const taken = lua.replace(TABLE, () => `${defined}\n`);
-  const at = taken.indexOf(defined) + defined.length;
+  const defined = functionsText + '\n'.repeat(table[0].split('\n').length - functionsText.split('\n').length);
   const rewrite = (text) =>
     text.replace(TOKENS, (token, name) => {
       if (!token.startsWith('Key')) return token;
@@ -54,5 +50,5 @@ export function inlineKeyNames(lua, file) {
       if (name && functions.has(name)) return `Key_${name}`;
       throw new Error(`${file}: ${token} is not a name of Key (includes/keys.lua)`);
     });
-  return rewrite(taken.slice(0, taken.indexOf(defined))) + defined + rewrite(taken.slice(at));
+  return rewrite(lua.slice(0, table.index)) + defined + rewrite(lua.slice(table.index + table[0].length));
 }

@@ -54,13 +54,22 @@ export function declaredNames(code) {
   return names;
 }
 
+/**
+ * `text` with every use of a name that `replacement` gives text for replaced by it. A use is a
+ * name in code (not in a string or comment), not after `.` or `:` and not before `=`.
+ */
+export function replaceUses(text, replacement) {
+  return text.replace(TOKENS, (token, at) => {
+    const replaced = replacement(token);
+    if (replaced === undefined) return token;
+    if (/^\s*=(?!=)/.test(text.slice(at + token.length, at + token.length + 40))) return token;
+    return replaced;
+  });
+}
+
 /** `text` with every use of a name in `names` made `Lazy.name`. */
 function rewriteUses(text, names) {
-  return text.replace(TOKENS, (token, at) => {
-    if (!names.has(token)) return token;
-    if (/^\s*=(?!=)/.test(text.slice(at + token.length, at + token.length + 40))) return token;
-    return `${LAZY}.${token}`;
-  });
+  return replaceUses(text, (name) => (names.has(name) ? `${LAZY}.${name}` : undefined));
 }
 
 /** The names `code` uses (not in strings or comments, not fields). */
