@@ -52,6 +52,7 @@ export function textTable(outcomes: ScenarioOutcome[]): string {
   for (const o of outcomes) {
     for (const f of o.failures) out.push(`${o.id}: FAIL: ${f}`);
     for (const e of o.check.examples.slice(0, 5)) out.push(`${o.id}: ${e}`);
+    for (const e of o.evidence ?? []) out.push(`${o.id}: log: ${e}`);
   }
   return out.join('\n');
 }
@@ -88,6 +89,7 @@ export function markdown(info: RunInfo, outcomes: ScenarioOutcome[]): string {
     for (const n of o.notes) md.push(`- ${n}`);
     for (const f of o.failures) md.push(`- **FAIL**: ${f}`);
     for (const e of c.examples) md.push(`- example: ${e}`);
+    for (const e of o.evidence ?? []) md.push(`- log: \`${e}\``);
     md.push('');
   }
   return md.join('\n');

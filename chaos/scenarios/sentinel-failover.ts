@@ -1,16 +1,20 @@
 // Scenario "sentinel-failover": a master with two replicas and three sentinels (quorum 2,
 // down-after-milliseconds 1000; test/helpers/sentinel.ts); producer and worker processes connect
 // through the sentinels. Under load the master is SIGKILLed, the sentinels promote a replica, and
-// the killed server is started again (the sentinels make it a replica). Two variants:
-// replication asynchronous (acknowledged adds lost in the failover are reported, not judged) and
-// `durability: { replicas: 1 }` on the producers (no acknowledged add may be lost). Stale acks
-// and unexplained duplicates fail both. Figures: how long the sentinels took, and until jobs
-// completed again.
+// the killed server is started again as a replica of the new master. Two variants: replication
+// asynchronous (acknowledged adds lost in the failover are reported, not judged) and
+// `durability: { replicas: 2 }` on the producers, every replica (no acknowledged add may be
+// lost). Stale acks and unexplained duplicates fail both. Figures: how long the sentinels took,
+// and until jobs completed again. A failed variant reports its servers' failover lines.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startSentinelSet, type TestSentinel } from '../../test/helpers/sentinel.js';
 import type { QueueAddress } from '../lib/child-config.js';
 import { Fleet } from '../lib/fleet.js';
 import { clearHistory, readHistory } from '../lib/history.js';
+import { serverLogEvidence } from '../lib/server-logs.js';
 import { finish, jitter, sleep, waitDrained } from './common.js';
 import {
   completionTimes,
@@ -20,7 +24,7 @@ import {
   longestGap,
   ms,
   resumedAfter,
-  VARIANTS,
+  variantsFor,
   type Variant,
   waitCompleted,
   startLoad,
@@ -39,6 +43,9 @@ interface Size {
   firstJobs: number;
   everyMs: number;
 }
+
+/** The master's replicas: the durable variant waits for both (failover-common.ts). */
+const REPLICAS = 2;
 
 const QUICK: Size = {
   jobs: 1_600,
@@ -112,10 +119,10 @@ async function variant(ctx: ScenarioContext, v: Variant): Promise<ScenarioOutcom
     `${size.producers} producer process(es) (${durable}); ${size.workers} worker processes × concurrency ${size.concurrency}, ` +
     `leaseMs ${size.leaseMs}, all connected through the sentinels; the master SIGKILLed ${size.kills} time(s) (once ${size.firstJobs} ` +
     `jobs completed${size.kills > 1 ? `, then ${size.everyMs} ms ±25 % after the killed server is back` : ''}), the killed server ` +
-    'started again once a replica was promoted';
+    'started again as a replica of the promoted one';
   ctx.log(`sentinel-failover-${v.name}: ${params}`);
   await clearHistory(ctx.recorderUrl);
-  const set = await startSentinelSet({ replicas: 2 });
+  const set = await startSentinelSet({ replicas: REPLICAS });
   const address: QueueAddress = {
     url: `redis://127.0.0.1:${set.dataPorts[0]}`,
     sentinel: set.connection,
@@ -125,10 +132,11 @@ async function variant(ctx: ScenarioContext, v: Variant): Promise<ScenarioOutcom
   };
   const fleet = new Fleet(ctx.history, { ...address, concurrency: size.concurrency, leaseMs: size.leaseMs, ignoreAbort: false });
   const switches = watchSwitches(set);
+  let outcome: ScenarioOutcome | undefined;
+  const kills: { at: number; until: number; switch: string; line: string }[] = [];
   try {
     const t0 = Date.now();
     const producers = await startLoad(fleet, address, size, v);
-    const kills: { at: number; until: number; switch: string; line: string }[] = [];
     let rejoined = Promise.resolve();
     await waitCompleted(address, size.firstJobs, 60_000);
     for (let k = 0; k < size.kills; k++) {
@@ -190,15 +198,16 @@ async function variant(ctx: ScenarioContext, v: Variant): Promise<ScenarioOutcom
       await ctx.history.write({ k: 'fault', what: 'failover', pid: 0, t: first, until: last, note });
     }
     const check = await finish(fleet, address);
-    const times = completionTimes(await readHistory(ctx.recorderUrl));
+    const records = await readHistory(ctx.recorderUrl);
+    const times = completionTimes(records);
     const notes = kills.map(
       (f) =>
         `${f.line}; first completion after the promotion ${ms(resumedAfter(times, f.at, f.until))} after the kill, ` +
         `longest pause between completions ${longestGap(times, f.at, f.until + 10_000)} ms`,
     );
     notes.push(`failovers the sentinels made on their own (recorded as faults): ${others.length ? others.join(', ') : 'none'}`);
-    notes.push(...failoverNotes(v, check, others.length > 0));
-    return {
+    notes.push(...failoverNotes(v, check, records, others.length > 0));
+    outcome = {
       id: `sentinel-failover-${v.name}`,
       title: `Sentinel: master SIGKILL and promotion of a replica, ${modeTitle(v)}`,
       params,
@@ -208,16 +217,28 @@ async function variant(ctx: ScenarioContext, v: Variant): Promise<ScenarioOutcom
       notes,
       failures: failoverVerdict(v, check, others.length > 0),
     };
+    return outcome;
   } finally {
     switches.stop();
     await fleet.closeAll();
-    await set.stop();
+    // a failed run keeps what its servers logged about the failover, in the report
+    const logs = outcome?.failures.length ? mkdtempSync(join(tmpdir(), 'sluice-chaos-logs-')) : undefined;
+    await set.stop({ keepLogsIn: logs });
+    if (outcome && logs) {
+      // the servers' clocks are this machine's: the kills' times place their lines
+      const at = (t: number) => new Date(t).toISOString().slice(11, 23);
+      outcome.evidence = [
+        ...kills.map((k) => `runner: ${k.switch.split(' ')[0]} SIGKILLed at ${at(k.at)} UTC`),
+        ...serverLogEvidence(logs),
+      ];
+      rmSync(logs, { recursive: true, force: true });
+    }
   }
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome[]> {
   const outcomes: ScenarioOutcome[] = [];
-  for (const v of VARIANTS) outcomes.push(await variant(ctx, v));
+  for (const v of variantsFor(REPLICAS)) outcomes.push(await variant(ctx, v));
   return outcomes;
 }
 

@@ -25,6 +25,8 @@ export interface ScenarioOutcome {
   notes: string[];
   /** Why this scenario fails the run; empty when it passed. */
   failures: string[];
+  /** When it failed: lines from the servers' own logs that tell what happened (printed with the failures). */
+  evidence?: string[];
 }
 
 export interface Scenario {

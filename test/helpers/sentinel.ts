@@ -4,9 +4,9 @@
 // the replica is in sync and every sentinel knows the replica and the two other sentinels (a
 // failover needs their votes); and stops them all afterwards. It never touches a Redis it did
 // not start. Fault tests kill the current master (killMaster), wait for the promotion, and may
-// start the killed server again (restartData: the sentinels turn it into a replica).
+// start the killed server again (restartData: as a replica of the master the sentinels name).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FreezableProxy, startProxy } from './proxy.js';
@@ -30,8 +30,11 @@ export interface TestSentinel {
   /** SIGKILLs the process on the current master's port; resolves once it exited. Returns that port. */
   killMaster(): Promise<number>;
   /**
-   * Starts the data server killMaster() killed again, on its port and directory; resolves once
-   * the sentinels have made it a replica of the current master and its link is up.
+   * Starts the data server killMaster() killed again, on its port and directory, as a replica of
+   * the master the sentinels name (as an orchestrator brings a failed master back); resolves
+   * once its link is up. Started as it was, a server without persistence would come back an
+   * empty master and take writes until the sentinels demote it (up to 10 s, all of them lost):
+   * docs/production.md.
    */
   restartData(port: number, timeoutMs?: number): Promise<void>;
   /** Waits until the sentinels name another master than `oldPort` and that server answers as master. */
@@ -41,8 +44,11 @@ export interface TestSentinel {
    * links stay open), so that the master acknowledges writes no replica gets.
    */
   freezeReplication(): void;
-  /** Stops every process (SIGKILL) and deletes their directories; idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops every process (SIGKILL) and deletes their directories; idempotent. With `keepLogsIn`,
+   * each server's and sentinel's log is copied there first (`<port>-<file>`), for a failed run.
+   */
+  stop(opts?: { keepLogsIn?: string }): Promise<void>;
 }
 
 interface Proc {
@@ -111,7 +117,7 @@ async function startSentinel(masterPort: number, failoverTimeoutMs: number): Pro
   return p;
 }
 
-async function stopProc(p: Proc): Promise<void> {
+async function stopProc(p: Proc, keepLogsIn?: string): Promise<void> {
   if (p.proc.exitCode === null && p.proc.signalCode === null) {
     p.proc.ref();
     await new Promise<void>((resolve) => {
@@ -120,6 +126,15 @@ async function stopProc(p: Proc): Promise<void> {
     });
   }
   running.delete(p);
+  if (keepLogsIn) {
+    for (const file of ['redis.log', 'sentinel.log', 'sentinel.conf']) {
+      try {
+        cpSync(join(p.dir, file), join(keepLogsIn, `${p.port}-${file}`));
+      } catch {
+        // a data server has no sentinel files, a sentinel no redis.log
+      }
+    }
+  }
   rmSync(p.dir, { recursive: true, force: true });
 }
 
@@ -199,7 +214,13 @@ export async function startSentinelSet(opts: { replicas?: number; lagging?: bool
         const p = byPort.get(port);
         if (!p || sentinels.includes(p)) throw new Error(`sentinel harness: no data server of ours on ${port}`);
         if (p.proc.exitCode === null && p.proc.signalCode === null) throw new Error(`sentinel harness: ${port} is running`);
-        const again = launch(p.args, port, p.dir);
+        const master = await masterPort();
+        if (master === port) throw new Error(`sentinel harness: the sentinels still name ${port} as master`);
+        const at = p.args.indexOf('--replicaof');
+        const args = at < 0 ? [...p.args] : [...p.args.slice(0, at), ...p.args.slice(at + 3)];
+        args.push('--replicaof', '127.0.0.1', String(master));
+        p.args = args;
+        const again = launch(args, port, p.dir);
         running.delete(p);
         p.proc = again.proc;
         running.delete(again);
@@ -222,17 +243,18 @@ export async function startSentinelSet(opts: { replicas?: number; lagging?: bool
         if (proxies.length === 0) throw new Error('sentinel harness: started without lagging');
         for (const proxy of proxies) proxy.freeze();
       },
-      stop: async () => {
+      stop: async (stopOpts = {}) => {
         if (stopped) return;
         stopped = true;
+        const keep = stopOpts.keepLogsIn;
         // sentinels first, so that none reconfigures a data server on the way out
-        await Promise.all(sentinels.map(stopProc));
-        await Promise.all(started.filter((p) => !sentinels.includes(p)).map(stopProc));
+        await Promise.all(sentinels.map((p) => stopProc(p, keep)));
+        await Promise.all(started.filter((p) => !sentinels.includes(p)).map((p) => stopProc(p, keep)));
         await Promise.all(proxies.map((p) => p.close()));
       },
     };
   } catch (err) {
-    await Promise.all(started.map(stopProc));
+    await Promise.all(started.map((p) => stopProc(p)));
     await Promise.all(proxies.map((p) => p.close()));
     throw err;
   }
