@@ -16,6 +16,7 @@ import {
   completionTimes,
   modeTitle,
   failoverNotes,
+  rejectsByClass,
   failoverVerdict,
   longestGap,
   resumedAfter,
@@ -153,7 +154,9 @@ async function variant(ctx: ScenarioContext, v: Variant): Promise<ScenarioOutcom
     const counts = await Promise.all(producers.map((p) => p.done));
     const added = counts.reduce((n, c) => n + c.added, 0);
     const rejected = counts.reduce((n, c) => n + c.rejected, 0);
-    ctx.log(`cluster-failover-${v.name}: ${added} adds acknowledged, ${rejected} rejected; waiting for the queue to drain`);
+    // what refused them, now (the report's notes come after the drain)
+    const classes = rejected > 0 ? ` (${rejectsByClass(await readHistory(ctx.recorderUrl))})` : '';
+    ctx.log(`cluster-failover-${v.name}: ${added} adds acknowledged, ${rejected} rejected${classes}; waiting for the queue to drain`);
     const drainedAt = await waitDrained(address, added, size.leaseMs * 3);
     const check = await finish(fleet, address);
     const records = await readHistory(ctx.recorderUrl);

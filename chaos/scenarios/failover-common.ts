@@ -84,7 +84,7 @@ export const ms = (v: number | undefined): string => (v === undefined ? 'none' :
 const SPLIT_BRAIN = 'reported, not judged: the sentinels also failed over on their own, away from a master still up (a split brain)';
 
 /** The rejected adds of a run by error class ("RedisUnavailableError 12, ReplicationTimeoutError 3"), or "none". */
-function rejectsByClass(records: HistoryRecord[]): string {
+export function rejectsByClass(records: HistoryRecord[]): string {
   const counts = new Map<string, number>();
   for (const r of records) if (r.k === 'reject') counts.set(r.cls ?? '?', (counts.get(r.cls ?? '?') ?? 0) + 1);
   return [...counts].map(([cls, n]) => `${cls} ${n}`).join(', ') || 'none';
