@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { asCluster, type ClusterConnectionOptions, isClusterClient, isClusterOptions, newCluster } from './cluster.js';
 import { registerScripts } from './script-registry.js';
 import { giveUpQueuedCalls } from './cluster-unavailable.js';
+import { endOnPurpose, reviveWhenEnded } from './revival.js';
 
 /**
  * Where Redis is: a `redis://` (or `rediss://` for TLS) URL, ioredis options (optionally with a
@@ -160,26 +161,6 @@ export function createClient(
   return { client, owned };
 }
 
-/** Clients sluice ends on purpose (closeClient, cutConnection): reviveWhenEnded leaves them ended. */
-const endedOnPurpose = new WeakSet<object>();
-
-/**
- * ioredis ends a Sentinel client for good (status 'end', every later command rejected) when the
- * failover detector of its last connection fires while it is reconnecting: the announced
- * failover cancels the connect in progress (SentinelConnector: "Connection is closed.") and
- * nothing reconnects it. A master's failover does exactly that. Such a client, which sluice
- * did not close, connects again (invariant 12: a worker never dies of Redis).
- */
-function reviveWhenEnded(client: Redis): void {
-  client.on('end', () => {
-    if (endedOnPurpose.has(client)) return;
-    const timer = setTimeout(() => {
-      if (!endedOnPurpose.has(client) && client.status === 'end') client.connect().catch(() => undefined);
-    }, 100);
-    timer.unref();
-  });
-}
-
 /**
  * The Cluster form of createClient. A Cluster's commands reach its nodes through one connection
  * per node, made from `redisOptions`: that is where the role's settings go (merged over the user's), and the cluster's own reconnection
@@ -280,7 +261,7 @@ export async function checkEvictionPolicy(client: Redis, mode: EvictionPolicyMod
  */
 export async function closeClient(client: Redis, owned: boolean): Promise<void> {
   if (!owned) return;
-  endedOnPurpose.add(client);
+  endOnPurpose(client);
   if (client.status !== 'ready') {
     cutConnection(client);
     return;
@@ -316,7 +297,7 @@ export async function closeClient(client: Redis, owned: boolean): Promise<void> 
  * commands it held rejected (ioredis does the same when it gives up reconnecting).
  */
 export function cutConnection(client: Redis): void {
-  endedOnPurpose.add(client);
+  endOnPurpose(client);
   const cluster = asCluster(client);
   if (cluster) {
     // the cluster stops reconnecting and drops its nodes; each node's socket is then cut the same way

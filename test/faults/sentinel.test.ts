@@ -165,7 +165,7 @@ async function failoverRun(opts: {
 
 // A worker that never got healthy again after the failover (two CI runs) had both connections
 // ended by ioredis: its failover detector fired while the client was reconnecting, which ends a
-// Sentinel client for good; sluice now connects such a client again (src/redis/connection.ts,
+// Sentinel client for good; sluice now connects such a client again (src/redis/revival.ts,
 // test/faults/sentinel-switch.test.ts reproduces it). retry: 1 stays as a guard for a slow
 // machine; a test that fails twice still fails, with the worker's health in the message.
 describe('Sentinel failover during work', { retry: 1 }, () => {
