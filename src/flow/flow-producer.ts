@@ -14,6 +14,7 @@ import { Queue } from '../queue/queue.js';
 import { isClusterClient, keySlot } from '../redis/cluster.js';
 import { closeClient, createClient, type ConnectionInput } from '../redis/connection.js';
 import { ControlScripts, type FlowStage } from '../redis/control-scripts.js';
+import { sendAgainIfEnded } from '../redis/revival.js';
 import { guardRedisErrors, trackConnection } from '../redis/redis-errors.js';
 import type { Arg } from '../redis/script-caller.js';
 import { checkOptionNames, positiveInt } from '../validate.js';
@@ -203,7 +204,9 @@ export class FlowProducer {
       args.push(q, id, name, data, stored, schedule, parent, job.policy, job.children);
     }
     const first = this.internals(chunk[0]!.queueName, opts);
-    const reply = (await new ControlScripts(first.client, first.keys).addFlow(bases, stage, held, args)) as (string | number)[];
+    // a Sentinel client ioredis ended in a failover rejected it unsent: sent again once connected
+    const send = () => new ControlScripts(first.client, first.keys).addFlow(bases, stage, held, args);
+    const reply = (await sendAgainIfEnded(first.client, send, () => this.closed)) as (string | number)[];
     const status = Number(reply[0]);
     if (status === 1) return { now: Number(reply[1]), ids: reply.slice(2).map(String) };
     if (status === 0) return { now: 0, ids: [], existed: String(reply[1]) };

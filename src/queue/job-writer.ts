@@ -15,7 +15,7 @@ import type { ConnectionInput } from '../redis/connection.js';
 import { durably } from '../redis/durability.js';
 import { MetaField, type QueueKeys } from '../redis/keys.js';
 import { sendProbe, wrapRedisError } from '../redis/redis-errors.js';
-import { endedByIoredis, reconnected } from '../redis/revival.js';
+import { sendAgainIfEnded } from '../redis/revival.js';
 import type { EnqueueItem, Scripts } from '../redis/scripts.js';
 import { isStreamId } from '../redis/streams.js';
 import { AddBatcher, sendInChunks } from './add-batcher.js';
@@ -26,14 +26,6 @@ import { METHOD_OPTION_NAMES as NAMES, methodOptions, type AddOptions, type Reso
 /** addBulk sends chunks of this many jobs, up to BULK_WINDOW chunks in flight. */
 const BULK_CHUNK = 250;
 const BULK_WINDOW = 16;
-
-/**
- * An enqueue that ioredis rejected unsent, ending a Sentinel client in a failover, goes again
- * once sluice has connected the client again (redis/revival.ts): up to this many sends, each
- * waiting up to a producer's failover budget (about 10 s, redis/connection.ts).
- */
-const ENQUEUE_SENDS = 3;
-const RECONNECT_WAIT_MS = 10_000;
 
 /** A new job, encoded for the enqueue script, with what the returned Job is made from. */
 export type NewJob<Data> = EnqueueItem & { stored: JobsOptions; value: Data };
@@ -183,23 +175,11 @@ export class JobWriter<Data, Result> {
    * round trip, however many adds the batch carries). A WAIT that fails leaves the jobs written
    * (ReplicationTimeoutError): addBulk reports them as unknown, since a failover may lose them.
    */
-  private async enqueue(items: EnqueueItem[]): ReturnType<Scripts['enqueue']> {
+  private enqueue(items: EnqueueItem[]): ReturnType<Scripts['enqueue']> {
     const { client, options, scripts, keys } = this.deps;
-    for (let send = 1; ; send++) {
-      const neverSent = sendProbe(client);
-      try {
-        return await durably(client, options.durability, () => scripts.enqueue(items), keys.stream);
-      } catch (err) {
-        // unsent, so it cannot have been applied: sending it again adds each job once
-        const again =
-          send < ENQUEUE_SENDS &&
-          endedByIoredis(client, err) &&
-          neverSent() &&
-          !this.deps.isClosed() &&
-          (await reconnected(client, RECONNECT_WAIT_MS));
-        if (!again) throw err;
-      }
-    }
+    // a Sentinel client ioredis ended in a failover rejected it unsent: sent again once connected
+    const send = () => durably(client, options.durability, () => scripts.enqueue(items), keys.stream);
+    return sendAgainIfEnded(client, send, () => this.deps.isClosed());
   }
 
   /** Stops waiting for room (the Queue is closing). */

@@ -9,6 +9,14 @@
 // through a failover were rejected at once), where a producer should wait through a failover of
 // up to ~10 s (connection.ts). Invariant 12 (docs/invariants.md): a worker never dies of Redis.
 import type { Redis } from 'ioredis';
+import { sendProbe } from './redis-errors.js';
+
+/**
+ * A call that ending rejected unsent goes again once the client is connected: up to this many
+ * sends, each waiting up to a producer's failover budget (about 10 s, connection.ts).
+ */
+const SENDS = 3;
+const RECONNECT_WAIT_MS = 10_000;
 
 /** Clients sluice ends on purpose (closeClient, cutConnection): they stay ended. */
 const endedOnPurpose = new WeakSet<object>();
@@ -35,12 +43,8 @@ export function reviveWhenEnded(client: Redis): void {
   });
 }
 
-/**
- * Whether a call that failed with `err` was rejected by ioredis ending `client` by itself (see
- * the header), so that reviveWhenEnded connects it again. Only the caller knows whether the call
- * was ever sent (sendProbe, redis-errors.ts): only then may it go again.
- */
-export function endedByIoredis(client: Redis, err: unknown): boolean {
+/** Whether a call that failed with `err` was rejected by ioredis ending `client` by itself (see the header). */
+function endedByIoredis(client: Redis, err: unknown): boolean {
   return (
     revivable.has(client) &&
     !endedOnPurpose.has(client) &&
@@ -50,11 +54,8 @@ export function endedByIoredis(client: Redis, err: unknown): boolean {
   );
 }
 
-/**
- * Resolves true once `client` is ready again, false when sluice ends it on purpose first or
- * `timeoutMs` passes.
- */
-export function reconnected(client: Redis, timeoutMs: number): Promise<boolean> {
+/** Resolves true once `client` is ready again, false when sluice ends it on purpose first or `timeoutMs` passes. */
+function reconnected(client: Redis, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   if (endedOnPurpose.has(client)) return Promise.resolve(false);
   return new Promise((resolve) => {
@@ -72,4 +73,23 @@ export function reconnected(client: Redis, timeoutMs: number): Promise<boolean> 
     client.on('ready', onReady);
     waiters.add(giveUp);
   });
+}
+
+/**
+ * `send()` (a producer's write: an enqueue with its WAIT, a flow's add), sent again when ioredis
+ * rejected it unsent by ending `client` (see the header), once the client is connected again.
+ * Unsent, it cannot have been applied: sending it again writes it once. `closed()` says the
+ * caller is closing (then the failure is reported as it is).
+ */
+export async function sendAgainIfEnded<T>(client: Redis, send: () => Promise<T>, closed: () => boolean): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const neverSent = sendProbe(client);
+    try {
+      return await send();
+    } catch (err) {
+      const again =
+        attempt < SENDS && endedByIoredis(client, err) && neverSent() && !closed() && (await reconnected(client, RECONNECT_WAIT_MS));
+      if (!again) throw err;
+    }
+  }
 }
