@@ -224,8 +224,10 @@ async function variant(ctx: ScenarioContext, v: Variant): Promise<ScenarioOutcom
   } finally {
     switches.stop();
     await fleet.closeAll();
-    // a failed run keeps what its servers logged about the failover, in the report
-    const logs = outcome?.failures.length ? mkdtempSync(join(tmpdir(), 'sluice-chaos-logs-')) : undefined;
+    // a failed run, or a durable one that lost adds (after a split brain), keeps what its
+    // servers logged about the failovers, in the report
+    const telling = outcome && (outcome.failures.length > 0 || (v.durability && outcome.check.lost > 0));
+    const logs = telling ? mkdtempSync(join(tmpdir(), 'sluice-chaos-logs-')) : undefined;
     await set.stop({ keepLogsIn: logs });
     if (outcome && logs) {
       // the servers' clocks are this machine's: the kills' times place their lines

@@ -77,12 +77,17 @@ export class ReplicationTimeoutError extends SluiceError {
   readonly acknowledged: number;
   /** How long the replicas were waited for (ms). */
   readonly timeoutMs: number;
-  constructor(address: string, replicas: number, acknowledged: number, timeoutMs: number) {
+  /**
+   * `unconfirmedBecause` replaces "only n of the m replicas confirmed it within t ms" when the
+   * replicas could not be asked at all (the connection dropped between the write and its WAIT).
+   */
+  constructor(address: string, replicas: number, acknowledged: number, timeoutMs: number, unconfirmedBecause?: string) {
+    const why = unconfirmedBecause ?? `only ${acknowledged} of the ${replicas} replica(s) asked for confirmed it within ${timeoutMs} ms`;
     super(
       'REPLICATION_TIMEOUT',
-      `Redis at ${address}: the write IS applied on the master, but only ${acknowledged} of the ${replicas} replica(s) asked for ` +
-        `confirmed it within ${timeoutMs} ms, so a failover may still lose it. Retrying with the same jobId is safe ` +
-        '(the job is not added twice); check the replicas (INFO replication) or lower durability.replicas',
+      `Redis at ${address}: the write IS applied on the master, but ${why}, so a failover may still lose it. ` +
+        'Retrying with the same jobId is safe (the job is not added twice); ' +
+        'check the replicas (INFO replication) or lower durability.replicas',
     );
     this.address = address;
     this.replicas = replicas;

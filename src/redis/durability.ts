@@ -35,15 +35,33 @@ export function resolveDurability(where: string, value: DurabilityOptions | unde
   };
 }
 
+/** The socket a client's commands go through now: ioredis makes a new one on each reconnection. */
+const socketOf = (client: Redis): unknown => (client as unknown as { stream?: unknown }).stream;
+
+const DROPPED = 'the connection to the master dropped between the write and the WAIT that confirms it';
+
 /**
  * Sends WAIT on `client` (it covers every write sent before it on that connection). Call it in
- * the same tick as the write it confirms: both go out in one round trip. Resolves when enough
- * replicas confirmed; rejects with ReplicationTimeoutError when fewer did.
+ * the same tick as the write it confirms: both go out in one round trip. Resolves with how many
+ * replicas confirmed, and the connection that answered (its socket, read when the reply came).
  */
-export async function waitForReplicas(client: Redis, durability: Durability): Promise<void> {
+async function askReplicas(client: Redis, durability: Durability): Promise<{ acknowledged: number; on: unknown }> {
   const acknowledged = Number(await client.call('WAIT', durability.replicas, durability.timeoutMs));
-  if (acknowledged < durability.replicas) {
-    throw new ReplicationTimeoutError(redisAddress(client), durability.replicas, acknowledged, durability.timeoutMs);
+  return { acknowledged, on: socketOf(client) };
+}
+
+/**
+ * Rejects with ReplicationTimeoutError when fewer replicas than asked for confirmed, or when
+ * the WAIT was answered on another connection than the write: ioredis resends an unanswered
+ * command after a reconnection, and a WAIT resent alone, on a connection that wrote nothing,
+ * confirms nothing (Redis answers it at once). The chaos scenario sentinel-failover lost adds
+ * acknowledged that way, their master killed between the write's reply and the WAIT's.
+ */
+function checkConfirmed(client: Redis, durability: Durability, asked: { acknowledged: number; on: unknown }, writtenOn: unknown): void {
+  const address = redisAddress(client);
+  if (asked.on !== writtenOn) throw new ReplicationTimeoutError(address, durability.replicas, 0, durability.timeoutMs, DROPPED);
+  if (asked.acknowledged < durability.replicas) {
+    throw new ReplicationTimeoutError(address, durability.replicas, asked.acknowledged, durability.timeoutMs);
   }
 }
 
@@ -61,13 +79,20 @@ export async function durably<T>(client: Redis, durability: Durability | undefin
     const result = await write();
     const node = slotNode(cluster, slotKey);
     if (!node) throw new ReplicationTimeoutError(`the master of ${slotKey}`, durability.replicas, 0, 0);
-    await waitForReplicas(node, durability);
+    // the node's connection as the write's reply left it
+    const writtenOn = socketOf(node);
+    checkConfirmed(node, durability, await askReplicas(node, durability), writtenOn);
     return result;
   }
-  const written = write();
-  const confirmed = waitForReplicas(client, durability);
-  confirmed.catch(() => undefined); // reported below, after the write's own outcome
+  let writtenOn: unknown;
+  const written = write().then((result) => {
+    // read in the tick its reply came: a reconnection is a later event
+    writtenOn = socketOf(client);
+    return result;
+  });
+  const asking = askReplicas(client, durability);
+  asking.catch(() => undefined); // reported below, after the write's own outcome
   const result = await written;
-  await confirmed;
+  checkConfirmed(client, durability, await asking, writtenOn);
   return result;
 }

@@ -21,6 +21,11 @@ export interface FreezableProxy {
   /** Close every connection open now (the clients reconnect through the proxy). */
   cut(): void;
   /**
+   * New connections go to the Redis on `port` from now on: a failover behind one address, as a
+   * managed Redis's endpoint or a virtual IP moves to the promoted replica.
+   */
+  retarget(port: number): void;
+  /**
    * A partition that black-holes: every connection, open or new, holds its bytes both ways
    * (nothing reaches the other side, nothing is answered) until heal().
    */
@@ -49,7 +54,8 @@ interface Pair {
   clientGone: boolean;
 }
 
-export async function startProxy(targetPort: number): Promise<FreezableProxy> {
+export async function startProxy(firstTarget: number): Promise<FreezableProxy> {
+  let targetPort = firstTarget;
   const pairs: Pair[] = [];
   let holdMarker: string | undefined;
   let partition: 'blackhole' | 'refuse' | undefined;
@@ -128,6 +134,9 @@ export async function startProxy(targetPort: number): Promise<FreezableProxy> {
         p.client.destroy();
         p.upstream.destroy();
       }
+    },
+    retarget: (port) => {
+      targetPort = port;
     },
     blackhole: () => {
       partition = 'blackhole';
