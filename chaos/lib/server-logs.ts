@@ -12,7 +12,7 @@ const DATA_EVENTS =
   /Ready to accept|MASTER MODE enabled|Connecting to MASTER|Full resync from master|Successful partial|Connection with master lost/;
 /** Lines kept per file, and in all: the report stays readable (CI prints its tail). */
 const PER_FILE = 12;
-const IN_ALL = 60;
+const IN_ALL = 80;
 
 /** The telling lines of the `<port>-redis.log` and `<port>-sentinel.log` files in `dir`, each prefixed by its file. */
 export function serverLogEvidence(dir: string): string[] {

@@ -20,8 +20,7 @@ export interface Variant {
  * The two variants of a master that has `replicas` replicas. The durable one waits for all of
  * them: WAIT confirms that many replicas have a write, and a failover is only sure to keep it
  * when the replica promoted is one of them. Sentinel ranks replicas by the replication offset it
- * last read from each, which can be older than the kill; with `replicas: 1` of two, a CI run
- * lost a batch of 8 acknowledged adds (docs/production.md, Durability).
+ * last read from each, which can be older than the kill (docs/production.md, Durability).
  */
 export function variantsFor(replicas: number): Variant[] {
   return [
