@@ -171,8 +171,8 @@ export class JobWriter<Data, Result> {
   }
 
   /**
-   * One enqueue round trip; in durable mode with its WAIT pipelined behind it (one WAIT per
-   * round trip, however many adds the batch carries). A WAIT that fails leaves the jobs written
+   * One enqueue call; in durable mode followed by its WAIT (one per call, however many adds the
+   * batch carries: redis/durability.ts). A WAIT that fails leaves the jobs written
    * (ReplicationTimeoutError): addBulk reports them as unknown, since a failover may lose them.
    */
   private enqueue(items: EnqueueItem[]): ReturnType<Scripts['enqueue']> {

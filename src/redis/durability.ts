@@ -41,9 +41,9 @@ const socketOf = (client: Redis): unknown => (client as unknown as { stream?: un
 const DROPPED = 'the connection to the master dropped between the write and the WAIT that confirms it';
 
 /**
- * Sends WAIT on `client` (it covers every write sent before it on that connection). Call it in
- * the same tick as the write it confirms: both go out in one round trip. Resolves with how many
- * replicas confirmed, and the connection that answered (its socket, read when the reply came).
+ * Sends WAIT on `client` (it covers every write sent before it on that connection). Resolves
+ * with how many replicas confirmed, and the connection that answered (its socket, read when the
+ * reply came).
  */
 async function askReplicas(client: Redis, durability: Durability): Promise<{ acknowledged: number; on: unknown }> {
   const acknowledged = Number(await client.call('WAIT', durability.replicas, durability.timeoutMs));
@@ -54,8 +54,9 @@ async function askReplicas(client: Redis, durability: Durability): Promise<{ ack
  * Rejects with ReplicationTimeoutError when fewer replicas than asked for confirmed, or when
  * the WAIT was answered on another connection than the write: ioredis resends an unanswered
  * command after a reconnection, and a WAIT resent alone, on a connection that wrote nothing,
- * confirms nothing (Redis answers it at once). The chaos scenario sentinel-failover lost adds
- * acknowledged that way, their master killed between the write's reply and the WAIT's.
+ * confirms nothing: after a failover the promoted replica's own replicas confirm it at once. The
+ * chaos scenario sentinel-failover lost adds acknowledged that way, their master killed between
+ * the write's reply and the WAIT's.
  */
 function checkConfirmed(client: Redis, durability: Durability, asked: { acknowledged: number; on: unknown }, writtenOn: unknown): void {
   const address = redisAddress(client);
@@ -66,33 +67,25 @@ function checkConfirmed(client: Redis, durability: Durability, asked: { acknowle
 }
 
 /**
- * A write followed by WAIT, pipelined. The write's failure comes first (nothing to confirm);
- * a WAIT that fails after a write that succeeded rejects the whole (the write is applied).
- * On a Redis Cluster WAIT has no key to route it by: it goes, once the write is answered, to
- * the connection of the master that serves `slotKey` — the one the write went through, so it
- * covers the write.
+ * A write, then WAIT once it is answered: a WAIT covers the writes sent before it on its
+ * connection, and a write is not always sent when it is called. ioredis sends a script call
+ * again as EVAL after NOSCRIPT (a SCRIPT FLUSH on the connection), behind a WAIT pipelined after
+ * it, which then confirmed an older offset (test/faults/durable-wait.test.ts); waiting for the
+ * reply costs one round trip more per enqueue call, which the adds of a tick share. The write's
+ * failure is reported as it is (nothing to confirm); a WAIT that fails after a write that
+ * succeeded rejects the whole (the write is applied). On a Redis Cluster WAIT has no key to
+ * route it by: it goes to the connection of the master that serves `slotKey`, the one the write
+ * went through.
  */
 export async function durably<T>(client: Redis, durability: Durability | undefined, write: () => Promise<T>, slotKey: string): Promise<T> {
   if (!durability) return write();
+  const result = await write();
   const cluster = asCluster(client);
-  if (cluster) {
-    const result = await write();
-    const node = slotNode(cluster, slotKey);
-    if (!node) throw new ReplicationTimeoutError(`the master of ${slotKey}`, durability.replicas, 0, 0);
-    // the node's connection as the write's reply left it
-    const writtenOn = socketOf(node);
-    checkConfirmed(node, durability, await askReplicas(node, durability), writtenOn);
-    return result;
-  }
-  let writtenOn: unknown;
-  const written = write().then((result) => {
-    // read in the tick its reply came: a reconnection is a later event
-    writtenOn = socketOf(client);
-    return result;
-  });
-  const asking = askReplicas(client, durability);
-  asking.catch(() => undefined); // reported below, after the write's own outcome
-  const result = await written;
-  checkConfirmed(client, durability, await asking, writtenOn);
+  const node = cluster ? slotNode(cluster, slotKey) : client;
+  if (!node) throw new ReplicationTimeoutError(`the master of ${slotKey}`, durability.replicas, 0, 0);
+  // the connection as the write's reply left it (read in the tick the reply came: a
+  // reconnection is a later event)
+  const writtenOn = socketOf(node);
+  checkConfirmed(node, durability, await askReplicas(node, durability), writtenOn);
   return result;
 }

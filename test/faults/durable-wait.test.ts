@@ -8,11 +8,14 @@
 // talks to master A through a proxy; A's replica B replicates through a freezable link, and B
 // has a replica C of its own. The link freezes, an add is written on A (B never gets it), B is
 // promoted and the proxy sends new connections to B, where C confirms the resent WAIT.
+// And a write ioredis sends again as EVAL after NOSCRIPT (a SCRIPT FLUSH on the connection) ran
+// behind a WAIT pipelined after it, which confirmed an older offset: the WAIT now waits for the
+// write's reply.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Queue, ReplicationTimeoutError } from '../../src/index.js';
 import { type FreezableProxy, startProxy } from '../helpers/proxy.js';
 import { freePort, startRedis, type TestRedis, uniquePrefix } from '../helpers/redis.js';
@@ -42,26 +45,34 @@ async function blockedClients(port: number): Promise<number> {
 }
 
 describe('durability: the WAIT confirms the write it follows', () => {
-  let a: TestRedis;
-  let link: FreezableProxy | undefined;
+  const masters: TestRedis[] = [];
+  const proxies: FreezableProxy[] = [];
   const replicas: ChildProcess[] = [];
   afterAll(async () => {
     for (const r of replicas) r.kill('SIGKILL');
-    await link?.close();
-    await a?.close();
+    for (const p of proxies) await p.close();
+    for (const m of masters) await m.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  beforeAll(async () => {
-    a = await startRedis();
-  });
 
-  it('a WAIT answered after a failover, on the promoted replica, is not taken for the write: ReplicationTimeoutError', async (ctx) => {
-    if (!a.owned) ctx.skip(); // a Redis given by REDIS_URL gets no replicas of ours
+  /** A private master and a replica B of it through a freezable link; undefined on a Redis given by REDIS_URL. */
+  async function masterAndReplica(): Promise<{ a: TestRedis; link: FreezableProxy; b: number } | undefined> {
+    const a = await startRedis();
+    masters.push(a);
+    if (!a.owned) return undefined; // a Redis given by REDIS_URL gets no replicas of ours
     await ask(a.port, 'CONFIG', 'SET', 'repl-diskless-sync-delay', '0');
-    link = await startProxy(a.port);
+    const link = await startProxy(a.port);
+    proxies.push(link);
     const b = await startReplica(Number(new URL(link.url).port));
     replicas.push(b.proc);
-    replicas.push((await startReplica(b.port)).proc);
+    return { a, link, b: b.port };
+  }
+
+  it('a WAIT answered after a failover, on the promoted replica, is not taken for the write: ReplicationTimeoutError', async (ctx) => {
+    const servers = await masterAndReplica();
+    if (!servers) return ctx.skip();
+    const { a, link, b } = servers;
+    replicas.push((await startReplica(b)).proc);
     const endpoint = await startProxy(a.port);
     const prefix = uniquePrefix();
     const queue = new Queue<number>('failover', {
@@ -77,21 +88,48 @@ describe('durability: the WAIT confirms the write it follows', () => {
       // the write is answered by A; the WAIT behind it waits for B...
       await until('the WAIT to block on A', 5000, async () => (await blockedClients(a.port)) > 0);
       // ...and A is gone: B is promoted, the endpoint moves to it, the connection drops
-      await ask(b.port, 'REPLICAOF', 'NO', 'ONE');
-      endpoint.retarget(b.port);
+      await ask(b, 'REPLICAOF', 'NO', 'ONE');
+      endpoint.retarget(b);
       endpoint.cut();
       const err = await adding;
       expect(err).toBeInstanceOf(ReplicationTimeoutError);
       expect(err).toMatchObject({ replicas: 1, acknowledged: 0 });
       expect((err as Error).message).toMatch(/dropped between the write and the WAIT/);
       // what an acknowledgement would have hidden: the new master does not have the job
-      expect(await ask(b.port, 'EXISTS', queue.keys.job('u'))).toBe(0);
+      expect(await ask(b, 'EXISTS', queue.keys.job('u'))).toBe(0);
       expect(await queue.getJob('u')).toBeUndefined();
       // a retry with its jobId adds it on the new master, confirmed by C
       expect((await queue.add('unconfirmed', 2, { jobId: 'u' })).id).toBe('u');
     } finally {
       await queue.close();
       await endpoint.close();
+    }
+  });
+  it('a write resent as EVAL after NOSCRIPT is the one its WAIT confirms', async (ctx) => {
+    const servers = await masterAndReplica();
+    if (!servers) return ctx.skip();
+    const { a, link } = servers;
+    const endpoint = await startProxy(a.port);
+    proxies.push(endpoint);
+    const queue = new Queue<number>('noscript', {
+      connection: endpoint.url,
+      prefix: uniquePrefix(),
+      logger: quietLogger,
+      durability: { replicas: 1, timeoutMs: 300 },
+    });
+    try {
+      await queue.add('confirmed', 1); // B has it and acknowledged it
+      // the next script call gets NOSCRIPT (ioredis then sends the script again, as EVAL)
+      await ask(a.port, 'SCRIPT', 'FLUSH');
+      // B gets everything up to the EVAL, so that the WAIT behind the failed EVALSHA is
+      // confirmed; the write the EVAL makes never reaches it
+      endpoint.beforeCommand('#!lua', () => link.freeze());
+      const err = await queue.add('unconfirmed', 2, { jobId: 'n' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ReplicationTimeoutError);
+      expect(err).toMatchObject({ replicas: 1, acknowledged: 0 });
+      expect(await queue.getJob('n')).toBeDefined();
+    } finally {
+      await queue.close();
     }
   });
 });

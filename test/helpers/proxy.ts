@@ -18,6 +18,11 @@ export interface FreezableProxy {
    */
   holdAfter(marker: string): void;
   release(): void;
+  /**
+   * Calls `act` once, just before forwarding the next bytes a client sends that contain
+   * `marker`: a fault timed to a command (the command reaches Redis after it).
+   */
+  beforeCommand(marker: string, act: () => void): void;
   /** Close every connection open now (the clients reconnect through the proxy). */
   cut(): void;
   /**
@@ -58,6 +63,7 @@ export async function startProxy(firstTarget: number): Promise<FreezableProxy> {
   let targetPort = firstTarget;
   const pairs: Pair[] = [];
   let holdMarker: string | undefined;
+  let before: { marker: string; act: () => void } | undefined;
   let partition: 'blackhole' | 'refuse' | undefined;
   const server: Server = createServer((client) => {
     if (partition === 'refuse') {
@@ -88,6 +94,11 @@ export async function startProxy(firstTarget: number): Promise<FreezableProxy> {
       if (holdMarker && d.includes(holdMarker)) {
         holdMarker = undefined;
         pair.holding = true;
+      }
+      if (before && d.includes(before.marker)) {
+        const { act } = before;
+        before = undefined;
+        act();
       }
       upstream.write(d);
     });
@@ -122,6 +133,9 @@ export async function startProxy(firstTarget: number): Promise<FreezableProxy> {
     },
     holdAfter: (marker) => {
       holdMarker = marker;
+    },
+    beforeCommand: (marker, act) => {
+      before = { marker, act };
     },
     release: () => {
       for (const p of pairs) {
