@@ -193,9 +193,14 @@ export function check(records: HistoryRecord[], finals: Map<string, FinalJob>): 
     const latestD = list[list.length - 1]!.d; // the delivery Redis knows last (a rollback can lower it)
     const jobDones = dones.get(id) ?? [];
     for (const done of jobDones) {
-      // stale: another delivery started after the acked one (by its token) and before the ack
+      // stale: a newer lease of the job started after the acked one (by its token) and before the
+      // ack. Newer by its delivery number; a lower number is newer only across a Redis rollback
+      // (which can take the counter back). An earlier delivery started late (its process froze
+      // between leasing and starting it) leased before the acked one: its start supersedes nothing.
       const own = list.filter((s) => s.tk === done.tk && s.t <= done.t).at(-1);
-      const newer = own ? list.find((s) => s.t > own.t && s.t < done.t) : list.find((s) => s.d > done.d && s.t < done.t);
+      const supersedes = (s: Start) =>
+        s.d > done.d || (own !== undefined && faults.some((f) => mayRollBack(f) && f.t >= own.t - 5 && f.t <= s.t));
+      const newer = own ? list.find((s) => s.t > own.t && s.t < done.t && supersedes(s)) : list.find((s) => s.d > done.d && s.t < done.t);
       if (newer && faults.some((f) => mayRollBack(f) && f.t >= newer.t - 5 && f.t <= done.t)) r.staleAcksAfterRollback++;
       else if (newer) {
         r.staleAcks++;

@@ -98,7 +98,8 @@ describe('chaos checker', () => {
       done('1', 2, 11, 2600),
     ];
     const r = check(history, new Map([['1', completed(2, 11)]]));
-    expect(r).toMatchObject({ duplicatesExplained: 1, duplicatesUnexplained: 0 });
+    // and the ack of delivery 2 is not stale: the late start is of a lease older than its own (CI run, freeze-many)
+    expect(r).toMatchObject({ duplicatesExplained: 1, duplicatesUnexplained: 0, staleAcks: 0 });
     expect(r.explainedBy).toEqual({ sigstop: 1 });
     // without the freeze of that process it stays unexplained
     const unfrozen = check(
