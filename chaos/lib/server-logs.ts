@@ -23,8 +23,8 @@ export function serverLogEvidence(dir: string): string[] {
     const lines = readFileSync(join(dir, file), 'utf8')
       .split('\n')
       .filter((l) => pattern.test(l));
-    // a log line: "<pid>:<role> <day> <month> <year> <time> <level> <text>"; the time and text are what tell
-    // who asked for a role change is a CLIENT LIST line of its own: left out
+    // a log line is "<pid>:<role> <day> <month> <year> <time> <level> <text>": the time and the
+    // text are kept, without the CLIENT LIST line that says who asked for a role change
     for (const line of lines.slice(-PER_FILE)) {
       out.push(`${file.replace('.log', '')}: ${line.replace(/^\d+:\w \d+ \w+ \d+ /, '').replace(/ \(user request from .*$/, '')}`);
     }

@@ -11,73 +11,60 @@
 // And a write ioredis sends again as EVAL after NOSCRIPT (a SCRIPT FLUSH on the connection) ran
 // behind a WAIT pipelined after it, which confirmed an older offset: the WAIT now waits for the
 // write's reply.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue, ReplicationTimeoutError } from '../../src/index.js';
+import { startRedis, type TestRedis } from '../../src/testing/redis-server.js';
 import { type FreezableProxy, startProxy } from '../helpers/proxy.js';
-import { freePort, startRedis, type TestRedis, uniquePrefix } from '../helpers/redis.js';
-import { ask, until } from '../helpers/servers.js';
+import { uniquePrefix } from '../helpers/redis.js';
+import { ask, askText, until } from '../helpers/servers.js';
 import { quietLogger } from '../helpers/setup.js';
-
-/** Where the replicas keep the RDB a full sync writes (not the working directory). */
-const dir = mkdtempSync(join(tmpdir(), 'sluice-durable-wait-'));
-
-/** A redis-server without persistence replicating `of` (a port); resolves once its link is up. */
-async function startReplica(of: number): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  args.push('--dir', dir, '--dbfilename', `replica-${port}.rdb`);
-  const proc = spawn('redis-server', [...args, '--repl-diskless-sync-delay', '0', '--replicaof', '127.0.0.1', String(of)], {
-    stdio: 'ignore',
-  });
-  await until(`the replica on ${port} to be in sync`, 15_000, async () =>
-    /master_link_status:up/.test(String(await ask(port, 'INFO', 'replication'))),
-  );
-  return { port, proc };
-}
 
 /** Clients the server on `port` holds blocked (a WAIT waiting for replicas). */
 async function blockedClients(port: number): Promise<number> {
-  return Number(/blocked_clients:(\d+)/.exec(String(await ask(port, 'INFO', 'clients')))?.[1] ?? 0);
+  return Number(/blocked_clients:(\d+)/.exec((await askText(port, 'INFO', 'clients')) ?? '')?.[1] ?? 0);
 }
 
 describe('durability: the WAIT confirms the write it follows', () => {
-  const masters: TestRedis[] = [];
+  const servers: TestRedis[] = [];
   const proxies: FreezableProxy[] = [];
-  const replicas: ChildProcess[] = [];
   afterAll(async () => {
-    for (const r of replicas) r.kill('SIGKILL');
     for (const p of proxies) await p.close();
-    for (const m of masters) await m.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const s of servers) await s.stop();
   });
 
-  /** A private master and a replica B of it through a freezable link; undefined on a Redis given by REDIS_URL. */
-  async function masterAndReplica(): Promise<{ a: TestRedis; link: FreezableProxy; b: number } | undefined> {
-    const a = await startRedis();
-    masters.push(a);
-    if (!a.owned) return undefined; // a Redis given by REDIS_URL gets no replicas of ours
-    await ask(a.port, 'CONFIG', 'SET', 'repl-diskless-sync-delay', '0');
+  /**
+   * A private redis-server (never REDIS_URL's), a replica of `of` (a port) when given; resolves
+   * once its replication link is up. A full sync starts at once (Redis waits 5 s by default).
+   */
+  async function server(of?: number): Promise<TestRedis> {
+    const replicaOf = of === undefined ? [] : ['--replicaof', '127.0.0.1', String(of)];
+    const s = await startRedis({ url: null, args: ['--repl-diskless-sync-delay', '0', ...replicaOf] });
+    servers.push(s);
+    if (of !== undefined) {
+      await until(`the replica on ${s.port} to be in sync`, 15_000, async () =>
+        /master_link_status:up/.test((await askText(s.port, 'INFO', 'replication')) ?? ''),
+      );
+    }
+    return s;
+  }
+
+  /** A master A and a replica B of it through a freezable link. */
+  async function masterAndReplica(): Promise<{ a: TestRedis; link: FreezableProxy; b: number }> {
+    const a = await server();
     const link = await startProxy(a.port);
     proxies.push(link);
-    const b = await startReplica(Number(new URL(link.url).port));
-    replicas.push(b.proc);
+    const b = await server(Number(new URL(link.url).port));
     return { a, link, b: b.port };
   }
 
-  it('a WAIT answered after a failover, on the promoted replica, is not taken for the write: ReplicationTimeoutError', async (ctx) => {
-    const servers = await masterAndReplica();
-    if (!servers) return ctx.skip();
-    const { a, link, b } = servers;
-    replicas.push((await startReplica(b)).proc);
+  it('a WAIT answered after a failover, on the promoted replica, is not taken for the write: ReplicationTimeoutError', async () => {
+    const { a, link, b } = await masterAndReplica();
+    await server(b); // C, B's own replica
     const endpoint = await startProxy(a.port);
-    const prefix = uniquePrefix();
+    proxies.push(endpoint);
     const queue = new Queue<number>('failover', {
       connection: endpoint.url,
-      prefix,
+      prefix: uniquePrefix(),
       logger: quietLogger,
       durability: { replicas: 1, timeoutMs: 3000 },
     });
@@ -102,13 +89,11 @@ describe('durability: the WAIT confirms the write it follows', () => {
       expect((await queue.add('unconfirmed', 2, { jobId: 'u' })).id).toBe('u');
     } finally {
       await queue.close();
-      await endpoint.close();
     }
   });
-  it('a write resent as EVAL after NOSCRIPT is the one its WAIT confirms', async (ctx) => {
-    const servers = await masterAndReplica();
-    if (!servers) return ctx.skip();
-    const { a, link } = servers;
+
+  it('a write resent as EVAL after NOSCRIPT is the one its WAIT confirms', async () => {
+    const { a, link } = await masterAndReplica();
     const endpoint = await startProxy(a.port);
     proxies.push(endpoint);
     const queue = new Queue<number>('noscript', {
